@@ -1,0 +1,1 @@
+//! Organisation and meeting roles, and what each may do. (Being written.)

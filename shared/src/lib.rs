@@ -1,0 +1,15 @@
+//! Connvo's pure core. Nothing here reads the clock, the random source, the
+//! network or storage: callers pass time and randomness in, and get back
+//! values, rows to persist and messages to send. It builds natively and for
+//! `wasm32-unknown-unknown`.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod acl;
+pub mod auth;
+pub mod error;
+pub mod ot;
+pub mod signature;
+pub mod sql;
+
+pub use error::{ApiError, ErrorCode};

@@ -1,0 +1,1 @@
+//! Collaborative notes: operational transform over retain/insert/delete ops. (Being written.)

@@ -1,0 +1,1 @@
+//! Webhook signatures (Stream, WorkOS) and HMAC helpers. (Being written.)

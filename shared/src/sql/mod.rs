@@ -1,0 +1,1 @@
+//! Every SQL statement the code issues, in one registry. (Being written.)
