@@ -1,1 +1,9 @@
-//! placeholder
+//! Connvo's Durable Objects. Each is a thin shell: it decodes frames and
+//! requests, calls the pure core in `connvo-shared`, writes its SQLite
+//! storage, sends to sockets, and turns the core's next deadline into an alarm.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod meeting_room;
+
+pub use meeting_room::MeetingRoom;

@@ -12,6 +12,8 @@ pub enum ErrorCode {
     Unauthorized,
     Forbidden,
     NotFound,
+    /// The path exists, but not with this method (405, with an `Allow` header).
+    MethodNotAllowed,
     ValidationError,
     PayloadTooLarge,
     Conflict,
@@ -24,10 +26,11 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for exhaustive tests and docs.
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
         ErrorCode::ValidationError,
         ErrorCode::PayloadTooLarge,
         ErrorCode::Conflict,
@@ -43,6 +46,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "UNAUTHORIZED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::ValidationError => "VALIDATION_ERROR",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::Conflict => "CONFLICT",
@@ -60,6 +64,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::ValidationError => 400,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Conflict => 409,
@@ -165,6 +170,7 @@ mod tests {
             ("UNAUTHORIZED", 401),
             ("FORBIDDEN", 403),
             ("NOT_FOUND", 404),
+            ("METHOD_NOT_ALLOWED", 405),
             ("VALIDATION_ERROR", 400),
             ("PAYLOAD_TOO_LARGE", 413),
             ("CONFLICT", 409),

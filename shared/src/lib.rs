@@ -3,13 +3,23 @@
 //! values, rows to persist and messages to send. It builds natively and for
 //! `wasm32-unknown-unknown`.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod acl;
 pub mod auth;
 pub mod error;
+pub mod limits;
+pub mod log;
 pub mod ot;
+pub mod request_id;
+pub mod route;
 pub mod signature;
 pub mod sql;
 
 pub use error::{ApiError, ErrorCode};
+
+/// The build's version, reported by `/v1/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

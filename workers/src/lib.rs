@@ -1,1 +1,47 @@
-//! placeholder
+//! Connvo's API worker: the stateless edge entry point. It decodes requests,
+//! calls the pure core in `connvo-shared`, reads and writes D1 and KV, sends
+//! queue jobs, and forwards live traffic to each meeting's Durable Object.
+//!
+//! The Durable Object classes live in `connvo-rooms` and are re-exported here
+//! so one wasm module carries the whole system (`wrangler dev` runs it all).
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod config;
+mod cron;
+mod health;
+mod jobs;
+mod logging;
+mod respond;
+mod router;
+
+pub use connvo_rooms::MeetingRoom;
+
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
+};
+
+#[event(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    Ok(router::handle(req, env).await)
+}
+
+#[event(queue)]
+async fn queue(
+    batch: MessageBatch<serde_json::Value>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    jobs::consume(batch, env).await;
+    Ok(())
+}
+
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    cron::run(event, env).await;
+}

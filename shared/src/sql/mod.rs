@@ -1,1 +1,313 @@
-//! Every SQL statement the code issues, in one registry. (Being written.)
+//! Every SQL statement the application issues against D1, in one registry.
+//!
+//! Each statement is a named `pub const &str` in the module of its concept,
+//! with positional parameters (`?1`, `?2`, …) documented on the constant.
+//! [`ALL`] lists every one of them by name. `tests/tests/query_plan.rs`
+//! applies `d1-migrations/` to a fresh SQLite, prepares every entry of [`ALL`],
+//! and fails if any needs a full table scan, so an access pattern and its
+//! index are added together (see docs/data-model.md, "How to add a table").
+//!
+//! Conventions the statements rely on:
+//! - times are unix milliseconds (`i64`), booleans are `0`/`1`, JSON columns
+//!   take and return text;
+//! - lists are bounded (`LIMIT`) and paginate with keyset cursors, never OFFSET;
+//!   each list's doc says what to pass for the first page;
+//! - idempotent writes collide on a natural key (`ON CONFLICT … DO NOTHING` or a
+//!   guarded `DO UPDATE … WHERE`), so callers read D1's `meta.changes` to learn
+//!   whether anything was written;
+//! - state changes are guarded by the expected state or version
+//!   (`… WHERE id = ?1 AND state = ?2`): `changes() == 0` means CONFLICT or not found;
+//! - multi-row writes (flushes from the room) are one statement per row inside
+//!   one D1 `batch`, which D1 runs as a single transaction. No statement binds
+//!   more than D1's 100 parameters.
+//!
+//! This module is plain data: it builds natively and for wasm32, and nothing
+//! in it touches a database.
+
+pub mod audit;
+pub mod connections;
+pub mod embeddings;
+pub mod flags;
+pub mod health;
+pub mod idempotency;
+pub mod insights;
+pub mod matching;
+pub mod meeting_state;
+pub mod meetings;
+pub mod messages;
+pub mod notes;
+pub mod notifications;
+pub mod participants;
+pub mod profiles;
+pub mod prompts;
+pub mod rate_limits;
+pub mod recordings;
+pub mod retention;
+pub mod search;
+pub mod segments;
+pub mod transcripts;
+pub mod users;
+
+/// Builds `&[(name, sql)]` from `module::CONST` paths, so a name can never
+/// drift from its constant.
+macro_rules! registry {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        &[$((stringify!($name), $module::$name)),*]
+    };
+}
+
+/// Every registered statement as `(constant name, SQL)`. The query-plan test
+/// checks that each constant in this module's files appears here exactly once.
+pub const ALL: &[(&str, &str)] = registry![
+    // users
+    users::USER_UPSERT,
+    users::USER_GET,
+    users::USER_APPLY_WORKOS_EVENT,
+    users::USER_APPLY_MEMBERSHIP_EVENT,
+    users::USER_TOUCH_LAST_SEEN,
+    users::USER_SET_ACTIVE,
+    users::USER_SOFT_DELETE,
+    users::USER_DELETE,
+    users::USER_LIST_BY_ORG,
+    users::USER_FIND_BY_EMAIL,
+    // profiles, interests
+    profiles::PROFILE_GET,
+    profiles::PROFILE_UPSERT,
+    profiles::PROFILE_LIST_FOR_MEETING,
+    profiles::PROFILE_LIST_UPDATED_SINCE,
+    profiles::INTEREST_UPSERT,
+    profiles::INTEREST_LIST,
+    profiles::INTEREST_LIST_BY_CATEGORY,
+    profiles::USER_INTEREST_ADD,
+    profiles::USER_INTEREST_REMOVE,
+    profiles::USER_INTEREST_CLEAR,
+    profiles::USER_INTEREST_LIST_FOR_USER,
+    profiles::USER_INTEREST_LIST_USERS,
+    // connections
+    connections::CONNECTION_INSERT,
+    connections::CONNECTION_GET,
+    connections::CONNECTION_GET_BETWEEN,
+    connections::CONNECTION_SET_STATUS,
+    connections::CONNECTION_LIST_INCOMING,
+    connections::CONNECTION_LIST_OUTGOING,
+    connections::CONNECTION_LIST_ACCEPTED,
+    connections::CONNECTION_DELETE,
+    // meetings
+    meetings::MEETING_INSERT,
+    meetings::MEETING_GET,
+    meetings::MEETING_GET_BY_STREAM_CID,
+    meetings::MEETING_LIST_FOR_USER_ASC,
+    meetings::MEETING_LIST_FOR_USER_DESC,
+    meetings::MEETING_LIST_BY_ORG,
+    meetings::MEETING_LIST_BY_STATE_SCHEDULED,
+    meetings::MEETING_UPDATE_DETAILS,
+    meetings::MEETING_TRANSITION_STATE,
+    meetings::MEETING_PROVISIONING_CLAIM,
+    meetings::MEETING_PROVISIONING_READY,
+    meetings::MEETING_PROVISIONING_FAILED,
+    meetings::MEETING_PROVISIONING_STALE,
+    meetings::MEETING_REFRESH_PARTICIPANT_COUNT,
+    meetings::MEETING_DELETE,
+    // participants
+    participants::PARTICIPANT_INSERT,
+    participants::PARTICIPANT_GET,
+    participants::PARTICIPANT_LIST_BY_MEETING,
+    participants::PARTICIPANT_REMOVE,
+    participants::PARTICIPANT_SET_ROLE,
+    participants::PARTICIPANT_COUNT,
+    participants::PARTICIPANT_COUNT_BY_ROLE,
+    participants::PARTICIPANT_SET_PRESENCE,
+    participants::PARTICIPANT_MARK_ALL_LEFT,
+    // meeting state
+    meeting_state::MEETING_STATE_GET,
+    meeting_state::MEETING_STATE_UPSERT_ACTIVITY,
+    meeting_state::MEETING_STATE_UPSERT_RECORDING,
+    meeting_state::MEETING_STATE_UPSERT_ENGAGEMENT,
+    meeting_state::MEETING_STATE_LIST_STALE_ACTIVE,
+    // recordings
+    recordings::RECORDING_INSERT,
+    recordings::RECORDING_GET,
+    recordings::RECORDING_LIST_BY_MEETING,
+    // notes
+    notes::NOTES_GET,
+    notes::NOTES_UPSERT,
+    notes::NOTE_OP_INSERT,
+    notes::NOTE_OP_LIST_AFTER,
+    notes::NOTE_OP_MAX_VERSION,
+    notes::NOTE_OP_COMPACT,
+    // transcripts
+    transcripts::TRANSCRIPT_INSERT,
+    transcripts::TRANSCRIPT_LIST_AFTER_SEQ,
+    transcripts::TRANSCRIPT_LIST_SEQ_RANGE,
+    transcripts::TRANSCRIPT_LIST_BY_TIME,
+    transcripts::TRANSCRIPT_LIST_BUCKET,
+    transcripts::TRANSCRIPT_MAX_SEQ,
+    // segments
+    segments::SEGMENT_UPSERT,
+    segments::SEGMENT_GET,
+    segments::SEGMENT_LIST_BY_MEETING,
+    segments::SEGMENT_LIST_BY_TIME,
+    segments::SEGMENT_LIST_BY_SPEAKER,
+    segments::SEGMENT_DELETE_FOR_MEETING,
+    // search
+    search::SEARCH_SEGMENTS_IN_MEETING,
+    search::SEARCH_SEGMENTS_FOR_USER,
+    search::SEARCH_NOTES_FOR_USER,
+    // messages
+    messages::MESSAGE_INSERT,
+    messages::MESSAGE_LIST_AFTER_SEQ,
+    messages::MESSAGE_LIST_BEFORE_SEQ,
+    messages::MESSAGE_MAX_SEQ,
+    messages::MESSAGE_PURGE_FOR_MEETING,
+    // prompts
+    prompts::PROMPT_INSERT,
+    prompts::PROMPT_PROMOTE,
+    prompts::PROMPT_GET,
+    prompts::PROMPT_LIST_BY_MEETING,
+    prompts::PROMPT_TOP_BY_RELEVANCE,
+    prompts::PROMPT_SET_FEEDBACK,
+    prompts::PROMPT_FEEDBACK_UPSERT,
+    prompts::PROMPT_FEEDBACK_COUNTS,
+    prompts::PROMPT_FEEDBACK_LIST_FOR_USER,
+    // insights
+    insights::INSIGHT_UPSERT,
+    insights::INSIGHT_GET,
+    insights::INSIGHT_GET_FOR_MEETING,
+    insights::INSIGHT_LIST_FOR_USER,
+    insights::INSIGHT_LIST_SHARED_FOR_MEETING,
+    insights::INSIGHT_SET_VISIBILITY,
+    insights::INSIGHT_DELETE,
+    // matching
+    matching::MATCHING_QUEUE_INSERT,
+    matching::MATCHING_QUEUE_GET,
+    matching::MATCHING_QUEUE_GET_WAITING,
+    matching::MATCHING_QUEUE_LIST_FOR_USER,
+    matching::MATCHING_QUEUE_CANCEL,
+    matching::MATCHING_QUEUE_MARK_MATCHED,
+    matching::MATCHING_QUEUE_LIST_WAITING,
+    matching::MATCHING_QUEUE_EXPIRE,
+    matching::MATCHING_QUEUE_LIST_BY_MATCH,
+    matching::MATCH_OUTCOME_RECORD,
+    matching::MATCH_RECENTLY_DECLINED,
+    matching::MATCH_OUTCOME_LIST_FOR_USER,
+    matching::MATCH_OUTCOME_LIST_BY_KIND,
+    // embeddings, vector backends
+    embeddings::EMBEDDING_UPSERT,
+    embeddings::EMBEDDING_GET_FOR_SOURCE,
+    embeddings::EMBEDDING_CANDIDATES,
+    embeddings::EMBEDDING_LIST_STALE,
+    embeddings::EMBEDDING_DELETE_FOR_SOURCE,
+    embeddings::VECTOR_INDEX_GET_ACTIVE,
+    embeddings::VECTOR_INDEX_LIST_BY_STATUS,
+    embeddings::VECTOR_INDEX_UPSERT,
+    embeddings::VECTOR_INDEX_SET_STATUS,
+    // audit
+    audit::AUDIT_INSERT,
+    audit::AUDIT_GET,
+    audit::AUDIT_LIST_BY_ACTOR,
+    audit::AUDIT_LIST_BY_RESOURCE,
+    audit::AUDIT_LIST_BY_MEETING,
+    audit::AUDIT_LIST_BY_ACTION,
+    audit::AUDIT_LIST_BY_ORG,
+    audit::AUDIT_LIST_BY_TIME,
+    audit::AUDIT_REDACT_ACTOR,
+    // feature flags
+    flags::FLAG_GET,
+    flags::FLAG_LIST_FOR_ENV,
+    flags::FLAG_UPSERT,
+    flags::FLAG_DELETE,
+    // idempotency
+    idempotency::IDEMPOTENCY_CLAIM,
+    idempotency::IDEMPOTENCY_GET,
+    idempotency::IDEMPOTENCY_COMPLETE,
+    idempotency::IDEMPOTENCY_RELEASE,
+    idempotency::IDEMPOTENCY_PURGE_EXPIRED,
+    // rate limits
+    rate_limits::RATE_LIMIT_HIT,
+    rate_limits::RATE_LIMIT_WINDOWS,
+    rate_limits::RATE_LIMIT_PURGE,
+    // notifications
+    notifications::NOTIFICATION_INSERT,
+    notifications::NOTIFICATION_LIST_FOR_USER,
+    notifications::NOTIFICATION_UNREAD_COUNT,
+    notifications::NOTIFICATION_MARK_READ,
+    notifications::NOTIFICATION_MARK_ALL_READ,
+    notifications::NOTIFICATION_DELETE,
+    // health
+    health::HEALTH_PING,
+    health::HEALTH_SCHEMA_VERSION,
+    // retention
+    retention::RETENTION_PURGE_MESSAGES,
+    retention::RETENTION_PURGE_TRANSCRIPTS,
+    retention::RETENTION_PURGE_TRANSCRIPT_SEGMENTS,
+    retention::RETENTION_PURGE_NOTE_OPS,
+    retention::RETENTION_PURGE_MEETING_NOTES,
+    retention::RETENTION_PURGE_PROMPTS,
+    retention::RETENTION_PURGE_INSIGHTS,
+    retention::RETENTION_PURGE_AUDIT_LOGS,
+    retention::RETENTION_PURGE_NOTIFICATIONS,
+    retention::RETENTION_PURGE_MATCHING_QUEUE,
+];
+
+/// The registered SQL for a constant name, if any.
+pub fn by_name(name: &str) -> Option<&'static str> {
+    ALL.iter().find(|(n, _)| *n == name).map(|(_, sql)| *sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<&str> = ALL.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "duplicate names in sql::ALL");
+    }
+
+    /// The `?N` parameter numbers a statement uses.
+    fn parameter_numbers(sql: &str) -> Vec<usize> {
+        let bytes = sql.as_bytes();
+        let mut found = Vec::new();
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'?' {
+                let digits: String = sql[i + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                assert!(!digits.is_empty(), "anonymous `?` parameter in: {sql}");
+                found.push(digits.parse().unwrap());
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    fn statements_fit_d1_limits() {
+        for (name, sql) in ALL {
+            // D1: at most 100 bound parameters and 100 KB per statement.
+            assert!(sql.len() < 100_000, "{name} is too long");
+            let numbers = parameter_numbers(sql);
+            let expected: Vec<usize> = (1..=numbers.len()).collect();
+            assert_eq!(
+                numbers, expected,
+                "{name}: parameters must be ?1..?N without gaps"
+            );
+            assert!(
+                numbers.len() <= 100,
+                "{name} binds more than 100 parameters"
+            );
+            assert!(!sql.trim_end().ends_with(';'), "{name} ends with ';'");
+        }
+    }
+
+    #[test]
+    fn by_name_finds_a_statement() {
+        assert_eq!(by_name("HEALTH_PING"), Some(health::HEALTH_PING));
+        assert_eq!(by_name("NO_SUCH_QUERY"), None);
+    }
+}

@@ -1,0 +1,75 @@
+//! `connections`: user-to-user requests and relationships, one row per
+//! unordered pair.
+
+/// Send a request. A pair that already has a row (either direction) is left
+/// alone: `changes() == 0` means "already connected/requested/blocked"; read it
+/// with [`CONNECTION_GET_BETWEEN`].
+///
+/// Params: ?1 id, ?2 requester_id, ?3 addressee_id, ?4 message, ?5 now_ms.
+pub const CONNECTION_INSERT: &str = "\
+INSERT INTO connections (id, requester_id, addressee_id, status, message, created_at, updated_at)
+VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?5)
+ON CONFLICT DO NOTHING";
+
+/// Params: ?1 id.
+pub const CONNECTION_GET: &str = "\
+SELECT id, requester_id, addressee_id, status, message, blocked_by, responded_at, created_at, updated_at
+FROM connections WHERE id = ?1";
+
+/// The row for a pair, whichever of the two asked.
+///
+/// Params: ?1 user a, ?2 user b.
+pub const CONNECTION_GET_BETWEEN: &str = "\
+SELECT id, requester_id, addressee_id, status, message, blocked_by, responded_at, created_at, updated_at
+FROM connections
+WHERE min(requester_id, addressee_id) = min(?1, ?2)
+  AND max(requester_id, addressee_id) = max(?1, ?2)";
+
+/// Move a connection from an expected status (accept, decline, block, unblock).
+/// `changes() == 0`: not found, or the status moved meanwhile.
+///
+/// Params: ?1 id, ?2 expected status, ?3 new status, ?4 blocked_by (NULL unless
+/// blocking), ?5 now_ms.
+pub const CONNECTION_SET_STATUS: &str = "\
+UPDATE connections
+SET status = ?3, blocked_by = ?4, responded_at = ?5, updated_at = ?5
+WHERE id = ?1 AND status = ?2";
+
+/// Requests a user received, newest first. Keyset on (updated_at, id);
+/// first page: ?3 = i64::MAX, ?4 = ''.
+///
+/// Params: ?1 addressee_id, ?2 status, ?3 before updated_at, ?4 before id, ?5 limit.
+pub const CONNECTION_LIST_INCOMING: &str = "\
+SELECT id, requester_id, addressee_id, status, message, created_at, updated_at
+FROM connections
+WHERE addressee_id = ?1 AND status = ?2 AND (updated_at, id) < (?3, ?4)
+ORDER BY updated_at DESC, id DESC
+LIMIT ?5";
+
+/// Requests a user sent, newest first. Same cursor as [`CONNECTION_LIST_INCOMING`].
+///
+/// Params: ?1 requester_id, ?2 status, ?3 before updated_at, ?4 before id, ?5 limit.
+pub const CONNECTION_LIST_OUTGOING: &str = "\
+SELECT id, requester_id, addressee_id, status, message, created_at, updated_at
+FROM connections
+WHERE requester_id = ?1 AND status = ?2 AND (updated_at, id) < (?3, ?4)
+ORDER BY updated_at DESC, id DESC
+LIMIT ?5";
+
+/// A user's accepted connections in both directions, newest first, with the
+/// other person's id as `peer_id`. Same cursor as [`CONNECTION_LIST_INCOMING`].
+///
+/// Params: ?1 user_id, ?2 before updated_at, ?3 before id, ?4 limit.
+pub const CONNECTION_LIST_ACCEPTED: &str = "\
+SELECT id, peer_id, updated_at FROM (
+  SELECT id, addressee_id AS peer_id, updated_at FROM connections
+  WHERE requester_id = ?1 AND status = 'accepted' AND (updated_at, id) < (?2, ?3)
+  UNION ALL
+  SELECT id, requester_id AS peer_id, updated_at FROM connections
+  WHERE addressee_id = ?1 AND status = 'accepted' AND (updated_at, id) < (?2, ?3)
+)
+ORDER BY updated_at DESC, id DESC
+LIMIT ?4";
+
+/// Params: ?1 id.
+pub const CONNECTION_DELETE: &str = "DELETE FROM connections WHERE id = ?1";

@@ -1,0 +1,100 @@
+//! `embeddings` (vectors behind the provider trait) and `vector_index_meta`
+//! (which backend serves which model). Vectors are little-endian f32 BLOBs of
+//! `dim * 4` bytes.
+
+/// Store or refresh a source's embedding for a model. Skips the write when
+/// neither the content hash nor the model version changed.
+///
+/// Params: ?1 id, ?2 source_type, ?3 source_id, ?4 org_id, ?5 language, ?6 model, ?7 dim,
+/// ?8 version, ?9 vector (BLOB), ?10 content_hash, ?11 metadata (JSON object), ?12 now_ms.
+pub const EMBEDDING_UPSERT: &str = "\
+INSERT INTO embeddings (id, source_type, source_id, org_id, language, model, dim, version, vector,
+                        content_hash, metadata, last_computed_at, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12)
+ON CONFLICT (source_type, source_id, model) DO UPDATE SET
+  org_id = excluded.org_id,
+  language = excluded.language,
+  dim = excluded.dim,
+  version = excluded.version,
+  vector = excluded.vector,
+  content_hash = excluded.content_hash,
+  metadata = excluded.metadata,
+  last_computed_at = excluded.last_computed_at,
+  updated_at = excluded.updated_at
+WHERE embeddings.content_hash IS NOT excluded.content_hash OR embeddings.version IS NOT excluded.version";
+
+/// Params: ?1 source_type, ?2 source_id, ?3 model.
+pub const EMBEDDING_GET_FOR_SOURCE: &str = "\
+SELECT id, source_type, source_id, org_id, language, model, dim, version, vector, content_hash,
+       metadata, last_computed_at
+FROM embeddings
+WHERE source_type = ?1 AND source_id = ?2 AND model = ?3";
+
+/// A batch of similarity candidates for the in-D1 (brute-force cosine)
+/// provider, filtered by model, data type and org (NULL = no org), keyset on
+/// id. First page: ?4 = ''. Optional language filter ?5 (NULL = any).
+///
+/// Params: ?1 model, ?2 source_type, ?3 org_id, ?4 after id, ?5 language, ?6 limit.
+pub const EMBEDDING_CANDIDATES: &str = "\
+SELECT id, source_type, source_id, language, dim, vector
+FROM embeddings
+WHERE model = ?1 AND source_type = ?2 AND org_id IS ?3 AND id > ?4
+  AND (?5 IS NULL OR language = ?5)
+ORDER BY id
+LIMIT ?6";
+
+/// Embeddings of a model not at the current version (re-embedding after a
+/// model version change), keyset on id: the job walks the model's rows once
+/// in id order, so a page may read past many current rows to find stale ones.
+///
+/// Params: ?1 model, ?2 current version, ?3 after id, ?4 limit.
+pub const EMBEDDING_LIST_STALE: &str = "\
+SELECT id, source_type, source_id, version, last_computed_at
+FROM embeddings
+WHERE model = ?1 AND version <> ?2 AND id > ?3
+ORDER BY id
+LIMIT ?4";
+
+/// Delete a source's embeddings (all models). Deleting a user, profile,
+/// meeting, note or segment row already does this through triggers.
+///
+/// Params: ?1 source_type, ?2 source_id.
+pub const EMBEDDING_DELETE_FOR_SOURCE: &str = "\
+DELETE FROM embeddings WHERE source_type = ?1 AND source_id = ?2";
+
+/// The active backend for a model.
+///
+/// Params: ?1 model.
+pub const VECTOR_INDEX_GET_ACTIVE: &str = "\
+SELECT id, provider, index_name, model, dim, metric, config, status, updated_at
+FROM vector_index_meta WHERE model = ?1 AND status = 'active'";
+
+/// Params: ?1 status.
+pub const VECTOR_INDEX_LIST_BY_STATUS: &str = "\
+SELECT id, provider, index_name, model, dim, metric, config, status, updated_at
+FROM vector_index_meta WHERE status = ?1
+ORDER BY model
+LIMIT 100";
+
+/// Register or reconfigure a backend (status unchanged on update).
+///
+/// Params: ?1 id, ?2 provider, ?3 index_name, ?4 model, ?5 dim, ?6 metric, ?7 config (JSON object),
+/// ?8 now_ms.
+pub const VECTOR_INDEX_UPSERT: &str = "\
+INSERT INTO vector_index_meta (id, provider, index_name, model, dim, metric, config, status, created_at,
+                               updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8)
+ON CONFLICT (provider, index_name) DO UPDATE SET
+  model = excluded.model,
+  dim = excluded.dim,
+  metric = excluded.metric,
+  config = excluded.config,
+  updated_at = excluded.updated_at";
+
+/// Move a backend between states, guarded by the state the caller saw. To
+/// switch providers, batch: old active -> migrating/inactive, then new -> active
+/// (the partial unique index allows one active backend per model).
+///
+/// Params: ?1 id, ?2 expected status, ?3 new status, ?4 now_ms.
+pub const VECTOR_INDEX_SET_STATUS: &str = "\
+UPDATE vector_index_meta SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2";

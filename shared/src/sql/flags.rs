@@ -1,0 +1,34 @@
+//! `feature_flags`: server-side toggles per environment. Changes are also
+//! written to `audit_logs` by the caller (operator + reason).
+
+/// Params: ?1 key, ?2 env.
+pub const FLAG_GET: &str = "\
+SELECT key, env, enabled, value, rollout_percentage, description, updated_by, reason, updated_at
+FROM feature_flags WHERE key = ?1 AND env = ?2";
+
+/// Every flag of an environment (the flag cache refresh).
+///
+/// Params: ?1 env.
+pub const FLAG_LIST_FOR_ENV: &str = "\
+SELECT key, env, enabled, value, rollout_percentage, description, updated_by, reason, updated_at
+FROM feature_flags WHERE env = ?1
+ORDER BY key
+LIMIT 1000";
+
+/// Params: ?1 key, ?2 env, ?3 enabled (0/1), ?4 value (JSON), ?5 rollout_percentage,
+/// ?6 description, ?7 updated_by, ?8 reason, ?9 now_ms.
+pub const FLAG_UPSERT: &str = "\
+INSERT INTO feature_flags (key, env, enabled, value, rollout_percentage, description, updated_by, reason,
+                           created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+ON CONFLICT (key, env) DO UPDATE SET
+  enabled = excluded.enabled,
+  value = excluded.value,
+  rollout_percentage = excluded.rollout_percentage,
+  description = coalesce(excluded.description, feature_flags.description),
+  updated_by = excluded.updated_by,
+  reason = excluded.reason,
+  updated_at = excluded.updated_at";
+
+/// Params: ?1 key, ?2 env.
+pub const FLAG_DELETE: &str = "DELETE FROM feature_flags WHERE key = ?1 AND env = ?2";

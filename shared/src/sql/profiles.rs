@@ -1,0 +1,111 @@
+//! `profiles`, `interests` and `user_interests`: what matching and pre-call
+//! ideas read about a person.
+
+/// Params: ?1 user_id.
+pub const PROFILE_GET: &str = "\
+SELECT user_id, display_name, headline, bio, goals, experience, languages, skills, roles,
+       created_at, updated_at
+FROM profiles WHERE user_id = ?1";
+
+/// Create or replace a profile. JSON params (?7 languages, ?8 skills, ?9 roles)
+/// are arrays as text.
+///
+/// Params: ?1 user_id, ?2 display_name, ?3 headline, ?4 bio, ?5 goals, ?6 experience,
+/// ?7 languages, ?8 skills, ?9 roles, ?10 now_ms.
+pub const PROFILE_UPSERT: &str = "\
+INSERT INTO profiles (user_id, display_name, headline, bio, goals, experience, languages, skills, roles,
+                      created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+ON CONFLICT (user_id) DO UPDATE SET
+  display_name = excluded.display_name,
+  headline = excluded.headline,
+  bio = excluded.bio,
+  goals = excluded.goals,
+  experience = excluded.experience,
+  languages = excluded.languages,
+  skills = excluded.skills,
+  roles = excluded.roles,
+  updated_at = excluded.updated_at";
+
+/// The profiles of a meeting's members (pre-call idea generation, participant
+/// cards). Bounded by the meeting's membership.
+///
+/// Params: ?1 meeting_id.
+pub const PROFILE_LIST_FOR_MEETING: &str = "\
+SELECT mp.user_id, mp.role, p.display_name, p.headline, p.bio, p.goals, p.experience,
+       p.languages, p.skills, p.roles
+FROM meeting_participants mp
+JOIN profiles p ON p.user_id = mp.user_id
+WHERE mp.meeting_id = ?1
+ORDER BY mp.user_id
+LIMIT 500";
+
+/// Profiles changed since a point, oldest first (embedding backfill and
+/// drift jobs). Keyset on (updated_at, user_id); first page: ?1 = since, ?2 = ''.
+///
+/// Params: ?1 after updated_at, ?2 after user_id, ?3 limit.
+pub const PROFILE_LIST_UPDATED_SINCE: &str = "\
+SELECT user_id, display_name, headline, bio, goals, experience, languages, skills, roles, updated_at
+FROM profiles
+WHERE (updated_at, user_id) > (?1, ?2)
+ORDER BY updated_at, user_id
+LIMIT ?3";
+
+/// Params: ?1 key, ?2 label, ?3 category, ?4 now_ms.
+pub const INTEREST_UPSERT: &str = "\
+INSERT INTO interests (key, label, category, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?4)
+ON CONFLICT (key) DO UPDATE SET
+  label = excluded.label,
+  category = excluded.category,
+  updated_at = excluded.updated_at
+WHERE interests.label IS NOT excluded.label OR interests.category IS NOT excluded.category";
+
+/// The taxonomy, keyset on key. First page: ?1 = ''.
+///
+/// Params: ?1 after key, ?2 limit.
+pub const INTEREST_LIST: &str = "\
+SELECT key, label, category FROM interests
+WHERE key > ?1
+ORDER BY key
+LIMIT ?2";
+
+/// Params: ?1 category, ?2 after key ('' for the first page), ?3 limit.
+pub const INTEREST_LIST_BY_CATEGORY: &str = "\
+SELECT key, label, category FROM interests
+WHERE category = ?1 AND key > ?2
+ORDER BY key
+LIMIT ?3";
+
+/// Params: ?1 user_id, ?2 interest key, ?3 now_ms.
+pub const USER_INTEREST_ADD: &str = "\
+INSERT INTO user_interests (user_id, interest_key, created_at)
+VALUES (?1, ?2, ?3)
+ON CONFLICT (user_id, interest_key) DO NOTHING";
+
+/// Params: ?1 user_id, ?2 interest key.
+pub const USER_INTEREST_REMOVE: &str = "\
+DELETE FROM user_interests WHERE user_id = ?1 AND interest_key = ?2";
+
+/// Replace-all helper: batch this, then one [`USER_INTEREST_ADD`] per interest.
+///
+/// Params: ?1 user_id.
+pub const USER_INTEREST_CLEAR: &str = "DELETE FROM user_interests WHERE user_id = ?1";
+
+/// Params: ?1 user_id.
+pub const USER_INTEREST_LIST_FOR_USER: &str = "\
+SELECT i.key, i.label, i.category
+FROM user_interests ui
+JOIN interests i ON i.key = ui.interest_key
+WHERE ui.user_id = ?1
+ORDER BY i.key
+LIMIT 200";
+
+/// Users sharing an interest (matching candidates), keyset on user_id.
+///
+/// Params: ?1 interest key, ?2 after user_id ('' first), ?3 limit.
+pub const USER_INTEREST_LIST_USERS: &str = "\
+SELECT user_id FROM user_interests
+WHERE interest_key = ?1 AND user_id > ?2
+ORDER BY user_id
+LIMIT ?3";

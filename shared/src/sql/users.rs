@@ -1,0 +1,104 @@
+//! `users`: identity rows keyed by the WorkOS user id (`sub`).
+
+/// Upsert the user seen in a verified access token, writing only when something
+/// changed (a repeat login is a no-op write: `changes() == 0`).
+///
+/// Params: ?1 id (WorkOS `sub`), ?2 org_id, ?3 org_role, ?4 email, ?5 display_name,
+/// ?6 avatar_url, ?7 now_ms. Org fields come from the token and always win
+/// (NULL = no org). Email/display/avatar are optional claims: NULL keeps the
+/// stored value. An erased user (`deleted_at` set) is never revived here.
+/// Run it in one `batch` with [`USER_GET`] to read the row back.
+pub const USER_UPSERT: &str = "\
+INSERT INTO users (id, org_id, org_role, email, display_name, avatar_url, is_active, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)
+ON CONFLICT (id) DO UPDATE SET
+  org_id = excluded.org_id,
+  org_role = excluded.org_role,
+  email = COALESCE(excluded.email, users.email),
+  display_name = COALESCE(excluded.display_name, users.display_name),
+  avatar_url = COALESCE(excluded.avatar_url, users.avatar_url),
+  updated_at = excluded.updated_at
+WHERE users.deleted_at IS NULL
+  AND (users.org_id IS NOT excluded.org_id
+    OR users.org_role IS NOT excluded.org_role
+    OR (excluded.email IS NOT NULL AND users.email IS NOT excluded.email)
+    OR (excluded.display_name IS NOT NULL AND users.display_name IS NOT excluded.display_name)
+    OR (excluded.avatar_url IS NOT NULL AND users.avatar_url IS NOT excluded.avatar_url))";
+
+/// Params: ?1 id.
+pub const USER_GET: &str = "\
+SELECT id, org_id, org_role, email, display_name, avatar_url, is_active, last_seen_at, deleted_at,
+       created_at, updated_at
+FROM users WHERE id = ?1";
+
+/// Apply a WorkOS `user.created` / `user.updated` event. Events arrive out of
+/// order and are retried for days, so an event older than the last one applied
+/// changes nothing.
+///
+/// Params: ?1 id, ?2 email, ?3 display_name, ?4 avatar_url, ?5 event `updated_at` (ms), ?6 now_ms.
+pub const USER_APPLY_WORKOS_EVENT: &str = "\
+INSERT INTO users (id, email, display_name, avatar_url, is_active, workos_updated_at, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?6)
+ON CONFLICT (id) DO UPDATE SET
+  email = excluded.email,
+  display_name = excluded.display_name,
+  avatar_url = excluded.avatar_url,
+  workos_updated_at = excluded.workos_updated_at,
+  updated_at = excluded.updated_at
+WHERE users.deleted_at IS NULL
+  AND (users.workos_updated_at IS NULL OR users.workos_updated_at < excluded.workos_updated_at)";
+
+/// Apply a WorkOS `organization_membership.*` event (deleted: pass NULL org and
+/// role). Ignored when older than the last membership event applied.
+///
+/// Params: ?1 user id, ?2 org_id, ?3 org_role, ?4 event `updated_at` (ms), ?5 now_ms.
+pub const USER_APPLY_MEMBERSHIP_EVENT: &str = "\
+UPDATE users
+SET org_id = ?2, org_role = ?3, membership_updated_at = ?4, updated_at = ?5
+WHERE id = ?1 AND deleted_at IS NULL
+  AND (membership_updated_at IS NULL OR membership_updated_at < ?4)";
+
+/// Record activity, at most once per interval (keeps hot users from writing on
+/// every request).
+///
+/// Params: ?1 id, ?2 now_ms, ?3 min interval ms.
+pub const USER_TOUCH_LAST_SEEN: &str = "\
+UPDATE users SET last_seen_at = ?2
+WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at <= ?2 - ?3)";
+
+/// Params: ?1 id, ?2 is_active (0/1), ?3 now_ms.
+pub const USER_SET_ACTIVE: &str = "\
+UPDATE users SET is_active = ?2, updated_at = ?3
+WHERE id = ?1 AND deleted_at IS NULL AND is_active <> ?2";
+
+/// Deactivate and scrub PII (WorkOS `user.deleted`, or the first step of an
+/// erasure request). The row stays so foreign keys and audit references hold.
+///
+/// Params: ?1 id, ?2 now_ms.
+pub const USER_SOFT_DELETE: &str = "\
+UPDATE users
+SET is_active = 0, deleted_at = ?2, email = NULL, display_name = NULL, avatar_url = NULL, updated_at = ?2
+WHERE id = ?1 AND deleted_at IS NULL";
+
+/// Erase a user for good. Cascades to profile, interests, memberships,
+/// connections, insights, queue entries, notifications and embeddings; authored
+/// notes ops and messages keep their content with the author set NULL.
+///
+/// Params: ?1 id.
+pub const USER_DELETE: &str = "DELETE FROM users WHERE id = ?1";
+
+/// Active members of an org, keyset on id. First page: ?2 = ''.
+///
+/// Params: ?1 org_id, ?2 after id, ?3 limit.
+pub const USER_LIST_BY_ORG: &str = "\
+SELECT id, org_id, org_role, email, display_name, avatar_url, last_seen_at
+FROM users
+WHERE org_id = ?1 AND is_active = 1 AND id > ?2
+ORDER BY id
+LIMIT ?3";
+
+/// Params: ?1 email.
+pub const USER_FIND_BY_EMAIL: &str = "\
+SELECT id, org_id, org_role, email, display_name, is_active
+FROM users WHERE email = ?1 AND deleted_at IS NULL
+LIMIT 10";

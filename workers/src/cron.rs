@@ -1,0 +1,13 @@
+//! Cron triggers (wrangler.toml `[triggers]`): periodic maintenance.
+
+use connvo_shared::log::{Level, LogLine};
+use worker::{Env, ScheduledEvent};
+
+use crate::logging;
+
+pub async fn run(event: ScheduledEvent, _env: Env) {
+    logging::emit(
+        &LogLine::new(Level::Info, "cron tick", "cron").field("cron", event.cron()),
+        Level::Info,
+    );
+}
