@@ -18,6 +18,18 @@ pub enum Route {
     Health,
     /// `GET /v1/version`: the build's version, without touching any binding.
     Version,
+    /// `GET /v1/me`: the authenticated caller.
+    Me,
+    /// `POST /v1/dev/token`: a local-development token (404 unless dev auth is on).
+    DevToken,
+    /// `POST /v1/dev/bench/verify`: times token verification in the Worker (dev auth only).
+    DevBenchVerify,
+    /// `GET /v1/admin/audit`: the caller's organisation's audit log (org admins).
+    AdminAudit,
+    /// `GET /v1/admin/audit/export`: the same as NDJSON, in bounded pages.
+    AdminAuditExport,
+    /// `POST /v1/webhooks/workos`: WorkOS events (signed).
+    WorkosWebhook,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -33,7 +45,14 @@ pub enum RouteClass {
 impl Route {
     pub fn class(&self) -> RouteClass {
         match self {
-            Route::Health | Route::Version => RouteClass::Default,
+            Route::Health
+            | Route::Version
+            | Route::Me
+            | Route::DevToken
+            | Route::DevBenchVerify
+            | Route::AdminAudit
+            | Route::AdminAuditExport => RouteClass::Default,
+            Route::WorkosWebhook => RouteClass::Webhook,
         }
     }
 
@@ -42,6 +61,12 @@ impl Route {
         match self {
             Route::Health => "health",
             Route::Version => "version",
+            Route::Me => "me",
+            Route::DevToken => "dev_token",
+            Route::DevBenchVerify => "dev_bench_verify",
+            Route::AdminAudit => "admin_audit",
+            Route::AdminAuditExport => "admin_audit_export",
+            Route::WorkosWebhook => "workos_webhook",
         }
     }
 }
@@ -67,6 +92,12 @@ pub fn match_route(method: &str, path: &str) -> RouteMatch {
     let (route, allowed): (Route, &'static [&'static str]) = match segments.as_slice() {
         ["v1", "health"] => (Route::Health, &["GET"]),
         ["v1", "version"] => (Route::Version, &["GET"]),
+        ["v1", "me"] => (Route::Me, &["GET"]),
+        ["v1", "dev", "token"] => (Route::DevToken, &["POST"]),
+        ["v1", "dev", "bench", "verify"] => (Route::DevBenchVerify, &["POST"]),
+        ["v1", "admin", "audit"] => (Route::AdminAudit, &["GET"]),
+        ["v1", "admin", "audit", "export"] => (Route::AdminAuditExport, &["GET"]),
+        ["v1", "webhooks", "workos"] => (Route::WorkosWebhook, &["POST"]),
         _ => return RouteMatch::NotFound,
     };
     if allowed.contains(&method) {
@@ -93,6 +124,56 @@ mod tests {
         assert_eq!(
             match_route("GET", "/v1/version"),
             RouteMatch::Found(Route::Version)
+        );
+    }
+
+    #[test]
+    fn identity_and_admin_routes() {
+        let table = [
+            ("GET", "/v1/me", Route::Me, RouteClass::Default),
+            (
+                "POST",
+                "/v1/dev/token",
+                Route::DevToken,
+                RouteClass::Default,
+            ),
+            (
+                "POST",
+                "/v1/dev/bench/verify",
+                Route::DevBenchVerify,
+                RouteClass::Default,
+            ),
+            (
+                "GET",
+                "/v1/admin/audit",
+                Route::AdminAudit,
+                RouteClass::Default,
+            ),
+            (
+                "GET",
+                "/v1/admin/audit/export",
+                Route::AdminAuditExport,
+                RouteClass::Default,
+            ),
+            (
+                "POST",
+                "/v1/webhooks/workos",
+                Route::WorkosWebhook,
+                RouteClass::Webhook,
+            ),
+        ];
+        for (method, path, route, class) in table {
+            assert_eq!(match_route(method, path), RouteMatch::Found(route.clone()));
+            assert_eq!(route.class(), class);
+            assert!(!route.name().contains('/'));
+        }
+        assert_eq!(
+            match_route("GET", "/v1/webhooks/workos"),
+            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
+        );
+        assert_eq!(
+            match_route("GET", "/v1/dev/token"),
+            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
         );
     }
 

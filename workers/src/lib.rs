@@ -7,6 +7,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod auth;
 mod config;
 mod cron;
 mod health;
@@ -14,6 +15,7 @@ mod jobs;
 mod logging;
 mod respond;
 mod router;
+mod users;
 
 pub use connvo_rooms::MeetingRoom;
 
@@ -27,8 +29,8 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(router::handle(req, env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    Ok(router::handle(req, env, Some(ctx)).await)
 }
 
 #[event(queue)]
