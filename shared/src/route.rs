@@ -18,6 +18,10 @@ pub enum Route {
     Health,
     /// `GET /v1/version`: the build's version, without touching any binding.
     Version,
+    /// Everything under `/v1/meetings` (see `meeting::routes`).
+    Meeting(crate::meeting::routes::MeetingRoute),
+    /// `POST /v1/webhooks/stream`: GetStream Video events (signed, not user-authenticated).
+    StreamWebhook,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -34,6 +38,8 @@ impl Route {
     pub fn class(&self) -> RouteClass {
         match self {
             Route::Health | Route::Version => RouteClass::Default,
+            Route::Meeting(route) => route.class(),
+            Route::StreamWebhook => RouteClass::Webhook,
         }
     }
 
@@ -42,6 +48,8 @@ impl Route {
         match self {
             Route::Health => "health",
             Route::Version => "version",
+            Route::Meeting(route) => route.name(),
+            Route::StreamWebhook => "webhooks.stream",
         }
     }
 }
@@ -67,6 +75,10 @@ pub fn match_route(method: &str, path: &str) -> RouteMatch {
     let (route, allowed): (Route, &'static [&'static str]) = match segments.as_slice() {
         ["v1", "health"] => (Route::Health, &["GET"]),
         ["v1", "version"] => (Route::Version, &["GET"]),
+        ["v1", "webhooks", "stream"] => (Route::StreamWebhook, &["POST"]),
+        ["v1", "meetings", rest @ ..] => {
+            return crate::meeting::routes::match_meeting(method, rest)
+        }
         _ => return RouteMatch::NotFound,
     };
     if allowed.contains(&method) {
@@ -106,6 +118,19 @@ mod tests {
         assert_eq!(
             match_route("POST", "/v1/health"),
             RouteMatch::MethodNotAllowed { allowed: &["GET"] }
+        );
+    }
+
+    #[test]
+    fn webhook_route() {
+        assert_eq!(
+            match_route("POST", "/v1/webhooks/stream"),
+            RouteMatch::Found(Route::StreamWebhook)
+        );
+        assert_eq!(Route::StreamWebhook.class(), RouteClass::Webhook);
+        assert_eq!(
+            match_route("GET", "/v1/webhooks/stream"),
+            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
         );
     }
 

@@ -44,6 +44,23 @@ pub const PARTICIPANT_SET_ROLE: &str = "\
 UPDATE meeting_participants SET role = ?4, updated_at = ?5
 WHERE meeting_id = ?1 AND user_id = ?2 AND role = ?3";
 
+/// Hand the host role to another member in one statement: the host (?2)
+/// becomes ?5 and the target (?3, whose role the caller saw as ?4) becomes
+/// host. Both rows change or neither does (the guard counts that both are
+/// still as the caller saw them), so a meeting never has zero or two hosts.
+/// `changes() == 2` on success, `0` on a conflict.
+///
+/// Params: ?1 meeting_id, ?2 current host user_id, ?3 target user_id,
+/// ?4 target's current role, ?5 the previous host's new role, ?6 now_ms.
+pub const PARTICIPANT_TRANSFER_HOST: &str = "\
+UPDATE meeting_participants
+SET role = CASE WHEN user_id = ?2 THEN ?5 ELSE 'host' END, updated_at = ?6
+WHERE meeting_id = ?1
+  AND ((user_id = ?2 AND role = 'host') OR (user_id = ?3 AND role = ?4))
+  AND (SELECT count(*) FROM meeting_participants
+       WHERE meeting_id = ?1
+         AND ((user_id = ?2 AND role = 'host') OR (user_id = ?3 AND role = ?4))) = 2";
+
 /// Params: ?1 meeting_id.
 pub const PARTICIPANT_COUNT: &str = "\
 SELECT count(*) AS n FROM meeting_participants WHERE meeting_id = ?1";
