@@ -9,11 +9,16 @@
 
 mod config;
 mod cron;
+mod db;
 mod health;
 mod jobs;
 mod logging;
+mod meetings;
 mod respond;
+mod room_client;
 mod router;
+mod stream;
+mod sys;
 
 pub use connvo_rooms::MeetingRoom;
 

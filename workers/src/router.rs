@@ -81,6 +81,8 @@ async fn dispatch(
             200,
             &serde_json::json!({ "version": connvo_shared::VERSION }),
         )),
+        Route::Meeting(route) => crate::meetings::dispatch(route, ctx, req, env).await,
+        Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
     }
 }
 

@@ -4,6 +4,7 @@
 //! Everything here is pure; the worker's `meetings` module is the shell that
 //! reads D1, checks `acl::allowed`, and writes.
 
+pub mod access;
 pub mod fields;
 pub mod ids;
 pub mod join_window;

@@ -114,6 +114,7 @@ pub const ALL: &[(&str, &str)] = registry![
     participants::PARTICIPANT_GET,
     participants::PARTICIPANT_LIST_BY_MEETING,
     participants::PARTICIPANT_REMOVE,
+    participants::PARTICIPANT_REMOVE_WITH_ROLE,
     participants::PARTICIPANT_SET_ROLE,
     participants::PARTICIPANT_TRANSFER_HOST,
     participants::PARTICIPANT_COUNT,

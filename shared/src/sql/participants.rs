@@ -36,6 +36,14 @@ LIMIT ?3";
 pub const PARTICIPANT_REMOVE: &str = "\
 DELETE FROM meeting_participants WHERE meeting_id = ?1 AND user_id = ?2";
 
+/// Remove a member only while they still hold the role the caller saw (so a
+/// member promoted meanwhile is not removed on the strength of their old
+/// role). `changes() == 0` = conflict or not a member.
+///
+/// Params: ?1 meeting_id, ?2 user_id, ?3 expected role.
+pub const PARTICIPANT_REMOVE_WITH_ROLE: &str = "\
+DELETE FROM meeting_participants WHERE meeting_id = ?1 AND user_id = ?2 AND role = ?3";
+
 /// Change a member's role, guarded by the role the caller saw (so two hosts
 /// demoting each other cannot both win). `changes() == 0` = conflict.
 ///
