@@ -11,6 +11,7 @@
 pub mod acl;
 pub mod auth;
 pub mod error;
+pub mod fields;
 pub mod gzip;
 pub mod jobs;
 pub mod limits;

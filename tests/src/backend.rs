@@ -21,11 +21,27 @@ pub fn repo_root() -> PathBuf {
 #[derive(Debug, Clone, Default)]
 pub struct BackendOptions {
     pub vars: Vec<(String, String)>,
+    /// Ready as soon as `/v1/health` answers at all, whatever the status:
+    /// for tests of a deliberately misconfigured backend.
+    pub ready_on_any_status: bool,
 }
 
 impl BackendOptions {
     pub fn var(mut self, name: &str, value: impl Into<String>) -> Self {
         self.vars.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// See [`BackendOptions::ready_on_any_status`].
+    pub fn ready_on_any_status(mut self) -> Self {
+        self.ready_on_any_status = true;
+        self
+    }
+
+    /// Adds `other`'s vars after this one's (later ones win in wrangler).
+    pub fn merge(mut self, other: BackendOptions) -> Self {
+        self.vars.extend(other.vars);
+        self.ready_on_any_status |= other.ready_on_any_status;
         self
     }
 }
@@ -155,7 +171,7 @@ impl Backend {
                 .send()
                 .await
             {
-                if resp.status().as_u16() == 200 {
+                if resp.status().as_u16() == 200 || self.options.ready_on_any_status {
                     return;
                 }
             }

@@ -9,5 +9,6 @@
 //! (`CONNVO_STATE_TEMPLATE`) that every backend copies.
 
 pub mod backend;
+pub mod fakes;
 
 pub use backend::{Backend, BackendOptions};

@@ -7,6 +7,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod auth;
 mod config;
 mod cron;
 mod db;
@@ -19,6 +20,7 @@ mod room_client;
 mod router;
 mod stream;
 mod sys;
+mod users;
 
 pub use connvo_rooms::MeetingRoom;
 
@@ -32,8 +34,8 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(router::handle(req, env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    Ok(router::handle(req, env, Some(ctx)).await)
 }
 
 #[event(queue)]

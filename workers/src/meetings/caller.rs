@@ -1,5 +1,6 @@
-//! Who is calling a meeting route: the authenticated user (WorkOS access
-//! token, verified by `crate::auth`) reduced to what meeting access needs.
+//! Who is calling a meeting route: the authenticated user (a WorkOS access
+//! token verified by `crate::auth`, which also upserts the user row and
+//! settles the effective org role) reduced to what meeting access needs.
 
 use connvo_shared::meeting::access::Caller;
 use connvo_shared::ApiError;
@@ -9,13 +10,11 @@ use crate::router::RequestCtx;
 
 /// Authenticates the request. Every meeting route but the WebSocket entry
 /// (whose credential is its ticket) calls this first.
-pub async fn authenticate(
-    _req: &Request,
-    _env: &Env,
-    _ctx: &RequestCtx,
-) -> Result<Caller, ApiError> {
-    // Replaced by `crate::auth::authenticate` when the auth module lands.
-    Err(ApiError::unauthorized(
-        "authentication is not available yet",
-    ))
+pub async fn authenticate(req: &Request, env: &Env, ctx: &RequestCtx) -> Result<Caller, ApiError> {
+    let authed = crate::auth::authenticate(req, env, ctx).await?;
+    Ok(Caller {
+        user_id: authed.identity.user_id,
+        org_id: authed.org_id,
+        org_role: authed.org_role,
+    })
 }
