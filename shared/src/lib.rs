@@ -12,13 +12,19 @@ pub mod acl;
 pub mod auth;
 pub mod error;
 pub mod fields;
+pub mod gzip;
+pub mod jobs;
 pub mod limits;
 pub mod log;
+pub mod meeting;
 pub mod ot;
 pub mod request_id;
+pub mod room_internal;
 pub mod route;
 pub mod signature;
 pub mod sql;
+pub mod stream;
+pub mod time;
 
 pub use error::{ApiError, ErrorCode};
 

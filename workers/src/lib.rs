@@ -10,11 +10,16 @@
 pub mod auth;
 mod config;
 mod cron;
+mod db;
 mod health;
 mod jobs;
 mod logging;
+mod meetings;
 mod respond;
+mod room_client;
 mod router;
+mod stream;
+mod sys;
 mod users;
 
 pub use connvo_rooms::MeetingRoom;

@@ -132,6 +132,8 @@ async fn dispatch(
         | Route::AdminAudit
         | Route::AdminAuditExport
         | Route::WorkosWebhook => Err(ApiError::not_found("not implemented yet")),
+        Route::Meeting(route) => crate::meetings::dispatch(route, ctx, req, env).await,
+        Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
     }
 }
 
