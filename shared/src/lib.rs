@@ -15,6 +15,7 @@ pub mod limits;
 pub mod log;
 pub mod ot;
 pub mod request_id;
+pub mod room;
 pub mod route;
 pub mod signature;
 pub mod sql;
