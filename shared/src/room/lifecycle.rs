@@ -130,7 +130,9 @@ impl<S: RoomStore> MeetingRoom<S> {
             self.meta = before;
             return Err(err.into());
         }
-        // Everything committed goes out before the news.
+        // Everything committed goes out before the news (which includes
+        // the speaking stats, so the window's state frame is not needed).
+        self.hot.state_dirty = false;
         self.deliver_hot();
         self.broadcast_state();
         if ended {
