@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod sqlite;
+
 use std::collections::BTreeMap;
 
 use connvo_shared::acl::MeetingRole;

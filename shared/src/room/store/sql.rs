@@ -38,7 +38,7 @@ pub trait SqlExec {
 }
 
 /// The room's store in SQLite. Create it with [`SqlRoomStore::open`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SqlRoomStore<E: SqlExec> {
     exec: E,
 }
