@@ -665,7 +665,9 @@ fn r17_flushes_are_debounced_bounded_and_acknowledged() {
     assert_eq!(batch.transcripts.iter().map(|c| c.seq).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(batch.upto.transcript_seq, 2);
     // Unacknowledged: emitted again after the retry time, same rows.
-    shell.advance(30_000);
+    shell.advance(59_999);
+    assert!(shell.flushes.is_empty());
+    shell.advance(1);
     assert_eq!(shell.flushes.len(), 1);
     assert_eq!(shell.flushes[0].transcripts, batch.transcripts);
     shell.flushes.clear();

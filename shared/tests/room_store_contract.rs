@@ -255,7 +255,8 @@ fn a_room_on_it_runs_the_reference_script<S: RoomStore + Clone>(store: S) -> Vec
     }
     shell.json("b", json!({"type": "chat.send", "client_ref": "r1", "text": "again"}));
     shell.advance(6000);
-    while let Some(batch) = shell.flushes.pop() {
+    while !shell.flushes.is_empty() {
+        let batch = shell.flushes.remove(0);
         shell.room.flush_done(shell.now, batch.upto).unwrap();
         shell.drain();
     }

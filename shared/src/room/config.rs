@@ -40,7 +40,9 @@ pub struct RoomConfig {
     /// transaction with a 30 s limit).
     pub flush_max_rows: usize,
     /// How long a flush may stay unanswered before it is emitted again
-    /// (flushes are idempotent, so a retry is always safe).
+    /// (flushes are idempotent, so a retry is always safe). Longer than
+    /// D1's 30 s batch limit, so a re-emitted flush never runs alongside
+    /// the original: batches reach D1 in order.
     pub flush_retry_ms: u64,
     pub notes: NotesLimits,
     /// Ops kept in the notes log after compaction: the resume window.
@@ -81,7 +83,7 @@ impl Default for RoomConfig {
             queue_max_bytes: 2 * 1024 * 1024,
             flush_interval_ms: 5_000,
             flush_max_rows: 200,
-            flush_retry_ms: 30_000,
+            flush_retry_ms: 60_000,
             notes: NotesLimits::default(),
             notes_log_keep: 500,
             notes_snapshot_every: 100,

@@ -143,7 +143,9 @@ impl<S: RoomStore> MeetingRoom<S> {
                 self.close(&sid, CloseReason::MeetingEnded);
             }
             self.presence.clear();
-            self.flush.in_flight_until = None;
+            // At once — or, if a flush is out, as soon as it is answered:
+            // one flush at a time keeps D1's unguarded engagement upsert
+            // from being overwritten by an older batch.
             self.flush.due_at = Some(now_ms);
         }
         self.after_input(now_ms);
