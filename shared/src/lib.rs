@@ -19,6 +19,7 @@ pub mod log;
 pub mod meeting;
 pub mod ot;
 pub mod request_id;
+pub mod room;
 pub mod room_internal;
 pub mod route;
 pub mod signature;
