@@ -25,6 +25,9 @@ pub mod path {
 /// Headers the worker sets on the forwarded WebSocket upgrade (and strips
 /// from whatever the client sent, so none can be forged).
 pub mod header {
+    /// The meeting the room serves: on every internal request and on the
+    /// forwarded upgrade, so a room that has never been opened knows its id.
+    pub const MEETING_ID: &str = "x-connvo-meeting-id";
     pub const USER_ID: &str = "x-connvo-user-id";
     /// The caller's meeting role, read from D1 at upgrade time.
     pub const ROLE: &str = "x-connvo-role";
@@ -40,7 +43,8 @@ pub mod header {
     pub const REQUEST_ID: &str = "x-connvo-request-id";
 
     /// Every header above: the worker removes these from client requests.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 8] = [
+        MEETING_ID,
         USER_ID,
         ROLE,
         ORG_ROLE,

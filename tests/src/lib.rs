@@ -10,5 +10,6 @@
 
 pub mod backend;
 pub mod fakes;
+pub mod room;
 
 pub use backend::{Backend, BackendOptions};

@@ -77,6 +77,7 @@ impl<'a> Room<'a> {
         };
         set("content-type", "application/json")?;
         set(header::REQUEST_ID, self.request_id)?;
+        set(header::MEETING_ID, self.meeting_id)?;
         let req = Request::new_with_init(
             url,
             RequestInit::new()

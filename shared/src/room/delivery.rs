@@ -36,7 +36,9 @@ fn batches<T>(items: Vec<T>, per_frame: usize, size: impl Fn(&T) -> usize) -> Ve
     let mut bytes = 0;
     for item in items {
         let item_bytes = size(&item) + ITEM_OVERHEAD_BYTES;
-        if !current.is_empty() && (current.len() >= per_frame || bytes + item_bytes > FRAME_BUDGET_BYTES) {
+        if !current.is_empty()
+            && (current.len() >= per_frame || bytes + item_bytes > FRAME_BUDGET_BYTES)
+        {
             out.push(std::mem::take(&mut current));
             bytes = 0;
         }
@@ -113,7 +115,13 @@ impl<S: RoomStore> MeetingRoom<S> {
 
     /// Sends pre-encoded frames of a stream to a session and moves its
     /// cursor to `to`, unless a frame was dropped (then it is in resync).
-    pub(super) fn send_frames(&mut self, sid: &SessionId, stream: Stream, frames: &[String], to: u64) {
+    pub(super) fn send_frames(
+        &mut self,
+        sid: &SessionId,
+        stream: Stream,
+        frames: &[String],
+        to: u64,
+    ) {
         for frame in frames {
             if !self.send_stream(sid, stream, frame.clone()) {
                 return;
@@ -171,7 +179,12 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// Encoded frames taking a client from `cursor` to the head of a feed
     /// (transcript or chat): the missing tail, or — when more than
     /// `resume_max_items` behind — the latest window marked `truncated`.
-    fn feed_frames(&self, stream: Stream, cursor: u64, per_frame: usize) -> Result<Vec<String>, RoomError> {
+    fn feed_frames(
+        &self,
+        stream: Stream,
+        cursor: u64,
+        per_frame: usize,
+    ) -> Result<Vec<String>, RoomError> {
         let head = self.feed_head(stream);
         if cursor >= head {
             return Ok(Vec::new());
@@ -257,7 +270,12 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// Encoded frames taking a client from `cursor` to `upto` (at most the
     /// document's version), and the cursor they reach: ops when the log
     /// still has them and they are few enough, else a snapshot.
-    pub(super) fn notes_frames(&self, cursor: u64, upto: u64, per_frame: usize) -> (Vec<String>, u64) {
+    pub(super) fn notes_frames(
+        &self,
+        cursor: u64,
+        upto: u64,
+        per_frame: usize,
+    ) -> (Vec<String>, u64) {
         let version = self.notes.version();
         let upto = upto.min(version);
         if cursor <= version && cursor >= upto {
@@ -292,7 +310,12 @@ impl<S: RoomStore> MeetingRoom<S> {
 
     /// Sends one session the notes it is missing, up to `upto`; returns
     /// whether the notes stream is still live for it.
-    pub(super) fn deliver_notes_to(&mut self, sid: &SessionId, upto: u64, per_frame: usize) -> bool {
+    pub(super) fn deliver_notes_to(
+        &mut self,
+        sid: &SessionId,
+        upto: u64,
+        per_frame: usize,
+    ) -> bool {
         let Some(cursor) = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes)) else {
             return false;
         };
@@ -327,7 +350,8 @@ impl<S: RoomStore> MeetingRoom<S> {
     pub(super) fn presence_of(&self, user_id: &str) -> Option<UserPresence> {
         let mut out: Option<UserPresence> = None;
         for session in self.sessions.values().filter(|s| s.user_id() == user_id) {
-            let (Phase::Live(live), Some(role)) = (&session.state.phase, session.state.identity.role)
+            let (Phase::Live(live), Some(role)) =
+                (&session.state.phase, session.state.identity.role)
             else {
                 continue;
             };

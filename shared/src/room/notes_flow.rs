@@ -20,7 +20,10 @@ use super::stream::Stream;
 /// Rebuilds the document: the stored snapshot plus the ops after it, with
 /// the in-memory log reaching back `notes_log_keep` ops (or to the oldest
 /// stored op) so reconnecting clients can catch up op by op.
-pub(super) fn load_notes<S: RoomStore>(store: &S, config: &RoomConfig) -> Result<NotesDoc, RoomError> {
+pub(super) fn load_notes<S: RoomStore>(
+    store: &S,
+    config: &RoomConfig,
+) -> Result<NotesDoc, RoomError> {
     let head = store.notes_head()?;
     let snapshot_version = head.snapshot.version;
     let corrupt = |what: String| RoomError::CorruptState(format!("notes: {what}"));
@@ -37,7 +40,10 @@ pub(super) fn load_notes<S: RoomStore>(store: &S, config: &RoomConfig) -> Result
     let count = usize::try_from(head.version - from).map_err(|_| corrupt("log too long".into()))?;
     let ops = store.note_ops_since(from, count)?;
     if ops.len() != count {
-        return Err(corrupt(format!("expected {count} ops after {from}, found {}", ops.len())));
+        return Err(corrupt(format!(
+            "expected {count} ops after {from}, found {}",
+            ops.len()
+        )));
     }
     let snapshot = head.snapshot;
     let mut content = snapshot.content;
@@ -164,7 +170,12 @@ impl<S: RoomStore> MeetingRoom<S> {
         if self.send_stream(sid, Stream::Notes, frame) {
             if let Some(session) = self.sessions.get_mut(sid) {
                 if let Some(Sub::Live { cursor }) = session.sub(Stream::Notes) {
-                    session.set_sub(Stream::Notes, Some(Sub::Live { cursor: cursor.max(version) }));
+                    session.set_sub(
+                        Stream::Notes,
+                        Some(Sub::Live {
+                            cursor: cursor.max(version),
+                        }),
+                    );
                     self.dirty.insert(sid.clone());
                 }
             }
@@ -179,7 +190,11 @@ impl<S: RoomStore> MeetingRoom<S> {
         if !self.deliver_notes_to(sid, head, self.config.resume_frame_items) {
             // Not subscribed, or in resync: the client resubmits after it
             // has caught up, and gets its answer then.
-            if self.sessions.get(sid).is_some_and(|s| s.sub(Stream::Notes).is_none()) {
+            if self
+                .sessions
+                .get(sid)
+                .is_some_and(|s| s.sub(Stream::Notes).is_none())
+            {
                 self.send_control(sid, &ServerMsg::error(err, None));
             }
             return;
@@ -201,7 +216,8 @@ impl<S: RoomStore> MeetingRoom<S> {
         let keep = self.config.notes_log_keep;
         if self.notes.log().len() > keep.saturating_mul(2).max(1) {
             let keep = u64::try_from(keep).unwrap_or(u64::MAX);
-            self.notes.compact(self.notes.version().saturating_sub(keep));
+            self.notes
+                .compact(self.notes.version().saturating_sub(keep));
         }
     }
 
@@ -222,9 +238,10 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// Whether a client id is taken by another user (live, or in the
     /// document's clocks).
     pub(super) fn client_id_taken(&self, user_id: &str, client_id: &str) -> bool {
-        let live = self.sessions.values().any(|s| {
-            s.client_id() == Some(client_id) && s.user_id() != user_id
-        });
+        let live = self
+            .sessions
+            .values()
+            .any(|s| s.client_id() == Some(client_id) && s.user_id() != user_id);
         live || self
             .notes
             .clients()
