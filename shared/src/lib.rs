@@ -9,16 +9,20 @@
 )]
 
 pub mod acl;
+pub mod audit;
 pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod fields;
 pub mod limits;
 pub mod log;
 pub mod ot;
+pub mod rate_limit;
 pub mod request_id;
 pub mod route;
 pub mod signature;
 pub mod sql;
+pub mod workos_events;
 
 pub use error::{ApiError, ErrorCode};
 

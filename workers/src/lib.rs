@@ -7,17 +7,24 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod audit;
 pub mod auth;
+mod bench;
 mod config;
+mod cors;
 mod cron;
 mod health;
 mod jobs;
 mod logging;
+pub mod rate_limit;
 mod respond;
-mod router;
+pub mod router;
+mod sqlbind;
 mod users;
+mod webhooks;
 
 pub use connvo_rooms::MeetingRoom;
+pub use rate_limit::limiter::RateLimiter;
 
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
