@@ -8,6 +8,7 @@
 //! does that, and also prepares a migrated state folder once
 //! (`CONNVO_STATE_TEMPLATE`) that every backend copies.
 
+pub mod api;
 pub mod backend;
 pub mod fakes;
 pub mod room;
