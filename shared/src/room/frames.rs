@@ -129,7 +129,7 @@ impl<S: RoomStore> MeetingRoom<S> {
                 let head = self.notes.version();
                 match cursor {
                     // Holding nothing: the whole document.
-                    None => self.send_frames(sid, stream, &[self.snapshot_frame()], head),
+                    None => self.send_frames(sid, stream, &[(self.snapshot_frame(), head)]),
                     Some(_) => {
                         self.deliver_notes_to(sid, head, self.config.resume_frame_items);
                     }
