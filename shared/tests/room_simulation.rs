@@ -130,7 +130,7 @@ impl Sim {
 
     fn log(&mut self, line: String) {
         self.trace.push_back(line);
-        if self.trace.len() > 60 {
+        if self.trace.len() > 150 {
             self.trace.pop_front();
         }
     }
@@ -196,12 +196,14 @@ impl Sim {
         });
         let identity = SessionIdentity::new(peer.user.clone(), Some(peer.role));
         self.stats.reconnects += 1;
+        self.log(format!("** {} connects {sid}", self.peers[i].user));
         self.room.handle_connect(self.now, sid, identity).unwrap();
         self.drain();
     }
 
     fn disconnect(&mut self, i: usize) {
         if let Some(conn) = self.peers[i].conn.take() {
+            self.log(format!("** {} disconnects {}", self.peers[i].user, conn.sid));
             self.peers[i].notes.disconnect();
             self.attachments.remove(&conn.sid);
             self.room.handle_disconnect(self.now, &conn.sid);
@@ -219,6 +221,7 @@ impl Sim {
                 return;
             };
             let sid = conn.sid.clone();
+            self.log(format!("<- {} [{sid}]: {}", self.peers[i].user, truncate(&text)));
             self.room.handle_frame(self.now, &sid, Frame::Text(&text));
             self.drain();
         }
@@ -344,6 +347,7 @@ impl Sim {
     }
 
     fn hibernate(&mut self) {
+        self.log("** hibernate".into());
         self.stats.hibernations += 1;
         let store = self.room.store().clone();
         self.room = MeetingRoom::load(store, self.config.clone(), MEETING).unwrap();
@@ -590,4 +594,12 @@ fn meetings_converge_and_deliver_every_item_exactly_once() {
         assert!(total.rejects > 0, "{total:?}");
         assert!(total.reconnects > 300, "{total:?}");
     }
+}
+
+/// A mid-stream snapshot made the client drop its in-flight op; the op
+/// then committed (after a reload that reached further back in the log)
+/// and was acked, which the client ignored: it never applied its own op.
+#[test]
+fn regression_seed_428() {
+    run(428, 400);
 }

@@ -280,12 +280,13 @@ impl<S: RoomStore> MeetingRoom<S> {
 
     /// Encoded frames taking a client from `cursor` to `upto` (at most the
     /// document's version), each with the version it reaches: ops when the
-    /// log still has them and they are few enough, else a snapshot.
-    pub(super) fn notes_frames(&self, cursor: u64, upto: u64, per_frame: usize) -> Vec<(String, u64)> {
+    /// log still has them and they are few enough, else a snapshot (then
+    /// the second value is true).
+    pub(super) fn notes_frames(&self, cursor: u64, upto: u64, per_frame: usize) -> (Vec<(String, u64)>, bool) {
         let version = self.notes.version();
         let upto = upto.min(version);
         if cursor <= version && cursor >= upto {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         match self.notes.ops_since(cursor) {
             Ok(ops) if ops.len() <= self.config.resume_max_items => {
@@ -294,17 +295,40 @@ impl<S: RoomStore> MeetingRoom<S> {
                     .take_while(|op| op.version <= upto)
                     .map(WireOp::from)
                     .collect();
-                batches(wanted, per_frame, |op| op.op.inserted_chars() * 4)
+                let frames = batches(wanted, per_frame, |op| op.op.inserted_chars() * 4)
                     .into_iter()
                     .map(|ops| {
                         let to = ops.last().map_or(cursor, |op| op.version);
                         (ServerMsg::NotesOps { ops }.encode(), to)
                     })
-                    .collect()
+                    .collect();
+                (frames, false)
             }
             // Too far behind, compacted away, or ahead of us (the store
             // was rolled back): the whole document.
-            Ok(_) | Err(_) => vec![(self.snapshot_frame(), version)],
+            Ok(_) | Err(_) => (vec![(self.snapshot_frame(), version)], true),
+        }
+    }
+
+    /// Records that the session's client reset its document to `version`
+    /// (a snapshot or a reject was queued for it).
+    pub(super) fn note_reset(&mut self, sid: &SessionId, version: u64) {
+        if let Some(live) = self.sessions.get_mut(sid).and_then(|s| s.live_mut()) {
+            live.notes_reset_version = live.notes_reset_version.max(version);
+            self.dirty.insert(sid.clone());
+        }
+    }
+
+    /// Sends notes frames and records a snapshot once it was queued.
+    fn send_notes_frames(&mut self, sid: &SessionId, frames: &[(String, u64)], snapshot: bool) {
+        self.send_frames(sid, Stream::Notes, frames);
+        if snapshot {
+            let reached = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes));
+            if let (Some(reached), Some((_, to))) = (reached, frames.first()) {
+                if reached >= *to {
+                    self.note_reset(sid, *to);
+                }
+            }
         }
     }
 
@@ -323,8 +347,8 @@ impl<S: RoomStore> MeetingRoom<S> {
         let Some(cursor) = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes)) else {
             return false;
         };
-        let frames = self.notes_frames(cursor, upto, per_frame);
-        self.send_frames(sid, Stream::Notes, &frames);
+        let (frames, snapshot) = self.notes_frames(cursor, upto, per_frame);
+        self.send_notes_frames(sid, &frames, snapshot);
         self.sessions
             .get(sid)
             .and_then(|s| s.cursor(Stream::Notes))
@@ -342,9 +366,9 @@ impl<S: RoomStore> MeetingRoom<S> {
             }
         }
         for (cursor, sids) in groups {
-            let frames = self.notes_frames(cursor, head, self.config.coalesce_max);
+            let (frames, snapshot) = self.notes_frames(cursor, head, self.config.coalesce_max);
             for sid in sids {
-                self.send_frames(&sid, Stream::Notes, &frames);
+                self.send_notes_frames(&sid, &frames, snapshot);
             }
         }
     }

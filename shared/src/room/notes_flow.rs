@@ -104,6 +104,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         }
         let user_id = session.user_id().to_owned();
         let client_id = session.client_id().unwrap_or_default().to_owned();
+        let reset_at = session.state.live().map_or(0, |live| live.notes_reset_version);
         if let Err(err) = self.authorize(now_ms, sid, Action::WriteNotes) {
             // The client already shows the edit: a reject lets it roll back.
             self.reject_notes_op(sid, client_seq, &err);
@@ -133,6 +134,13 @@ impl<S: RoomStore> MeetingRoom<S> {
                 // ops before it cannot all be queued now, the op itself
                 // follows them later, and a notes client takes its own op
                 // as the ack. A snapshot (sender far behind) includes it.
+                // An op made before the client last reset its document was
+                // dropped by the client: it must arrive as an op (which the
+                // client applies like anyone else's), never as an ack.
+                if base_version < reset_at {
+                    self.mark_hot(now_ms);
+                    return Ok(());
+                }
                 let caught_up = self.deliver_notes_to(sid, version - 1, self.config.resume_frame_items);
                 let before_op = self
                     .sessions
@@ -202,7 +210,11 @@ impl<S: RoomStore> MeetingRoom<S> {
             version: head,
         }
         .encode();
-        self.send_stream(sid, Stream::Notes, frame);
+        if self.send_stream(sid, Stream::Notes, frame) {
+            // If the refused op was in flight, the client rolls back to
+            // `head` (a stale refusal it ignores; erring this way is safe).
+            self.note_reset(sid, head);
+        }
     }
 
     /// Keeps the in-memory log near `notes_log_keep` ops (amortised: it is
