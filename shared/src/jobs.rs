@@ -29,8 +29,8 @@ pub enum Job {
     /// After a meeting ended: make the room stop writes and flush (retried
     /// until it answers), then queue the aggregation and insights jobs.
     FinalizeMeeting { meeting_id: String },
-    /// Assemble the flushed transcript into segments. A stub for now: it
-    /// records that the meeting awaits aggregation (a later issue fills it in).
+    /// Assemble the flushed transcript into speaker-turn segments
+    /// (`transcript_segments`; `crate::segments`).
     AggregateTranscript { meeting_id: String },
     /// Post-call insights. A stub for now: it records "insights pending"
     /// (insight generation is a later issue).

@@ -9,6 +9,7 @@
 //! if that send fails, the runtime's own retry (`message.retry` with the
 //! delay) takes over, and after `max_retries` the dead-letter queue.
 
+mod aggregate;
 mod finalize;
 mod post_call;
 pub mod provision;
@@ -38,9 +39,8 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
     match &msg.job {
         Job::ProvisionCall { meeting_id } => provision::run(env, msg, meeting_id, jc).await,
         Job::FinalizeMeeting { meeting_id } => finalize::run(env, msg, meeting_id, jc).await,
-        Job::AggregateTranscript { .. } | Job::GenerateInsights { .. } => {
-            post_call::run(env, msg, jc).await
-        }
+        Job::AggregateTranscript { meeting_id } => aggregate::run(env, msg, meeting_id, jc).await,
+        Job::GenerateInsights { .. } => post_call::run(env, msg, jc).await,
     }
 }
 

@@ -1,6 +1,5 @@
-//! `aggregate_transcript` and `generate_insights`: **stubs**. Transcript
-//! aggregation and insight generation are later issues; for now each job
-//! records, once per meeting (its idempotency key claimed in
+//! `generate_insights`: a **stub**. Insight generation is a later issue;
+//! for now the job records, once per meeting (its idempotency key claimed in
 //! `idempotency_keys`, scope `job`), that the work is pending, and acks. A
 //! repeated job finds the key and does nothing.
 
