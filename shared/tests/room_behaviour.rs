@@ -24,11 +24,17 @@ fn r01_nothing_is_sent_before_hello_and_frames_before_it_are_refused() {
     shell.join("a", "alice", Host);
     shell.connect("b", "bob", Participant);
     assert!(shell.take("b").is_empty());
-    shell.json("a", json!({"type": "chat.send", "client_ref": "m1", "text": "hi"}));
+    shell.json(
+        "a",
+        json!({"type": "chat.send", "client_ref": "m1", "text": "hi"}),
+    );
     shell.json("a", chunk_json("hello", T0, true));
     shell.advance(1000);
     assert!(shell.take("b").is_empty(), "no broadcast before hello");
-    shell.json("b", json!({"type": "chat.send", "client_ref": "m1", "text": "hi", "ref": "r9"}));
+    shell.json(
+        "b",
+        json!({"type": "chat.send", "client_ref": "m1", "text": "hi", "ref": "r9"}),
+    );
     shell.json("b", json!({"type": "ping", "ref": "p1"}));
     let got = shell.take("b");
     assert_eq!(error_codes(&got), ["HELLO_REQUIRED"]);
@@ -81,7 +87,10 @@ fn r02_welcome_then_catch_up_in_stream_order() {
     }
     // Only what was asked for.
     shell.connect("b", "bob", Participant);
-    shell.json("b", json!({"type": "hello", "protocol": 1, "client_id": "cb", "subscribe": ["chat"]}));
+    shell.json(
+        "b",
+        json!({"type": "hello", "protocol": 1, "client_id": "cb", "subscribe": ["chat"]}),
+    );
     assert_eq!(shell.types("b"), ["welcome"]);
     // Audit: one entry per stream subscription (Requirement 4.5).
     let subs = shell
@@ -133,7 +142,10 @@ fn r03_r04_notes_sender_is_acked_at_once_others_within_the_window() {
     // Alice sends against 1 before seeing bob's op: she gets bob's op first, then her ack.
     shell.json("a", op(2, 1, json!([2, "!"])));
     let got = shell.take("a");
-    assert_eq!(got.iter().map(msg_type).collect::<Vec<_>>(), ["notes.ops", "notes.ack"]);
+    assert_eq!(
+        got.iter().map(msg_type).collect::<Vec<_>>(),
+        ["notes.ops", "notes.ack"]
+    );
     assert_eq!(shell.room.notes().content(), "yo hi!");
     // A resend is acked with the original version and applied nowhere.
     shell.json("a", op(2, 1, json!([2, "!"])));
@@ -168,13 +180,19 @@ fn r05_a_refused_op_gets_its_client_seq_and_the_document() {
         other => panic!("{other:?}"),
     }
     shell.json("a", op(3, 9, json!(["x"])));
-    assert!(matches!(&shell.take("a")[..], [ServerMsg::NotesReject { code, .. }] if code == "OT_VERSION_AHEAD"));
+    assert!(
+        matches!(&shell.take("a")[..], [ServerMsg::NotesReject { code, .. }] if code == "OT_VERSION_AHEAD")
+    );
     shell.json("a", op(4, 1, json!([-1])));
-    assert!(matches!(&shell.take("a")[..], [ServerMsg::NotesReject { code, client_seq: 4, .. }] if code == "OT_INVALID_OP"));
+    assert!(
+        matches!(&shell.take("a")[..], [ServerMsg::NotesReject { code, client_seq: 4, .. }] if code == "OT_INVALID_OP")
+    );
     // Observers are refused by the ACL, with a reject so they can roll back.
     shell.join("o", "olga", Observer);
     shell.json("o", op(1, 1, json!(["x"])));
-    assert!(matches!(&shell.take("o")[..], [ServerMsg::NotesReject { code, .. }] if code == "FORBIDDEN"));
+    assert!(
+        matches!(&shell.take("o")[..], [ServerMsg::NotesReject { code, .. }] if code == "FORBIDDEN")
+    );
     assert!(shell
         .audits
         .iter()
@@ -189,7 +207,10 @@ fn r06_resume_sends_exactly_the_missing_tail() {
     shell.join("b", "bob", Participant);
     for i in 0..5u64 {
         shell.json("a", chunk_json(&format!("c{i}"), T0 + i * 1000, true));
-        shell.json("a", json!({"type": "chat.send", "client_ref": format!("m{i}"), "text": "hey"}));
+        shell.json(
+            "a",
+            json!({"type": "chat.send", "client_ref": format!("m{i}"), "text": "hey"}),
+        );
         shell.json("a", op(i + 1, i, json!(["x"])));
     }
     shell.advance(200);
@@ -199,7 +220,10 @@ fn r06_resume_sends_exactly_the_missing_tail() {
     shell.disconnect("b");
     for i in 5..8u64 {
         shell.json("a", chunk_json("more", T0 + i * 1000, true));
-        shell.json("a", json!({"type": "chat.send", "client_ref": format!("m{i}"), "text": "hey"}));
+        shell.json(
+            "a",
+            json!({"type": "chat.send", "client_ref": format!("m{i}"), "text": "hey"}),
+        );
         shell.json("a", op(i + 1, i, json!(["y"])));
     }
     shell.connect("b2", "bob", Participant);
@@ -219,7 +243,9 @@ fn r06_resume_sends_exactly_the_missing_tail() {
         })
         .collect();
     assert_eq!(versions, [6, 7, 8]);
-    assert!(!got.iter().any(|m| matches!(m, ServerMsg::NotesSnapshot { .. })));
+    assert!(!got
+        .iter()
+        .any(|m| matches!(m, ServerMsg::NotesSnapshot { .. })));
 }
 
 #[test]
@@ -232,19 +258,34 @@ fn r06_too_far_behind_gets_a_snapshot_or_the_latest_window() {
     shell.join("a", "alice", Host);
     for i in 0..6u64 {
         shell.json("a", chunk_json("c", T0 + i, true));
-        shell.json("a", json!({"type": "chat.send", "client_ref": format!("m{i}"), "text": "hey"}));
+        shell.json(
+            "a",
+            json!({"type": "chat.send", "client_ref": format!("m{i}"), "text": "hey"}),
+        );
         shell.json("a", op(i + 1, i, json!(["x"])));
     }
     shell.connect("b", "bob", Participant);
-    shell.hello("b", "cb", json!({"notes_version": 1, "transcript_seq": 1, "chat_seq": 0}));
+    shell.hello(
+        "b",
+        "cb",
+        json!({"notes_version": 1, "transcript_seq": 1, "chat_seq": 0}),
+    );
     let got = shell.take("b");
     assert_eq!(transcript_seqs(&got), [4, 5, 6]);
-    assert!(got
-        .iter()
-        .any(|m| matches!(m, ServerMsg::TranscriptChunks { truncated: true, .. })));
-    assert!(got
-        .iter()
-        .any(|m| matches!(m, ServerMsg::ChatMessages { truncated: true, .. })));
+    assert!(got.iter().any(|m| matches!(
+        m,
+        ServerMsg::TranscriptChunks {
+            truncated: true,
+            ..
+        }
+    )));
+    assert!(got.iter().any(|m| matches!(
+        m,
+        ServerMsg::ChatMessages {
+            truncated: true,
+            ..
+        }
+    )));
     assert!(got.iter().any(
         |m| matches!(m, ServerMsg::NotesSnapshot { version: 6, content } if content == "xxxxxx")
     ));
@@ -265,7 +306,10 @@ fn r07_transcript_is_coalesced_by_time_and_by_count() {
     assert!(shell.take("b").is_empty());
     shell.advance(50);
     let got = shell.take("b");
-    let frames: Vec<_> = got.iter().filter(|m| msg_type(m) == "transcript.chunks").collect();
+    let frames: Vec<_> = got
+        .iter()
+        .filter(|m| msg_type(m) == "transcript.chunks")
+        .collect();
     assert_eq!(frames.len(), 1, "one frame for both chunks");
     assert_eq!(transcript_seqs(&got), [1, 2]);
     // Four at once go out without waiting.
@@ -339,8 +383,18 @@ fn r09_chat_is_idempotent_per_user_and_client_ref() {
     let send = json!({"type": "chat.send", "client_ref": "m-1", "text": "hello"});
     shell.json("a", send.clone());
     let got = shell.take("a");
-    assert_eq!(got.iter().map(msg_type).collect::<Vec<_>>(), ["chat.messages", "chat.ack"]);
-    assert!(matches!(&got[1], ServerMsg::ChatAck { seq: 1, duplicate: false, .. }));
+    assert_eq!(
+        got.iter().map(msg_type).collect::<Vec<_>>(),
+        ["chat.messages", "chat.ack"]
+    );
+    assert!(matches!(
+        &got[1],
+        ServerMsg::ChatAck {
+            seq: 1,
+            duplicate: false,
+            ..
+        }
+    ));
     assert_eq!(chat_seqs(&shell.take("b")), [1], "chat is not held back");
     shell.json("a", send.clone());
     assert_eq!(
@@ -354,9 +408,19 @@ fn r09_chat_is_idempotent_per_user_and_client_ref() {
     assert!(shell.take("b").is_empty());
     // Another user may use the same ref.
     shell.json("b", send);
-    assert!(matches!(shell.take("b").last(), Some(ServerMsg::ChatAck { seq: 2, duplicate: false, .. })));
+    assert!(matches!(
+        shell.take("b").last(),
+        Some(ServerMsg::ChatAck {
+            seq: 2,
+            duplicate: false,
+            ..
+        })
+    ));
     let long = "é".repeat(2001);
-    shell.json("a", json!({"type": "chat.send", "client_ref": "m-2", "text": long}));
+    shell.json(
+        "a",
+        json!({"type": "chat.send", "client_ref": "m-2", "text": long}),
+    );
     assert_eq!(error_codes(&shell.take("a")), ["CHAT_TOO_LONG"]);
     assert_eq!(shell.room.heads().chat_seq, 2);
 }
@@ -399,36 +463,56 @@ fn r11_every_write_is_checked_against_role_and_meeting_state() {
     shell.join("o", "olga", Observer);
     // Scheduled: notes yes, transcript and chat not yet.
     shell.json("a", chunk_json("early", T0, true));
-    shell.json("a", json!({"type": "chat.send", "client_ref": "m", "text": "early"}));
+    shell.json(
+        "a",
+        json!({"type": "chat.send", "client_ref": "m", "text": "early"}),
+    );
     shell.json("a", op(1, 0, json!(["agenda"])));
     let got = shell.take("a");
-    assert_eq!(error_codes(&got), ["MEETING_NOT_ACTIVE", "MEETING_NOT_ACTIVE"]);
-    assert!(got.iter().any(|m| matches!(m, ServerMsg::NotesAck { version: 1, .. })));
+    assert_eq!(
+        error_codes(&got),
+        ["MEETING_NOT_ACTIVE", "MEETING_NOT_ACTIVE"]
+    );
+    assert!(got
+        .iter()
+        .any(|m| matches!(m, ServerMsg::NotesAck { version: 1, .. })));
     assert!(matches!(
         got.iter().find(|m| msg_type(m) == "error"),
         Some(ServerMsg::Error { reason: Some(r), .. }) if r == "DENY_MEETING_STATE"
     ));
     assert!(shell
         .room
-        .append_server_transcript(shell.now, TranscriptInput {
-            speaker_id: None,
-            text: "x".into(),
-            confidence: 1.0,
-            start_ms: 0,
-            end_ms: 0,
-            is_final: true,
-            language: None,
-        })
+        .append_server_transcript(
+            shell.now,
+            TranscriptInput {
+                speaker_id: None,
+                text: "x".into(),
+                confidence: 1.0,
+                start_ms: 0,
+                end_ms: 0,
+                is_final: true,
+                language: None,
+            }
+        )
         .is_err());
-    shell.room.set_meeting_state(shell.now, MeetingState::Active).unwrap();
+    shell
+        .room
+        .set_meeting_state(shell.now, MeetingState::Active)
+        .unwrap();
     shell.drain();
     shell.take("o");
     shell.json("o", chunk_json("x", T0, true));
-    shell.json("o", json!({"type": "chat.send", "client_ref": "m", "text": "x"}));
+    shell.json(
+        "o",
+        json!({"type": "chat.send", "client_ref": "m", "text": "x"}),
+    );
     assert_eq!(error_codes(&shell.take("o")), ["FORBIDDEN", "FORBIDDEN"]);
     assert_eq!(shell.room.heads().transcript_seq, 0);
     // A connection without a meeting role never becomes a session.
-    shell.connect_identity("x", connvo_shared::room::SessionIdentity::new("xavier", None));
+    shell.connect_identity(
+        "x",
+        connvo_shared::room::SessionIdentity::new("xavier", None),
+    );
     assert_eq!(
         shell.socket("x").closed,
         Some((CloseCode::AccessRevoked, CloseReason::NotAParticipant))
@@ -442,18 +526,31 @@ fn r12_role_changes_apply_in_place_and_removal_closes() {
     shell.join("a", "alice", Host);
     shell.join("b", "bob", Participant);
     shell.join("b2", "bob", Participant);
-    shell.room.set_member_role(shell.now, "bob", Some(Observer)).unwrap();
+    shell
+        .room
+        .set_member_role(shell.now, "bob", Some(Observer))
+        .unwrap();
     shell.drain();
-    let got: Vec<ServerMsg> = shell.take("b").into_iter().filter(|m| msg_type(m) != "presence").collect();
+    let got: Vec<ServerMsg> = shell
+        .take("b")
+        .into_iter()
+        .filter(|m| msg_type(m) != "presence")
+        .collect();
     assert_eq!(got, [ServerMsg::Role { role: Observer }]);
     assert!(shell.take("a").iter().any(|m| matches!(m,
         ServerMsg::Presence { users, .. } if users[0].role == Observer)));
-    shell.json("b", json!({"type": "chat.send", "client_ref": "m", "text": "x"}));
+    shell.json(
+        "b",
+        json!({"type": "chat.send", "client_ref": "m", "text": "x"}),
+    );
     assert_eq!(error_codes(&shell.take("b")), ["FORBIDDEN"]);
     // A reconnect claiming the old role gets the lowered one.
     shell.connect("b3", "bob", Participant);
     shell.hello("b3", "cb3", json!({}));
-    assert!(matches!(&shell.take("b3")[0], ServerMsg::Welcome { role: Observer, .. }));
+    assert!(matches!(
+        &shell.take("b3")[0],
+        ServerMsg::Welcome { role: Observer, .. }
+    ));
     // Removal closes every connection of the user, and sticks.
     shell.room.set_member_role(shell.now, "bob", None).unwrap();
     shell.drain();
@@ -469,9 +566,15 @@ fn r12_role_changes_apply_in_place_and_removal_closes() {
     }
     assert!(shell.socket("a").closed.is_none());
     shell.connect("b4", "bob", Participant);
-    assert_eq!(shell.socket("b4").closed.map(|c| c.0), Some(CloseCode::AccessRevoked));
+    assert_eq!(
+        shell.socket("b4").closed.map(|c| c.0),
+        Some(CloseCode::AccessRevoked)
+    );
     // Re-added: welcome back.
-    shell.room.set_member_role(shell.now, "bob", Some(Participant)).unwrap();
+    shell
+        .room
+        .set_member_role(shell.now, "bob", Some(Participant))
+        .unwrap();
     shell.connect("b5", "bob", Participant);
     assert!(shell.socket("b5").closed.is_none());
     // The change is stored: a reloaded room remembers it.
@@ -489,12 +592,25 @@ fn r13_ending_the_meeting_delivers_closes_and_flushes() {
     shell.json("a", chunk_json("last words", T0, true));
     shell.json("a", op(1, 0, json!(["notes"])));
     shell.take("a");
-    shell.room.set_meeting_state(shell.now + 5, MeetingState::Concluded).unwrap();
+    shell
+        .room
+        .set_meeting_state(shell.now + 5, MeetingState::Concluded)
+        .unwrap();
     shell.drain();
     let got = shell.take("b");
     let kinds: Vec<String> = got.iter().map(msg_type).collect();
-    assert_eq!(kinds, ["notes.ops", "transcript.chunks", "state", "goodbye"]);
-    assert!(matches!(&got[2], ServerMsg::State { state: MeetingState::Concluded, ended_at_ms: Some(_), .. }));
+    assert_eq!(
+        kinds,
+        ["notes.ops", "transcript.chunks", "state", "goodbye"]
+    );
+    assert!(matches!(
+        &got[2],
+        ServerMsg::State {
+            state: MeetingState::Concluded,
+            ended_at_ms: Some(_),
+            ..
+        }
+    ));
     assert_eq!(
         shell.socket("b").closed,
         Some((CloseCode::MeetingEnded, CloseReason::MeetingEnded))
@@ -503,11 +619,17 @@ fn r13_ending_the_meeting_delivers_closes_and_flushes() {
     let batch = &shell.flushes[0];
     assert_eq!(batch.transcripts.len(), 1);
     assert_eq!(batch.note_ops.len(), 1);
-    assert_eq!(batch.notes.as_ref().map(|n| n.content.as_str()), Some("notes"));
+    assert_eq!(
+        batch.notes.as_ref().map(|n| n.content.as_str()),
+        Some("notes")
+    );
     assert!(matches!(&batch.activity, Some(a) if !a.active && a.ended_at_ms.is_some()));
     // Nobody gets in afterwards.
     shell.connect("c", "carol", Participant);
-    assert_eq!(shell.socket("c").closed.map(|c| c.0), Some(CloseCode::MeetingEnded));
+    assert_eq!(
+        shell.socket("c").closed.map(|c| c.0),
+        Some(CloseCode::MeetingEnded)
+    );
 }
 
 #[test]
@@ -520,7 +642,14 @@ fn r14_bad_input_is_answered_to_its_sender_only() {
     let mut shell = Shell::active(config);
     shell.join("a", "alice", Host);
     shell.join("b", "bob", Participant);
-    for bad in ["", "{", "[]", "null", r#"{"type":"teleport"}"#, r#"{"type":"notes.op"}"#] {
+    for bad in [
+        "",
+        "{",
+        "[]",
+        "null",
+        r#"{"type":"teleport"}"#,
+        r#"{"type":"notes.op"}"#,
+    ] {
         shell.frame("b", bad);
     }
     let got = shell.take("b");
@@ -537,7 +666,9 @@ fn r14_bad_input_is_answered_to_its_sender_only() {
     assert!(a.iter().all(|m| msg_type(m) == "presence"), "{a:?}");
 
     shell.join("c", "carol", Participant);
-    shell.room.handle_frame(shell.now, &sid("c"), Frame::Binary(&[0xff, 0x00]));
+    shell
+        .room
+        .handle_frame(shell.now, &sid("c"), Frame::Binary(&[0xff, 0x00]));
     shell.drain();
     assert_eq!(error_codes(&shell.take("c")), ["BINARY_UNSUPPORTED"]);
     shell.frame("c", &"x".repeat(1025));
@@ -562,7 +693,11 @@ fn r14_rate_limits_drop_frames_then_close() {
     }
     let got = shell.take("a");
     assert_eq!(got.iter().filter(|m| msg_type(m) == "pong").count(), 5);
-    assert_eq!(error_codes(&got), ["RATE_LIMITED"], "one error per run of drops");
+    assert_eq!(
+        error_codes(&got),
+        ["RATE_LIMITED"],
+        "one error per run of drops"
+    );
     shell.advance(100);
     shell.json("a", json!({"type": "ping"}));
     assert_eq!(shell.types("a"), ["pong"]);
@@ -587,14 +722,22 @@ fn r15_a_slow_consumer_is_told_to_resync_and_can_resume() {
     shell.join("b", "bob", Participant);
     // The shell does not poll while four chunks are committed.
     for i in 0..4u64 {
-        shell
-            .room
-            .handle_frame(shell.now, &sid("a"), Frame::Text(&chunk_json("x", T0 + i, true).to_string()));
+        shell.room.handle_frame(
+            shell.now,
+            &sid("a"),
+            Frame::Text(&chunk_json("x", T0 + i, true).to_string()),
+        );
     }
     shell.drain();
     let got = shell.take("b");
-    assert_eq!(transcript_seqs(&got), Vec::<u64>::new(), "queued chunks were dropped");
-    assert!(got.contains(&ServerMsg::Resync { stream: Stream::Transcript }));
+    assert_eq!(
+        transcript_seqs(&got),
+        Vec::<u64>::new(),
+        "queued chunks were dropped"
+    );
+    assert!(got.contains(&ServerMsg::Resync {
+        stream: Stream::Transcript
+    }));
     assert_eq!(
         shell.room.session(&sid("b")).unwrap().live().unwrap().subs[&Stream::Transcript],
         Sub::Resync
@@ -602,10 +745,19 @@ fn r15_a_slow_consumer_is_told_to_resync_and_can_resume() {
     // Nothing more on that stream until the client resumes.
     shell.json("a", chunk_json("more", T0, true));
     assert!(transcript_seqs(&shell.take("b")).is_empty());
-    shell.json("b", json!({"type": "subscribe", "streams": ["transcript"], "resume": {"transcript_seq": 0}}));
+    shell.json(
+        "b",
+        json!({"type": "subscribe", "streams": ["transcript"], "resume": {"transcript_seq": 0}}),
+    );
     assert_eq!(transcript_seqs(&shell.take("b")), [1, 2, 3, 4, 5]);
     // The shell can report a failed send too: every live stream resyncs.
-    let live = shell.room.session(&sid("b")).unwrap().live_streams().iter().count();
+    let live = shell
+        .room
+        .session(&sid("b"))
+        .unwrap()
+        .live_streams()
+        .iter()
+        .count();
     assert!(live >= 2);
     shell.room.handle_send_failed(shell.now, &sid("b"));
     shell.drain();
@@ -634,13 +786,25 @@ fn r16_a_hibernated_room_delivers_what_was_pending_exactly_once() {
     shell.advance(0);
     let b = shell.take("b");
     assert_eq!(transcript_seqs(&b), [2]);
-    assert!(shell.take("a").iter().all(|m| !matches!(m, ServerMsg::NotesOps { .. })));
+    assert!(shell
+        .take("a")
+        .iter()
+        .all(|m| !matches!(m, ServerMsg::NotesOps { .. })));
     // The restored sessions are whole: writes, acks and presence work.
     shell.json("b", op(1, 1, json!([3, "!"])));
-    assert_eq!(shell.take("b"), [ServerMsg::NotesAck { client_seq: 1, version: 2 }]);
+    assert_eq!(
+        shell.take("b"),
+        [ServerMsg::NotesAck {
+            client_seq: 1,
+            version: 2
+        }]
+    );
     assert_eq!(shell.room.notes().content(), "doc!");
     shell.disconnect("b");
-    assert!(shell.take("a").iter().any(|m| matches!(m, ServerMsg::Presence { full: false, .. })));
+    assert!(shell
+        .take("a")
+        .iter()
+        .any(|m| matches!(m, ServerMsg::Presence { full: false, .. })));
 }
 
 #[test]
@@ -660,9 +824,16 @@ fn r17_flushes_are_debounced_bounded_and_acknowledged() {
     shell.advance(499);
     assert!(shell.flushes.is_empty());
     shell.advance(1);
-    assert_eq!(shell.flushes.len(), 1, "a later write does not push the flush back");
+    assert_eq!(
+        shell.flushes.len(),
+        1,
+        "a later write does not push the flush back"
+    );
     let batch = shell.flushes.remove(0);
-    assert_eq!(batch.transcripts.iter().map(|c| c.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        batch.transcripts.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        [1, 2]
+    );
     assert_eq!(batch.upto.transcript_seq, 2);
     // Unacknowledged: emitted again after the retry time, same rows.
     shell.advance(59_999);
@@ -686,7 +857,14 @@ fn r17_flushes_are_debounced_bounded_and_acknowledged() {
     shell.room.flush_done(shell.now, first.upto).unwrap();
     shell.drain();
     let second = shell.flushes.remove(0);
-    assert_eq!(second.note_ops.iter().map(|o| o.version).collect::<Vec<_>>(), [4]);
+    assert_eq!(
+        second
+            .note_ops
+            .iter()
+            .map(|o| o.version)
+            .collect::<Vec<_>>(),
+        [4]
+    );
     // A stale or forged acknowledgement never moves a mark backwards or past the head.
     let mut forged = second.upto;
     forged.chat_seq = 99;
@@ -707,14 +885,30 @@ fn r18_tickets_are_single_use() {
     use connvo_shared::auth::ticket::{issue_ticket, verify_ticket};
     let secret = [7u8; 32];
     let mut shell = Shell::active(RoomConfig::default());
-    let ticket = issue_ticket(&secret, "alice", MEETING, Some("host"), [1; 16], shell.now, 30_000).unwrap();
+    let ticket = issue_ticket(
+        &secret,
+        "alice",
+        MEETING,
+        Some("host"),
+        [1; 16],
+        shell.now,
+        30_000,
+    )
+    .unwrap();
     let claims = verify_ticket(&secret, &ticket, MEETING, shell.now).unwrap();
     shell.room.consume_ticket(shell.now, &claims).unwrap();
     assert_eq!(
-        shell.room.consume_ticket(shell.now, &claims).unwrap_err().code(),
+        shell
+            .room
+            .consume_ticket(shell.now, &claims)
+            .unwrap_err()
+            .code(),
         "TICKET_REPLAYED"
     );
-    assert!(shell.room.poll_timeout().is_some_and(|t| t <= claims.expires_at_ms));
+    assert!(shell
+        .room
+        .poll_timeout()
+        .is_some_and(|t| t <= claims.expires_at_ms));
     // Remembered across hibernation, forgotten once expired.
     shell.hibernate();
     assert!(shell.room.consume_ticket(shell.now, &claims).is_err());
@@ -723,7 +917,11 @@ fn r18_tickets_are_single_use() {
     let other = issue_ticket(&secret, "alice", "m2", None, [2; 16], shell.now, 30_000).unwrap();
     let other = verify_ticket(&secret, &other, "m2", shell.now).unwrap();
     assert_eq!(
-        shell.room.consume_ticket(shell.now, &other).unwrap_err().code(),
+        shell
+            .room
+            .consume_ticket(shell.now, &other)
+            .unwrap_err()
+            .code(),
         "TICKET_WRONG_MEETING"
     );
 }
@@ -788,16 +986,27 @@ fn storage_failures_refuse_the_write_and_leave_the_room_consistent() {
     shell.room.store_mut().set_fail_writes(true);
     shell.json("a", op(2, 1, json!([2, "?"])));
     shell.json("a", chunk_json("lost", T0, true));
-    shell.json("a", json!({"type": "chat.send", "client_ref": "m", "text": "lost"}));
+    shell.json(
+        "a",
+        json!({"type": "chat.send", "client_ref": "m", "text": "lost"}),
+    );
     let got = shell.take("a");
-    assert!(matches!(&got[0], ServerMsg::NotesReject { code, content, version: 1, .. }
-        if code == "STORAGE_FAILED" && content == "ok"));
+    assert!(
+        matches!(&got[0], ServerMsg::NotesReject { code, content, version: 1, .. }
+        if code == "STORAGE_FAILED" && content == "ok")
+    );
     assert_eq!(error_codes(&got), ["STORAGE_FAILED", "STORAGE_FAILED"]);
     assert_eq!(shell.room.notes().version(), 1);
     assert_eq!(shell.room.heads().transcript_seq, 0);
     shell.room.store_mut().set_fail_writes(false);
     shell.json("a", op(3, 1, json!([2, "!"])));
-    assert_eq!(shell.take("a"), [ServerMsg::NotesAck { client_seq: 3, version: 2 }]);
+    assert_eq!(
+        shell.take("a"),
+        [ServerMsg::NotesAck {
+            client_seq: 3,
+            version: 2
+        }]
+    );
     shell.advance(100);
     let b = shell.take("b");
     let versions: Vec<u64> = b

@@ -75,8 +75,14 @@ fn flush_rows_fit_the_d1_tables_and_retries_write_nothing() {
             json!({"type": "notes.op", "client_seq": i + 1, "base_version": i, "op": [i as usize, "😀"]}),
         );
         // Chunks straddle a 5-minute bucket boundary (T0 + 100 s is one).
-        shell.json("b", chunk_json(&format!("words {i}"), T0 + 99_000 + i * 1000, i != 2));
-        shell.json("b", json!({"type": "chat.send", "client_ref": format!("r{i}"), "text": "hi 'there'"}));
+        shell.json(
+            "b",
+            chunk_json(&format!("words {i}"), T0 + 99_000 + i * 1000, i != 2),
+        );
+        shell.json(
+            "b",
+            json!({"type": "chat.send", "client_ref": format!("r{i}"), "text": "hi 'there'"}),
+        );
     }
     shell
         .room
@@ -94,7 +100,10 @@ fn flush_rows_fit_the_d1_tables_and_retries_write_nothing() {
         )
         .unwrap();
     shell.drain();
-    shell.room.set_meeting_state(shell.now + 10, MeetingState::Concluded).unwrap();
+    shell
+        .room
+        .set_meeting_state(shell.now + 10, MeetingState::Concluded)
+        .unwrap();
     shell.drain();
     let mut rounds = 0;
     while !shell.flushes.is_empty() {
@@ -105,12 +114,21 @@ fn flush_rows_fit_the_d1_tables_and_retries_write_nothing() {
         assert!(written > 0);
         // The same batch again: every row collides on its natural key. Only
         // the meeting_state upserts may rewrite (their own, equal) values.
-        let tables = ["transcripts", "note_ops", "messages", "meeting_notes", "meeting_state"];
+        let tables = [
+            "transcripts",
+            "note_ops",
+            "messages",
+            "meeting_notes",
+            "meeting_state",
+        ];
         let before: Vec<i64> = tables.iter().map(|t| count(&db, t)).collect();
         let again = apply(&mut db, &batch, shell.now);
         let after: Vec<i64> = tables.iter().map(|t| count(&db, t)).collect();
         assert_eq!(before, after);
-        assert!(again <= 2 * usize::from(batch.activity.is_some()), "{again}");
+        assert!(
+            again <= 2 * usize::from(batch.activity.is_some()),
+            "{again}"
+        );
         shell.room.flush_done(shell.now, batch.upto).unwrap();
         shell.drain();
     }
@@ -134,15 +152,22 @@ fn flush_rows_fit_the_d1_tables_and_retries_write_nothing() {
         .map(|r| r.unwrap())
         .collect();
     assert!(buckets.iter().all(|(_, b)| b % 300_000 == 0));
-    assert_ne!(buckets[0].1, buckets[1].1, "chunks 1 and 2 fall in different buckets");
+    assert_ne!(
+        buckets[0].1, buckets[1].1,
+        "chunks 1 and 2 fall in different buckets"
+    );
     let (kind, source): (String, String) = db
-        .query_row("SELECT kind, source FROM transcripts WHERE seq = 3", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT kind, source FROM transcripts WHERE seq = 3",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
     assert_eq!((kind.as_str(), source.as_str()), ("interim", "client"));
     let stream_source: String = db
-        .query_row("SELECT source FROM transcripts WHERE seq = 5", [], |r| r.get(0))
+        .query_row("SELECT source FROM transcripts WHERE seq = 5", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(stream_source, "stream");
     let (active, ended, stats): (i64, Option<i64>, String) = db
@@ -164,10 +189,16 @@ fn an_older_notes_flush_never_overwrites_a_newer_document() {
     seed(&db);
     let mut shell = Shell::active(RoomConfig::default());
     shell.join("a", "alice", MeetingRole::Host);
-    shell.json("a", json!({"type": "notes.op", "client_seq": 1, "base_version": 0, "op": ["one"]}));
+    shell.json(
+        "a",
+        json!({"type": "notes.op", "client_seq": 1, "base_version": 0, "op": ["one"]}),
+    );
     shell.advance(5_000);
     let first = shell.flushes.pop().unwrap();
-    shell.json("a", json!({"type": "notes.op", "client_seq": 2, "base_version": 1, "op": [3, " two"]}));
+    shell.json(
+        "a",
+        json!({"type": "notes.op", "client_seq": 2, "base_version": 1, "op": [3, " two"]}),
+    );
     shell.room.flush_done(shell.now, first.upto).unwrap();
     shell.advance(5_000);
     let second = shell.flushes.pop().unwrap();

@@ -36,9 +36,15 @@ impl Arena {
         shell.join("bystander", "bob", MeetingRole::Participant);
         shell.join("watcher", "olga", MeetingRole::Observer);
         // Some history, so resumes and notes have something to chew on.
-        shell.json("bystander", json!({"type": "notes.op", "client_seq": 1, "base_version": 0, "op": ["hello"]}));
+        shell.json(
+            "bystander",
+            json!({"type": "notes.op", "client_seq": 1, "base_version": 0, "op": ["hello"]}),
+        );
         shell.json("bystander", chunk_json("hi", T0, true));
-        shell.json("bystander", json!({"type": "chat.send", "client_ref": "r", "text": "yo"}));
+        shell.json(
+            "bystander",
+            json!({"type": "chat.send", "client_ref": "r", "text": "yo"}),
+        );
         shell.advance(200);
         let mut arena = Arena {
             shell,
@@ -74,9 +80,9 @@ impl Arena {
         let mine = shell.take(&id);
         let closed = shell.socket(&id).closed.is_some();
         let refused = closed
-            || mine.iter().any(|m| {
-                matches!(m, ServerMsg::Error { .. } | ServerMsg::NotesReject { .. })
-            });
+            || mine
+                .iter()
+                .any(|m| matches!(m, ServerMsg::Error { .. } | ServerMsg::NotesReject { .. }));
         if refused {
             self.refused += 1;
         } else {
@@ -134,8 +140,14 @@ fn arb_json() -> impl Strategy<Value = Value> {
         (-1e300f64..1e300).prop_map(Value::from),
         "[a-z._]{0,12}".prop_map(Value::from),
         prop_oneof![
-            Just("hello"), Just("notes.op"), Just("chat.send"), Just("transcript.append"),
-            Just("subscribe"), Just("ping"), Just("presence.update"), Just("notes"),
+            Just("hello"),
+            Just("notes.op"),
+            Just("chat.send"),
+            Just("transcript.append"),
+            Just("subscribe"),
+            Just("ping"),
+            Just("presence.update"),
+            Just("notes"),
         ]
         .prop_map(Value::from),
     ];
@@ -144,10 +156,18 @@ fn arb_json() -> impl Strategy<Value = Value> {
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             proptest::collection::btree_map(
                 prop_oneof![
-                    Just("type".to_owned()), Just("protocol".to_owned()), Just("client_id".to_owned()),
-                    Just("op".to_owned()), Just("client_seq".to_owned()), Just("base_version".to_owned()),
-                    Just("chunk".to_owned()), Just("text".to_owned()), Just("streams".to_owned()),
-                    Just("resume".to_owned()), Just("ref".to_owned()), "[a-z]{1,6}",
+                    Just("type".to_owned()),
+                    Just("protocol".to_owned()),
+                    Just("client_id".to_owned()),
+                    Just("op".to_owned()),
+                    Just("client_seq".to_owned()),
+                    Just("base_version".to_owned()),
+                    Just("chunk".to_owned()),
+                    Just("text".to_owned()),
+                    Just("streams".to_owned()),
+                    Just("resume".to_owned()),
+                    Just("ref".to_owned()),
+                    "[a-z]{1,6}",
                 ],
                 inner,
                 0..6,
@@ -182,7 +202,9 @@ fn nasty(rng: &mut u64) -> Value {
 /// A frame of a real type with some fields replaced by nasty values.
 fn near_miss(rng: &mut u64) -> Value {
     let mut frame = match below(rng, 9) {
-        0 => json!({"type": "hello", "protocol": 1, "client_id": "x", "resume": {"notes_version": 0}}),
+        0 => {
+            json!({"type": "hello", "protocol": 1, "client_id": "x", "resume": {"notes_version": 0}})
+        }
         1 => json!({"type": "subscribe", "streams": ["notes", "chat"], "resume": {"chat_seq": 1}}),
         2 => json!({"type": "unsubscribe", "streams": ["presence"]}),
         3 => json!({"type": "notes.op", "client_seq": 7, "base_version": 1, "op": [2, "z"]}),
@@ -192,15 +214,36 @@ fn near_miss(rng: &mut u64) -> Value {
         7 => json!({"type": "ping", "ref": "p"}),
         _ => json!({"type": "notes.op", "client_seq": 8, "base_version": 0, "op": [{"d": 99}]}),
     };
-    let fields = ["type", "protocol", "client_id", "resume", "streams", "client_seq", "base_version", "op",
-        "chunk", "client_ref", "text", "speaking", "ref"];
+    let fields = [
+        "type",
+        "protocol",
+        "client_id",
+        "resume",
+        "streams",
+        "client_seq",
+        "base_version",
+        "op",
+        "chunk",
+        "client_ref",
+        "text",
+        "speaking",
+        "ref",
+    ];
     let edits = 1 + below(rng, 3);
     for _ in 0..edits {
         let field = fields[below(rng, fields.len() as u64) as usize];
         if chance(rng, 20) {
             frame.as_object_mut().map(|o| o.remove(field));
         } else if field == "chunk" && chance(rng, 70) {
-            let sub = ["text", "confidence", "start_ms", "end_ms", "final", "speaker_id", "language"];
+            let sub = [
+                "text",
+                "confidence",
+                "start_ms",
+                "end_ms",
+                "final",
+                "speaker_id",
+                "language",
+            ];
             let key = sub[below(rng, sub.len() as u64) as usize];
             frame["chunk"][key] = nasty(rng);
         } else {
@@ -221,17 +264,28 @@ fn near_miss_frames_are_refused_cleanly() {
         if chance(&mut rng, 2) {
             // Now and then, a truncated or doubled frame.
             let cut = below(&mut rng, text.len() as u64 + 1) as usize;
-            let cut = (0..=cut).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=cut)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
             arena.attack(Frame::Text(&text[..cut]));
             arena.attack(Frame::Text(&format!("{text}{text}")));
         }
         let _ = next_u64(&mut rng);
     }
-    assert!(arena.refused > 500 && arena.accepted > 100, "{} / {}", arena.refused, arena.accepted);
+    assert!(
+        arena.refused > 500 && arena.accepted > 100,
+        "{} / {}",
+        arena.refused,
+        arena.accepted
+    );
     // The bystanders are still fine and in sync with the room.
     let shell = &mut arena.shell;
     shell.json("bystander", json!({"type": "ping"}));
-    assert!(shell.take("bystander").iter().any(|m| matches!(m, ServerMsg::Pong { .. })));
+    assert!(shell
+        .take("bystander")
+        .iter()
+        .any(|m| matches!(m, ServerMsg::Pong { .. })));
     assert!(shell.socket("bystander").closed.is_none());
     assert!(shell.socket("watcher").closed.is_none());
 }

@@ -34,14 +34,14 @@ fn op(version: u64, client: &str, seq: u64) -> CommittedOp {
 fn chunk(seq: u64, start_ms: u64) -> TranscriptChunk {
     TranscriptChunk {
         seq,
-        speaker_id: (seq % 2 == 0).then(|| "spk".to_owned()),
+        speaker_id: seq.is_multiple_of(2).then(|| "spk".to_owned()),
         text: format!("chunk {seq} é😀"),
         confidence: 0.25 + seq as f64 / 1000.0,
         start_ms,
         end_ms: start_ms + 10,
-        is_final: seq % 3 != 0,
+        is_final: !seq.is_multiple_of(3),
         language: (seq % 2 == 1).then(|| "en-GB".to_owned()),
-        source: if seq % 2 == 0 {
+        source: if seq.is_multiple_of(2) {
             TranscriptSource::Stream
         } else {
             TranscriptSource::Participant
@@ -69,7 +69,10 @@ fn is_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
 fn a_fresh_store_is_empty<S: RoomStore>(store: S) {
     assert_eq!(store.load_meta().unwrap(), None);
     let head = store.notes_head().unwrap();
-    assert_eq!((head.version, head.log_base, head.snapshot.version), (0, 0, 0));
+    assert_eq!(
+        (head.version, head.log_base, head.snapshot.version),
+        (0, 0, 0)
+    );
     assert!(head.snapshot.content.is_empty() && head.clients.is_empty());
     assert_eq!(store.transcript_head().unwrap(), 0);
     assert_eq!(store.chat_head().unwrap(), 0);
@@ -102,7 +105,10 @@ fn meta_round_trips_and_is_replaced<S: RoomStore>(mut store: S) {
 fn note_ops_append_in_sequence_only<S: RoomStore>(mut store: S) {
     store.append_note_op(&op(1, "c1", 1)).unwrap();
     store.append_note_op(&op(2, "c2", 1)).unwrap();
-    assert!(is_conflict(store.append_note_op(&op(2, "c1", 2))), "duplicate version");
+    assert!(
+        is_conflict(store.append_note_op(&op(2, "c1", 2))),
+        "duplicate version"
+    );
     assert!(is_conflict(store.append_note_op(&op(4, "c1", 2))), "gap");
     store.append_note_op(&op(3, "c1", 2)).unwrap();
     let all = store.note_ops_since(0, 100).unwrap();
@@ -115,24 +121,41 @@ fn note_ops_append_in_sequence_only<S: RoomStore>(mut store: S) {
     let mut clocks: Vec<_> = head
         .clients
         .iter()
-        .map(|c| (c.client_id.as_str(), c.author_id.as_str(), c.last_seq, c.last_version))
+        .map(|c| {
+            (
+                c.client_id.as_str(),
+                c.author_id.as_str(),
+                c.last_seq,
+                c.last_version,
+            )
+        })
         .collect();
     clocks.sort();
-    assert_eq!(clocks, [("c1", "author-of-c1", 2, 3), ("c2", "author-of-c2", 1, 2)]);
+    assert_eq!(
+        clocks,
+        [("c1", "author-of-c1", 2, 3), ("c2", "author-of-c2", 1, 2)]
+    );
 }
 
 fn clocks_never_move_back<S: RoomStore>(mut store: S) {
     store.append_note_op(&op(1, "c", 5)).unwrap();
     store.append_note_op(&op(2, "c", 3)).unwrap();
     let head = store.notes_head().unwrap();
-    assert_eq!((head.clients[0].last_seq, head.clients[0].last_version), (5, 1));
+    assert_eq!(
+        (head.clients[0].last_seq, head.clients[0].last_version),
+        (5, 1)
+    );
 }
 
 fn snapshots_move_forward_and_bound_compaction<S: RoomStore>(mut store: S) {
     for v in 1..=5 {
         store.append_note_op(&op(v, "c", v)).unwrap();
     }
-    assert_eq!(store.compact_note_ops(5).unwrap(), 0, "nothing without a snapshot");
+    assert_eq!(
+        store.compact_note_ops(5).unwrap(),
+        0,
+        "nothing without a snapshot"
+    );
     let snap = |version: u64, content: &str| NotesSnapshot {
         content: content.into(),
         version,
@@ -152,7 +175,12 @@ fn snapshots_move_forward_and_bound_compaction<S: RoomStore>(mut store: S) {
     let head = store.notes_head().unwrap();
     assert_eq!((head.log_base, head.version), (3, 5));
     assert_eq!(
-        store.note_ops_since(0, 10).unwrap().iter().map(|o| o.version).collect::<Vec<_>>(),
+        store
+            .note_ops_since(0, 10)
+            .unwrap()
+            .iter()
+            .map(|o| o.version)
+            .collect::<Vec<_>>(),
         [4, 5]
     );
     // Appends continue after the head; a snapshot at the head makes the log optional.
@@ -168,20 +196,30 @@ fn snapshots_move_forward_and_bound_compaction<S: RoomStore>(mut store: S) {
 fn transcript_is_sequenced_and_read_by_seq_or_time<S: RoomStore>(mut store: S) {
     let starts = [500, 100, 300, 100, 900];
     for (i, start) in starts.iter().enumerate() {
-        store.append_transcript(&chunk(i as u64 + 1, *start)).unwrap();
+        store
+            .append_transcript(&chunk(i as u64 + 1, *start))
+            .unwrap();
     }
     assert!(is_conflict(store.append_transcript(&chunk(5, 1))));
     assert!(is_conflict(store.append_transcript(&chunk(7, 1))));
     assert_eq!(store.transcript_head().unwrap(), 5);
     let after = store.transcript_after(2, 2).unwrap();
-    assert_eq!(after, [chunk(3, 300), chunk(4, 100)], "every field round-trips");
+    assert_eq!(
+        after,
+        [chunk(3, 300), chunk(4, 100)],
+        "every field round-trips"
+    );
     let by_time: Vec<u64> = store
         .transcript_by_time(100, 900, 10)
         .unwrap()
         .iter()
         .map(|c| c.seq)
         .collect();
-    assert_eq!(by_time, [2, 4, 3, 1], "by start, then seq; the end is exclusive");
+    assert_eq!(
+        by_time,
+        [2, 4, 3, 1],
+        "by start, then seq; the end is exclusive"
+    );
     assert_eq!(store.transcript_by_time(100, 900, 1).unwrap().len(), 1);
     assert!(store.transcript_by_time(901, 2000, 10).unwrap().is_empty());
 }
@@ -189,14 +227,29 @@ fn transcript_is_sequenced_and_read_by_seq_or_time<S: RoomStore>(mut store: S) {
 fn chat_is_sequenced_and_idempotent_per_user_ref<S: RoomStore>(mut store: S) {
     store.append_chat(&message(1, "u1", "r1")).unwrap();
     store.append_chat(&message(2, "u2", "r1")).unwrap();
-    assert!(is_conflict(store.append_chat(&message(3, "u1", "r1"))), "same user and ref");
-    assert!(is_conflict(store.append_chat(&message(2, "u1", "r2"))), "same seq");
-    assert!(is_conflict(store.append_chat(&message(9, "u1", "r2"))), "gap");
+    assert!(
+        is_conflict(store.append_chat(&message(3, "u1", "r1"))),
+        "same user and ref"
+    );
+    assert!(
+        is_conflict(store.append_chat(&message(2, "u1", "r2"))),
+        "same seq"
+    );
+    assert!(
+        is_conflict(store.append_chat(&message(9, "u1", "r2"))),
+        "gap"
+    );
     store.append_chat(&message(3, "u1", "r2")).unwrap();
     assert_eq!(store.chat_head().unwrap(), 3);
-    assert_eq!(store.chat_by_client_ref("u2", "r1").unwrap(), Some(message(2, "u2", "r1")));
+    assert_eq!(
+        store.chat_by_client_ref("u2", "r1").unwrap(),
+        Some(message(2, "u2", "r1"))
+    );
     assert_eq!(store.chat_by_client_ref("u3", "r1").unwrap(), None);
-    assert_eq!(store.chat_after(1, 5).unwrap(), [message(2, "u2", "r1"), message(3, "u1", "r2")]);
+    assert_eq!(
+        store.chat_after(1, 5).unwrap(),
+        [message(2, "u2", "r1"), message(3, "u1", "r2")]
+    );
 }
 
 fn nonces_are_single_use_until_they_expire<S: RoomStore>(mut store: S) {
@@ -220,11 +273,20 @@ fn integers_past_2_pow_53_are_refused<S: RoomStore>(mut store: S) {
     );
     let mut late = message(1, "u", "r");
     late.created_at_ms = big;
-    assert!(matches!(store.append_chat(&late), Err(StoreError::OutOfRange(_))));
+    assert!(matches!(
+        store.append_chat(&late),
+        Err(StoreError::OutOfRange(_))
+    ));
     let mut meta = RoomMeta::new("m");
     meta.speaking_ms.insert("u".into(), big);
-    assert!(matches!(store.save_meta(&meta), Err(StoreError::OutOfRange(_))));
-    assert!(matches!(store.nonce_insert(&[0; 16], big), Err(StoreError::OutOfRange(_))));
+    assert!(matches!(
+        store.save_meta(&meta),
+        Err(StoreError::OutOfRange(_))
+    ));
+    assert!(matches!(
+        store.nonce_insert(&[0; 16], big),
+        Err(StoreError::OutOfRange(_))
+    ));
     assert_eq!(store.transcript_head().unwrap(), 0);
     assert_eq!(store.chat_head().unwrap(), 0);
     assert_eq!(store.load_meta().unwrap(), None);
@@ -241,19 +303,31 @@ fn a_room_on_it_runs_the_reference_script<S: RoomStore + Clone>(store: S) -> Vec
         ..RoomConfig::default()
     };
     let mut shell = Shell::with_store(store, config);
-    shell.room.set_meeting_state(shell.now, MeetingState::Active).unwrap();
+    shell
+        .room
+        .set_meeting_state(shell.now, MeetingState::Active)
+        .unwrap();
     shell.join("a", "alice", MeetingRole::Host);
     shell.join("b", "bob", MeetingRole::Participant);
     for i in 0..6u64 {
         shell.json("a", json!({"type": "notes.op", "client_seq": i + 1, "base_version": i, "op": [i as usize, "é"]}));
-        shell.json("b", chunk_json(&format!("line {i}"), T0 + i * 400_000, i % 2 == 0));
-        shell.json("b", json!({"type": "chat.send", "client_ref": format!("r{i}"), "text": "ok"}));
+        shell.json(
+            "b",
+            chunk_json(&format!("line {i}"), T0 + i * 400_000, i % 2 == 0),
+        );
+        shell.json(
+            "b",
+            json!({"type": "chat.send", "client_ref": format!("r{i}"), "text": "ok"}),
+        );
         shell.advance(150);
         if i == 3 {
             shell.hibernate();
         }
     }
-    shell.json("b", json!({"type": "chat.send", "client_ref": "r1", "text": "again"}));
+    shell.json(
+        "b",
+        json!({"type": "chat.send", "client_ref": "r1", "text": "again"}),
+    );
     shell.advance(6000);
     while !shell.flushes.is_empty() {
         let batch = shell.flushes.remove(0);
@@ -262,7 +336,11 @@ fn a_room_on_it_runs_the_reference_script<S: RoomStore + Clone>(store: S) -> Vec
     }
     shell.hibernate();
     shell.connect("c", "carol", MeetingRole::Observer);
-    shell.hello("c", "cc", json!({"notes_version": 1, "transcript_seq": 2, "chat_seq": 4}));
+    shell.hello(
+        "c",
+        "cc",
+        json!({"notes_version": 1, "transcript_seq": 2, "chat_seq": 4}),
+    );
     let mut seen: Vec<String> = Vec::new();
     for id in ["a", "b", "c"] {
         for msg in shell.take(id) {
@@ -342,7 +420,11 @@ fn the_sql_store_survives_reopening_its_database() {
     let mut store = connvo_shared::room::SqlRoomStore::open(db.clone()).unwrap();
     store.append_chat(&message(1, "u", "r")).unwrap();
     let again = connvo_shared::room::SqlRoomStore::open(db).unwrap();
-    assert_eq!(again.chat_head().unwrap(), 1, "the schema is created only if missing");
+    assert_eq!(
+        again.chat_head().unwrap(),
+        1,
+        "the schema is created only if missing"
+    );
 }
 
 #[test]
@@ -371,7 +453,9 @@ fn no_room_statement_reads_a_whole_table() {
         let mut stmt = db.0.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
         let details: Vec<String> = stmt
-            .query_map(rusqlite::params_from_iter(nulls), |row| row.get::<_, String>(3))
+            .query_map(rusqlite::params_from_iter(nulls), |row| {
+                row.get::<_, String>(3)
+            })
             .unwrap()
             .map(|r| r.unwrap())
             .collect();

@@ -111,11 +111,26 @@ mod tests {
             send("r1", "abcd").check(&config).unwrap_err(),
             RoomError::ChatTooLong { chars: 4, max: 3 }
         );
-        assert_eq!(send("r1", " \n").check(&config).unwrap_err().code(), "INVALID_FIELD");
-        assert_eq!(send("", "a").check(&config).unwrap_err().code(), "INVALID_FIELD");
-        assert_eq!(send("a b", "a").check(&config).unwrap_err().code(), "INVALID_FIELD");
-        assert_eq!(send("r", "a\0").check(&config).unwrap_err().code(), "INVALID_FIELD");
+        assert_eq!(
+            send("r1", " \n").check(&config).unwrap_err().code(),
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            send("", "a").check(&config).unwrap_err().code(),
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            send("a b", "a").check(&config).unwrap_err().code(),
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            send("r", "a\0").check(&config).unwrap_err().code(),
+            "INVALID_FIELD"
+        );
         let msg = ChatMessage::new(3, "u", send("r", "hi").check(&config).unwrap(), 9);
-        assert_eq!((msg.seq, msg.client_ref.as_str(), msg.created_at_ms), (3, "r", 9));
+        assert_eq!(
+            (msg.seq, msg.client_ref.as_str(), msg.created_at_ms),
+            (3, "r", 9)
+        );
     }
 }

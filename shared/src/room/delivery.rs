@@ -43,7 +43,9 @@ fn batches<T>(items: Vec<T>, per_frame: usize, size: impl Fn(&T) -> usize) -> Ve
     let mut bytes = 0;
     for item in items {
         let item_bytes = size(&item) + ITEM_OVERHEAD_BYTES;
-        if !current.is_empty() && (current.len() >= per_frame || bytes + item_bytes > FRAME_BUDGET_BYTES) {
+        if !current.is_empty()
+            && (current.len() >= per_frame || bytes + item_bytes > FRAME_BUDGET_BYTES)
+        {
             out.push(std::mem::take(&mut current));
             bytes = 0;
         }
@@ -128,9 +130,19 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// Paced delivery: queues pre-encoded frames of a stream while they
     /// fit, moving the cursor to each frame's last seq. Stops early when the
     /// queue is full; the rest follows once the shell has taken the queue.
-    pub(super) fn send_frames(&mut self, sid: &SessionId, stream: Stream, frames: &[(String, u64)]) {
+    pub(super) fn send_frames(
+        &mut self,
+        sid: &SessionId,
+        stream: Stream,
+        frames: &[(String, u64)],
+    ) {
         for (text, to) in frames {
-            if self.sessions.get(sid).and_then(|s| s.cursor(stream)).is_none() {
+            if self
+                .sessions
+                .get(sid)
+                .and_then(|s| s.cursor(stream))
+                .is_none()
+            {
                 return;
             }
             if !self.fits(sid, text.len()) {
@@ -282,7 +294,12 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// document's version), each with the version it reaches: ops when the
     /// log still has them and they are few enough, else a snapshot (then
     /// the second value is true).
-    pub(super) fn notes_frames(&self, cursor: u64, upto: u64, per_frame: usize) -> (Vec<(String, u64)>, bool) {
+    pub(super) fn notes_frames(
+        &self,
+        cursor: u64,
+        upto: u64,
+        per_frame: usize,
+    ) -> (Vec<(String, u64)>, bool) {
         let version = self.notes.version();
         let upto = upto.min(version);
         if cursor <= version && cursor >= upto {
@@ -343,7 +360,12 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// Sends one session the notes it is missing, up to `upto`. Returns
     /// whether it got there (the stream is live and the queue had room), so
     /// a reply that must follow those ops can be sent now.
-    pub(super) fn deliver_notes_to(&mut self, sid: &SessionId, upto: u64, per_frame: usize) -> bool {
+    pub(super) fn deliver_notes_to(
+        &mut self,
+        sid: &SessionId,
+        upto: u64,
+        per_frame: usize,
+    ) -> bool {
         let Some(cursor) = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes)) else {
             return false;
         };
@@ -379,7 +401,8 @@ impl<S: RoomStore> MeetingRoom<S> {
     pub(super) fn presence_of(&self, user_id: &str) -> Option<UserPresence> {
         let mut out: Option<UserPresence> = None;
         for session in self.sessions.values().filter(|s| s.user_id() == user_id) {
-            let (Phase::Live(live), Some(role)) = (&session.state.phase, session.state.identity.role)
+            let (Phase::Live(live), Some(role)) =
+                (&session.state.phase, session.state.identity.role)
             else {
                 continue;
             };

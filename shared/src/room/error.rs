@@ -265,7 +265,10 @@ mod tests {
         assert_eq!(not_active.reason(), Some("DENY_MEETING_STATE"));
         let api: ApiError = RoomError::Denied(Denial::ObserverReadOnly).into();
         assert_eq!(api.code, ErrorCode::Forbidden);
-        assert_eq!(api.body()["error"]["details"]["acl"], "DENY_OBSERVER_READ_ONLY");
+        assert_eq!(
+            api.body()["error"]["details"]["acl"],
+            "DENY_OBSERVER_READ_ONLY"
+        );
         assert_eq!(
             RoomError::FrameTooLarge { bytes: 9, max: 1 }.error_code(),
             ErrorCode::PayloadTooLarge

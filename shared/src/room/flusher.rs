@@ -66,7 +66,8 @@ impl<S: RoomStore> MeetingRoom<S> {
             }
             Ok(batch) => {
                 self.outbox.push(Output::Flush(batch));
-                self.flush.in_flight_until = Some(now_ms.saturating_add(self.config.flush_retry_ms));
+                self.flush.in_flight_until =
+                    Some(now_ms.saturating_add(self.config.flush_retry_ms));
                 self.flush.due_at = None;
             }
             Err(_) => {
@@ -106,16 +107,15 @@ impl<S: RoomStore> MeetingRoom<S> {
         let meta = &self.meta;
         let started = meta.started_at_ms.is_some() || meta.state != MeetingState::Scheduled;
         let anything = !transcripts.is_empty() || !note_ops.is_empty() || !messages.is_empty();
-        let activity = (started && (anything || meta.activity_rev > from.activity_rev)).then(|| {
-            ActivityRow {
+        let activity =
+            (started && (anything || meta.activity_rev > from.activity_rev)).then(|| ActivityRow {
                 active: meta.state == MeetingState::Active,
                 started_at_ms: meta.started_at_ms,
                 ended_at_ms: meta.ended_at_ms,
                 event_at_ms: meta.ended_at_ms.or(meta.started_at_ms).unwrap_or(0),
                 last_activity_ms: meta.last_activity_ms,
                 speaking_ms: meta.speaking_ms.clone(),
-            }
-        });
+            });
         let upto = FlushWatermarks {
             transcript_seq: transcripts.last().map_or(from.transcript_seq, |c| c.seq),
             notes_version: notes_upto,

@@ -17,7 +17,12 @@ use super::stream::{Stream, StreamSet};
 use super::transcript::{CheckedChunk, TranscriptChunk, TranscriptSource};
 
 impl<S: RoomStore> MeetingRoom<S> {
-    pub(super) fn on_hello(&mut self, now_ms: u64, sid: &SessionId, hello: Hello) -> Result<(), RoomError> {
+    pub(super) fn on_hello(
+        &mut self,
+        now_ms: u64,
+        sid: &SessionId,
+        hello: Hello,
+    ) -> Result<(), RoomError> {
         if hello.protocol != PROTOCOL_VERSION {
             let err = RoomError::ProtocolUnsupported {
                 got: hello.protocol,
@@ -101,7 +106,13 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// catch-up: the state or presence view, the notes from the client's
     /// version (a snapshot when it holds nothing or is too far behind), or
     /// the transcript/chat tail after its seq.
-    fn subscribe_stream(&mut self, now_ms: u64, sid: &SessionId, stream: Stream, cursor: Option<u64>) {
+    fn subscribe_stream(
+        &mut self,
+        now_ms: u64,
+        sid: &SessionId,
+        stream: Stream,
+        cursor: Option<u64>,
+    ) {
         let Some(session) = self.sessions.get_mut(sid) else {
             return;
         };
@@ -110,7 +121,14 @@ impl<S: RoomStore> MeetingRoom<S> {
         let identity = session.state.identity.clone();
         self.dirty.insert(sid.clone());
         let decision = self.decide(&identity, stream.read_action());
-        self.audit_identity(now_ms, sid, &identity, "room.subscribe", Some(stream), decision);
+        self.audit_identity(
+            now_ms,
+            sid,
+            &identity,
+            "room.subscribe",
+            Some(stream),
+            decision,
+        );
         if !decision.is_allowed() {
             // Allowed by role, not yet by the meeting's state: delivery
             // starts when the state allows it.
@@ -167,7 +185,11 @@ impl<S: RoomStore> MeetingRoom<S> {
         Ok(())
     }
 
-    pub(super) fn on_unsubscribe(&mut self, sid: &SessionId, streams: StreamSet) -> Result<(), RoomError> {
+    pub(super) fn on_unsubscribe(
+        &mut self,
+        sid: &SessionId,
+        streams: StreamSet,
+    ) -> Result<(), RoomError> {
         let Some(session) = self.sessions.get_mut(sid) else {
             return Err(RoomError::UnknownSession);
         };
@@ -198,7 +220,11 @@ impl<S: RoomStore> MeetingRoom<S> {
         {
             return Err(RoomError::SpeakerMismatch);
         }
-        self.append_chunk(now_ms, chunk.spoken_by(user_id), TranscriptSource::Participant)?;
+        self.append_chunk(
+            now_ms,
+            chunk.spoken_by(user_id),
+            TranscriptSource::Participant,
+        )?;
         Ok(())
     }
 
@@ -226,7 +252,12 @@ impl<S: RoomStore> MeetingRoom<S> {
         Ok(seq)
     }
 
-    pub(super) fn on_chat(&mut self, now_ms: u64, sid: &SessionId, chat: CheckedChat) -> Result<(), RoomError> {
+    pub(super) fn on_chat(
+        &mut self,
+        now_ms: u64,
+        sid: &SessionId,
+        chat: CheckedChat,
+    ) -> Result<(), RoomError> {
         self.authorize(now_ms, sid, Action::WriteChat)?;
         let user_id = self
             .sessions
@@ -258,7 +289,12 @@ impl<S: RoomStore> MeetingRoom<S> {
         Ok(())
     }
 
-    pub(super) fn on_presence(&mut self, now_ms: u64, sid: &SessionId, speaking: bool) -> Result<(), RoomError> {
+    pub(super) fn on_presence(
+        &mut self,
+        now_ms: u64,
+        sid: &SessionId,
+        speaking: bool,
+    ) -> Result<(), RoomError> {
         self.authorize(now_ms, sid, Action::UpdatePresence)?;
         let Some(session) = self.sessions.get_mut(sid) else {
             return Err(RoomError::UnknownSession);

@@ -47,9 +47,18 @@ impl<S: RoomStore> MeetingRoom<S> {
         for sid in sids {
             match role {
                 None => {
-                    if let Some(identity) = self.sessions.get(&sid).map(|s| s.state.identity.clone()) {
+                    if let Some(identity) =
+                        self.sessions.get(&sid).map(|s| s.state.identity.clone())
+                    {
                         let decision = Decision::Deny(Denial::NotAParticipant);
-                        self.audit_identity(now_ms, &sid, &identity, "room.revoked", None, decision);
+                        self.audit_identity(
+                            now_ms,
+                            &sid,
+                            &identity,
+                            "room.revoked",
+                            None,
+                            decision,
+                        );
                     }
                     self.close(&sid, CloseReason::AccessRevoked);
                 }
@@ -71,10 +80,10 @@ impl<S: RoomStore> MeetingRoom<S> {
         session.state.identity.role = Some(role);
         self.dirty.insert(sid.clone());
         self.send_control(sid, &ServerMsg::Role { role });
-        let may_speak = self
-            .sessions
-            .get(sid)
-            .is_some_and(|s| self.decide(&s.state.identity, Action::UpdatePresence).is_allowed());
+        let may_speak = self.sessions.get(sid).is_some_and(|s| {
+            self.decide(&s.state.identity, Action::UpdatePresence)
+                .is_allowed()
+        });
         let streams = self
             .sessions
             .get(sid)
@@ -183,7 +192,10 @@ impl<S: RoomStore> MeetingRoom<S> {
         if self.next_nonce_expiry.is_some_and(|at| at <= now_ms) {
             self.prune_nonces(now_ms);
         }
-        if !self.store.nonce_insert(&claims.nonce, claims.expires_at_ms)? {
+        if !self
+            .store
+            .nonce_insert(&claims.nonce, claims.expires_at_ms)?
+        {
             return Err(RoomError::Ticket(TicketError::Replayed));
         }
         self.next_nonce_expiry = Some(

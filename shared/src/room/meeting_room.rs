@@ -17,7 +17,7 @@ use super::config::RoomConfig;
 use super::error::RoomError;
 use super::identity::{SessionId, SessionIdentity};
 use super::meta::RoomMeta;
-use super::output::{AuditEvent, AuditOutcome, Output, Outbox};
+use super::output::{AuditEvent, AuditOutcome, Outbox, Output};
 use super::presence::PresenceBoard;
 use super::protocol::{parse_client_frame, ClientFrame, ClientMsg, Heads, ServerMsg};
 use super::session::{Phase, Session, SessionState, SESSION_STATE_VERSION};
@@ -222,7 +222,11 @@ impl<S: RoomStore> MeetingRoom<S> {
             .sessions
             .values()
             .filter(|s| matches!(s.state.phase, Phase::AwaitingHello))
-            .map(|s| s.state.connected_at_ms.saturating_add(self.config.hello_timeout_ms))
+            .map(|s| {
+                s.state
+                    .connected_at_ms
+                    .saturating_add(self.config.hello_timeout_ms)
+            })
             .min();
         let flush = match self.flush.in_flight_until {
             Some(until) => Some(until),
@@ -266,7 +270,14 @@ impl<S: RoomStore> MeetingRoom<S> {
                 | Denial::RoleInsufficient
                 | Denial::AdminOnly => CloseReason::NotAParticipant,
             };
-            self.audit_identity(now_ms, &session, &identity, "room.refused", None, Decision::Deny(denial));
+            self.audit_identity(
+                now_ms,
+                &session,
+                &identity,
+                "room.refused",
+                None,
+                Decision::Deny(denial),
+            );
             self.goodbye(&session, reason);
             return Err(RoomError::Denied(denial));
         }
@@ -274,7 +285,12 @@ impl<S: RoomStore> MeetingRoom<S> {
         let decision = self.decide(&identity, Action::OpenSocket);
         self.audit_identity(now_ms, &session, &identity, "room.connect", None, decision);
         let state = SessionState::new(identity, now_ms);
-        let new = Session::new(state, self.config.rate_per_sec, self.config.rate_burst, now_ms);
+        let new = Session::new(
+            state,
+            self.config.rate_per_sec,
+            self.config.rate_burst,
+            now_ms,
+        );
         self.sessions.insert(session.clone(), new);
         self.dirty.insert(session);
         self.after_input(now_ms);
@@ -426,7 +442,12 @@ impl<S: RoomStore> MeetingRoom<S> {
             match frame.msg {
                 ClientMsg::Hello(_) => Err(RoomError::AlreadyHello),
                 ClientMsg::Ping => {
-                    self.send_control(sid, &ServerMsg::Pong { r#ref: r#ref.clone() });
+                    self.send_control(
+                        sid,
+                        &ServerMsg::Pong {
+                            r#ref: r#ref.clone(),
+                        },
+                    );
                     Ok(())
                 }
                 ClientMsg::Subscribe { streams, resume } => {
@@ -450,7 +471,12 @@ impl<S: RoomStore> MeetingRoom<S> {
             match frame.msg {
                 ClientMsg::Hello(hello) => self.on_hello(now_ms, sid, hello),
                 ClientMsg::Ping => {
-                    self.send_control(sid, &ServerMsg::Pong { r#ref: r#ref.clone() });
+                    self.send_control(
+                        sid,
+                        &ServerMsg::Pong {
+                            r#ref: r#ref.clone(),
+                        },
+                    );
                     Ok(())
                 }
                 ClientMsg::Subscribe { .. }
@@ -481,7 +507,10 @@ impl<S: RoomStore> MeetingRoom<S> {
             .iter()
             .filter(|(_, s)| {
                 matches!(s.state.phase, Phase::AwaitingHello)
-                    && s.state.connected_at_ms.saturating_add(self.config.hello_timeout_ms) <= now_ms
+                    && s.state
+                        .connected_at_ms
+                        .saturating_add(self.config.hello_timeout_ms)
+                        <= now_ms
             })
             .map(|(id, _)| id.clone())
             .collect();

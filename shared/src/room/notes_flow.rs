@@ -20,7 +20,10 @@ use super::stream::Stream;
 /// Rebuilds the document: the stored snapshot plus the ops after it, with
 /// the in-memory log reaching back `notes_log_keep` ops (or to the oldest
 /// stored op) so reconnecting clients can catch up op by op.
-pub(super) fn load_notes<S: RoomStore>(store: &S, config: &RoomConfig) -> Result<NotesDoc, RoomError> {
+pub(super) fn load_notes<S: RoomStore>(
+    store: &S,
+    config: &RoomConfig,
+) -> Result<NotesDoc, RoomError> {
     let head = store.notes_head()?;
     let snapshot_version = head.snapshot.version;
     let corrupt = |what: String| RoomError::CorruptState(format!("notes: {what}"));
@@ -37,7 +40,10 @@ pub(super) fn load_notes<S: RoomStore>(store: &S, config: &RoomConfig) -> Result
     let count = usize::try_from(head.version - from).map_err(|_| corrupt("log too long".into()))?;
     let ops = store.note_ops_since(from, count)?;
     if ops.len() != count {
-        return Err(corrupt(format!("expected {count} ops after {from}, found {}", ops.len())));
+        return Err(corrupt(format!(
+            "expected {count} ops after {from}, found {}",
+            ops.len()
+        )));
     }
     let snapshot = head.snapshot;
     let mut content = snapshot.content;
@@ -104,7 +110,10 @@ impl<S: RoomStore> MeetingRoom<S> {
         }
         let user_id = session.user_id().to_owned();
         let client_id = session.client_id().unwrap_or_default().to_owned();
-        let reset_at = session.state.live().map_or(0, |live| live.notes_reset_version);
+        let reset_at = session
+            .state
+            .live()
+            .map_or(0, |live| live.notes_reset_version);
         if let Err(err) = self.authorize(now_ms, sid, Action::WriteNotes) {
             // The client already shows the edit: a reject lets it roll back.
             self.reject_notes_op(sid, client_seq, &err);
@@ -141,7 +150,8 @@ impl<S: RoomStore> MeetingRoom<S> {
                     self.mark_hot(now_ms);
                     return Ok(());
                 }
-                let caught_up = self.deliver_notes_to(sid, version - 1, self.config.resume_frame_items);
+                let caught_up =
+                    self.deliver_notes_to(sid, version - 1, self.config.resume_frame_items);
                 let before_op = self
                     .sessions
                     .get(sid)
@@ -174,7 +184,12 @@ impl<S: RoomStore> MeetingRoom<S> {
         if self.send_stream(sid, Stream::Notes, frame) {
             if let Some(session) = self.sessions.get_mut(sid) {
                 if let Some(Sub::Live { cursor }) = session.sub(Stream::Notes) {
-                    session.set_sub(Stream::Notes, Some(Sub::Live { cursor: cursor.max(version) }));
+                    session.set_sub(
+                        Stream::Notes,
+                        Some(Sub::Live {
+                            cursor: cursor.max(version),
+                        }),
+                    );
                     self.dirty.insert(sid.clone());
                 }
             }
@@ -223,7 +238,8 @@ impl<S: RoomStore> MeetingRoom<S> {
         let keep = self.config.notes_log_keep;
         if self.notes.log().len() > keep.saturating_mul(2).max(1) {
             let keep = u64::try_from(keep).unwrap_or(u64::MAX);
-            self.notes.compact(self.notes.version().saturating_sub(keep));
+            self.notes
+                .compact(self.notes.version().saturating_sub(keep));
         }
     }
 
@@ -244,9 +260,10 @@ impl<S: RoomStore> MeetingRoom<S> {
     /// Whether a client id is taken by another user (live, or in the
     /// document's clocks).
     pub(super) fn client_id_taken(&self, user_id: &str, client_id: &str) -> bool {
-        let live = self.sessions.values().any(|s| {
-            s.client_id() == Some(client_id) && s.user_id() != user_id
-        });
+        let live = self
+            .sessions
+            .values()
+            .any(|s| s.client_id() == Some(client_id) && s.user_id() != user_id);
         live || self
             .notes
             .clients()

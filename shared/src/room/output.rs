@@ -162,14 +162,15 @@ impl Outbox {
     pub(crate) fn drop_stream_frames(&mut self, session: &SessionId) -> StreamSet {
         let mut dropped = StreamSet::empty();
         let mut freed = Vec::new();
-        self.queue.retain(|queued| match (&queued.output, queued.stream) {
-            (Output::Send { session: s, .. }, Some(stream)) if s == session => {
-                dropped.insert(stream);
-                freed.push(queued.bytes);
-                false
-            }
-            _ => true,
-        });
+        self.queue
+            .retain(|queued| match (&queued.output, queued.stream) {
+                (Output::Send { session: s, .. }, Some(stream)) if s == session => {
+                    dropped.insert(stream);
+                    freed.push(queued.bytes);
+                    false
+                }
+                _ => true,
+            });
         for bytes in freed {
             self.release(session, bytes);
         }
@@ -203,10 +204,25 @@ mod tests {
         outbox.send(&sid("a"), "123".into(), None);
         outbox.send(&sid("b"), "1".into(), Some(Stream::Notes));
         outbox.send(&sid("a"), "12".into(), Some(Stream::Transcript));
-        assert_eq!(outbox.usage(&sid("a")), Usage { frames: 3, bytes: 10 });
+        assert_eq!(
+            outbox.usage(&sid("a")),
+            Usage {
+                frames: 3,
+                bytes: 10
+            }
+        );
         let dropped = outbox.drop_stream_frames(&sid("a"));
-        assert_eq!(dropped.iter().collect::<Vec<_>>(), [Stream::Transcript, Stream::Chat]);
-        assert_eq!(outbox.usage(&sid("a")), Usage { frames: 1, bytes: 3 });
+        assert_eq!(
+            dropped.iter().collect::<Vec<_>>(),
+            [Stream::Transcript, Stream::Chat]
+        );
+        assert_eq!(
+            outbox.usage(&sid("a")),
+            Usage {
+                frames: 1,
+                bytes: 3
+            }
+        );
         assert!(matches!(outbox.pop(), Some(Output::Send { text, .. }) if text == "123"));
         assert_eq!(outbox.usage(&sid("a")), Usage::default());
         outbox.drop_session(&sid("b"));

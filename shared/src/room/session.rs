@@ -215,7 +215,10 @@ mod tests {
         assert!(!limiter.take(1000));
         assert!(!limiter.take(1050));
         assert!(limiter.take(1100), "10/s refills one token per 100 ms");
-        assert!(!limiter.take(900), "a clock going backwards refills nothing");
+        assert!(
+            !limiter.take(900),
+            "a clock going backwards refills nothing"
+        );
         assert!(limiter.take(5000));
         assert!(limiter.take(5000));
         assert!(!limiter.take(5000), "never more than the burst");
@@ -233,7 +236,14 @@ mod tests {
             live_since_ms: 9_007_199_254_740_991,
             subs: Stream::ALL
                 .into_iter()
-                .map(|s| (s, Sub::Live { cursor: 9_007_199_254_740_991 }))
+                .map(|s| {
+                    (
+                        s,
+                        Sub::Live {
+                            cursor: 9_007_199_254_740_991,
+                        },
+                    )
+                })
                 .collect(),
             speaking: true,
             notes_reset_version: 9_007_199_254_740_991,

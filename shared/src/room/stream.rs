@@ -158,11 +158,10 @@ mod tests {
             );
         }
         assert_eq!(Stream::parse("Notes"), None);
-        let set: StreamSet = [Stream::Chat, Stream::Notes, Stream::Chat].into_iter().collect();
-        assert_eq!(
-            serde_json::to_string(&set).unwrap(),
-            r#"["notes","chat"]"#
-        );
+        let set: StreamSet = [Stream::Chat, Stream::Notes, Stream::Chat]
+            .into_iter()
+            .collect();
+        assert_eq!(serde_json::to_string(&set).unwrap(), r#"["notes","chat"]"#);
         let mut back: StreamSet = serde_json::from_str(r#"["chat","notes"]"#).unwrap();
         assert_eq!(back, set);
         back.remove(Stream::Notes);

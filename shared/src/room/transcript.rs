@@ -125,7 +125,9 @@ impl TranscriptInput {
         if let Some(language) = &self.language {
             let ok = !language.is_empty()
                 && language.len() <= 35
-                && language.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && language
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if !ok {
                 return invalid("chunk.language", "a BCP 47 tag");
             }
@@ -244,18 +246,93 @@ mod tests {
             ..RoomConfig::default()
         };
         let cases: Vec<(TranscriptInput, &str)> = vec![
-            (TranscriptInput { text: "  ".into(), ..input() }, "chunk.text"),
-            (TranscriptInput { text: "toolong".into(), ..input() }, "chunk.text"),
-            (TranscriptInput { text: "a\0".into(), ..input() }, "chunk.text"),
-            (TranscriptInput { confidence: 1.5, ..input() }, "chunk.confidence"),
-            (TranscriptInput { confidence: f64::NAN, ..input() }, "chunk.confidence"),
-            (TranscriptInput { confidence: -0.1, ..input() }, "chunk.confidence"),
-            (TranscriptInput { end_ms: 1, start_ms: 2, ..input() }, "chunk.end_ms"),
-            (TranscriptInput { start_ms: 0, end_ms: 2000, ..input() }, "chunk.end_ms"),
-            (TranscriptInput { start_ms: 0, end_ms: u64::MAX, ..input() }, "chunk.end_ms"),
-            (TranscriptInput { speaker_id: Some("".into()), ..input() }, "chunk.speaker_id"),
-            (TranscriptInput { speaker_id: Some("a\nb".into()), ..input() }, "chunk.speaker_id"),
-            (TranscriptInput { language: Some("en US".into()), ..input() }, "chunk.language"),
+            (
+                TranscriptInput {
+                    text: "  ".into(),
+                    ..input()
+                },
+                "chunk.text",
+            ),
+            (
+                TranscriptInput {
+                    text: "toolong".into(),
+                    ..input()
+                },
+                "chunk.text",
+            ),
+            (
+                TranscriptInput {
+                    text: "a\0".into(),
+                    ..input()
+                },
+                "chunk.text",
+            ),
+            (
+                TranscriptInput {
+                    confidence: 1.5,
+                    ..input()
+                },
+                "chunk.confidence",
+            ),
+            (
+                TranscriptInput {
+                    confidence: f64::NAN,
+                    ..input()
+                },
+                "chunk.confidence",
+            ),
+            (
+                TranscriptInput {
+                    confidence: -0.1,
+                    ..input()
+                },
+                "chunk.confidence",
+            ),
+            (
+                TranscriptInput {
+                    end_ms: 1,
+                    start_ms: 2,
+                    ..input()
+                },
+                "chunk.end_ms",
+            ),
+            (
+                TranscriptInput {
+                    start_ms: 0,
+                    end_ms: 2000,
+                    ..input()
+                },
+                "chunk.end_ms",
+            ),
+            (
+                TranscriptInput {
+                    start_ms: 0,
+                    end_ms: u64::MAX,
+                    ..input()
+                },
+                "chunk.end_ms",
+            ),
+            (
+                TranscriptInput {
+                    speaker_id: Some("".into()),
+                    ..input()
+                },
+                "chunk.speaker_id",
+            ),
+            (
+                TranscriptInput {
+                    speaker_id: Some("a\nb".into()),
+                    ..input()
+                },
+                "chunk.speaker_id",
+            ),
+            (
+                TranscriptInput {
+                    language: Some("en US".into()),
+                    ..input()
+                },
+                "chunk.language",
+            ),
         ];
         for (bad, field) in cases {
             match bad.clone().check(&config) {

@@ -47,7 +47,10 @@ impl Shell<MemoryStore> {
     /// A room already active.
     pub fn active(config: RoomConfig) -> Self {
         let mut shell = Shell::new(config);
-        shell.room.set_meeting_state(shell.now, connvo_shared::acl::MeetingState::Active).unwrap();
+        shell
+            .room
+            .set_meeting_state(shell.now, connvo_shared::acl::MeetingState::Active)
+            .unwrap();
         shell.drain();
         shell
     }
@@ -104,7 +107,8 @@ impl<S: RoomStore> Shell<S> {
     }
 
     pub fn frame(&mut self, id: &str, text: &str) {
-        self.room.handle_frame(self.now, &sid(id), Frame::Text(text));
+        self.room
+            .handle_frame(self.now, &sid(id), Frame::Text(text));
         self.drain();
     }
 

@@ -74,7 +74,9 @@ impl SqlExec for Sqlite {
         &self,
         body: &mut dyn FnMut() -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        self.0.execute_batch("SAVEPOINT room_atomic").map_err(sql_err)?;
+        self.0
+            .execute_batch("SAVEPOINT room_atomic")
+            .map_err(sql_err)?;
         match body() {
             Ok(()) => self.0.execute_batch("RELEASE room_atomic").map_err(sql_err),
             Err(err) => {

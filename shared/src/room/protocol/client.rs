@@ -55,8 +55,13 @@ pub struct Hello {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMsg {
     Hello(Hello),
-    Subscribe { streams: StreamSet, resume: Resume },
-    Unsubscribe { streams: StreamSet },
+    Subscribe {
+        streams: StreamSet,
+        resume: Resume,
+    },
+    Unsubscribe {
+        streams: StreamSet,
+    },
     NotesOp {
         client_seq: u64,
         base_version: u64,
@@ -64,10 +69,15 @@ pub enum ClientMsg {
     },
     /// A `notes.op` whose envelope is fine but whose op is not: refused
     /// with a `notes.reject`, so the client can roll back its in-flight op.
-    BadNotesOp { client_seq: u64, error: OtError },
+    BadNotesOp {
+        client_seq: u64,
+        error: OtError,
+    },
     TranscriptAppend(CheckedChunk),
     ChatSend(CheckedChat),
-    PresenceUpdate { speaking: bool },
+    PresenceUpdate {
+        speaking: bool,
+    },
     Ping,
 }
 
@@ -123,7 +133,10 @@ struct PresenceWire {
 fn bad(err: impl std::fmt::Display) -> RoomError {
     let mut message = err.to_string();
     if message.len() > 200 {
-        let cut = (0..=200).rev().find(|i| message.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=200)
+            .rev()
+            .find(|i| message.is_char_boundary(*i))
+            .unwrap_or(0);
         message.truncate(cut);
     }
     RoomError::BadFrame(message)
@@ -301,7 +314,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let minimal = parse(r#"{"type":"hello","protocol":1,"client_id":"c"}"#).unwrap();
-        assert!(matches!(minimal.msg, ClientMsg::Hello(Hello { subscribe: None, .. })));
+        assert!(matches!(
+            minimal.msg,
+            ClientMsg::Hello(Hello {
+                subscribe: None,
+                ..
+            })
+        ));
         assert!(matches!(
             parse(r#"{"type":"notes.op","client_seq":1,"base_version":0,"op":[1,"x"]}"#)
                 .unwrap()
@@ -316,13 +335,20 @@ mod tests {
         ));
         let chunk = r#"{"type":"transcript.append","chunk":{"text":"hi","confidence":0.5,
             "start_ms":1,"end_ms":2,"final":true}}"#;
-        assert!(matches!(parse(chunk).unwrap().msg, ClientMsg::TranscriptAppend(_)));
         assert!(matches!(
-            parse(r#"{"type":"chat.send","client_ref":"m1","text":"yo"}"#).unwrap().msg,
+            parse(chunk).unwrap().msg,
+            ClientMsg::TranscriptAppend(_)
+        ));
+        assert!(matches!(
+            parse(r#"{"type":"chat.send","client_ref":"m1","text":"yo"}"#)
+                .unwrap()
+                .msg,
             ClientMsg::ChatSend(_)
         ));
         assert_eq!(
-            parse(r#"{"type":"presence.update","speaking":true}"#).unwrap().msg,
+            parse(r#"{"type":"presence.update","speaking":true}"#)
+                .unwrap()
+                .msg,
             ClientMsg::PresenceUpdate { speaking: true }
         );
         assert_eq!(parse(r#"{"type":"ping"}"#).unwrap().msg, ClientMsg::Ping);
@@ -346,14 +372,22 @@ mod tests {
         assert_eq!(code(r#"{"kind":"ping"}"#), "BAD_FRAME");
         assert_eq!(code(r#"{"type":"dance"}"#), "UNKNOWN_TYPE");
         assert_eq!(code(r#"{"type":"ping","ref":7}"#), "INVALID_FIELD");
-        assert_eq!(code(r#"{"type":"hello","protocol":1,"client_id":""}"#), "INVALID_FIELD");
-        assert_eq!(code(r#"{"type":"hello","protocol":"1","client_id":"c"}"#), "BAD_FRAME");
+        assert_eq!(
+            code(r#"{"type":"hello","protocol":1,"client_id":""}"#),
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            code(r#"{"type":"hello","protocol":"1","client_id":"c"}"#),
+            "BAD_FRAME"
+        );
         assert_eq!(
             code(r#"{"type":"hello","protocol":1,"client_id":"c","subscribe":["video"]}"#),
             "INVALID_FIELD"
         );
         assert_eq!(
-            code(r#"{"type":"hello","protocol":1,"client_id":"c","resume":{"chat_seq":9007199254740992}}"#),
+            code(
+                r#"{"type":"hello","protocol":1,"client_id":"c","resume":{"chat_seq":9007199254740992}}"#
+            ),
             "INVALID_FIELD"
         );
         assert_eq!(
@@ -372,15 +406,20 @@ mod tests {
         assert_eq!(err.error.code(), "CHAT_TOO_LONG");
         assert_eq!(err.r#ref.as_deref(), Some("x1"));
         assert_eq!(
-            code(r#"{"type":"transcript.append","chunk":{"text":"a","confidence":2,"start_ms":1,"end_ms":2,"final":true}}"#),
+            code(
+                r#"{"type":"transcript.append","chunk":{"text":"a","confidence":2,"start_ms":1,"end_ms":2,"final":true}}"#
+            ),
             "INVALID_FIELD"
         );
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(code(&deep), "BAD_FRAME");
-        let message = parse(&format!(r#"{{"type":"chat.send","client_ref":{}}}"#, "1".repeat(5000)))
-            .unwrap_err()
-            .error
-            .to_string();
+        let message = parse(&format!(
+            r#"{{"type":"chat.send","client_ref":{}}}"#,
+            "1".repeat(5000)
+        ))
+        .unwrap_err()
+        .error
+        .to_string();
         assert!(message.len() < 260, "{message}");
     }
 }

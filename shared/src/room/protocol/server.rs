@@ -63,10 +63,7 @@ impl From<&CommittedOp> for WireOp {
 impl From<WireOp> for CommittedOp {
     fn from(op: WireOp) -> Self {
         CommittedOp {
-            transformed_over: op
-                .version
-                .saturating_sub(1)
-                .saturating_sub(op.base_version),
+            transformed_over: op.version.saturating_sub(1).saturating_sub(op.base_version),
             version: op.version,
             op: op.op,
             author_id: op.author_id,
@@ -136,7 +133,10 @@ pub enum ServerMsg {
     },
     /// `full`: the complete list (replace); otherwise changed users only.
     #[serde(rename = "presence")]
-    Presence { full: bool, users: Vec<UserPresence> },
+    Presence {
+        full: bool,
+        users: Vec<UserPresence>,
+    },
     #[serde(rename = "state")]
     State {
         state: MeetingState,
@@ -239,7 +239,9 @@ mod tests {
                 code: 4009,
                 reason: "MEETING_ENDED".into(),
             },
-            ServerMsg::Pong { r#ref: Some("p".into()) },
+            ServerMsg::Pong {
+                r#ref: Some("p".into()),
+            },
             ServerMsg::error(&RoomError::RateLimited, Some("r")),
         ];
         for frame in frames {

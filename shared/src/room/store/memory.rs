@@ -36,7 +36,9 @@ fn check(value: u64, what: &'static str) -> Result<(), StoreError> {
 }
 
 fn out_of_sequence(what: &str) -> StoreError {
-    StoreError::Conflict(format!("{what} is not the next in sequence, or a duplicate"))
+    StoreError::Conflict(format!(
+        "{what} is not the next in sequence, or a duplicate"
+    ))
 }
 
 fn take_limit<T: Clone>(items: impl Iterator<Item = T>, limit: usize) -> Vec<T> {
@@ -197,7 +199,10 @@ impl RoomStore for MemoryStore {
     fn transcript_after(&self, seq: u64, limit: usize) -> Result<Vec<TranscriptChunk>, StoreError> {
         check(seq, "seq")?;
         let start = self.transcript.partition_point(|c| c.seq <= seq);
-        Ok(take_limit(self.transcript.iter().skip(start).cloned(), limit))
+        Ok(take_limit(
+            self.transcript.iter().skip(start).cloned(),
+            limit,
+        ))
     }
 
     fn transcript_by_time(

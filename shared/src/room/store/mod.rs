@@ -116,8 +116,7 @@ pub trait RoomStore {
     // --- transcript -----------------------------------------------------
     fn transcript_head(&self) -> Result<u64, StoreError>;
     fn append_transcript(&mut self, chunk: &TranscriptChunk) -> Result<(), StoreError>;
-    fn transcript_after(&self, seq: u64, limit: usize)
-        -> Result<Vec<TranscriptChunk>, StoreError>;
+    fn transcript_after(&self, seq: u64, limit: usize) -> Result<Vec<TranscriptChunk>, StoreError>;
     /// Chunks starting in `[from_ms, to_ms)`, by start time then seq.
     fn transcript_by_time(
         &self,

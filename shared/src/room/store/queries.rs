@@ -70,7 +70,8 @@ ON CONFLICT (id) DO UPDATE SET
 WHERE excluded.version > room_notes.version";
 
 /// Params: ?1 up to version (already capped at the snapshot's).
-pub const NOTES_OPS_DELETE_UPTO: &str = "DELETE FROM room_note_ops WHERE version <= ?1 RETURNING version";
+pub const NOTES_OPS_DELETE_UPTO: &str =
+    "DELETE FROM room_note_ops WHERE version <= ?1 RETURNING version";
 
 /// Params: ?1 new log base.
 pub const NOTES_SET_LOG_BASE: &str = "\

@@ -163,7 +163,9 @@ fn hex(bytes: &[u8]) -> String {
 
 fn conflict_unless_returned(rows: Vec<Row>, what: &str) -> Result<(), StoreError> {
     if rows.is_empty() {
-        Err(StoreError::Conflict(format!("{what} is not the next in sequence, or a duplicate")))
+        Err(StoreError::Conflict(format!(
+            "{what} is not the next in sequence, or a duplicate"
+        )))
     } else {
         Ok(())
     }
@@ -176,7 +178,8 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             return Ok(None);
         };
         let c = Cols::new(row);
-        let speaking_ms: BTreeMap<String, u64> = from_json(&c.text(5, "speaking_ms")?, "speaking_ms")?;
+        let speaking_ms: BTreeMap<String, u64> =
+            from_json(&c.text(5, "speaking_ms")?, "speaking_ms")?;
         let members: BTreeMap<String, Option<MeetingRole>> =
             from_json(&c.text(6, "members")?, "members")?;
         Ok(Some(RoomMeta {
@@ -214,7 +217,11 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             SqlValue::uint(meta.flushed.activity_rev, "flushed_activity_rev")?,
         ];
         // speaking_ms values are checked too: they are JSON numbers inside text.
-        if meta.speaking_ms.values().any(|ms| *ms > crate::room::MAX_SAFE_INT) {
+        if meta
+            .speaking_ms
+            .values()
+            .any(|ms| *ms > crate::room::MAX_SAFE_INT)
+        {
             return Err(StoreError::OutOfRange("speaking_ms"));
         }
         self.query(q::META_UPSERT, &params).map(drop)
@@ -328,7 +335,10 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             SqlValue::text(chunk.source.as_str()),
             SqlValue::uint(chunk.created_at_ms, "created_at")?,
         ];
-        conflict_unless_returned(self.query(q::TRANSCRIPT_APPEND, &params)?, "transcript chunk")
+        conflict_unless_returned(
+            self.query(q::TRANSCRIPT_APPEND, &params)?,
+            "transcript chunk",
+        )
     }
 
     fn transcript_after(&self, seq: u64, limit: usize) -> Result<Vec<TranscriptChunk>, StoreError> {

@@ -105,7 +105,9 @@ impl<'a> Cols<'a> {
         match self.get(i, name)? {
             SqlValue::Real(v) => Ok(*v),
             SqlValue::Integer(v) => Ok(*v as f64),
-            other => Err(StoreError::Corrupt(format!("{name} is not a number: {other:?}"))),
+            other => Err(StoreError::Corrupt(format!(
+                "{name} is not a number: {other:?}"
+            ))),
         }
     }
 
@@ -117,7 +119,9 @@ impl<'a> Cols<'a> {
         match self.get(i, name)? {
             SqlValue::Null => Ok(None),
             SqlValue::Text(v) => Ok(Some(v.clone())),
-            other => Err(StoreError::Corrupt(format!("{name} is not text: {other:?}"))),
+            other => Err(StoreError::Corrupt(format!(
+                "{name} is not text: {other:?}"
+            ))),
         }
     }
 
