@@ -597,7 +597,7 @@ fn meetings_converge_and_deliver_every_item_exactly_once() {
     let seeds: u64 = std::env::var("ROOM_SIM_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(50);
     let mut total = Stats::default();
     for seed in start..start + seeds {
         let stats = run(seed, 400);
@@ -614,7 +614,7 @@ fn meetings_converge_and_deliver_every_item_exactly_once() {
     }
     eprintln!("{total:?}");
     // The runs must actually exercise what they claim to.
-    if seeds >= 60 {
+    if seeds >= 50 {
         assert!(total.hibernations > 100, "{total:?}");
         assert!(total.resyncs > 5, "{total:?}");
         assert!(total.snapshots > 10, "{total:?}");
