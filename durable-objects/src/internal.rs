@@ -23,6 +23,8 @@ use crate::meeting_room::{now_ms, MeetingRoom};
 pub struct Upgrade {
     pub claims: TicketClaims,
     pub identity: SessionIdentity,
+    /// D1's state of the meeting at upgrade time (D1 is the source of truth).
+    pub meeting_state: Option<MeetingState>,
 }
 
 fn get(req: &Request, name: &str) -> Option<String> {
@@ -55,7 +57,12 @@ pub fn upgrade_identity(req: &Request) -> Option<Upgrade> {
         user_agent: get(req, "user-agent"),
         ip: get(req, "cf-connecting-ip"),
     };
-    Some(Upgrade { claims, identity })
+    let meeting_state = get(req, header::MEETING_STATE).and_then(|s| parse_state(&s));
+    Some(Upgrade {
+        claims,
+        identity,
+        meeting_state,
+    })
 }
 
 async fn body<T: DeserializeOwned>(req: &mut Request) -> std::result::Result<T, String> {
