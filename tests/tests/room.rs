@@ -94,7 +94,7 @@ async fn three_people(b: &Backend) -> (User, User, User, String) {
 async fn three_clients_edit_at_once_and_converge() {
     let b = Backend::start().await;
     let (host, p1, p2, m) = three_people(&b).await;
-    let mut eds = vec![
+    let mut eds = [
         Editor::join(&b, &host, &m, "c_host").await,
         Editor::join(&b, &p1, &m, "c_p1").await,
         Editor::join(&b, &p2, &m, "c_p2").await,
