@@ -18,6 +18,10 @@ pub enum Route {
     Health,
     /// `GET /v1/version`: the build's version, without touching any binding.
     Version,
+    /// Everything under `/v1/meetings` (see `meeting::routes`).
+    Meeting(crate::meeting::routes::MeetingRoute),
+    /// `POST /v1/webhooks/stream`: GetStream Video events (signed, not user-authenticated).
+    StreamWebhook,
     /// `GET /v1/me`: the authenticated caller.
     Me,
     /// `POST /v1/dev/token`: a local-development token (404 unless dev auth is on).
@@ -53,6 +57,8 @@ impl Route {
             | Route::AdminAudit
             | Route::AdminAuditExport => RouteClass::Default,
             Route::WorkosWebhook => RouteClass::Webhook,
+            Route::Meeting(route) => route.class(),
+            Route::StreamWebhook => RouteClass::Webhook,
         }
     }
 
@@ -61,6 +67,8 @@ impl Route {
         match self {
             Route::Health => "health",
             Route::Version => "version",
+            Route::Meeting(route) => route.name(),
+            Route::StreamWebhook => "webhooks.stream",
             Route::Me => "me",
             Route::DevToken => "dev_token",
             Route::DevBenchVerify => "dev_bench_verify",
@@ -92,6 +100,10 @@ pub fn match_route(method: &str, path: &str) -> RouteMatch {
     let (route, allowed): (Route, &'static [&'static str]) = match segments.as_slice() {
         ["v1", "health"] => (Route::Health, &["GET"]),
         ["v1", "version"] => (Route::Version, &["GET"]),
+        ["v1", "webhooks", "stream"] => (Route::StreamWebhook, &["POST"]),
+        ["v1", "meetings", rest @ ..] => {
+            return crate::meeting::routes::match_meeting(method, rest)
+        }
         ["v1", "me"] => (Route::Me, &["GET"]),
         ["v1", "dev", "token"] => (Route::DevToken, &["POST"]),
         ["v1", "dev", "bench", "verify"] => (Route::DevBenchVerify, &["POST"]),
@@ -187,6 +199,19 @@ mod tests {
         assert_eq!(
             match_route("POST", "/v1/health"),
             RouteMatch::MethodNotAllowed { allowed: &["GET"] }
+        );
+    }
+
+    #[test]
+    fn webhook_route() {
+        assert_eq!(
+            match_route("POST", "/v1/webhooks/stream"),
+            RouteMatch::Found(Route::StreamWebhook)
+        );
+        assert_eq!(Route::StreamWebhook.class(), RouteClass::Webhook);
+        assert_eq!(
+            match_route("GET", "/v1/webhooks/stream"),
+            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
         );
     }
 

@@ -116,9 +116,9 @@ pub fn secret_eq(a: &[u8], b: &[u8]) -> bool {
     constant_time_eq(&Sha256::digest(a), &Sha256::digest(b))
 }
 
-/// Lowercase hex SHA-256 of `bytes` (request fingerprints for idempotency).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    to_hex(&Sha256::digest(bytes))
+/// Lowercase hex SHA-256 of `data` (request fingerprints for idempotency keys).
+pub fn sha256_hex(data: &[u8]) -> String {
+    to_hex(&Sha256::digest(data))
 }
 
 /// Lowercase hex.

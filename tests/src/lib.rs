@@ -11,5 +11,6 @@
 pub mod api;
 pub mod backend;
 pub mod fakes;
+pub mod room;
 
 pub use backend::{Backend, BackendOptions};

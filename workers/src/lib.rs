@@ -13,13 +13,18 @@ mod bench;
 mod config;
 mod cors;
 mod cron;
+mod db;
 mod health;
 mod jobs;
 mod logging;
+mod meetings;
 pub mod rate_limit;
 mod respond;
+mod room_client;
 pub mod router;
 mod sqlbind;
+mod stream;
+mod sys;
 mod users;
 mod webhooks;
 

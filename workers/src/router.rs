@@ -164,6 +164,8 @@ async fn dispatch(
         Route::AdminAudit => audit::admin::list(ctx, req, env).await,
         Route::AdminAuditExport => audit::admin::export(ctx, req, env).await,
         Route::WorkosWebhook => webhooks::workos::handle(ctx, req, env).await,
+        Route::Meeting(route) => crate::meetings::dispatch(route, ctx, req, env).await,
+        Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
     }
 }
 
