@@ -24,10 +24,10 @@ usage: loadgen [options]          (./scripts/bench builds everything and runs th
   --drain S                     seconds to wait for stragglers after each phase (default 3)
   --no-compare                  skip the fixed-M phases (ramp only)
   --ramp / --no-ramp            search for the largest M meeting the objective (default on)
-  --ramp-start M                first ramp step (default 16)
-  --ramp-max M                  largest ramp step (default 1024)
-  --ramp-step S                 measured seconds per ramp step (default 10)
-  --ramp-budget S               time budget of each target's ramp (default 120)
+  --ramp-start M                first ramp step (default 64)
+  --ramp-max M                  largest ramp step (default 2048)
+  --ramp-step S                 measured seconds per ramp step (default 8)
+  --ramp-budget S               time budget of each target's ramp (default 100)
   --slo-ms MS                   p95 delivery objective (default 150)
   --doc-cap CHARS               notes length past which edits also delete a line (default 4000)
   --join-concurrency N          meetings joined at once during setup (default 32)
@@ -75,10 +75,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
         join_concurrency: 32,
     };
     let mut ramp = RampSettings {
-        start: 16,
-        max: 1024,
-        step_duration: Duration::from_secs(10),
-        budget: Duration::from_secs(120),
+        start: 64,
+        max: 2048,
+        step_duration: Duration::from_secs(8),
+        budget: Duration::from_secs(100),
         slo_ms: 150.0,
     };
     let mut targets = vec![TargetKind::Connvo, TargetKind::ShareDb];

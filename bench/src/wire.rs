@@ -19,10 +19,6 @@ pub enum Inbound {
     /// Someone's committed op, `version` being the version it produced.
     Op(CommittedOp),
     /// Our op `client_seq` was refused; the document is at `content`, `version`.
-    #[expect(
-        dead_code,
-        reason = "sent by the Connvo room, whose protocol client lands with docs/protocol.md"
-    )]
     Reject {
         client_seq: u64,
         code: String,
@@ -31,10 +27,6 @@ pub enum Inbound {
     },
     /// A transcript chunk (ours echoed back, or someone else's), with the
     /// server's position in the meeting's transcript stream when it has one.
-    #[expect(
-        dead_code,
-        reason = "sent by the Connvo room, whose protocol client lands with docs/protocol.md"
-    )]
     Transcript { seq: Option<u64>, text: String },
     /// An error the server reported, as its stable code and message.
     Error { code: String, message: String },

@@ -5,17 +5,18 @@
 //!
 //! Two modules hold everything Connvo-specific, so they are all that
 //! changes when the API or the room protocol does:
-//! - [`setup`]: the REST side (a local development identity per
-//!   participant, the meeting, and a WebSocket ticket per participant);
+//! - [`setup`]: the REST side (development identities, the meeting, a
+//!   WebSocket ticket per connection);
 //! - [`wire`]: the room's WebSocket protocol.
 //!
-//! Until the routes and the protocol exist on this branch, [`ConnvoServer::start`]
-//! fails with a message naming what is missing.
+//! [`ConnvoServer::start`] first checks that the build has every route the
+//! benchmark uses, and fails with a message naming the missing ones.
 
 mod setup;
 mod wire;
 
 use connvo_e2e::{Backend, BackendOptions};
+use tokio::sync::OnceCell;
 
 use crate::procstat;
 use crate::wire::Joined;
@@ -23,6 +24,8 @@ use crate::wire::Joined;
 pub struct ConnvoServer {
     backend: Backend,
     http: reqwest::Client,
+    /// Minted on first use: every meeting shares the same P people.
+    people: OnceCell<Vec<setup::Identity>>,
 }
 
 impl ConnvoServer {
@@ -37,10 +40,14 @@ impl ConnvoServer {
             })?;
         let server = ConnvoServer {
             backend,
-            http: reqwest::Client::new(),
+            // Many meetings are set up at once; keep their connections pooled.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .map_err(|e| format!("HTTP client: {e}"))?,
+            people: OnceCell::new(),
         };
         setup::probe(&server.http, &server.backend.base_url).await?;
-        wire::check_ready()?;
         Ok(server)
     }
 
@@ -53,18 +60,30 @@ impl ConnvoServer {
             .unwrap_or_default()
     }
 
-    /// Creates meeting `meeting` with `participants` people and connects each.
+    /// Creates and starts meeting `meeting` with `participants` people and
+    /// connects each of them to its room.
     pub async fn join_meeting(
         &self,
         meeting: u32,
         participants: u32,
     ) -> Result<Vec<Joined>, String> {
-        let setup =
-            setup::meeting(&self.http, &self.backend.base_url, meeting, participants).await?;
-        let mut joined = Vec::with_capacity(setup.participants.len());
-        for person in &setup.participants {
-            let url = self.backend.ws_url(&person.ws_path);
-            joined.push(wire::join(&url, &setup.meeting_id, person).await?);
+        let base = &self.backend.base_url;
+        let people = self
+            .people
+            .get_or_try_init(|| setup::identities(&self.http, base, participants))
+            .await?;
+        // Rotate the host so creating thousands of meetings is spread over everyone.
+        let mut order: Vec<setup::Identity> = people.clone();
+        let shift = meeting as usize % people.len().max(1);
+        order.rotate_left(shift);
+        let meeting_id = setup::meeting(&self.http, base, meeting, &order).await?;
+
+        // Participant index p is always the same person, whoever hosts.
+        let mut joined = Vec::with_capacity(people.len());
+        for (p, person) in people.iter().enumerate() {
+            let path = setup::ws_path(&self.http, base, &meeting_id, person).await?;
+            let client_id = format!("bench-m{meeting}-p{p}");
+            joined.push(wire::join(&self.backend.ws_url(&path), &client_id).await?);
         }
         Ok(joined)
     }

@@ -1,30 +1,37 @@
 //! The REST calls that put participants into a meeting, as a browser makes
-//! them: a local development identity per participant (`POST /v1/dev/token`,
-//! only where `ENVIRONMENT=local`), the meeting (`POST /v1/meetings`) with
-//! everyone on it, and a short-lived single-use ticket per participant
-//! (`POST /v1/meetings/{id}/ws-ticket`) for `GET /v1/meetings/{id}/ws?ticket=…`.
+//! them (routes as drafted on branches `auth` and `meet`; see their
+//! `docs/api.md`):
 //!
-//! These routes are being built on other branches (`auth`, `meet`, and the
-//! room shell on `main`); [`probe`] names whichever this build lacks, and
-//! [`meeting`] is to be written against their `docs/api.md` once they land.
+//! - `POST /v1/dev/token {user_id, org_id, ttl_secs}` → `{access_token}`:
+//!   a local development identity (only where `ENVIRONMENT=local` and
+//!   `DEV_AUTH=on`);
+//! - `POST /v1/meetings {title, participants: [{user_id, role}]}` → the
+//!   meeting, `{id, …}`, its creator the host;
+//! - `POST /v1/meetings/{id}/start` by the host, so live writes are allowed;
+//! - `POST /v1/meetings/{id}/ws-ticket` → `{ticket}`, single use and short
+//!   lived, so it is fetched just before `GET /v1/meetings/{id}/ws?ticket=…`.
+//!
+//! Identities are minted once per server: P users (`bench_u0`…) take part
+//! in every meeting, the host role rotating so no one user creates them
+//! all. Minting signs an RS256 token in the worker, and thousands of
+//! meetings must not mean thousands of signatures.
 
 use std::time::Duration;
 
-/// What one participant needs to open its room socket.
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+const ORG: &str = "org_bench";
+
+/// A participant's identity: user id and bearer token.
 #[derive(Debug, Clone)]
-pub struct Person {
-    /// Path and query of the room WebSocket, ticket included.
-    pub ws_path: String,
+pub struct Identity {
+    pub user_id: String,
+    pub token: String,
 }
 
-#[derive(Debug, Clone)]
-pub struct MeetingSetup {
-    pub meeting_id: String,
-    pub participants: Vec<Person>,
-}
-
-/// The routes the benchmark needs, where each is being built, and a
-/// request that reaches each one's handler.
+/// The routes the benchmark needs and where each is being built.
 const NEEDED: &[(&str, &str, &str)] = &[
     (
         "POST",
@@ -35,12 +42,12 @@ const NEEDED: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/v1/meetings/bench-probe/ws-ticket",
-        "WebSocket tickets (the MeetingRoom shell, `main`)",
+        "WebSocket tickets (branch `meet`)",
     ),
     (
         "GET",
         "/v1/meetings/bench-probe/ws",
-        "the meeting room WebSocket (the MeetingRoom shell, `main`)",
+        "the meeting room WebSocket (the MeetingRoom shell)",
     ),
 ];
 
@@ -58,7 +65,7 @@ pub async fn probe(http: &reqwest::Client, base_url: &str) -> Result<(), String>
                 .body("{}"),
         };
         let response = request
-            .timeout(Duration::from_secs(10))
+            .timeout(TIMEOUT)
             .send()
             .await
             .map_err(|e| format!("probing {method} {path}: {e}"))?;
@@ -80,15 +87,131 @@ pub async fn probe(http: &reqwest::Client, base_url: &str) -> Result<(), String>
     ))
 }
 
-/// Creates meeting number `meeting` with `participants` people, each with
-/// an identity and a WebSocket ticket.
+/// POSTs `body` (with `token` as the bearer, if any) and decodes a 2xx
+/// answer; anything else is an error quoting the API's error body.
+async fn post<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    body: Value,
+) -> Result<T, String> {
+    let mut request = http.post(url).json(&body).timeout(TIMEOUT);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("POST {url}: {e}"))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!("POST {url} answered {status}: {text}"));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("POST {url}: unexpected answer ({e}): {text}"))
+}
+
+/// Mints the `participants` identities every meeting uses.
+pub async fn identities(
+    http: &reqwest::Client,
+    base_url: &str,
+    participants: u32,
+) -> Result<Vec<Identity>, String> {
+    let mut out = Vec::new();
+    for i in 0..participants {
+        let user_id = format!("bench_u{i}");
+        let answer: Value = post(
+            http,
+            &format!("{base_url}/v1/dev/token"),
+            None,
+            json!({"user_id": user_id, "org_id": ORG, "ttl_secs": 3600}),
+        )
+        .await?;
+        let token = answer["access_token"]
+            .as_str()
+            .ok_or_else(|| format!("dev token answer without access_token: {answer}"))?
+            .to_owned();
+        out.push(Identity { user_id, token });
+    }
+    Ok(out)
+}
+
+/// Creates and starts meeting number `meeting` with everyone in `people`
+/// (the first one hosts), returning its id.
 pub async fn meeting(
-    _http: &reqwest::Client,
-    _base_url: &str,
-    _meeting: u32,
-    _participants: u32,
-) -> Result<MeetingSetup, String> {
-    // Written against docs/api.md once the routes land (see the module doc);
-    // `probe` stops the run before this is reached.
-    Err("Connvo meeting setup is not wired yet: the dev-token, meeting and ws-ticket routes are not on this branch".into())
+    http: &reqwest::Client,
+    base_url: &str,
+    meeting: u32,
+    people: &[Identity],
+) -> Result<String, String> {
+    let (host, others) = people.split_first().ok_or("a meeting needs people")?;
+    let participants: Vec<Value> = others
+        .iter()
+        .map(|p| json!({"user_id": p.user_id, "role": "participant"}))
+        .collect();
+    let created: Value = post(
+        http,
+        &format!("{base_url}/v1/meetings"),
+        Some(&host.token),
+        json!({"title": format!("bench meeting {meeting}"), "participants": participants}),
+    )
+    .await?;
+    let id = created["id"]
+        .as_str()
+        .ok_or_else(|| format!("meeting created without an id: {created}"))?
+        .to_owned();
+    let _: Value = post(
+        http,
+        &format!("{base_url}/v1/meetings/{id}/start"),
+        Some(&host.token),
+        json!({}),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// A fresh single-use ticket; returns the room socket's path and query.
+pub async fn ws_path(
+    http: &reqwest::Client,
+    base_url: &str,
+    meeting_id: &str,
+    who: &Identity,
+) -> Result<String, String> {
+    let answer: Value = post(
+        http,
+        &format!("{base_url}/v1/meetings/{meeting_id}/ws-ticket"),
+        Some(&who.token),
+        json!({}),
+    )
+    .await?;
+    let ticket = answer["ticket"]
+        .as_str()
+        .ok_or_else(|| format!("ws-ticket answer without a ticket: {answer}"))?;
+    Ok(format!(
+        "/v1/meetings/{meeting_id}/ws?ticket={}",
+        urlencode(ticket)
+    ))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_tickets_for_the_query() {
+        assert_eq!(urlencode("a.b-c_d~"), "a.b-c_d~");
+        assert_eq!(urlencode("x+y/z="), "x%2By%2Fz%3D");
+    }
 }

@@ -1,26 +1,303 @@
-//! The Connvo room's WebSocket protocol (`docs/protocol.md`, being written
-//! on branch `room` with the room state machine in `shared/src/room/`):
-//! the hello and catch-up, notes submissions, acks, committed ops and
-//! refusals, and transcript chunks with their per-stream sequence numbers,
-//! in the generator's terms ([`Inbound`](crate::wire::Inbound)).
+//! The Connvo room's WebSocket protocol, version 1 (`docs/protocol.md`;
+//! the room state machine in `shared/src/room/` is its executable form):
+//! JSON text frames `{"type": …}` in both directions. The subset the
+//! benchmark speaks:
 //!
-//! Until the protocol is published this module only reports that it is
-//! missing; [`check_ready`] stops the run before anything connects.
+//! - `hello` `{protocol, client_id}` with no `subscribe` (every stream the
+//!   role may read) and no `resume` (holding nothing); the room answers
+//!   `welcome`, then `notes.snapshot {version, content}` and the other
+//!   streams' catch-up;
+//! - `notes.op {client_seq, base_version, op}` → `notes.ack {client_seq,
+//!   version}` to the sender, `notes.ops {ops: [{version, op, client_id,
+//!   client_seq, …}]}` (coalesced) to everyone, or `notes.reject`;
+//! - `transcript.append {chunk: {text, confidence, start_ms, end_ms,
+//!   final}}` → `transcript.chunks {chunks: [{seq, text, …}]}` to everyone,
+//!   the sender included (its echo is its acknowledgement);
+//! - `error`, `resync` (a stream fell behind and was dropped) and `goodbye`
+//!   are reported as errors; presence, state, chat and pongs are ignored.
+//!
+//! Written against the protocol as drafted on branch `room`; when the
+//! room's `ServerMsg` reaches main, decoding can use it directly.
 
-use super::setup::Person;
-use crate::wire::Joined;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const NOT_READY: &str =
-    "the Connvo room protocol client (bench/src/connvo/wire.rs) is not written yet: \
-     docs/protocol.md has not landed on this branch. \
-     Run `./scripts/bench --target sharedb` for the ShareDB side alone.";
+use connvo_shared::ot::{CommittedOp, NotesClient, Op, OpSubmission};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
 
-/// Fails while this module does not speak the room protocol yet.
-pub fn check_ready() -> Result<(), String> {
-    Err(NOT_READY.into())
+use crate::wire::{connect, Inbound, Joined, Wire, Ws};
+
+const PROTOCOL: u64 = 1;
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Deserialize)]
+struct WireOp {
+    version: u64,
+    op: Op,
+    #[serde(default)]
+    author_id: String,
+    client_id: String,
+    client_seq: u64,
+    base_version: u64,
+    #[serde(default)]
+    committed_at_ms: u64,
 }
 
-/// Opens one participant's room socket and completes the hello.
-pub async fn join(_url: &str, _meeting_id: &str, _person: &Person) -> Result<Joined, String> {
-    Err(NOT_READY.into())
+#[derive(Debug, Deserialize)]
+struct Chunk {
+    seq: u64,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+enum ServerFrame {
+    #[serde(rename = "welcome")]
+    Welcome,
+    #[serde(rename = "notes.snapshot")]
+    NotesSnapshot { version: u64, content: String },
+    #[serde(rename = "notes.ops")]
+    NotesOps { ops: Vec<WireOp> },
+    #[serde(rename = "notes.ack")]
+    NotesAck { client_seq: u64, version: u64 },
+    #[serde(rename = "notes.reject")]
+    NotesReject {
+        client_seq: u64,
+        code: String,
+        content: String,
+        version: u64,
+    },
+    #[serde(rename = "transcript.chunks")]
+    TranscriptChunks {
+        chunks: Vec<Chunk>,
+        #[serde(default)]
+        truncated: bool,
+    },
+    #[serde(rename = "error")]
+    Error { code: String, message: String },
+    #[serde(rename = "resync")]
+    Resync { stream: String },
+    #[serde(rename = "goodbye")]
+    Goodbye { code: u16, reason: String },
+    #[serde(other)]
+    Other,
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+pub struct ConnvoWire;
+
+impl Wire for ConnvoWire {
+    fn submit(&self, s: &OpSubmission) -> String {
+        json!({
+            "type": "notes.op",
+            "client_seq": s.client_seq,
+            "base_version": s.base_version,
+            "op": s.op,
+        })
+        .to_string()
+    }
+
+    fn transcript(&self, text: &str) -> Option<String> {
+        // A final result for the last two seconds of speech, as a recogniser sends.
+        let end = unix_ms();
+        Some(
+            json!({
+                "type": "transcript.append",
+                "chunk": {
+                    "text": text,
+                    "confidence": 0.92,
+                    "start_ms": end.saturating_sub(2_000),
+                    "end_ms": end,
+                    "final": true,
+                    "language": "en-US",
+                },
+            })
+            .to_string(),
+        )
+    }
+
+    fn decode(&self, frame: &str, out: &mut Vec<Inbound>) -> Result<(), String> {
+        let parsed: ServerFrame = serde_json::from_str(frame).map_err(|e| {
+            let head: String = frame.chars().take(200).collect();
+            format!("{e}: {head}")
+        })?;
+        match parsed {
+            ServerFrame::NotesOps { ops } => {
+                out.extend(ops.into_iter().map(|o| {
+                    Inbound::Op(CommittedOp {
+                        transformed_over: o
+                            .version
+                            .saturating_sub(1)
+                            .saturating_sub(o.base_version),
+                        version: o.version,
+                        op: o.op,
+                        author_id: o.author_id,
+                        client_id: o.client_id,
+                        client_seq: o.client_seq,
+                        base_version: o.base_version,
+                        committed_at_ms: o.committed_at_ms,
+                    })
+                }));
+            }
+            ServerFrame::NotesAck {
+                client_seq,
+                version,
+            } => out.push(Inbound::Ack {
+                client_seq,
+                version,
+            }),
+            ServerFrame::NotesReject {
+                client_seq,
+                code,
+                content,
+                version,
+            } => out.push(Inbound::Reject {
+                client_seq,
+                code,
+                content,
+                version,
+            }),
+            ServerFrame::TranscriptChunks { chunks, truncated } => {
+                if truncated {
+                    out.push(Inbound::Error {
+                        code: "TRANSCRIPT_TRUNCATED".into(),
+                        message: "older transcript chunks were skipped".into(),
+                    });
+                }
+                out.extend(chunks.into_iter().map(|c| Inbound::Transcript {
+                    seq: Some(c.seq),
+                    text: c.text,
+                }));
+            }
+            ServerFrame::Error { code, message } => out.push(Inbound::Error { code, message }),
+            ServerFrame::Resync { stream } => out.push(Inbound::Error {
+                code: "RESYNC".into(),
+                message: format!("the room dropped queued {stream} frames (slow consumer)"),
+            }),
+            ServerFrame::Goodbye { code, reason } => out.push(Inbound::Error {
+                code: format!("GOODBYE_{code}"),
+                message: reason,
+            }),
+            ServerFrame::NotesSnapshot { .. } => out.push(Inbound::Error {
+                code: "NOTES_SNAPSHOT".into(),
+                message: "a notes snapshot mid-session (the client fell behind)".into(),
+            }),
+            ServerFrame::Welcome | ServerFrame::Other => out.push(Inbound::Ignored),
+        }
+        Ok(())
+    }
+}
+
+/// Opens a room socket at `url` (ticket included) as `client_id`, says
+/// hello, and waits for the welcome and the notes snapshot.
+pub async fn join(url: &str, client_id: &str) -> Result<Joined, String> {
+    let mut ws: Ws = connect(url).await?;
+    let hello = json!({"type": "hello", "protocol": PROTOCOL, "client_id": client_id});
+    ws.send(Message::Text(hello.to_string().into()))
+        .await
+        .map_err(|e| format!("sending hello: {e}"))?;
+    let mut welcomed = false;
+    let wait = async {
+        while let Some(message) = ws.next().await {
+            let message = message.map_err(|e| format!("room socket: {e}"))?;
+            let text = match message {
+                Message::Text(text) => text,
+                Message::Close(close) => {
+                    return Err(format!("the room closed the socket: {close:?}"))
+                }
+                _ => continue,
+            };
+            let frame: ServerFrame = serde_json::from_str(text.as_str())
+                .map_err(|e| format!("undecodable room frame ({e}): {text}"))?;
+            match frame {
+                ServerFrame::Welcome => welcomed = true,
+                ServerFrame::NotesSnapshot { version, content } if welcomed => {
+                    return Ok((version, content));
+                }
+                ServerFrame::Error { code, message } => {
+                    return Err(format!("the room refused the hello: {code} {message}"))
+                }
+                ServerFrame::Goodbye { code, reason } => {
+                    return Err(format!("the room said goodbye: {code} {reason}"))
+                }
+                _ => {}
+            }
+        }
+        Err("the room closed the socket during the hello".to_owned())
+    };
+    let (version, content) = tokio::time::timeout(HELLO_TIMEOUT, wait)
+        .await
+        .map_err(|_| format!("no welcome and notes snapshot within {HELLO_TIMEOUT:?}"))??;
+    let mut notes = NotesClient::new(client_id, content, version);
+    notes.connect();
+    Ok(Joined {
+        ws,
+        notes,
+        wire: Box::new(ConnvoWire),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_room_frames() {
+        let w = ConnvoWire;
+        let mut out = Vec::new();
+        for frame in [
+            r#"{"type":"notes.ack","client_seq":2,"version":7}"#,
+            r#"{"type":"notes.ops","ops":[{"version":8,"op":[3,"a\n"],"author_id":"u",
+                "client_id":"c","client_seq":1,"base_version":6,"committed_at_ms":5}]}"#,
+            r#"{"type":"transcript.chunks","chunks":[{"seq":4,"speaker_id":"u","text":"t.1.2.3.4 hi",
+                "confidence":0.9,"start_ms":1,"end_ms":2,"final":true,"language":null,
+                "source":"participant","created_at_ms":3}]}"#,
+            r#"{"type":"presence","full":true,"users":[]}"#,
+            r#"{"type":"resync","stream":"transcript"}"#,
+        ] {
+            w.decode(frame, &mut out).unwrap();
+        }
+        assert!(matches!(
+            out[0],
+            Inbound::Ack {
+                client_seq: 2,
+                version: 7
+            }
+        ));
+        assert!(matches!(&out[1], Inbound::Op(op) if op.version == 8 && op.transformed_over == 1));
+        assert!(
+            matches!(&out[2], Inbound::Transcript { seq: Some(4), text } if text.starts_with("t.1"))
+        );
+        assert!(matches!(out[3], Inbound::Ignored));
+        assert!(matches!(&out[4], Inbound::Error { code, .. } if code == "RESYNC"));
+        assert!(w.decode("{}", &mut out).is_err());
+    }
+
+    #[test]
+    fn encodes_client_frames() {
+        let w = ConnvoWire;
+        let op: serde_json::Value = serde_json::from_str(&w.submit(&OpSubmission {
+            client_id: "c".into(),
+            client_seq: 3,
+            base_version: 5,
+            op: Op::insert_at(2, "x\n"),
+        }))
+        .unwrap();
+        assert_eq!(
+            op,
+            json!({"type":"notes.op","client_seq":3,"base_version":5,"op":[2,"x\n"]})
+        );
+        let chunk: serde_json::Value =
+            serde_json::from_str(&w.transcript("t.0.1.2.3 words").unwrap()).unwrap();
+        assert_eq!(chunk["type"], "transcript.append");
+        assert_eq!(chunk["chunk"]["text"], "t.0.1.2.3 words");
+        assert!(chunk["chunk"]["end_ms"].as_u64() >= chunk["chunk"]["start_ms"].as_u64());
+    }
 }
