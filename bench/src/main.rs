@@ -174,6 +174,7 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
 }
 
 fn connvo_unavailable(why: &str) -> ExitCode {
-    eprintln!("\nloadgen: Connvo side unavailable.\n{why}\n");
+    let why = why.strip_prefix(phase::NOT_STARTED).unwrap_or(why);
+    eprintln!("\nloadgen: Connvo side unavailable: {why}\n");
     ExitCode::from(2)
 }

@@ -172,3 +172,20 @@ impl Sampler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_and_measures_this_process() {
+        let me = std::process::id();
+        // SAFETY: getpgrp has no preconditions.
+        let pgid = unsafe { libc::getpgrp() } as u32;
+        let name = comm(me).unwrap();
+        assert!(group_members(pgid, &name).contains(&me));
+        assert!(status_field_kb(me, "VmRSS").unwrap() > 0);
+        assert!(status_field_kb(me, "VmHWM").unwrap() > 0);
+        assert!(cpu_ticks(me).is_some());
+    }
+}

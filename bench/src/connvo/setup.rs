@@ -72,7 +72,7 @@ pub async fn probe(http: &reqwest::Client, base_url: &str) -> Result<(), String>
         let status = response.status().as_u16();
         let body = response.text().await.unwrap_or_default();
         if status == 404 && body.contains("no route for") {
-            missing.push(format!("  {method} {path:<36} {what}"));
+            missing.push(format!("  {method:<4} {path:<36} {what}"));
         }
     }
     if missing.is_empty() {

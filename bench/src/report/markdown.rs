@@ -77,7 +77,13 @@ fn side_by_side(out: &mut String, ours: Option<&PhaseResult>, theirs: Option<&Ph
          {} meetings × {} participants, {} notes edits/s per meeting, every participant \
          subscribed; {} s measured after {} s of warm-up. Same generator, same run, a fresh \
          server for each side. Latencies in ms; a ratio under 1 favours Connvo for latencies \
-         and memory, over 1 for throughput.\n",
+         and memory, over 1 for throughput.\n\n\
+         The two do different work per op. ShareDB runs with its in-memory database and \
+         pubsub: nothing is persisted, and each op is sent on as soon as it is committed. \
+         Connvo stores each op in the meeting's Durable Object SQLite before acknowledging \
+         it, and coalesces broadcasts of the hot streams (notes ops, transcript chunks) over \
+         a short window by design (`RoomConfig::coalesce_ms`), which puts a floor under its \
+         delivery latency.\n",
         l.meetings,
         l.participants,
         plain(l.edit_rate),
