@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use crate::clock::at_us;
 use crate::driver::{self, DriverStats};
 use crate::participant::{self, Command, Spec};
-use crate::procstat::{ProcResult, Sampler};
+use crate::procstat::{MachineCpu, ProcResult, Sampler};
 use crate::stats::{merge_errors, round3, ClientStats, ErrorCount, Samples, Summary};
 use crate::tag::Stream;
 use crate::target::{self, Server, TargetKind};
@@ -102,6 +102,13 @@ pub struct PhaseResult {
     pub generator_lag: Summary,
     /// Ticks dropped because a participant's queue was full.
     pub dropped_ticks: u64,
+    /// The whole machine's busy CPU while load was offered, % of one core.
+    pub machine_cpu_pct: f64,
+    /// Of that, what neither the server nor the generator used (other
+    /// work on a shared machine, and wrangler's own Node process), % of one core.
+    pub others_cpu_pct: f64,
+    /// `/proc/loadavg` (1, 5, 15 min) when the load stopped.
+    pub load_average: String,
 }
 
 impl PhaseResult {
@@ -168,7 +175,7 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
         kind.name(),
         load.meetings,
         load.participants,
-        load.workload()
+        load.workload_for(kind)
     );
 
     let setup_started = Instant::now();
@@ -236,6 +243,7 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     tokio::time::sleep_until(start.into()).await;
     server_sampler.load_started();
     generator_sampler.load_started();
+    let machine_start = MachineCpu::now();
     let mut driven = DriverStats::default();
     for d in drivers {
         if let Ok(stats) = d.await {
@@ -246,6 +254,11 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     let loaded_for = Instant::now().saturating_duration_since(start);
     server_sampler.load_ended(loaded_for);
     generator_sampler.load_ended(loaded_for);
+    let machine_cpu_pct = match (machine_start, MachineCpu::now()) {
+        (Some(a), Some(b)) => b.busy_pct_since(&a, available_cores()),
+        _ => 0.0,
+    };
+    let load_average = crate::envinfo::load_average();
 
     tokio::time::sleep(load.drain).await;
     for (_, tx, _) in &clients {
@@ -263,7 +276,7 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     let server_proc = server_sampler.finish().await;
     let generator_proc = generator_sampler.finish().await;
 
-    Ok(aggregate(
+    let mut result = aggregate(
         kind,
         load,
         transcript_rate,
@@ -273,7 +286,16 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
         driven,
         server_proc,
         generator_proc,
-    ))
+    );
+    result.machine_cpu_pct = machine_cpu_pct;
+    result.others_cpu_pct =
+        round3((machine_cpu_pct - result.server.cpu_pct - result.generator.cpu_pct).max(0.0));
+    result.load_average = load_average;
+    Ok(result)
+}
+
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -360,5 +382,8 @@ fn aggregate(
         generator,
         generator_lag: driven.lag.summary(),
         dropped_ticks: driven.dropped,
+        machine_cpu_pct: 0.0,
+        others_cpu_pct: 0.0,
+        load_average: String::new(),
     }
 }

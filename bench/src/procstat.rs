@@ -173,6 +173,45 @@ impl Sampler {
     }
 }
 
+/// Machine-wide CPU use from `/proc/stat`: on a shared machine, what other
+/// processes took during a phase explains results that the server's and
+/// the generator's own numbers cannot.
+#[derive(Debug, Clone, Copy)]
+pub struct MachineCpu {
+    busy: u64,
+    total: u64,
+}
+
+impl MachineCpu {
+    pub fn now() -> Option<MachineCpu> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()?
+            .strip_prefix("cpu ")?
+            .split_whitespace()
+            .take(8) // user nice system idle iowait irq softirq steal
+            .map(|f| f.parse().ok())
+            .collect::<Option<_>>()?;
+        let total: u64 = fields.iter().sum();
+        let idle = fields.get(3)? + fields.get(4)?;
+        Some(MachineCpu {
+            busy: total - idle,
+            total,
+        })
+    }
+
+    /// Busy CPU since `start`, in % of one core (100 × cores when all are busy).
+    pub fn busy_pct_since(&self, start: &MachineCpu, cores: usize) -> f64 {
+        let total = self.total.saturating_sub(start.total);
+        if total == 0 {
+            return 0.0;
+        }
+        let busy = self.busy.saturating_sub(start.busy);
+        round3(100.0 * cores as f64 * busy as f64 / total as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +226,8 @@ mod tests {
         assert!(status_field_kb(me, "VmRSS").unwrap() > 0);
         assert!(status_field_kb(me, "VmHWM").unwrap() > 0);
         assert!(cpu_ticks(me).is_some());
+        let a = MachineCpu::now().unwrap();
+        let b = MachineCpu::now().unwrap();
+        assert!((0.0..=100.0 * 4096.0).contains(&b.busy_pct_since(&a, 2)));
     }
 }

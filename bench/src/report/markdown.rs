@@ -253,8 +253,8 @@ fn ramp(out: &mut String, r: &RampResult, slo_ms: f64) {
         r.elapsed_s
     );
     out.push_str(
-        "| M | connections | deliveries/s | p50 | p95 | p99 | server CPU % | server RSS MiB | gen. lag p99 | result |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "| M | connections | deliveries/s | p50 | p95 | p99 | server CPU % | gen. CPU % | others' CPU % | server RSS MiB | gen. lag p99 | result |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for step in &r.steps {
         let verdict = step
@@ -272,7 +272,7 @@ fn ramp(out: &mut String, r: &RampResult, slo_ms: f64) {
                 };
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {verdict} |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {verdict} |",
                     step.meetings,
                     p.connections,
                     num(deliveries),
@@ -280,12 +280,14 @@ fn ramp(out: &mut String, r: &RampResult, slo_ms: f64) {
                     num(worst.p95_ms),
                     num(worst.p99_ms),
                     num(p.server.cpu_pct),
+                    num(p.generator.cpu_pct),
+                    num(p.others_cpu_pct),
                     num(p.server.peak_rss_mib),
                     num(p.generator_lag.p99_ms),
                 );
             }
             None => {
-                let _ = writeln!(out, "| {} | | | | | | | | | {verdict} |", step.meetings);
+                let _ = writeln!(out, "| {} | | | | | | | | | | | {verdict} |", step.meetings);
             }
         }
     }
@@ -395,7 +397,11 @@ pub fn render(report: &Report) -> String {
         "Delivery: a message's send time (carried in the message) to its receipt at each other \
          participant, on the generator's one clock. Ack: notes submit → ack, transcript send → \
          own echo. Lost: receipts missing after the drain. Generator lag: how late the \
-         generator's own send ticks fired (if high, the generator was the bottleneck).\n",
+         generator's own send ticks fired (if high, the generator was the bottleneck). Others' \
+         CPU: the machine's busy CPU while load was offered, less the server's and the \
+         generator's (other work on a shared machine, and wrangler's own Node process); \
+         when server, generator and others together approach 100 % × cores, the run measured \
+         CPU contention as much as the server.\n",
     );
     out
 }
