@@ -193,8 +193,11 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     let setup_s = setup_started.elapsed().as_secs_f64();
     let connections = joined.iter().map(|(_, c)| c.len() as u64).sum();
 
-    // Everyone is connected before the first tick; the clock starts just after.
-    let start = Instant::now() + Duration::from_millis(200);
+    // Everyone is connected before the first tick. The first tick waits
+    // until every participant and driver task has been spawned (~50 µs
+    // each), so no meeting starts late.
+    let margin = Duration::from_millis(200) + Duration::from_micros(50 * connections);
+    let start = Instant::now() + margin;
     let window_start = start + load.warmup;
     let end = window_start + load.duration;
     let window = (at_us(window_start), at_us(end));

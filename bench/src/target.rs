@@ -71,7 +71,7 @@ impl Server {
     pub fn processes(&self) -> (String, Vec<u32>) {
         match self {
             Server::Connvo(s) => ("workerd".into(), s.workerd_pids()),
-            Server::ShareDb(s) => ("node (ShareDB)".into(), s.pid().into_iter().collect()),
+            Server::ShareDb(s) => ("ShareDB node".into(), s.pid().into_iter().collect()),
         }
     }
 
