@@ -18,6 +18,22 @@ pub enum Route {
     Health,
     /// `GET /v1/version`: the build's version, without touching any binding.
     Version,
+    /// Everything under `/v1/meetings` (see `meeting::routes`).
+    Meeting(crate::meeting::routes::MeetingRoute),
+    /// `POST /v1/webhooks/stream`: GetStream Video events (signed, not user-authenticated).
+    StreamWebhook,
+    /// `GET /v1/me`: the authenticated caller.
+    Me,
+    /// `POST /v1/dev/token`: a local-development token (404 unless dev auth is on).
+    DevToken,
+    /// `POST /v1/dev/bench/verify`: times token verification in the Worker (dev auth only).
+    DevBenchVerify,
+    /// `GET /v1/admin/audit`: the caller's organisation's audit log (org admins).
+    AdminAudit,
+    /// `GET /v1/admin/audit/export`: the same as NDJSON, in bounded pages.
+    AdminAuditExport,
+    /// `POST /v1/webhooks/workos`: WorkOS events (signed).
+    WorkosWebhook,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -33,7 +49,16 @@ pub enum RouteClass {
 impl Route {
     pub fn class(&self) -> RouteClass {
         match self {
-            Route::Health | Route::Version => RouteClass::Default,
+            Route::Health
+            | Route::Version
+            | Route::Me
+            | Route::DevToken
+            | Route::DevBenchVerify
+            | Route::AdminAudit
+            | Route::AdminAuditExport => RouteClass::Default,
+            Route::WorkosWebhook => RouteClass::Webhook,
+            Route::Meeting(route) => route.class(),
+            Route::StreamWebhook => RouteClass::Webhook,
         }
     }
 
@@ -42,6 +67,14 @@ impl Route {
         match self {
             Route::Health => "health",
             Route::Version => "version",
+            Route::Meeting(route) => route.name(),
+            Route::StreamWebhook => "webhooks.stream",
+            Route::Me => "me",
+            Route::DevToken => "dev_token",
+            Route::DevBenchVerify => "dev_bench_verify",
+            Route::AdminAudit => "admin_audit",
+            Route::AdminAuditExport => "admin_audit_export",
+            Route::WorkosWebhook => "workos_webhook",
         }
     }
 }
@@ -67,6 +100,16 @@ pub fn match_route(method: &str, path: &str) -> RouteMatch {
     let (route, allowed): (Route, &'static [&'static str]) = match segments.as_slice() {
         ["v1", "health"] => (Route::Health, &["GET"]),
         ["v1", "version"] => (Route::Version, &["GET"]),
+        ["v1", "webhooks", "stream"] => (Route::StreamWebhook, &["POST"]),
+        ["v1", "meetings", rest @ ..] => {
+            return crate::meeting::routes::match_meeting(method, rest)
+        }
+        ["v1", "me"] => (Route::Me, &["GET"]),
+        ["v1", "dev", "token"] => (Route::DevToken, &["POST"]),
+        ["v1", "dev", "bench", "verify"] => (Route::DevBenchVerify, &["POST"]),
+        ["v1", "admin", "audit"] => (Route::AdminAudit, &["GET"]),
+        ["v1", "admin", "audit", "export"] => (Route::AdminAuditExport, &["GET"]),
+        ["v1", "webhooks", "workos"] => (Route::WorkosWebhook, &["POST"]),
         _ => return RouteMatch::NotFound,
     };
     if allowed.contains(&method) {
@@ -97,6 +140,56 @@ mod tests {
     }
 
     #[test]
+    fn identity_and_admin_routes() {
+        let table = [
+            ("GET", "/v1/me", Route::Me, RouteClass::Default),
+            (
+                "POST",
+                "/v1/dev/token",
+                Route::DevToken,
+                RouteClass::Default,
+            ),
+            (
+                "POST",
+                "/v1/dev/bench/verify",
+                Route::DevBenchVerify,
+                RouteClass::Default,
+            ),
+            (
+                "GET",
+                "/v1/admin/audit",
+                Route::AdminAudit,
+                RouteClass::Default,
+            ),
+            (
+                "GET",
+                "/v1/admin/audit/export",
+                Route::AdminAuditExport,
+                RouteClass::Default,
+            ),
+            (
+                "POST",
+                "/v1/webhooks/workos",
+                Route::WorkosWebhook,
+                RouteClass::Webhook,
+            ),
+        ];
+        for (method, path, route, class) in table {
+            assert_eq!(match_route(method, path), RouteMatch::Found(route.clone()));
+            assert_eq!(route.class(), class);
+            assert!(!route.name().contains('/'));
+        }
+        assert_eq!(
+            match_route("GET", "/v1/webhooks/workos"),
+            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
+        );
+        assert_eq!(
+            match_route("GET", "/v1/dev/token"),
+            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
+        );
+    }
+
+    #[test]
     fn unknown_paths_and_methods() {
         assert_eq!(match_route("GET", "/"), RouteMatch::NotFound);
         assert_eq!(match_route("GET", "/v1"), RouteMatch::NotFound);
@@ -106,6 +199,19 @@ mod tests {
         assert_eq!(
             match_route("POST", "/v1/health"),
             RouteMatch::MethodNotAllowed { allowed: &["GET"] }
+        );
+    }
+
+    #[test]
+    fn webhook_route() {
+        assert_eq!(
+            match_route("POST", "/v1/webhooks/stream"),
+            RouteMatch::Found(Route::StreamWebhook)
+        );
+        assert_eq!(Route::StreamWebhook.class(), RouteClass::Webhook);
+        assert_eq!(
+            match_route("GET", "/v1/webhooks/stream"),
+            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
         );
     }
 

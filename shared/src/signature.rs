@@ -116,6 +116,11 @@ pub fn secret_eq(a: &[u8], b: &[u8]) -> bool {
     constant_time_eq(&Sha256::digest(a), &Sha256::digest(b))
 }
 
+/// Lowercase hex SHA-256 of `data` (request fingerprints for idempotency keys).
+pub fn sha256_hex(data: &[u8]) -> String {
+    to_hex(&Sha256::digest(data))
+}
+
 /// Lowercase hex.
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

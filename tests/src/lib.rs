@@ -8,6 +8,9 @@
 //! does that, and also prepares a migrated state folder once
 //! (`CONNVO_STATE_TEMPLATE`) that every backend copies.
 
+pub mod api;
 pub mod backend;
+pub mod fakes;
+pub mod room;
 
 pub use backend::{Backend, BackendOptions};

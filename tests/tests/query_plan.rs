@@ -1170,16 +1170,18 @@ fn meeting_transitions_are_guarded_by_the_expected_state() {
         .unwrap();
     assert_eq!((started, concluded), (10, 20));
 
-    // Provisioning: claim once, then ready; a second claim is refused.
-    let claim = || {
+    // Provisioning: claim once, then ready; a second claim is refused while
+    // the first holds its lease, and taken over once the lease ran out.
+    let claim = |now: i64, lease_cutoff: i64| {
         conn.execute(
             sql::meetings::MEETING_PROVISIONING_CLAIM,
-            params!["m1", "default", "m1", "default:m1", 30],
+            params!["m1", "default", "m1", "default:m1", now, lease_cutoff],
         )
         .unwrap()
     };
-    assert_eq!(claim(), 1);
-    assert_eq!(claim(), 0);
+    assert_eq!(claim(30, 0), 1);
+    assert_eq!(claim(30, 30), 0, "the first claim still holds its lease");
+    assert_eq!(claim(30, 31), 1, "a claim past its lease is taken over");
     assert_eq!(
         conn.execute(sql::meetings::MEETING_PROVISIONING_READY, params!["m1", 31])
             .unwrap(),
@@ -1390,4 +1392,61 @@ fn search_and_retention_statements_run() {
         )
         .unwrap();
     assert_eq!(hit, 2);
+}
+
+#[test]
+fn host_transfer_moves_both_roles_or_neither() {
+    let conn = migrated_db();
+    for user in ["h", "c", "p"] {
+        conn.execute(
+            sql::users::USER_UPSERT,
+            params![user, Null, Null, Null, Null, Null, 1],
+        )
+        .unwrap();
+    }
+    conn.execute(
+        sql::meetings::MEETING_INSERT,
+        params!["m1", "h", Null, "T", Null, 0, Null, 0, 1, 1],
+    )
+    .unwrap();
+    for (user, role) in [("h", "host"), ("c", "cohost"), ("p", "participant")] {
+        conn.execute(
+            sql::participants::PARTICIPANT_INSERT,
+            params!["m1", user, role, "h", 1],
+        )
+        .unwrap();
+    }
+    let roles = || -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT user_id, role FROM meeting_participants WHERE meeting_id = 'm1' ORDER BY user_id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let transfer = |from: &str, to: &str, to_role: &str| {
+        conn.execute(
+            sql::participants::PARTICIPANT_TRANSFER_HOST,
+            params!["m1", from, to, to_role, "cohost", 2],
+        )
+        .unwrap()
+    };
+    // The target's role changed since the caller read it: nothing moves.
+    assert_eq!(transfer("h", "p", "cohost"), 0);
+    // The caller is not (or no longer) the host: nothing moves.
+    assert_eq!(transfer("c", "p", "participant"), 0);
+    // A target that is not a member: nothing moves.
+    assert_eq!(transfer("h", "nobody", "participant"), 0);
+    assert_eq!(
+        roles(),
+        [("c", "cohost"), ("h", "host"), ("p", "participant")].map(|(a, b)| (a.into(), b.into()))
+    );
+    assert_eq!(transfer("h", "p", "participant"), 2);
+    assert_eq!(
+        roles(),
+        [("c", "cohost"), ("h", "cohost"), ("p", "host")].map(|(a, b)| (a.into(), b.into()))
+    );
+    // Replayed: the old host is no longer host, so nothing changes.
+    assert_eq!(transfer("h", "p", "participant"), 0);
 }

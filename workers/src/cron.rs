@@ -5,9 +5,10 @@ use worker::{Env, ScheduledEvent};
 
 use crate::logging;
 
-pub async fn run(event: ScheduledEvent, _env: Env) {
+pub async fn run(event: ScheduledEvent, env: Env) {
     logging::emit(
         &LogLine::new(Level::Info, "cron tick", "cron").field("cron", event.cron()),
         Level::Info,
     );
+    crate::meetings::sweep::provisioning(&env).await;
 }

@@ -7,15 +7,29 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod audit;
+pub mod auth;
+mod bench;
 mod config;
+mod cors;
 mod cron;
+mod db;
 mod health;
 mod jobs;
 mod logging;
+mod meetings;
+pub mod rate_limit;
 mod respond;
-mod router;
+mod room_client;
+pub mod router;
+mod sqlbind;
+mod stream;
+mod sys;
+mod users;
+mod webhooks;
 
 pub use connvo_rooms::MeetingRoom;
+pub use rate_limit::limiter::RateLimiter;
 
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,
@@ -27,8 +41,8 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(router::handle(req, env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    Ok(router::handle(req, env, Some(ctx)).await)
 }
 
 #[event(queue)]

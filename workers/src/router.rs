@@ -4,45 +4,114 @@
 
 use connvo_shared::limits::max_body_bytes;
 use connvo_shared::log::{Level, LogLine};
+use connvo_shared::rate_limit::Decision;
 use connvo_shared::request_id;
-use connvo_shared::route::{match_route, Route, RouteMatch};
+use connvo_shared::route::{match_route, Route, RouteClass, RouteMatch};
 use connvo_shared::{ApiError, ErrorCode};
-use worker::{Date, Env, Request, Response};
+use std::cell::RefCell;
+use worker::{Context, Date, Env, Request, Response};
 
-use crate::{health, logging, respond};
+use crate::{audit, auth, bench, cors, health, logging, rate_limit, respond, users, webhooks};
 
 /// What every handler knows about the request it serves.
 pub struct RequestCtx {
     pub request_id: String,
+    /// The matched route's class (`Default` when none matched): body and rate limits.
+    pub route_class: RouteClass,
+    /// The caller's address: `cf-connecting-ip` (set by Cloudflare, not
+    /// forgeable there), else the first `x-forwarded-for` hop (local only).
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// The fetch event's context, for work that outlives the response
+    /// (`wait_until`). `None` outside a fetch event.
+    pub worker_ctx: Option<Context>,
+    /// Audit events recorded by this request (`audit::record`), written
+    /// after the response.
+    pub audit: audit::Buffer,
+    /// The tightest rate-limit decision so far, for the `X-RateLimit-*` headers.
+    pub rate_limit: RefCell<Option<Decision>>,
 }
 
-pub async fn handle(req: Request, env: Env) -> Response {
+impl RequestCtx {
+    fn new(
+        request_id: String,
+        req: &Request,
+        route_class: RouteClass,
+        worker_ctx: Option<Context>,
+    ) -> Self {
+        let header = |name: &str| req.headers().get(name).ok().flatten();
+        let client_ip = header("cf-connecting-ip")
+            .or_else(|| {
+                header("x-forwarded-for").and_then(|v| v.split(',').next().map(str::to_owned))
+            })
+            .map(|ip| ip.trim().to_owned())
+            .filter(|ip| !ip.is_empty() && ip.len() <= 64);
+        RequestCtx {
+            request_id,
+            route_class,
+            client_ip,
+            user_agent: header("user-agent").map(|ua| ua.chars().take(256).collect()),
+            worker_ctx,
+            audit: audit::Buffer::default(),
+            rate_limit: RefCell::new(None),
+        }
+    }
+}
+
+pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Response {
     let started_ms = Date::now().as_millis();
     let request_id = inbound_request_id(&req).unwrap_or_else(new_request_id);
-    let ctx = RequestCtx { request_id };
     let method = req.method().to_string();
     let path = req.path();
+    let matched = match_route(&method, &path);
+    let class = match &matched {
+        RouteMatch::Found(route) => route.class(),
+        RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => RouteClass::Default,
+    };
+    let ctx = RequestCtx::new(request_id, &req, class, worker_ctx);
+    let origin = req.headers().get("origin").ok().flatten();
+    let cors_policy = cors::policy(&env);
+    let preflight = connvo_shared::cors::is_preflight(
+        &method,
+        origin.as_deref(),
+        req.headers()
+            .get("access-control-request-method")
+            .ok()
+            .flatten()
+            .as_deref(),
+    );
 
-    let (route_name, result) = match match_route(&method, &path) {
-        RouteMatch::Found(route) => (route.name(), dispatch(route, &ctx, req, &env).await),
-        RouteMatch::MethodNotAllowed { allowed } => (
-            "method_not_allowed",
-            Err(ApiError::new(
-                ErrorCode::MethodNotAllowed,
-                format!("{method} is not allowed here; use {}", allowed.join(", ")),
-            )
-            .with_details(serde_json::json!({ "allowed": allowed }))),
+    // A deployment that could accept dev tokens outside local development
+    // refuses to serve at all, so the mistake cannot go unnoticed.
+    let refused = auth::settings::dev_mode(&env).err();
+    let (route_name, result) = match (refused, matched) {
+        (Some(err), _) => ("misconfigured", Err(err)),
+        (None, _) if preflight => (
+            "cors_preflight",
+            cors::preflight(&cors_policy, origin.as_deref().unwrap_or_default()),
         ),
-        RouteMatch::NotFound => (
-            "not_found",
-            Err(ApiError::not_found(format!("no route for {method} {path}"))),
-        ),
+        (None, matched) => match matched {
+            RouteMatch::Found(route) => (route.name(), dispatch(route, &ctx, req, &env).await),
+            RouteMatch::MethodNotAllowed { allowed } => (
+                "method_not_allowed",
+                Err(ApiError::new(
+                    ErrorCode::MethodNotAllowed,
+                    format!("{method} is not allowed here; use {}", allowed.join(", ")),
+                )
+                .with_details(serde_json::json!({ "allowed": allowed }))),
+            ),
+            RouteMatch::NotFound => (
+                "not_found",
+                Err(ApiError::not_found(format!("no route for {method} {path}"))),
+            ),
+        },
     };
 
     let resp = match result {
         Ok(resp) => resp,
         Err(err) => {
             if err.code == ErrorCode::Internal {
+                // (Misconfiguration lands here too, with its reason.)
                 logging::emit(
                     &LogLine::new(Level::Error, "internal error", &ctx.request_id)
                         .field("route", route_name)
@@ -65,7 +134,14 @@ pub async fn handle(req: Request, env: Env) -> Response {
             ),
         Level::Info,
     );
-    respond::finish(resp, &ctx.request_id)
+    let mut resp = respond::finish(resp, &ctx.request_id);
+    if resp.status_code() != 101 {
+        let headers = resp.headers_mut();
+        cors::decorate(&cors_policy, origin.as_deref(), headers);
+        rate_limit::decorate(&ctx, headers);
+    }
+    audit::flush(&ctx, &env);
+    resp
 }
 
 async fn dispatch(
@@ -75,12 +151,21 @@ async fn dispatch(
     env: &Env,
 ) -> Result<Response, ApiError> {
     check_declared_length(&req, max_body_bytes(route.class()))?;
+    rate_limit::check_ip(ctx, env).await?;
     match route {
         Route::Health => health::health(ctx, env).await,
         Route::Version => Ok(respond::json(
             200,
             &serde_json::json!({ "version": connvo_shared::VERSION }),
         )),
+        Route::Me => users::me(ctx, req, env).await,
+        Route::DevToken => auth::dev::mint(ctx, req, env).await,
+        Route::DevBenchVerify => bench::verify(ctx, req, env).await,
+        Route::AdminAudit => audit::admin::list(ctx, req, env).await,
+        Route::AdminAuditExport => audit::admin::export(ctx, req, env).await,
+        Route::WorkosWebhook => webhooks::workos::handle(ctx, req, env).await,
+        Route::Meeting(route) => crate::meetings::dispatch(route, ctx, req, env).await,
+        Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
     }
 }
 
@@ -101,7 +186,6 @@ fn check_declared_length(req: &Request, limit: usize) -> Result<(), ApiError> {
 
 /// Reads a request body, enforcing the limit on what actually arrived
 /// (a chunked body declares no length).
-#[allow(dead_code)]
 pub async fn read_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let bytes = req
         .bytes()

@@ -85,6 +85,26 @@ pub fn verify_access_token(
     config: &VerifyConfig,
     now_secs: i64,
 ) -> Result<Identity, AuthError> {
+    verify_access_token_full(token, keys, config, now_secs).map(|v| v.identity)
+}
+
+/// A verified access token: who it names, and when it was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub identity: Identity,
+    /// `iat`, unix seconds, when present. The Worker compares it with the
+    /// time of the last WorkOS membership event it applied, so a token
+    /// minted before a demotion cannot undo it.
+    pub issued_at: Option<i64>,
+}
+
+/// [`verify_access_token`], also returning the token's issue time.
+pub fn verify_access_token_full(
+    token: &str,
+    keys: &KeySet,
+    config: &VerifyConfig,
+    now_secs: i64,
+) -> Result<VerifiedToken, AuthError> {
     let compact = jws::split(token).map_err(AuthError::Malformed)?;
     let header: Header =
         serde_json::from_slice(&compact.header).map_err(|_| AuthError::Malformed("header"))?;
@@ -123,7 +143,7 @@ pub fn verify_access_token(
     )?;
     check_audience(claims.aud.as_ref(), config.audience())?;
 
-    Ok(Identity {
+    let identity = Identity {
         user_id,
         org_id: claims.org_id,
         role: claims.role,
@@ -134,6 +154,10 @@ pub fn verify_access_token(
         email: claims.email,
         impersonator: claims.act.and_then(|a| a.sub),
         exp,
+    };
+    Ok(VerifiedToken {
+        identity,
+        issued_at: claims.iat,
     })
 }
 

@@ -29,6 +29,17 @@ impl VerifyConfig {
         }
     }
 
+    /// Accepts exactly one issuer and no WorkOS default: the local-development
+    /// identity provider's, so its tokens never pass as WorkOS ones and
+    /// WorkOS tokens never pass the dev key's check.
+    pub fn for_issuer(issuer: impl Into<String>) -> Self {
+        VerifyConfig {
+            issuers: vec![issuer.into()],
+            audience: None,
+            leeway_secs: i64::from(Self::MAX_LEEWAY_SECS),
+        }
+    }
+
     /// Also accepts `issuer`, for a deployment with a custom auth domain or
     /// the local-development identity provider. Matched exactly.
     pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {

@@ -16,14 +16,19 @@ mod access_token;
 pub mod base64url;
 mod bearer;
 mod config;
+pub mod dev;
 mod error;
 mod identity;
 mod jwks;
+pub mod jwks_cache;
 mod jws;
+pub mod membership;
 pub mod stream_token;
 pub mod ticket;
 
-pub use access_token::{sign_access_token, verify_access_token};
+pub use access_token::{
+    sign_access_token, verify_access_token, verify_access_token_full, VerifiedToken,
+};
 pub use bearer::parse_bearer;
 pub use config::VerifyConfig;
 pub use error::{AuthError, JwksError};

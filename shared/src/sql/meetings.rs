@@ -143,9 +143,12 @@ RETURNING version, state";
 /// attempt and recording the call id/type/cid the job will create. Ids already
 /// recorded by an earlier attempt are kept (Stream's create call is
 /// get-or-create, so a retry reuses the same call); read them back with
-/// `MEETING_GET`. `changes() == 0`: another job holds it or it is already `ready`.
+/// `MEETING_GET`. A claim left in `provisioning` by a job that died is taken
+/// over once it is older than the lease (`updated_at < ?6`).
+/// `changes() == 0`: another live job holds it, or it is already `ready`.
 ///
-/// Params: ?1 id, ?2 call type, ?3 call id, ?4 call cid ("<type>:<id>"), ?5 now_ms.
+/// Params: ?1 id, ?2 call type, ?3 call id, ?4 call cid ("<type>:<id>"), ?5 now_ms,
+/// ?6 lease cutoff ms (now_ms minus the lease).
 pub const MEETING_PROVISIONING_CLAIM: &str = "\
 UPDATE meetings
 SET provisioning_status = 'provisioning',
@@ -154,7 +157,9 @@ SET provisioning_status = 'provisioning',
     stream_call_id = coalesce(stream_call_id, ?3),
     stream_call_cid = coalesce(stream_call_cid, ?4),
     updated_at = ?5
-WHERE id = ?1 AND provisioning_status IN ('pending', 'failed')";
+WHERE id = ?1
+  AND (provisioning_status IN ('pending', 'failed')
+       OR (provisioning_status = 'provisioning' AND updated_at < ?6))";
 
 /// The provider answered: `provisioning` -> `ready`.
 ///
@@ -170,6 +175,15 @@ WHERE id = ?1 AND provisioning_status = 'provisioning'";
 pub const MEETING_PROVISIONING_FAILED: &str = "\
 UPDATE meetings
 SET provisioning_status = 'failed', provisioning_error = ?2, updated_at = ?3
+WHERE id = ?1 AND provisioning_status = 'provisioning'";
+
+/// A transient failure (5xx, 429, timeout) that will be retried:
+/// `provisioning` -> `pending`, keeping the error so callers see why it waits.
+///
+/// Params: ?1 id, ?2 error (text/JSON), ?3 now_ms.
+pub const MEETING_PROVISIONING_RETRY: &str = "\
+UPDATE meetings
+SET provisioning_status = 'pending', provisioning_error = ?2, updated_at = ?3
 WHERE id = ?1 AND provisioning_status = 'provisioning'";
 
 /// Provisioning rows not touched since a cutoff (a crashed job, or a failure to

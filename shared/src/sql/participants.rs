@@ -36,6 +36,14 @@ LIMIT ?3";
 pub const PARTICIPANT_REMOVE: &str = "\
 DELETE FROM meeting_participants WHERE meeting_id = ?1 AND user_id = ?2";
 
+/// Remove a member only while they still hold the role the caller saw (so a
+/// member promoted meanwhile is not removed on the strength of their old
+/// role). `changes() == 0` = conflict or not a member.
+///
+/// Params: ?1 meeting_id, ?2 user_id, ?3 expected role.
+pub const PARTICIPANT_REMOVE_WITH_ROLE: &str = "\
+DELETE FROM meeting_participants WHERE meeting_id = ?1 AND user_id = ?2 AND role = ?3";
+
 /// Change a member's role, guarded by the role the caller saw (so two hosts
 /// demoting each other cannot both win). `changes() == 0` = conflict.
 ///
@@ -43,6 +51,23 @@ DELETE FROM meeting_participants WHERE meeting_id = ?1 AND user_id = ?2";
 pub const PARTICIPANT_SET_ROLE: &str = "\
 UPDATE meeting_participants SET role = ?4, updated_at = ?5
 WHERE meeting_id = ?1 AND user_id = ?2 AND role = ?3";
+
+/// Hand the host role to another member in one statement: the host (?2)
+/// becomes ?5 and the target (?3, whose role the caller saw as ?4) becomes
+/// host. Both rows change or neither does (the guard counts that both are
+/// still as the caller saw them), so a meeting never has zero or two hosts.
+/// `changes() == 2` on success, `0` on a conflict.
+///
+/// Params: ?1 meeting_id, ?2 current host user_id, ?3 target user_id,
+/// ?4 target's current role, ?5 the previous host's new role, ?6 now_ms.
+pub const PARTICIPANT_TRANSFER_HOST: &str = "\
+UPDATE meeting_participants
+SET role = CASE WHEN user_id = ?2 THEN ?5 ELSE 'host' END, updated_at = ?6
+WHERE meeting_id = ?1
+  AND ((user_id = ?2 AND role = 'host') OR (user_id = ?3 AND role = ?4))
+  AND (SELECT count(*) FROM meeting_participants
+       WHERE meeting_id = ?1
+         AND ((user_id = ?2 AND role = 'host') OR (user_id = ?3 AND role = ?4))) = 2";
 
 /// Params: ?1 meeting_id.
 pub const PARTICIPANT_COUNT: &str = "\

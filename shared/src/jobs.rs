@@ -1,0 +1,321 @@
+//! Queue jobs: the typed messages on the `JOBS` queue, their idempotency
+//! keys, and the retry policy (exponential backoff). The queue consumer in
+//! the worker decodes each message with [`JobMessage::decode`], runs it, and
+//! asks [`Backoff::after_failure`] what to do when it fails transiently.
+//!
+//! Every job is idempotent: running it twice does no harm. The key says
+//! which unit of work a message stands for; a job that must not run its side
+//! effect twice claims the key in D1 (`idempotency_keys`) first.
+//!
+//! The attempt number travels in the message. workers-rs does not expose
+//! the runtime's `message.attempts`, so a transient failure is retried by
+//! sending the next attempt with a delay and acking the current one; the
+//! queue's own retries (and its dead-letter queue) still catch crashes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::route::is_valid_id;
+
+/// The wire version of [`JobMessage`]. A consumer refuses versions it does
+/// not know (logged and acked: retrying would never help).
+pub const JOB_MESSAGE_VERSION: u32 = 1;
+
+/// One unit of background work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Get-or-create the meeting's Stream call and record it on the meeting.
+    ProvisionCall { meeting_id: String },
+    /// After a meeting ended: make the room stop writes and flush (retried
+    /// until it answers), then queue the aggregation and insights jobs.
+    FinalizeMeeting { meeting_id: String },
+    /// Assemble the flushed transcript into segments. A stub for now: it
+    /// records that the meeting awaits aggregation (a later issue fills it in).
+    AggregateTranscript { meeting_id: String },
+    /// Post-call insights. A stub for now: it records "insights pending"
+    /// (insight generation is a later issue).
+    GenerateInsights { meeting_id: String },
+}
+
+impl Job {
+    /// A stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::ProvisionCall { .. } => "provision_call",
+            Job::FinalizeMeeting { .. } => "finalize_meeting",
+            Job::AggregateTranscript { .. } => "aggregate_transcript",
+            Job::GenerateInsights { .. } => "generate_insights",
+        }
+    }
+
+    pub fn meeting_id(&self) -> &str {
+        match self {
+            Job::ProvisionCall { meeting_id }
+            | Job::FinalizeMeeting { meeting_id }
+            | Job::AggregateTranscript { meeting_id }
+            | Job::GenerateInsights { meeting_id } => meeting_id,
+        }
+    }
+
+    /// The unit of work this job stands for: two messages with the same key
+    /// are the same work, and the second finds it done. One of each kind per
+    /// meeting: provisioning converges on the meeting's one call, and a
+    /// meeting ends once.
+    pub fn idempotency_key(&self) -> String {
+        format!("{}:{}", self.kind(), self.meeting_id())
+    }
+}
+
+/// What goes on the queue: the job, which attempt this is, and its key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobMessage {
+    pub v: u32,
+    pub job: Job,
+    /// 1 for the first delivery of this unit of work, then 2, 3, …
+    pub attempt: u32,
+    pub idempotency_key: String,
+}
+
+/// Why a queue message is not a job we can run. Such a message is logged
+/// and acked: no retry can fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobDecodeError {
+    #[error("not a job message: {0}")]
+    Malformed(String),
+    #[error("unknown job message version {0}")]
+    UnknownVersion(u32),
+    #[error("invalid meeting id")]
+    InvalidMeetingId,
+    #[error("attempt must be at least 1")]
+    InvalidAttempt,
+    #[error("idempotency key does not match the job")]
+    KeyMismatch,
+}
+
+impl JobMessage {
+    /// The first attempt of `job`.
+    pub fn new(job: Job) -> JobMessage {
+        JobMessage {
+            v: JOB_MESSAGE_VERSION,
+            idempotency_key: job.idempotency_key(),
+            job,
+            attempt: 1,
+        }
+    }
+
+    /// The same work, one attempt later.
+    pub fn next_attempt(&self) -> JobMessage {
+        JobMessage {
+            attempt: self.attempt.saturating_add(1),
+            ..self.clone()
+        }
+    }
+
+    /// Decodes and checks a message body.
+    pub fn decode(value: serde_json::Value) -> Result<JobMessage, JobDecodeError> {
+        let version = value.get("v").and_then(serde_json::Value::as_u64);
+        match version {
+            Some(v) if v == u64::from(JOB_MESSAGE_VERSION) => {}
+            Some(v) => {
+                return Err(JobDecodeError::UnknownVersion(
+                    u32::try_from(v).unwrap_or(u32::MAX),
+                ))
+            }
+            None => return Err(JobDecodeError::Malformed("missing v".into())),
+        }
+        let msg: JobMessage =
+            serde_json::from_value(value).map_err(|e| JobDecodeError::Malformed(e.to_string()))?;
+        if !is_valid_id(msg.job.meeting_id()) {
+            return Err(JobDecodeError::InvalidMeetingId);
+        }
+        if msg.attempt == 0 {
+            return Err(JobDecodeError::InvalidAttempt);
+        }
+        if msg.idempotency_key != msg.job.idempotency_key() {
+            return Err(JobDecodeError::KeyMismatch);
+        }
+        Ok(msg)
+    }
+}
+
+/// Cloudflare Queues refuses a delay over 12 hours.
+pub const MAX_QUEUE_DELAY_SECS: u32 = 12 * 60 * 60;
+
+/// Exponential backoff: attempt `n` failed, wait `base · 2^(n-1)` seconds
+/// (capped), at most `max_attempts` attempts in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base_secs: u32,
+    pub max_delay_secs: u32,
+    pub max_attempts: u32,
+}
+
+/// What to do after a transient failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Send attempt `next_attempt` after `delay_secs`.
+    RetryAfter { delay_secs: u32, next_attempt: u32 },
+    /// Out of attempts: record the failure for good.
+    GiveUp,
+}
+
+impl Default for Backoff {
+    /// 2 s, 4 s, 8 s, 16 s, 32 s between six attempts (about a minute in all).
+    fn default() -> Self {
+        Backoff {
+            base_secs: 2,
+            max_delay_secs: 300,
+            max_attempts: 6,
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay after attempt `attempt` (1-based) failed, before jitter.
+    pub fn delay_secs(&self, attempt: u32) -> u32 {
+        let exponent = attempt.saturating_sub(1).min(31);
+        let delay = u64::from(self.base_secs.max(1)) << exponent;
+        let cap = self.max_delay_secs.clamp(1, MAX_QUEUE_DELAY_SECS);
+        u32::try_from(delay.min(u64::from(cap))).unwrap_or(cap)
+    }
+
+    /// "Equal jitter": half the delay fixed, half spread by `random`, so jobs
+    /// that failed together (a provider outage) do not retry together.
+    pub fn jittered_delay_secs(&self, attempt: u32, random: u32) -> u32 {
+        let delay = self.delay_secs(attempt);
+        let fixed = delay.div_ceil(2);
+        let spread = delay - fixed;
+        fixed + random % (spread + 1)
+    }
+
+    /// After attempt `attempt` failed transiently: retry, or give up.
+    pub fn after_failure(&self, attempt: u32, random: u32) -> RetryDecision {
+        if attempt >= self.max_attempts {
+            RetryDecision::GiveUp
+        } else {
+            RetryDecision::RetryAfter {
+                delay_secs: self.jittered_delay_secs(attempt, random),
+                next_attempt: attempt + 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wire_form_is_tagged_and_keyed() {
+        let msg = JobMessage::new(Job::ProvisionCall {
+            meeting_id: "mtg_1".into(),
+        });
+        let value = serde_json::to_value(&msg).unwrap();
+        assert_eq!(
+            value,
+            json!({"v": 1, "job": {"kind": "provision_call", "meeting_id": "mtg_1"},
+                   "attempt": 1, "idempotency_key": "provision_call:mtg_1"})
+        );
+        assert_eq!(JobMessage::decode(value).unwrap(), msg);
+        assert_eq!(msg.next_attempt().attempt, 2);
+        assert_eq!(msg.next_attempt().idempotency_key, msg.idempotency_key);
+    }
+
+    #[test]
+    fn every_kind_has_its_own_key() {
+        let id = || "m".to_string();
+        let jobs = [
+            Job::ProvisionCall { meeting_id: id() },
+            Job::FinalizeMeeting { meeting_id: id() },
+            Job::AggregateTranscript { meeting_id: id() },
+            Job::GenerateInsights { meeting_id: id() },
+        ];
+        let mut keys: Vec<String> = jobs.iter().map(Job::idempotency_key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), jobs.len());
+        for job in jobs {
+            let msg = JobMessage::new(job.clone());
+            let back = JobMessage::decode(serde_json::to_value(&msg).unwrap()).unwrap();
+            assert_eq!(back.job, job);
+        }
+    }
+
+    #[test]
+    fn bad_messages_are_refused() {
+        let good = json!({"v": 1, "job": {"kind": "provision_call", "meeting_id": "m"},
+                          "attempt": 1, "idempotency_key": "provision_call:m"});
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = good.clone();
+            f(&mut v);
+            JobMessage::decode(v)
+        };
+        assert!(with(&|_| {}).is_ok());
+        assert_eq!(
+            with(&|v| v["v"] = json!(2)),
+            Err(JobDecodeError::UnknownVersion(2))
+        );
+        assert!(matches!(
+            with(&|v| v["job"]["kind"] = json!("mine_bitcoin")),
+            Err(JobDecodeError::Malformed(_))
+        ));
+        assert_eq!(
+            with(&|v| v["job"]["meeting_id"] = json!("a/b")),
+            Err(JobDecodeError::InvalidMeetingId)
+        );
+        assert_eq!(
+            with(&|v| v["attempt"] = json!(0)),
+            Err(JobDecodeError::InvalidAttempt)
+        );
+        assert_eq!(
+            with(&|v| v["idempotency_key"] = json!("provision_call:other")),
+            Err(JobDecodeError::KeyMismatch)
+        );
+        assert!(matches!(
+            JobMessage::decode(json!("hello")),
+            Err(JobDecodeError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_caps_and_gives_up() {
+        let b = Backoff::default();
+        let delays: Vec<u32> = (1..=6).map(|a| b.delay_secs(a)).collect();
+        assert_eq!(delays, [2, 4, 8, 16, 32, 64]);
+        let capped = Backoff {
+            base_secs: 10,
+            max_delay_secs: 60,
+            max_attempts: 100,
+        };
+        assert_eq!(capped.delay_secs(10), 60);
+        assert_eq!(capped.delay_secs(u32::MAX), 60);
+        let huge = Backoff {
+            base_secs: u32::MAX,
+            max_delay_secs: u32::MAX,
+            max_attempts: 3,
+        };
+        assert_eq!(huge.delay_secs(40), MAX_QUEUE_DELAY_SECS);
+        assert_eq!(
+            b.after_failure(1, 0),
+            RetryDecision::RetryAfter {
+                delay_secs: 1,
+                next_attempt: 2
+            }
+        );
+        assert_eq!(b.after_failure(6, 0), RetryDecision::GiveUp);
+        assert_eq!(b.after_failure(60, 0), RetryDecision::GiveUp);
+    }
+
+    #[test]
+    fn jitter_stays_within_half_to_full() {
+        let b = Backoff::default();
+        for attempt in 1..=6 {
+            let full = b.delay_secs(attempt);
+            for random in [0, 1, 7, 1000, u32::MAX] {
+                let d = b.jittered_delay_secs(attempt, random);
+                assert!(d >= full.div_ceil(2) && d <= full, "{attempt} {random} {d}");
+            }
+        }
+    }
+}

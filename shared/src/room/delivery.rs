@@ -1,0 +1,462 @@
+//! Getting frames to connections: the per-connection queue caps and the
+//! `resync` they fall back to, cursor-driven delivery of the sequenced
+//! streams, the coalescing window, and the presence and state views.
+//!
+//! Delivery is driven by cursors, not by per-connection buffers: each
+//! connection remembers the last seq it was given per stream, and a
+//! delivery sends `(cursor, head]` from the store. Connections at the same
+//! cursor share one encoded frame. This is what makes resume, hibernation
+//! and backpressure the same mechanism, and "exactly once, in order" a
+//! property of one number per stream.
+
+use crate::acl::Decision;
+
+use super::close::CloseReason;
+use super::error::RoomError;
+use super::identity::SessionId;
+use super::meeting_room::MeetingRoom;
+use super::presence::UserPresence;
+use super::protocol::{ServerMsg, WireOp};
+use super::session::{Phase, Session, Sub};
+use super::store::RoomStore;
+use super::stream::{Stream, StreamSet};
+
+/// A soft cap on one catch-up frame's size: large chat messages or
+/// transcript chunks split into more frames rather than one huge one.
+const FRAME_BUDGET_BYTES: usize = 256 * 1024;
+/// A rough per-item JSON overhead (field names, numbers) for the budget.
+const ITEM_OVERHEAD_BYTES: usize = 160;
+
+/// Splits items into frames of at most `per_frame` items and about
+/// [`FRAME_BUDGET_BYTES`].
+fn batches<T>(items: Vec<T>, per_frame: usize, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
+    let per_frame = per_frame.max(1);
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let item_bytes = size(&item) + ITEM_OVERHEAD_BYTES;
+        if !current.is_empty()
+            && (current.len() >= per_frame || bytes + item_bytes > FRAME_BUDGET_BYTES)
+        {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += item_bytes;
+        current.push(item);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+impl<S: RoomStore> MeetingRoom<S> {
+    // --- queueing ---------------------------------------------------------
+
+    /// Queues a frame that belongs to no stream (welcome, error, pong, …).
+    /// These are never dropped, but a connection that lets even these pile
+    /// up past twice the cap is closed as a slow consumer.
+    pub(super) fn send_control(&mut self, sid: &SessionId, msg: &ServerMsg) {
+        self.outbox.send(sid, msg.encode(), None);
+        let usage = self.outbox.usage(sid);
+        if usage.frames > self.config.queue_max_frames.saturating_mul(2)
+            || usage.bytes > self.config.queue_max_bytes.saturating_mul(2)
+        {
+            self.close(sid, CloseReason::SlowConsumer);
+        }
+    }
+
+    /// Queues a frame of `stream` unless that stream is in resync for the
+    /// session. Returns false when nothing was queued; past the session's
+    /// caps the stream frames go and the session is told to resync.
+    pub(super) fn send_stream(&mut self, sid: &SessionId, stream: Stream, text: String) -> bool {
+        let Some(session) = self.sessions.get(sid) else {
+            return false;
+        };
+        if session.sub(stream) == Some(Sub::Resync) {
+            return false;
+        }
+        let usage = self.outbox.usage(sid);
+        if usage.frames + 1 > self.config.queue_max_frames
+            || usage.bytes + text.len() > self.config.queue_max_bytes
+        {
+            let mut streams = StreamSet::empty();
+            streams.insert(stream);
+            self.overflow(sid, streams);
+            return false;
+        }
+        self.outbox.send(sid, text, Some(stream));
+        true
+    }
+
+    /// Drops the session's queued stream frames and puts every affected
+    /// (and every named) subscribed stream into resync, telling the client.
+    pub(super) fn overflow(&mut self, sid: &SessionId, also: StreamSet) {
+        let mut dropped = self.outbox.drop_stream_frames(sid);
+        for stream in also.iter() {
+            dropped.insert(stream);
+        }
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        let mut told = Vec::new();
+        for stream in dropped.iter() {
+            if matches!(session.sub(stream), Some(Sub::Live { .. })) {
+                session.set_sub(stream, Some(Sub::Resync));
+                told.push(stream);
+            }
+        }
+        for stream in told {
+            self.send_control(sid, &ServerMsg::Resync { stream });
+        }
+        self.dirty.insert(sid.clone());
+    }
+
+    /// Sends pre-encoded frames of a stream to a session and moves its
+    /// cursor to `to`, unless a frame was dropped (then it is in resync).
+    pub(super) fn send_frames(
+        &mut self,
+        sid: &SessionId,
+        stream: Stream,
+        frames: &[String],
+        to: u64,
+    ) {
+        for frame in frames {
+            if !self.send_stream(sid, stream, frame.clone()) {
+                return;
+            }
+        }
+        if let Some(session) = self.sessions.get_mut(sid) {
+            if matches!(session.sub(stream), Some(Sub::Live { .. })) {
+                session.set_sub(stream, Some(Sub::Live { cursor: to }));
+                self.dirty.insert(sid.clone());
+            }
+        }
+    }
+
+    pub(super) fn may_read(&self, session: &Session, stream: Stream) -> bool {
+        matches!(
+            self.decide(&session.state.identity, stream.read_action()),
+            Decision::Allow(_)
+        )
+    }
+
+    // --- the hot streams --------------------------------------------------
+
+    /// Counts a hot item and opens the coalescing window if it is closed.
+    pub(super) fn mark_hot(&mut self, now_ms: u64) {
+        self.hot.pending += 1;
+        if self.hot.deadline.is_none() {
+            self.hot.deadline = Some(now_ms.saturating_add(self.config.coalesce_ms));
+        }
+    }
+
+    /// Sends every connection what it is missing of the sequenced streams,
+    /// and the state frame if the speaking stats changed.
+    pub(super) fn deliver_hot(&mut self) {
+        let state_dirty = self.hot.state_dirty;
+        self.hot = Default::default();
+        self.deliver_notes_all();
+        self.deliver_feed_all(Stream::Transcript);
+        self.deliver_feed_all(Stream::Chat);
+        if state_dirty {
+            self.broadcast_state();
+        }
+    }
+
+    // --- transcript and chat ------------------------------------------------
+
+    pub(super) fn feed_head(&self, stream: Stream) -> u64 {
+        match stream {
+            Stream::Transcript => self.transcript_head,
+            Stream::Chat => self.chat_head,
+            Stream::Notes => self.notes.version(),
+            Stream::State | Stream::Presence | Stream::Prompts => 0,
+        }
+    }
+
+    /// Encoded frames taking a client from `cursor` to the head of a feed
+    /// (transcript or chat): the missing tail, or — when more than
+    /// `resume_max_items` behind — the latest window marked `truncated`.
+    fn feed_frames(
+        &self,
+        stream: Stream,
+        cursor: u64,
+        per_frame: usize,
+    ) -> Result<Vec<String>, RoomError> {
+        let head = self.feed_head(stream);
+        if cursor >= head {
+            return Ok(Vec::new());
+        }
+        let max = u64::try_from(self.config.resume_max_items.max(1)).unwrap_or(u64::MAX);
+        let (from, truncated) = if head - cursor > max {
+            (head - max, true)
+        } else {
+            (cursor, false)
+        };
+        let count = usize::try_from(head - from).unwrap_or(usize::MAX);
+        let frames = match stream {
+            Stream::Transcript => {
+                let chunks = self.store.transcript_after(from, count)?;
+                batches(chunks, per_frame, |c| c.text.len())
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, chunks)| {
+                        ServerMsg::TranscriptChunks {
+                            chunks,
+                            truncated: truncated && i == 0,
+                        }
+                        .encode()
+                    })
+                    .collect()
+            }
+            Stream::Chat => {
+                let messages = self.store.chat_after(from, count)?;
+                batches(messages, per_frame, |m| m.text.len())
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, messages)| {
+                        ServerMsg::ChatMessages {
+                            messages,
+                            truncated: truncated && i == 0,
+                        }
+                        .encode()
+                    })
+                    .collect()
+            }
+            Stream::Notes | Stream::State | Stream::Presence | Stream::Prompts => Vec::new(),
+        };
+        Ok(frames)
+    }
+
+    /// Brings every connection live on a feed up to its head. Connections
+    /// at the same cursor share the encoded frames.
+    pub(super) fn deliver_feed_all(&mut self, stream: Stream) {
+        let head = self.feed_head(stream);
+        let mut groups: std::collections::BTreeMap<u64, Vec<SessionId>> = Default::default();
+        for (sid, session) in &self.sessions {
+            if let Some(cursor) = session.cursor(stream) {
+                if cursor < head && self.may_read(session, stream) {
+                    groups.entry(cursor).or_default().push(sid.clone());
+                }
+            }
+        }
+        let per_frame = self.config.coalesce_max;
+        for (cursor, sids) in groups {
+            // A store read failing now is retried by the next delivery:
+            // the cursors stay where they are.
+            let Ok(frames) = self.feed_frames(stream, cursor, per_frame) else {
+                continue;
+            };
+            for sid in sids {
+                self.send_frames(&sid, stream, &frames, head);
+            }
+        }
+    }
+
+    /// One session's catch-up on a feed, from the cursor it resumed from.
+    pub(super) fn catch_up_feed(&mut self, sid: &SessionId, stream: Stream, cursor: u64) {
+        let head = self.feed_head(stream);
+        let per_frame = self.config.resume_frame_items;
+        match self.feed_frames(stream, cursor, per_frame) {
+            Ok(frames) => self.send_frames(sid, stream, &frames, head.max(cursor)),
+            Err(err) => self.send_control(sid, &ServerMsg::error(&err, None)),
+        }
+    }
+
+    // --- notes --------------------------------------------------------------
+
+    /// Encoded frames taking a client from `cursor` to `upto` (at most the
+    /// document's version), and the cursor they reach: ops when the log
+    /// still has them and they are few enough, else a snapshot.
+    pub(super) fn notes_frames(
+        &self,
+        cursor: u64,
+        upto: u64,
+        per_frame: usize,
+    ) -> (Vec<String>, u64) {
+        let version = self.notes.version();
+        let upto = upto.min(version);
+        if cursor <= version && cursor >= upto {
+            return (Vec::new(), cursor);
+        }
+        match self.notes.ops_since(cursor) {
+            Ok(ops) if ops.len() <= self.config.resume_max_items => {
+                let wanted: Vec<WireOp> = ops
+                    .iter()
+                    .take_while(|op| op.version <= upto)
+                    .map(WireOp::from)
+                    .collect();
+                let frames = batches(wanted, per_frame, |op| op.op.inserted_chars() * 4)
+                    .into_iter()
+                    .map(|ops| ServerMsg::NotesOps { ops }.encode())
+                    .collect();
+                (frames, upto)
+            }
+            // Too far behind, compacted away, or ahead of us (the store
+            // was rolled back): the whole document.
+            Ok(_) | Err(_) => (vec![self.snapshot_frame()], version),
+        }
+    }
+
+    pub(super) fn snapshot_frame(&self) -> String {
+        ServerMsg::NotesSnapshot {
+            version: self.notes.version(),
+            content: self.notes.content().to_owned(),
+        }
+        .encode()
+    }
+
+    /// Sends one session the notes it is missing, up to `upto`; returns
+    /// whether the notes stream is still live for it.
+    pub(super) fn deliver_notes_to(
+        &mut self,
+        sid: &SessionId,
+        upto: u64,
+        per_frame: usize,
+    ) -> bool {
+        let Some(cursor) = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes)) else {
+            return false;
+        };
+        let (frames, to) = self.notes_frames(cursor, upto, per_frame);
+        self.send_frames(sid, Stream::Notes, &frames, to);
+        self.sessions
+            .get(sid)
+            .is_some_and(|s| s.cursor(Stream::Notes).is_some())
+    }
+
+    fn deliver_notes_all(&mut self) {
+        let head = self.notes.version();
+        let mut groups: std::collections::BTreeMap<u64, Vec<SessionId>> = Default::default();
+        for (sid, session) in &self.sessions {
+            if let Some(cursor) = session.cursor(Stream::Notes) {
+                if cursor != head && self.may_read(session, Stream::Notes) {
+                    groups.entry(cursor).or_default().push(sid.clone());
+                }
+            }
+        }
+        for (cursor, sids) in groups {
+            let (frames, to) = self.notes_frames(cursor, head, self.config.coalesce_max);
+            for sid in sids {
+                self.send_frames(&sid, Stream::Notes, &frames, to);
+            }
+        }
+    }
+
+    // --- presence and state -----------------------------------------------
+
+    /// A user's presence computed from their live connections.
+    pub(super) fn presence_of(&self, user_id: &str) -> Option<UserPresence> {
+        let mut out: Option<UserPresence> = None;
+        for session in self.sessions.values().filter(|s| s.user_id() == user_id) {
+            let (Phase::Live(live), Some(role)) =
+                (&session.state.phase, session.state.identity.role)
+            else {
+                continue;
+            };
+            let entry = out.get_or_insert_with(|| UserPresence {
+                user_id: user_id.to_owned(),
+                role,
+                online: true,
+                speaking: false,
+                sessions: 0,
+                since_ms: Some(live.live_since_ms),
+            });
+            entry.sessions += 1;
+            entry.speaking |= live.speaking;
+            entry.role = entry.role.min(role);
+            entry.since_ms = entry.since_ms.min(Some(live.live_since_ms));
+        }
+        out
+    }
+
+    /// Recomputes a user's presence and announces a change to every
+    /// presence subscriber (but `except`, which gets the full list instead).
+    pub(super) fn refresh_presence(&mut self, user_id: &str, except: Option<&SessionId>) {
+        let current = self.presence_of(user_id);
+        let Some(change) = self.presence.update(user_id, current) else {
+            return;
+        };
+        let frame = ServerMsg::Presence {
+            full: false,
+            users: vec![change],
+        }
+        .encode();
+        let targets: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(sid, s)| {
+                Some(*sid) != except
+                    && s.cursor(Stream::Presence).is_some()
+                    && self.may_read(s, Stream::Presence)
+            })
+            .map(|(sid, _)| sid.clone())
+            .collect();
+        for sid in targets {
+            self.send_stream(&sid, Stream::Presence, frame.clone());
+        }
+    }
+
+    pub(super) fn presence_frame(&self) -> String {
+        ServerMsg::Presence {
+            full: true,
+            users: self.presence.snapshot(),
+        }
+        .encode()
+    }
+
+    pub(super) fn state_frame(&self) -> String {
+        ServerMsg::State {
+            state: self.meta.state,
+            started_at_ms: self.meta.started_at_ms,
+            ended_at_ms: self.meta.ended_at_ms,
+            last_activity_ms: self.meta.last_activity_ms,
+            speaking_ms: self.meta.speaking_ms.clone(),
+        }
+        .encode()
+    }
+
+    /// Sends the state frame to every state subscriber now.
+    pub(super) fn broadcast_state(&mut self) {
+        self.hot.state_dirty = false;
+        let frame = self.state_frame();
+        let targets: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.cursor(Stream::State).is_some())
+            .map(|(sid, _)| sid.clone())
+            .collect();
+        for sid in targets {
+            self.send_stream(&sid, Stream::State, frame.clone());
+        }
+    }
+
+    /// Whether a session's role allows reading a stream at all. A denial
+    /// by the meeting's state alone (the transcript before the start) still
+    /// allows the subscription: delivery waits until the state allows it.
+    pub(super) fn role_may_read(&self, sid: &SessionId, stream: Stream) -> Result<(), RoomError> {
+        let Some(session) = self.sessions.get(sid) else {
+            return Err(RoomError::UnknownSession);
+        };
+        match self.decide(&session.state.identity, stream.read_action()) {
+            Decision::Allow(_) | Decision::Deny(crate::acl::Denial::MeetingState(_)) => Ok(()),
+            Decision::Deny(denial) => Err(RoomError::Denied(denial)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batches;
+
+    #[test]
+    fn batches_by_count_and_budget() {
+        let items: Vec<usize> = vec![1, 1, 1, 1, 1];
+        assert_eq!(batches(items, 2, |_| 0).len(), 3);
+        let big: Vec<usize> = vec![200_000, 200_000, 10];
+        let out = batches(big, 100, |n| *n);
+        assert_eq!(out, vec![vec![200_000], vec![200_000, 10]]);
+        assert!(batches(Vec::<usize>::new(), 0, |_| 0).is_empty());
+    }
+}

@@ -1,0 +1,148 @@
+//! The end-of-meeting flow, the same whoever ends the meeting (the host's
+//! `POST …/end`, or Stream's `call.ended` webhook):
+//!
+//! 1. D1, the source of truth: `active` → `concluded` (guarded), the
+//!    concluded time recorded, everyone still joined marked left, the live
+//!    state marked inactive ([`conclude`]);
+//! 2. the room: `internal/end` stops writes, closes or downgrades the
+//!    sockets and flushes its tail to D1, answering once flushed;
+//! 3. only then the post-call jobs: transcript aggregation and insights
+//!    (both stubs for now, see `jobs::post_call`).
+//!
+//! A failed flush is not swallowed: the `finalize_meeting` job retries step
+//! 2 with backoff until the room answers, and only then runs step 3; the
+//! host's request reports it (202, `finalization.status = "retrying"`).
+
+use connvo_shared::acl::MeetingState;
+use connvo_shared::jobs::{Job, JobMessage};
+use connvo_shared::log::{Level, LogLine};
+use connvo_shared::meeting::lifecycle::{next_state, Transition};
+use connvo_shared::sql::{meeting_state, meetings, participants};
+use connvo_shared::ApiError;
+use serde_json::{json, Value};
+use worker::{D1Database, Env};
+
+use crate::args;
+use crate::db;
+use crate::jobs::send::{enqueue, send};
+use crate::logging;
+use crate::room_client::Room;
+
+/// Applies a lifecycle transition with the guarded update. `Ok(false)`: the
+/// meeting was no longer in `from` (another request won the race).
+pub async fn transition(
+    db: &D1Database,
+    meeting_id: &str,
+    from: MeetingState,
+    transition: Transition,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let to = next_state(from, transition)?;
+    let row = db::first(
+        db,
+        meetings::MEETING_TRANSITION_STATE,
+        args![meeting_id, from.as_str(), to.as_str(), now],
+    )
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Step 1: concludes an active meeting in D1. `event_at` is when it ended
+/// (the webhook's `created_at`, or now). `Ok(false)` when the meeting was
+/// not active any more (concluded by someone else meanwhile).
+pub async fn conclude(
+    db: &D1Database,
+    meeting_id: &str,
+    event_at: i64,
+    now: i64,
+) -> Result<bool, ApiError> {
+    if !transition(db, meeting_id, MeetingState::Active, Transition::End, now).await? {
+        return Ok(false);
+    }
+    db::batch(
+        db,
+        vec![
+            db::stmt(
+                db,
+                participants::PARTICIPANT_MARK_ALL_LEFT,
+                args![meeting_id, event_at, now],
+            )?,
+            db::stmt(
+                db,
+                meeting_state::MEETING_STATE_UPSERT_ACTIVITY,
+                args![
+                    meeting_id,
+                    false,
+                    None::<i64>,
+                    event_at,
+                    None::<String>,
+                    event_at,
+                    now
+                ],
+            )?,
+        ],
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Step 3: the post-call jobs.
+pub async fn enqueue_post_call(env: &Env, meeting_id: &str, request_id: &str) {
+    for job in [
+        Job::AggregateTranscript {
+            meeting_id: meeting_id.to_owned(),
+        },
+        Job::GenerateInsights {
+            meeting_id: meeting_id.to_owned(),
+        },
+    ] {
+        enqueue(env, job, request_id).await;
+    }
+}
+
+/// Steps 2 and 3, now. Returns the `finalization` object the host's
+/// response carries.
+pub async fn finalize_now(
+    env: &Env,
+    meeting_id: &str,
+    reason: &str,
+    at_ms: i64,
+    request_id: &str,
+) -> Value {
+    let room = Room::new(env, meeting_id, request_id);
+    match room.end(at_ms, reason).await {
+        Ok(()) => {
+            enqueue_post_call(env, meeting_id, request_id).await;
+            json!({ "status": "done" })
+        }
+        Err(err) => {
+            logging::emit(
+                &LogLine::new(
+                    Level::Error,
+                    "final flush failed; retrying from the queue",
+                    request_id,
+                )
+                .field("meeting_id", meeting_id)
+                .field("error", err.to_string()),
+                Level::Error,
+            );
+            finalize_later(env, meeting_id, request_id).await;
+            json!({ "status": "retrying", "error": err.to_string() })
+        }
+    }
+}
+
+/// Steps 2 and 3 from the queue (`finalize_meeting`), with retries.
+pub async fn finalize_later(env: &Env, meeting_id: &str, request_id: &str) {
+    let message = JobMessage::new(Job::FinalizeMeeting {
+        meeting_id: meeting_id.to_owned(),
+    });
+    if let Err(err) = send(env, &message, 0).await {
+        logging::emit(
+            &LogLine::new(Level::Error, "finalize job not queued", request_id)
+                .field("meeting_id", meeting_id)
+                .field("error", err.message.as_str()),
+            Level::Error,
+        );
+    }
+}
