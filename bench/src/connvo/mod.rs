@@ -21,6 +21,29 @@ use tokio::sync::OnceCell;
 use crate::procstat;
 use crate::wire::Joined;
 
+/// The local backend's settings for a benchmark run.
+///
+/// - `RATE_LIMITS`: every simulated user comes from the one loopback
+///   address, so the per-IP and per-user API limits (meant for abuse, and
+///   counted for tickets and meeting creation) are lifted. The room's own
+///   per-connection frame limit still applies.
+/// - `WS_TICKET_SECRET`: the ticket signing secret, which has no local
+///   default; a throwaway one per server.
+fn backend_options() -> BackendOptions {
+    let lifted = r#"{"limit": 1000000, "window_secs": 60}"#;
+    let class = format!(r#"{{"per_user": {lifted}, "per_ip": {lifted}}}"#);
+    let limits = format!(
+        r#"{{"default": {class}, "meeting_create": {class}, "ws_ticket": {class}, "transcript_ingest": {class}}}"#
+    );
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    BackendOptions::default().var("RATE_LIMITS", limits).var(
+        "WS_TICKET_SECRET",
+        format!("loadgen-{nanos:032x}-{:08x}", std::process::id()),
+    )
+}
+
 pub struct ConnvoServer {
     backend: Backend,
     http: reqwest::Client,
@@ -33,7 +56,7 @@ impl ConnvoServer {
     pub async fn start() -> Result<ConnvoServer, String> {
         // The harness panics on failure (it is built for tests); here a
         // failure is an error to report, so it runs in a task whose panic we catch.
-        let backend = tokio::spawn(Backend::start_with(BackendOptions::default()))
+        let backend = tokio::spawn(Backend::start_with(backend_options()))
             .await
             .map_err(|e| {
                 format!("wrangler dev did not start (see the panic message above): {e}")

@@ -1,10 +1,9 @@
 //! The REST calls that put participants into a meeting, as a browser makes
-//! them (routes as drafted on branches `auth` and `meet`; see their
-//! `docs/api.md`):
+//! them (see `docs/api.md`):
 //!
 //! - `POST /v1/dev/token {user_id, org_id, ttl_secs}` → `{access_token}`:
 //!   a local development identity (only where `ENVIRONMENT=local` and
-//!   `DEV_AUTH=on`);
+//!   `DEV_AUTH=on`), then `GET /v1/me` with it, which creates the user;
 //! - `POST /v1/meetings {title, participants: [{user_id, role}]}` → the
 //!   meeting, `{id, …}`, its creator the host;
 //! - `POST /v1/meetings/{id}/start` by the host, so live writes are allowed;
@@ -33,16 +32,12 @@ pub struct Identity {
 
 /// The routes the benchmark needs and where each is being built.
 const NEEDED: &[(&str, &str, &str)] = &[
-    (
-        "POST",
-        "/v1/dev/token",
-        "a local development identity (branch `auth`)",
-    ),
-    ("POST", "/v1/meetings", "meeting creation (branch `meet`)"),
+    ("POST", "/v1/dev/token", "a local development identity"),
+    ("POST", "/v1/meetings", "meeting creation"),
     (
         "POST",
         "/v1/meetings/bench-probe/ws-ticket",
-        "WebSocket tickets (branch `meet`)",
+        "WebSocket tickets",
     ),
     (
         "GET",
@@ -80,8 +75,7 @@ pub async fn probe(http: &reqwest::Client, base_url: &str) -> Result<(), String>
     }
     Err(format!(
         "the Connvo side cannot run on this build: the worker has no route for\n{}\n\
-         The benchmark joins meetings the way a browser does, so it needs all of them \
-         (they come with the auth, meeting and room work). \
+         The benchmark joins meetings the way a browser does, so it needs all of them. \
          Run `./scripts/bench --target sharedb` for the ShareDB side alone.",
         missing.join("\n")
     ))
@@ -131,6 +125,20 @@ pub async fn identities(
             .as_str()
             .ok_or_else(|| format!("dev token answer without access_token: {answer}"))?
             .to_owned();
+        // The first authenticated request creates the user's row, which
+        // meeting invitations need.
+        let me = http
+            .get(format!("{base_url}/v1/me"))
+            .bearer_auth(&token)
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| format!("GET /v1/me: {e}"))?;
+        if !me.status().is_success() {
+            let status = me.status();
+            let body = me.text().await.unwrap_or_default();
+            return Err(format!("GET /v1/me as {user_id} answered {status}: {body}"));
+        }
         out.push(Identity { user_id, token });
     }
     Ok(out)
@@ -156,8 +164,9 @@ pub async fn meeting(
         json!({"title": format!("bench meeting {meeting}"), "participants": participants}),
     )
     .await?;
-    let id = created["id"]
+    let id = created["meeting"]["id"]
         .as_str()
+        .or_else(|| created["id"].as_str())
         .ok_or_else(|| format!("meeting created without an id: {created}"))?
         .to_owned();
     let _: Value = post(

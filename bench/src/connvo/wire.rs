@@ -16,74 +16,23 @@
 //! - `error`, `resync` (a stream fell behind and was dropped) and `goodbye`
 //!   are reported as errors; presence, state, chat and pongs are ignored.
 //!
-//! Written against the protocol as drafted on branch `room`; when the
-//! room's `ServerMsg` reaches main, decoding can use it directly.
+//! Server frames are decoded with the room's own
+//! `connvo_shared::room::protocol::ServerMsg` (the enum the room encodes
+//! with), matched exhaustively: a frame type added to the room fails this
+//! build until the benchmark decides what it means for the measurement.
+//! Client frames are plain JSON, as a browser writes them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use connvo_shared::ot::{CommittedOp, NotesClient, Op, OpSubmission};
+use connvo_shared::ot::{CommittedOp, NotesClient, OpSubmission};
+use connvo_shared::room::protocol::{ServerMsg, PROTOCOL_VERSION};
 use futures::{SinkExt, StreamExt};
-use serde::Deserialize;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::wire::{connect, Inbound, Joined, Wire, Ws};
 
-const PROTOCOL: u64 = 1;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
-
-#[derive(Debug, Deserialize)]
-struct WireOp {
-    version: u64,
-    op: Op,
-    #[serde(default)]
-    author_id: String,
-    client_id: String,
-    client_seq: u64,
-    base_version: u64,
-    #[serde(default)]
-    committed_at_ms: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct Chunk {
-    seq: u64,
-    text: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type")]
-enum ServerFrame {
-    #[serde(rename = "welcome")]
-    Welcome,
-    #[serde(rename = "notes.snapshot")]
-    NotesSnapshot { version: u64, content: String },
-    #[serde(rename = "notes.ops")]
-    NotesOps { ops: Vec<WireOp> },
-    #[serde(rename = "notes.ack")]
-    NotesAck { client_seq: u64, version: u64 },
-    #[serde(rename = "notes.reject")]
-    NotesReject {
-        client_seq: u64,
-        code: String,
-        content: String,
-        version: u64,
-    },
-    #[serde(rename = "transcript.chunks")]
-    TranscriptChunks {
-        chunks: Vec<Chunk>,
-        #[serde(default)]
-        truncated: bool,
-    },
-    #[serde(rename = "error")]
-    Error { code: String, message: String },
-    #[serde(rename = "resync")]
-    Resync { stream: String },
-    #[serde(rename = "goodbye")]
-    Goodbye { code: u16, reason: String },
-    #[serde(other)]
-    Other,
-}
 
 fn unix_ms() -> u64 {
     SystemTime::now()
@@ -124,47 +73,34 @@ impl Wire for ConnvoWire {
     }
 
     fn decode(&self, frame: &str, out: &mut Vec<Inbound>) -> Result<(), String> {
-        let parsed: ServerFrame = serde_json::from_str(frame).map_err(|e| {
+        let msg = ServerMsg::decode(frame).map_err(|e| {
             let head: String = frame.chars().take(200).collect();
             format!("{e}: {head}")
         })?;
-        match parsed {
-            ServerFrame::NotesOps { ops } => {
-                out.extend(ops.into_iter().map(|o| {
-                    Inbound::Op(CommittedOp {
-                        transformed_over: o
-                            .version
-                            .saturating_sub(1)
-                            .saturating_sub(o.base_version),
-                        version: o.version,
-                        op: o.op,
-                        author_id: o.author_id,
-                        client_id: o.client_id,
-                        client_seq: o.client_seq,
-                        base_version: o.base_version,
-                        committed_at_ms: o.committed_at_ms,
-                    })
-                }));
+        match msg {
+            ServerMsg::NotesOps { ops } => {
+                out.extend(ops.into_iter().map(|op| Inbound::Op(CommittedOp::from(op))));
             }
-            ServerFrame::NotesAck {
+            ServerMsg::NotesAck {
                 client_seq,
                 version,
             } => out.push(Inbound::Ack {
                 client_seq,
                 version,
             }),
-            ServerFrame::NotesReject {
+            ServerMsg::NotesReject {
                 client_seq,
                 code,
                 content,
                 version,
+                ..
             } => out.push(Inbound::Reject {
                 client_seq,
                 code,
                 content,
                 version,
             }),
-            ServerFrame::TranscriptChunks { chunks, truncated } => {
+            ServerMsg::TranscriptChunks { chunks, truncated } => {
                 if truncated {
                     out.push(Inbound::Error {
                         code: "TRANSCRIPT_TRUNCATED".into(),
@@ -176,20 +112,31 @@ impl Wire for ConnvoWire {
                     text: c.text,
                 }));
             }
-            ServerFrame::Error { code, message } => out.push(Inbound::Error { code, message }),
-            ServerFrame::Resync { stream } => out.push(Inbound::Error {
+            ServerMsg::Error { code, message, .. } => out.push(Inbound::Error { code, message }),
+            ServerMsg::Resync { stream } => out.push(Inbound::Error {
                 code: "RESYNC".into(),
-                message: format!("the room dropped queued {stream} frames (slow consumer)"),
+                message: format!(
+                    "the room dropped queued {} frames (slow consumer)",
+                    stream.as_str()
+                ),
             }),
-            ServerFrame::Goodbye { code, reason } => out.push(Inbound::Error {
+            ServerMsg::Goodbye { code, reason } => out.push(Inbound::Error {
                 code: format!("GOODBYE_{code}"),
                 message: reason,
             }),
-            ServerFrame::NotesSnapshot { .. } => out.push(Inbound::Error {
+            ServerMsg::NotesSnapshot { .. } => out.push(Inbound::Error {
                 code: "NOTES_SNAPSHOT".into(),
                 message: "a notes snapshot mid-session (the client fell behind)".into(),
             }),
-            ServerFrame::Welcome | ServerFrame::Other => out.push(Inbound::Ignored),
+            // Not measured: chat is not part of the workload; presence,
+            // state, role changes and pongs carry no tagged payload.
+            ServerMsg::Welcome { .. }
+            | ServerMsg::ChatMessages { .. }
+            | ServerMsg::ChatAck { .. }
+            | ServerMsg::Presence { .. }
+            | ServerMsg::State { .. }
+            | ServerMsg::Role { .. }
+            | ServerMsg::Pong { .. } => out.push(Inbound::Ignored),
         }
         Ok(())
     }
@@ -199,7 +146,7 @@ impl Wire for ConnvoWire {
 /// hello, and waits for the welcome and the notes snapshot.
 pub async fn join(url: &str, client_id: &str) -> Result<Joined, String> {
     let mut ws: Ws = connect(url).await?;
-    let hello = json!({"type": "hello", "protocol": PROTOCOL, "client_id": client_id});
+    let hello = json!({"type": "hello", "protocol": PROTOCOL_VERSION, "client_id": client_id});
     ws.send(Message::Text(hello.to_string().into()))
         .await
         .map_err(|e| format!("sending hello: {e}"))?;
@@ -214,17 +161,17 @@ pub async fn join(url: &str, client_id: &str) -> Result<Joined, String> {
                 }
                 _ => continue,
             };
-            let frame: ServerFrame = serde_json::from_str(text.as_str())
+            let frame = ServerMsg::decode(text.as_str())
                 .map_err(|e| format!("undecodable room frame ({e}): {text}"))?;
             match frame {
-                ServerFrame::Welcome => welcomed = true,
-                ServerFrame::NotesSnapshot { version, content } if welcomed => {
+                ServerMsg::Welcome { .. } => welcomed = true,
+                ServerMsg::NotesSnapshot { version, content } if welcomed => {
                     return Ok((version, content));
                 }
-                ServerFrame::Error { code, message } => {
+                ServerMsg::Error { code, message, .. } => {
                     return Err(format!("the room refused the hello: {code} {message}"))
                 }
-                ServerFrame::Goodbye { code, reason } => {
+                ServerMsg::Goodbye { code, reason } => {
                     return Err(format!("the room said goodbye: {code} {reason}"))
                 }
                 _ => {}
@@ -247,6 +194,7 @@ pub async fn join(url: &str, client_id: &str) -> Result<Joined, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use connvo_shared::ot::Op;
 
     #[test]
     fn decodes_room_frames() {
@@ -278,6 +226,7 @@ mod tests {
         assert!(matches!(out[3], Inbound::Ignored));
         assert!(matches!(&out[4], Inbound::Error { code, .. } if code == "RESYNC"));
         assert!(w.decode("{}", &mut out).is_err());
+        assert!(w.decode(r#"{"type":"surprise"}"#, &mut out).is_err());
     }
 
     #[test]
