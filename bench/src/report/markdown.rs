@@ -173,6 +173,14 @@ fn side_by_side(out: &mut String, ours: Option<&PhaseResult>, theirs: Option<&Ph
     );
     row(
         out,
+        "other processes' CPU, % of a core",
+        ours,
+        theirs,
+        |p| p.others_cpu_pct,
+        false,
+    );
+    row(
+        out,
         "generator lag p99",
         ours,
         theirs,
