@@ -21,7 +21,9 @@ usage: loadgen [options]          (./scripts/bench builds everything and runs th
   --edit-rate E                 notes edits/s per meeting (default 2)
   --duration S                  measured seconds per fixed-M phase (default 15)
   --warmup S                    unmeasured seconds of load before each phase (default 2)
-  --drain S                     seconds to wait for stragglers after each phase (default 3)
+  --drain S                     least seconds to wait for stragglers after each phase (default 3)
+  --drain-max S                 most seconds to wait: the drain ends after 1 s without a
+                                frame; what has not arrived by then counts as lost (default 30)
   --no-compare                  skip the fixed-M phases (ramp only)
   --ramp / --no-ramp            search for the largest M meeting the objective (default on)
   --ramp-start M                first ramp step (default 64)
@@ -70,6 +72,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
         warmup: Duration::from_secs(2),
         duration: Duration::from_secs(15),
         drain: Duration::from_secs(3),
+        drain_max: Duration::from_secs(30),
         doc_cap_chars: 4000,
         seed: 1,
         join_concurrency: 32,
@@ -108,6 +111,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
             "--duration" => load.duration = seconds(&flag, next())?,
             "--warmup" => load.warmup = seconds(&flag, next())?,
             "--drain" => load.drain = seconds(&flag, next())?,
+            "--drain-max" => load.drain_max = seconds(&flag, next())?,
             "--no-compare" => compare = false,
             "--ramp" => do_ramp = true,
             "--no-ramp" => do_ramp = false,
@@ -141,6 +145,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
         return Err("--no-compare with --no-ramp leaves nothing to run".into());
     }
     ramp.max = ramp.max.max(ramp.start.max(1));
+    load.drain_max = load.drain_max.max(load.drain);
     let slo_ms = ramp.slo_ms;
     Ok(Some(Config {
         targets,

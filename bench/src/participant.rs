@@ -8,6 +8,8 @@
 //! client would see) to the moment the frame is decoded here.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use connvo_shared::ot::{CommittedOp, Component, NotesClient, Op};
@@ -77,8 +79,14 @@ struct Client {
     stats: ClientStats,
 }
 
-/// Runs until [`Command::Stop`] (or the driver goes away).
-pub async fn run(spec: Spec, joined: Joined, mut commands: mpsc::Receiver<Command>) -> ClientStats {
+/// Runs until [`Command::Stop`] (or the driver goes away). Every frame
+/// received bumps `activity`, which tells the phase when the drain is over.
+pub async fn run(
+    spec: Spec,
+    joined: Joined,
+    mut commands: mpsc::Receiver<Command>,
+    activity: Arc<AtomicU64>,
+) -> ClientStats {
     let (sink, mut frames) = joined.ws.split();
     let mut client = Client {
         spec,
@@ -98,7 +106,10 @@ pub async fn run(spec: Spec, joined: Joined, mut commands: mpsc::Receiver<Comman
     loop {
         tokio::select! {
             frame = frames.next(), if !client.dead => match frame {
-                Some(Ok(Message::Text(text))) => client.on_frame(text.as_str()).await,
+                Some(Ok(Message::Text(text))) => {
+                    activity.fetch_add(1, Ordering::Relaxed);
+                    client.on_frame(text.as_str()).await;
+                }
                 Some(Ok(Message::Close(close))) => {
                     client.stats.error("closed_by_server", || format!("{close:?}"));
                     client.dead = true;

@@ -3,6 +3,8 @@
 //! flight, then every client's stats merged into one [`PhaseResult`].
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connvo_shared::ot::gen::next_u64;
@@ -31,8 +33,13 @@ pub struct Load {
     pub warmup: Duration,
     #[serde(serialize_with = "secs")]
     pub duration: Duration,
+    /// The least time to wait for stragglers after the load stops…
     #[serde(serialize_with = "secs")]
     pub drain: Duration,
+    /// …and the most: the drain ends once nothing has arrived for a second,
+    /// so "lost" means not delivered within this, not merely slow.
+    #[serde(serialize_with = "secs")]
+    pub drain_max: Duration,
     pub doc_cap_chars: usize,
     pub seed: u64,
     /// Meetings joined at once while setting up.
@@ -74,7 +81,8 @@ pub struct StreamResult {
     /// Notes: submit → ack. Transcript: send → own echo.
     pub ack: Summary,
     /// Receipts that never happened, over the whole phase (sent × other
-    /// participants − received, after the drain).
+    /// participants − received, after the drain, which waits up to
+    /// `drain_max` for stragglers).
     pub lost: u64,
     /// Own messages never acknowledged by the end of the drain.
     pub unacked: u64,
@@ -98,17 +106,21 @@ pub struct PhaseResult {
     pub server_reordered: u64,
     pub server: ProcResult,
     pub generator: ProcResult,
+    /// Dev tooling beside the server (wrangler's Node, for Connvo).
+    pub tooling: Option<ProcResult>,
     /// How late the drivers' ticks fired: the generator's own delay.
     pub generator_lag: Summary,
     /// Ticks dropped because a participant's queue was full.
     pub dropped_ticks: u64,
     /// The whole machine's busy CPU while load was offered, % of one core.
     pub machine_cpu_pct: f64,
-    /// Of that, what neither the server nor the generator used (other
-    /// work on a shared machine, and wrangler's own Node process), % of one core.
+    /// Of that, what neither the server, the generator nor the tooling
+    /// used: other work on a shared machine, % of one core.
     pub others_cpu_pct: f64,
     /// `/proc/loadavg` (1, 5, 15 min) when the load stopped.
     pub load_average: String,
+    /// How long the drain waited for stragglers.
+    pub drain_s: f64,
 }
 
 impl PhaseResult {
@@ -205,7 +217,11 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     let (what, pids) = server.processes();
     let mut server_sampler = Sampler::start(what, pids);
     let mut generator_sampler = target::generator_sampler();
+    let mut tooling_sampler = server
+        .tooling()
+        .map(|(what, pids)| Sampler::start(what, pids));
 
+    let activity = Arc::new(AtomicU64::new(0));
     let mut rng = load.seed;
     let mut clients = Vec::new();
     let mut drivers = Vec::new();
@@ -224,7 +240,7 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
             clients.push((
                 meeting,
                 tx,
-                tokio::spawn(participant::run(spec, joined, rx)),
+                tokio::spawn(participant::run(spec, joined, rx, activity.clone())),
             ));
         }
         drivers.push(tokio::spawn(driver::drive(
@@ -246,6 +262,9 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     tokio::time::sleep_until(start.into()).await;
     server_sampler.load_started();
     generator_sampler.load_started();
+    if let Some(t) = tooling_sampler.as_mut() {
+        t.load_started();
+    }
     let machine_start = MachineCpu::now();
     let mut driven = DriverStats::default();
     for d in drivers {
@@ -257,13 +276,16 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     let loaded_for = Instant::now().saturating_duration_since(start);
     server_sampler.load_ended(loaded_for);
     generator_sampler.load_ended(loaded_for);
+    if let Some(t) = tooling_sampler.as_mut() {
+        t.load_ended(loaded_for);
+    }
     let machine_cpu_pct = match (machine_start, MachineCpu::now()) {
         (Some(a), Some(b)) => b.busy_pct_since(&a, available_cores()),
         _ => 0.0,
     };
     let load_average = crate::envinfo::load_average();
 
-    tokio::time::sleep(load.drain).await;
+    let drain_s = drain(&activity, load.drain, load.drain_max).await;
     for (_, tx, _) in &clients {
         let _ = tx.send(Command::Stop).await;
     }
@@ -278,6 +300,10 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
     }
     let server_proc = server_sampler.finish().await;
     let generator_proc = generator_sampler.finish().await;
+    let tooling = match tooling_sampler {
+        Some(t) => Some(t.finish().await),
+        None => None,
+    };
 
     let mut result = aggregate(
         kind,
@@ -290,11 +316,32 @@ pub async fn run(server: &Server, load: &Load) -> Result<PhaseResult, String> {
         server_proc,
         generator_proc,
     );
+    let tooling_cpu = tooling.as_ref().map_or(0.0, |t| t.cpu_pct);
     result.machine_cpu_pct = machine_cpu_pct;
-    result.others_cpu_pct =
-        round3((machine_cpu_pct - result.server.cpu_pct - result.generator.cpu_pct).max(0.0));
+    result.others_cpu_pct = round3(
+        (machine_cpu_pct - result.server.cpu_pct - result.generator.cpu_pct - tooling_cpu).max(0.0),
+    );
+    result.tooling = tooling;
     result.load_average = load_average;
+    result.drain_s = round3(drain_s);
     Ok(result)
+}
+
+/// Waits at least `min`, then until no frame has arrived for a second, at
+/// most `max` in all; returns how long it waited.
+async fn drain(activity: &AtomicU64, min: Duration, max: Duration) -> f64 {
+    let started = Instant::now();
+    tokio::time::sleep(min).await;
+    let mut last = activity.load(Ordering::Relaxed);
+    while started.elapsed() < max {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = activity.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    started.elapsed().as_secs_f64()
 }
 
 fn available_cores() -> usize {
@@ -383,10 +430,12 @@ fn aggregate(
         server_reordered,
         server,
         generator,
+        tooling: None,
         generator_lag: driven.lag.summary(),
         dropped_ticks: driven.dropped,
         machine_cpu_pct: 0.0,
         others_cpu_pct: 0.0,
         load_average: String::new(),
+        drain_s: 0.0,
     }
 }

@@ -75,6 +75,15 @@ impl Server {
         }
     }
 
+    /// Processes that run alongside the server without being it (wrangler's
+    /// Node), measured so they are not counted as other work.
+    pub fn tooling(&self) -> Option<(String, Vec<u32>)> {
+        match self {
+            Server::Connvo(s) => Some(("wrangler (node)".into(), s.wrangler_pids())),
+            Server::ShareDb(_) => None,
+        }
+    }
+
     /// The server's log tail, for error reports.
     pub fn log_tail(&self) -> String {
         match self {

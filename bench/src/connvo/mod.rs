@@ -77,9 +77,19 @@ impl ConnvoServer {
     /// The workerd processes serving this backend (wrangler's own Node
     /// process is the dev tooling, not the runtime, so it is left out).
     pub fn workerd_pids(&self) -> Vec<u32> {
+        self.group_members("workerd")
+    }
+
+    /// wrangler's Node processes: dev tooling, not in the request path,
+    /// but on the same cores.
+    pub fn wrangler_pids(&self) -> Vec<u32> {
+        self.group_members("node")
+    }
+
+    fn group_members(&self, name: &str) -> Vec<u32> {
         self.backend
             .process_group()
-            .map(|pgid| procstat::group_members(pgid, "workerd"))
+            .map(|pgid| procstat::group_members(pgid, name))
             .unwrap_or_default()
     }
 
@@ -102,13 +112,17 @@ impl ConnvoServer {
         let meeting_id = setup::meeting(&self.http, base, meeting, &order).await?;
 
         // Participant index p is always the same person, whoever hosts.
-        let mut joined = Vec::with_capacity(people.len());
-        for (p, person) in people.iter().enumerate() {
-            let path = setup::ws_path(&self.http, base, &meeting_id, person).await?;
-            let client_id = format!("bench-m{meeting}-p{p}");
-            joined.push(wire::join(&self.backend.ws_url(&path), &client_id).await?);
-        }
-        Ok(joined)
+        // Each gets its ticket just before connecting (tickets are short
+        // lived), all of them at once.
+        let joins = people.iter().enumerate().map(|(p, person)| {
+            let meeting_id = &meeting_id;
+            async move {
+                let path = setup::ws_path(&self.http, base, meeting_id, person).await?;
+                let client_id = format!("bench-m{meeting}-p{p}");
+                wire::join(&self.backend.ws_url(&path), &client_id).await
+            }
+        });
+        futures::future::try_join_all(joins).await
     }
 
     pub fn log_tail(&self) -> String {

@@ -173,6 +173,14 @@ fn side_by_side(out: &mut String, ours: Option<&PhaseResult>, theirs: Option<&Ph
     );
     row(
         out,
+        "wrangler (node) CPU, % of a core",
+        ours,
+        theirs,
+        |p| p.tooling.as_ref().map_or(0.0, |t| t.cpu_pct),
+        false,
+    );
+    row(
+        out,
         "other processes' CPU, % of a core",
         ours,
         theirs,
@@ -223,7 +231,8 @@ fn full_workload(out: &mut String, p: &PhaseResult) {
         "## Connvo, full workload\n\n\
          {} meetings × {} participants; per meeting {} transcript chunks/s and {} notes \
          edits/s; {} s measured. Server: {} peak RSS {} MiB (VmHWM {} MiB), CPU {} % of a core. \
-         Errors: {}.\n",
+         Generator CPU {} %, lag p99 {} ms; wrangler (node) CPU {} %; other processes' CPU \
+         {} % of a core. Errors: {}.\n",
         l.meetings,
         l.participants,
         plain(l.transcript_rate),
@@ -233,6 +242,10 @@ fn full_workload(out: &mut String, p: &PhaseResult) {
         num(p.server.peak_rss_mib),
         num(p.server.hwm_mib),
         num(p.server.cpu_pct),
+        num(p.generator.cpu_pct),
+        num(p.generator_lag.p99_ms),
+        num(p.tooling.as_ref().map_or(0.0, |t| t.cpu_pct)),
+        num(p.others_cpu_pct),
         p.errors
     );
     out.push_str(
@@ -404,12 +417,13 @@ pub fn render(report: &Report) -> String {
     out.push_str(
         "Delivery: a message's send time (carried in the message) to its receipt at each other \
          participant, on the generator's one clock. Ack: notes submit → ack, transcript send → \
-         own echo. Lost: receipts missing after the drain. Generator lag: how late the \
+         own echo. Lost: receipts still missing when the drain ends (a second without any frame, \
+         at most `drain_max` after the load stops). Generator lag: how late the \
          generator's own send ticks fired (if high, the generator was the bottleneck). Others' \
-         CPU: the machine's busy CPU while load was offered, less the server's and the \
-         generator's (other work on a shared machine, and wrangler's own Node process); \
-         when server, generator and others together approach 100 % × cores, the run measured \
-         CPU contention as much as the server.\n",
+         CPU: the machine's busy CPU while load was offered, less the server's, the \
+         generator's and wrangler's own Node process's (for Connvo): other work on a shared \
+         machine. When server, generator and others together approach 100 % × cores, the run \
+         measured CPU contention as much as the server.\n",
     );
     out
 }
