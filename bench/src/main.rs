@@ -127,7 +127,12 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
     }
     if let Some(settings) = &config.ramp {
         for &kind in &config.targets {
-            match ramp::run(kind, &config.load, settings).await {
+            // The comparison phase with the ramp's own load seeds the search.
+            let known = match kind {
+                TargetKind::Connvo => comparison.connvo_full.as_ref(),
+                TargetKind::ShareDb => comparison.sharedb_notes.as_ref(),
+            };
+            match ramp::run(kind, &config.load, settings, known).await {
                 Ok(result) => ramps.push(result),
                 Err(e) if kind == TargetKind::Connvo => return connvo_unavailable(&e),
                 Err(e) => failures.push(format!("{} ramp: {e}", kind.name())),

@@ -278,10 +278,13 @@ fn ramp(out: &mut String, r: &RampResult, slo_ms: f64) {
          |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for step in &r.steps {
-        let verdict = step
+        let mut verdict = step
             .failure
             .as_ref()
             .map_or_else(|| "pass".to_owned(), |f| format!("fail: {f}"));
+        if step.from_comparison {
+            verdict.push_str(" (the comparison phase)");
+        }
         match &step.result {
             Some(p) => {
                 let deliveries = p.notes.deliveries_per_s
@@ -403,8 +406,9 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "## Ramp\n\n\
-             Same P, R and E; M doubles from {} (up to {}) until a step fails, then bisects. \
-             Each step runs {} s on a fresh server. Latencies are of the slowest stream.\n",
+             Same P, R and E. Starting next to the comparison phase (or at M={} without one), M \
+             doubles while steps pass (up to {}) or halves while they fail, then bisects. Each \
+             step runs {} s on a fresh server. Latencies are of the slowest stream.\n",
             r.map_or(0, |r| r.start),
             r.map_or(0, |r| r.max),
             plain(r.map_or(0.0, |r| r.step_duration.as_secs_f64())),
