@@ -15,7 +15,7 @@ A benchmark, not a test: it measures and reports, and asserts nothing.
 usage: loadgen [options]          (./scripts/bench builds everything and runs this)
 
   --target both|connvo|sharedb  servers to measure (default both)
-  --meetings M                  concurrent meetings in the fixed-M phases (default 50)
+  --meetings M                  concurrent meetings in the fixed-M phases (default 20)
   --participants P              participants per meeting (default 5)
   --transcript-rate R           transcript chunks/s per meeting, Connvo only (default 10)
   --edit-rate E                 notes edits/s per meeting (default 2)
@@ -23,13 +23,13 @@ usage: loadgen [options]          (./scripts/bench builds everything and runs th
   --warmup S                    unmeasured seconds of load before each phase (default 2)
   --drain S                     least seconds to wait for stragglers after each phase (default 3)
   --drain-max S                 most seconds to wait: the drain ends after 1 s without a
-                                frame; what has not arrived by then counts as lost (default 30)
+                                frame; what has not arrived by then counts as lost (default 15)
   --no-compare                  skip the fixed-M phases (ramp only)
   --ramp / --no-ramp            search for the largest M meeting the objective (default on)
-  --ramp-start M                first ramp step (default 64)
+  --ramp-start M                first ramp step without a comparison phase (default 64)
   --ramp-max M                  largest ramp step (default 2048)
   --ramp-step S                 measured seconds per ramp step (default 8)
-  --ramp-budget S               time budget of each target's ramp (default 100)
+  --ramp-budget S               time budget of each target's ramp (default 75)
   --slo-ms MS                   p95 delivery objective (default 150)
   --doc-cap CHARS               notes length past which edits also delete a line (default 4000)
   --join-concurrency N          meetings joined at once during setup (default 32)
@@ -65,14 +65,14 @@ fn seconds(flag: &str, raw: Option<String>) -> Result<Duration, String> {
 /// `Ok(None)` means help was asked for.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
     let mut load = Load {
-        meetings: 50,
+        meetings: 20,
         participants: 5,
         transcript_rate: 10.0,
         edit_rate: 2.0,
         warmup: Duration::from_secs(2),
         duration: Duration::from_secs(15),
         drain: Duration::from_secs(3),
-        drain_max: Duration::from_secs(30),
+        drain_max: Duration::from_secs(15),
         doc_cap_chars: 4000,
         seed: 1,
         join_concurrency: 32,
@@ -81,7 +81,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
         start: 64,
         max: 2048,
         step_duration: Duration::from_secs(8),
-        budget: Duration::from_secs(100),
+        budget: Duration::from_secs(75),
         slo_ms: 150.0,
     };
     let mut targets = vec![TargetKind::Connvo, TargetKind::ShareDb];
@@ -169,7 +169,7 @@ mod tests {
     fn defaults_and_flags() {
         let c = parse(args("")).unwrap().unwrap();
         assert_eq!(c.targets.len(), 2);
-        assert_eq!((c.load.meetings, c.load.participants), (50, 5));
+        assert_eq!((c.load.meetings, c.load.participants), (20, 5));
         assert!(c.ramp.is_some() && c.compare);
 
         let c = parse(args(
