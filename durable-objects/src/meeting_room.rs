@@ -343,7 +343,7 @@ impl MeetingRoom {
                 next.push(self.with_room(|room| {
                     match &result {
                         Ok(_) => room
-                            .flush_done(now, batch.upto.clone())
+                            .flush_done(now, batch.upto)
                             .map_err(|e| e.to_string())?,
                         Err(_) => room.flush_failed(now),
                     }
