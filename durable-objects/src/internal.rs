@@ -5,18 +5,16 @@
 
 use connvo_shared::acl::{MeetingRole, MeetingState, OrgRole};
 use connvo_shared::auth::ticket::TicketClaims;
-use connvo_shared::log::Level;
 use connvo_shared::room::store::RoomStore;
 use connvo_shared::room::{ClientInfo, SessionIdentity, TranscriptInput};
 use connvo_shared::room_internal::{
-    header, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice, StateNotice,
-    TranscriptQuery,
+    header, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice, PresenceStatus,
+    StateNotice, TranscriptQuery,
 };
 use connvo_shared::signature::from_hex;
 use serde::de::DeserializeOwned;
 use worker::{Request, Response, Result};
 
-use crate::log;
 use crate::meeting_room::{now_ms, MeetingRoom};
 
 /// What the worker vouches for on a forwarded upgrade.
@@ -141,19 +139,18 @@ pub async fn handle(room: &MeetingRoom, mut req: Request) -> Result<Response> {
             })
         }
         "/internal/presence" => {
-            // Video-call presence lives in D1 (meeting_participants); the
-            // live room's presence is its sockets. Accepted and logged.
+            // Stream saw the user join or leave the video call (D1 has it
+            // already); the room shows it live as the user's `in_call`.
             let notice: PresenceNotice = match body(&mut req).await {
                 Ok(n) => n,
                 Err(e) => return bad(e),
             };
-            log::emit(
-                Level::Debug,
-                "call presence noted",
-                &meeting_id,
-                &[("user_id", notice.user_id)],
-            );
-            return Response::empty().map(|r| r.with_status(204));
+            let in_call = notice.status == PresenceStatus::Joined;
+            let at_ms = u64::try_from(notice.at_ms).unwrap_or(0);
+            room.with_room_for(Some(&meeting_id), |r| {
+                r.set_call_presence(now, &notice.user_id, in_call, at_ms)
+                    .map_err(|e| e.to_string())
+            })
         }
         "/internal/end" => {
             let _notice: EndNotice = match body(&mut req).await {

@@ -133,7 +133,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         let transcript_head = store.transcript_head()?;
         let chat_head = store.chat_head()?;
         let next_nonce_expiry = store.nonce_next_expiry()?;
-        Ok(MeetingRoom {
+        let mut room = MeetingRoom {
             store,
             config,
             meta,
@@ -149,7 +149,21 @@ impl<S: RoomStore> MeetingRoom<S> {
             next_nonce_expiry,
             dirty: BTreeSet::new(),
             behind: BTreeSet::new(),
-        })
+        };
+        // Users in the video call are listed even without a connection:
+        // rebuild them silently (the connections saw them before).
+        let calling: Vec<String> = room
+            .meta
+            .call_presence
+            .iter()
+            .filter(|(_, c)| c.in_call)
+            .map(|(user, _)| user.clone())
+            .collect();
+        for user in calling {
+            let current = room.presence_of(&user);
+            room.presence.update(&user, current);
+        }
+        Ok(room)
     }
 
     // --- getters --------------------------------------------------------
