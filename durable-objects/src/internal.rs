@@ -6,9 +6,11 @@
 use connvo_shared::acl::{MeetingRole, MeetingState, OrgRole};
 use connvo_shared::auth::ticket::TicketClaims;
 use connvo_shared::log::Level;
+use connvo_shared::room::store::RoomStore;
 use connvo_shared::room::{ClientInfo, SessionIdentity, TranscriptInput};
 use connvo_shared::room_internal::{
     header, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice, StateNotice,
+    TranscriptQuery,
 };
 use connvo_shared::signature::from_hex;
 use serde::de::DeserializeOwned;
@@ -21,6 +23,8 @@ use crate::meeting_room::{now_ms, MeetingRoom};
 pub struct Upgrade {
     pub claims: TicketClaims,
     pub identity: SessionIdentity,
+    /// D1's state of the meeting at upgrade time (D1 is the source of truth).
+    pub meeting_state: Option<MeetingState>,
 }
 
 fn get(req: &Request, name: &str) -> Option<String> {
@@ -53,7 +57,12 @@ pub fn upgrade_identity(req: &Request) -> Option<Upgrade> {
         user_agent: get(req, "user-agent"),
         ip: get(req, "cf-connecting-ip"),
     };
-    Some(Upgrade { claims, identity })
+    let meeting_state = get(req, header::MEETING_STATE).and_then(|s| parse_state(&s));
+    Some(Upgrade {
+        claims,
+        identity,
+        meeting_state,
+    })
 }
 
 async fn body<T: DeserializeOwned>(req: &mut Request) -> std::result::Result<T, String> {
@@ -78,6 +87,7 @@ pub async fn handle(room: &MeetingRoom, mut req: Request) -> Result<Response> {
     let path = req.path();
     let now = now_ms();
     let handled = match path.as_str() {
+        "/internal/transcript" => return transcript(room, &req, &meeting_id),
         "/internal/state" => {
             let notice: StateNotice = match body(&mut req).await {
                 Ok(n) => n,
@@ -174,5 +184,37 @@ pub async fn handle(room: &MeetingRoom, mut req: Request) -> Result<Response> {
             Response::empty().map(|r| r.with_status(204))
         }
         Err(e) => Response::error(e, 409),
+    }
+}
+
+/// `GET /internal/transcript`: a bounded read straight from the room's own
+/// storage, which holds every chunk (flushed or not) in sequence order.
+fn transcript(room: &MeetingRoom, req: &Request, meeting_id: &str) -> Result<Response> {
+    let query = req
+        .url()
+        .ok()
+        .and_then(|u| u.query().map(str::to_owned))
+        .unwrap_or_default();
+    let q = match TranscriptQuery::parse(&query) {
+        Ok(q) => q,
+        Err(e) => return bad(e.message),
+    };
+    let read = room.with_room_for(Some(meeting_id), |r| {
+        let store = r.store();
+        match q {
+            TranscriptQuery::AfterSeq { after_seq, limit } => {
+                store.transcript_after(after_seq, usize::try_from(limit).unwrap_or(100))
+            }
+            TranscriptQuery::ByTime {
+                from_ms,
+                to_ms,
+                limit,
+            } => store.transcript_by_time(from_ms, to_ms, usize::try_from(limit).unwrap_or(100)),
+        }
+        .map_err(|e| e.to_string())
+    });
+    match read {
+        Ok((chunks, _)) => Response::from_json(&serde_json::json!({ "chunks": chunks })),
+        Err(e) => Response::error(e, 500),
     }
 }

@@ -34,14 +34,14 @@ fn op(version: u64, client: &str, seq: u64) -> CommittedOp {
 fn chunk(seq: u64, start_ms: u64) -> TranscriptChunk {
     TranscriptChunk {
         seq,
-        speaker_id: (seq % 2 == 0).then(|| "spk".to_owned()),
+        speaker_id: seq.is_multiple_of(2).then(|| "spk".to_owned()),
         text: format!("chunk {seq} é😀"),
         confidence: 0.25 + seq as f64 / 1000.0,
         start_ms,
         end_ms: start_ms + 10,
-        is_final: seq % 3 != 0,
+        is_final: !seq.is_multiple_of(3),
         language: (seq % 2 == 1).then(|| "en-GB".to_owned()),
-        source: if seq % 2 == 0 {
+        source: if seq.is_multiple_of(2) {
             TranscriptSource::Stream
         } else {
             TranscriptSource::Participant

@@ -121,6 +121,13 @@ impl Backend {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The id of the process group wrangler and workerd run in (the
+    /// wrangler pid), while running. The load generator uses it to find the
+    /// workerd processes and sample their memory and CPU.
+    pub fn process_group(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     async fn spawn(&mut self) {
         let root = repo_root();
         let wrangler = root.join("node_modules/.bin/wrangler");

@@ -94,7 +94,7 @@ async fn three_people(b: &Backend) -> (User, User, User, String) {
 async fn three_clients_edit_at_once_and_converge() {
     let b = Backend::start().await;
     let (host, p1, p2, m) = three_people(&b).await;
-    let mut eds = vec![
+    let mut eds = [
         Editor::join(&b, &host, &m, "c_host").await,
         Editor::join(&b, &p1, &m, "c_p1").await,
         Editor::join(&b, &p2, &m, "c_p2").await,
@@ -368,4 +368,114 @@ async fn roles_tickets_and_revocation_are_enforced_live() {
         Some(4003),
         "revoked socket closes with 4003 within 1 s"
     );
+}
+
+#[tokio::test]
+async fn transcript_reads_back_by_sequence_and_time_and_is_aggregated_after_the_end() {
+    let b = Backend::start().await;
+    let (host, p1, _p2, m) = three_people(&b).await;
+    let mut s = connect(&b, &host, &m).await;
+    s.hello("c_t", json!({})).await;
+    // Two speaker turns: host for 0..3 s, then a caption-like turn by p1's
+    // socket would need p1; the host's own lines plus a long gap make two segments.
+    for i in 0..4u64 {
+        s.send(chunk(&format!("roadmap planning item {i}"), i * 1000))
+            .await;
+    }
+    for i in 0..3u64 {
+        s.send(chunk(
+            &format!("pricing review point {i}"),
+            60_000 + i * 1000,
+        ))
+        .await;
+    }
+    let mut got = 0;
+    while got < 7 {
+        let f = s.until(|f| f["type"] == "transcript.chunks").await;
+        got += f["chunks"].as_array().map_or(0, Vec::len);
+    }
+
+    let (status, body) = connvo_e2e::room::call(
+        &b,
+        &p1,
+        "GET",
+        &format!("/v1/meetings/{m}/transcript?after_seq=2&limit=3"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let seqs: Vec<u64> = body["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![3, 4, 5]);
+    assert_eq!(body["next_after_seq"], 5);
+    let (status, body) = connvo_e2e::room::call(
+        &b,
+        &p1,
+        "GET",
+        &format!("/v1/meetings/{m}/transcript?from_ms=60000&to_ms=70000"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["chunks"].as_array().unwrap().len(), 3);
+    let (status, _) = connvo_e2e::room::call(
+        &b,
+        &p1,
+        "GET",
+        &format!("/v1/meetings/{m}/transcript?limit=501"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let outsider = user(&b, "user_nosy").await;
+    let (status, _) = connvo_e2e::room::call(
+        &b,
+        &outsider,
+        "GET",
+        &format!("/v1/meetings/{m}/transcript"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "a non-participant reads nothing");
+
+    // Ending flushes the room, then the aggregation job writes segments.
+    let (status, body) =
+        connvo_e2e::room::call(&b, &host, "POST", &format!("/v1/meetings/{m}/end"), None).await;
+    assert_eq!(status, 200, "{body}");
+    let mut segments = Vec::new();
+    for _ in 0..100 {
+        let (status, body) = connvo_e2e::room::call(
+            &b,
+            &host,
+            "GET",
+            &format!("/v1/meetings/{m}/segments"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        segments = body["segments"].as_array().cloned().unwrap_or_default();
+        if !segments.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        segments.len(),
+        2,
+        "two turns split by the minute of silence: {segments:?}"
+    );
+    assert!(segments[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("roadmap planning item 0"));
+    assert_eq!(segments[0]["speaker_id"], host.id);
+    assert!(segments[1]["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "pricing"));
 }

@@ -270,3 +270,74 @@ impl<S: RoomStore> MeetingRoom<S> {
             .any(|c| c.client_id == client_id && c.author_id != user_id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ot::{CommittedOp, Op};
+    use crate::room::store::MemoryStore;
+
+    fn op(version: u64, text: &str) -> CommittedOp {
+        CommittedOp {
+            version,
+            op: Op::insert_at(0, text),
+            author_id: "u".into(),
+            client_id: "c".into(),
+            client_seq: version,
+            base_version: version - 1,
+            transformed_over: 0,
+            committed_at_ms: version * 10,
+        }
+    }
+
+    fn config(keep: usize) -> RoomConfig {
+        RoomConfig {
+            notes_log_keep: keep,
+            ..RoomConfig::default()
+        }
+    }
+
+    #[test]
+    fn rebuilds_from_snapshot_plus_ops_with_a_resume_window() {
+        let mut store = MemoryStore::new();
+        for v in 1..=6 {
+            store.append_note_op(&op(v, &v.to_string())).unwrap();
+        }
+        store
+            .save_notes_snapshot(&NotesSnapshot {
+                content: "4321".into(),
+                version: 4,
+                ..NotesSnapshot::default()
+            })
+            .unwrap();
+        store.compact_note_ops(2).unwrap();
+        let doc = load_notes(&store, &config(1)).unwrap();
+        assert_eq!(doc.content(), "654321");
+        assert_eq!(doc.version(), 6);
+        // The log reaches back to the snapshot (or `keep`, if that is further).
+        assert_eq!(doc.oldest_base_version(), 4);
+        assert_eq!(doc.last_author_id(), Some("u"));
+        assert_eq!(doc.updated_at(), Some(60));
+        let wide = load_notes(&store, &config(100)).unwrap();
+        assert_eq!(wide.oldest_base_version(), 2, "never past the stored log");
+        assert_eq!(wide.content(), "654321");
+        assert_eq!(
+            load_notes(&MemoryStore::new(), &config(5))
+                .unwrap()
+                .version(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_store_that_does_not_hang_together_is_reported() {
+        let mut store = MemoryStore::new();
+        store.append_note_op(&op(1, "a")).unwrap();
+        // An op that does not apply to the document it follows.
+        let mut bad = op(2, "b");
+        bad.op = Op::delete_at(5, 1);
+        store.append_note_op(&bad).unwrap();
+        let err = load_notes(&store, &config(10)).unwrap_err();
+        assert_eq!(err.code(), "CORRUPT_STATE");
+    }
+}
