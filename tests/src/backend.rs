@@ -24,6 +24,9 @@ pub struct BackendOptions {
     /// Ready as soon as `/v1/health` answers at all, whatever the status:
     /// for tests of a deliberately misconfigured backend.
     pub ready_on_any_status: bool,
+    /// SQL run against the fresh D1 database before the backend starts
+    /// (test fixtures: users who signed in before, say).
+    pub seed_sql: Vec<String>,
 }
 
 impl BackendOptions {
@@ -42,6 +45,13 @@ impl BackendOptions {
     pub fn merge(mut self, other: BackendOptions) -> Self {
         self.vars.extend(other.vars);
         self.ready_on_any_status |= other.ready_on_any_status;
+        self.seed_sql.extend(other.seed_sql);
+        self
+    }
+
+    /// See [`BackendOptions::seed_sql`].
+    pub fn seed(mut self, sql: impl Into<String>) -> Self {
+        self.seed_sql.push(sql.into());
         self
     }
 }
@@ -66,6 +76,9 @@ impl Backend {
         let scratch = TempDir::new("connvo-e2e");
         let state_dir = scratch.path().join("state");
         copy_dir(template_state(), &state_dir);
+        for sql in &options.seed_sql {
+            crate::d1::execute(&state_dir, sql);
+        }
         let log_path = scratch.path().join("wrangler.log");
         let port = free_port();
         let mut backend = Backend {
@@ -90,6 +103,11 @@ impl Backend {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// This backend's state folder (its local D1 file is in there: see `d1`).
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
     }
 
     pub fn ws_url(&self, path: &str) -> String {
@@ -142,6 +160,14 @@ impl Backend {
         cmd.env("PATH", path)
             .env("CONNVO_SKIP_BUILD", "1")
             .env("WRANGLER_SEND_METRICS", "false")
+            // A dev registry of its own: with the shared one, every other
+            // `wrangler dev` starting or stopping on the machine reloads
+            // this runtime ("Connection status updated"), which drops the
+            // local Queues' in-memory messages and pending retries.
+            .env(
+                "WRANGLER_REGISTRY_PATH",
+                self.state_dir.with_file_name("dev-registry"),
+            )
             .env("CI", "1")
             .stdin(Stdio::null())
             .stdout(log)

@@ -9,6 +9,8 @@
 //! (`CONNVO_STATE_TEMPLATE`) that every backend copies.
 
 pub mod backend;
+pub mod d1;
 pub mod fakes;
+pub mod meet;
 
 pub use backend::{Backend, BackendOptions};
