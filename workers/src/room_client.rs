@@ -90,8 +90,15 @@ impl<'a> Room<'a> {
         let fetch = Box::pin(stub.fetch_with_request(req));
         let delay = Box::pin(Delay::from(timeout));
         let outcome = match select(fetch, delay).await {
-            Either::Left((Ok(resp), _)) if (200..300).contains(&resp.status_code()) => Ok(()),
-            Either::Left((Ok(resp), _)) => Err(RoomError::Status(resp.status_code())),
+            Either::Left((Ok(mut resp), _)) => {
+                // Read the body to its end: an unread body keeps the
+                // subrequest open, and a queue invocation then never ends.
+                let _ = resp.bytes().await;
+                match resp.status_code() {
+                    200..=299 => Ok(()),
+                    status => Err(RoomError::Status(status)),
+                }
+            }
             Either::Left((Err(e), _)) => Err(RoomError::Unreachable(e.to_string())),
             Either::Right(_) => Err(RoomError::Timeout(timeout.as_millis())),
         };

@@ -1,5 +1,7 @@
-//! `aggregate_transcript`: after a meeting ends (and its room's final flush
-//! is in D1), read the meeting's transcript chunks in bounded pages, group
+//! `aggregate_transcript`: after a meeting ends and is finalized (its
+//! room's final flush is in D1: `finalize_meeting` records that; until then
+//! the job waits with backoff, and on its last attempt goes ahead anyway),
+//! read the meeting's transcript chunks in bounded pages, group
 //! them into speaker-turn segments (`connvo_shared::segments`), and upsert
 //! them into `transcript_segments` in D1 batches. Idempotent: segment ids
 //! and keys are derived from the chunks, so a repeated job rewrites the
@@ -12,11 +14,14 @@ use connvo_shared::sql::{segments as seg_sql, transcripts};
 use serde_json::Value;
 use worker::Env;
 
-use super::{log, JobCtx, JobResult};
+use super::{log, records, JobCtx, JobResult};
 use crate::args;
 use crate::db;
 use crate::logging;
-use crate::sys::now_ms;
+use crate::meetings::ending::finalize_key;
+use crate::stream::config::job_backoff;
+use crate::sys::{now_ms, random_u32};
+use connvo_shared::jobs::RetryDecision;
 
 /// Chunks read per D1 query.
 const PAGE: i64 = 500;
@@ -25,8 +30,6 @@ const PAGE: i64 = 500;
 const MAX_CHUNKS: usize = 50_000;
 /// Statements per D1 batch (each batch is one transaction).
 const BATCH: usize = 50;
-/// Seconds before a failed aggregation runs again.
-const RETRY_SECS: u32 = 30;
 
 fn chunk_of(row: &Value) -> Option<ChunkRow> {
     Some(ChunkRow {
@@ -40,6 +43,30 @@ fn chunk_of(row: &Value) -> Option<ChunkRow> {
 }
 
 pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> JobResult {
+    let backoff = job_backoff(env);
+    let retry = || match backoff.after_failure(jc.attempt, random_u32()) {
+        RetryDecision::RetryAfter { delay_secs, .. } => JobResult::Retry { delay_secs },
+        RetryDecision::GiveUp => JobResult::Done,
+    };
+    let last_attempt = jc.attempt >= backoff.max_attempts;
+    match finalized(env, meeting_id).await {
+        Ok(true) => {}
+        Ok(false) if !last_attempt => return retry(),
+        Ok(false) => {}
+        Err(err) => {
+            logging::emit(
+                &log(
+                    jc,
+                    Level::Warn,
+                    "aggregation could not read the finalize record",
+                    msg,
+                )
+                .field("error", err.message.as_str()),
+                Level::Warn,
+            );
+            return retry();
+        }
+    }
     match aggregate(env, meeting_id).await {
         Ok((chunks, segments)) => {
             logging::emit(
@@ -61,11 +88,16 @@ pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> 
                 .field("error", err.message.as_str()),
                 Level::Warn,
             );
-            JobResult::Retry {
-                delay_secs: RETRY_SECS,
-            }
+            retry()
         }
     }
+}
+
+async fn finalized(env: &Env, meeting_id: &str) -> Result<bool, connvo_shared::ApiError> {
+    let db = db::database(env)?;
+    Ok(records::get(&db, &finalize_key(meeting_id))
+        .await?
+        .is_some())
 }
 
 async fn aggregate(env: &Env, meeting_id: &str) -> Result<(usize, usize), connvo_shared::ApiError> {
