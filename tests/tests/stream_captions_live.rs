@@ -24,7 +24,12 @@ type Socket =
 /// Opens `user`'s socket on the meeting and says hello, subscribed to the transcript.
 async fn open(w: &World, id: &str, user: &str) -> Socket {
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/ws-ticket"), Some(user), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/ws-ticket"),
+            Some(user),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let ticket = a.body["ticket"].as_str().unwrap();
@@ -71,7 +76,12 @@ async fn a_closed_caption_reaches_the_live_transcript() {
         .unwrap()
         .to_owned();
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/start"), Some(HOST), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/start"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let mut ws = open(&w, &id, GUEST).await;
@@ -92,7 +102,10 @@ async fn a_closed_caption_reaches_the_live_transcript() {
         f["type"] == "transcript.chunks" && f.to_string().contains(text)
     })
     .await;
-    assert!(frame.to_string().contains(HOST), "the speaker is kept: {frame}");
+    assert!(
+        frame.to_string().contains(HOST),
+        "the speaker is kept: {frame}"
+    );
 
     // A redelivery under another webhook id carries the same caption id: the
     // room keeps one chunk.
@@ -116,7 +129,12 @@ async fn a_ticket_opens_the_room_once_and_removal_closes_the_socket() {
         .await;
     let id = m["id"].as_str().unwrap().to_owned();
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/ws-ticket"), Some(GUEST), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/ws-ticket"),
+            Some(GUEST),
+            None,
+        )
         .await;
     let ticket = a.body["ticket"].as_str().unwrap().to_owned();
     let url = w

@@ -96,7 +96,12 @@ async fn our_route_accepts_what_the_sdk_signs_and_our_tokens_pass_the_sdk() {
     // The video token we mint verifies with the SDK's JWT library and has
     // the SDK's own call-token claims.
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/video-token"), Some(GUEST), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/video-token"),
+            Some(GUEST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let token = a.body["token"].as_str().unwrap();
@@ -149,5 +154,8 @@ async fn the_fake_stream_accepts_the_sdks_own_get_or_create() {
     let r = &fake.requests()[0];
     assert_eq!(r.header("stream-auth-type"), Some("jwt"));
     assert!(!r.header("authorization").unwrap().starts_with("Bearer"));
-    assert_eq!(r.path, format!("/api/v2/video/call/default/mtg_sdk_check?api_key={API_KEY}"));
+    assert_eq!(
+        r.path,
+        format!("/api/v2/video/call/default/mtg_sdk_check?api_key={API_KEY}")
+    );
 }
