@@ -4,6 +4,11 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod d1_sink;
+mod internal;
+mod log;
 mod meeting_room;
+mod sockets;
+mod sql_exec;
 
 pub use meeting_room::MeetingRoom;

@@ -34,9 +34,9 @@ pub enum Job {
     /// until it answers; then record the meeting as finalized (its key
     /// completed), which the post-call jobs wait for.
     FinalizeMeeting { meeting_id: String },
-    /// Assemble the flushed transcript into segments, once the meeting is
-    /// finalized. A stub for now: it records that the meeting awaits
-    /// aggregation (a later issue fills it in).
+    /// Assemble the flushed transcript into speaker-turn segments
+    /// (`transcript_segments`; `crate::segments`), once the meeting is
+    /// finalized (its room flushed to D1).
     AggregateTranscript { meeting_id: String },
     /// Post-call insights, once the meeting is finalized. A stub for now: it
     /// records "insights pending" (insight generation is a later issue).

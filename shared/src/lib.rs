@@ -9,7 +9,9 @@
 )]
 
 pub mod acl;
+pub mod audit;
 pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod fields;
 pub mod gzip;
@@ -18,13 +20,17 @@ pub mod limits;
 pub mod log;
 pub mod meeting;
 pub mod ot;
+pub mod rate_limit;
 pub mod request_id;
+pub mod room;
 pub mod room_internal;
 pub mod route;
+pub mod segments;
 pub mod signature;
 pub mod sql;
 pub mod stream;
 pub mod time;
+pub mod workos_events;
 
 pub use error::{ApiError, ErrorCode};
 

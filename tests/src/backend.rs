@@ -49,8 +49,9 @@ impl BackendOptions {
         self
     }
 
-    /// See [`BackendOptions::seed_sql`].
-    pub fn seed(mut self, sql: impl Into<String>) -> Self {
+    /// Runs `sql` (one or more statements) against the backend's fresh D1
+    /// before it starts: rows a test needs that no route creates.
+    pub fn seed_sql(mut self, sql: impl Into<String>) -> Self {
         self.seed_sql.push(sql.into());
         self
     }
@@ -124,6 +125,13 @@ impl Backend {
     /// Every log line the worker wrote so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The id of the process group wrangler and workerd run in (the
+    /// wrangler pid), while running. The load generator uses it to find the
+    /// workerd processes and sample their memory and CPU.
+    pub fn process_group(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     async fn spawn(&mut self) {

@@ -8,9 +8,11 @@
 //! does that, and also prepares a migrated state folder once
 //! (`CONNVO_STATE_TEMPLATE`) that every backend copies.
 
+pub mod api;
 pub mod backend;
 pub mod d1;
 pub mod fakes;
 pub mod meet;
+pub mod room;
 
 pub use backend::{Backend, BackendOptions};

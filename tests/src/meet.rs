@@ -47,7 +47,7 @@ impl World {
             .merge(stream.backend_options())
             .var("JOB_RETRY_BASE_SECS", "1");
         for user in users {
-            options = options.seed(format!(
+            options = options.seed_sql(format!(
                 "INSERT INTO users (id, org_id, org_role, display_name, is_active, created_at, updated_at) \
                  VALUES ('{user}', '{ORG}', 'member', '{user}', 1, 1, 1)"
             ));

@@ -44,6 +44,7 @@ async fn a_workos_token_is_accepted() {
     let (workos, b) = start().await;
     let mut claims = access_token_claims("user_01ALICE", "org_01ACME", "admin");
     claims["act"] = json!({"sub": "admin@foocorp.com"});
+    claims["email"] = json!("alice@acme.test");
     let token = TestKey::one().sign(&claims);
     let (status, body) = me(&b, Some(&bearer(&token))).await;
     assert_eq!(status, 200, "body: {body}\n{}", b.log_tail());
@@ -53,9 +54,13 @@ async fn a_workos_token_is_accepted() {
     assert_eq!(body["session_id"], "session_user_01ALICE");
     assert_eq!(body["impersonator"], "admin@foocorp.com");
     assert_eq!(body["dev_token"], false);
-    // The key set is cached: a second request fetches nothing.
-    let (status, _) = me(&b, Some(&bearer(&token))).await;
+    // The user row was upserted from the token.
+    assert_eq!(body["email"], "alice@acme.test");
+    let created_at = body["created_at"].as_i64().expect("created_at");
+    // The key set is cached: a second request fetches nothing; the row is the same.
+    let (status, again) = me(&b, Some(&bearer(&token))).await;
     assert_eq!(status, 200);
+    assert_eq!(again["created_at"], created_at);
     assert_eq!(workos.jwks_fetches(), 1);
     // The Bearer scheme is case-insensitive (RFC 9110 §11.1).
     let (status, _) = me(&b, Some(&format!("bearer {token}"))).await;

@@ -7,22 +7,29 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod audit;
 pub mod auth;
+mod bench;
 mod config;
+mod cors;
 mod cron;
 mod db;
 mod health;
 mod jobs;
 mod logging;
 mod meetings;
+pub mod rate_limit;
 mod respond;
 mod room_client;
-mod router;
+pub mod router;
+mod sqlbind;
 mod stream;
 mod sys;
 mod users;
+mod webhooks;
 
 pub use connvo_rooms::MeetingRoom;
+pub use rate_limit::limiter::RateLimiter;
 
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, ScheduleContext, ScheduledEvent,

@@ -4,12 +4,14 @@
 
 use connvo_shared::limits::max_body_bytes;
 use connvo_shared::log::{Level, LogLine};
+use connvo_shared::rate_limit::Decision;
 use connvo_shared::request_id;
 use connvo_shared::route::{match_route, Route, RouteClass, RouteMatch};
 use connvo_shared::{ApiError, ErrorCode};
+use std::cell::RefCell;
 use worker::{Context, Date, Env, Request, Response};
 
-use crate::{auth, health, logging, respond, users};
+use crate::{audit, auth, bench, cors, health, logging, rate_limit, respond, users, webhooks};
 
 /// What every handler knows about the request it serves.
 pub struct RequestCtx {
@@ -23,6 +25,11 @@ pub struct RequestCtx {
     /// The fetch event's context, for work that outlives the response
     /// (`wait_until`). `None` outside a fetch event.
     pub worker_ctx: Option<Context>,
+    /// Audit events recorded by this request (`audit::record`), written
+    /// after the response.
+    pub audit: audit::Buffer,
+    /// The tightest rate-limit decision so far, for the `X-RateLimit-*` headers.
+    pub rate_limit: RefCell<Option<Decision>>,
 }
 
 impl RequestCtx {
@@ -45,6 +52,8 @@ impl RequestCtx {
             client_ip,
             user_agent: header("user-agent").map(|ua| ua.chars().take(256).collect()),
             worker_ctx,
+            audit: audit::Buffer::default(),
+            rate_limit: RefCell::new(None),
         }
     }
 }
@@ -60,12 +69,27 @@ pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Resp
         RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => RouteClass::Default,
     };
     let ctx = RequestCtx::new(request_id, &req, class, worker_ctx);
+    let origin = req.headers().get("origin").ok().flatten();
+    let cors_policy = cors::policy(&env);
+    let preflight = connvo_shared::cors::is_preflight(
+        &method,
+        origin.as_deref(),
+        req.headers()
+            .get("access-control-request-method")
+            .ok()
+            .flatten()
+            .as_deref(),
+    );
 
     // A deployment that could accept dev tokens outside local development
     // refuses to serve at all, so the mistake cannot go unnoticed.
     let refused = auth::settings::dev_mode(&env).err();
     let (route_name, result) = match (refused, matched) {
         (Some(err), _) => ("misconfigured", Err(err)),
+        (None, _) if preflight => (
+            "cors_preflight",
+            cors::preflight(&cors_policy, origin.as_deref().unwrap_or_default()),
+        ),
         (None, matched) => match matched {
             RouteMatch::Found(route) => (route.name(), dispatch(route, &ctx, req, &env).await),
             RouteMatch::MethodNotAllowed { allowed } => (
@@ -110,7 +134,14 @@ pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Resp
             ),
         Level::Info,
     );
-    respond::finish(resp, &ctx.request_id)
+    let mut resp = respond::finish(resp, &ctx.request_id);
+    if resp.status_code() != 101 {
+        let headers = resp.headers_mut();
+        cors::decorate(&cors_policy, origin.as_deref(), headers);
+        rate_limit::decorate(&ctx, headers);
+    }
+    audit::flush(&ctx, &env);
+    resp
 }
 
 async fn dispatch(
@@ -120,6 +151,7 @@ async fn dispatch(
     env: &Env,
 ) -> Result<Response, ApiError> {
     check_declared_length(&req, max_body_bytes(route.class()))?;
+    rate_limit::check_ip(ctx, env).await?;
     match route {
         Route::Health => health::health(ctx, env).await,
         Route::Version => Ok(respond::json(
@@ -128,10 +160,10 @@ async fn dispatch(
         )),
         Route::Me => users::me(ctx, req, env).await,
         Route::DevToken => auth::dev::mint(ctx, req, env).await,
-        Route::DevBenchVerify
-        | Route::AdminAudit
-        | Route::AdminAuditExport
-        | Route::WorkosWebhook => Err(ApiError::not_found("not implemented yet")),
+        Route::DevBenchVerify => bench::verify(ctx, req, env).await,
+        Route::AdminAudit => audit::admin::list(ctx, req, env).await,
+        Route::AdminAuditExport => audit::admin::export(ctx, req, env).await,
+        Route::WorkosWebhook => webhooks::workos::handle(ctx, req, env).await,
         Route::Meeting(route) => crate::meetings::dispatch(route, ctx, req, env).await,
         Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
     }

@@ -110,3 +110,50 @@ pub const AUDIT_LIST_BY_TIME: &str = concat!(
 pub const AUDIT_REDACT_ACTOR: &str = "\
 UPDATE audit_logs SET actor_user_id = ?2, ip = NULL, user_agent = NULL
 WHERE rowid IN (SELECT rowid FROM audit_logs WHERE actor_user_id = ?1 LIMIT ?3)";
+
+/// An organisation's trail for one meeting, for its admins, optionally also
+/// by actor and action. `INDEXED BY`: without statistics the planner would
+/// pick the org index and walk the whole org's range; the meeting's own
+/// range is the selective one.
+///
+/// Params: ?1 org_id, ?2 meeting_id, ?3 actor_user_id (NULL = any), ?4 action (NULL = any),
+/// ?5 from_ms, ?6 before created_at, ?7 before id, ?8 limit.
+pub const AUDIT_ORG_LIST_BY_MEETING: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_logs INDEXED BY audit_logs_resource_time \
+     WHERE resource_type = 'meeting' AND resource_id = ?2 AND org_id = ?1 \
+       AND (?3 IS NULL OR actor_user_id = ?3) AND (?4 IS NULL OR action = ?4) \
+       AND created_at >= ?5 AND (created_at, id) < (?6, ?7) \
+     ORDER BY created_at DESC, id DESC \
+     LIMIT ?8"
+);
+
+/// An organisation's trail for one actor, for its admins, optionally also by
+/// action. `INDEXED BY` the actor index, for the same reason.
+///
+/// Params: ?1 org_id, ?2 actor_user_id, ?3 action (NULL = any), ?4 from_ms,
+/// ?5 before created_at, ?6 before id, ?7 limit.
+pub const AUDIT_ORG_LIST_BY_ACTOR: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_logs INDEXED BY audit_logs_actor_time \
+     WHERE actor_user_id = ?2 AND org_id = ?1 AND (?3 IS NULL OR action = ?3) \
+       AND created_at >= ?4 AND (created_at, id) < (?5, ?6) \
+     ORDER BY created_at DESC, id DESC \
+     LIMIT ?7"
+);
+
+/// An organisation's whole trail for its admins (the org index), optionally by action.
+///
+/// Params: ?1 org_id, ?2 action (NULL = any), ?3 from_ms, ?4 before created_at,
+/// ?5 before id, ?6 limit.
+pub const AUDIT_ORG_LIST: &str = concat!(
+    "SELECT ",
+    audit_columns!(),
+    " FROM audit_logs \
+     WHERE org_id = ?1 AND (?2 IS NULL OR action = ?2) \
+       AND created_at >= ?3 AND (created_at, id) < (?4, ?5) \
+     ORDER BY created_at DESC, id DESC \
+     LIMIT ?6"
+);

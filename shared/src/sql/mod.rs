@@ -71,6 +71,9 @@ pub const ALL: &[(&str, &str)] = registry![
     users::USER_DELETE,
     users::USER_LIST_BY_ORG,
     users::USER_FIND_BY_EMAIL,
+    users::USER_UPSERT_FROM_TOKEN,
+    users::USER_GET_FOR_AUTH,
+    users::USER_CLEAR_MEMBERSHIP_EVENT,
     // profiles, interests
     profiles::PROFILE_GET,
     profiles::PROFILE_UPSERT,
@@ -215,6 +218,9 @@ pub const ALL: &[(&str, &str)] = registry![
     audit::AUDIT_LIST_BY_ORG,
     audit::AUDIT_LIST_BY_TIME,
     audit::AUDIT_REDACT_ACTOR,
+    audit::AUDIT_ORG_LIST_BY_MEETING,
+    audit::AUDIT_ORG_LIST_BY_ACTOR,
+    audit::AUDIT_ORG_LIST,
     // feature flags
     flags::FLAG_GET,
     flags::FLAG_LIST_FOR_ENV,

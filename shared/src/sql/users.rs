@@ -102,3 +102,47 @@ pub const USER_FIND_BY_EMAIL: &str = "\
 SELECT id, org_id, org_role, email, display_name, is_active
 FROM users WHERE email = ?1 AND deleted_at IS NULL
 LIMIT 10";
+
+/// Upsert the user seen in a verified access token, writing only when
+/// something changed. Unlike [`USER_UPSERT`], the token's org fields apply
+/// only when the token is newer than the last WorkOS membership event
+/// applied (`membership_updated_at`): a token minted before a demotion
+/// must not undo it.
+///
+/// Params: ?1 id (WorkOS `sub`), ?2 org_id, ?3 org_role (the token's role slug),
+/// ?4 email (NULL keeps the stored one), ?5 token `iat` in ms, ?6 now_ms.
+/// An erased user (`deleted_at` set) is never revived. Batch it with
+/// [`USER_GET_FOR_AUTH`].
+pub const USER_UPSERT_FROM_TOKEN: &str = "\
+INSERT INTO users (id, org_id, org_role, email, is_active, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, 1, ?6, ?6)
+ON CONFLICT (id) DO UPDATE SET
+  org_id = CASE WHEN users.membership_updated_at IS NULL OR users.membership_updated_at < ?5
+                THEN excluded.org_id ELSE users.org_id END,
+  org_role = CASE WHEN users.membership_updated_at IS NULL OR users.membership_updated_at < ?5
+                  THEN excluded.org_role ELSE users.org_role END,
+  email = COALESCE(excluded.email, users.email),
+  updated_at = excluded.updated_at
+WHERE users.deleted_at IS NULL
+  AND (((users.membership_updated_at IS NULL OR users.membership_updated_at < ?5)
+        AND (users.org_id IS NOT excluded.org_id OR users.org_role IS NOT excluded.org_role))
+    OR (excluded.email IS NOT NULL AND users.email IS NOT excluded.email))";
+
+/// What authentication needs of a user row: state and the membership clock.
+///
+/// Params: ?1 id.
+pub const USER_GET_FOR_AUTH: &str = "\
+SELECT id, org_id, org_role, email, display_name, avatar_url, is_active, deleted_at,
+       membership_updated_at, created_at, updated_at
+FROM users WHERE id = ?1";
+
+/// Apply a WorkOS `organization_membership.deleted` event (or a membership
+/// that is no longer active): clear the org only if it is that org, and
+/// only if no newer membership event was applied.
+///
+/// Params: ?1 user id, ?2 org_id, ?3 event `updated_at` (ms), ?4 now_ms.
+pub const USER_CLEAR_MEMBERSHIP_EVENT: &str = "\
+UPDATE users
+SET org_id = NULL, org_role = NULL, membership_updated_at = ?3, updated_at = ?4
+WHERE id = ?1 AND org_id = ?2 AND deleted_at IS NULL
+  AND (membership_updated_at IS NULL OR membership_updated_at < ?3)";

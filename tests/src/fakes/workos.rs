@@ -202,3 +202,75 @@ impl FakeWorkos {
             .var("WORKOS_JWKS_URL", self.jwks_url())
     }
 }
+
+/// Unix milliseconds as WorkOS writes times: `2024-01-01T00:00:00.000Z`.
+pub fn iso8601(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The `data` of an `organization_membership.*` event, as WorkOS sends it.
+pub fn membership_data(
+    user_id: &str,
+    org_id: &str,
+    role: &str,
+    status: &str,
+    updated_at_ms: i64,
+) -> Value {
+    json!({
+        "object": "organization_membership",
+        "id": format!("om_{user_id}_{org_id}"),
+        "user_id": user_id,
+        "organization_id": org_id,
+        "status": status,
+        "role": {"slug": role},
+        "roles": [{"slug": role}],
+        "created_at": iso8601(updated_at_ms - 86_400_000),
+        "updated_at": iso8601(updated_at_ms),
+    })
+}
+
+/// The `data` of a `user.*` event.
+pub fn user_data(user_id: &str, email: &str, updated_at_ms: i64) -> Value {
+    json!({
+        "object": "user",
+        "id": user_id,
+        "email": email,
+        "email_verified": true,
+        "first_name": "Test",
+        "last_name": "User",
+        "profile_picture_url": null,
+        "created_at": iso8601(updated_at_ms - 86_400_000),
+        "updated_at": iso8601(updated_at_ms),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso8601_formats_like_workos() {
+        assert_eq!(super::iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            super::iso8601(1_709_210_096_789),
+            "2024-02-29T12:34:56.789Z"
+        );
+    }
+}

@@ -94,6 +94,11 @@ pub async fn mint(ctx: &RequestCtx, mut req: Request, env: &Env) -> Result<Respo
     ))
 }
 
+/// The dev private key, for the in-Worker benchmark (dev mode only).
+pub(crate) fn bench_private_key() -> Result<RsaPrivateKey, ApiError> {
+    Ok(dev_keys()?.private.clone())
+}
+
 fn random_id(prefix: &str) -> String {
     let mut bytes = [0u8; 12];
     let _ = getrandom::getrandom(&mut bytes);

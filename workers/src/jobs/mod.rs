@@ -15,6 +15,7 @@
 //! Every subrequest's response body is read to its end: an unread body
 //! keeps the queue invocation open, and its batch is never acknowledged.
 
+mod aggregate;
 mod finalize;
 mod post_call;
 pub mod provision;
@@ -74,9 +75,8 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
     match &msg.job {
         Job::ProvisionCall { meeting_id } => provision::run(env, msg, meeting_id, jc).await,
         Job::FinalizeMeeting { meeting_id } => finalize::run(env, msg, meeting_id, jc).await,
-        Job::AggregateTranscript { .. } | Job::GenerateInsights { .. } => {
-            post_call::run(env, msg, jc).await
-        }
+        Job::AggregateTranscript { meeting_id } => aggregate::run(env, msg, meeting_id, jc).await,
+        Job::GenerateInsights { .. } => post_call::run(env, msg, jc).await,
     }
 }
 

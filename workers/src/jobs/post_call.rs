@@ -1,5 +1,5 @@
-//! `aggregate_transcript` and `generate_insights`: **stubs**. Transcript
-//! aggregation and insight generation are later issues. For now each job
+//! `generate_insights`: a **stub** (insight generation is a later issue;
+//! transcript aggregation is real, in `aggregate.rs`). For now the job
 //! waits until the meeting is finalized (the room flushed, see
 //! `finalize_meeting`; on its last attempt it goes ahead anyway), then
 //! records, once per meeting (its idempotency key, scope `job`), that the

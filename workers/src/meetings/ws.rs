@@ -132,6 +132,7 @@ fn forward_request(
     let nonce = to_hex(&claims.nonce);
     let exp = claims.expires_at_ms.to_string();
     for (name, value) in [
+        (header::MEETING_ID, claims.meeting_id.as_str()),
         (header::USER_ID, caller.user_id.as_str()),
         (header::ROLE, membership.role.as_str()),
         (header::ORG_ROLE, caller.org_role.as_str()),

@@ -1,0 +1,105 @@
+//! Every tunable of a room in one place, with the defaults the protocol
+//! document promises. Tests shrink them to hit edge cases quickly.
+
+use crate::ot::NotesLimits;
+
+/// Limits and timings of one meeting room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomConfig {
+    /// Coalescing window for the hot streams (notes ops, transcript chunks,
+    /// speaking stats): items are delivered at most this long after they
+    /// were committed. Requirement 5.3 asks for 100–250 ms.
+    pub coalesce_ms: u64,
+    /// …or as soon as this many items are waiting, whichever comes first.
+    /// Also the most items one live `notes.ops` / `transcript.chunks` frame carries.
+    pub coalesce_max: usize,
+    /// The largest frame a client may send, in bytes. Larger ones close the
+    /// connection with 1009 (the sender only).
+    pub max_frame_bytes: usize,
+    /// The longest chat message, in Unicode scalar values.
+    pub chat_max_chars: usize,
+    /// The longest transcript chunk text, in Unicode scalar values.
+    pub transcript_max_chars: usize,
+    /// The longest span (`end_ms - start_ms`) of one transcript chunk.
+    pub transcript_max_span_ms: u64,
+    /// The most items a resume sends for one stream; further behind gets a
+    /// snapshot (notes) or the latest window with `truncated: true`.
+    pub resume_max_items: usize,
+    /// The most items in one catch-up frame.
+    pub resume_frame_items: usize,
+    /// Per-session outbound queue caps, counting frames produced but not yet
+    /// taken by `poll_output`. Past either, the session's queued stream
+    /// frames are dropped and it is told to `resync`. The byte cap must
+    /// exceed the largest notes snapshot frame.
+    pub queue_max_frames: usize,
+    pub queue_max_bytes: usize,
+    /// How long after the first unflushed write a flush to D1 is emitted
+    /// (a debounce with a maximum wait: later writes do not push it back).
+    pub flush_interval_ms: u64,
+    /// The most rows of each kind in one flush batch (D1 runs a batch as one
+    /// transaction with a 30 s limit).
+    pub flush_max_rows: usize,
+    /// How long a flush may stay unanswered before it is emitted again
+    /// (flushes are idempotent, so a retry is always safe). Longer than
+    /// D1's 30 s batch limit, so a re-emitted flush never runs alongside
+    /// the original: batches reach D1 in order.
+    pub flush_retry_ms: u64,
+    pub notes: NotesLimits,
+    /// Ops kept in the notes log after compaction: the resume window.
+    pub notes_log_keep: usize,
+    /// A notes snapshot is stored every this many commits, bounding the
+    /// replay needed to rebuild the document after eviction.
+    pub notes_snapshot_every: u64,
+    /// Token bucket per session: sustained frames per second and burst.
+    pub rate_per_sec: u32,
+    pub rate_burst: u32,
+    /// Frames dropped for rate limiting before the connection is closed (4008).
+    pub max_rate_violations: u32,
+    /// Malformed frames tolerated before the connection is closed (4400).
+    pub max_bad_frames: u32,
+    /// A connection that has not said hello by then is closed (4400).
+    pub hello_timeout_ms: u64,
+    /// Connections per user; a newer one closes the oldest (4008).
+    pub max_sessions_per_user: usize,
+    /// Distinct speakers tracked in the speaking stats; later ones are
+    /// summed under `"other"` so the state frame stays small.
+    pub max_speakers: usize,
+    /// Users whose video-call presence the room keeps. Past it, the entry of
+    /// the user who left the call longest ago makes way; when everyone
+    /// recorded is in the call, a newcomer's join is refused.
+    pub max_call_users: usize,
+    /// Denied writes are audited at most once per session, action and window.
+    pub audit_denial_window_ms: u64,
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        RoomConfig {
+            coalesce_ms: 100,
+            coalesce_max: 20,
+            max_frame_bytes: 64 * 1024,
+            chat_max_chars: 2_000,
+            transcript_max_chars: 4_000,
+            transcript_max_span_ms: 3_600_000,
+            resume_max_items: 500,
+            resume_frame_items: 100,
+            queue_max_frames: 512,
+            queue_max_bytes: 2 * 1024 * 1024,
+            flush_interval_ms: 5_000,
+            flush_max_rows: 200,
+            flush_retry_ms: 60_000,
+            notes: NotesLimits::default(),
+            notes_log_keep: 500,
+            notes_snapshot_every: 100,
+            rate_per_sec: 40,
+            rate_burst: 80,
+            max_rate_violations: 200,
+            max_bad_frames: 50,
+            hello_timeout_ms: 15_000,
+            max_sessions_per_user: 8,
+            max_speakers: 64,
+            max_call_users: 256,
+            audit_denial_window_ms: 60_000,
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! Getting frames to connections: cursor-driven delivery of the sequenced
+//! streams, the coalescing window, the presence and state views, and the
+//! per-connection queue caps.
+//!
+//! Delivery is driven by cursors, not by per-connection buffers: each
+//! connection remembers the last seq it was given per stream, and a
+//! delivery sends `(cursor, head]` from the store. Connections at the same
+//! cursor share one encoded frame. Resume, hibernation and backpressure are
+//! then one mechanism, and "exactly once, in order" is a property of one
+//! number per stream.
+//!
+//! Backpressure has two tools. Sequenced streams are *paced*: frames are
+//! queued only while they fit the connection's caps, the cursor stops at
+//! the last one queued, and delivery continues once the shell has taken the
+//! queue. Frames that cannot wait their turn (acks, rejects, presence,
+//! state) past the caps make the connection drop its queued stream frames
+//! and get a `resync` for each affected stream.
+
+use crate::acl::{Decision, MeetingRole};
+
+use super::close::CloseReason;
+use super::error::RoomError;
+use super::identity::SessionId;
+use super::meeting_room::MeetingRoom;
+use super::presence::UserPresence;
+use super::protocol::{ServerMsg, WireOp};
+use super::session::{Phase, Session, Sub};
+use super::store::RoomStore;
+use super::stream::{Stream, StreamSet};
+
+/// A soft cap on one catch-up frame's size: large chat messages or
+/// transcript chunks split into more frames rather than one huge one.
+const FRAME_BUDGET_BYTES: usize = 256 * 1024;
+/// A rough per-item JSON overhead (field names, numbers) for the budget.
+const ITEM_OVERHEAD_BYTES: usize = 160;
+
+/// Splits items into frames of at most `per_frame` items and about
+/// [`FRAME_BUDGET_BYTES`].
+fn batches<T>(items: Vec<T>, per_frame: usize, size: impl Fn(&T) -> usize) -> Vec<Vec<T>> {
+    let per_frame = per_frame.max(1);
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for item in items {
+        let item_bytes = size(&item) + ITEM_OVERHEAD_BYTES;
+        if !current.is_empty()
+            && (current.len() >= per_frame || bytes + item_bytes > FRAME_BUDGET_BYTES)
+        {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += item_bytes;
+        current.push(item);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+impl<S: RoomStore> MeetingRoom<S> {
+    // --- queueing ---------------------------------------------------------
+
+    /// Queues a frame that belongs to no stream (welcome, error, pong, …).
+    /// These are never dropped, but a connection that lets even these pile
+    /// up past twice the cap is closed as a slow consumer.
+    pub(super) fn send_control(&mut self, sid: &SessionId, msg: &ServerMsg) {
+        self.outbox.send(sid, msg.encode(), None);
+        let usage = self.outbox.usage(sid);
+        if usage.frames > self.config.queue_max_frames.saturating_mul(2)
+            || usage.bytes > self.config.queue_max_bytes.saturating_mul(2)
+        {
+            self.close(sid, CloseReason::SlowConsumer);
+        }
+    }
+
+    /// Whether one more frame of `bytes` fits the session's queue. An empty
+    /// queue always takes a frame, so one larger than the byte cap (a big
+    /// snapshot) still goes and delivery always makes progress.
+    fn fits(&self, sid: &SessionId, bytes: usize) -> bool {
+        let usage = self.outbox.usage(sid);
+        usage.frames == 0
+            || (usage.frames < self.config.queue_max_frames
+                && usage.bytes.saturating_add(bytes) <= self.config.queue_max_bytes)
+    }
+
+    /// Queues a frame of `stream` unless that stream is in resync for the
+    /// session. Returns false when nothing was queued; past the session's
+    /// caps the stream frames go and the session is told to resync.
+    pub(super) fn send_stream(&mut self, sid: &SessionId, stream: Stream, text: String) -> bool {
+        let Some(session) = self.sessions.get(sid) else {
+            return false;
+        };
+        if session.sub(stream) == Some(Sub::Resync) {
+            return false;
+        }
+        if !self.fits(sid, text.len()) {
+            let mut streams = StreamSet::empty();
+            streams.insert(stream);
+            self.overflow(sid, streams);
+            return false;
+        }
+        self.outbox.send(sid, text, Some(stream));
+        true
+    }
+
+    /// Drops the session's queued stream frames and puts every affected
+    /// (and every named) subscribed stream into resync, telling the client.
+    pub(super) fn overflow(&mut self, sid: &SessionId, also: StreamSet) {
+        let mut dropped = self.outbox.drop_stream_frames(sid);
+        for stream in also.iter() {
+            dropped.insert(stream);
+        }
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
+        let mut told = Vec::new();
+        for stream in dropped.iter() {
+            if matches!(session.sub(stream), Some(Sub::Live { .. })) {
+                session.set_sub(stream, Some(Sub::Resync));
+                told.push(stream);
+            }
+        }
+        for stream in told {
+            self.send_control(sid, &ServerMsg::Resync { stream });
+        }
+        self.dirty.insert(sid.clone());
+    }
+
+    /// Paced delivery: queues pre-encoded frames of a stream while they
+    /// fit, moving the cursor to each frame's last seq. Stops early when the
+    /// queue is full; the rest follows once the shell has taken the queue.
+    pub(super) fn send_frames(
+        &mut self,
+        sid: &SessionId,
+        stream: Stream,
+        frames: &[(String, u64)],
+    ) {
+        for (text, to) in frames {
+            if self
+                .sessions
+                .get(sid)
+                .and_then(|s| s.cursor(stream))
+                .is_none()
+            {
+                return;
+            }
+            if !self.fits(sid, text.len()) {
+                self.behind.insert(sid.clone());
+                return;
+            }
+            self.outbox.send(sid, text.clone(), Some(stream));
+            if let Some(session) = self.sessions.get_mut(sid) {
+                session.set_sub(stream, Some(Sub::Live { cursor: *to }));
+            }
+            self.dirty.insert(sid.clone());
+        }
+    }
+
+    pub(super) fn may_read(&self, session: &Session, stream: Stream) -> bool {
+        matches!(
+            self.decide(&session.state.identity, stream.read_action()),
+            Decision::Allow(_)
+        )
+    }
+
+    // --- the hot streams --------------------------------------------------
+
+    /// Counts a hot item and opens the coalescing window if it is closed.
+    pub(super) fn mark_hot(&mut self, now_ms: u64) {
+        self.hot.pending += 1;
+        if self.hot.deadline.is_none() {
+            self.hot.deadline = Some(now_ms.saturating_add(self.config.coalesce_ms));
+        }
+    }
+
+    /// Sends every connection what it is missing of the sequenced streams,
+    /// and the state frame if the speaking stats changed.
+    pub(super) fn deliver_hot(&mut self) {
+        let state_dirty = self.hot.state_dirty;
+        self.hot = Default::default();
+        self.deliver_notes_all();
+        self.deliver_feed_all(Stream::Transcript);
+        self.deliver_feed_all(Stream::Chat);
+        if state_dirty {
+            self.broadcast_state();
+        }
+    }
+
+    // --- transcript and chat ------------------------------------------------
+
+    pub(super) fn feed_head(&self, stream: Stream) -> u64 {
+        match stream {
+            Stream::Transcript => self.transcript_head,
+            Stream::Chat => self.chat_head,
+            Stream::Notes => self.notes.version(),
+            Stream::State | Stream::Presence | Stream::Prompts => 0,
+        }
+    }
+
+    /// Encoded frames taking a client from `cursor` to the head of a feed
+    /// (transcript or chat): the missing tail, or — when more than
+    /// `resume_max_items` behind — the latest window marked `truncated`.
+    fn feed_frames(
+        &self,
+        stream: Stream,
+        cursor: u64,
+        per_frame: usize,
+    ) -> Result<Vec<(String, u64)>, RoomError> {
+        let head = self.feed_head(stream);
+        if cursor >= head {
+            return Ok(Vec::new());
+        }
+        let max = u64::try_from(self.config.resume_max_items.max(1)).unwrap_or(u64::MAX);
+        let (from, truncated) = if head - cursor > max {
+            (head - max, true)
+        } else {
+            (cursor, false)
+        };
+        let count = usize::try_from(head - from).unwrap_or(usize::MAX);
+        let frames = match stream {
+            Stream::Transcript => {
+                let chunks = self.store.transcript_after(from, count)?;
+                batches(chunks, per_frame, |c| c.text.len())
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, chunks)| {
+                        let to = chunks.last().map_or(cursor, |c| c.seq);
+                        let frame = ServerMsg::TranscriptChunks {
+                            chunks,
+                            truncated: truncated && i == 0,
+                        };
+                        (frame.encode(), to)
+                    })
+                    .collect()
+            }
+            Stream::Chat => {
+                let messages = self.store.chat_after(from, count)?;
+                batches(messages, per_frame, |m| m.text.len())
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, messages)| {
+                        let to = messages.last().map_or(cursor, |m| m.seq);
+                        let frame = ServerMsg::ChatMessages {
+                            messages,
+                            truncated: truncated && i == 0,
+                        };
+                        (frame.encode(), to)
+                    })
+                    .collect()
+            }
+            Stream::Notes | Stream::State | Stream::Presence | Stream::Prompts => Vec::new(),
+        };
+        Ok(frames)
+    }
+
+    /// Brings every connection live on a feed up to its head. Connections
+    /// at the same cursor share the encoded frames.
+    pub(super) fn deliver_feed_all(&mut self, stream: Stream) {
+        let head = self.feed_head(stream);
+        let mut groups: std::collections::BTreeMap<u64, Vec<SessionId>> = Default::default();
+        for (sid, session) in &self.sessions {
+            if let Some(cursor) = session.cursor(stream) {
+                if cursor < head && self.may_read(session, stream) {
+                    groups.entry(cursor).or_default().push(sid.clone());
+                }
+            }
+        }
+        let per_frame = self.config.coalesce_max;
+        for (cursor, sids) in groups {
+            // A store read failing now is retried by the next delivery:
+            // the cursors stay where they are.
+            let Ok(frames) = self.feed_frames(stream, cursor, per_frame) else {
+                continue;
+            };
+            for sid in sids {
+                self.send_frames(&sid, stream, &frames);
+            }
+        }
+    }
+
+    /// One session's catch-up on a feed, from the cursor it resumed from.
+    pub(super) fn catch_up_feed(&mut self, sid: &SessionId, stream: Stream, cursor: u64) {
+        let per_frame = self.config.resume_frame_items;
+        match self.feed_frames(stream, cursor, per_frame) {
+            Ok(frames) => self.send_frames(sid, stream, &frames),
+            Err(err) => self.send_control(sid, &ServerMsg::error(&err, None)),
+        }
+    }
+
+    // --- notes --------------------------------------------------------------
+
+    /// Encoded frames taking a client from `cursor` to `upto` (at most the
+    /// document's version), each with the version it reaches: ops when the
+    /// log still has them and they are few enough, else a snapshot (then
+    /// the second value is true).
+    pub(super) fn notes_frames(
+        &self,
+        cursor: u64,
+        upto: u64,
+        per_frame: usize,
+    ) -> (Vec<(String, u64)>, bool) {
+        let version = self.notes.version();
+        let upto = upto.min(version);
+        if cursor <= version && cursor >= upto {
+            return (Vec::new(), false);
+        }
+        match self.notes.ops_since(cursor) {
+            Ok(ops) if ops.len() <= self.config.resume_max_items => {
+                let wanted: Vec<WireOp> = ops
+                    .iter()
+                    .take_while(|op| op.version <= upto)
+                    .map(WireOp::from)
+                    .collect();
+                let frames = batches(wanted, per_frame, |op| op.op.inserted_chars() * 4)
+                    .into_iter()
+                    .map(|ops| {
+                        let to = ops.last().map_or(cursor, |op| op.version);
+                        (ServerMsg::NotesOps { ops }.encode(), to)
+                    })
+                    .collect();
+                (frames, false)
+            }
+            // Too far behind, compacted away, or ahead of us (the store
+            // was rolled back): the whole document.
+            Ok(_) | Err(_) => (vec![(self.snapshot_frame(), version)], true),
+        }
+    }
+
+    /// Records that the session's client reset its document to `version`
+    /// (a snapshot or a reject was queued for it).
+    pub(super) fn note_reset(&mut self, sid: &SessionId, version: u64) {
+        if let Some(live) = self.sessions.get_mut(sid).and_then(|s| s.live_mut()) {
+            live.notes_reset_version = live.notes_reset_version.max(version);
+            self.dirty.insert(sid.clone());
+        }
+    }
+
+    /// Sends notes frames and records a snapshot once it was queued.
+    fn send_notes_frames(&mut self, sid: &SessionId, frames: &[(String, u64)], snapshot: bool) {
+        self.send_frames(sid, Stream::Notes, frames);
+        if snapshot {
+            let reached = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes));
+            if let (Some(reached), Some((_, to))) = (reached, frames.first()) {
+                if reached >= *to {
+                    self.note_reset(sid, *to);
+                }
+            }
+        }
+    }
+
+    pub(super) fn snapshot_frame(&self) -> String {
+        ServerMsg::NotesSnapshot {
+            version: self.notes.version(),
+            content: self.notes.content().to_owned(),
+        }
+        .encode()
+    }
+
+    /// Sends one session the notes it is missing, up to `upto`. Returns
+    /// whether it got there (the stream is live and the queue had room), so
+    /// a reply that must follow those ops can be sent now.
+    pub(super) fn deliver_notes_to(
+        &mut self,
+        sid: &SessionId,
+        upto: u64,
+        per_frame: usize,
+    ) -> bool {
+        let Some(cursor) = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes)) else {
+            return false;
+        };
+        let (frames, snapshot) = self.notes_frames(cursor, upto, per_frame);
+        self.send_notes_frames(sid, &frames, snapshot);
+        self.sessions
+            .get(sid)
+            .and_then(|s| s.cursor(Stream::Notes))
+            .is_some_and(|reached| reached >= upto.min(self.notes.version()))
+    }
+
+    fn deliver_notes_all(&mut self) {
+        let head = self.notes.version();
+        let mut groups: std::collections::BTreeMap<u64, Vec<SessionId>> = Default::default();
+        for (sid, session) in &self.sessions {
+            if let Some(cursor) = session.cursor(Stream::Notes) {
+                if cursor != head && self.may_read(session, Stream::Notes) {
+                    groups.entry(cursor).or_default().push(sid.clone());
+                }
+            }
+        }
+        for (cursor, sids) in groups {
+            let (frames, snapshot) = self.notes_frames(cursor, head, self.config.coalesce_max);
+            for sid in sids {
+                self.send_notes_frames(&sid, &frames, snapshot);
+            }
+        }
+    }
+
+    // --- presence and state -----------------------------------------------
+
+    /// A user's presence computed from their live connections and their
+    /// call presence. Someone in the call without a live connection is
+    /// listed (offline) only if the room knows their role
+    /// ([`MeetingRoom::offline_role`]).
+    pub(super) fn presence_of(&self, user_id: &str) -> Option<UserPresence> {
+        let in_call = self
+            .meta
+            .call_presence
+            .get(user_id)
+            .is_some_and(|c| c.in_call);
+        let mut out: Option<UserPresence> = None;
+        for session in self.sessions.values().filter(|s| s.user_id() == user_id) {
+            let (Phase::Live(live), Some(role)) =
+                (&session.state.phase, session.state.identity.role)
+            else {
+                continue;
+            };
+            let entry = out.get_or_insert_with(|| UserPresence {
+                user_id: user_id.to_owned(),
+                role,
+                online: true,
+                in_call,
+                speaking: false,
+                sessions: 0,
+                since_ms: Some(live.live_since_ms),
+            });
+            entry.sessions += 1;
+            entry.speaking |= live.speaking;
+            entry.role = entry.role.min(role);
+            entry.since_ms = entry.since_ms.min(Some(live.live_since_ms));
+        }
+        if out.is_none() && in_call {
+            out = self.offline_role(user_id).map(|role| UserPresence {
+                user_id: user_id.to_owned(),
+                role,
+                online: false,
+                in_call: true,
+                speaking: false,
+                sessions: 0,
+                since_ms: None,
+            });
+        }
+        out
+    }
+
+    /// The role of a user with no live connection: what the room was told
+    /// (`set_member_role`; a removal hides them), else the role it last
+    /// announced for them, else the one kept with their call presence.
+    /// `None`: removed, or never known.
+    pub(super) fn offline_role(&self, user_id: &str) -> Option<MeetingRole> {
+        match self.meta.members.get(user_id) {
+            Some(told) => *told,
+            None => self
+                .presence
+                .role_of(user_id)
+                .or_else(|| self.meta.call_presence.get(user_id).and_then(|c| c.role)),
+        }
+    }
+
+    /// Recomputes a user's presence and announces a change to every
+    /// presence subscriber (but `except`, which gets the full list instead).
+    pub(super) fn refresh_presence(&mut self, user_id: &str, except: Option<&SessionId>) {
+        let current = self.presence_of(user_id);
+        if let Some(live) = current.as_ref().filter(|p| p.online && p.in_call) {
+            self.remember_call_role(user_id, live.role);
+        }
+        let Some(change) = self.presence.update(user_id, current) else {
+            return;
+        };
+        let frame = ServerMsg::Presence {
+            full: false,
+            users: vec![change],
+        }
+        .encode();
+        let targets: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(sid, s)| {
+                Some(*sid) != except
+                    && s.cursor(Stream::Presence).is_some()
+                    && self.may_read(s, Stream::Presence)
+            })
+            .map(|(sid, _)| sid.clone())
+            .collect();
+        for sid in targets {
+            self.send_stream(&sid, Stream::Presence, frame.clone());
+        }
+    }
+
+    /// Keeps a connected in-call user's role with their call presence, so
+    /// they can still be listed after their connection and the room's
+    /// memory are gone. Best effort: a failed write is retried by the next
+    /// meta write.
+    fn remember_call_role(&mut self, user_id: &str, role: MeetingRole) {
+        let Some(call) = self.meta.call_presence.get_mut(user_id) else {
+            return;
+        };
+        if call.role != Some(role) {
+            call.role = Some(role);
+            let _ = self.store.save_meta(&self.meta);
+        }
+    }
+
+    pub(super) fn presence_frame(&self) -> String {
+        ServerMsg::Presence {
+            full: true,
+            users: self.presence.snapshot(),
+        }
+        .encode()
+    }
+
+    pub(super) fn state_frame(&self) -> String {
+        ServerMsg::State {
+            state: self.meta.state,
+            started_at_ms: self.meta.started_at_ms,
+            ended_at_ms: self.meta.ended_at_ms,
+            last_activity_ms: self.meta.last_activity_ms,
+            speaking_ms: self.meta.speaking_ms.clone(),
+        }
+        .encode()
+    }
+
+    /// Sends the state frame to every state subscriber now.
+    pub(super) fn broadcast_state(&mut self) {
+        self.hot.state_dirty = false;
+        let frame = self.state_frame();
+        let targets: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.cursor(Stream::State).is_some())
+            .map(|(sid, _)| sid.clone())
+            .collect();
+        for sid in targets {
+            self.send_stream(&sid, Stream::State, frame.clone());
+        }
+    }
+
+    /// Whether a session's role allows reading a stream at all. A denial
+    /// by the meeting's state alone (the transcript before the start) still
+    /// allows the subscription: delivery waits until the state allows it.
+    pub(super) fn role_may_read(&self, sid: &SessionId, stream: Stream) -> Result<(), RoomError> {
+        let Some(session) = self.sessions.get(sid) else {
+            return Err(RoomError::UnknownSession);
+        };
+        match self.decide(&session.state.identity, stream.read_action()) {
+            Decision::Allow(_) | Decision::Deny(crate::acl::Denial::MeetingState(_)) => Ok(()),
+            Decision::Deny(denial) => Err(RoomError::Denied(denial)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batches;
+
+    #[test]
+    fn batches_by_count_and_budget() {
+        let items: Vec<usize> = vec![1, 1, 1, 1, 1];
+        assert_eq!(batches(items, 2, |_| 0).len(), 3);
+        let big: Vec<usize> = vec![200_000, 200_000, 10];
+        let out = batches(big, 100, |n| *n);
+        assert_eq!(out, vec![vec![200_000], vec![200_000, 10]]);
+        assert!(batches(Vec::<usize>::new(), 0, |_| 0).is_empty());
+    }
+}

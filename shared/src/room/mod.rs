@@ -1,0 +1,77 @@
+//! The MeetingRoom core: everything one meeting's Durable Object does,
+//! without the Durable Object. Pure and deterministic in the quinn-proto
+//! shape — time comes in as `now_ms`, nothing here reads a clock or a random
+//! source — with synchronous storage behind [`RoomStore`].
+//!
+//! # Using it (the shell's loop)
+//!
+//! 1. Build the store (`SqlRoomStore::open(exec)`) and the room
+//!    ([`MeetingRoom::load`]); after hibernation, call
+//!    [`MeetingRoom::restore_session`] for every socket with its attachment.
+//! 2. Feed it inputs: [`MeetingRoom::handle_connect`],
+//!    [`MeetingRoom::handle_frame`], [`MeetingRoom::handle_disconnect`],
+//!    [`MeetingRoom::handle_timeout`], and the server-side commands
+//!    ([`MeetingRoom::set_member_role`], [`MeetingRoom::set_meeting_state`],
+//!    [`MeetingRoom::set_call_presence`],
+//!    [`MeetingRoom::append_server_transcript`], [`MeetingRoom::flush_done`],
+//!    [`MeetingRoom::consume_ticket`]).
+//! 3. After each input, drain [`MeetingRoom::poll_output`] (send frames,
+//!    close sockets, save attachments, flush to D1, write audit rows) and
+//!    set the alarm to [`MeetingRoom::poll_timeout`].
+//!
+//! The protocol it speaks is specified in `docs/protocol.md`.
+//!
+//! # Guarantees
+//!
+//! - A write is stored before anything about it is sent (acks, broadcasts).
+//! - Each connection gets every item of each sequenced stream it follows
+//!   exactly once and in order, across reconnects (resume cursors) and
+//!   hibernation (cursors in the attachment), or an explicit `resync` /
+//!   snapshot / `truncated` marker instead.
+//! - Nothing is sent to a connection before its hello is handled.
+//! - Bad input from one connection is answered to that connection only,
+//!   and never panics.
+
+mod chat;
+mod close;
+mod config;
+mod delivery;
+mod error;
+mod flush;
+mod flusher;
+mod frames;
+mod identity;
+mod lifecycle;
+mod meeting_room;
+mod meta;
+mod notes_flow;
+mod output;
+mod presence;
+pub mod protocol;
+mod session;
+pub mod store;
+mod stream;
+mod transcript;
+
+pub use chat::{ChatInput, ChatMessage, CheckedChat, MAX_CLIENT_REF_LEN};
+pub use close::{CloseCode, CloseReason};
+pub use config::RoomConfig;
+pub use error::RoomError;
+pub use flush::{ActivityRow, D1Statement, FlushBatch};
+pub use identity::{ClientInfo, SessionId, SessionIdentity};
+pub use meeting_room::{Frame, MeetingRoom};
+pub use meta::{CallPresence, FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
+pub use output::{AuditEvent, AuditOutcome, Output};
+pub use presence::UserPresence;
+pub use session::{LiveState, Phase, SessionState, Sub, SESSION_STATE_VERSION};
+pub use store::{
+    MemoryStore, NotesHead, NotesSnapshot, RoomStore, Row, SqlExec, SqlRoomStore, SqlValue,
+    StoreError,
+};
+pub use stream::{Stream, StreamSet};
+pub use transcript::{bucket_of, CheckedChunk, TranscriptChunk, TranscriptInput, TranscriptSource};
+
+/// The largest integer JavaScript numbers (and so D1 and Durable Object
+/// SQLite, read through them) hold exactly: 2^53 − 1. Every seq, version and
+/// time the room stores or accepts stays at or below it.
+pub const MAX_SAFE_INT: u64 = 9_007_199_254_740_991;

@@ -1,0 +1,403 @@
+//! WorkOS webhook events (CONTRACTS.md, "Webhooks"): the envelope
+//! `{"id","event","data","created_at"}` decoded into the events we act on.
+//!
+//! Decoding is lenient about what we do not use (WorkOS adds fields without
+//! notice) and strict about what we do: an event we handle but cannot read
+//! is a `VALIDATION_ERROR` naming the field, after the signature check, so
+//! only WorkOS itself can cause one. Unknown event types decode to
+//! [`WorkosEvent::Unknown`] and are acknowledged.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::fields::invalid;
+
+/// Webhook delivery ids we accept for deduplication: WorkOS's are `event_…`.
+const MAX_ID_LEN: usize = 255;
+
+/// What an event asks us to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkosEvent {
+    /// `user.created` / `user.updated`.
+    UserUpsert {
+        user_id: String,
+        email: Option<String>,
+        display_name: Option<String>,
+        avatar_url: Option<String>,
+        updated_at_ms: i64,
+    },
+    /// `user.deleted`.
+    UserDeleted { user_id: String },
+    /// `organization_membership.created` / `.updated` with status `active`.
+    MembershipActive {
+        user_id: String,
+        org_id: String,
+        role: String,
+        updated_at_ms: i64,
+    },
+    /// `organization_membership.deleted`, or created/updated with a status
+    /// other than `active` (inactive or pending: no access either way).
+    MembershipRemoved {
+        user_id: String,
+        org_id: String,
+        updated_at_ms: i64,
+    },
+    /// `session.revoked`.
+    SessionRevoked { session_id: String, user_id: String },
+    /// `role.updated`: a role's definition changed (permissions); users get
+    /// it with their next token.
+    RoleUpdated { slug: String },
+    /// Any other event type: acknowledged and logged.
+    Unknown { event: String },
+}
+
+impl WorkosEvent {
+    /// The user the event is about, if any.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            WorkosEvent::UserUpsert { user_id, .. }
+            | WorkosEvent::UserDeleted { user_id }
+            | WorkosEvent::MembershipActive { user_id, .. }
+            | WorkosEvent::MembershipRemoved { user_id, .. }
+            | WorkosEvent::SessionRevoked { user_id, .. } => Some(user_id),
+            WorkosEvent::RoleUpdated { .. } | WorkosEvent::Unknown { .. } => None,
+        }
+    }
+}
+
+/// A decoded delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The event id (`event_…`): the deduplication key.
+    pub id: String,
+    /// The event type as sent.
+    pub event_type: String,
+    pub event: WorkosEvent,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    id: Option<String>,
+    event: Option<String>,
+    data: Option<Value>,
+    created_at: Option<String>,
+}
+
+fn text(data: &Value, field: &str) -> Option<String> {
+    data.get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn required(data: &Value, field: &str) -> Result<String, ApiError> {
+    text(data, field)
+        .filter(|s| s.len() <= MAX_ID_LEN)
+        .ok_or_else(|| {
+            invalid(
+                &format!("data.{field}"),
+                format!("`data.{field}` is missing"),
+            )
+        })
+}
+
+/// `data.updated_at`, else the envelope's `created_at`.
+fn updated_at(data: &Value, envelope_created_at: Option<&str>) -> Result<i64, ApiError> {
+    let raw = text(data, "updated_at").or_else(|| envelope_created_at.map(str::to_owned));
+    raw.as_deref().and_then(parse_rfc3339_ms).ok_or_else(|| {
+        invalid(
+            "data.updated_at",
+            "`data.updated_at` is not an ISO-8601 time",
+        )
+    })
+}
+
+/// Decodes a verified webhook body.
+pub fn decode(body: &[u8]) -> Result<Delivery, ApiError> {
+    let env: Envelope = serde_json::from_slice(body)
+        .map_err(|_| invalid("body", "the body is not a WorkOS event envelope"))?;
+    let id = env
+        .id
+        .filter(|id| !id.is_empty() && id.len() <= MAX_ID_LEN)
+        .ok_or_else(|| invalid("id", "`id` is missing"))?;
+    let event_type = env
+        .event
+        .filter(|e| !e.is_empty() && e.len() <= 100)
+        .ok_or_else(|| invalid("event", "`event` is missing"))?;
+    let data = env.data.unwrap_or(Value::Null);
+    let created_at = env.created_at.as_deref();
+    let event = match event_type.as_str() {
+        "user.created" | "user.updated" => {
+            let name = [text(&data, "first_name"), text(&data, "last_name")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            WorkosEvent::UserUpsert {
+                user_id: required(&data, "id")?,
+                email: text(&data, "email"),
+                display_name: Some(name).filter(|n| !n.is_empty()),
+                avatar_url: text(&data, "profile_picture_url"),
+                updated_at_ms: updated_at(&data, created_at)?,
+            }
+        }
+        "user.deleted" => WorkosEvent::UserDeleted {
+            user_id: required(&data, "id")?,
+        },
+        "organization_membership.created" | "organization_membership.updated" => {
+            let user_id = required(&data, "user_id")?;
+            let org_id = required(&data, "organization_id")?;
+            let updated_at_ms = updated_at(&data, created_at)?;
+            let role = data
+                .get("role")
+                .and_then(|r| r.get("slug"))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty() && s.len() <= 100)
+                .map(str::to_owned);
+            match (text(&data, "status").as_deref(), role) {
+                (Some("active"), Some(role)) => WorkosEvent::MembershipActive {
+                    user_id,
+                    org_id,
+                    role,
+                    updated_at_ms,
+                },
+                (Some("active"), None) => {
+                    return Err(invalid("data.role.slug", "`data.role.slug` is missing"))
+                }
+                _ => WorkosEvent::MembershipRemoved {
+                    user_id,
+                    org_id,
+                    updated_at_ms,
+                },
+            }
+        }
+        "organization_membership.deleted" => WorkosEvent::MembershipRemoved {
+            user_id: required(&data, "user_id")?,
+            org_id: required(&data, "organization_id")?,
+            updated_at_ms: updated_at(&data, created_at)?,
+        },
+        "session.revoked" => WorkosEvent::SessionRevoked {
+            session_id: required(&data, "id")?,
+            user_id: required(&data, "user_id")?,
+        },
+        "role.updated" => WorkosEvent::RoleUpdated {
+            slug: required(&data, "slug")?,
+        },
+        other => WorkosEvent::Unknown {
+            event: other.to_owned(),
+        },
+    };
+    Ok(Delivery {
+        id,
+        event_type,
+        event,
+    })
+}
+
+/// Parses an RFC 3339 / ISO-8601 UTC time (`2024-01-01T00:00:00.123Z`, or
+/// with a `±hh:mm` offset) to unix milliseconds. Fractions past
+/// milliseconds are dropped.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b.len() > 40 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(sep(4, b'-')
+        && sep(7, b'-')
+        && (sep(10, b'T') || sep(10, b't'))
+        && sep(13, b':')
+        && sep(16, b':'))
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=days_in_month(year, month)).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0i64;
+    if sep(i, b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let digits = s.get(start..i)?;
+        let first3: String = digits.chars().chain("000".chars()).take(3).collect();
+        millis = first3.parse().ok()?;
+    }
+    let offset_secs = match b.get(i) {
+        Some(b'Z') | Some(b'z') if i + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && sep(i + 3, b':') => {
+            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let off = h * 3600 + m * 60;
+            if *sign == b'+' {
+                off
+            } else {
+                -off
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_secs;
+    Some(secs * 1000 + millis)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rfc3339_known_values() {
+        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_ms("2024-02-29T12:34:56.789Z"),
+            Some(1_709_210_096_789)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2024-10-16T04:15:01.911604755Z"),
+            Some(1_729_052_101_911)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2024-01-01T01:00:00+01:00"),
+            parse_rfc3339_ms("2024-01-01T00:00:00Z")
+        );
+        assert_eq!(parse_rfc3339_ms("1969-12-31T23:59:59Z"), Some(-1000));
+        for bad in [
+            "",
+            "2024-02-30T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-01-01 00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00+1:00",
+            "２０２４-01-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
+        }
+    }
+
+    fn body(event: &str, data: Value) -> Vec<u8> {
+        json!({"id": "event_01", "event": event, "data": data, "created_at": "2024-01-01T00:00:00.000Z"})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn decodes_the_events_we_handle() {
+        let d = decode(&body(
+            "organization_membership.updated",
+            json!({"id": "om_1", "user_id": "user_1", "organization_id": "org_1", "status": "active",
+                   "role": {"slug": "member"}, "roles": [{"slug": "member"}], "created_at": "2024-01-01T00:00:00.000Z",
+                   "updated_at": "2024-01-02T00:00:00.000Z", "object": "organization_membership", "new": 1}),
+        ))
+        .unwrap();
+        assert_eq!(d.id, "event_01");
+        assert_eq!(
+            d.event,
+            WorkosEvent::MembershipActive {
+                user_id: "user_1".into(),
+                org_id: "org_1".into(),
+                role: "member".into(),
+                updated_at_ms: 1_704_153_600_000
+            }
+        );
+        let d = decode(&body(
+            "organization_membership.created",
+            json!({"user_id": "u", "organization_id": "o", "status": "pending", "role": {"slug": "admin"}, "updated_at": "2024-01-02T00:00:00Z"}),
+        ))
+        .unwrap();
+        assert!(matches!(d.event, WorkosEvent::MembershipRemoved { .. }));
+        let d = decode(&body("user.updated", json!({"id": "u", "email": "a@b.c", "first_name": "Ada", "last_name": "L", "updated_at": "2024-01-02T00:00:00Z"}))).unwrap();
+        assert!(
+            matches!(d.event, WorkosEvent::UserUpsert { ref display_name, .. } if display_name.as_deref() == Some("Ada L"))
+        );
+        let d = decode(&body(
+            "session.revoked",
+            json!({"id": "session_1", "user_id": "u"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            d.event,
+            WorkosEvent::SessionRevoked {
+                session_id: "session_1".into(),
+                user_id: "u".into()
+            }
+        );
+        let d = decode(&body("dsync.user.created", json!({}))).unwrap();
+        assert_eq!(
+            d.event,
+            WorkosEvent::Unknown {
+                event: "dsync.user.created".into()
+            }
+        );
+        assert_eq!(d.event.user_id(), None);
+    }
+
+    #[test]
+    fn bad_events_name_the_field() {
+        let field = |b: &[u8]| decode(b).unwrap_err().details.unwrap()["field"].clone();
+        assert_eq!(field(b"[]"), "body");
+        assert_eq!(field(br#"{"event":"user.deleted","data":{}}"#), "id");
+        assert_eq!(field(&body("user.deleted", json!({}))), "data.id");
+        assert_eq!(
+            field(&body(
+                "organization_membership.updated",
+                json!({"user_id": "u", "organization_id": "o", "status": "active", "updated_at": "2024-01-02T00:00:00Z"})
+            )),
+            "data.role.slug"
+        );
+        assert_eq!(
+            field(&body(
+                "organization_membership.deleted",
+                json!({"user_id": "u", "organization_id": "o", "updated_at": "yesterday"})
+            )),
+            "data.updated_at"
+        );
+    }
+}

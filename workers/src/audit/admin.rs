@@ -1,0 +1,162 @@
+//! `GET /v1/admin/audit` (a JSON page) and `GET /v1/admin/audit/export`
+//! (NDJSON, bounded pages): the caller's organisation's audit trail, for its
+//! admins only. Filters: `user_id`, `meeting_id`, `action`, `from`, `to`
+//! (unix ms, `to` exclusive), `cursor`, `limit`. Every statement binds the
+//! admin's org, so no filter can reach another organisation's rows.
+
+use connvo_shared::acl::{allowed, Action};
+use connvo_shared::audit::{ndjson_line, AuditQuery, AuditRecord, AuditRow, Cursor, QueryKind};
+use connvo_shared::ApiError;
+use serde_json::json;
+use worker::{Env, Headers, Request, Response};
+
+use super::{actions, record, AuditEvent, Outcome};
+use crate::auth::{authenticate, Authed};
+use crate::router::RequestCtx;
+use crate::{config, respond, sqlbind};
+
+/// Rows per D1 query when exporting.
+const EXPORT_PAGE: u32 = 500;
+
+/// `GET /v1/admin/audit`.
+pub async fn list(ctx: &RequestCtx, req: Request, env: &Env) -> Result<Response, ApiError> {
+    let (authed, org, query) = authorize(ctx, &req, env, QueryKind::List).await?;
+    let (items, next) = page(env, &query, &org, None, query.limit).await?;
+    record(
+        ctx,
+        AuditEvent::new(actions::AUDIT_READ, Outcome::Allow, "audit_log")
+            .actor(authed.user_id())
+            .org(Some(org.clone()))
+            .resource(org)
+            .meta("filters", query.describe())
+            .meta("rows", items.len()),
+    );
+    Ok(respond::json(
+        200,
+        &json!({ "items": items, "next_cursor": next.map(|c| c.encode()) }),
+    ))
+}
+
+/// `GET /v1/admin/audit/export`: up to `limit` rows (≤ 10 000) as NDJSON,
+/// newest first; `x-next-cursor` names the next page when there is one.
+pub async fn export(ctx: &RequestCtx, req: Request, env: &Env) -> Result<Response, ApiError> {
+    let (authed, org, query) = authorize(ctx, &req, env, QueryKind::Export).await?;
+    let mut body = String::new();
+    let mut rows = 0u32;
+    let mut cursor = query.cursor.clone();
+    let mut more = None;
+    while rows < query.limit {
+        let want = (query.limit - rows).min(EXPORT_PAGE);
+        let (items, next) = page(env, &query, &org, cursor.as_ref(), want).await?;
+        for item in &items {
+            body.push_str(&ndjson_line(item));
+            body.push('\n');
+        }
+        rows += u32::try_from(items.len()).unwrap_or(u32::MAX);
+        match next {
+            Some(next) => {
+                cursor = Some(next.clone());
+                more = Some(next);
+            }
+            None => {
+                more = None;
+                break;
+            }
+        }
+    }
+    record(
+        ctx,
+        AuditEvent::new(actions::AUDIT_EXPORT, Outcome::Allow, "audit_log")
+            .actor(authed.user_id())
+            .org(Some(org.clone()))
+            .resource(org)
+            .meta("filters", query.describe())
+            .meta("rows", rows),
+    );
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/x-ndjson");
+    let _ = headers.set(
+        "content-disposition",
+        "attachment; filename=\"audit.ndjson\"",
+    );
+    if let Some(next) = more {
+        let _ = headers.set("x-next-cursor", &next.encode());
+    }
+    Response::ok(body)
+        .map(|r| r.with_headers(headers))
+        .map_err(|e| ApiError::internal(format!("building the export failed: {e}")))
+}
+
+/// Authenticates, checks the caller is an admin of an organisation, and
+/// parses the query. Refusals are audited.
+async fn authorize(
+    ctx: &RequestCtx,
+    req: &Request,
+    env: &Env,
+    kind: QueryKind,
+) -> Result<(Authed, String, AuditQuery), ApiError> {
+    let authed = authenticate(req, env, ctx).await?;
+    let action = match kind {
+        QueryKind::List => Action::ReadAuditLog,
+        QueryKind::Export => Action::ExportAuditLog,
+    };
+    let decision = allowed(&authed.subject(None), action, None);
+    let org = match (&authed.org_id, decision.is_allowed()) {
+        (Some(org), true) => org.clone(),
+        _ => {
+            record(
+                ctx,
+                AuditEvent::new(actions::ACCESS_DENIED, Outcome::Deny, "audit_log")
+                    .actor(authed.user_id())
+                    .org(authed.org_id.clone())
+                    .meta("action", action.as_str())
+                    .meta("reason", decision.reason_code()),
+            );
+            return Err(decision
+                .into_result()
+                .err()
+                .unwrap_or_else(|| ApiError::forbidden("organisation admins only")));
+        }
+    };
+    let url = req
+        .url()
+        .map_err(|_| ApiError::validation("the request URL is malformed"))?;
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let query = AuditQuery::parse(&pairs, kind)?;
+    Ok((authed, org, query))
+}
+
+/// One page of at most `size` rows, and the cursor after it if more exist.
+async fn page(
+    env: &Env,
+    query: &AuditQuery,
+    org: &str,
+    cursor: Option<&Cursor>,
+    size: u32,
+) -> Result<(Vec<AuditRecord>, Option<Cursor>), ApiError> {
+    // One extra row tells whether another page exists.
+    let (sql, params) = query.statement(org, cursor, size.saturating_add(1));
+    let db = env.d1(config::DB).map_err(internal)?;
+    let rows: Vec<AuditRow> = sqlbind::prepare(&db, sql, &params)
+        .map_err(internal)?
+        .all()
+        .await
+        .map_err(internal)?
+        .results()
+        .map_err(internal)?;
+    let mut items: Vec<AuditRecord> = rows.into_iter().map(AuditRecord::from).collect();
+    let more = items.len() > size as usize;
+    items.truncate(size as usize);
+    let next = more.then(|| items.last()).flatten().map(|last| Cursor {
+        created_at: last.created_at,
+        id: last.id.clone(),
+    });
+    Ok((items, next))
+}
+
+fn internal(e: worker::Error) -> ApiError {
+    ApiError::internal(format!("audit query failed: {e}"))
+}

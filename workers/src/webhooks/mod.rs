@@ -1,0 +1,4 @@
+//! Webhook routes from outside services.
+
+pub mod rooms;
+pub mod workos;
