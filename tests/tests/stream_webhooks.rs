@@ -439,11 +439,7 @@ async fn ending_by_call_ended_matches_ending_by_the_host() {
     assert_eq!(w.webhook(&echo, "wh-call-ended-echo").await.status, 200);
 
     for id in [&by_host, &by_stream] {
-        for job in [
-            "aggregate_transcript",
-            "generate_insights",
-            "finalize_meeting",
-        ] {
+        for job in ["generate_insights", "finalize_meeting"] {
             w.wait_row(
                 &format!(
                     "SELECT 1 FROM idempotency_keys WHERE scope = 'job' AND key = '{job}:{id}'"
@@ -452,6 +448,11 @@ async fn ending_by_call_ended_matches_ending_by_the_host() {
             )
             .await;
         }
+        w.wait_log(
+            &format!("\"meeting_id\":\"{id}\",\"msg\":\"transcript aggregated\""),
+            Duration::from_secs(45),
+        )
+        .await;
     }
     let host_final = final_state(&w, &by_host);
     let stream_final = final_state(&w, &by_stream);
