@@ -79,7 +79,9 @@ async fn a_bad_signature_is_refused_and_nothing_changes() {
     let before = snapshot(&w);
     let wrong_secret = sign_webhook("not-the-secret", body.as_bytes());
     let tampered = body.replace(GUEST, HOST);
-    let cases: Vec<(Vec<u8>, String, Vec<(&str, &str)>, &str)> = vec![
+    // (body, signature, extra headers, expected reason)
+    type Case<'a> = (Vec<u8>, String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             body.clone().into_bytes(),
             wrong_secret,
