@@ -198,6 +198,17 @@ impl World {
         }
     }
 
+    /// Waits until the backend's log has a line containing `needle`.
+    pub async fn wait_log(&self, needle: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while !self.backend.log().contains(needle) {
+            if Instant::now() > deadline {
+                panic!("no log line with {needle}\n{}", self.backend.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Polls the meeting as `user` until `done` holds (or panics after `within`).
     pub async fn wait_for_meeting(
         &self,

@@ -188,7 +188,14 @@ async fn the_whole_lifecycle() {
         .await;
     assert_eq!(a.status, 409, "{}", a.body);
     assert_eq!(a.body["error"]["code"], "MEETING_NOT_ACTIVE");
-    for key in ["aggregate_transcript", "generate_insights"] {
+    // The room is told to flush (finalize_meeting records it), then the
+    // post-call jobs run: insights (a stub) records "pending", aggregation
+    // writes transcript segments (none here: nobody spoke) and its result.
+    for key in [
+        "finalize_meeting",
+        "generate_insights",
+        "aggregate_transcript",
+    ] {
         let row = w
             .wait_row(
                 &format!(
@@ -198,14 +205,18 @@ async fn the_whole_lifecycle() {
             )
             .await;
         assert_eq!(row["status"], "completed");
-        let result: Value = serde_json::from_str(row["result"].as_str().unwrap()).unwrap();
-        // Aggregation is real (issue 4); insights are still a named stub.
-        assert_eq!(
-            result["stub"],
-            key == "generate_insights",
-            "{key}: {result}"
-        );
     }
+    let insights = w.d1(&format!(
+        "SELECT result FROM idempotency_keys WHERE scope = 'job' AND key = 'generate_insights:{id}'"
+    ));
+    let result: Value = serde_json::from_str(insights[0]["result"].as_str().unwrap()).unwrap();
+    assert_eq!(result["stub"], true);
+    assert_eq!(result["status"], "insights_pending");
+    w.wait_log(
+        &format!("\"meeting_id\":\"{id}\",\"msg\":\"transcript aggregated\""),
+        Duration::from_secs(45),
+    )
+    .await;
     // History view.
     let list = w
         .call(
