@@ -9,19 +9,25 @@
 //! none lets one escape to the runtime, and none can panic on input.
 
 use std::cell::{Cell, RefCell};
+use std::time::Duration;
 
 use connvo_shared::log::Level;
 use connvo_shared::room::store::SqlRoomStore;
 use connvo_shared::room::{Frame, MeetingRoom as Core, Output, RoomConfig};
 use worker::{
-    durable_object, Date, DurableObject, Env, Request, Response, Result, ScheduledTime, State,
-    WebSocket, WebSocketIncomingMessage, WebSocketPair,
+    durable_object, Date, Delay, DurableObject, Env, Request, Response, Result, ScheduledTime,
+    State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::sql_exec::DoSql;
 use crate::{d1_sink, internal, log, sockets};
 
 pub(crate) type Room = Core<SqlRoomStore<DoSql>>;
+
+/// Deadlines at most this far ahead are waited for in memory (see `settle`).
+const INLINE_WAIT_MS: u64 = 250;
+/// At most this many in-memory waits per event before falling back to an alarm.
+const MAX_INLINE_WAITS: u32 = 40;
 
 #[durable_object]
 pub struct MeetingRoom {
@@ -295,6 +301,47 @@ impl MeetingRoom {
                 return;
             }
         };
+        // Short deadlines (the coalescing window of the hot streams) are
+        // waited out here, in memory: an alarm costs a storage write, and a
+        // storage write holds every outgoing frame behind its fsync. Longer
+        // ones (the D1 flush interval, the hello deadline) become an alarm.
+        let mut waits = 0;
+        loop {
+            self.carry_out(outputs).await;
+            let Some(at) = self.room.borrow().as_ref().and_then(|r| r.poll_timeout()) else {
+                break;
+            };
+            let now = now_ms();
+            if waits >= MAX_INLINE_WAITS || at > now + INLINE_WAIT_MS {
+                break;
+            }
+            if at > now {
+                Delay::from(Duration::from_millis(at - now)).await;
+            }
+            waits += 1;
+            let now = now_ms();
+            outputs = match self.with_room(|room| {
+                room.handle_timeout(now);
+                Ok(())
+            }) {
+                Ok((_, outputs)) => outputs,
+                Err(e) => {
+                    log::emit(
+                        Level::Error,
+                        "room timeout failed",
+                        &self.meeting_id(),
+                        &[("error", e)],
+                    );
+                    break;
+                }
+            };
+        }
+        self.schedule().await;
+    }
+
+    /// Sends, closes, saves attachments, then writes the flushes and audit
+    /// entries the outputs asked for, feeding their results back to the core.
+    async fn carry_out(&self, mut outputs: Vec<Output>) {
         // Bounded: a flush result can produce more outputs, which can at most
         // ask for one more flush per round.
         for _ in 0..8 {
@@ -373,7 +420,6 @@ impl MeetingRoom {
                 break;
             }
         }
-        self.schedule().await;
     }
 
     async fn write_audits(&self, audits: Vec<connvo_shared::room::AuditEvent>) {
