@@ -407,7 +407,8 @@ pub fn render(report: &Report) -> String {
             out,
             "## Ramp\n\n\
              Same P, R and E. Starting next to the comparison phase (or at M={} without one), M \
-             doubles while steps pass (up to {}) or halves while they fail, then bisects. Each \
+             doubles while steps pass (quadruples while p95 is under a quarter of the \
+             objective; up to {}) or halves while they fail, then bisects. Each \
              step runs {} s on a fresh server. Latencies are of the slowest stream.\n",
             r.map_or(0, |r| r.start),
             r.map_or(0, |r| r.max),
