@@ -5,22 +5,24 @@
 
 use connvo_shared::acl::{MeetingRole, MeetingState, OrgRole};
 use connvo_shared::auth::ticket::TicketClaims;
-use connvo_shared::log::Level;
+use connvo_shared::room::store::RoomStore;
 use connvo_shared::room::{ClientInfo, SessionIdentity, TranscriptInput};
 use connvo_shared::room_internal::{
-    header, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice, StateNotice,
+    header, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice, PresenceStatus,
+    StateNotice, TranscriptQuery,
 };
 use connvo_shared::signature::from_hex;
 use serde::de::DeserializeOwned;
 use worker::{Request, Response, Result};
 
-use crate::log;
 use crate::meeting_room::{now_ms, MeetingRoom};
 
 /// What the worker vouches for on a forwarded upgrade.
 pub struct Upgrade {
     pub claims: TicketClaims,
     pub identity: SessionIdentity,
+    /// D1's state of the meeting at upgrade time (D1 is the source of truth).
+    pub meeting_state: Option<MeetingState>,
 }
 
 fn get(req: &Request, name: &str) -> Option<String> {
@@ -53,7 +55,12 @@ pub fn upgrade_identity(req: &Request) -> Option<Upgrade> {
         user_agent: get(req, "user-agent"),
         ip: get(req, "cf-connecting-ip"),
     };
-    Some(Upgrade { claims, identity })
+    let meeting_state = get(req, header::MEETING_STATE).and_then(|s| parse_state(&s));
+    Some(Upgrade {
+        claims,
+        identity,
+        meeting_state,
+    })
 }
 
 async fn body<T: DeserializeOwned>(req: &mut Request) -> std::result::Result<T, String> {
@@ -78,6 +85,7 @@ pub async fn handle(room: &MeetingRoom, mut req: Request) -> Result<Response> {
     let path = req.path();
     let now = now_ms();
     let handled = match path.as_str() {
+        "/internal/transcript" => return transcript(room, &req, &meeting_id),
         "/internal/state" => {
             let notice: StateNotice = match body(&mut req).await {
                 Ok(n) => n,
@@ -131,19 +139,18 @@ pub async fn handle(room: &MeetingRoom, mut req: Request) -> Result<Response> {
             })
         }
         "/internal/presence" => {
-            // Video-call presence lives in D1 (meeting_participants); the
-            // live room's presence is its sockets. Accepted and logged.
+            // Stream saw the user join or leave the video call (D1 has it
+            // already); the room shows it live as the user's `in_call`.
             let notice: PresenceNotice = match body(&mut req).await {
                 Ok(n) => n,
                 Err(e) => return bad(e),
             };
-            log::emit(
-                Level::Debug,
-                "call presence noted",
-                &meeting_id,
-                &[("user_id", notice.user_id)],
-            );
-            return Response::empty().map(|r| r.with_status(204));
+            let in_call = notice.status == PresenceStatus::Joined;
+            let at_ms = u64::try_from(notice.at_ms).unwrap_or(0);
+            room.with_room_for(Some(&meeting_id), |r| {
+                r.set_call_presence(now, &notice.user_id, in_call, at_ms)
+                    .map_err(|e| e.to_string())
+            })
         }
         "/internal/end" => {
             let _notice: EndNotice = match body(&mut req).await {
@@ -174,5 +181,37 @@ pub async fn handle(room: &MeetingRoom, mut req: Request) -> Result<Response> {
             Response::empty().map(|r| r.with_status(204))
         }
         Err(e) => Response::error(e, 409),
+    }
+}
+
+/// `GET /internal/transcript`: a bounded read straight from the room's own
+/// storage, which holds every chunk (flushed or not) in sequence order.
+fn transcript(room: &MeetingRoom, req: &Request, meeting_id: &str) -> Result<Response> {
+    let query = req
+        .url()
+        .ok()
+        .and_then(|u| u.query().map(str::to_owned))
+        .unwrap_or_default();
+    let q = match TranscriptQuery::parse(&query) {
+        Ok(q) => q,
+        Err(e) => return bad(e.message),
+    };
+    let read = room.with_room_for(Some(meeting_id), |r| {
+        let store = r.store();
+        match q {
+            TranscriptQuery::AfterSeq { after_seq, limit } => {
+                store.transcript_after(after_seq, usize::try_from(limit).unwrap_or(100))
+            }
+            TranscriptQuery::ByTime {
+                from_ms,
+                to_ms,
+                limit,
+            } => store.transcript_by_time(from_ms, to_ms, usize::try_from(limit).unwrap_or(100)),
+        }
+        .map_err(|e| e.to_string())
+    });
+    match read {
+        Ok((chunks, _)) => Response::from_json(&serde_json::json!({ "chunks": chunks })),
+        Err(e) => Response::error(e, 500),
     }
 }

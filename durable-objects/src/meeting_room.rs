@@ -237,6 +237,14 @@ impl MeetingRoom {
             if let Err(e) = room.consume_ticket(now, &upgrade.claims) {
                 return Ok(Some(e.to_string()));
             }
+            // A room that missed a lifecycle notice (or is opened for the
+            // first time) catches up with D1 before admitting anyone.
+            if let Some(state) = upgrade.meeting_state {
+                if room.meta().state != state {
+                    room.set_meeting_state(now, state)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
             // A refusal queues a goodbye and a close for this session.
             let _ = room.handle_connect(now, session.clone(), upgrade.identity.clone());
             Ok(None)
@@ -335,7 +343,7 @@ impl MeetingRoom {
                 next.push(self.with_room(|room| {
                     match &result {
                         Ok(_) => room
-                            .flush_done(now, batch.upto.clone())
+                            .flush_done(now, batch.upto)
                             .map_err(|e| e.to_string())?,
                         Err(_) => room.flush_failed(now),
                     }

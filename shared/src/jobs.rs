@@ -7,10 +7,14 @@
 //! which unit of work a message stands for; a job that must not run its side
 //! effect twice claims the key in D1 (`idempotency_keys`) first.
 //!
-//! The attempt number travels in the message. workers-rs does not expose
-//! the runtime's `message.attempts`, so a transient failure is retried by
-//! sending the next attempt with a delay and acking the current one; the
-//! queue's own retries (and its dead-letter queue) still catch crashes.
+//! Retries are the runtime's (`message.retry` with a delay), so a message
+//! keeps its id across deliveries; the consumer counts deliveries per
+//! message id in D1 (`sql::jobs::JOB_ATTEMPT_NEXT`), because workers-rs does
+//! not expose the runtime's `message.attempts`. A consumer never sends to
+//! its own queue: follow-up work is queued by whoever starts the flow and
+//! ordered by records in D1 (see `Job::FinalizeMeeting`), so every retry of
+//! a unit of work is the same message, counted and dead-lettered by the
+//! runtime, and no job can start a re-queue loop.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,14 +30,16 @@ pub const JOB_MESSAGE_VERSION: u32 = 1;
 pub enum Job {
     /// Get-or-create the meeting's Stream call and record it on the meeting.
     ProvisionCall { meeting_id: String },
-    /// After a meeting ended: make the room stop writes and flush (retried
-    /// until it answers), then queue the aggregation and insights jobs.
+    /// After a meeting ended: make the room stop writes and flush, retried
+    /// until it answers; then record the meeting as finalized (its key
+    /// completed), which the post-call jobs wait for.
     FinalizeMeeting { meeting_id: String },
-    /// Assemble the flushed transcript into segments. A stub for now: it
-    /// records that the meeting awaits aggregation (a later issue fills it in).
+    /// Assemble the flushed transcript into speaker-turn segments
+    /// (`transcript_segments`; `crate::segments`), once the meeting is
+    /// finalized (its room flushed to D1).
     AggregateTranscript { meeting_id: String },
-    /// Post-call insights. A stub for now: it records "insights pending"
-    /// (insight generation is a later issue).
+    /// Post-call insights, once the meeting is finalized. A stub for now: it
+    /// records "insights pending" (insight generation is a later issue).
     GenerateInsights { meeting_id: String },
 }
 
@@ -66,13 +72,11 @@ impl Job {
     }
 }
 
-/// What goes on the queue: the job, which attempt this is, and its key.
+/// What goes on the queue: the job and its key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobMessage {
     pub v: u32,
     pub job: Job,
-    /// 1 for the first delivery of this unit of work, then 2, 3, …
-    pub attempt: u32,
     pub idempotency_key: String,
 }
 
@@ -86,28 +90,16 @@ pub enum JobDecodeError {
     UnknownVersion(u32),
     #[error("invalid meeting id")]
     InvalidMeetingId,
-    #[error("attempt must be at least 1")]
-    InvalidAttempt,
     #[error("idempotency key does not match the job")]
     KeyMismatch,
 }
 
 impl JobMessage {
-    /// The first attempt of `job`.
     pub fn new(job: Job) -> JobMessage {
         JobMessage {
             v: JOB_MESSAGE_VERSION,
             idempotency_key: job.idempotency_key(),
             job,
-            attempt: 1,
-        }
-    }
-
-    /// The same work, one attempt later.
-    pub fn next_attempt(&self) -> JobMessage {
-        JobMessage {
-            attempt: self.attempt.saturating_add(1),
-            ..self.clone()
         }
     }
 
@@ -127,9 +119,6 @@ impl JobMessage {
             serde_json::from_value(value).map_err(|e| JobDecodeError::Malformed(e.to_string()))?;
         if !is_valid_id(msg.job.meeting_id()) {
             return Err(JobDecodeError::InvalidMeetingId);
-        }
-        if msg.attempt == 0 {
-            return Err(JobDecodeError::InvalidAttempt);
         }
         if msg.idempotency_key != msg.job.idempotency_key() {
             return Err(JobDecodeError::KeyMismatch);
@@ -153,7 +142,7 @@ pub struct Backoff {
 /// What to do after a transient failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {
-    /// Send attempt `next_attempt` after `delay_secs`.
+    /// Deliver again (attempt `next_attempt`) after `delay_secs`.
     RetryAfter { delay_secs: u32, next_attempt: u32 },
     /// Out of attempts: record the failure for good.
     GiveUp,
@@ -215,11 +204,9 @@ mod tests {
         assert_eq!(
             value,
             json!({"v": 1, "job": {"kind": "provision_call", "meeting_id": "mtg_1"},
-                   "attempt": 1, "idempotency_key": "provision_call:mtg_1"})
+                   "idempotency_key": "provision_call:mtg_1"})
         );
         assert_eq!(JobMessage::decode(value).unwrap(), msg);
-        assert_eq!(msg.next_attempt().attempt, 2);
-        assert_eq!(msg.next_attempt().idempotency_key, msg.idempotency_key);
     }
 
     #[test]
@@ -245,7 +232,7 @@ mod tests {
     #[test]
     fn bad_messages_are_refused() {
         let good = json!({"v": 1, "job": {"kind": "provision_call", "meeting_id": "m"},
-                          "attempt": 1, "idempotency_key": "provision_call:m"});
+                          "idempotency_key": "provision_call:m"});
         let with = |f: &dyn Fn(&mut serde_json::Value)| {
             let mut v = good.clone();
             f(&mut v);
@@ -263,10 +250,6 @@ mod tests {
         assert_eq!(
             with(&|v| v["job"]["meeting_id"] = json!("a/b")),
             Err(JobDecodeError::InvalidMeetingId)
-        );
-        assert_eq!(
-            with(&|v| v["attempt"] = json!(0)),
-            Err(JobDecodeError::InvalidAttempt)
         );
         assert_eq!(
             with(&|v| v["idempotency_key"] = json!("provision_call:other")),

@@ -25,6 +25,7 @@ pub mod request_id;
 pub mod room;
 pub mod room_internal;
 pub mod route;
+pub mod segments;
 pub mod signature;
 pub mod sql;
 pub mod stream;

@@ -18,6 +18,8 @@ pub mod path {
     pub const PRESENCE: &str = "https://room/internal/presence";
     pub const CAPTION: &str = "https://room/internal/caption";
     pub const END: &str = "https://room/internal/end";
+    /// `GET`: a bounded read of the live transcript ([`super::TranscriptQuery`]).
+    pub const TRANSCRIPT: &str = "https://room/internal/transcript";
     /// The WebSocket upgrade, forwarded after the ticket and the roster check.
     pub const WS: &str = "https://room/ws";
 }
@@ -126,8 +128,137 @@ pub struct EndNotice {
     pub reason: String,
 }
 
+/// The most chunks one transcript read returns.
+pub const TRANSCRIPT_READ_MAX: u64 = 500;
+
+/// A bounded transcript read: by sequence (`after_seq`, the default) or by
+/// the chunks' start time (`from_ms`..`to_ms`). The public route
+/// (`GET /v1/meetings/{id}/transcript`) and the room's internal endpoint
+/// take the same query string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranscriptQuery {
+    AfterSeq {
+        after_seq: u64,
+        limit: u64,
+    },
+    ByTime {
+        from_ms: u64,
+        to_ms: u64,
+        limit: u64,
+    },
+}
+
+impl TranscriptQuery {
+    /// Parses `after_seq`, `from_ms`, `to_ms` and `limit` (1 to
+    /// [`TRANSCRIPT_READ_MAX`], default 100). Unknown keys are refused, so a
+    /// typo never silently reads something else.
+    pub fn parse(query: &str) -> Result<TranscriptQuery, crate::ApiError> {
+        let mut after_seq = None;
+        let mut from_ms = None;
+        let mut to_ms = None;
+        let mut limit = 100;
+        let bad = |field: &str, msg: &str| {
+            crate::ApiError::validation(msg.to_owned())
+                .with_details(serde_json::json!({ "field": field }))
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let n = value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= crate::room::MAX_SAFE_INT);
+            match key {
+                "after_seq" => {
+                    after_seq =
+                        Some(n.ok_or_else(|| bad(key, "after_seq must be a non-negative integer"))?)
+                }
+                "from_ms" => {
+                    from_ms =
+                        Some(n.ok_or_else(|| bad(key, "from_ms must be a non-negative integer"))?)
+                }
+                "to_ms" => {
+                    to_ms = Some(n.ok_or_else(|| bad(key, "to_ms must be a non-negative integer"))?)
+                }
+                "limit" => {
+                    limit = n
+                        .filter(|l| (1..=TRANSCRIPT_READ_MAX).contains(l))
+                        .ok_or_else(|| bad(key, "limit must be between 1 and 500"))?
+                }
+                other => return Err(bad(other, "unknown query parameter")),
+            }
+        }
+        match (after_seq, from_ms, to_ms) {
+            (_, None, None) => Ok(TranscriptQuery::AfterSeq {
+                after_seq: after_seq.unwrap_or(0),
+                limit,
+            }),
+            (None, Some(from_ms), Some(to_ms)) if from_ms < to_ms => Ok(TranscriptQuery::ByTime {
+                from_ms,
+                to_ms,
+                limit,
+            }),
+            (None, Some(_), Some(_)) => Err(bad("to_ms", "to_ms must be after from_ms")),
+            (None, _, _) => Err(bad("from_ms", "a time range needs both from_ms and to_ms")),
+            (Some(_), _, _) => Err(bad("after_seq", "read by sequence or by time, not both")),
+        }
+    }
+
+    pub fn to_query(&self) -> String {
+        match self {
+            TranscriptQuery::AfterSeq { after_seq, limit } => {
+                format!("after_seq={after_seq}&limit={limit}")
+            }
+            TranscriptQuery::ByTime {
+                from_ms,
+                to_ms,
+                limit,
+            } => format!("from_ms={from_ms}&to_ms={to_ms}&limit={limit}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn transcript_queries_are_bounded_and_strict() {
+        use super::TranscriptQuery as Q;
+        assert_eq!(
+            Q::parse("").unwrap(),
+            Q::AfterSeq {
+                after_seq: 0,
+                limit: 100
+            }
+        );
+        assert_eq!(
+            Q::parse("after_seq=7&limit=3").unwrap(),
+            Q::AfterSeq {
+                after_seq: 7,
+                limit: 3
+            }
+        );
+        assert_eq!(
+            Q::parse("from_ms=10&to_ms=20").unwrap(),
+            Q::ByTime {
+                from_ms: 10,
+                to_ms: 20,
+                limit: 100
+            }
+        );
+        for bad in [
+            "limit=0",
+            "limit=501",
+            "after_seq=-1",
+            "from_ms=5",
+            "from_ms=9&to_ms=3",
+            "after_seq=1&from_ms=1&to_ms=2",
+            "afterseq=1",
+        ] {
+            assert!(Q::parse(bad).is_err(), "{bad}");
+        }
+        let q = Q::parse("from_ms=1&to_ms=2&limit=9").unwrap();
+        assert_eq!(Q::parse(&q.to_query()).unwrap(), q);
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -7,7 +7,8 @@ mod room_support;
 use connvo_shared::acl::{MeetingRole, MeetingState};
 use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
-    CloseCode, CloseReason, Frame, RoomConfig, RoomStore, Stream, Sub, TranscriptInput,
+    CallPresence, CloseCode, CloseReason, Frame, MemoryStore, RoomConfig, RoomStore, Stream, Sub,
+    TranscriptInput,
 };
 use room_support::*;
 use serde_json::json;
@@ -942,6 +943,272 @@ fn r19_a_client_id_belongs_to_one_user_and_one_connection() {
         Some((CloseCode::Policy, CloseReason::Replaced))
     );
     assert!(shell.socket("a2").closed.is_none());
+}
+
+/// `(user, online, in_call, sessions)` of the presence changes (`full: false`).
+fn call_changes(msgs: Vec<ServerMsg>) -> Vec<(String, bool, bool, u32)> {
+    msgs.into_iter()
+        .filter_map(|m| match m {
+            ServerMsg::Presence { full: false, users } => Some(users),
+            _ => None,
+        })
+        .flatten()
+        .map(|u| (u.user_id, u.online, u.in_call, u.sessions))
+        .collect()
+}
+
+/// The full presence list a connection got, as `(user, online, in_call)`.
+fn full_presence(msgs: &[ServerMsg]) -> Vec<(String, bool, bool)> {
+    msgs.iter()
+        .find_map(|m| match m {
+            ServerMsg::Presence { full: true, users } => Some(
+                users
+                    .iter()
+                    .map(|u| (u.user_id.clone(), u.online, u.in_call))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .expect("no full presence list")
+}
+
+fn call<S: RoomStore>(shell: &mut Shell<S>, user: &str, in_call: bool, at_ms: u64) {
+    shell
+        .room
+        .set_call_presence(shell.now, user, in_call, at_ms)
+        .unwrap();
+    shell.drain();
+}
+
+#[test]
+fn r20_call_presence_is_announced_and_the_newest_event_wins() {
+    let mut shell = Shell::active(RoomConfig::default());
+    shell.join("a", "alice", Host);
+    shell.join("b", "bob", Participant);
+    shell.take("a");
+    call(&mut shell, "bob", true, T0 + 10);
+    assert_eq!(
+        call_changes(shell.take("a")),
+        [("bob".into(), true, true, 1)]
+    );
+    assert_eq!(
+        call_changes(shell.take("b")),
+        [("bob".into(), true, true, 1)]
+    );
+    // Stream delivered an older `left` late, then the same join again:
+    // neither changes anything.
+    call(&mut shell, "bob", false, T0 + 5);
+    call(&mut shell, "bob", true, T0 + 10);
+    assert!(shell.take("a").is_empty());
+    assert!(shell.room.meta().call_presence["bob"].in_call);
+    // Bob's tab closes; he is still in the call, so he stays listed.
+    shell.disconnect("b");
+    assert_eq!(
+        call_changes(shell.take("a")),
+        [("bob".into(), false, true, 0)]
+    );
+    // A newcomer gets him in the full list.
+    shell.connect("c", "carol", Participant);
+    shell.hello("c", "cc", json!({}));
+    assert_eq!(
+        full_presence(&shell.take("c")),
+        [
+            ("alice".into(), true, false),
+            ("bob".into(), false, true),
+            ("carol".into(), true, false)
+        ]
+    );
+    shell.take("a");
+    // He leaves the call: his last entry, and he is off the list.
+    call(&mut shell, "bob", false, T0 + 20);
+    assert_eq!(
+        call_changes(shell.take("a")),
+        [("bob".into(), false, false, 0)]
+    );
+    // A join older than that leave, delivered late, is ignored.
+    call(&mut shell, "bob", true, T0 + 15);
+    assert!(shell.take("a").is_empty());
+    shell.connect("d", "dan", Participant);
+    shell.hello("d", "cd", json!({}));
+    assert_eq!(
+        full_presence(&shell.take("d")),
+        [
+            ("alice".into(), true, false),
+            ("carol".into(), true, false),
+            ("dan".into(), true, false)
+        ]
+    );
+    // Reconnecting while in the call shows both.
+    call(&mut shell, "carol", true, T0 + 30);
+    shell.take("a");
+    shell.disconnect("c");
+    shell.join("c2", "carol", Participant);
+    assert_eq!(
+        call_changes(shell.take("a")),
+        [
+            ("carol".into(), false, true, 0),
+            ("carol".into(), true, true, 1)
+        ]
+    );
+}
+
+#[test]
+fn r20_call_presence_of_unknown_users_is_kept_and_shown_once_their_role_is_known() {
+    let mut shell = Shell::active(RoomConfig::default());
+    shell.join("a", "alice", Host);
+    // The Worker checked membership in D1; the room does not know erin's
+    // role yet, so she is recorded but not listed.
+    call(&mut shell, "erin", true, T0);
+    assert!(shell.take("a").is_empty());
+    assert!(shell.room.meta().call_presence["erin"].in_call);
+    shell
+        .room
+        .set_member_role(shell.now, "erin", Some(Observer))
+        .unwrap();
+    shell.drain();
+    let got = shell.take("a");
+    assert!(
+        matches!(&got[..], [ServerMsg::Presence { full: false, users }]
+        if users[0].role == Observer && !users[0].online && users[0].in_call)
+    );
+    // A removed member is not listed, in the call or not.
+    shell.room.set_member_role(shell.now, "erin", None).unwrap();
+    shell.drain();
+    assert_eq!(
+        call_changes(shell.take("a")),
+        [("erin".into(), false, false, 0)]
+    );
+    // Bad input is refused and changes nothing.
+    assert_eq!(
+        shell
+            .room
+            .set_call_presence(shell.now, "has space", true, T0)
+            .unwrap_err()
+            .code(),
+        "INVALID_IDENTITY"
+    );
+    assert_eq!(
+        shell
+            .room
+            .set_call_presence(shell.now, "frank", true, u64::MAX)
+            .unwrap_err()
+            .code(),
+        "INVALID_FIELD"
+    );
+    // A storage failure refuses the event and leaves nothing behind.
+    shell.room.store_mut().set_fail_writes(true);
+    assert_eq!(
+        shell
+            .room
+            .set_call_presence(shell.now, "alice", true, T0)
+            .unwrap_err()
+            .code(),
+        "STORAGE_FAILED"
+    );
+    shell.room.store_mut().set_fail_writes(false);
+    shell.drain();
+    assert!(shell.take("a").is_empty());
+    assert!(!shell.room.meta().call_presence.contains_key("alice"));
+    assert!(!shell.room.meta().call_presence.contains_key("frank"));
+}
+
+#[test]
+fn r20_call_presence_is_bounded() {
+    let config = RoomConfig {
+        max_call_users: 2,
+        ..RoomConfig::default()
+    };
+    let mut shell = Shell::active(config);
+    call(&mut shell, "u1", true, T0);
+    call(&mut shell, "u1", false, T0 + 1);
+    call(&mut shell, "u2", true, T0 + 2);
+    // u1 left longest ago: u3 takes the place.
+    call(&mut shell, "u3", true, T0 + 3);
+    let kept: Vec<&String> = shell.room.meta().call_presence.keys().collect();
+    assert_eq!(kept, ["u2", "u3"]);
+    // Everyone kept is in the call: a join is refused, a leave dropped.
+    assert_eq!(
+        shell
+            .room
+            .set_call_presence(shell.now, "u4", true, T0 + 4)
+            .unwrap_err()
+            .code(),
+        "INVALID_FIELD"
+    );
+    call(&mut shell, "u4", false, T0 + 4);
+    assert_eq!(shell.room.meta().call_presence.len(), 2);
+    // Known users are always updated.
+    call(&mut shell, "u2", false, T0 + 5);
+    call(&mut shell, "u4", true, T0 + 6);
+    let kept: Vec<&String> = shell.room.meta().call_presence.keys().collect();
+    assert_eq!(kept, ["u3", "u4"]);
+}
+
+/// Call presence is stored with the room: a reload rebuilds who is in the
+/// call (with the role seen on their connection) and keeps the ordering
+/// guard.
+fn call_presence_survives_a_reload<S: RoomStore + Clone>(store: S) {
+    let mut shell = Shell::with_store(store, RoomConfig::default());
+    shell
+        .room
+        .set_meeting_state(shell.now, MeetingState::Active)
+        .unwrap();
+    shell.join("a", "alice", Host);
+    shell.join("b", "bob", Participant);
+    call(&mut shell, "bob", true, T0 + 10);
+    call(&mut shell, "alice", true, T0 + 11);
+    // Dan joined the call before the room knew him; his connection
+    // teaches the room his role.
+    call(&mut shell, "dan", true, T0 + 12);
+    shell.join("d", "dan", Observer);
+    for gone in ["b", "d"] {
+        shell.disconnect(gone);
+        shell.sockets.remove(&sid(gone));
+    }
+    shell.clear();
+    shell.hibernate();
+    assert!(shell.take("a").is_empty(), "rebuilt silently");
+    assert_eq!(
+        shell.room.meta().call_presence["bob"],
+        CallPresence {
+            in_call: true,
+            at_ms: T0 + 10,
+            role: Some(Participant)
+        }
+    );
+    shell.connect("c", "carol", Participant);
+    shell.hello("c", "cc", json!({}));
+    assert_eq!(
+        full_presence(&shell.take("c")),
+        [
+            ("alice".into(), true, true),
+            ("bob".into(), false, true),
+            ("carol".into(), true, false),
+            ("dan".into(), false, true)
+        ]
+    );
+    assert_eq!(shell.room.meta().call_presence["dan"].role, Some(Observer));
+    shell.take("a");
+    call(&mut shell, "bob", false, T0 + 5);
+    assert!(
+        shell.take("a").is_empty(),
+        "the older event is still ignored"
+    );
+    call(&mut shell, "bob", false, T0 + 12);
+    assert_eq!(
+        call_changes(shell.take("a")),
+        [("bob".into(), false, false, 0)]
+    );
+}
+
+#[test]
+fn r20_call_presence_survives_a_reload_from_memory_store() {
+    call_presence_survives_a_reload(MemoryStore::new());
+}
+
+#[test]
+fn r20_call_presence_survives_a_reload_from_sql_store() {
+    call_presence_survives_a_reload(room_support::sqlite::sql_store());
 }
 
 #[test]

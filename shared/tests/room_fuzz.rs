@@ -113,7 +113,7 @@ impl Arena {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic_or_leak(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
@@ -257,7 +257,7 @@ fn near_miss(rng: &mut u64) -> Value {
 fn near_miss_frames_are_refused_cleanly() {
     let mut rng = 0xC0FFEE;
     let mut arena = Arena::new();
-    for _ in 0..1500 {
+    for _ in 0..1000 {
         let frame = near_miss(&mut rng);
         let text = frame.to_string();
         arena.attack(Frame::Text(&text));

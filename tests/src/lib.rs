@@ -10,7 +10,9 @@
 
 pub mod api;
 pub mod backend;
+pub mod d1;
 pub mod fakes;
+pub mod meet;
 pub mod room;
 
 pub use backend::{Backend, BackendOptions};

@@ -1450,3 +1450,20 @@ fn host_transfer_moves_both_roles_or_neither() {
     // Replayed: the old host is no longer host, so nothing changes.
     assert_eq!(transfer("h", "p", "participant"), 0);
 }
+
+#[test]
+fn job_deliveries_are_counted_per_message() {
+    let conn = migrated_db();
+    let next = |id: &str, now: i64| -> i64 {
+        conn.query_row(
+            sql::jobs::JOB_ATTEMPT_NEXT,
+            params![id, now, now + 1000],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(next("msg-a", 1), 1);
+    assert_eq!(next("msg-a", 2), 2);
+    assert_eq!(next("msg-b", 3), 1);
+    assert_eq!(next("msg-a", 4), 3);
+}

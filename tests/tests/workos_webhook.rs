@@ -16,11 +16,13 @@ use serde_json::{json, Value};
 const SECRET: &str = "whsec_test_0123456789abcdef0123456789abcdef";
 const ORG: &str = "org_01ACME";
 
-/// Alice is in three meetings: an active one of her org, an active one of
-/// another org, and a scheduled one. Only active meetings get room calls.
+/// Alice and Frank are in three meetings: an active one of their org, an
+/// active one of another org, and a scheduled one. Only active meetings get
+/// room calls.
 const SEED: &str = "
 INSERT INTO users (id, org_id, org_role, is_active, created_at, updated_at) VALUES
-  ('user_01ALICE', 'org_01ACME', 'admin', 1, 1, 1);
+  ('user_01ALICE', 'org_01ACME', 'admin', 1, 1, 1),
+  ('user_01FRANK', 'org_01ACME', 'member', 1, 1, 1);
 INSERT INTO meetings (id, organizer_id, org_id, title, scheduled_at, state, started_at, created_at, updated_at) VALUES
   ('mtg_wh_acme_live', 'user_01ALICE', 'org_01ACME', 'Live', 1000, 'active', 1000, 1, 1),
   ('mtg_wh_other_live', 'user_01ALICE', 'org_01OTHER', 'Elsewhere', 2000, 'active', 2000, 1, 1),
@@ -28,7 +30,10 @@ INSERT INTO meetings (id, organizer_id, org_id, title, scheduled_at, state, star
 INSERT INTO meeting_participants (meeting_id, user_id, role, created_at, updated_at) VALUES
   ('mtg_wh_acme_live', 'user_01ALICE', 'host', 1, 1),
   ('mtg_wh_other_live', 'user_01ALICE', 'participant', 1, 1),
-  ('mtg_wh_acme_later', 'user_01ALICE', 'host', 1, 1);
+  ('mtg_wh_acme_later', 'user_01ALICE', 'host', 1, 1),
+  ('mtg_wh_acme_live', 'user_01FRANK', 'participant', 1, 1),
+  ('mtg_wh_other_live', 'user_01FRANK', 'participant', 1, 1),
+  ('mtg_wh_acme_later', 'user_01FRANK', 'participant', 1, 1);
 ";
 
 async fn start() -> (FakeWorkos, Backend) {
@@ -178,17 +183,10 @@ async fn signatures_replays_and_out_of_order_events() {
     );
     assert_eq!(role_of(&b, &alice).await, (json!(ORG), json!("member")));
 
-    // The room of Alice's active ACME meeting was told; the other org's and
-    // the scheduled one were not.
-    let line = log_line_with(&b, &["room member", "mtg_wh_acme_live", "set_org_role"]).await;
-    assert!(line.is_some(), "no room call logged:\n{}", b.log_tail());
+    // An org role grants nothing inside a room, so no room was disturbed.
     assert!(
-        !b.log().contains("mtg_wh_other_live"),
-        "another org's meeting was called"
-    );
-    assert!(
-        !b.log().contains("mtg_wh_acme_later"),
-        "a scheduled meeting was called"
+        !b.log().contains("room member"),
+        "a role change called a room"
     );
 
     // Unknown event types and role.updated: acknowledged.
@@ -287,7 +285,7 @@ async fn revocations_reach_tokens_and_live_rooms() {
     // Both of Alice's live meetings (any org) were told to revoke her sockets.
     for meeting in ["mtg_wh_acme_live", "mtg_wh_other_live"] {
         assert!(
-            log_line_with(&b, &["room member", meeting, "\"action\":\"revoke\""])
+            log_line_with(&b, &["room member revoke", meeting, "user_01ALICE"])
                 .await
                 .is_some(),
             "no revoke call for {meeting}:\n{}",
@@ -353,4 +351,43 @@ async fn revocations_reach_tokens_and_live_rooms() {
     assert_eq!(role_of(&b, &erin).await, (Value::Null, json!("member")));
     let a = get(&b, "/v1/admin/audit", &erin).await;
     assert_eq!(a.status, 403, "{}", a.text);
+
+    // Frank leaves ACME: his sockets in ACME's live meeting are revoked;
+    // another org's meeting and a scheduled one are left alone.
+    let frank = token("user_01FRANK", "member", "session_frank_1");
+    assert_eq!(get(&b, "/v1/me", &frank).await.status, 200);
+    let a = deliver(
+        &b,
+        &event(
+            "event_01FRANKDEL",
+            "organization_membership.deleted",
+            membership_data("user_01FRANK", ORG, "member", "active", now_ms() as i64),
+        ),
+        SECRET,
+        now_ms(),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(
+        log_line_with(
+            &b,
+            &["room member revoke", "mtg_wh_acme_live", "user_01FRANK"]
+        )
+        .await
+        .is_some(),
+        "no revoke for Frank:\n{}",
+        b.log_tail()
+    );
+    let frank_lines: Vec<String> = b
+        .log()
+        .lines()
+        .filter(|l| l.contains("user_01FRANK") && l.contains("room member"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        frank_lines
+            .iter()
+            .all(|l| !l.contains("mtg_wh_other_live") && !l.contains("mtg_wh_acme_later")),
+        "{frank_lines:?}"
+    );
 }

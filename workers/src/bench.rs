@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use connvo_shared::auth::dev::{DevAuth, DevTokenRequest};
+use connvo_shared::auth::verified_cache::{CachedVerification, VerifiedCache};
 use connvo_shared::auth::{sign_access_token, verify_access_token_full};
 use connvo_shared::ApiError;
 use serde_json::json;
@@ -83,6 +84,27 @@ pub async fn verify(_ctx: &RequestCtx, req: Request, env: &Env) -> Result<Respon
         done += BATCH;
     }
     per_token_ms.sort_by(f64::total_cmp);
+
+    // The repeat-token path: a hit in the isolate's verified-token cache.
+    let mut cache = VerifiedCache::default();
+    let verified =
+        verify_access_token_full(&token, &keys, &config, now_secs).map_err(ApiError::from)?;
+    cache.insert(
+        &token,
+        CachedVerification {
+            verified,
+            dev: true,
+        },
+        now_secs,
+    );
+    Delay::from(Duration::from_millis(0)).await;
+    let start = Date::now().as_millis();
+    let mut hits = 0u32;
+    for _ in 0..n {
+        hits += u32::from(cache.get(&token, now_secs, config.leeway_secs()).is_some());
+    }
+    Delay::from(Duration::from_millis(0)).await;
+    let cached_total_ms = Date::now().as_millis().saturating_sub(start);
     let pick = |q: f64| {
         let i = ((per_token_ms.len() as f64 - 1.0) * q).round() as usize;
         per_token_ms.get(i).copied().unwrap_or(0.0)
@@ -98,6 +120,9 @@ pub async fn verify(_ctx: &RequestCtx, req: Request, env: &Env) -> Result<Respon
             "median_batch_ms_per_token": pick(0.5),
             "p99_batch_ms_per_token": pick(0.99),
             "clock_moved_without_io": clock_moved_without_io,
+            "cached_hits": hits,
+            "cached_total_ms": cached_total_ms,
+            "cached_mean_ms_per_token": cached_total_ms as f64 / f64::from(n),
         }),
     ))
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::room_internal::{
     header, path, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice,
-    PresenceStatus, StateNotice,
+    PresenceStatus, StateNotice, TranscriptQuery,
 };
 use connvo_shared::ApiError;
 use futures::future::{select, Either};
@@ -90,8 +90,15 @@ impl<'a> Room<'a> {
         let fetch = Box::pin(stub.fetch_with_request(req));
         let delay = Box::pin(Delay::from(timeout));
         let outcome = match select(fetch, delay).await {
-            Either::Left((Ok(resp), _)) if (200..300).contains(&resp.status_code()) => Ok(()),
-            Either::Left((Ok(resp), _)) => Err(RoomError::Status(resp.status_code())),
+            Either::Left((Ok(mut resp), _)) => {
+                // Read the body to its end: an unread body keeps the
+                // subrequest open, and a queue invocation then never ends.
+                let _ = resp.bytes().await;
+                match resp.status_code() {
+                    200..=299 => Ok(()),
+                    status => Err(RoomError::Status(status)),
+                }
+            }
             Either::Left((Err(e), _)) => Err(RoomError::Unreachable(e.to_string())),
             Either::Right(_) => Err(RoomError::Timeout(timeout.as_millis())),
         };
@@ -168,6 +175,35 @@ impl<'a> Room<'a> {
             reason: reason.to_owned(),
         };
         self.post(path::END, &body, END_TIMEOUT).await
+    }
+
+    /// A bounded read of the live transcript (`TranscriptQuery`).
+    pub async fn transcript(&self, query: &TranscriptQuery) -> Result<serde_json::Value, ApiError> {
+        let headers = Headers::new();
+        let fail = |e: worker::Error| ApiError::internal(format!("transcript read: {e}"));
+        headers
+            .set(header::MEETING_ID, self.meeting_id)
+            .map_err(fail)?;
+        headers
+            .set(header::REQUEST_ID, self.request_id)
+            .map_err(fail)?;
+        let url = format!("{}?{}", path::TRANSCRIPT, query.to_query());
+        let req = Request::new_with_init(
+            &url,
+            RequestInit::new()
+                .with_method(Method::Get)
+                .with_headers(headers),
+        )
+        .map_err(fail)?;
+        let stub = self.stub().map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut resp = stub.fetch_with_request(req).await.map_err(fail)?;
+        if resp.status_code() != 200 {
+            return Err(ApiError::internal(format!(
+                "the room answered {}",
+                resp.status_code()
+            )));
+        }
+        resp.json().await.map_err(fail)
     }
 
     /// Forwards a WebSocket upgrade, whose identity headers the caller has

@@ -25,6 +25,7 @@ mod jws;
 pub mod membership;
 pub mod stream_token;
 pub mod ticket;
+pub mod verified_cache;
 
 pub use access_token::{
     sign_access_token, verify_access_token, verify_access_token_full, VerifiedToken,

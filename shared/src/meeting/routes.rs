@@ -37,6 +37,10 @@ pub enum MeetingRoute {
     WsTicket { meeting_id: String },
     /// `GET /v1/meetings/{id}/ws?ticket=…` (WebSocket upgrade)
     Ws { meeting_id: String },
+    /// `GET /v1/meetings/{id}/transcript?after_seq=&from_ms=&to_ms=&limit=`
+    Transcript { meeting_id: String },
+    /// `GET /v1/meetings/{id}/segments?after_start_ms=&after_speaker=&limit=`
+    Segments { meeting_id: String },
 }
 
 impl MeetingRoute {
@@ -56,7 +60,9 @@ impl MeetingRoute {
             | MeetingRoute::ChangeRole { .. }
             | MeetingRoute::TransferHost { .. }
             | MeetingRoute::VideoToken { .. }
-            | MeetingRoute::Ws { .. } => RouteClass::Default,
+            | MeetingRoute::Ws { .. }
+            | MeetingRoute::Transcript { .. }
+            | MeetingRoute::Segments { .. } => RouteClass::Default,
         }
     }
 
@@ -78,6 +84,8 @@ impl MeetingRoute {
             MeetingRoute::VideoToken { .. } => "meetings.video_token",
             MeetingRoute::WsTicket { .. } => "meetings.ws_ticket",
             MeetingRoute::Ws { .. } => "meetings.ws",
+            MeetingRoute::Transcript { .. } => "meetings.transcript",
+            MeetingRoute::Segments { .. } => "meetings.segments",
         }
     }
 
@@ -97,7 +105,9 @@ impl MeetingRoute {
             | MeetingRoute::TransferHost { meeting_id }
             | MeetingRoute::VideoToken { meeting_id }
             | MeetingRoute::WsTicket { meeting_id }
-            | MeetingRoute::Ws { meeting_id } => Some(meeting_id),
+            | MeetingRoute::Ws { meeting_id }
+            | MeetingRoute::Transcript { meeting_id }
+            | MeetingRoute::Segments { meeting_id } => Some(meeting_id),
         }
     }
 }
@@ -193,6 +203,8 @@ pub fn match_meeting(method: &str, rest: &[&str]) -> RouteMatch {
                 "video-token" => (MeetingRoute::VideoToken { meeting_id: m }, &["POST"]),
                 "ws-ticket" => (MeetingRoute::WsTicket { meeting_id: m }, &["POST"]),
                 "ws" => (MeetingRoute::Ws { meeting_id: m }, &["GET"]),
+                "transcript" => (MeetingRoute::Transcript { meeting_id: m }, &["GET"]),
+                "segments" => (MeetingRoute::Segments { meeting_id: m }, &["GET"]),
                 _ => return RouteMatch::NotFound,
             };
             pick(method, vec![(allowed[0], route)], allowed)

@@ -64,6 +64,10 @@ pub struct RoomConfig {
     /// Distinct speakers tracked in the speaking stats; later ones are
     /// summed under `"other"` so the state frame stays small.
     pub max_speakers: usize,
+    /// Users whose video-call presence the room keeps. Past it, the entry of
+    /// the user who left the call longest ago makes way; when everyone
+    /// recorded is in the call, a newcomer's join is refused.
+    pub max_call_users: usize,
     /// Denied writes are audited at most once per session, action and window.
     pub audit_denial_window_ms: u64,
 }
@@ -94,6 +98,7 @@ impl Default for RoomConfig {
             hello_timeout_ms: 15_000,
             max_sessions_per_user: 8,
             max_speakers: 64,
+            max_call_users: 256,
             audit_denial_window_ms: 60_000,
         }
     }

@@ -1,15 +1,22 @@
-//! Getting frames to connections: the per-connection queue caps and the
-//! `resync` they fall back to, cursor-driven delivery of the sequenced
-//! streams, the coalescing window, and the presence and state views.
+//! Getting frames to connections: cursor-driven delivery of the sequenced
+//! streams, the coalescing window, the presence and state views, and the
+//! per-connection queue caps.
 //!
 //! Delivery is driven by cursors, not by per-connection buffers: each
 //! connection remembers the last seq it was given per stream, and a
 //! delivery sends `(cursor, head]` from the store. Connections at the same
-//! cursor share one encoded frame. This is what makes resume, hibernation
-//! and backpressure the same mechanism, and "exactly once, in order" a
-//! property of one number per stream.
+//! cursor share one encoded frame. Resume, hibernation and backpressure are
+//! then one mechanism, and "exactly once, in order" is a property of one
+//! number per stream.
+//!
+//! Backpressure has two tools. Sequenced streams are *paced*: frames are
+//! queued only while they fit the connection's caps, the cursor stops at
+//! the last one queued, and delivery continues once the shell has taken the
+//! queue. Frames that cannot wait their turn (acks, rejects, presence,
+//! state) past the caps make the connection drop its queued stream frames
+//! and get a `resync` for each affected stream.
 
-use crate::acl::Decision;
+use crate::acl::{Decision, MeetingRole};
 
 use super::close::CloseReason;
 use super::error::RoomError;
@@ -67,6 +74,16 @@ impl<S: RoomStore> MeetingRoom<S> {
         }
     }
 
+    /// Whether one more frame of `bytes` fits the session's queue. An empty
+    /// queue always takes a frame, so one larger than the byte cap (a big
+    /// snapshot) still goes and delivery always makes progress.
+    fn fits(&self, sid: &SessionId, bytes: usize) -> bool {
+        let usage = self.outbox.usage(sid);
+        usage.frames == 0
+            || (usage.frames < self.config.queue_max_frames
+                && usage.bytes.saturating_add(bytes) <= self.config.queue_max_bytes)
+    }
+
     /// Queues a frame of `stream` unless that stream is in resync for the
     /// session. Returns false when nothing was queued; past the session's
     /// caps the stream frames go and the session is told to resync.
@@ -77,10 +94,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         if session.sub(stream) == Some(Sub::Resync) {
             return false;
         }
-        let usage = self.outbox.usage(sid);
-        if usage.frames + 1 > self.config.queue_max_frames
-            || usage.bytes + text.len() > self.config.queue_max_bytes
-        {
+        if !self.fits(sid, text.len()) {
             let mut streams = StreamSet::empty();
             streams.insert(stream);
             self.overflow(sid, streams);
@@ -113,25 +127,33 @@ impl<S: RoomStore> MeetingRoom<S> {
         self.dirty.insert(sid.clone());
     }
 
-    /// Sends pre-encoded frames of a stream to a session and moves its
-    /// cursor to `to`, unless a frame was dropped (then it is in resync).
+    /// Paced delivery: queues pre-encoded frames of a stream while they
+    /// fit, moving the cursor to each frame's last seq. Stops early when the
+    /// queue is full; the rest follows once the shell has taken the queue.
     pub(super) fn send_frames(
         &mut self,
         sid: &SessionId,
         stream: Stream,
-        frames: &[String],
-        to: u64,
+        frames: &[(String, u64)],
     ) {
-        for frame in frames {
-            if !self.send_stream(sid, stream, frame.clone()) {
+        for (text, to) in frames {
+            if self
+                .sessions
+                .get(sid)
+                .and_then(|s| s.cursor(stream))
+                .is_none()
+            {
                 return;
             }
-        }
-        if let Some(session) = self.sessions.get_mut(sid) {
-            if matches!(session.sub(stream), Some(Sub::Live { .. })) {
-                session.set_sub(stream, Some(Sub::Live { cursor: to }));
-                self.dirty.insert(sid.clone());
+            if !self.fits(sid, text.len()) {
+                self.behind.insert(sid.clone());
+                return;
             }
+            self.outbox.send(sid, text.clone(), Some(stream));
+            if let Some(session) = self.sessions.get_mut(sid) {
+                session.set_sub(stream, Some(Sub::Live { cursor: *to }));
+            }
+            self.dirty.insert(sid.clone());
         }
     }
 
@@ -184,7 +206,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         stream: Stream,
         cursor: u64,
         per_frame: usize,
-    ) -> Result<Vec<String>, RoomError> {
+    ) -> Result<Vec<(String, u64)>, RoomError> {
         let head = self.feed_head(stream);
         if cursor >= head {
             return Ok(Vec::new());
@@ -203,11 +225,12 @@ impl<S: RoomStore> MeetingRoom<S> {
                     .into_iter()
                     .enumerate()
                     .map(|(i, chunks)| {
-                        ServerMsg::TranscriptChunks {
+                        let to = chunks.last().map_or(cursor, |c| c.seq);
+                        let frame = ServerMsg::TranscriptChunks {
                             chunks,
                             truncated: truncated && i == 0,
-                        }
-                        .encode()
+                        };
+                        (frame.encode(), to)
                     })
                     .collect()
             }
@@ -217,11 +240,12 @@ impl<S: RoomStore> MeetingRoom<S> {
                     .into_iter()
                     .enumerate()
                     .map(|(i, messages)| {
-                        ServerMsg::ChatMessages {
+                        let to = messages.last().map_or(cursor, |m| m.seq);
+                        let frame = ServerMsg::ChatMessages {
                             messages,
                             truncated: truncated && i == 0,
-                        }
-                        .encode()
+                        };
+                        (frame.encode(), to)
                     })
                     .collect()
             }
@@ -250,17 +274,16 @@ impl<S: RoomStore> MeetingRoom<S> {
                 continue;
             };
             for sid in sids {
-                self.send_frames(&sid, stream, &frames, head);
+                self.send_frames(&sid, stream, &frames);
             }
         }
     }
 
     /// One session's catch-up on a feed, from the cursor it resumed from.
     pub(super) fn catch_up_feed(&mut self, sid: &SessionId, stream: Stream, cursor: u64) {
-        let head = self.feed_head(stream);
         let per_frame = self.config.resume_frame_items;
         match self.feed_frames(stream, cursor, per_frame) {
-            Ok(frames) => self.send_frames(sid, stream, &frames, head.max(cursor)),
+            Ok(frames) => self.send_frames(sid, stream, &frames),
             Err(err) => self.send_control(sid, &ServerMsg::error(&err, None)),
         }
     }
@@ -268,18 +291,19 @@ impl<S: RoomStore> MeetingRoom<S> {
     // --- notes --------------------------------------------------------------
 
     /// Encoded frames taking a client from `cursor` to `upto` (at most the
-    /// document's version), and the cursor they reach: ops when the log
-    /// still has them and they are few enough, else a snapshot.
+    /// document's version), each with the version it reaches: ops when the
+    /// log still has them and they are few enough, else a snapshot (then
+    /// the second value is true).
     pub(super) fn notes_frames(
         &self,
         cursor: u64,
         upto: u64,
         per_frame: usize,
-    ) -> (Vec<String>, u64) {
+    ) -> (Vec<(String, u64)>, bool) {
         let version = self.notes.version();
         let upto = upto.min(version);
         if cursor <= version && cursor >= upto {
-            return (Vec::new(), cursor);
+            return (Vec::new(), false);
         }
         match self.notes.ops_since(cursor) {
             Ok(ops) if ops.len() <= self.config.resume_max_items => {
@@ -290,13 +314,38 @@ impl<S: RoomStore> MeetingRoom<S> {
                     .collect();
                 let frames = batches(wanted, per_frame, |op| op.op.inserted_chars() * 4)
                     .into_iter()
-                    .map(|ops| ServerMsg::NotesOps { ops }.encode())
+                    .map(|ops| {
+                        let to = ops.last().map_or(cursor, |op| op.version);
+                        (ServerMsg::NotesOps { ops }.encode(), to)
+                    })
                     .collect();
-                (frames, upto)
+                (frames, false)
             }
             // Too far behind, compacted away, or ahead of us (the store
             // was rolled back): the whole document.
-            Ok(_) | Err(_) => (vec![self.snapshot_frame()], version),
+            Ok(_) | Err(_) => (vec![(self.snapshot_frame(), version)], true),
+        }
+    }
+
+    /// Records that the session's client reset its document to `version`
+    /// (a snapshot or a reject was queued for it).
+    pub(super) fn note_reset(&mut self, sid: &SessionId, version: u64) {
+        if let Some(live) = self.sessions.get_mut(sid).and_then(|s| s.live_mut()) {
+            live.notes_reset_version = live.notes_reset_version.max(version);
+            self.dirty.insert(sid.clone());
+        }
+    }
+
+    /// Sends notes frames and records a snapshot once it was queued.
+    fn send_notes_frames(&mut self, sid: &SessionId, frames: &[(String, u64)], snapshot: bool) {
+        self.send_frames(sid, Stream::Notes, frames);
+        if snapshot {
+            let reached = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes));
+            if let (Some(reached), Some((_, to))) = (reached, frames.first()) {
+                if reached >= *to {
+                    self.note_reset(sid, *to);
+                }
+            }
         }
     }
 
@@ -308,8 +357,9 @@ impl<S: RoomStore> MeetingRoom<S> {
         .encode()
     }
 
-    /// Sends one session the notes it is missing, up to `upto`; returns
-    /// whether the notes stream is still live for it.
+    /// Sends one session the notes it is missing, up to `upto`. Returns
+    /// whether it got there (the stream is live and the queue had room), so
+    /// a reply that must follow those ops can be sent now.
     pub(super) fn deliver_notes_to(
         &mut self,
         sid: &SessionId,
@@ -319,11 +369,12 @@ impl<S: RoomStore> MeetingRoom<S> {
         let Some(cursor) = self.sessions.get(sid).and_then(|s| s.cursor(Stream::Notes)) else {
             return false;
         };
-        let (frames, to) = self.notes_frames(cursor, upto, per_frame);
-        self.send_frames(sid, Stream::Notes, &frames, to);
+        let (frames, snapshot) = self.notes_frames(cursor, upto, per_frame);
+        self.send_notes_frames(sid, &frames, snapshot);
         self.sessions
             .get(sid)
-            .is_some_and(|s| s.cursor(Stream::Notes).is_some())
+            .and_then(|s| s.cursor(Stream::Notes))
+            .is_some_and(|reached| reached >= upto.min(self.notes.version()))
     }
 
     fn deliver_notes_all(&mut self) {
@@ -337,17 +388,25 @@ impl<S: RoomStore> MeetingRoom<S> {
             }
         }
         for (cursor, sids) in groups {
-            let (frames, to) = self.notes_frames(cursor, head, self.config.coalesce_max);
+            let (frames, snapshot) = self.notes_frames(cursor, head, self.config.coalesce_max);
             for sid in sids {
-                self.send_frames(&sid, Stream::Notes, &frames, to);
+                self.send_notes_frames(&sid, &frames, snapshot);
             }
         }
     }
 
     // --- presence and state -----------------------------------------------
 
-    /// A user's presence computed from their live connections.
+    /// A user's presence computed from their live connections and their
+    /// call presence. Someone in the call without a live connection is
+    /// listed (offline) only if the room knows their role
+    /// ([`MeetingRoom::offline_role`]).
     pub(super) fn presence_of(&self, user_id: &str) -> Option<UserPresence> {
+        let in_call = self
+            .meta
+            .call_presence
+            .get(user_id)
+            .is_some_and(|c| c.in_call);
         let mut out: Option<UserPresence> = None;
         for session in self.sessions.values().filter(|s| s.user_id() == user_id) {
             let (Phase::Live(live), Some(role)) =
@@ -359,6 +418,7 @@ impl<S: RoomStore> MeetingRoom<S> {
                 user_id: user_id.to_owned(),
                 role,
                 online: true,
+                in_call,
                 speaking: false,
                 sessions: 0,
                 since_ms: Some(live.live_since_ms),
@@ -368,13 +428,41 @@ impl<S: RoomStore> MeetingRoom<S> {
             entry.role = entry.role.min(role);
             entry.since_ms = entry.since_ms.min(Some(live.live_since_ms));
         }
+        if out.is_none() && in_call {
+            out = self.offline_role(user_id).map(|role| UserPresence {
+                user_id: user_id.to_owned(),
+                role,
+                online: false,
+                in_call: true,
+                speaking: false,
+                sessions: 0,
+                since_ms: None,
+            });
+        }
         out
+    }
+
+    /// The role of a user with no live connection: what the room was told
+    /// (`set_member_role`; a removal hides them), else the role it last
+    /// announced for them, else the one kept with their call presence.
+    /// `None`: removed, or never known.
+    pub(super) fn offline_role(&self, user_id: &str) -> Option<MeetingRole> {
+        match self.meta.members.get(user_id) {
+            Some(told) => *told,
+            None => self
+                .presence
+                .role_of(user_id)
+                .or_else(|| self.meta.call_presence.get(user_id).and_then(|c| c.role)),
+        }
     }
 
     /// Recomputes a user's presence and announces a change to every
     /// presence subscriber (but `except`, which gets the full list instead).
     pub(super) fn refresh_presence(&mut self, user_id: &str, except: Option<&SessionId>) {
         let current = self.presence_of(user_id);
+        if let Some(live) = current.as_ref().filter(|p| p.online && p.in_call) {
+            self.remember_call_role(user_id, live.role);
+        }
         let Some(change) = self.presence.update(user_id, current) else {
             return;
         };
@@ -395,6 +483,20 @@ impl<S: RoomStore> MeetingRoom<S> {
             .collect();
         for sid in targets {
             self.send_stream(&sid, Stream::Presence, frame.clone());
+        }
+    }
+
+    /// Keeps a connected in-call user's role with their call presence, so
+    /// they can still be listed after their connection and the room's
+    /// memory are gone. Best effort: a failed write is retried by the next
+    /// meta write.
+    fn remember_call_role(&mut self, user_id: &str, role: MeetingRole) {
+        let Some(call) = self.meta.call_presence.get_mut(user_id) else {
+            return;
+        };
+        if call.role != Some(role) {
+            call.role = Some(role);
+            let _ = self.store.save_meta(&self.meta);
         }
     }
 

@@ -181,3 +181,96 @@ impl FlushBatch {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ot::Op;
+    use crate::room::transcript::TranscriptSource;
+
+    fn batch() -> FlushBatch {
+        FlushBatch {
+            meeting_id: "m".into(),
+            transcripts: vec![TranscriptChunk {
+                seq: 1,
+                speaker_id: None,
+                text: "t".into(),
+                confidence: 0.5,
+                start_ms: 600_001,
+                end_ms: 600_002,
+                is_final: false,
+                language: None,
+                source: TranscriptSource::Participant,
+                created_at_ms: 7,
+            }],
+            note_ops: vec![CommittedOp {
+                version: 1,
+                op: Op::insert_at(0, "x"),
+                author_id: "u".into(),
+                client_id: "c".into(),
+                client_seq: 1,
+                base_version: 0,
+                transformed_over: 0,
+                committed_at_ms: 8,
+            }],
+            notes: Some(NotesSnapshot::default()),
+            messages: vec![],
+            activity: Some(ActivityRow {
+                active: true,
+                started_at_ms: Some(1),
+                ended_at_ms: None,
+                event_at_ms: 1,
+                last_activity_ms: None,
+                speaking_ms: BTreeMap::new(),
+            }),
+            upto: FlushWatermarks::default(),
+        }
+    }
+
+    #[test]
+    fn one_registered_statement_per_row_with_its_natural_key() {
+        let batch = batch();
+        assert!(!batch.is_empty());
+        let statements = batch.d1_statements(99).unwrap();
+        let names: Vec<&str> = statements.iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "TRANSCRIPT_INSERT",
+                "NOTE_OP_INSERT",
+                "NOTES_UPSERT",
+                "MEETING_STATE_UPSERT_ACTIVITY",
+                "MEETING_STATE_UPSERT_ENGAGEMENT"
+            ]
+        );
+        assert_eq!(statements.len(), batch.row_count());
+        let transcript = &statements[0].params;
+        assert_eq!(transcript[2], SqlValue::Integer(600_000), "bucket_ms");
+        assert_eq!(transcript[3], SqlValue::text("interim"));
+        assert_eq!(transcript[4], SqlValue::text("client"));
+        assert_eq!(
+            transcript[11],
+            SqlValue::Integer(7),
+            "the commit time, not now"
+        );
+        assert_eq!(statements[1].params[6], SqlValue::text("insert"));
+        assert_eq!(statements[1].params[7], SqlValue::text(r#"["x"]"#));
+        for statement in &statements {
+            let placeholders = (1..=100)
+                .filter(|i| statement.sql.contains(&format!("?{i}")))
+                .max()
+                .unwrap_or(0);
+            assert_eq!(placeholders, statement.params.len(), "{}", statement.name);
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_not_truncated() {
+        let mut batch = batch();
+        batch.transcripts[0].end_ms = u64::MAX;
+        assert!(matches!(
+            batch.d1_statements(0),
+            Err(StoreError::OutOfRange("end_ms"))
+        ));
+    }
+}

@@ -70,6 +70,7 @@ impl<S: RoomStore> MeetingRoom<S> {
                 live_since_ms: now_ms,
                 subs: Default::default(),
                 speaking: false,
+                notes_reset_version: 0,
             });
         }
         self.dirty.insert(sid.clone());
@@ -147,7 +148,10 @@ impl<S: RoomStore> MeetingRoom<S> {
                 let head = self.notes.version();
                 match cursor {
                     // Holding nothing: the whole document.
-                    None => self.send_frames(sid, stream, &[self.snapshot_frame()], head),
+                    None => {
+                        self.send_frames(sid, stream, &[(self.snapshot_frame(), head)]);
+                        self.note_reset(sid, head);
+                    }
                     Some(_) => {
                         self.deliver_notes_to(sid, head, self.config.resume_frame_items);
                     }

@@ -1,19 +1,21 @@
-//! Commands from the server side: membership and role changes, the
-//! meeting's lifecycle, captions from the Stream webhook, and single-use
-//! ticket nonces. The Worker (or the Durable Object's own routes) calls
-//! these; each takes `now_ms` like every input.
+//! Commands from the server side: membership and role changes, video-call
+//! presence, the meeting's lifecycle, captions from the Stream webhook, and
+//! single-use ticket nonces. The Worker (or the Durable Object's own
+//! routes) calls these; each takes `now_ms` like every input.
 
 use crate::acl::{Action, Decision, Denial, MeetingRole, MeetingState};
 use crate::auth::ticket::{TicketClaims, TicketError};
 
 use super::close::CloseReason;
 use super::error::RoomError;
-use super::identity::SessionId;
+use super::identity::{is_token, SessionId, MAX_USER_ID_LEN};
 use super::meeting_room::MeetingRoom;
+use super::meta::CallPresence;
 use super::protocol::ServerMsg;
 use super::store::RoomStore;
 use super::stream::Stream;
 use super::transcript::{TranscriptInput, TranscriptSource};
+use super::MAX_SAFE_INT;
 
 /// How soon to retry pruning nonces after the store failed to.
 const NONCE_RETRY_MS: u64 = 60_000;
@@ -64,6 +66,89 @@ impl<S: RoomStore> MeetingRoom<S> {
                 }
                 Some(role) => self.apply_role(&sid, role),
             }
+        }
+        self.refresh_presence(user_id, None);
+        self.after_input(now_ms);
+        Ok(())
+    }
+
+    /// Stream saw `user_id` join (`in_call`) or leave the video call at
+    /// `at_ms` (its event time; the Worker has already checked membership
+    /// in D1). The room keeps the newest event per user — one older than
+    /// the last applied is ignored, as Stream may deliver them out of order
+    /// — stores it with its meta, and announces the change to presence
+    /// subscribers as the user's `in_call`. A user in the call without a
+    /// connection is listed offline, if the room knows their role.
+    ///
+    /// At most `max_call_users` users are kept: a newcomer replaces the
+    /// user who left the call longest ago; when everyone kept is in the
+    /// call, a join is refused (`INVALID_FIELD`) and a leave is dropped.
+    pub fn set_call_presence(
+        &mut self,
+        now_ms: u64,
+        user_id: &str,
+        in_call: bool,
+        at_ms: u64,
+    ) -> Result<(), RoomError> {
+        if !is_token(user_id, MAX_USER_ID_LEN) {
+            return Err(RoomError::InvalidIdentity("user id"));
+        }
+        if at_ms > MAX_SAFE_INT {
+            return Err(RoomError::InvalidField {
+                field: "at_ms",
+                reason: "must be at most 2^53 - 1",
+            });
+        }
+        let previous = self.meta.call_presence.get(user_id).copied();
+        if let Some(known) = previous {
+            if at_ms < known.at_ms || (at_ms == known.at_ms && in_call == known.in_call) {
+                return Ok(());
+            }
+        }
+        let mut evicted = None;
+        if previous.is_none() && self.meta.call_presence.len() >= self.config.max_call_users {
+            let longest_gone = self
+                .meta
+                .call_presence
+                .iter()
+                .filter(|(_, c)| !c.in_call)
+                .min_by_key(|(user, c)| (c.at_ms, user.as_str()))
+                .map(|(user, _)| user.clone());
+            match longest_gone {
+                Some(user) => {
+                    let entry = self.meta.call_presence.remove(&user);
+                    evicted = entry.map(|entry| (user, entry));
+                }
+                None if in_call => {
+                    return Err(RoomError::InvalidField {
+                        field: "user_id",
+                        reason: "too many users in the call",
+                    })
+                }
+                None => return Ok(()),
+            }
+        }
+        let role = match self.presence_of(user_id) {
+            Some(shown) if shown.online => Some(shown.role),
+            _ => self.offline_role(user_id),
+        };
+        self.meta.call_presence.insert(
+            user_id.to_owned(),
+            CallPresence {
+                in_call,
+                at_ms,
+                role,
+            },
+        );
+        if let Err(err) = self.store.save_meta(&self.meta) {
+            match previous {
+                Some(previous) => self.meta.call_presence.insert(user_id.to_owned(), previous),
+                None => self.meta.call_presence.remove(user_id),
+            };
+            if let Some((user, entry)) = evicted {
+                self.meta.call_presence.insert(user, entry);
+            }
+            return Err(err.into());
         }
         self.refresh_presence(user_id, None);
         self.after_input(now_ms);

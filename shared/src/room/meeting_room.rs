@@ -94,6 +94,9 @@ pub struct MeetingRoom<S: RoomStore> {
     pub(super) next_nonce_expiry: Option<u64>,
     /// Sessions whose attachment must be saved at the end of this input.
     pub(super) dirty: BTreeSet<SessionId>,
+    /// Sessions whose paced delivery stopped at a full queue: delivery
+    /// resumes once the shell has taken their queued frames.
+    pub(super) behind: BTreeSet<SessionId>,
 }
 
 impl<S: RoomStore> std::fmt::Debug for MeetingRoom<S> {
@@ -130,7 +133,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         let transcript_head = store.transcript_head()?;
         let chat_head = store.chat_head()?;
         let next_nonce_expiry = store.nonce_next_expiry()?;
-        Ok(MeetingRoom {
+        let mut room = MeetingRoom {
             store,
             config,
             meta,
@@ -145,7 +148,22 @@ impl<S: RoomStore> MeetingRoom<S> {
             flush: FlushClock::default(),
             next_nonce_expiry,
             dirty: BTreeSet::new(),
-        })
+            behind: BTreeSet::new(),
+        };
+        // Users in the video call are listed even without a connection:
+        // rebuild them silently (the connections saw them before).
+        let calling: Vec<String> = room
+            .meta
+            .call_presence
+            .iter()
+            .filter(|(_, c)| c.in_call)
+            .map(|(user, _)| user.clone())
+            .collect();
+        for user in calling {
+            let current = room.presence_of(&user);
+            room.presence.update(&user, current);
+        }
+        Ok(room)
     }
 
     // --- getters --------------------------------------------------------
@@ -201,7 +219,14 @@ impl<S: RoomStore> MeetingRoom<S> {
 
     /// The next thing for the shell to do. Drain it after every input.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outbox.pop()
+        let output = self.outbox.pop()?;
+        if let Output::Send { session, .. } = &output {
+            if self.outbox.usage(session).frames == 0 && self.behind.remove(session) {
+                // Its queue is empty again: deliver the rest at once.
+                self.hot.deadline = Some(0);
+            }
+        }
+        Some(output)
     }
 
     /// When [`MeetingRoom::handle_timeout`] must next be called. A time at
@@ -340,6 +365,7 @@ impl<S: RoomStore> MeetingRoom<S> {
     pub fn handle_disconnect(&mut self, now_ms: u64, session: &SessionId) {
         self.outbox.drop_session(session);
         self.dirty.remove(session);
+        self.behind.remove(session);
         if let Some(gone) = self.sessions.remove(session) {
             if gone.state.live().is_some() {
                 self.refresh_presence(gone.user_id(), None);
@@ -645,6 +671,7 @@ impl<S: RoomStore> MeetingRoom<S> {
             self.outbox.drop_stream_frames(sid);
         }
         self.dirty.remove(sid);
+        self.behind.remove(sid);
         let Some(gone) = self.sessions.remove(sid) else {
             return;
         };

@@ -1,6 +1,7 @@
 //! The room's small persisted record: the meeting's lifecycle state and
 //! times, engagement (who spoke how long), membership changes the room was
-//! told about, and how far each stream has been flushed to D1.
+//! told about, who is in the video call, and how far each stream has been
+//! flushed to D1.
 //!
 //! Stream heads (the newest transcript seq, chat seq and notes version) are
 //! not kept here: they are derived from the stored rows themselves, so a
@@ -51,6 +52,21 @@ impl FlushWatermarks {
     }
 }
 
+/// One user's video-call presence, as the Worker last relayed it from
+/// Stream's `call.session_participant_joined` / `_left` webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallPresence {
+    pub in_call: bool,
+    /// When Stream saw the change (its event time, unix ms): an event older
+    /// than this one is ignored, since Stream may deliver them out of order.
+    pub at_ms: u64,
+    /// The user's meeting role as the room last saw it (from a connection or
+    /// [`RoomMeta::members`]), so an in-call user without a connection can
+    /// still be shown after a restart. `None`: never known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<MeetingRole>,
+}
+
 /// Everything about the room that is neither a stream row nor a socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomMeta {
@@ -66,6 +82,10 @@ pub struct RoomMeta {
     /// removed). They cap the role a connection claims (see
     /// [`RoomMeta::effective_role`]).
     pub members: BTreeMap<String, Option<MeetingRole>>,
+    /// Video-call presence per user (at most `RoomConfig::max_call_users`
+    /// entries), set with `MeetingRoom::set_call_presence`.
+    #[serde(default)]
+    pub call_presence: BTreeMap<String, CallPresence>,
     /// Bumped whenever the state or the speaking stats change, so a flush
     /// knows the `meeting_state` row is stale.
     pub activity_rev: u64,
@@ -83,6 +103,7 @@ impl RoomMeta {
             last_activity_ms: None,
             speaking_ms: BTreeMap::new(),
             members: BTreeMap::new(),
+            call_presence: BTreeMap::new(),
             activity_rev: 0,
             flushed: FlushWatermarks::default(),
         }

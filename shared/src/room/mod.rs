@@ -12,6 +12,7 @@
 //!    [`MeetingRoom::handle_frame`], [`MeetingRoom::handle_disconnect`],
 //!    [`MeetingRoom::handle_timeout`], and the server-side commands
 //!    ([`MeetingRoom::set_member_role`], [`MeetingRoom::set_meeting_state`],
+//!    [`MeetingRoom::set_call_presence`],
 //!    [`MeetingRoom::append_server_transcript`], [`MeetingRoom::flush_done`],
 //!    [`MeetingRoom::consume_ticket`]).
 //! 3. After each input, drain [`MeetingRoom::poll_output`] (send frames,
@@ -59,7 +60,7 @@ pub use error::RoomError;
 pub use flush::{ActivityRow, D1Statement, FlushBatch};
 pub use identity::{ClientInfo, SessionId, SessionIdentity};
 pub use meeting_room::{Frame, MeetingRoom};
-pub use meta::{FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
+pub use meta::{CallPresence, FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
 pub use output::{AuditEvent, AuditOutcome, Output};
 pub use presence::UserPresence;
 pub use session::{LiveState, Phase, SessionState, Sub, SESSION_STATE_VERSION};

@@ -110,6 +110,10 @@ impl<S: RoomStore> MeetingRoom<S> {
         }
         let user_id = session.user_id().to_owned();
         let client_id = session.client_id().unwrap_or_default().to_owned();
+        let reset_at = session
+            .state
+            .live()
+            .map_or(0, |live| live.notes_reset_version);
         if let Err(err) = self.authorize(now_ms, sid, Action::WriteNotes) {
             // The client already shows the edit: a reject lets it roll back.
             self.reject_notes_op(sid, client_seq, &err);
@@ -135,15 +139,25 @@ impl<S: RoomStore> MeetingRoom<S> {
                     let _ = self.save_notes_snapshot();
                 }
                 self.trim_notes_log();
-                // The sender: everything before its op, then the ack.
-                let live = self.deliver_notes_to(sid, version - 1, self.config.resume_frame_items);
-                // A snapshot (sender far behind) already includes the op.
-                let behind = self
+                // The sender: everything before its op, then the ack. If the
+                // ops before it cannot all be queued now, the op itself
+                // follows them later, and a notes client takes its own op
+                // as the ack. A snapshot (sender far behind) includes it.
+                // An op made before the client last reset its document was
+                // dropped by the client: it must arrive as an op (which the
+                // client applies like anyone else's), never as an ack.
+                if base_version < reset_at {
+                    self.mark_hot(now_ms);
+                    return Ok(());
+                }
+                let caught_up =
+                    self.deliver_notes_to(sid, version - 1, self.config.resume_frame_items);
+                let before_op = self
                     .sessions
                     .get(sid)
                     .and_then(|s| s.cursor(Stream::Notes))
                     .is_some_and(|cursor| cursor < version);
-                if live && behind {
+                if caught_up && before_op {
                     self.ack_notes(sid, client_seq, version);
                 }
                 self.mark_hot(now_ms);
@@ -188,14 +202,18 @@ impl<S: RoomStore> MeetingRoom<S> {
     pub(super) fn reject_notes_op(&mut self, sid: &SessionId, client_seq: u64, err: &RoomError) {
         let head = self.notes.version();
         if !self.deliver_notes_to(sid, head, self.config.resume_frame_items) {
-            // Not subscribed, or in resync: the client resubmits after it
-            // has caught up, and gets its answer then.
-            if self
-                .sessions
-                .get(sid)
-                .is_some_and(|s| s.sub(Stream::Notes).is_none())
-            {
-                self.send_control(sid, &ServerMsg::error(err, None));
+            match self.sessions.get(sid).and_then(|s| s.sub(Stream::Notes)) {
+                None => self.send_control(sid, &ServerMsg::error(err, None)),
+                // In resync: the client resubmits after catching up, and
+                // gets its answer then.
+                Some(Sub::Resync) => {}
+                // The ops before the reject do not fit the queue now, and
+                // the reject cannot wait for them: resync the stream.
+                Some(Sub::Live { .. }) => {
+                    let mut notes = crate::room::stream::StreamSet::empty();
+                    notes.insert(Stream::Notes);
+                    self.overflow(sid, notes);
+                }
             }
             return;
         }
@@ -207,7 +225,11 @@ impl<S: RoomStore> MeetingRoom<S> {
             version: head,
         }
         .encode();
-        self.send_stream(sid, Stream::Notes, frame);
+        if self.send_stream(sid, Stream::Notes, frame) {
+            // If the refused op was in flight, the client rolls back to
+            // `head` (a stale refusal it ignores; erring this way is safe).
+            self.note_reset(sid, head);
+        }
     }
 
     /// Keeps the in-memory log near `notes_log_keep` ops (amortised: it is
@@ -246,5 +268,76 @@ impl<S: RoomStore> MeetingRoom<S> {
             .notes
             .clients()
             .any(|c| c.client_id == client_id && c.author_id != user_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ot::{CommittedOp, Op};
+    use crate::room::store::MemoryStore;
+
+    fn op(version: u64, text: &str) -> CommittedOp {
+        CommittedOp {
+            version,
+            op: Op::insert_at(0, text),
+            author_id: "u".into(),
+            client_id: "c".into(),
+            client_seq: version,
+            base_version: version - 1,
+            transformed_over: 0,
+            committed_at_ms: version * 10,
+        }
+    }
+
+    fn config(keep: usize) -> RoomConfig {
+        RoomConfig {
+            notes_log_keep: keep,
+            ..RoomConfig::default()
+        }
+    }
+
+    #[test]
+    fn rebuilds_from_snapshot_plus_ops_with_a_resume_window() {
+        let mut store = MemoryStore::new();
+        for v in 1..=6 {
+            store.append_note_op(&op(v, &v.to_string())).unwrap();
+        }
+        store
+            .save_notes_snapshot(&NotesSnapshot {
+                content: "4321".into(),
+                version: 4,
+                ..NotesSnapshot::default()
+            })
+            .unwrap();
+        store.compact_note_ops(2).unwrap();
+        let doc = load_notes(&store, &config(1)).unwrap();
+        assert_eq!(doc.content(), "654321");
+        assert_eq!(doc.version(), 6);
+        // The log reaches back to the snapshot (or `keep`, if that is further).
+        assert_eq!(doc.oldest_base_version(), 4);
+        assert_eq!(doc.last_author_id(), Some("u"));
+        assert_eq!(doc.updated_at(), Some(60));
+        let wide = load_notes(&store, &config(100)).unwrap();
+        assert_eq!(wide.oldest_base_version(), 2, "never past the stored log");
+        assert_eq!(wide.content(), "654321");
+        assert_eq!(
+            load_notes(&MemoryStore::new(), &config(5))
+                .unwrap()
+                .version(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_store_that_does_not_hang_together_is_reported() {
+        let mut store = MemoryStore::new();
+        store.append_note_op(&op(1, "a")).unwrap();
+        // An op that does not apply to the document it follows.
+        let mut bad = op(2, "b");
+        bad.op = Op::delete_at(5, 1);
+        store.append_note_op(&bad).unwrap();
+        let err = load_notes(&store, &config(10)).unwrap_err();
+        assert_eq!(err.code(), "CORRUPT_STATE");
     }
 }

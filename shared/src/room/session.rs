@@ -39,6 +39,12 @@ pub struct LiveState {
     pub live_since_ms: u64,
     pub subs: BTreeMap<Stream, Sub>,
     pub speaking: bool,
+    /// The version of the last notes snapshot or reject sent on this
+    /// connection (0: none). The client reset its document then, dropping
+    /// its in-flight op: an op of this connection based on an older
+    /// version must reach it as an op, never as an ack it would ignore.
+    #[serde(default)]
+    pub notes_reset_version: u64,
 }
 
 /// Where a connection is in its life.
@@ -240,6 +246,7 @@ mod tests {
                 })
                 .collect(),
             speaking: true,
+            notes_reset_version: 9_007_199_254_740_991,
         });
         let json = serde_json::to_string(&state).unwrap();
         assert!(json.len() < 2048, "{} bytes", json.len());

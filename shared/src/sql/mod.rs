@@ -31,6 +31,7 @@ pub mod flags;
 pub mod health;
 pub mod idempotency;
 pub mod insights;
+pub mod jobs;
 pub mod matching;
 pub mod meeting_state;
 pub mod meetings;
@@ -231,6 +232,8 @@ pub const ALL: &[(&str, &str)] = registry![
     idempotency::IDEMPOTENCY_COMPLETE,
     idempotency::IDEMPOTENCY_RELEASE,
     idempotency::IDEMPOTENCY_PURGE_EXPIRED,
+    // queue jobs
+    jobs::JOB_ATTEMPT_NEXT,
     // rate limits
     rate_limits::RATE_LIMIT_HIT,
     rate_limits::RATE_LIMIT_WINDOWS,

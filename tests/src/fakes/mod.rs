@@ -3,4 +3,5 @@
 //! process; the backend is pointed at it with `--var`s.
 
 pub mod http;
+pub mod stream;
 pub mod workos;

@@ -24,10 +24,12 @@ use connvo_shared::acl::{MeetingRole, OrgRole, Subject};
 use connvo_shared::audit::{actions, AuditEvent, Outcome};
 use connvo_shared::auth::dev::DevAuth;
 use connvo_shared::auth::membership::{effective, StoredUser, TokenMembership};
+use connvo_shared::auth::verified_cache::{CachedVerification, VerifiedCache};
 use connvo_shared::auth::{
     parse_bearer, verify_access_token_full, AuthError, Identity, VerifiedToken,
 };
 use connvo_shared::{ApiError, ErrorCode};
+use std::cell::RefCell;
 use worker::{Date, Env, Request};
 
 use crate::audit;
@@ -180,7 +182,13 @@ async fn authenticate_inner(
     ))
 }
 
-/// Steps 2 and 3: the token, verified, and whether it was a dev token.
+thread_local! {
+    /// Tokens this isolate already verified (see `connvo_shared::auth::verified_cache`).
+    static VERIFIED: RefCell<VerifiedCache> = RefCell::new(VerifiedCache::default());
+}
+
+/// Steps 2 and 3: the token, verified (or verified before by this isolate
+/// and not yet expired), and whether it was a dev token.
 async fn verify(
     token: &str,
     env: &Env,
@@ -189,6 +197,32 @@ async fn verify(
     now_ms: u64,
 ) -> Result<(VerifiedToken, bool), ApiError> {
     let now_secs = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+    let leeway = settings.verify.leeway_secs();
+    if let Some(hit) = VERIFIED.with(|c| c.borrow().get(token, now_secs, leeway)) {
+        return Ok((hit.verified, hit.dev));
+    }
+    let (verified, dev) = verify_uncached(token, env, ctx, settings, now_secs, now_ms).await?;
+    VERIFIED.with(|c| {
+        c.borrow_mut().insert(
+            token,
+            CachedVerification {
+                verified: verified.clone(),
+                dev,
+            },
+            now_secs,
+        )
+    });
+    Ok((verified, dev))
+}
+
+async fn verify_uncached(
+    token: &str,
+    env: &Env,
+    ctx: &RequestCtx,
+    settings: &AuthSettings,
+    now_secs: i64,
+    now_ms: u64,
+) -> Result<(VerifiedToken, bool), ApiError> {
     // The dev key set is empty unless dev mode is on, so this pass also
     // refuses every structurally bad token before any JWKS fetch.
     let dev_keys = dev::key_set(settings.dev)?;

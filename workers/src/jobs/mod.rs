@@ -3,44 +3,80 @@
 //! by one, so one bad message never holds up a batch.
 //!
 //! A message that is not a job we know is logged and acked (no retry can fix
-//! it). A job that fails transiently asks for a retry after a backoff delay:
-//! the next attempt is sent with that delay and this one acked (workers-rs
-//! does not expose `message.attempts`, so the attempt travels in the body);
-//! if that send fails, the runtime's own retry (`message.retry` with the
-//! delay) takes over, and after `max_retries` the dead-letter queue.
+//! it). A job that fails transiently asks for a retry after a backoff delay,
+//! which is the runtime's `message.retry` with that delay; the delivery
+//! count comes from D1 (`JOB_ATTEMPT_NEXT`, keyed by the message id), since
+//! workers-rs does not expose `message.attempts`. After `JOB_MAX_ATTEMPTS` a
+//! job records its failure and acks; the queue's `max_retries` and
+//! dead-letter queue (wrangler.toml) catch whatever escapes that, so keep
+//! `JOB_MAX_ATTEMPTS` ≤ `max_retries + 1`.
+//!
+//! Jobs never send to this queue themselves (see `connvo_shared::jobs`).
+//! Every subrequest's response body is read to its end: an unread body
+//! keeps the queue invocation open, and its batch is never acknowledged.
 
+mod aggregate;
 mod finalize;
 mod post_call;
 pub mod provision;
+pub mod records;
 pub mod send;
 
 use connvo_shared::jobs::{Job, JobMessage};
 use connvo_shared::log::{Level, LogLine};
+use connvo_shared::sql::jobs::JOB_ATTEMPT_NEXT;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
+use crate::args;
+use crate::db;
 use crate::logging;
+use crate::sys::now_ms;
 
 /// What a job asks the consumer to do with its message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobResult {
     /// Done, or failed for good (the job recorded why): ack.
     Done,
-    /// Failed transiently: run the next attempt after this many seconds.
+    /// Failed transiently: deliver again after this many seconds.
     Retry { delay_secs: u32 },
 }
 
-/// The log context of a job: the queue message id stands in for a request id.
+/// One delivery of a job.
 pub struct JobCtx {
+    /// The runtime's message id; stands in for a request id in logs.
     pub message_id: String,
+    /// 1 on the first delivery of this message.
+    pub attempt: u32,
+}
+
+/// How long a message's delivery count is kept (longer than any retry run).
+const ATTEMPT_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Counts this delivery. If D1 cannot say, assume the first: the job's
+/// own D1 access will fail the same way and retry.
+async fn attempt_number(env: &Env, message_id: &str) -> u32 {
+    let now = now_ms();
+    let counted = match db::database(env) {
+        Ok(db) => db::first(
+            &db,
+            JOB_ATTEMPT_NEXT,
+            args![message_id, now, now + ATTEMPT_TTL_MS],
+        )
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row["attempt"].as_u64()),
+        Err(_) => None,
+    };
+    counted.and_then(|n| u32::try_from(n).ok()).unwrap_or(1)
 }
 
 async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
     match &msg.job {
         Job::ProvisionCall { meeting_id } => provision::run(env, msg, meeting_id, jc).await,
         Job::FinalizeMeeting { meeting_id } => finalize::run(env, msg, meeting_id, jc).await,
-        Job::AggregateTranscript { .. } | Job::GenerateInsights { .. } => {
-            post_call::run(env, msg, jc).await
-        }
+        Job::AggregateTranscript { meeting_id } => aggregate::run(env, msg, meeting_id, jc).await,
+        Job::GenerateInsights { .. } => post_call::run(env, msg, jc).await,
     }
 }
 
@@ -58,14 +94,12 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
         }
     };
     for message in messages {
-        let jc = JobCtx {
-            message_id: message.id(),
-        };
+        let message_id = message.id();
         let msg = match JobMessage::decode(message.body().clone()) {
             Ok(msg) => msg,
             Err(err) => {
                 logging::emit(
-                    &LogLine::new(Level::Warn, "unknown job acked", &jc.message_id)
+                    &LogLine::new(Level::Warn, "unknown job acked", &message_id)
                         .field("queue", batch.queue())
                         .field("error", err.to_string()),
                     Level::Warn,
@@ -74,38 +108,32 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
                 continue;
             }
         };
+        let jc = JobCtx {
+            attempt: attempt_number(&env, &message_id).await,
+            message_id,
+        };
         match run(&env, &msg, &jc).await {
             JobResult::Done => message.ack(),
             JobResult::Retry { delay_secs } => {
-                match send::send(&env, &msg.next_attempt(), delay_secs).await {
-                    Ok(()) => message.ack(),
-                    Err(err) => {
-                        logging::emit(
-                            &LogLine::new(
-                                Level::Warn,
-                                "retry not queued; runtime retry",
-                                &jc.message_id,
-                            )
-                            .field("job", msg.job.kind())
-                            .field("error", err.message.as_str()),
-                            Level::Warn,
-                        );
-                        message.retry_with_options(
-                            &QueueRetryOptionsBuilder::new()
-                                .with_delay_seconds(delay_secs)
-                                .build(),
-                        );
-                    }
-                }
+                logging::emit(
+                    &log(&jc, Level::Info, "job retry scheduled", &msg)
+                        .field("delay_secs", delay_secs),
+                    Level::Info,
+                );
+                message.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(delay_secs)
+                        .build(),
+                );
             }
         }
     }
 }
 
-/// One log line about a job.
+/// One log line about a job delivery.
 pub fn log(jc: &JobCtx, level: Level, msg: &str, job: &JobMessage) -> LogLine {
     LogLine::new(level, msg, &jc.message_id)
         .field("job", job.job.kind())
         .field("meeting_id", job.job.meeting_id())
-        .field("attempt", job.attempt)
+        .field("attempt", jc.attempt)
 }

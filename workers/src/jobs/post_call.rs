@@ -1,31 +1,28 @@
-//! `aggregate_transcript` and `generate_insights`: **stubs**. Transcript
-//! aggregation and insight generation are later issues; for now each job
-//! records, once per meeting (its idempotency key claimed in
-//! `idempotency_keys`, scope `job`), that the work is pending, and acks. A
-//! repeated job finds the key and does nothing.
+//! `generate_insights`: a **stub** (insight generation is a later issue;
+//! transcript aggregation is real, in `aggregate.rs`). For now the job
+//! waits until the meeting is finalized (the room flushed, see
+//! `finalize_meeting`; on its last attempt it goes ahead anyway), then
+//! records, once per meeting (its idempotency key, scope `job`), that the
+//! work is pending, and acks. A repeated job finds the record and does
+//! nothing.
 
 use connvo_shared::jobs::{Job, JobMessage, RetryDecision};
 use connvo_shared::log::Level;
-use connvo_shared::sql::idempotency;
 use connvo_shared::ApiError;
 use serde_json::json;
 use worker::Env;
 
-use super::{log, JobCtx, JobResult};
-use crate::args;
+use super::{log, records, JobCtx, JobResult};
 use crate::db;
 use crate::logging;
+use crate::meetings::ending::finalize_key;
 use crate::stream::config::job_backoff;
 use crate::sys::{now_ms, random_u32};
 
-/// The `idempotency_keys.scope` of queue jobs.
-pub const JOB_SCOPE: &str = "job";
-/// How long a job's key (and its "pending" record) is kept.
-const KEY_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
-
 pub async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
-    match record_pending(env, msg).await {
-        Ok(first_time) => {
+    let backoff = job_backoff(env);
+    match attempt(msg, env, jc.attempt >= backoff.max_attempts).await {
+        Ok(Some(first_time)) => {
             logging::emit(
                 &log(
                     jc,
@@ -38,13 +35,17 @@ pub async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
             );
             JobResult::Done
         }
+        Ok(None) => match backoff.after_failure(jc.attempt, random_u32()) {
+            RetryDecision::RetryAfter { delay_secs, .. } => JobResult::Retry { delay_secs },
+            RetryDecision::GiveUp => JobResult::Done,
+        },
         Err(err) => {
             logging::emit(
                 &log(jc, Level::Error, "post-call job failed", msg)
                     .field("error", err.message.as_str()),
                 Level::Error,
             );
-            match job_backoff(env).after_failure(msg.attempt, random_u32()) {
+            match backoff.after_failure(jc.attempt, random_u32()) {
                 RetryDecision::RetryAfter { delay_secs, .. } => JobResult::Retry { delay_secs },
                 RetryDecision::GiveUp => JobResult::Done,
             }
@@ -52,9 +53,19 @@ pub async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
     }
 }
 
-/// Claims the job's key and completes it with a "pending" result, in one
-/// batch. `Ok(false)`: it was recorded before.
-async fn record_pending(env: &Env, msg: &JobMessage) -> Result<bool, ApiError> {
+/// `Ok(None)`: the meeting is not finalized yet (and this is not the last
+/// attempt). `Ok(Some(first_time))`: recorded (or recorded before).
+async fn attempt(
+    msg: &JobMessage,
+    env: &Env,
+    last_attempt: bool,
+) -> Result<Option<bool>, ApiError> {
+    let db = db::database(env)?;
+    let meeting_id = msg.job.meeting_id();
+    let finalized = records::get(&db, &finalize_key(meeting_id)).await?;
+    if finalized.is_none() && !last_attempt {
+        return Ok(None);
+    }
     let status = match msg.job {
         Job::AggregateTranscript { .. } => "aggregation_pending",
         Job::GenerateInsights { .. } => "insights_pending",
@@ -63,27 +74,10 @@ async fn record_pending(env: &Env, msg: &JobMessage) -> Result<bool, ApiError> {
     let result = json!({
         "status": status,
         "stub": true,
-        "meeting_id": msg.job.meeting_id(),
-    })
-    .to_string();
-    let db = db::database(env)?;
-    let now = now_ms();
-    let key = msg.idempotency_key.as_str();
-    let results = db::batch(
-        &db,
-        vec![
-            db::stmt(
-                &db,
-                idempotency::IDEMPOTENCY_CLAIM,
-                args![JOB_SCOPE, key, None::<String>, now, now + KEY_TTL_MS],
-            )?,
-            db::stmt(
-                &db,
-                idempotency::IDEMPOTENCY_COMPLETE,
-                args![JOB_SCOPE, key, result, now, now + KEY_TTL_MS],
-            )?,
-        ],
-    )
-    .await?;
-    Ok(results.first().map(db::changes) == Some(1))
+        "meeting_id": meeting_id,
+        "finalization": finalized.map_or(json!("unknown"), |f| f["status"].clone()),
+    });
+    records::record_once(&db, &msg.idempotency_key, &result, now_ms())
+        .await
+        .map(Some)
 }

@@ -42,7 +42,7 @@ pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> 
                     .field("error", err.message.as_str()),
                 Level::Error,
             );
-            match job_backoff(env).after_failure(msg.attempt, random_u32()) {
+            match job_backoff(env).after_failure(jc.attempt, random_u32()) {
                 RetryDecision::RetryAfter { delay_secs, .. } => JobResult::Retry { delay_secs },
                 RetryDecision::GiveUp => JobResult::Done,
             }
@@ -158,14 +158,14 @@ async fn attempt(
             Ok(JobResult::Done)
         }
         CallOutcome::Transient(error) => {
-            let decision = job_backoff(env).after_failure(msg.attempt, random_u32());
+            let decision = job_backoff(env).after_failure(jc.attempt, random_u32());
             let (sql, stored) = match decision {
                 RetryDecision::RetryAfter { .. } => {
                     (meetings::MEETING_PROVISIONING_RETRY, error.to_json_text())
                 }
                 RetryDecision::GiveUp => {
                     let mut v = json!(error);
-                    v["gave_up_after_attempts"] = json!(msg.attempt);
+                    v["gave_up_after_attempts"] = json!(jc.attempt);
                     (meetings::MEETING_PROVISIONING_FAILED, v.to_string())
                 }
             };

@@ -5,16 +5,19 @@
 //!    concluded time recorded, everyone still joined marked left, the live
 //!    state marked inactive ([`conclude`]);
 //! 2. the room: `internal/end` stops writes, closes or downgrades the
-//!    sockets and flushes its tail to D1, answering once flushed;
-//! 3. only then the post-call jobs: transcript aggregation and insights
-//!    (both stubs for now, see `jobs::post_call`).
+//!    sockets and flushes its tail to D1, answering once flushed; then the
+//!    meeting is recorded as finalized ([`record_finalized`]);
+//! 3. the post-call jobs: transcript aggregation and insights (stubs for
+//!    now, see `jobs::post_call`), which wait for that record.
 //!
-//! A failed flush is not swallowed: the `finalize_meeting` job retries step
-//! 2 with backoff until the room answers, and only then runs step 3; the
-//! host's request reports it (202, `finalization.status = "retrying"`).
+//! The host's request tries step 2 at once and queues step 3; the webhook
+//! answers fast, so it queues both. A failed flush is not swallowed: the
+//! `finalize_meeting` job retries step 2 with backoff until the room
+//! answers, and the host's response reports it (202,
+//! `finalization.status = "retrying"`).
 
 use connvo_shared::acl::MeetingState;
-use connvo_shared::jobs::{Job, JobMessage};
+use connvo_shared::jobs::Job;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::meeting::lifecycle::{next_state, Transition};
 use connvo_shared::sql::{meeting_state, meetings, participants};
@@ -24,9 +27,11 @@ use worker::{D1Database, Env};
 
 use crate::args;
 use crate::db;
-use crate::jobs::send::{enqueue, send};
+use crate::jobs::records::record_once;
+use crate::jobs::send::enqueue;
 use crate::logging;
 use crate::room_client::Room;
+use crate::sys::now_ms;
 
 /// Applies a lifecycle transition with the guarded update. `Ok(false)`: the
 /// meeting was no longer in `from` (another request won the race).
@@ -86,6 +91,30 @@ pub async fn conclude(
     Ok(true)
 }
 
+/// The record that step 2 is over (`flushed`, or `gave_up`).
+pub fn finalize_key(meeting_id: &str) -> String {
+    Job::FinalizeMeeting {
+        meeting_id: meeting_id.to_owned(),
+    }
+    .idempotency_key()
+}
+
+/// Records step 2 as over; the post-call jobs wait for this.
+pub async fn record_finalized(
+    db: &D1Database,
+    meeting_id: &str,
+    status: &str,
+) -> Result<(), ApiError> {
+    record_once(
+        db,
+        &finalize_key(meeting_id),
+        &json!({ "status": status }),
+        now_ms(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Step 3: the post-call jobs.
 pub async fn enqueue_post_call(env: &Env, meeting_id: &str, request_id: &str) {
     for job in [
@@ -100,21 +129,27 @@ pub async fn enqueue_post_call(env: &Env, meeting_id: &str, request_id: &str) {
     }
 }
 
-/// Steps 2 and 3, now. Returns the `finalization` object the host's
-/// response carries.
+/// Steps 2 and 3 from the host's request: the flush now, the post-call jobs
+/// queued. Returns the `finalization` object the response carries.
 pub async fn finalize_now(
     env: &Env,
+    db: &D1Database,
     meeting_id: &str,
     reason: &str,
     at_ms: i64,
     request_id: &str,
 ) -> Value {
     let room = Room::new(env, meeting_id, request_id);
-    match room.end(at_ms, reason).await {
-        Ok(()) => {
-            enqueue_post_call(env, meeting_id, request_id).await;
-            json!({ "status": "done" })
-        }
+    let outcome = match room.end(at_ms, reason).await {
+        Ok(()) => match record_finalized(db, meeting_id, "flushed").await {
+            Ok(()) => json!({ "status": "done" }),
+            Err(err) => {
+                // Flushed but not recorded: the job re-flushes (idempotent)
+                // and records it.
+                enqueue(env, finalize_job(meeting_id), request_id).await;
+                json!({ "status": "retrying", "error": err.message })
+            }
+        },
         Err(err) => {
             logging::emit(
                 &LogLine::new(
@@ -126,23 +161,22 @@ pub async fn finalize_now(
                 .field("error", err.to_string()),
                 Level::Error,
             );
-            finalize_later(env, meeting_id, request_id).await;
+            enqueue(env, finalize_job(meeting_id), request_id).await;
             json!({ "status": "retrying", "error": err.to_string() })
         }
+    };
+    enqueue_post_call(env, meeting_id, request_id).await;
+    outcome
+}
+
+fn finalize_job(meeting_id: &str) -> Job {
+    Job::FinalizeMeeting {
+        meeting_id: meeting_id.to_owned(),
     }
 }
 
-/// Steps 2 and 3 from the queue (`finalize_meeting`), with retries.
+/// Steps 2 and 3 from the queue (`call.ended`: the webhook answers fast).
 pub async fn finalize_later(env: &Env, meeting_id: &str, request_id: &str) {
-    let message = JobMessage::new(Job::FinalizeMeeting {
-        meeting_id: meeting_id.to_owned(),
-    });
-    if let Err(err) = send(env, &message, 0).await {
-        logging::emit(
-            &LogLine::new(Level::Error, "finalize job not queued", request_id)
-                .field("meeting_id", meeting_id)
-                .field("error", err.message.as_str()),
-            Level::Error,
-        );
-    }
+    enqueue(env, finalize_job(meeting_id), request_id).await;
+    enqueue_post_call(env, meeting_id, request_id).await;
 }

@@ -135,7 +135,7 @@ pub async fn end(
     if !conclude(&db, meeting_id, now, now).await? {
         return Err(lost_race(&db, meeting_id, Transition::End).await);
     }
-    let finalization = finalize_now(env, meeting_id, "host", now, &ctx.request_id).await;
+    let finalization = finalize_now(env, &db, meeting_id, "host", now, &ctx.request_id).await;
     let status = if finalization["status"] == "done" {
         200
     } else {

@@ -15,6 +15,7 @@ mod read;
 mod store;
 pub mod sweep;
 mod tokens;
+mod transcript;
 mod update;
 mod ws;
 
@@ -62,5 +63,11 @@ pub async fn dispatch(
             tokens::ws_ticket(ctx, req, env, &meeting_id).await
         }
         MeetingRoute::Ws { meeting_id } => ws::ws(ctx, req, env, &meeting_id).await,
+        MeetingRoute::Transcript { meeting_id } => {
+            transcript::transcript(ctx, &req, env, &meeting_id).await
+        }
+        MeetingRoute::Segments { meeting_id } => {
+            transcript::segments(ctx, &req, env, &meeting_id).await
+        }
     }
 }

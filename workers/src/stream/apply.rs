@@ -9,7 +9,7 @@
 //! | `call.session_ended` | `meeting_state`: inactive; everyone joined → left | |
 //! | `call.ended` | as session_ended, and an active meeting is concluded: the host's end-of-meeting flow, its flush and post-call jobs via the queue (`finalize_meeting`) | `internal/end` (from the job) |
 //! | `call.recording_ready` / `call.transcription_ready` | a `meeting_recordings` row (a repeat is a no-op) | |
-//! | `call.closed_caption` | | `internal/caption`, while the meeting is active |
+//! | `call.closed_caption` | its caption id, once (scope `stream_caption`) | `internal/caption`, while the meeting is active |
 //!
 //! A session starting does not start the meeting: starting is the host's
 //! decision (`POST …/start`); people may join the call in the lobby window
@@ -20,7 +20,7 @@ use connvo_shared::log::{Level, LogLine};
 use connvo_shared::meeting::ids::{new_id, RECORDING_PREFIX};
 use connvo_shared::meeting::view::MeetingRow;
 use connvo_shared::room_internal::{CaptionNotice, PresenceStatus};
-use connvo_shared::sql::{meeting_state, meetings, participants, recordings};
+use connvo_shared::sql::{idempotency, meeting_state, meetings, participants, recordings};
 use connvo_shared::stream::webhook::{CallCid, EventKind, FileReady, PresenceChange, WebhookEvent};
 use connvo_shared::ApiError;
 use worker::{D1Database, Env};
@@ -32,6 +32,11 @@ use crate::meetings::ending::{conclude, finalize_later};
 use crate::room_client::Room;
 use crate::router::RequestCtx;
 use crate::sys::random;
+
+/// The `idempotency_keys.scope` of caption ids already sent to a room.
+const CAPTION_SCOPE: &str = "stream_caption";
+/// How long a caption id is remembered.
+const CAPTION_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// What became of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +132,26 @@ pub async fn apply(
         EventKind::ClosedCaption(c) => {
             if meeting.state() != MeetingState::Active {
                 return Ok(Applied::Ignored);
+            }
+            if let Some(caption_id) = &c.id {
+                // Each caption line reaches the room once, even if Stream
+                // sends it again under a new webhook id.
+                let key = format!("{}:{caption_id}", meeting.id);
+                let first = db::run(
+                    db,
+                    idempotency::IDEMPOTENCY_CLAIM,
+                    args![
+                        CAPTION_SCOPE,
+                        key,
+                        None::<String>,
+                        now,
+                        now + CAPTION_TTL_MS
+                    ],
+                )
+                .await?;
+                if first == 0 {
+                    return Ok(Applied::Ignored);
+                }
             }
             let notice = CaptionNotice {
                 speaker_id: c.speaker_id.clone(),

@@ -1,17 +1,24 @@
 //! Pushing identity changes to live meetings: for each active meeting a
-//! user participates in, `POST https://room/internal/member` to its
-//! MeetingRoom Durable Object (contract: docs/protocol.md, "Internal
-//! endpoints"), so the room kicks or demotes the user's open sockets at once
-//! instead of when their token expires.
+//! user participates in, a `revoke` member notice to its MeetingRoom
+//! (`POST https://room/internal/member`, the contract in
+//! `connvo_shared::room_internal` and docs/protocol.md, "Internal
+//! endpoints"), so the room closes the user's sockets at once instead of
+//! when their token expires.
+//!
+//! Organisation role changes need no notice: inside a room every right comes
+//! from the meeting role, and no room action is granted to an org role
+//! (`connvo_shared::room::meeting_room`, `context()`), so there is nothing on
+//! a live socket to lower.
 //!
 //! Runs after the webhook has been answered (`wait_until`); failures are
 //! logged, never retried here (the token's expiry bounds the exposure).
 
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::sql::meetings::MEETING_LIST_FOR_USER_ASC;
-use serde_json::{json, Value};
-use worker::{Env, Method, Request, RequestInit};
+use serde_json::Value;
+use worker::Env;
 
+use crate::room_client::Room;
 use crate::router::RequestCtx;
 use crate::{config, logging, sqlbind};
 
@@ -19,49 +26,28 @@ use crate::{config, logging, sqlbind};
 const PAGE: u32 = 100;
 const MAX_PAGES: u32 = 5;
 
-/// What a room is told to do with a user's sockets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MemberAction {
-    /// Close every socket of the user (user deleted, session revoked,
-    /// removed from the meeting's organisation).
-    Revoke,
-    /// The user's organisation role changed; the room re-checks what their
-    /// sockets may do.
-    SetOrgRole(String),
-}
-
-/// A change to push: to the user's active meetings, only those of `org_id`
-/// when given.
+/// Whose sockets to close: the user's, in their active meetings (only
+/// those of `org_id` when given).
 #[derive(Debug, Clone)]
-pub struct MemberChange {
+pub struct Revocation {
     pub user_id: String,
-    pub action: MemberAction,
     pub org_id: Option<String>,
+    /// Why, for the log (`user.deleted`, `session.revoked`, …).
+    pub cause: String,
 }
 
-impl MemberChange {
-    fn body(&self) -> Value {
-        match &self.action {
-            MemberAction::Revoke => json!({ "user_id": self.user_id, "action": "revoke" }),
-            MemberAction::SetOrgRole(role) => {
-                json!({ "user_id": self.user_id, "action": "set_org_role", "org_role": role })
-            }
-        }
-    }
-}
-
-/// Schedules the room calls after the response.
-pub fn notify_later(ctx: &RequestCtx, env: &Env, change: MemberChange) {
+/// Schedules the room notices after the response.
+pub fn revoke_later(ctx: &RequestCtx, env: &Env, revocation: Revocation) {
     let env = env.clone();
     let request_id = ctx.request_id.clone();
-    let work = async move { notify(&env, &request_id, &change).await };
+    let work = async move { revoke(&env, &request_id, &revocation).await };
     if let Some(worker_ctx) = &ctx.worker_ctx {
         worker_ctx.wait_until(work);
     }
 }
 
-async fn notify(env: &Env, request_id: &str, change: &MemberChange) {
-    let meetings = match active_meetings(env, &change.user_id, change.org_id.as_deref()).await {
+async fn revoke(env: &Env, request_id: &str, r: &Revocation) {
+    let meetings = match active_meetings(env, &r.user_id, r.org_id.as_deref()).await {
         Ok(m) => m,
         Err(e) => {
             log(
@@ -70,36 +56,31 @@ async fn notify(env: &Env, request_id: &str, change: &MemberChange) {
                 "listing active meetings failed",
                 None,
                 Some(&e),
-                change,
+                r,
             );
             return;
         }
     };
     for meeting_id in meetings {
-        match call_room(env, &meeting_id, change).await {
-            Ok(200..=299) => log(
+        match Room::new(env, &meeting_id, request_id)
+            .revoke(&r.user_id)
+            .await
+        {
+            Ok(()) => log(
                 Level::Info,
                 request_id,
-                "room member notified",
+                "room member revoked",
                 Some(&meeting_id),
                 None,
-                change,
-            ),
-            Ok(status) => log(
-                Level::Warn,
-                request_id,
-                "room member notify refused",
-                Some(&meeting_id),
-                Some(&format!("room answered {status}")),
-                change,
+                r,
             ),
             Err(e) => log(
-                Level::Error,
+                Level::Warn,
                 request_id,
-                "room member notify failed",
+                "room member revoke failed",
                 Some(&meeting_id),
-                Some(&e),
-                change,
+                Some(&e.to_string()),
+                r,
             ),
         }
     }
@@ -156,44 +137,18 @@ async fn active_meetings(
     Ok(found)
 }
 
-async fn call_room(env: &Env, meeting_id: &str, change: &MemberChange) -> Result<u16, String> {
-    let ns = env
-        .durable_object(config::ROOMS)
-        .map_err(|e| e.to_string())?;
-    let stub = ns
-        .id_from_name(meeting_id)
-        .and_then(|id| id.get_stub())
-        .map_err(|e| e.to_string())?;
-    let headers = worker::Headers::new();
-    let _ = headers.set("content-type", "application/json");
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(change.body().to_string().into()));
-    let req =
-        Request::new_with_init("https://room/internal/member", &init).map_err(|e| e.to_string())?;
-    let resp = stub
-        .fetch_with_request(req)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(resp.status_code())
-}
-
 fn log(
     level: Level,
     request_id: &str,
     msg: &str,
     meeting_id: Option<&str>,
     error: Option<&str>,
-    change: &MemberChange,
+    r: &Revocation,
 ) {
-    let action = match &change.action {
-        MemberAction::Revoke => "revoke",
-        MemberAction::SetOrgRole(_) => "set_org_role",
-    };
     let mut line = LogLine::new(level, msg, request_id)
-        .field("user_id", change.user_id.as_str())
-        .field("action", action);
+        .field("user_id", r.user_id.as_str())
+        .field("action", "revoke")
+        .field("cause", r.cause.as_str());
     if let Some(m) = meeting_id {
         line = line.field("meeting_id", m);
     }

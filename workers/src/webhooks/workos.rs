@@ -12,8 +12,8 @@
 //!    (one transaction). Out-of-order events are ignored by the statements'
 //!    `updated_at` guards. On failure the claim is released and 500 makes
 //!    WorkOS retry.
-//! 5. Push what must reach live sockets (revocations, role changes) to the
-//!    affected MeetingRooms after the response.
+//! 5. Push what must reach live sockets (revocations) to the affected
+//!    MeetingRooms after the response.
 
 use connvo_shared::audit::{actions, AuditEvent, Outcome};
 use connvo_shared::auth::membership::StoredUser;
@@ -32,7 +32,7 @@ use connvo_shared::ApiError;
 use serde_json::{json, Value};
 use worker::{D1Database, Date, Env, Request, Response};
 
-use super::rooms::{notify_later, MemberAction, MemberChange};
+use super::rooms::{revoke_later, Revocation};
 use crate::audit::record;
 use crate::auth::revocation;
 use crate::config::var;
@@ -273,13 +273,13 @@ fn after_apply(
                 audit(actions::SESSION_REVOKED, user_id, None)
                     .meta("session_id", session_id.clone()),
             );
-            notify_later(
+            revoke_later(
                 ctx,
                 env,
-                MemberChange {
+                Revocation {
                     user_id: user_id.clone(),
-                    action: MemberAction::Revoke,
                     org_id: None,
+                    cause: delivery.event_type.clone(),
                 },
             );
             "processed"
@@ -305,13 +305,13 @@ fn after_apply(
                     before.and_then(|b| b.org_id.clone()),
                 ),
             );
-            notify_later(
+            revoke_later(
                 ctx,
                 env,
-                MemberChange {
+                Revocation {
                     user_id: user_id.clone(),
-                    action: MemberAction::Revoke,
                     org_id: None,
+                    cause: delivery.event_type.clone(),
                 },
             );
             "processed"
@@ -332,15 +332,9 @@ fn after_apply(
                         .meta("from", previous.clone())
                         .meta("to", role.clone()),
                 );
-                notify_later(
-                    ctx,
-                    env,
-                    MemberChange {
-                        user_id: user_id.clone(),
-                        action: MemberAction::SetOrgRole(role.clone()),
-                        org_id: Some(org_id.clone()),
-                    },
-                );
+                // No room notice: org roles grant nothing inside a room
+                // (see webhooks::rooms); the effective role of REST calls
+                // drops at once (connvo_shared::auth::membership).
             }
             "processed"
         }
@@ -355,13 +349,13 @@ fn after_apply(
                     Some(org_id.clone()),
                 ),
             );
-            notify_later(
+            revoke_later(
                 ctx,
                 env,
-                MemberChange {
+                Revocation {
                     user_id: user_id.clone(),
-                    action: MemberAction::Revoke,
                     org_id: Some(org_id.clone()),
+                    cause: delivery.event_type.clone(),
                 },
             );
             "processed"

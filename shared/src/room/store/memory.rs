@@ -91,6 +91,9 @@ impl RoomStore for MemoryStore {
         if meta.speaking_ms.values().any(|ms| *ms > MAX_SAFE_INT) {
             return Err(StoreError::OutOfRange("speaking_ms"));
         }
+        if meta.call_presence.values().any(|c| c.at_ms > MAX_SAFE_INT) {
+            return Err(StoreError::OutOfRange("call_presence"));
+        }
         self.meta = Some(meta.clone());
         Ok(())
     }

@@ -24,10 +24,19 @@ ON CONFLICT (id) DO UPDATE SET
   flushed_notes_version = excluded.flushed_notes_version,
   flushed_chat_seq = excluded.flushed_chat_seq, flushed_activity_rev = excluded.flushed_activity_rev";
 
+/// The meta row with the call presence (`'{}'` while that row does not exist).
 pub const META_GET: &str = "\
-SELECT meeting_id, state, started_at, ended_at, last_activity_at, speaking_ms, members, activity_rev,
-       flushed_transcript_seq, flushed_notes_version, flushed_chat_seq, flushed_activity_rev
-FROM room_meta WHERE id = 1";
+SELECT m.meeting_id, m.state, m.started_at, m.ended_at, m.last_activity_at, m.speaking_ms, m.members,
+       m.activity_rev, m.flushed_transcript_seq, m.flushed_notes_version, m.flushed_chat_seq,
+       m.flushed_activity_rev, coalesce(c.users, '{}')
+FROM room_meta AS m LEFT JOIN room_call_presence AS c ON c.id = 1
+WHERE m.id = 1";
+
+/// Params: ?1 users (JSON). Writes nothing when the JSON is unchanged (most
+/// meta writes do not touch it).
+pub const CALL_PRESENCE_UPSERT: &str = "\
+INSERT INTO room_call_presence (id, users) VALUES (1, ?1)
+ON CONFLICT (id) DO UPDATE SET users = excluded.users WHERE users IS NOT excluded.users";
 
 pub const NOTES_SNAPSHOT_GET: &str = "\
 SELECT content, version, log_base, last_rebased_at, last_author_id, updated_at FROM room_notes WHERE id = 1";
@@ -129,6 +138,7 @@ pub const NONCE_NEXT_EXPIRY: &str = "SELECT min(expires_at) FROM room_nonces";
 pub const ALL: &[(&str, &str)] = &[
     ("META_UPSERT", META_UPSERT),
     ("META_GET", META_GET),
+    ("CALL_PRESENCE_UPSERT", CALL_PRESENCE_UPSERT),
     ("NOTES_SNAPSHOT_GET", NOTES_SNAPSHOT_GET),
     ("NOTES_OPS_MAX", NOTES_OPS_MAX),
     ("NOTES_CLIENTS_ALL", NOTES_CLIENTS_ALL),

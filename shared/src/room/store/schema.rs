@@ -1,13 +1,17 @@
 //! The Durable Object's own SQLite schema: the live copy of one meeting.
 //! [`super::SqlRoomStore::open`] runs it (idempotently) every time the
 //! object loads, so there is no separate migration step; a later schema
-//! version adds statements here and bumps [`ROOM_SCHEMA_VERSION`].
+//! version adds statements here and bumps [`ROOM_SCHEMA_VERSION`]. A
+//! statement is never changed once shipped: an object created by an older
+//! version already has that table, and `IF NOT EXISTS` would leave it as it
+//! was. New data goes into new tables (SQLite has no `ADD COLUMN IF NOT
+//! EXISTS`).
 //!
 //! Every read the store issues is a primary-key or index range, so none
 //! scans a table (`shared/tests/room_store_contract.rs` checks the plans).
 
-/// Stored in `room_meta.schema_version`.
-pub const ROOM_SCHEMA_VERSION: u64 = 1;
+/// Stored in `room_meta.schema_version`. 2 added `room_call_presence`.
+pub const ROOM_SCHEMA_VERSION: u64 = 2;
 
 /// `CREATE … IF NOT EXISTS` statements, run in order.
 pub const ROOM_SCHEMA: &[&str] = &[
@@ -27,6 +31,13 @@ pub const ROOM_SCHEMA: &[&str] = &[
       flushed_notes_version  INTEGER NOT NULL DEFAULT 0,
       flushed_chat_seq       INTEGER NOT NULL DEFAULT 0,
       flushed_activity_rev   INTEGER NOT NULL DEFAULT 0
+    ) STRICT",
+    // One row: `RoomMeta::call_presence` as JSON ({user: {in_call, at_ms,
+    // role?}}), read with room_meta. Its own table because room_meta
+    // predates it (schema version 2).
+    "CREATE TABLE IF NOT EXISTS room_call_presence (
+      id    INTEGER PRIMARY KEY CHECK (id = 1),
+      users TEXT NOT NULL DEFAULT '{}'
     ) STRICT",
     // One row: the newest notes snapshot and where the op log starts.
     "CREATE TABLE IF NOT EXISTS room_notes (

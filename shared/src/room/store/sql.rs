@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::acl::{MeetingRole, MeetingState};
 use crate::ot::{ClientClock, CommittedOp, Op};
 use crate::room::chat::ChatMessage;
-use crate::room::meta::{FlushWatermarks, RoomMeta};
+use crate::room::meta::{CallPresence, FlushWatermarks, RoomMeta};
 use crate::room::transcript::{TranscriptChunk, TranscriptSource};
 
 use super::queries as q;
@@ -182,6 +182,8 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             from_json(&c.text(5, "speaking_ms")?, "speaking_ms")?;
         let members: BTreeMap<String, Option<MeetingRole>> =
             from_json(&c.text(6, "members")?, "members")?;
+        let call_presence: BTreeMap<String, CallPresence> =
+            from_json(&c.text(12, "call_presence")?, "call_presence")?;
         Ok(Some(RoomMeta {
             meeting_id: c.text(0, "meeting_id")?,
             state: parse_state(&c.text(1, "state")?)?,
@@ -190,6 +192,7 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             last_activity_ms: c.opt_u64(4, "last_activity_at")?,
             speaking_ms,
             members,
+            call_presence,
             activity_rev: c.u64(7, "activity_rev")?,
             flushed: FlushWatermarks {
                 transcript_seq: c.u64(8, "flushed_transcript_seq")?,
@@ -224,7 +227,19 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
         {
             return Err(StoreError::OutOfRange("speaking_ms"));
         }
-        self.query(q::META_UPSERT, &params).map(drop)
+        if meta
+            .call_presence
+            .values()
+            .any(|c| c.at_ms > crate::room::MAX_SAFE_INT)
+        {
+            return Err(StoreError::OutOfRange("call_presence"));
+        }
+        let call_params = [json(&meta.call_presence)?];
+        let exec = &self.exec;
+        exec.atomically(&mut || {
+            exec.exec(q::META_UPSERT, &params)?;
+            exec.exec(q::CALL_PRESENCE_UPSERT, &call_params).map(drop)
+        })
     }
 
     fn notes_head(&self) -> Result<NotesHead, StoreError> {

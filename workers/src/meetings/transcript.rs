@@ -1,0 +1,113 @@
+//! Reading a meeting's transcript back over REST, for participants (the
+//! ACL's `ReadTranscript`): the live chunks, bounded by sequence or by time
+//! (`GET …/transcript`, answered by the room, which holds every chunk), and
+//! the aggregated speaker-turn segments (`GET …/segments`, from D1, keyset
+//! paginated).
+
+use connvo_shared::acl::Action;
+use connvo_shared::room_internal::TranscriptQuery;
+use connvo_shared::sql::segments::SEGMENT_LIST_BY_MEETING;
+use connvo_shared::ApiError;
+use serde_json::{json, Value};
+use worker::{Env, Request, Response};
+
+use super::access::require;
+use super::caller;
+use crate::args;
+use crate::db;
+use crate::respond;
+use crate::room_client::Room;
+use crate::router::RequestCtx;
+
+fn query_string(req: &Request) -> String {
+    req.url()
+        .ok()
+        .and_then(|u| u.query().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub async fn transcript(
+    ctx: &RequestCtx,
+    req: &Request,
+    env: &Env,
+    meeting_id: &str,
+) -> Result<Response, ApiError> {
+    let query = TranscriptQuery::parse(&query_string(req))?;
+    let caller = caller::authenticate(req, env, ctx).await?;
+    let db = db::database(env)?;
+    require(&db, &caller, meeting_id, Action::ReadTranscript).await?;
+    let body = Room::new(env, meeting_id, &ctx.request_id)
+        .transcript(&query)
+        .await?;
+    let chunks = body["chunks"].as_array().cloned().unwrap_or_default();
+    let next_after_seq = chunks.last().and_then(|c| c["seq"].as_u64());
+    Ok(respond::json(
+        200,
+        &json!({ "chunks": chunks, "next_after_seq": next_after_seq }),
+    ))
+}
+
+const SEGMENTS_MAX: i64 = 200;
+
+pub async fn segments(
+    ctx: &RequestCtx,
+    req: &Request,
+    env: &Env,
+    meeting_id: &str,
+) -> Result<Response, ApiError> {
+    let mut after_start: i64 = -1;
+    let mut after_speaker = String::new();
+    let mut limit: i64 = 50;
+    for pair in query_string(req).split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let bad = || {
+            ApiError::validation(format!("bad value for {key}"))
+                .with_details(json!({ "field": key }))
+        };
+        match key {
+            "after_start_ms" => {
+                after_start = value.parse().ok().filter(|v| *v >= 0).ok_or_else(bad)?
+            }
+            "after_speaker" if value.len() <= 255 => after_speaker = value.to_owned(),
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=SEGMENTS_MAX).contains(l))
+                    .ok_or_else(bad)?
+            }
+            _ => return Err(bad()),
+        }
+    }
+    let caller = caller::authenticate(req, env, ctx).await?;
+    let db = db::database(env)?;
+    require(&db, &caller, meeting_id, Action::ReadTranscript).await?;
+    let rows = db::all(
+        &db,
+        SEGMENT_LIST_BY_MEETING,
+        args![meeting_id, after_start, after_speaker.as_str(), limit],
+    )
+    .await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|mut r| {
+            for key in ["speakers", "topics", "prompt_ids"] {
+                if let Some(text) = r[key].as_str() {
+                    r[key] = serde_json::from_str(text).unwrap_or(Value::Array(vec![]));
+                }
+            }
+            r
+        })
+        .collect();
+    let next = (items.len() as i64 == limit)
+        .then(|| {
+            items
+                .last()
+                .map(|l| json!({"after_start_ms": l["start_ms"], "after_speaker": l["speaker_id"]}))
+        })
+        .flatten();
+    Ok(respond::json(
+        200,
+        &json!({ "segments": items, "next": next }),
+    ))
+}
