@@ -40,6 +40,19 @@ fn comm(pid: u32) -> Option<String> {
         .map(|s| s.trim().to_owned())
 }
 
+/// Bytes the process caused to be written to storage (`/proc/<pid>/io`):
+/// for a server that stores every write durably, disk traffic can bound
+/// latency when CPU does not.
+fn write_bytes(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("write_bytes:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// User plus system CPU time, in clock ticks.
 fn cpu_ticks(pid: u32) -> Option<u64> {
     let f = stat_fields(pid)?;
@@ -84,6 +97,8 @@ pub struct ProcResult {
     pub cpu_s: f64,
     /// `cpu_s` over that wall time: 100 is one core busy.
     pub cpu_pct: f64,
+    /// Bytes written to storage while load was offered.
+    pub disk_write_mib: f64,
 }
 
 /// Samples the resident memory of a fixed set of processes until stopped.
@@ -94,6 +109,8 @@ pub struct Sampler {
     peak: tokio::task::JoinHandle<u64>,
     cpu_start: Option<u64>,
     cpu_end: Option<u64>,
+    written_start: u64,
+    written_end: u64,
     loaded_for: Duration,
 }
 
@@ -122,6 +139,8 @@ impl Sampler {
             peak,
             cpu_start: None,
             cpu_end: None,
+            written_start: 0,
+            written_end: 0,
             loaded_for: Duration::ZERO,
         }
     }
@@ -130,14 +149,20 @@ impl Sampler {
         self.pids.iter().map(|&p| cpu_ticks(p)).sum()
     }
 
-    /// Marks the start of the loaded period (CPU is counted from here).
+    fn written_now(&self) -> u64 {
+        self.pids.iter().filter_map(|&p| write_bytes(p)).sum()
+    }
+
+    /// Marks the start of the loaded period (CPU and disk writes count from here).
     pub fn load_started(&mut self) {
         self.cpu_start = self.cpu_now();
+        self.written_start = self.written_now();
     }
 
     /// Marks the end of the loaded period, `loaded_for` after it started.
     pub fn load_ended(&mut self, loaded_for: Duration) {
         self.cpu_end = self.cpu_now();
+        self.written_end = self.written_now();
         self.loaded_for = loaded_for;
     }
 
@@ -169,6 +194,9 @@ impl Sampler {
             } else {
                 0.0
             },
+            disk_write_mib: round3(
+                self.written_end.saturating_sub(self.written_start) as f64 / 1024.0 / 1024.0,
+            ),
         }
     }
 }
@@ -226,6 +254,7 @@ mod tests {
         assert!(status_field_kb(me, "VmRSS").unwrap() > 0);
         assert!(status_field_kb(me, "VmHWM").unwrap() > 0);
         assert!(cpu_ticks(me).is_some());
+        assert!(write_bytes(me).is_some());
         let a = MachineCpu::now().unwrap();
         let b = MachineCpu::now().unwrap();
         assert!((0.0..=100.0 * 4096.0).contains(&b.busy_pct_since(&a, 2)));

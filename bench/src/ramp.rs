@@ -1,9 +1,9 @@
 //! Ramp mode: the largest number of concurrent meetings a target serves
 //! while p95 delivery stays under the objective with no errors and nothing
 //! lost. From the fixed-M comparison's result (or a start value), M doubles
-//! while steps pass, or halves while they fail, then bisects between the
-//! last pass and the first failure until they are within an eighth of each
-//! other. Each step is a short phase on a
+//! while steps pass (quadruples while they pass with p95 under a quarter of
+//! the objective), or halves while they fail, then bisects between the last
+//! pass and the first failure until they are within an eighth of each other. Each step is a short phase on a
 //! fresh server; a time budget bounds the whole search, and the result says
 //! which bound stopped it.
 
@@ -54,15 +54,19 @@ pub struct RampResult {
     pub elapsed_s: f64,
 }
 
-/// Where the search goes after the steps so far: the next M, or why it stops.
+/// Where the search goes after the steps so far: the next M, or why it
+/// stops. `roomy` says the best step passed with a wide margin (p95 under a
+/// quarter of the objective), so growing by 4 rather than 2 saves steps.
 fn next_meetings(
     best: Option<u32>,
     failed: Option<u32>,
+    roomy: bool,
     settings: &RampSettings,
 ) -> Result<u32, &'static str> {
+    let growth = if roomy { 4 } else { 2 };
     match (best, failed) {
         (Some(lo), None) if lo >= settings.max => Err("reached max"),
-        (Some(lo), None) => Ok(lo.saturating_mul(2).min(settings.max)),
+        (Some(lo), None) => Ok(lo.saturating_mul(growth).min(settings.max)),
         (None, Some(hi)) if hi <= 1 => Err("failed at M=1"),
         (None, Some(hi)) => Ok(hi / 2),
         (Some(lo), Some(hi)) if hi <= lo + (lo / 8).max(1) => Err("converged"),
@@ -86,6 +90,7 @@ pub async fn run(
     let mut steps: Vec<RampStep> = Vec::new();
     let mut best: Option<u32> = None;
     let mut failed: Option<u32> = None;
+    let mut roomy = false;
     let mut record = |step: RampStep, steps: &mut Vec<RampStep>| {
         eprintln!(
             "[loadgen] ramp {}: M={} {}",
@@ -100,12 +105,18 @@ pub async fn run(
             }
         );
         if step.pass {
+            if best.is_none_or(|b| step.meetings > b) {
+                roomy = step
+                    .result
+                    .as_ref()
+                    .is_some_and(|r| r.worst_p95_ms() < settings.slo_ms / 4.0);
+            }
             best = Some(best.map_or(step.meetings, |b| b.max(step.meetings)));
         } else {
             failed = Some(failed.map_or(step.meetings, |f| f.min(step.meetings)));
         }
         steps.push(step);
-        next_meetings(best, failed, settings)
+        next_meetings(best, failed, roomy, settings)
     };
     let mut next = match known {
         Some(result) => {
@@ -119,7 +130,7 @@ pub async fn run(
             };
             record(step, &mut steps)
         }
-        None => next_meetings(None, None, settings),
+        None => next_meetings(None, None, false, settings),
     };
     let mut last_step = Duration::ZERO;
     let stopped_by = loop {
@@ -194,14 +205,24 @@ mod tests {
     #[test]
     fn doubles_halves_then_bisects() {
         let s = settings();
-        assert_eq!(next_meetings(None, None, &s), Ok(64));
-        assert_eq!(next_meetings(Some(64), None, &s), Ok(128));
-        assert_eq!(next_meetings(Some(2048), None, &s), Err("reached max"));
-        assert_eq!(next_meetings(Some(1500), None, &s), Ok(2048));
-        assert_eq!(next_meetings(None, Some(50), &s), Ok(25));
-        assert_eq!(next_meetings(None, Some(1), &s), Err("failed at M=1"));
-        assert_eq!(next_meetings(Some(256), Some(512), &s), Ok(384));
-        assert_eq!(next_meetings(Some(448), Some(480), &s), Err("converged"));
-        assert_eq!(next_meetings(Some(6), Some(7), &s), Err("converged"));
+        assert_eq!(next_meetings(None, None, false, &s), Ok(64));
+        assert_eq!(next_meetings(Some(64), None, false, &s), Ok(128));
+        assert_eq!(next_meetings(Some(64), None, true, &s), Ok(256));
+        assert_eq!(
+            next_meetings(Some(2048), None, true, &s),
+            Err("reached max")
+        );
+        assert_eq!(next_meetings(Some(1500), None, false, &s), Ok(2048));
+        assert_eq!(next_meetings(None, Some(50), false, &s), Ok(25));
+        assert_eq!(
+            next_meetings(None, Some(1), false, &s),
+            Err("failed at M=1")
+        );
+        assert_eq!(next_meetings(Some(256), Some(512), true, &s), Ok(384));
+        assert_eq!(
+            next_meetings(Some(448), Some(480), false, &s),
+            Err("converged")
+        );
+        assert_eq!(next_meetings(Some(6), Some(7), false, &s), Err("converged"));
     }
 }

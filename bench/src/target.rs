@@ -34,7 +34,8 @@ impl TargetKind {
 }
 
 pub enum Server {
-    Connvo(ConnvoServer),
+    // Boxed: one server lives per phase, and the variants differ in size.
+    Connvo(Box<ConnvoServer>),
     ShareDb(ShareDbServer),
 }
 
@@ -42,7 +43,7 @@ impl Server {
     /// A fresh server with empty state.
     pub async fn start(kind: TargetKind) -> Result<Server, String> {
         Ok(match kind {
-            TargetKind::Connvo => Server::Connvo(ConnvoServer::start().await?),
+            TargetKind::Connvo => Server::Connvo(Box::new(ConnvoServer::start().await?)),
             TargetKind::ShareDb => Server::ShareDb(ShareDbServer::start().await?),
         })
     }

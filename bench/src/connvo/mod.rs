@@ -15,37 +15,39 @@
 mod setup;
 mod wire;
 
+use connvo_e2e::fakes::stream::FakeStream;
 use connvo_e2e::{Backend, BackendOptions};
 use tokio::sync::OnceCell;
 
 use crate::procstat;
 use crate::wire::Joined;
 
-/// The local backend's settings for a benchmark run.
+/// The local backend's settings for a benchmark run, on top of
+/// wrangler.toml's local ones.
 ///
 /// - `RATE_LIMITS`: every simulated user comes from the one loopback
 ///   address, so the per-IP and per-user API limits (meant for abuse, and
 ///   counted for tickets and meeting creation) are lifted. The room's own
 ///   per-connection frame limit still applies.
-/// - `WS_TICKET_SECRET`: the ticket signing secret, which has no local
-///   default; a throwaway one per server.
-fn backend_options() -> BackendOptions {
+/// - The Stream variables point at the end-to-end tests' fake GetStream:
+///   each created meeting queues a call-provisioning job, and without a
+///   Stream to answer, those jobs would fail and retry in the background of
+///   the measurement.
+fn backend_options(stream: &FakeStream) -> BackendOptions {
     let lifted = r#"{"limit": 1000000, "window_secs": 60}"#;
     let class = format!(r#"{{"per_user": {lifted}, "per_ip": {lifted}}}"#);
     let limits = format!(
         r#"{{"default": {class}, "meeting_create": {class}, "ws_ticket": {class}, "transcript_ingest": {class}}}"#
     );
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    BackendOptions::default().var("RATE_LIMITS", limits).var(
-        "WS_TICKET_SECRET",
-        format!("loadgen-{nanos:032x}-{:08x}", std::process::id()),
-    )
+    BackendOptions::default()
+        .var("RATE_LIMITS", limits)
+        .merge(stream.backend_options())
 }
 
 pub struct ConnvoServer {
     backend: Backend,
+    /// Answers the provisioning jobs; lives as long as the backend.
+    _stream: FakeStream,
     http: reqwest::Client,
     /// Minted on first use: every meeting shares the same P people.
     people: OnceCell<Vec<setup::Identity>>,
@@ -56,13 +58,15 @@ impl ConnvoServer {
     pub async fn start() -> Result<ConnvoServer, String> {
         // The harness panics on failure (it is built for tests); here a
         // failure is an error to report, so it runs in a task whose panic we catch.
-        let backend = tokio::spawn(Backend::start_with(backend_options()))
+        let stream = FakeStream::start().await;
+        let backend = tokio::spawn(Backend::start_with(backend_options(&stream)))
             .await
             .map_err(|e| {
                 format!("wrangler dev did not start (see the panic message above): {e}")
             })?;
         let server = ConnvoServer {
             backend,
+            _stream: stream,
             // Many meetings are set up at once; keep their connections pooled.
             http: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)

@@ -165,6 +165,14 @@ fn side_by_side(out: &mut String, ours: Option<&PhaseResult>, theirs: Option<&Ph
     );
     row(
         out,
+        "server disk writes, MiB",
+        ours,
+        theirs,
+        |p| p.server.disk_write_mib,
+        true,
+    );
+    row(
+        out,
         "generator CPU, % of a core",
         ours,
         theirs,
@@ -230,8 +238,8 @@ fn full_workload(out: &mut String, p: &PhaseResult) {
         out,
         "## Connvo, full workload\n\n\
          {} meetings × {} participants; per meeting {} transcript chunks/s and {} notes \
-         edits/s; {} s measured. Server: {} peak RSS {} MiB (VmHWM {} MiB), CPU {} % of a core. \
-         Generator CPU {} %, lag p99 {} ms; wrangler (node) CPU {} %; other processes' CPU \
+         edits/s; {} s measured. Server: {} peak RSS {} MiB (VmHWM {} MiB), CPU {} % of a core, \
+         {} MiB written to disk. Generator CPU {} %, lag p99 {} ms; wrangler (node) CPU {} %; other processes' CPU \
          {} % of a core. Errors: {}.\n",
         l.meetings,
         l.participants,
@@ -242,6 +250,7 @@ fn full_workload(out: &mut String, p: &PhaseResult) {
         num(p.server.peak_rss_mib),
         num(p.server.hwm_mib),
         num(p.server.cpu_pct),
+        num(p.server.disk_write_mib),
         num(p.generator.cpu_pct),
         num(p.generator_lag.p99_ms),
         num(p.tooling.as_ref().map_or(0.0, |t| t.cpu_pct)),
@@ -407,7 +416,8 @@ pub fn render(report: &Report) -> String {
             out,
             "## Ramp\n\n\
              Same P, R and E. Starting next to the comparison phase (or at M={} without one), M \
-             doubles while steps pass (up to {}) or halves while they fail, then bisects. Each \
+             doubles while steps pass (quadruples while p95 is under a quarter of the \
+             objective; up to {}) or halves while they fail, then bisects. Each \
              step runs {} s on a fresh server. Latencies are of the slowest stream.\n",
             r.map_or(0, |r| r.start),
             r.map_or(0, |r| r.max),
