@@ -190,8 +190,12 @@ async fn the_whole_lifecycle() {
     assert_eq!(a.body["error"]["code"], "MEETING_NOT_ACTIVE");
     // The room is told to flush (finalize_meeting records it), then the
     // post-call jobs run: insights (a stub) records "pending", aggregation
-    // writes transcript segments (none here: nobody spoke) and logs.
-    for key in ["finalize_meeting", "generate_insights"] {
+    // writes transcript segments (none here: nobody spoke) and its result.
+    for key in [
+        "finalize_meeting",
+        "generate_insights",
+        "aggregate_transcript",
+    ] {
         let row = w
             .wait_row(
                 &format!(

@@ -67,7 +67,24 @@ pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> 
             return retry();
         }
     }
-    match aggregate(env, meeting_id).await {
+    let outcome = match aggregate(env, meeting_id).await {
+        // The job ledger (idempotency_keys, scope `job`) records the result
+        // once, like every other job's.
+        Ok((chunks, segments)) => {
+            let result = serde_json::json!({
+                "status": "aggregated", "stub": false, "meeting_id": meeting_id,
+                "chunks": chunks, "segments": segments,
+            });
+            match db::database(env) {
+                Ok(db) => records::record_once(&db, &msg.idempotency_key, &result, now_ms())
+                    .await
+                    .map(|_| (chunks, segments)),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
         Ok((chunks, segments)) => {
             logging::emit(
                 &log(jc, Level::Info, "transcript aggregated", msg)
