@@ -91,7 +91,17 @@ impl Backend {
             child: None,
             _scratch: scratch,
         };
-        backend.spawn().await;
+        // `free_port` can lose a race with another process on the machine
+        // (other test binaries, other worktrees' tests) between finding a
+        // port and wrangler binding it: then try other ports.
+        for _ in 0..4 {
+            if backend.spawn().await {
+                return backend;
+            }
+            backend.port = free_port();
+            backend.base_url = format!("http://127.0.0.1:{}", backend.port);
+        }
+        assert!(backend.spawn().await, "no free port for wrangler dev");
         backend
     }
 
@@ -99,7 +109,11 @@ impl Backend {
     /// port, as an eviction or a machine restart would.
     pub async fn restart(&mut self) {
         self.stop();
-        self.spawn().await;
+        assert!(
+            self.spawn().await,
+            "the port was taken while the backend was down:\n{}",
+            self.log_tail()
+        );
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -134,7 +148,10 @@ impl Backend {
         self.child.as_ref().map(Child::id)
     }
 
-    async fn spawn(&mut self) {
+    /// Starts wrangler and waits until it answers. `false`: it could not
+    /// bind one of its ports (someone else took it); anything else that
+    /// keeps it from starting panics.
+    async fn spawn(&mut self) -> bool {
         let root = repo_root();
         let wrangler = root.join("node_modules/.bin/wrangler");
         assert!(
@@ -182,17 +199,25 @@ impl Backend {
             .stderr(log_err)
             // Own process group: Drop kills wrangler and workerd together.
             .process_group(0);
+        let log_start = std::fs::metadata(&self.log_path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         let child = cmd.spawn().expect("spawn wrangler dev");
         self.child = Some(child);
-        self.wait_ready().await;
+        self.wait_ready(log_start).await
     }
 
-    async fn wait_ready(&mut self) {
+    async fn wait_ready(&mut self, log_start: usize) -> bool {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
+                    let this_run = self.log().get(log_start..).unwrap_or_default().to_owned();
+                    if this_run.contains("Address already in use") {
+                        self.child = None;
+                        return false;
+                    }
                     panic!(
                         "wrangler dev exited early ({status}); its output:\n{}",
                         self.log_tail()
@@ -206,7 +231,7 @@ impl Backend {
                 .await
             {
                 if resp.status().as_u16() == 200 || self.options.ready_on_any_status {
-                    return;
+                    return true;
                 }
             }
             if Instant::now() > deadline {

@@ -198,6 +198,25 @@ impl World {
         }
     }
 
+    /// Polls a read-only query until it returns at least `n` rows.
+    pub async fn wait_rows(&self, sql: &str, n: usize, within: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let rows = self.d1(sql);
+            if rows.len() >= n {
+                return rows;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{} rows (wanted {n}) for {sql}\n{}",
+                    rows.len(),
+                    self.backend.log_tail()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Waits until the backend's log has a line containing `needle`.
     pub async fn wait_log(&self, needle: &str, within: Duration) {
         let deadline = Instant::now() + within;

@@ -50,6 +50,8 @@ fn routes(id: &str) -> Vec<(&'static str, String, Option<Value>)> {
         ),
         ("POST", format!("/v1/meetings/{id}/video-token"), None),
         ("POST", format!("/v1/meetings/{id}/ws-ticket"), None),
+        ("GET", format!("/v1/meetings/{id}/transcript"), None),
+        ("GET", format!("/v1/meetings/{id}/segments"), None),
     ]
 }
 
@@ -87,6 +89,21 @@ async fn strangers_get_403_everywhere_and_learn_nothing() {
         assert_eq!(ghost.body, real.body, "{method} {path}: the bodies differ");
     }
     assert_eq!(snapshot(), before, "a refused request wrote something");
+    // Every refusal is in the audit trail, with the ACL action and reason.
+    let denials = w
+        .wait_rows(
+            &format!(
+                "SELECT metadata FROM audit_logs WHERE action = 'access.denied' \
+                 AND resource_type = 'meeting' AND resource_id = '{id}' AND actor_user_id = '{STRANGER}'"
+            ),
+            routes(&id).len(),
+            std::time::Duration::from_secs(10),
+        )
+        .await;
+    assert!(denials.iter().all(|r| r["metadata"]
+        .as_str()
+        .unwrap()
+        .contains("DENY_NOT_PARTICIPANT")));
     // Not in their list either.
     let a = w.call("GET", "/v1/meetings", Some(STRANGER), None).await;
     assert_eq!(a.body["meetings"], json!([]));

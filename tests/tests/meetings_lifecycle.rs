@@ -217,6 +217,32 @@ async fn the_whole_lifecycle() {
         Duration::from_secs(45),
     )
     .await;
+    // The trail: who created, started and ended it, who got credentials.
+    let trail = w
+        .wait_rows(
+            &format!(
+                "SELECT action, actor_user_id, outcome FROM audit_logs \
+                 WHERE resource_type = 'meeting' AND resource_id = '{id}' AND outcome = 'success'"
+            ),
+            6,
+            Duration::from_secs(10),
+        )
+        .await;
+    for (action, actor) in [
+        ("meeting.create", HOST),
+        ("meeting.update", HOST),
+        ("meeting.video_token", GUEST),
+        ("meeting.ws_ticket", OBSERVER),
+        ("meeting.start", HOST),
+        ("meeting.end", HOST),
+    ] {
+        assert!(
+            trail
+                .iter()
+                .any(|r| r["action"] == action && r["actor_user_id"] == actor),
+            "no {action} by {actor} in {trail:?}"
+        );
+    }
     // History view.
     let list = w
         .call(

@@ -126,6 +126,18 @@ async fn a_bad_signature_is_refused_and_nothing_changes() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
     assert_eq!(snapshot(&w), before, "a refused webhook changed something");
+    // Refused deliveries are audited (never with the signature).
+    let refused = w
+        .wait_rows(
+            "SELECT metadata FROM audit_logs WHERE action = 'webhook.stream' AND outcome = 'failure'",
+            5,
+            std::time::Duration::from_secs(10),
+        )
+        .await;
+    assert!(refused.iter().any(|r| r["metadata"]
+        .as_str()
+        .unwrap()
+        .contains("SIGNATURE_MISMATCH")));
     assert_eq!(presence(&w, &id, GUEST), "invited");
     // The genuine one is applied.
     let a = w.webhook(&event, "wh-good").await;

@@ -8,7 +8,8 @@ use connvo_shared::meeting::view::{MeetingRow, MembershipRow};
 use connvo_shared::ApiError;
 use worker::D1Database;
 
-use super::store;
+use super::{audited, store};
+use crate::router::RequestCtx;
 
 /// A meeting the caller may act on, with how they may.
 pub struct Access {
@@ -24,7 +25,9 @@ impl Access {
 }
 
 /// Reads the meeting and the caller's membership, and checks `action`.
+/// A refusal is audited (`access.denied`).
 pub async fn require(
+    ctx: &RequestCtx,
     db: &D1Database,
     caller: &Caller,
     meeting_id: &str,
@@ -32,7 +35,10 @@ pub async fn require(
 ) -> Result<Access, ApiError> {
     let (meeting, membership) =
         store::meeting_with_membership(db, meeting_id, &caller.user_id).await?;
-    authorize(caller, action, meeting.as_ref(), membership.as_ref())?;
+    if let Err(err) = authorize(caller, action, meeting.as_ref(), membership.as_ref()) {
+        audited::denied(ctx, caller, meeting_id, action, &err);
+        return Err(err);
+    }
     match meeting {
         Some(meeting) => Ok(Access {
             meeting,

@@ -26,6 +26,7 @@ use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
 
 use super::access::require;
+use super::audited::{self, action};
 use super::read::detail_json;
 use super::{caller, store};
 use crate::args;
@@ -168,6 +169,16 @@ pub async fn create(ctx: &RequestCtx, mut req: Request, env: &Env) -> Result<Res
             return Err(err);
         }
     };
+    audited::done(
+        ctx,
+        &caller,
+        &row.id,
+        action::CREATE,
+        &[
+            ("participants", json!(participants.len())),
+            ("idempotency_key", json!(key.is_some())),
+        ],
+    );
     enqueue(
         env,
         Job::ProvisionCall {
@@ -289,7 +300,7 @@ async fn replay(
     caller: &connvo_shared::meeting::access::Caller,
     meeting_id: &str,
 ) -> Result<Response, ApiError> {
-    let access = require(db, caller, meeting_id, Action::ReadMeeting).await?;
+    let access = require(ctx, db, caller, meeting_id, Action::ReadMeeting).await?;
     if access.meeting.provisioning() == Provisioning::Pending {
         // The first request's job may never have been queued; another is harmless.
         enqueue(

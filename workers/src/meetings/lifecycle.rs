@@ -15,6 +15,7 @@ use connvo_shared::ApiError;
 use worker::{D1Database, Env, Request, Response};
 
 use super::access::{require, Access};
+use super::audited::{self, action as audit_action};
 use super::ending::{conclude, finalize_now, transition};
 use super::read::detail_json;
 use super::{caller, store};
@@ -24,6 +25,7 @@ use crate::respond;
 use crate::room_client::Room;
 use crate::router::{read_body, RequestCtx};
 use crate::sys::now_ms;
+use connvo_shared::meeting::access::Caller;
 
 /// The 409 for a transition that lost a race: reports the state it met.
 async fn lost_race(db: &D1Database, meeting_id: &str, transition: Transition) -> ApiError {
@@ -44,13 +46,13 @@ async fn authorized(
     env: &Env,
     meeting_id: &str,
     action: Action,
-) -> Result<(D1Database, Access), ApiError> {
+) -> Result<(Caller, D1Database, Access), ApiError> {
     let caller = caller::authenticate(&req, env, ctx).await?;
     let body = read_body(&mut req, max_body_bytes(RouteClass::Default)).await?;
     let db = db::database(env)?;
-    let access = require(&db, &caller, meeting_id, action).await?;
+    let access = require(ctx, &db, &caller, meeting_id, action).await?;
     expect_empty(&body)?;
-    Ok((db, access))
+    Ok((caller, db, access))
 }
 
 async fn respond_with(
@@ -77,12 +79,13 @@ pub async fn start(
     env: &Env,
     meeting_id: &str,
 ) -> Result<Response, ApiError> {
-    let (db, access) = authorized(ctx, req, env, meeting_id, Action::StartMeeting).await?;
+    let (caller, db, access) = authorized(ctx, req, env, meeting_id, Action::StartMeeting).await?;
     let now = now_ms();
     let from = access.meeting.state();
     if !transition(&db, meeting_id, from, Transition::Start, now).await? {
         return Err(lost_race(&db, meeting_id, Transition::Start).await);
     }
+    audited::done(ctx, &caller, meeting_id, audit_action::START, &[]);
     let room = Room::new(env, meeting_id, &ctx.request_id);
     room.notify(
         "state",
@@ -108,12 +111,13 @@ pub async fn cancel(
     env: &Env,
     meeting_id: &str,
 ) -> Result<Response, ApiError> {
-    let (db, access) = authorized(ctx, req, env, meeting_id, Action::CancelMeeting).await?;
+    let (caller, db, access) = authorized(ctx, req, env, meeting_id, Action::CancelMeeting).await?;
     let now = now_ms();
     let from = access.meeting.state();
     if !transition(&db, meeting_id, from, Transition::Cancel, now).await? {
         return Err(lost_race(&db, meeting_id, Transition::Cancel).await);
     }
+    audited::done(ctx, &caller, meeting_id, audit_action::CANCEL, &[]);
     let room = Room::new(env, meeting_id, &ctx.request_id);
     room.notify(
         "state",
@@ -130,12 +134,19 @@ pub async fn end(
     env: &Env,
     meeting_id: &str,
 ) -> Result<Response, ApiError> {
-    let (db, access) = authorized(ctx, req, env, meeting_id, Action::EndMeeting).await?;
+    let (caller, db, access) = authorized(ctx, req, env, meeting_id, Action::EndMeeting).await?;
     let now = now_ms();
     if !conclude(&db, meeting_id, now, now).await? {
         return Err(lost_race(&db, meeting_id, Transition::End).await);
     }
     let finalization = finalize_now(env, &db, meeting_id, "host", now, &ctx.request_id).await;
+    audited::done(
+        ctx,
+        &caller,
+        meeting_id,
+        audit_action::END,
+        &[("finalization", finalization["status"].clone())],
+    );
     let status = if finalization["status"] == "done" {
         200
     } else {

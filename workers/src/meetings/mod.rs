@@ -6,6 +6,7 @@
 //! See docs/api.md, "Meetings".
 
 mod access;
+mod audited;
 mod caller;
 mod create;
 pub mod ending;

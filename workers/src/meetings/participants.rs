@@ -22,6 +22,7 @@ use serde_json::json;
 use worker::{D1Database, Env, Request, Response};
 
 use super::access::{require, Access};
+use super::audited::{self, action};
 use super::{caller, store};
 use crate::args;
 use crate::db;
@@ -73,7 +74,7 @@ async fn start(
     let caller = caller::authenticate(req, env, ctx).await?;
     let body = read_body(req, max_body_bytes(RouteClass::Default)).await?;
     let db = db::database(env)?;
-    let access = require(&db, &caller, meeting_id, action(&caller)).await?;
+    let access = require(ctx, &db, &caller, meeting_id, action(&caller)).await?;
     Ok((caller, body, db, access))
 }
 
@@ -121,6 +122,16 @@ pub async fn add(
             "this user is already a participant",
         ));
     }
+    audited::done(
+        ctx,
+        &caller,
+        meeting_id,
+        action::PARTICIPANT_ADD,
+        &[
+            ("user_id", json!(invitee.user_id)),
+            ("role", json!(invitee.role.as_str())),
+        ],
+    );
     Ok(respond::json(
         201,
         &json!({ "user_id": invitee.user_id, "role": invitee.role.as_str(), "presence": "invited" }),
@@ -152,6 +163,17 @@ pub async fn remove(
     if removed == 0 {
         return Err(changed_meanwhile());
     }
+    audited::done(
+        ctx,
+        &caller,
+        meeting_id,
+        action::PARTICIPANT_REMOVE,
+        &[
+            ("user_id", json!(user_id)),
+            ("role", json!(target.role)),
+            ("left", json!(is_self)),
+        ],
+    );
     let room = Room::new(env, meeting_id, &ctx.request_id);
     room.notify("member.revoke", room.revoke(user_id).await);
     Response::empty()
@@ -167,7 +189,7 @@ pub async fn change_role(
     meeting_id: &str,
     user_id: &str,
 ) -> Result<Response, ApiError> {
-    let (_caller, body, db, _access) =
+    let (caller, body, db, _access) =
         start(ctx, &mut req, env, meeting_id, |_| Action::ChangeRole).await?;
     let role = parse_change_role(&body)?;
     let target = target(&db, meeting_id, user_id).await?;
@@ -188,6 +210,17 @@ pub async fn change_role(
         if changed == 0 {
             return Err(changed_meanwhile());
         }
+        audited::done(
+            ctx,
+            &caller,
+            meeting_id,
+            action::PARTICIPANT_ROLE,
+            &[
+                ("user_id", json!(user_id)),
+                ("from", json!(target.role)),
+                ("to", json!(role.as_str())),
+            ],
+        );
         let room = Room::new(env, meeting_id, &ctx.request_id);
         room.notify(
             "member.set_role",
@@ -229,6 +262,13 @@ pub async fn transfer_host(
     if changed != 2 {
         return Err(changed_meanwhile());
     }
+    audited::done(
+        ctx,
+        &caller,
+        meeting_id,
+        action::TRANSFER_HOST,
+        &[("to", json!(new_host))],
+    );
     let room = Room::new(env, meeting_id, &ctx.request_id);
     room.notify(
         "member.set_role",

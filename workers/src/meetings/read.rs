@@ -38,7 +38,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let caller = caller::authenticate(req, env, ctx).await?;
     let db = db::database(env)?;
-    let access = require(&db, &caller, meeting_id, Action::ReadMeeting).await?;
+    let access = require(ctx, &db, &caller, meeting_id, Action::ReadMeeting).await?;
     let participants = store::participants(&db, meeting_id).await?;
     Ok(respond::json(
         200,
@@ -55,7 +55,7 @@ pub async fn participants(
 ) -> Result<Response, ApiError> {
     let caller = caller::authenticate(req, env, ctx).await?;
     let db = db::database(env)?;
-    require(&db, &caller, meeting_id, Action::ReadParticipants).await?;
+    require(ctx, &db, &caller, meeting_id, Action::ReadParticipants).await?;
     let rows = store::participants(&db, meeting_id).await?;
     let items: Vec<Value> = rows.iter().map(ParticipantListRow::to_json).collect();
     Ok(respond::json(200, &json!({ "participants": items })))

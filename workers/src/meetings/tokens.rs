@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use super::access::require;
+use super::audited::{self, action};
 use super::caller;
 use crate::config::var;
 use crate::db;
@@ -56,7 +57,7 @@ pub async fn video_token(
     let caller = caller::authenticate(&req, env, ctx).await?;
     let body = read_body(&mut req, max_body_bytes(RouteClass::Default)).await?;
     let db = db::database(env)?;
-    let access = require(&db, &caller, meeting_id, Action::MintVideoToken).await?;
+    let access = require(ctx, &db, &caller, meeting_id, Action::MintVideoToken).await?;
     expect_empty(&body)?;
     let now = now_ms();
     let meeting = &access.meeting;
@@ -111,6 +112,14 @@ pub async fn video_token(
         now_secs,
         MAX_TTL_SECS,
     )?;
+    // The token itself is never logged or audited: only who got one.
+    audited::done(
+        ctx,
+        &caller,
+        meeting_id,
+        action::VIDEO_TOKEN,
+        &[("call_cid", json!(call.2))],
+    );
     // The SDK's convention: iat = now - 1 s, exp = iat + ttl.
     let expires_at = (now_secs - 1 + i64::from(MAX_TTL_SECS)) * 1000;
     Ok(no_store(respond::json(
@@ -137,7 +146,7 @@ pub async fn ws_ticket(
     let caller = caller::authenticate(&req, env, ctx).await?;
     let body = read_body(&mut req, max_body_bytes(RouteClass::WsTicket)).await?;
     let db = db::database(env)?;
-    let access = require(&db, &caller, meeting_id, Action::OpenSocket).await?;
+    let access = require(ctx, &db, &caller, meeting_id, Action::OpenSocket).await?;
     expect_empty(&body)?;
     let secret = ticket_secret(env)?;
     let now = u64::try_from(now_ms()).unwrap_or(0);
@@ -150,6 +159,7 @@ pub async fn ws_ticket(
         now,
         TICKET_TTL_MS,
     )?;
+    audited::done(ctx, &caller, meeting_id, action::WS_TICKET, &[]);
     Ok(no_store(respond::json(
         200,
         &json!({ "ticket": ticket, "expires_at": now + TICKET_TTL_MS }),

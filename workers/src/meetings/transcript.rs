@@ -35,7 +35,7 @@ pub async fn transcript(
     let query = TranscriptQuery::parse(&query_string(req))?;
     let caller = caller::authenticate(req, env, ctx).await?;
     let db = db::database(env)?;
-    require(&db, &caller, meeting_id, Action::ReadTranscript).await?;
+    require(ctx, &db, &caller, meeting_id, Action::ReadTranscript).await?;
     let body = Room::new(env, meeting_id, &ctx.request_id)
         .transcript(&query)
         .await?;
@@ -81,7 +81,7 @@ pub async fn segments(
     }
     let caller = caller::authenticate(req, env, ctx).await?;
     let db = db::database(env)?;
-    require(&db, &caller, meeting_id, Action::ReadTranscript).await?;
+    require(ctx, &db, &caller, meeting_id, Action::ReadTranscript).await?;
     let rows = db::all(
         &db,
         SEGMENT_LIST_BY_MEETING,

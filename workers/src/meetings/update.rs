@@ -13,6 +13,7 @@ use serde_json::json;
 use worker::{Env, Request, Response};
 
 use super::access::require;
+use super::audited::{self, action};
 use super::read::detail_json;
 use super::{caller, store};
 use crate::args;
@@ -38,7 +39,7 @@ pub async fn update(
     let caller = caller::authenticate(&req, env, ctx).await?;
     let body = read_body(&mut req, max_body_bytes(RouteClass::Default)).await?;
     let db = db::database(env)?;
-    let access = require(&db, &caller, meeting_id, Action::UpdateMeeting).await?;
+    let access = require(ctx, &db, &caller, meeting_id, Action::UpdateMeeting).await?;
     let now = now_ms();
     let patch = parse_patch(&body, now)?;
     let row = &access.meeting;
@@ -73,6 +74,13 @@ pub async fn update(
             None => connvo_shared::meeting::access::not_visible(),
         });
     }
+    audited::done(
+        ctx,
+        &caller,
+        meeting_id,
+        action::UPDATE,
+        &[("version", json!(expected + 1))],
+    );
     let fresh = store::meeting(&db, meeting_id)
         .await?
         .ok_or_else(|| ApiError::internal("the meeting vanished"))?;

@@ -18,6 +18,7 @@ use connvo_shared::{ApiError, ErrorCode};
 use serde_json::json;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
+use super::audited::{self, action};
 use super::store;
 use super::tokens::ticket_secret;
 use crate::args;
@@ -86,16 +87,20 @@ pub async fn ws(
             .and_then(|u| u["org_id"].as_str().map(str::to_owned)),
         org_role: OrgRole::from_workos(org_role_slug.as_deref(), &[]),
     };
-    authorize(
+    if let Err(err) = authorize(
         &caller,
         Action::OpenSocket,
         meeting.as_ref(),
         membership.as_ref(),
-    )?;
+    ) {
+        audited::denied(ctx, &caller, meeting_id, Action::OpenSocket, &err);
+        return Err(err);
+    }
     let (Some(meeting), Some(membership)) = (meeting, membership) else {
         return Err(connvo_shared::meeting::access::not_visible());
     };
 
+    audited::done(ctx, &caller, meeting_id, action::WS_OPEN, &[]);
     let forwarded = forward_request(
         &req,
         ctx,

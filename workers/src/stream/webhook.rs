@@ -33,11 +33,16 @@ use worker::{Env, Request, Response};
 use super::apply::{apply, Applied};
 use super::config::StreamConfig;
 use crate::args;
+use crate::audit::{self, AuditEvent, Outcome};
 use crate::db;
 use crate::logging;
 use crate::respond;
 use crate::router::{read_body, RequestCtx};
 use crate::sys::now_ms;
+
+/// The audit action of a Stream webhook delivery (`success`, or `failure`
+/// when its signature or API key was refused).
+const AUDIT_ACTION: &str = "webhook.stream";
 
 /// The `idempotency_keys.scope` of webhook ids.
 pub const SCOPE: &str = "stream_webhook";
@@ -65,13 +70,19 @@ pub async fn handle(ctx: &RequestCtx, mut req: Request, env: &Env) -> Result<Res
     } else {
         raw
     };
-    verify_stream_webhook(
+    if let Err(err) = verify_stream_webhook(
         &cfg.api_key,
         &cfg.api_secret,
         header(&req, "x-api-key").as_deref(),
         header(&req, "x-signature").as_deref(),
         &body,
-    )?;
+    ) {
+        audit::record(
+            ctx,
+            AuditEvent::new(AUDIT_ACTION, Outcome::Failure, "webhook").meta("reason", err.code()),
+        );
+        return Err(err.into());
+    }
     let webhook_id = header(&req, "x-webhook-id")
         .filter(|id| valid_webhook_id(id))
         .ok_or_else(|| {
@@ -155,6 +166,14 @@ pub async fn handle(ctx: &RequestCtx, mut req: Request, env: &Env) -> Result<Res
                     Level::Warn,
                 );
             }
+            audit::record(
+                ctx,
+                AuditEvent::new(AUDIT_ACTION, Outcome::Success, "webhook")
+                    .resource(webhook_id.clone())
+                    .meta("event", event.event_type.as_str())
+                    .meta("status", applied.as_str())
+                    .meta("call_cid", event.call_cid.as_ref().map(|c| c.as_string())),
+            );
             if applied == Applied::Ignored {
                 logging::emit(
                     &LogLine::new(Level::Info, "stream event ignored", &ctx.request_id)
