@@ -217,8 +217,82 @@ impl TranscriptQuery {
     }
 }
 
+/// The most segments one page returns.
+pub const SEGMENTS_PAGE_MAX: i64 = 200;
+
+/// `GET /v1/meetings/{id}/segments`: a keyset page over (start_ms,
+/// speaker_id). The first page starts before every segment (`-1`, `""`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentsQuery {
+    pub after_start_ms: i64,
+    pub after_speaker: String,
+    pub limit: i64,
+}
+
+impl SegmentsQuery {
+    /// Parses `after_start_ms`, `after_speaker` (at most 255 bytes) and
+    /// `limit` (1 to [`SEGMENTS_PAGE_MAX`], default 50); unknown keys are refused.
+    pub fn parse(query: &str) -> Result<SegmentsQuery, crate::ApiError> {
+        let mut q = SegmentsQuery {
+            after_start_ms: -1,
+            after_speaker: String::new(),
+            limit: 50,
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let bad = || {
+                crate::ApiError::validation(format!("bad value for {key}"))
+                    .with_details(serde_json::json!({ "field": key }))
+            };
+            match key {
+                "after_start_ms" => {
+                    q.after_start_ms = value.parse().ok().filter(|v| *v >= 0).ok_or_else(bad)?
+                }
+                "after_speaker" if value.len() <= 255 => q.after_speaker = value.to_owned(),
+                "limit" => {
+                    q.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|l| (1..=SEGMENTS_PAGE_MAX).contains(l))
+                        .ok_or_else(bad)?
+                }
+                _ => return Err(bad()),
+            }
+        }
+        Ok(q)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn segment_queries_are_bounded_and_strict() {
+        use super::SegmentsQuery;
+        let first = SegmentsQuery::parse("").unwrap();
+        assert_eq!(
+            (
+                first.after_start_ms,
+                first.after_speaker.as_str(),
+                first.limit
+            ),
+            (-1, "", 50)
+        );
+        let next = SegmentsQuery::parse("after_start_ms=5&after_speaker=u1&limit=7").unwrap();
+        assert_eq!(
+            (next.after_start_ms, next.after_speaker.as_str(), next.limit),
+            (5, "u1", 7)
+        );
+        for bad in [
+            "limit=0",
+            "limit=201",
+            "after_start_ms=-3",
+            "cursor=1",
+            &format!("after_speaker={}", "x".repeat(256)),
+        ] {
+            assert!(SegmentsQuery::parse(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn transcript_queries_are_bounded_and_strict() {
         use super::TranscriptQuery as Q;

@@ -5,7 +5,7 @@
 //! paginated).
 
 use connvo_shared::acl::Action;
-use connvo_shared::room_internal::TranscriptQuery;
+use connvo_shared::room_internal::{SegmentsQuery, TranscriptQuery};
 use connvo_shared::sql::segments::SEGMENT_LIST_BY_MEETING;
 use connvo_shared::ApiError;
 use serde_json::{json, Value};
@@ -47,45 +47,25 @@ pub async fn transcript(
     ))
 }
 
-const SEGMENTS_MAX: i64 = 200;
-
 pub async fn segments(
     ctx: &RequestCtx,
     req: &Request,
     env: &Env,
     meeting_id: &str,
 ) -> Result<Response, ApiError> {
-    let mut after_start: i64 = -1;
-    let mut after_speaker = String::new();
-    let mut limit: i64 = 50;
-    for pair in query_string(req).split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let bad = || {
-            ApiError::validation(format!("bad value for {key}"))
-                .with_details(json!({ "field": key }))
-        };
-        match key {
-            "after_start_ms" => {
-                after_start = value.parse().ok().filter(|v| *v >= 0).ok_or_else(bad)?
-            }
-            "after_speaker" if value.len() <= 255 => after_speaker = value.to_owned(),
-            "limit" => {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=SEGMENTS_MAX).contains(l))
-                    .ok_or_else(bad)?
-            }
-            _ => return Err(bad()),
-        }
-    }
+    let query = SegmentsQuery::parse(&query_string(req))?;
     let caller = caller::authenticate(req, env, ctx).await?;
     let db = db::database(env)?;
     require(ctx, &db, &caller, meeting_id, Action::ReadTranscript).await?;
     let rows = db::all(
         &db,
         SEGMENT_LIST_BY_MEETING,
-        args![meeting_id, after_start, after_speaker.as_str(), limit],
+        args![
+            meeting_id,
+            query.after_start_ms,
+            query.after_speaker.as_str(),
+            query.limit
+        ],
     )
     .await?;
     let items: Vec<Value> = rows
@@ -99,7 +79,7 @@ pub async fn segments(
             r
         })
         .collect();
-    let next = (items.len() as i64 == limit)
+    let next = (items.len() as i64 == query.limit)
         .then(|| {
             items
                 .last()
