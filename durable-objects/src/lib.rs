@@ -4,6 +4,7 @@
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod d1;
 mod d1_sink;
 mod internal;
 mod log;

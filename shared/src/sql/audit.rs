@@ -7,6 +7,8 @@
 //! (0 for "since the beginning"). All parameters are required (never NULL),
 //! so every list is an index range scan.
 
+use crate::params;
+
 /// The columns every audit list returns, in order.
 macro_rules! audit_columns {
     () => {
@@ -22,6 +24,10 @@ pub const AUDIT_INSERT: &str = "\
 INSERT INTO audit_logs (id, actor_user_id, org_id, resource_type, resource_id, action, outcome, request_id,
                         ip, user_agent, metadata, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+params! {
+    /// Parameters of [`AUDIT_INSERT`], `?1..?12` in order.
+    AUDIT_INSERT => AuditInsert<'a> { id: &'a str, actor_user_id: Option<&'a str>, org_id: Option<&'a str>, resource_type: &'a str, resource_id: Option<&'a str>, action: &'a str, outcome: &'a str, request_id: Option<&'a str>, ip: Option<&'a str>, user_agent: Option<&'a str>, metadata: Option<&'a str>, created_at_ms: i64 }
+}
 
 /// Params: ?1 id.
 pub const AUDIT_GET: &str = concat!(
@@ -29,6 +35,10 @@ pub const AUDIT_GET: &str = concat!(
     audit_columns!(),
     " FROM audit_logs WHERE id = ?1"
 );
+params! {
+    /// Parameters of [`AUDIT_GET`], `?1..?1` in order.
+    AUDIT_GET => AuditGet<'a> { id: &'a str }
+}
 
 /// By actor (user).
 ///
@@ -41,6 +51,10 @@ pub const AUDIT_LIST_BY_ACTOR: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?5"
 );
+params! {
+    /// Parameters of [`AUDIT_LIST_BY_ACTOR`], `?1..?5` in order.
+    AUDIT_LIST_BY_ACTOR => AuditListByActor<'a> { actor_user_id: Option<&'a str>, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// By resource (type + id).
 ///
@@ -53,6 +67,10 @@ pub const AUDIT_LIST_BY_RESOURCE: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?6"
 );
+params! {
+    /// Parameters of [`AUDIT_LIST_BY_RESOURCE`], `?1..?6` in order.
+    AUDIT_LIST_BY_RESOURCE => AuditListByResource<'a> { resource_type: &'a str, resource_id: Option<&'a str>, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// By meeting: meeting-scoped events are logged with resource_type 'meeting'.
 ///
@@ -66,6 +84,10 @@ pub const AUDIT_LIST_BY_MEETING: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?5"
 );
+params! {
+    /// Parameters of [`AUDIT_LIST_BY_MEETING`], `?1..?5` in order.
+    AUDIT_LIST_BY_MEETING => AuditListByMeeting<'a> { meeting_id: &'a str, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// By action type.
 ///
@@ -78,6 +100,10 @@ pub const AUDIT_LIST_BY_ACTION: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?5"
 );
+params! {
+    /// Parameters of [`AUDIT_LIST_BY_ACTION`], `?1..?5` in order.
+    AUDIT_LIST_BY_ACTION => AuditListByAction<'a> { action: &'a str, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// By org.
 ///
@@ -90,6 +116,10 @@ pub const AUDIT_LIST_BY_ORG: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?5"
 );
+params! {
+    /// Parameters of [`AUDIT_LIST_BY_ORG`], `?1..?5` in order.
+    AUDIT_LIST_BY_ORG => AuditListByOrg<'a> { org_id: Option<&'a str>, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// By time range only (also the export endpoint, page by page).
 ///
@@ -102,6 +132,10 @@ pub const AUDIT_LIST_BY_TIME: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?4"
 );
+params! {
+    /// Parameters of [`AUDIT_LIST_BY_TIME`], `?1..?4` in order.
+    AUDIT_LIST_BY_TIME => AuditListByTime<'a> { from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// Pseudonymise an erased user in the trail: replace the actor id and drop
 /// IP and user agent. Bounded; repeat while `changes() == limit`.
@@ -110,6 +144,10 @@ pub const AUDIT_LIST_BY_TIME: &str = concat!(
 pub const AUDIT_REDACT_ACTOR: &str = "\
 UPDATE audit_logs SET actor_user_id = ?2, ip = NULL, user_agent = NULL
 WHERE rowid IN (SELECT rowid FROM audit_logs WHERE actor_user_id = ?1 LIMIT ?3)";
+params! {
+    /// Parameters of [`AUDIT_REDACT_ACTOR`], `?1..?3` in order.
+    AUDIT_REDACT_ACTOR => AuditRedactActor<'a> { actor_user_id: Option<&'a str>, pseudonym: &'a str, limit: i64 }
+}
 
 /// An organisation's trail for one meeting, for its admins, optionally also
 /// by actor and action. `INDEXED BY`: without statistics the planner would
@@ -128,6 +166,10 @@ pub const AUDIT_ORG_LIST_BY_MEETING: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?8"
 );
+params! {
+    /// Parameters of [`AUDIT_ORG_LIST_BY_MEETING`], `?1..?8` in order.
+    AUDIT_ORG_LIST_BY_MEETING => AuditOrgListByMeeting<'a> { org_id: Option<&'a str>, meeting_id: &'a str, actor_user_id: Option<&'a str>, action: Option<&'a str>, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// An organisation's trail for one actor, for its admins, optionally also by
 /// action. `INDEXED BY` the actor index, for the same reason.
@@ -143,6 +185,10 @@ pub const AUDIT_ORG_LIST_BY_ACTOR: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?7"
 );
+params! {
+    /// Parameters of [`AUDIT_ORG_LIST_BY_ACTOR`], `?1..?7` in order.
+    AUDIT_ORG_LIST_BY_ACTOR => AuditOrgListByActor<'a> { org_id: Option<&'a str>, actor_user_id: Option<&'a str>, action: Option<&'a str>, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// An organisation's whole trail for its admins (the org index), optionally by action.
 ///
@@ -157,3 +203,7 @@ pub const AUDIT_ORG_LIST: &str = concat!(
      ORDER BY created_at DESC, id DESC \
      LIMIT ?6"
 );
+params! {
+    /// Parameters of [`AUDIT_ORG_LIST`], `?1..?6` in order.
+    AUDIT_ORG_LIST => AuditOrgList<'a> { org_id: Option<&'a str>, action: Option<&'a str>, from_ms: i64, before_created_at: i64, before_id: &'a str, limit: i64 }
+}

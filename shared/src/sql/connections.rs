@@ -1,6 +1,8 @@
 //! `connections`: user-to-user requests and relationships, one row per
 //! unordered pair.
 
+use crate::params;
+
 /// Send a request. A pair that already has a row (either direction) is left
 /// alone: `changes() == 0` means "already connected/requested/blocked"; read it
 /// with [`CONNECTION_GET_BETWEEN`].
@@ -10,11 +12,19 @@ pub const CONNECTION_INSERT: &str = "\
 INSERT INTO connections (id, requester_id, addressee_id, status, message, created_at, updated_at)
 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?5)
 ON CONFLICT DO NOTHING";
+params! {
+    /// Parameters of [`CONNECTION_INSERT`], `?1..?5` in order.
+    CONNECTION_INSERT => ConnectionInsert<'a> { id: &'a str, requester_id: &'a str, addressee_id: &'a str, message: Option<&'a str>, now_ms: i64 }
+}
 
 /// Params: ?1 id.
 pub const CONNECTION_GET: &str = "\
 SELECT id, requester_id, addressee_id, status, message, blocked_by, responded_at, created_at, updated_at
 FROM connections WHERE id = ?1";
+params! {
+    /// Parameters of [`CONNECTION_GET`], `?1..?1` in order.
+    CONNECTION_GET => ConnectionGet<'a> { id: &'a str }
+}
 
 /// The row for a pair, whichever of the two asked.
 ///
@@ -24,6 +34,10 @@ SELECT id, requester_id, addressee_id, status, message, blocked_by, responded_at
 FROM connections
 WHERE min(requester_id, addressee_id) = min(?1, ?2)
   AND max(requester_id, addressee_id) = max(?1, ?2)";
+params! {
+    /// Parameters of [`CONNECTION_GET_BETWEEN`], `?1..?2` in order.
+    CONNECTION_GET_BETWEEN => ConnectionGetBetween<'a> { user_a: &'a str, user_b: &'a str }
+}
 
 /// Move a connection from an expected status (accept, decline, block, unblock).
 /// `changes() == 0`: not found, or the status moved meanwhile.
@@ -34,6 +48,10 @@ pub const CONNECTION_SET_STATUS: &str = "\
 UPDATE connections
 SET status = ?3, blocked_by = ?4, responded_at = ?5, updated_at = ?5
 WHERE id = ?1 AND status = ?2";
+params! {
+    /// Parameters of [`CONNECTION_SET_STATUS`], `?1..?5` in order.
+    CONNECTION_SET_STATUS => ConnectionSetStatus<'a> { id: &'a str, expected_status: &'a str, new_status: &'a str, blocked_by: Option<&'a str>, now_ms: i64 }
+}
 
 /// Requests a user received, newest first. Keyset on (updated_at, id);
 /// first page: ?3 = i64::MAX, ?4 = ''.
@@ -45,6 +63,10 @@ FROM connections
 WHERE addressee_id = ?1 AND status = ?2 AND (updated_at, id) < (?3, ?4)
 ORDER BY updated_at DESC, id DESC
 LIMIT ?5";
+params! {
+    /// Parameters of [`CONNECTION_LIST_INCOMING`], `?1..?5` in order.
+    CONNECTION_LIST_INCOMING => ConnectionListIncoming<'a> { addressee_id: &'a str, status: &'a str, before_updated_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// Requests a user sent, newest first. Same cursor as [`CONNECTION_LIST_INCOMING`].
 ///
@@ -55,6 +77,10 @@ FROM connections
 WHERE requester_id = ?1 AND status = ?2 AND (updated_at, id) < (?3, ?4)
 ORDER BY updated_at DESC, id DESC
 LIMIT ?5";
+params! {
+    /// Parameters of [`CONNECTION_LIST_OUTGOING`], `?1..?5` in order.
+    CONNECTION_LIST_OUTGOING => ConnectionListOutgoing<'a> { requester_id: &'a str, status: &'a str, before_updated_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// A user's accepted connections in both directions, newest first, with the
 /// other person's id as `peer_id`. Same cursor as [`CONNECTION_LIST_INCOMING`].
@@ -70,6 +96,14 @@ SELECT id, peer_id, updated_at FROM (
 )
 ORDER BY updated_at DESC, id DESC
 LIMIT ?4";
+params! {
+    /// Parameters of [`CONNECTION_LIST_ACCEPTED`], `?1..?4` in order.
+    CONNECTION_LIST_ACCEPTED => ConnectionListAccepted<'a> { user_id: &'a str, before_updated_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// Params: ?1 id.
 pub const CONNECTION_DELETE: &str = "DELETE FROM connections WHERE id = ?1";
+params! {
+    /// Parameters of [`CONNECTION_DELETE`], `?1..?1` in order.
+    CONNECTION_DELETE => ConnectionDelete<'a> { id: &'a str }
+}

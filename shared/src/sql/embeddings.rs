@@ -2,6 +2,8 @@
 //! (which backend serves which model). Vectors are little-endian f32 BLOBs of
 //! `dim * 4` bytes.
 
+use crate::params;
+
 /// Store or refresh a source's embedding for a model. Skips the write when
 /// neither the content hash nor the model version changed.
 ///
@@ -22,6 +24,10 @@ ON CONFLICT (source_type, source_id, model) DO UPDATE SET
   last_computed_at = excluded.last_computed_at,
   updated_at = excluded.updated_at
 WHERE embeddings.content_hash IS NOT excluded.content_hash OR embeddings.version IS NOT excluded.version";
+params! {
+    /// Parameters of [`EMBEDDING_UPSERT`], `?1..?12` in order.
+    EMBEDDING_UPSERT => EmbeddingUpsert<'a> { id: &'a str, source_type: &'a str, source_id: &'a str, org_id: Option<&'a str>, language: Option<&'a str>, model: &'a str, dim: i64, version: i64, vector: &'a [u8], content_hash: &'a str, metadata: Option<&'a str>, now_ms: i64 }
+}
 
 /// Params: ?1 source_type, ?2 source_id, ?3 model.
 pub const EMBEDDING_GET_FOR_SOURCE: &str = "\
@@ -29,6 +35,10 @@ SELECT id, source_type, source_id, org_id, language, model, dim, version, vector
        metadata, last_computed_at
 FROM embeddings
 WHERE source_type = ?1 AND source_id = ?2 AND model = ?3";
+params! {
+    /// Parameters of [`EMBEDDING_GET_FOR_SOURCE`], `?1..?3` in order.
+    EMBEDDING_GET_FOR_SOURCE => EmbeddingGetForSource<'a> { source_type: &'a str, source_id: &'a str, model: &'a str }
+}
 
 /// A batch of similarity candidates for the in-D1 (brute-force cosine)
 /// provider, filtered by model, data type and org (NULL = no org), keyset on
@@ -42,6 +52,10 @@ WHERE model = ?1 AND source_type = ?2 AND org_id IS ?3 AND id > ?4
   AND (?5 IS NULL OR language = ?5)
 ORDER BY id
 LIMIT ?6";
+params! {
+    /// Parameters of [`EMBEDDING_CANDIDATES`], `?1..?6` in order.
+    EMBEDDING_CANDIDATES => EmbeddingCandidates<'a> { model: &'a str, source_type: &'a str, org_id: Option<&'a str>, after_id: &'a str, language: Option<&'a str>, limit: i64 }
+}
 
 /// Embeddings of a model not at the current version (re-embedding after a
 /// model version change), keyset on id: the job walks the model's rows once
@@ -54,6 +68,10 @@ FROM embeddings
 WHERE model = ?1 AND version <> ?2 AND id > ?3
 ORDER BY id
 LIMIT ?4";
+params! {
+    /// Parameters of [`EMBEDDING_LIST_STALE`], `?1..?4` in order.
+    EMBEDDING_LIST_STALE => EmbeddingListStale<'a> { model: &'a str, current_version: i64, after_id: &'a str, limit: i64 }
+}
 
 /// Delete a source's embeddings (all models). Deleting a user, profile,
 /// meeting, note or segment row already does this through triggers.
@@ -61,6 +79,10 @@ LIMIT ?4";
 /// Params: ?1 source_type, ?2 source_id.
 pub const EMBEDDING_DELETE_FOR_SOURCE: &str = "\
 DELETE FROM embeddings WHERE source_type = ?1 AND source_id = ?2";
+params! {
+    /// Parameters of [`EMBEDDING_DELETE_FOR_SOURCE`], `?1..?2` in order.
+    EMBEDDING_DELETE_FOR_SOURCE => EmbeddingDeleteForSource<'a> { source_type: &'a str, source_id: &'a str }
+}
 
 /// The active backend for a model.
 ///
@@ -68,6 +90,10 @@ DELETE FROM embeddings WHERE source_type = ?1 AND source_id = ?2";
 pub const VECTOR_INDEX_GET_ACTIVE: &str = "\
 SELECT id, provider, index_name, model, dim, metric, config, status, updated_at
 FROM vector_index_meta WHERE model = ?1 AND status = 'active'";
+params! {
+    /// Parameters of [`VECTOR_INDEX_GET_ACTIVE`], `?1..?1` in order.
+    VECTOR_INDEX_GET_ACTIVE => VectorIndexGetActive<'a> { model: &'a str }
+}
 
 /// Params: ?1 status.
 pub const VECTOR_INDEX_LIST_BY_STATUS: &str = "\
@@ -75,6 +101,10 @@ SELECT id, provider, index_name, model, dim, metric, config, status, updated_at
 FROM vector_index_meta WHERE status = ?1
 ORDER BY model
 LIMIT 100";
+params! {
+    /// Parameters of [`VECTOR_INDEX_LIST_BY_STATUS`], `?1..?1` in order.
+    VECTOR_INDEX_LIST_BY_STATUS => VectorIndexListByStatus<'a> { status: &'a str }
+}
 
 /// Register or reconfigure a backend (status unchanged on update).
 ///
@@ -90,6 +120,10 @@ ON CONFLICT (provider, index_name) DO UPDATE SET
   metric = excluded.metric,
   config = excluded.config,
   updated_at = excluded.updated_at";
+params! {
+    /// Parameters of [`VECTOR_INDEX_UPSERT`], `?1..?8` in order.
+    VECTOR_INDEX_UPSERT => VectorIndexUpsert<'a> { id: &'a str, provider: &'a str, index_name: &'a str, model: &'a str, dim: i64, metric: &'a str, config: &'a str, now_ms: i64 }
+}
 
 /// Move a backend between states, guarded by the state the caller saw. To
 /// switch providers, batch: old active -> migrating/inactive, then new -> active
@@ -98,3 +132,7 @@ ON CONFLICT (provider, index_name) DO UPDATE SET
 /// Params: ?1 id, ?2 expected status, ?3 new status, ?4 now_ms.
 pub const VECTOR_INDEX_SET_STATUS: &str = "\
 UPDATE vector_index_meta SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2";
+params! {
+    /// Parameters of [`VECTOR_INDEX_SET_STATUS`], `?1..?4` in order.
+    VECTOR_INDEX_SET_STATUS => VectorIndexSetStatus<'a> { id: &'a str, expected_status: &'a str, new_status: &'a str, now_ms: i64 }
+}

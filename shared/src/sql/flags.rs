@@ -1,10 +1,16 @@
 //! `feature_flags`: server-side toggles per environment. Changes are also
 //! written to `audit_logs` by the caller (operator + reason).
 
+use crate::params;
+
 /// Params: ?1 key, ?2 env.
 pub const FLAG_GET: &str = "\
 SELECT key, env, enabled, value, rollout_percentage, description, updated_by, reason, updated_at
 FROM feature_flags WHERE key = ?1 AND env = ?2";
+params! {
+    /// Parameters of [`FLAG_GET`], `?1..?2` in order.
+    FLAG_GET => FlagGet<'a> { key: &'a str, env: &'a str }
+}
 
 /// Every flag of an environment (the flag cache refresh).
 ///
@@ -14,6 +20,10 @@ SELECT key, env, enabled, value, rollout_percentage, description, updated_by, re
 FROM feature_flags WHERE env = ?1
 ORDER BY key
 LIMIT 1000";
+params! {
+    /// Parameters of [`FLAG_LIST_FOR_ENV`], `?1..?1` in order.
+    FLAG_LIST_FOR_ENV => FlagListForEnv<'a> { env: &'a str }
+}
 
 /// Params: ?1 key, ?2 env, ?3 enabled (0/1), ?4 value (JSON), ?5 rollout_percentage,
 /// ?6 description, ?7 updated_by, ?8 reason, ?9 now_ms.
@@ -29,6 +39,14 @@ ON CONFLICT (key, env) DO UPDATE SET
   updated_by = excluded.updated_by,
   reason = excluded.reason,
   updated_at = excluded.updated_at";
+params! {
+    /// Parameters of [`FLAG_UPSERT`], `?1..?9` in order.
+    FLAG_UPSERT => FlagUpsert<'a> { key: &'a str, env: &'a str, enabled: bool, value: Option<&'a str>, rollout_percentage: i64, description: Option<&'a str>, updated_by: Option<&'a str>, reason: Option<&'a str>, now_ms: i64 }
+}
 
 /// Params: ?1 key, ?2 env.
 pub const FLAG_DELETE: &str = "DELETE FROM feature_flags WHERE key = ?1 AND env = ?2";
+params! {
+    /// Parameters of [`FLAG_DELETE`], `?1..?2` in order.
+    FLAG_DELETE => FlagDelete<'a> { key: &'a str, env: &'a str }
+}

@@ -2,6 +2,8 @@
 //! how many times a message was delivered, and the records that order one
 //! job after another (see `connvo_shared::jobs`).
 
+use crate::params;
+
 /// Counts one more delivery of a queue message and returns the count
 /// (1 on the first delivery). Keyed by the runtime's message id, which a
 /// retried message keeps; kept until ?3, then purged like any expired key.
@@ -16,3 +18,7 @@ ON CONFLICT (scope, key) DO UPDATE SET
                     coalesce(json_extract(idempotency_keys.result, '$.attempt'), 0) + 1),
   updated_at = excluded.updated_at
 RETURNING json_extract(result, '$.attempt') AS attempt";
+params! {
+    /// Parameters of [`JOB_ATTEMPT_NEXT`], `?1..?3` in order.
+    JOB_ATTEMPT_NEXT => JobAttemptNext<'a> { message_id: &'a str, now_ms: i64, expires_at_ms: i64 }
+}

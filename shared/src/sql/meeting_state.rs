@@ -1,11 +1,17 @@
 //! `meeting_state`: the derived state of a live meeting. Three writers own
 //! disjoint columns, so each has its own upsert and none clobbers another.
 
+use crate::params;
+
 /// Params: ?1 meeting_id.
 pub const MEETING_STATE_GET: &str = "\
 SELECT meeting_id, active, started_at, ended_at, stream_session_id, recording_active,
        transcription_active, speaking_stats, lull_state, topics, last_event_at, updated_at
 FROM meeting_state WHERE meeting_id = ?1";
+params! {
+    /// Parameters of [`MEETING_STATE_GET`], `?1..?1` in order.
+    MEETING_STATE_GET => MeetingStateGet<'a> { meeting_id: &'a str }
+}
 
 /// Session activity from Stream (`call.session_started`, `call.session_ended`,
 /// `call.ended`) or the room. Ignored when older than the newest event applied.
@@ -25,6 +31,10 @@ ON CONFLICT (meeting_id) DO UPDATE SET
   last_event_at = excluded.last_event_at,
   updated_at = excluded.updated_at
 WHERE meeting_state.last_event_at IS NULL OR meeting_state.last_event_at <= excluded.last_event_at";
+params! {
+    /// Parameters of [`MEETING_STATE_UPSERT_ACTIVITY`], `?1..?7` in order.
+    MEETING_STATE_UPSERT_ACTIVITY => MeetingStateUpsertActivity<'a> { meeting_id: &'a str, active: bool, started_at: Option<i64>, ended_at: Option<i64>, stream_session_id: Option<&'a str>, event_time_ms: i64, now_ms: i64 }
+}
 
 /// Recording / transcription flags (Stream `call.recording_*`,
 /// `call.transcription_*`). NULL keeps a flag as it is.
@@ -37,6 +47,10 @@ ON CONFLICT (meeting_id) DO UPDATE SET
   recording_active = coalesce(?2, meeting_state.recording_active),
   transcription_active = coalesce(?3, meeting_state.transcription_active),
   updated_at = excluded.updated_at";
+params! {
+    /// Parameters of [`MEETING_STATE_UPSERT_RECORDING`], `?1..?4` in order.
+    MEETING_STATE_UPSERT_RECORDING => MeetingStateUpsertRecording<'a> { meeting_id: &'a str, recording_active: Option<bool>, transcription_active: Option<bool>, now_ms: i64 }
+}
 
 /// The room's engagement tracker: speaking stats, lull detector, topics (all JSON).
 ///
@@ -50,6 +64,10 @@ ON CONFLICT (meeting_id) DO UPDATE SET
   lull_state = excluded.lull_state,
   topics = excluded.topics,
   updated_at = excluded.updated_at";
+params! {
+    /// Parameters of [`MEETING_STATE_UPSERT_ENGAGEMENT`], `?1..?5` in order.
+    MEETING_STATE_UPSERT_ENGAGEMENT => MeetingStateUpsertEngagement<'a> { meeting_id: &'a str, speaking_stats: &'a str, lull_state: Option<&'a str>, topics: &'a str, now_ms: i64 }
+}
 
 /// Meetings still marked active whose state has not moved since a cutoff
 /// (cron: close rooms that went quiet without `call.ended`).
@@ -61,3 +79,7 @@ FROM meeting_state
 WHERE active = 1 AND updated_at < ?1
 ORDER BY updated_at
 LIMIT ?2";
+params! {
+    /// Parameters of [`MEETING_STATE_LIST_STALE_ACTIVE`], `?1..?2` in order.
+    MEETING_STATE_LIST_STALE_ACTIVE => MeetingStateListStaleActive { updated_before_ms: i64, limit: i64 }
+}

@@ -3,6 +3,8 @@
 //! Every statement that reads a whole meeting returns the columns of
 //! `meeting_columns!`, in that order, so one row decoder serves them all.
 
+use crate::params;
+
 /// The column list every meeting read returns (prefixed with `m.`).
 macro_rules! meeting_columns {
     () => {
@@ -24,6 +26,10 @@ pub const MEETING_INSERT: &str = "\
 INSERT INTO meetings (id, organizer_id, org_id, title, description, scheduled_at, duration_ms,
                       recording_enabled, transcription_enabled, created_at, updated_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)";
+params! {
+    /// Parameters of [`MEETING_INSERT`], `?1..?10` in order.
+    MEETING_INSERT => MeetingInsert<'a> { id: &'a str, organizer_id: &'a str, org_id: Option<&'a str>, title: &'a str, description: Option<&'a str>, scheduled_at: i64, duration_ms: i64, recording_enabled: bool, transcription_enabled: bool, now_ms: i64 }
+}
 
 /// Params: ?1 id.
 pub const MEETING_GET: &str = concat!(
@@ -31,6 +37,10 @@ pub const MEETING_GET: &str = concat!(
     meeting_columns!(),
     " FROM meetings m WHERE m.id = ?1"
 );
+params! {
+    /// Parameters of [`MEETING_GET`], `?1..?1` in order.
+    MEETING_GET => MeetingGet<'a> { id: &'a str }
+}
 
 /// Route a Stream webhook (`call_cid`) to its meeting.
 ///
@@ -40,6 +50,10 @@ pub const MEETING_GET_BY_STREAM_CID: &str = concat!(
     meeting_columns!(),
     " FROM meetings m WHERE m.stream_call_cid = ?1"
 );
+params! {
+    /// Parameters of [`MEETING_GET_BY_STREAM_CID`], `?1..?1` in order.
+    MEETING_GET_BY_STREAM_CID => MeetingGetByStreamCid<'a> { call_cid: Option<&'a str> }
+}
 
 /// The caller's meetings, oldest first (upcoming view). Keyset on
 /// (scheduled_at, id): first page ?3 = from_ms, ?4 = '' (so `scheduled_at >= from`);
@@ -60,6 +74,10 @@ pub const MEETING_LIST_FOR_USER_ASC: &str = concat!(
      ORDER BY m.scheduled_at, m.id \
      LIMIT ?6"
 );
+params! {
+    /// Parameters of [`MEETING_LIST_FOR_USER_ASC`], `?1..?6` in order.
+    MEETING_LIST_FOR_USER_ASC => MeetingListForUserAsc<'a> { user_id: &'a str, state_filter: Option<&'a str>, after_scheduled_at: i64, after_id: &'a str, to_ms: i64, limit: i64 }
+}
 
 /// The caller's meetings, newest first (history view). Keyset on
 /// (scheduled_at, id): first page ?3 = to_ms (exclusive), ?4 = ''; next pages
@@ -80,6 +98,10 @@ pub const MEETING_LIST_FOR_USER_DESC: &str = concat!(
      ORDER BY m.scheduled_at DESC, m.id DESC \
      LIMIT ?6"
 );
+params! {
+    /// Parameters of [`MEETING_LIST_FOR_USER_DESC`], `?1..?6` in order.
+    MEETING_LIST_FOR_USER_DESC => MeetingListForUserDesc<'a> { user_id: &'a str, state_filter: Option<&'a str>, before_scheduled_at: i64, before_id: &'a str, from_ms: i64, limit: i64 }
+}
 
 /// An org's meetings, newest first (admin). Cursor as in [`MEETING_LIST_FOR_USER_DESC`].
 ///
@@ -92,6 +114,10 @@ pub const MEETING_LIST_BY_ORG: &str = concat!(
      ORDER BY m.scheduled_at DESC, m.id DESC \
      LIMIT ?4"
 );
+params! {
+    /// Parameters of [`MEETING_LIST_BY_ORG`], `?1..?4` in order.
+    MEETING_LIST_BY_ORG => MeetingListByOrg<'a> { org_id: Option<&'a str>, before_scheduled_at: i64, before_id: &'a str, limit: i64 }
+}
 
 /// Meetings in a state whose planned start falls in a window, soonest first
 /// (cron: reminders, pre-provisioning, pre-call generation, stale-active sweep).
@@ -105,6 +131,10 @@ pub const MEETING_LIST_BY_STATE_SCHEDULED: &str = concat!(
      ORDER BY m.scheduled_at, m.id \
      LIMIT ?4"
 );
+params! {
+    /// Parameters of [`MEETING_LIST_BY_STATE_SCHEDULED`], `?1..?4` in order.
+    MEETING_LIST_BY_STATE_SCHEDULED => MeetingListByStateScheduled<'a> { state: &'a str, from_ms: i64, to_ms: i64, limit: i64 }
+}
 
 /// Replace the editable fields, guarded by the version the caller read
 /// (optimistic concurrency) and refused once the meeting is over. No row
@@ -120,6 +150,10 @@ SET title = ?3, description = ?4, scheduled_at = ?5, duration_ms = ?6,
     version = version + 1, updated_at = ?9
 WHERE id = ?1 AND version = ?2 AND state IN ('scheduled', 'active')
 RETURNING version";
+params! {
+    /// Parameters of [`MEETING_UPDATE_DETAILS`], `?1..?9` in order.
+    MEETING_UPDATE_DETAILS => MeetingUpdateDetails<'a> { id: &'a str, expected_version: i64, title: &'a str, description: Option<&'a str>, scheduled_at: i64, duration_ms: i64, recording_enabled: bool, transcription_enabled: bool, now_ms: i64 }
+}
 
 /// Move a meeting from the state the caller saw to the next one, stamping
 /// `started_at` / `concluded_at` / `cancelled_at`. The caller checks that the
@@ -138,6 +172,10 @@ SET state = ?3,
     updated_at = ?4
 WHERE id = ?1 AND state = ?2
 RETURNING version, state";
+params! {
+    /// Parameters of [`MEETING_TRANSITION_STATE`], `?1..?4` in order.
+    MEETING_TRANSITION_STATE => MeetingTransitionState<'a> { id: &'a str, expected_state: &'a str, new_state: &'a str, now_ms: i64 }
+}
 
 /// Claim the provisioning job: `pending`/`failed` -> `provisioning`, counting the
 /// attempt and recording the call id/type/cid the job will create. Ids already
@@ -160,6 +198,10 @@ SET provisioning_status = 'provisioning',
 WHERE id = ?1
   AND (provisioning_status IN ('pending', 'failed')
        OR (provisioning_status = 'provisioning' AND updated_at < ?6))";
+params! {
+    /// Parameters of [`MEETING_PROVISIONING_CLAIM`], `?1..?6` in order.
+    MEETING_PROVISIONING_CLAIM => MeetingProvisioningClaim<'a> { id: &'a str, call_type: &'a str, call_id: &'a str, call_cid: Option<&'a str>, now_ms: i64, lease_cutoff_ms: i64 }
+}
 
 /// The provider answered: `provisioning` -> `ready`.
 ///
@@ -168,6 +210,10 @@ pub const MEETING_PROVISIONING_READY: &str = "\
 UPDATE meetings
 SET provisioning_status = 'ready', provisioning_error = NULL, provisioned_at = ?2, updated_at = ?2
 WHERE id = ?1 AND provisioning_status = 'provisioning'";
+params! {
+    /// Parameters of [`MEETING_PROVISIONING_READY`], `?1..?2` in order.
+    MEETING_PROVISIONING_READY => MeetingProvisioningReady<'a> { id: &'a str, now_ms: i64 }
+}
 
 /// The provider failed: `provisioning` -> `failed`, keeping its error.
 ///
@@ -176,6 +222,10 @@ pub const MEETING_PROVISIONING_FAILED: &str = "\
 UPDATE meetings
 SET provisioning_status = 'failed', provisioning_error = ?2, updated_at = ?3
 WHERE id = ?1 AND provisioning_status = 'provisioning'";
+params! {
+    /// Parameters of [`MEETING_PROVISIONING_FAILED`], `?1..?3` in order.
+    MEETING_PROVISIONING_FAILED => MeetingProvisioningFailed<'a> { id: &'a str, error: Option<&'a str>, now_ms: i64 }
+}
 
 /// A transient failure (5xx, 429, timeout) that will be retried:
 /// `provisioning` -> `pending`, keeping the error so callers see why it waits.
@@ -185,6 +235,10 @@ pub const MEETING_PROVISIONING_RETRY: &str = "\
 UPDATE meetings
 SET provisioning_status = 'pending', provisioning_error = ?2, updated_at = ?3
 WHERE id = ?1 AND provisioning_status = 'provisioning'";
+params! {
+    /// Parameters of [`MEETING_PROVISIONING_RETRY`], `?1..?3` in order.
+    MEETING_PROVISIONING_RETRY => MeetingProvisioningRetry<'a> { id: &'a str, error: Option<&'a str>, now_ms: i64 }
+}
 
 /// Provisioning rows not touched since a cutoff (a crashed job, or a failure to
 /// retry), oldest first.
@@ -196,6 +250,10 @@ FROM meetings
 WHERE provisioning_status = ?1 AND updated_at < ?2
 ORDER BY updated_at
 LIMIT ?3";
+params! {
+    /// Parameters of [`MEETING_PROVISIONING_STALE`], `?1..?3` in order.
+    MEETING_PROVISIONING_STALE => MeetingProvisioningStale<'a> { status: &'a str, updated_before_ms: i64, limit: i64 }
+}
 
 /// Recompute `participant_count` from the membership rows (repair; the
 /// triggers normally keep it exact).
@@ -205,6 +263,10 @@ pub const MEETING_REFRESH_PARTICIPANT_COUNT: &str = "\
 UPDATE meetings
 SET participant_count = (SELECT count(*) FROM meeting_participants WHERE meeting_id = ?1)
 WHERE id = ?1";
+params! {
+    /// Parameters of [`MEETING_REFRESH_PARTICIPANT_COUNT`], `?1..?1` in order.
+    MEETING_REFRESH_PARTICIPANT_COUNT => MeetingRefreshParticipantCount<'a> { id: &'a str }
+}
 
 /// Delete a meeting and everything that hangs off it (participants, state,
 /// notes, ops, transcripts, segments, messages, prompts, insights, recordings,
@@ -212,3 +274,7 @@ WHERE id = ?1";
 ///
 /// Params: ?1 id.
 pub const MEETING_DELETE: &str = "DELETE FROM meetings WHERE id = ?1";
+params! {
+    /// Parameters of [`MEETING_DELETE`], `?1..?1` in order.
+    MEETING_DELETE => MeetingDelete<'a> { id: &'a str }
+}

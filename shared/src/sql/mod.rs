@@ -24,6 +24,9 @@
 //! This module is plain data: it builds natively and for wasm32, and nothing
 //! in it touches a database.
 
+mod statement;
+pub use statement::{SqlValue, Statement, ToSql};
+
 pub mod audit;
 pub mod connections;
 pub mod embeddings;
@@ -321,5 +324,590 @@ mod tests {
     fn by_name_finds_a_statement() {
         assert_eq!(by_name("HEALTH_PING"), Some(health::HEALTH_PING));
         assert_eq!(by_name("NO_SUCH_QUERY"), None);
+    }
+
+    /// Every registry entry has a typed parameter struct with exactly one
+    /// field per `?N` it uses, so no caller binds by position.
+    #[test]
+    fn every_statement_has_typed_parameters() {
+        let typed: &[(&str, &[&str])] = &[
+            (audit::AUDIT_INSERT, audit::AuditInsert::FIELDS),
+            (audit::AUDIT_GET, audit::AuditGet::FIELDS),
+            (audit::AUDIT_LIST_BY_ACTOR, audit::AuditListByActor::FIELDS),
+            (
+                audit::AUDIT_LIST_BY_RESOURCE,
+                audit::AuditListByResource::FIELDS,
+            ),
+            (
+                audit::AUDIT_LIST_BY_MEETING,
+                audit::AuditListByMeeting::FIELDS,
+            ),
+            (
+                audit::AUDIT_LIST_BY_ACTION,
+                audit::AuditListByAction::FIELDS,
+            ),
+            (audit::AUDIT_LIST_BY_ORG, audit::AuditListByOrg::FIELDS),
+            (audit::AUDIT_LIST_BY_TIME, audit::AuditListByTime::FIELDS),
+            (audit::AUDIT_REDACT_ACTOR, audit::AuditRedactActor::FIELDS),
+            (
+                audit::AUDIT_ORG_LIST_BY_MEETING,
+                audit::AuditOrgListByMeeting::FIELDS,
+            ),
+            (
+                audit::AUDIT_ORG_LIST_BY_ACTOR,
+                audit::AuditOrgListByActor::FIELDS,
+            ),
+            (audit::AUDIT_ORG_LIST, audit::AuditOrgList::FIELDS),
+            (
+                connections::CONNECTION_INSERT,
+                connections::ConnectionInsert::FIELDS,
+            ),
+            (
+                connections::CONNECTION_GET,
+                connections::ConnectionGet::FIELDS,
+            ),
+            (
+                connections::CONNECTION_GET_BETWEEN,
+                connections::ConnectionGetBetween::FIELDS,
+            ),
+            (
+                connections::CONNECTION_SET_STATUS,
+                connections::ConnectionSetStatus::FIELDS,
+            ),
+            (
+                connections::CONNECTION_LIST_INCOMING,
+                connections::ConnectionListIncoming::FIELDS,
+            ),
+            (
+                connections::CONNECTION_LIST_OUTGOING,
+                connections::ConnectionListOutgoing::FIELDS,
+            ),
+            (
+                connections::CONNECTION_LIST_ACCEPTED,
+                connections::ConnectionListAccepted::FIELDS,
+            ),
+            (
+                connections::CONNECTION_DELETE,
+                connections::ConnectionDelete::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_UPSERT,
+                embeddings::EmbeddingUpsert::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_GET_FOR_SOURCE,
+                embeddings::EmbeddingGetForSource::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_CANDIDATES,
+                embeddings::EmbeddingCandidates::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_LIST_STALE,
+                embeddings::EmbeddingListStale::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_DELETE_FOR_SOURCE,
+                embeddings::EmbeddingDeleteForSource::FIELDS,
+            ),
+            (
+                embeddings::VECTOR_INDEX_GET_ACTIVE,
+                embeddings::VectorIndexGetActive::FIELDS,
+            ),
+            (
+                embeddings::VECTOR_INDEX_LIST_BY_STATUS,
+                embeddings::VectorIndexListByStatus::FIELDS,
+            ),
+            (
+                embeddings::VECTOR_INDEX_UPSERT,
+                embeddings::VectorIndexUpsert::FIELDS,
+            ),
+            (
+                embeddings::VECTOR_INDEX_SET_STATUS,
+                embeddings::VectorIndexSetStatus::FIELDS,
+            ),
+            (flags::FLAG_GET, flags::FlagGet::FIELDS),
+            (flags::FLAG_LIST_FOR_ENV, flags::FlagListForEnv::FIELDS),
+            (flags::FLAG_UPSERT, flags::FlagUpsert::FIELDS),
+            (flags::FLAG_DELETE, flags::FlagDelete::FIELDS),
+            (health::HEALTH_PING, health::HealthPing::FIELDS),
+            (
+                health::HEALTH_SCHEMA_VERSION,
+                health::HealthSchemaVersion::FIELDS,
+            ),
+            (
+                idempotency::IDEMPOTENCY_CLAIM,
+                idempotency::IdempotencyClaim::FIELDS,
+            ),
+            (
+                idempotency::IDEMPOTENCY_GET,
+                idempotency::IdempotencyGet::FIELDS,
+            ),
+            (
+                idempotency::IDEMPOTENCY_COMPLETE,
+                idempotency::IdempotencyComplete::FIELDS,
+            ),
+            (
+                idempotency::IDEMPOTENCY_RELEASE,
+                idempotency::IdempotencyRelease::FIELDS,
+            ),
+            (
+                idempotency::IDEMPOTENCY_PURGE_EXPIRED,
+                idempotency::IdempotencyPurgeExpired::FIELDS,
+            ),
+            (insights::INSIGHT_UPSERT, insights::InsightUpsert::FIELDS),
+            (insights::INSIGHT_GET, insights::InsightGet::FIELDS),
+            (
+                insights::INSIGHT_GET_FOR_MEETING,
+                insights::InsightGetForMeeting::FIELDS,
+            ),
+            (
+                insights::INSIGHT_LIST_FOR_USER,
+                insights::InsightListForUser::FIELDS,
+            ),
+            (
+                insights::INSIGHT_LIST_SHARED_FOR_MEETING,
+                insights::InsightListSharedForMeeting::FIELDS,
+            ),
+            (
+                insights::INSIGHT_SET_VISIBILITY,
+                insights::InsightSetVisibility::FIELDS,
+            ),
+            (insights::INSIGHT_DELETE, insights::InsightDelete::FIELDS),
+            (jobs::JOB_ATTEMPT_NEXT, jobs::JobAttemptNext::FIELDS),
+            (
+                matching::MATCHING_QUEUE_INSERT,
+                matching::MatchingQueueInsert::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_GET,
+                matching::MatchingQueueGet::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_GET_WAITING,
+                matching::MatchingQueueGetWaiting::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_LIST_FOR_USER,
+                matching::MatchingQueueListForUser::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_CANCEL,
+                matching::MatchingQueueCancel::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_MARK_MATCHED,
+                matching::MatchingQueueMarkMatched::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_LIST_WAITING,
+                matching::MatchingQueueListWaiting::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_EXPIRE,
+                matching::MatchingQueueExpire::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_LIST_BY_MATCH,
+                matching::MatchingQueueListByMatch::FIELDS,
+            ),
+            (
+                matching::MATCH_OUTCOME_RECORD,
+                matching::MatchOutcomeRecord::FIELDS,
+            ),
+            (
+                matching::MATCH_RECENTLY_DECLINED,
+                matching::MatchRecentlyDeclined::FIELDS,
+            ),
+            (
+                matching::MATCH_OUTCOME_LIST_FOR_USER,
+                matching::MatchOutcomeListForUser::FIELDS,
+            ),
+            (
+                matching::MATCH_OUTCOME_LIST_BY_KIND,
+                matching::MatchOutcomeListByKind::FIELDS,
+            ),
+            (
+                meeting_state::MEETING_STATE_GET,
+                meeting_state::MeetingStateGet::FIELDS,
+            ),
+            (
+                meeting_state::MEETING_STATE_UPSERT_ACTIVITY,
+                meeting_state::MeetingStateUpsertActivity::FIELDS,
+            ),
+            (
+                meeting_state::MEETING_STATE_UPSERT_RECORDING,
+                meeting_state::MeetingStateUpsertRecording::FIELDS,
+            ),
+            (
+                meeting_state::MEETING_STATE_UPSERT_ENGAGEMENT,
+                meeting_state::MeetingStateUpsertEngagement::FIELDS,
+            ),
+            (
+                meeting_state::MEETING_STATE_LIST_STALE_ACTIVE,
+                meeting_state::MeetingStateListStaleActive::FIELDS,
+            ),
+            (meetings::MEETING_INSERT, meetings::MeetingInsert::FIELDS),
+            (meetings::MEETING_GET, meetings::MeetingGet::FIELDS),
+            (
+                meetings::MEETING_GET_BY_STREAM_CID,
+                meetings::MeetingGetByStreamCid::FIELDS,
+            ),
+            (
+                meetings::MEETING_LIST_FOR_USER_ASC,
+                meetings::MeetingListForUserAsc::FIELDS,
+            ),
+            (
+                meetings::MEETING_LIST_FOR_USER_DESC,
+                meetings::MeetingListForUserDesc::FIELDS,
+            ),
+            (
+                meetings::MEETING_LIST_BY_ORG,
+                meetings::MeetingListByOrg::FIELDS,
+            ),
+            (
+                meetings::MEETING_LIST_BY_STATE_SCHEDULED,
+                meetings::MeetingListByStateScheduled::FIELDS,
+            ),
+            (
+                meetings::MEETING_UPDATE_DETAILS,
+                meetings::MeetingUpdateDetails::FIELDS,
+            ),
+            (
+                meetings::MEETING_TRANSITION_STATE,
+                meetings::MeetingTransitionState::FIELDS,
+            ),
+            (
+                meetings::MEETING_PROVISIONING_CLAIM,
+                meetings::MeetingProvisioningClaim::FIELDS,
+            ),
+            (
+                meetings::MEETING_PROVISIONING_READY,
+                meetings::MeetingProvisioningReady::FIELDS,
+            ),
+            (
+                meetings::MEETING_PROVISIONING_FAILED,
+                meetings::MeetingProvisioningFailed::FIELDS,
+            ),
+            (
+                meetings::MEETING_PROVISIONING_RETRY,
+                meetings::MeetingProvisioningRetry::FIELDS,
+            ),
+            (
+                meetings::MEETING_PROVISIONING_STALE,
+                meetings::MeetingProvisioningStale::FIELDS,
+            ),
+            (
+                meetings::MEETING_REFRESH_PARTICIPANT_COUNT,
+                meetings::MeetingRefreshParticipantCount::FIELDS,
+            ),
+            (meetings::MEETING_DELETE, meetings::MeetingDelete::FIELDS),
+            (messages::MESSAGE_INSERT, messages::MessageInsert::FIELDS),
+            (
+                messages::MESSAGE_LIST_AFTER_SEQ,
+                messages::MessageListAfterSeq::FIELDS,
+            ),
+            (
+                messages::MESSAGE_LIST_BEFORE_SEQ,
+                messages::MessageListBeforeSeq::FIELDS,
+            ),
+            (messages::MESSAGE_MAX_SEQ, messages::MessageMaxSeq::FIELDS),
+            (
+                messages::MESSAGE_PURGE_FOR_MEETING,
+                messages::MessagePurgeForMeeting::FIELDS,
+            ),
+            (notes::NOTES_GET, notes::NotesGet::FIELDS),
+            (notes::NOTES_UPSERT, notes::NotesUpsert::FIELDS),
+            (notes::NOTE_OP_INSERT, notes::NoteOpInsert::FIELDS),
+            (notes::NOTE_OP_LIST_AFTER, notes::NoteOpListAfter::FIELDS),
+            (notes::NOTE_OP_MAX_VERSION, notes::NoteOpMaxVersion::FIELDS),
+            (notes::NOTE_OP_COMPACT, notes::NoteOpCompact::FIELDS),
+            (
+                notifications::NOTIFICATION_INSERT,
+                notifications::NotificationInsert::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_LIST_FOR_USER,
+                notifications::NotificationListForUser::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_UNREAD_COUNT,
+                notifications::NotificationUnreadCount::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_MARK_READ,
+                notifications::NotificationMarkRead::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_MARK_ALL_READ,
+                notifications::NotificationMarkAllRead::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_DELETE,
+                notifications::NotificationDelete::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_INSERT,
+                participants::ParticipantInsert::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_GET,
+                participants::ParticipantGet::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_LIST_BY_MEETING,
+                participants::ParticipantListByMeeting::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_REMOVE,
+                participants::ParticipantRemove::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_REMOVE_WITH_ROLE,
+                participants::ParticipantRemoveWithRole::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_SET_ROLE,
+                participants::ParticipantSetRole::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_TRANSFER_HOST,
+                participants::ParticipantTransferHost::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_COUNT,
+                participants::ParticipantCount::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_COUNT_BY_ROLE,
+                participants::ParticipantCountByRole::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_SET_PRESENCE,
+                participants::ParticipantSetPresence::FIELDS,
+            ),
+            (
+                participants::PARTICIPANT_MARK_ALL_LEFT,
+                participants::ParticipantMarkAllLeft::FIELDS,
+            ),
+            (profiles::PROFILE_GET, profiles::ProfileGet::FIELDS),
+            (profiles::PROFILE_UPSERT, profiles::ProfileUpsert::FIELDS),
+            (
+                profiles::PROFILE_LIST_FOR_MEETING,
+                profiles::ProfileListForMeeting::FIELDS,
+            ),
+            (
+                profiles::PROFILE_LIST_UPDATED_SINCE,
+                profiles::ProfileListUpdatedSince::FIELDS,
+            ),
+            (profiles::INTEREST_UPSERT, profiles::InterestUpsert::FIELDS),
+            (profiles::INTEREST_LIST, profiles::InterestList::FIELDS),
+            (
+                profiles::INTEREST_LIST_BY_CATEGORY,
+                profiles::InterestListByCategory::FIELDS,
+            ),
+            (
+                profiles::USER_INTEREST_ADD,
+                profiles::UserInterestAdd::FIELDS,
+            ),
+            (
+                profiles::USER_INTEREST_REMOVE,
+                profiles::UserInterestRemove::FIELDS,
+            ),
+            (
+                profiles::USER_INTEREST_CLEAR,
+                profiles::UserInterestClear::FIELDS,
+            ),
+            (
+                profiles::USER_INTEREST_LIST_FOR_USER,
+                profiles::UserInterestListForUser::FIELDS,
+            ),
+            (
+                profiles::USER_INTEREST_LIST_USERS,
+                profiles::UserInterestListUsers::FIELDS,
+            ),
+            (prompts::PROMPT_INSERT, prompts::PromptInsert::FIELDS),
+            (prompts::PROMPT_PROMOTE, prompts::PromptPromote::FIELDS),
+            (prompts::PROMPT_GET, prompts::PromptGet::FIELDS),
+            (
+                prompts::PROMPT_LIST_BY_MEETING,
+                prompts::PromptListByMeeting::FIELDS,
+            ),
+            (
+                prompts::PROMPT_TOP_BY_RELEVANCE,
+                prompts::PromptTopByRelevance::FIELDS,
+            ),
+            (
+                prompts::PROMPT_SET_FEEDBACK,
+                prompts::PromptSetFeedback::FIELDS,
+            ),
+            (
+                prompts::PROMPT_FEEDBACK_UPSERT,
+                prompts::PromptFeedbackUpsert::FIELDS,
+            ),
+            (
+                prompts::PROMPT_FEEDBACK_COUNTS,
+                prompts::PromptFeedbackCounts::FIELDS,
+            ),
+            (
+                prompts::PROMPT_FEEDBACK_LIST_FOR_USER,
+                prompts::PromptFeedbackListForUser::FIELDS,
+            ),
+            (
+                rate_limits::RATE_LIMIT_HIT,
+                rate_limits::RateLimitHit::FIELDS,
+            ),
+            (
+                rate_limits::RATE_LIMIT_WINDOWS,
+                rate_limits::RateLimitWindows::FIELDS,
+            ),
+            (
+                rate_limits::RATE_LIMIT_PURGE,
+                rate_limits::RateLimitPurge::FIELDS,
+            ),
+            (
+                recordings::RECORDING_INSERT,
+                recordings::RecordingInsert::FIELDS,
+            ),
+            (recordings::RECORDING_GET, recordings::RecordingGet::FIELDS),
+            (
+                recordings::RECORDING_LIST_BY_MEETING,
+                recordings::RecordingListByMeeting::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_MESSAGES,
+                retention::RetentionPurgeMessages::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_TRANSCRIPTS,
+                retention::RetentionPurgeTranscripts::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_TRANSCRIPT_SEGMENTS,
+                retention::RetentionPurgeTranscriptSegments::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_NOTE_OPS,
+                retention::RetentionPurgeNoteOps::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_MEETING_NOTES,
+                retention::RetentionPurgeMeetingNotes::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_PROMPTS,
+                retention::RetentionPurgePrompts::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_INSIGHTS,
+                retention::RetentionPurgeInsights::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_AUDIT_LOGS,
+                retention::RetentionPurgeAuditLogs::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_NOTIFICATIONS,
+                retention::RetentionPurgeNotifications::FIELDS,
+            ),
+            (
+                retention::RETENTION_PURGE_MATCHING_QUEUE,
+                retention::RetentionPurgeMatchingQueue::FIELDS,
+            ),
+            (
+                search::SEARCH_SEGMENTS_IN_MEETING,
+                search::SearchSegmentsInMeeting::FIELDS,
+            ),
+            (
+                search::SEARCH_SEGMENTS_FOR_USER,
+                search::SearchSegmentsForUser::FIELDS,
+            ),
+            (
+                search::SEARCH_NOTES_FOR_USER,
+                search::SearchNotesForUser::FIELDS,
+            ),
+            (segments::SEGMENT_UPSERT, segments::SegmentUpsert::FIELDS),
+            (segments::SEGMENT_GET, segments::SegmentGet::FIELDS),
+            (
+                segments::SEGMENT_LIST_BY_MEETING,
+                segments::SegmentListByMeeting::FIELDS,
+            ),
+            (
+                segments::SEGMENT_LIST_BY_TIME,
+                segments::SegmentListByTime::FIELDS,
+            ),
+            (
+                segments::SEGMENT_LIST_BY_SPEAKER,
+                segments::SegmentListBySpeaker::FIELDS,
+            ),
+            (
+                segments::SEGMENT_DELETE_FOR_MEETING,
+                segments::SegmentDeleteForMeeting::FIELDS,
+            ),
+            (
+                transcripts::TRANSCRIPT_INSERT,
+                transcripts::TranscriptInsert::FIELDS,
+            ),
+            (
+                transcripts::TRANSCRIPT_LIST_AFTER_SEQ,
+                transcripts::TranscriptListAfterSeq::FIELDS,
+            ),
+            (
+                transcripts::TRANSCRIPT_LIST_SEQ_RANGE,
+                transcripts::TranscriptListSeqRange::FIELDS,
+            ),
+            (
+                transcripts::TRANSCRIPT_LIST_BY_TIME,
+                transcripts::TranscriptListByTime::FIELDS,
+            ),
+            (
+                transcripts::TRANSCRIPT_LIST_BUCKET,
+                transcripts::TranscriptListBucket::FIELDS,
+            ),
+            (
+                transcripts::TRANSCRIPT_MAX_SEQ,
+                transcripts::TranscriptMaxSeq::FIELDS,
+            ),
+            (users::USER_UPSERT, users::UserUpsert::FIELDS),
+            (users::USER_GET, users::UserGet::FIELDS),
+            (
+                users::USER_APPLY_WORKOS_EVENT,
+                users::UserApplyWorkosEvent::FIELDS,
+            ),
+            (
+                users::USER_APPLY_MEMBERSHIP_EVENT,
+                users::UserApplyMembershipEvent::FIELDS,
+            ),
+            (
+                users::USER_TOUCH_LAST_SEEN,
+                users::UserTouchLastSeen::FIELDS,
+            ),
+            (users::USER_SET_ACTIVE, users::UserSetActive::FIELDS),
+            (users::USER_SOFT_DELETE, users::UserSoftDelete::FIELDS),
+            (users::USER_DELETE, users::UserDelete::FIELDS),
+            (users::USER_LIST_BY_ORG, users::UserListByOrg::FIELDS),
+            (users::USER_FIND_BY_EMAIL, users::UserFindByEmail::FIELDS),
+            (
+                users::USER_UPSERT_FROM_TOKEN,
+                users::UserUpsertFromToken::FIELDS,
+            ),
+            (users::USER_GET_FOR_AUTH, users::UserGetForAuth::FIELDS),
+            (
+                users::USER_CLEAR_MEMBERSHIP_EVENT,
+                users::UserClearMembershipEvent::FIELDS,
+            ),
+        ];
+        assert_eq!(
+            typed.len(),
+            ALL.len(),
+            "a registry entry lacks its params! struct"
+        );
+        for (sql, fields) in typed {
+            assert_eq!(
+                parameter_numbers(sql).len(),
+                fields.len(),
+                "{sql}: its params! struct must have one field per ?N"
+            );
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! `prompts` (pre-call and in-call conversation prompts) and `prompt_feedback`
 //! (each participant's reaction, the relevance signal).
 
+use crate::params;
+
 /// Insert a generated prompt. AI jobs are retried: a prompt whose
 /// (meeting_id, dedupe_key) exists changes nothing.
 ///
@@ -11,6 +13,10 @@ INSERT INTO prompts (id, meeting_id, type, content, tags, relevance, source, tri
                      request_hash, created_at, updated_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
 ON CONFLICT (meeting_id, dedupe_key) DO NOTHING";
+params! {
+    /// Parameters of [`PROMPT_INSERT`], `?1..?11` in order.
+    PROMPT_INSERT => PromptInsert<'a> { id: &'a str, meeting_id: &'a str, kind: &'a str, content: &'a str, tags: &'a str, relevance: f64, source: &'a str, trigger_reason: Option<&'a str>, dedupe_key: Option<&'a str>, request_hash: Option<&'a str>, now_ms: i64 }
+}
 
 /// Promote a pre-call prompt into the call, keeping provenance
 /// (`source_prompt_id`). Promoting twice changes nothing.
@@ -23,12 +29,20 @@ SELECT ?1, meeting_id, 'incall', content, tags, relevance, 'promoted', id, 'prom
 FROM prompts
 WHERE id = ?3 AND meeting_id = ?2 AND type = 'precall'
 ON CONFLICT (meeting_id, dedupe_key) DO NOTHING";
+params! {
+    /// Parameters of [`PROMPT_PROMOTE`], `?1..?4` in order.
+    PROMPT_PROMOTE => PromptPromote<'a> { new_id: &'a str, meeting_id: &'a str, source_prompt_id: &'a str, now_ms: i64 }
+}
 
 /// Params: ?1 id.
 pub const PROMPT_GET: &str = "\
 SELECT id, meeting_id, type, content, tags, relevance, source, trigger_reason, source_prompt_id,
        used_at, feedback, feedback_at, created_at, updated_at
 FROM prompts WHERE id = ?1";
+params! {
+    /// Parameters of [`PROMPT_GET`], `?1..?1` in order.
+    PROMPT_GET => PromptGet<'a> { id: &'a str }
+}
 
 /// A meeting's prompts of one type, oldest first (the live list; resume with
 /// the last row). First page: ?3 = -1, ?4 = ''.
@@ -41,6 +55,10 @@ FROM prompts
 WHERE meeting_id = ?1 AND type = ?2 AND (created_at, id) > (?3, ?4)
 ORDER BY created_at, id
 LIMIT ?5";
+params! {
+    /// Parameters of [`PROMPT_LIST_BY_MEETING`], `?1..?5` in order.
+    PROMPT_LIST_BY_MEETING => PromptListByMeeting<'a> { meeting_id: &'a str, kind: &'a str, after_created_at: i64, after_id: &'a str, limit: i64 }
+}
 
 /// The most relevant prompts of a type (pre-call agenda; AI-outage fallback).
 ///
@@ -51,6 +69,10 @@ FROM prompts
 WHERE meeting_id = ?1 AND type = ?2
 ORDER BY relevance DESC
 LIMIT ?3";
+params! {
+    /// Parameters of [`PROMPT_TOP_BY_RELEVANCE`], `?1..?3` in order.
+    PROMPT_TOP_BY_RELEVANCE => PromptTopByRelevance<'a> { meeting_id: &'a str, kind: &'a str, limit: i64 }
+}
 
 /// The shared state of a prompt after a participant acts on it (`used` also
 /// stamps `used_at` once).
@@ -63,6 +85,10 @@ SET feedback = ?2,
     used_at = CASE WHEN ?2 = 'used' THEN coalesce(used_at, ?3) ELSE used_at END,
     updated_at = ?3
 WHERE id = ?1";
+params! {
+    /// Parameters of [`PROMPT_SET_FEEDBACK`], `?1..?3` in order.
+    PROMPT_SET_FEEDBACK => PromptSetFeedback<'a> { id: &'a str, feedback: Option<&'a str>, now_ms: i64 }
+}
 
 /// One participant's reaction (last one wins).
 ///
@@ -74,12 +100,20 @@ ON CONFLICT (prompt_id, user_id) DO UPDATE SET
   feedback = excluded.feedback,
   updated_at = excluded.updated_at
 WHERE prompt_feedback.feedback IS NOT excluded.feedback";
+params! {
+    /// Parameters of [`PROMPT_FEEDBACK_UPSERT`], `?1..?4` in order.
+    PROMPT_FEEDBACK_UPSERT => PromptFeedbackUpsert<'a> { prompt_id: &'a str, user_id: &'a str, feedback: Option<&'a str>, now_ms: i64 }
+}
 
 /// Reaction counts per feedback kind for one prompt.
 ///
 /// Params: ?1 prompt_id.
 pub const PROMPT_FEEDBACK_COUNTS: &str = "\
 SELECT feedback, count(*) AS n FROM prompt_feedback WHERE prompt_id = ?1 GROUP BY feedback";
+params! {
+    /// Parameters of [`PROMPT_FEEDBACK_COUNTS`], `?1..?1` in order.
+    PROMPT_FEEDBACK_COUNTS => PromptFeedbackCounts<'a> { prompt_id: &'a str }
+}
 
 /// A user's recent reactions, newest first (relevance tuning per user).
 ///
@@ -91,3 +125,7 @@ JOIN prompts p ON p.id = pf.prompt_id
 WHERE pf.user_id = ?1 AND pf.created_at >= ?2
 ORDER BY pf.created_at DESC
 LIMIT ?3";
+params! {
+    /// Parameters of [`PROMPT_FEEDBACK_LIST_FOR_USER`], `?1..?3` in order.
+    PROMPT_FEEDBACK_LIST_FOR_USER => PromptFeedbackListForUser<'a> { user_id: &'a str, since_ms: i64, limit: i64 }
+}

@@ -5,6 +5,8 @@
 //! quoting each term (`"term"`, doubling any `"`), or FTS5 will reject
 //! operators and punctuation with a syntax error.
 
+use crate::params;
+
 /// Segments matching a query inside one meeting (the caller's ACL already
 /// checked), best first.
 ///
@@ -18,6 +20,10 @@ JOIN transcript_segments s ON s.segment_no = transcript_segments_fts.rowid
 WHERE transcript_segments_fts MATCH ?1 AND s.meeting_id = ?2
 ORDER BY score
 LIMIT ?3";
+params! {
+    /// Parameters of [`SEARCH_SEGMENTS_IN_MEETING`], `?1..?3` in order.
+    SEARCH_SEGMENTS_IN_MEETING => SearchSegmentsInMeeting<'a> { fts5_query: &'a str, meeting_id: &'a str, limit: i64 }
+}
 
 /// Segments matching a query across every meeting the user belongs to, best first.
 ///
@@ -32,6 +38,10 @@ JOIN meeting_participants mp ON mp.meeting_id = s.meeting_id AND mp.user_id = ?2
 WHERE transcript_segments_fts MATCH ?1
 ORDER BY score
 LIMIT ?3";
+params! {
+    /// Parameters of [`SEARCH_SEGMENTS_FOR_USER`], `?1..?3` in order.
+    SEARCH_SEGMENTS_FOR_USER => SearchSegmentsForUser<'a> { fts5_query: &'a str, user_id: &'a str, limit: i64 }
+}
 
 /// Meeting notes matching a query across the user's meetings, best first.
 ///
@@ -46,3 +56,7 @@ JOIN meeting_participants mp ON mp.meeting_id = n.meeting_id AND mp.user_id = ?2
 WHERE meeting_notes_fts MATCH ?1
 ORDER BY score
 LIMIT ?3";
+params! {
+    /// Parameters of [`SEARCH_NOTES_FOR_USER`], `?1..?3` in order.
+    SEARCH_NOTES_FOR_USER => SearchNotesForUser<'a> { fts5_query: &'a str, user_id: &'a str, limit: i64 }
+}

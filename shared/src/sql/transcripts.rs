@@ -2,6 +2,8 @@
 //! bucket (`bucket_ms = start_ms - start_ms % 300000`, see [`BUCKET_MS`]).
 //! Every read is bounded by a LIMIT.
 
+use crate::params;
+
 /// Width of a transcript time bucket.
 pub const BUCKET_MS: i64 = 300_000;
 
@@ -16,6 +18,10 @@ INSERT INTO transcripts (meeting_id, seq, bucket_ms, kind, source, speaker_id, t
                          start_ms, end_ms, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 ON CONFLICT (meeting_id, seq) DO NOTHING";
+params! {
+    /// Parameters of [`TRANSCRIPT_INSERT`], `?1..?12` in order.
+    TRANSCRIPT_INSERT => TranscriptInsert<'a> { meeting_id: &'a str, seq: i64, bucket_ms: i64, kind: &'a str, source: &'a str, speaker_id: Option<&'a str>, text: &'a str, confidence: Option<f64>, language: Option<&'a str>, start_ms: i64, end_ms: i64, now_ms: i64 }
+}
 
 /// Resume after a sequence number (reconnect catch-up, aggregation).
 ///
@@ -26,6 +32,10 @@ FROM transcripts
 WHERE meeting_id = ?1 AND seq > ?2
 ORDER BY seq
 LIMIT ?3";
+params! {
+    /// Parameters of [`TRANSCRIPT_LIST_AFTER_SEQ`], `?1..?3` in order.
+    TRANSCRIPT_LIST_AFTER_SEQ => TranscriptListAfterSeq<'a> { meeting_id: &'a str, after_seq: i64, limit: i64 }
+}
 
 /// A closed sequence range.
 ///
@@ -36,6 +46,10 @@ FROM transcripts
 WHERE meeting_id = ?1 AND seq BETWEEN ?2 AND ?3
 ORDER BY seq
 LIMIT ?4";
+params! {
+    /// Parameters of [`TRANSCRIPT_LIST_SEQ_RANGE`], `?1..?4` in order.
+    TRANSCRIPT_LIST_SEQ_RANGE => TranscriptListSeqRange<'a> { meeting_id: &'a str, from_seq: i64, to_seq: i64, limit: i64 }
+}
 
 /// Chunks starting in [from, to), through the bucket index: only the buckets
 /// overlapping the range are read.
@@ -49,6 +63,10 @@ WHERE meeting_id = ?1
   AND start_ms >= ?2 AND start_ms < ?3
 ORDER BY bucket_ms, seq
 LIMIT ?4";
+params! {
+    /// Parameters of [`TRANSCRIPT_LIST_BY_TIME`], `?1..?4` in order.
+    TRANSCRIPT_LIST_BY_TIME => TranscriptListByTime<'a> { meeting_id: &'a str, from_ms: i64, to_ms: i64, limit: i64 }
+}
 
 /// One bucket, after a sequence number (the live-window read).
 ///
@@ -59,9 +77,17 @@ FROM transcripts
 WHERE meeting_id = ?1 AND bucket_ms = ?2 AND seq > ?3
 ORDER BY seq
 LIMIT ?4";
+params! {
+    /// Parameters of [`TRANSCRIPT_LIST_BUCKET`], `?1..?4` in order.
+    TRANSCRIPT_LIST_BUCKET => TranscriptListBucket<'a> { meeting_id: &'a str, bucket_ms: i64, after_seq: i64, limit: i64 }
+}
 
 /// The newest archived seq (-1 when none): where a flush resumes.
 ///
 /// Params: ?1 meeting_id.
 pub const TRANSCRIPT_MAX_SEQ: &str = "\
 SELECT coalesce(max(seq), -1) AS seq FROM transcripts WHERE meeting_id = ?1";
+params! {
+    /// Parameters of [`TRANSCRIPT_MAX_SEQ`], `?1..?1` in order.
+    TRANSCRIPT_MAX_SEQ => TranscriptMaxSeq<'a> { meeting_id: &'a str }
+}

@@ -1,5 +1,7 @@
 //! `users`: identity rows keyed by the WorkOS user id (`sub`).
 
+use crate::params;
+
 /// Upsert the user seen in a verified access token, writing only when something
 /// changed (a repeat login is a no-op write: `changes() == 0`).
 ///
@@ -24,12 +26,20 @@ WHERE users.deleted_at IS NULL
     OR (excluded.email IS NOT NULL AND users.email IS NOT excluded.email)
     OR (excluded.display_name IS NOT NULL AND users.display_name IS NOT excluded.display_name)
     OR (excluded.avatar_url IS NOT NULL AND users.avatar_url IS NOT excluded.avatar_url))";
+params! {
+    /// Parameters of [`USER_UPSERT`], `?1..?7` in order.
+    USER_UPSERT => UserUpsert<'a> { id: &'a str, org_id: Option<&'a str>, org_role: Option<&'a str>, email: Option<&'a str>, display_name: Option<&'a str>, avatar_url: Option<&'a str>, now_ms: i64 }
+}
 
 /// Params: ?1 id.
 pub const USER_GET: &str = "\
 SELECT id, org_id, org_role, email, display_name, avatar_url, is_active, last_seen_at, deleted_at,
        created_at, updated_at
 FROM users WHERE id = ?1";
+params! {
+    /// Parameters of [`USER_GET`], `?1..?1` in order.
+    USER_GET => UserGet<'a> { id: &'a str }
+}
 
 /// Apply a WorkOS `user.created` / `user.updated` event. Events arrive out of
 /// order and are retried for days, so an event older than the last one applied
@@ -47,6 +57,10 @@ ON CONFLICT (id) DO UPDATE SET
   updated_at = excluded.updated_at
 WHERE users.deleted_at IS NULL
   AND (users.workos_updated_at IS NULL OR users.workos_updated_at < excluded.workos_updated_at)";
+params! {
+    /// Parameters of [`USER_APPLY_WORKOS_EVENT`], `?1..?6` in order.
+    USER_APPLY_WORKOS_EVENT => UserApplyWorkosEvent<'a> { id: &'a str, email: Option<&'a str>, display_name: Option<&'a str>, avatar_url: Option<&'a str>, event_updated_at: i64, now_ms: i64 }
+}
 
 /// Apply a WorkOS `organization_membership.*` event (deleted: pass NULL org and
 /// role). Ignored when older than the last membership event applied.
@@ -57,6 +71,10 @@ UPDATE users
 SET org_id = ?2, org_role = ?3, membership_updated_at = ?4, updated_at = ?5
 WHERE id = ?1 AND deleted_at IS NULL
   AND (membership_updated_at IS NULL OR membership_updated_at < ?4)";
+params! {
+    /// Parameters of [`USER_APPLY_MEMBERSHIP_EVENT`], `?1..?5` in order.
+    USER_APPLY_MEMBERSHIP_EVENT => UserApplyMembershipEvent<'a> { user_id: &'a str, org_id: Option<&'a str>, org_role: Option<&'a str>, event_updated_at: i64, now_ms: i64 }
+}
 
 /// Record activity, at most once per interval (keeps hot users from writing on
 /// every request).
@@ -65,11 +83,19 @@ WHERE id = ?1 AND deleted_at IS NULL
 pub const USER_TOUCH_LAST_SEEN: &str = "\
 UPDATE users SET last_seen_at = ?2
 WHERE id = ?1 AND (last_seen_at IS NULL OR last_seen_at <= ?2 - ?3)";
+params! {
+    /// Parameters of [`USER_TOUCH_LAST_SEEN`], `?1..?3` in order.
+    USER_TOUCH_LAST_SEEN => UserTouchLastSeen<'a> { id: &'a str, now_ms: i64, min_interval_ms: i64 }
+}
 
 /// Params: ?1 id, ?2 is_active (0/1), ?3 now_ms.
 pub const USER_SET_ACTIVE: &str = "\
 UPDATE users SET is_active = ?2, updated_at = ?3
 WHERE id = ?1 AND deleted_at IS NULL AND is_active <> ?2";
+params! {
+    /// Parameters of [`USER_SET_ACTIVE`], `?1..?3` in order.
+    USER_SET_ACTIVE => UserSetActive<'a> { id: &'a str, is_active: bool, now_ms: i64 }
+}
 
 /// Deactivate and scrub PII (WorkOS `user.deleted`, or the first step of an
 /// erasure request). The row stays so foreign keys and audit references hold.
@@ -79,6 +105,10 @@ pub const USER_SOFT_DELETE: &str = "\
 UPDATE users
 SET is_active = 0, deleted_at = ?2, email = NULL, display_name = NULL, avatar_url = NULL, updated_at = ?2
 WHERE id = ?1 AND deleted_at IS NULL";
+params! {
+    /// Parameters of [`USER_SOFT_DELETE`], `?1..?2` in order.
+    USER_SOFT_DELETE => UserSoftDelete<'a> { id: &'a str, now_ms: i64 }
+}
 
 /// Erase a user for good. Cascades to profile, interests, memberships,
 /// connections, insights, queue entries, notifications and embeddings; authored
@@ -86,6 +116,10 @@ WHERE id = ?1 AND deleted_at IS NULL";
 ///
 /// Params: ?1 id.
 pub const USER_DELETE: &str = "DELETE FROM users WHERE id = ?1";
+params! {
+    /// Parameters of [`USER_DELETE`], `?1..?1` in order.
+    USER_DELETE => UserDelete<'a> { id: &'a str }
+}
 
 /// Active members of an org, keyset on id. First page: ?2 = ''.
 ///
@@ -96,12 +130,20 @@ FROM users
 WHERE org_id = ?1 AND is_active = 1 AND id > ?2
 ORDER BY id
 LIMIT ?3";
+params! {
+    /// Parameters of [`USER_LIST_BY_ORG`], `?1..?3` in order.
+    USER_LIST_BY_ORG => UserListByOrg<'a> { org_id: Option<&'a str>, after_id: &'a str, limit: i64 }
+}
 
 /// Params: ?1 email.
 pub const USER_FIND_BY_EMAIL: &str = "\
 SELECT id, org_id, org_role, email, display_name, is_active
 FROM users WHERE email = ?1 AND deleted_at IS NULL
 LIMIT 10";
+params! {
+    /// Parameters of [`USER_FIND_BY_EMAIL`], `?1..?1` in order.
+    USER_FIND_BY_EMAIL => UserFindByEmail<'a> { email: Option<&'a str> }
+}
 
 /// Upsert the user seen in a verified access token, writing only when
 /// something changed. Unlike [`USER_UPSERT`], the token's org fields apply
@@ -127,6 +169,10 @@ WHERE users.deleted_at IS NULL
   AND (((users.membership_updated_at IS NULL OR users.membership_updated_at < ?5)
         AND (users.org_id IS NOT excluded.org_id OR users.org_role IS NOT excluded.org_role))
     OR (excluded.email IS NOT NULL AND users.email IS NOT excluded.email))";
+params! {
+    /// Parameters of [`USER_UPSERT_FROM_TOKEN`], `?1..?6` in order.
+    USER_UPSERT_FROM_TOKEN => UserUpsertFromToken<'a> { id: &'a str, org_id: Option<&'a str>, org_role: Option<&'a str>, email: Option<&'a str>, token_iat_in_ms: i64, now_ms: i64 }
+}
 
 /// What authentication needs of a user row: state and the membership clock.
 ///
@@ -135,6 +181,10 @@ pub const USER_GET_FOR_AUTH: &str = "\
 SELECT id, org_id, org_role, email, display_name, avatar_url, is_active, deleted_at,
        membership_updated_at, created_at, updated_at
 FROM users WHERE id = ?1";
+params! {
+    /// Parameters of [`USER_GET_FOR_AUTH`], `?1..?1` in order.
+    USER_GET_FOR_AUTH => UserGetForAuth<'a> { id: &'a str }
+}
 
 /// Apply a WorkOS `organization_membership.deleted` event (or a membership
 /// that is no longer active): clear the org only if it is that org, and
@@ -146,3 +196,7 @@ UPDATE users
 SET org_id = NULL, org_role = NULL, membership_updated_at = ?3, updated_at = ?4
 WHERE id = ?1 AND org_id = ?2 AND deleted_at IS NULL
   AND (membership_updated_at IS NULL OR membership_updated_at < ?3)";
+params! {
+    /// Parameters of [`USER_CLEAR_MEMBERSHIP_EVENT`], `?1..?4` in order.
+    USER_CLEAR_MEMBERSHIP_EVENT => UserClearMembershipEvent<'a> { user_id: &'a str, org_id: Option<&'a str>, event_updated_at: i64, now_ms: i64 }
+}

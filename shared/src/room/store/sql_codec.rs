@@ -10,15 +10,7 @@
 use super::StoreError;
 use crate::room::MAX_SAFE_INT;
 
-/// One SQL value, as bound to a parameter or read from a column.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SqlValue {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
+pub use crate::sql::SqlValue;
 
 /// A result row: the columns in `SELECT` order.
 pub type Row = Vec<SqlValue>;
