@@ -20,8 +20,8 @@ use serde_json::json;
 use worker::{Date, Delay, Env, Request, Response};
 
 use crate::auth::settings::dev_mode;
+use crate::request::RequestCtx;
 use crate::respond;
-use crate::router::RequestCtx;
 
 const BATCH: u32 = 50;
 

@@ -7,8 +7,8 @@ use serde_json::json;
 use worker::{Env, Method, Request, RequestInit, Response};
 
 use crate::config::{self, Config};
+use crate::request::RequestCtx;
 use crate::respond;
-use crate::router::RequestCtx;
 
 /// The name of the Durable Object instance that answers health probes. It is
 /// never a meeting id (ids cannot start with `__`).

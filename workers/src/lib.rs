@@ -19,6 +19,7 @@ mod jobs;
 mod logging;
 mod meetings;
 pub mod rate_limit;
+mod request;
 mod respond;
 mod room_client;
 pub mod router;

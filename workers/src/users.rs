@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
 use crate::auth::authenticate;
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 use crate::{config, respond, sqlbind};
 
 /// How long an isolate trusts its copy of a user row. A WorkOS demotion

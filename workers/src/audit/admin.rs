@@ -12,7 +12,7 @@ use worker::{Env, Headers, Request, Response};
 
 use super::{actions, record, AuditEvent, Outcome};
 use crate::auth::{authenticate, Authed};
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 use crate::{config, respond, sqlbind};
 
 /// Rows per D1 query when exporting.

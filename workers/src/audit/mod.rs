@@ -19,7 +19,7 @@ use connvo_shared::sql::audit::AUDIT_INSERT;
 use serde_json::Value;
 use worker::{Date, Env};
 
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 use crate::{config, logging, sqlbind};
 
 /// The events a request has recorded so far.

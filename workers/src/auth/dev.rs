@@ -19,8 +19,8 @@ use connvo_shared::ApiError;
 use worker::{Date, Env, Request, Response};
 
 use super::settings::dev_mode;
+use crate::request::{read_body, RequestCtx};
 use crate::respond;
-use crate::router::{read_body, RequestCtx};
 
 /// DEV ONLY. This private key is public knowledge (it is in git); tokens it
 /// signs are accepted only by a local deployment with `DEV_AUTH=on`.

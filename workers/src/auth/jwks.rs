@@ -21,7 +21,7 @@ use worker::{Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 use super::settings::AuthSettings;
 use crate::config;
 use crate::logging;
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 
 /// A JWKS document larger than this is not WorkOS's (it serves one or two keys).
 const MAX_JWKS_BYTES: usize = 64 * 1024;

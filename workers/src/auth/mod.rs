@@ -33,7 +33,7 @@ use std::cell::RefCell;
 use worker::{Date, Env, Request};
 
 use crate::audit;
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 use crate::users;
 use settings::AuthSettings;
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use connvo_shared::log::{Level, LogLine};
 use worker::Env;
 
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 use crate::{config, logging};
 
 /// How long a revocation is kept: longer than any token we accept lives

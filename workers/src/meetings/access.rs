@@ -9,7 +9,7 @@ use connvo_shared::ApiError;
 use worker::D1Database;
 
 use super::{audited, store};
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 
 /// A meeting the caller may act on, with how they may.
 pub struct Access {

@@ -10,7 +10,7 @@ use connvo_shared::meeting::access::Caller;
 use connvo_shared::ApiError;
 
 use crate::audit;
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 
 /// The audit action names of the meeting routes.
 pub mod action {

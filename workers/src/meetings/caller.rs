@@ -6,7 +6,7 @@ use connvo_shared::meeting::access::Caller;
 use connvo_shared::ApiError;
 use worker::{Env, Request};
 
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 
 /// Authenticates the request. Every meeting route but the WebSocket entry
 /// (whose credential is its ticket) calls this first.

@@ -32,8 +32,8 @@ use super::{caller, store};
 use crate::args;
 use crate::db::{self, decode};
 use crate::jobs::send::enqueue;
+use crate::request::{read_body, RequestCtx};
 use crate::respond;
-use crate::router::{read_body, RequestCtx};
 use crate::sys::{now_ms, random};
 
 /// How long a claimed-but-unfinished key blocks retries (a crashed request

@@ -21,9 +21,9 @@ use super::read::detail_json;
 use super::{caller, store};
 use crate::db;
 use crate::jobs::send::enqueue;
+use crate::request::{read_body, RequestCtx};
 use crate::respond;
 use crate::room_client::Room;
-use crate::router::{read_body, RequestCtx};
 use crate::sys::now_ms;
 use connvo_shared::meeting::access::Caller;
 

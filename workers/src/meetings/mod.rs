@@ -24,7 +24,7 @@ use connvo_shared::meeting::routes::MeetingRoute;
 use connvo_shared::ApiError;
 use worker::{Env, Request, Response};
 
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 
 pub async fn dispatch(
     route: MeetingRoute,

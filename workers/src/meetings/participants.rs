@@ -26,9 +26,9 @@ use super::audited::{self, action};
 use super::{caller, store};
 use crate::args;
 use crate::db;
+use crate::request::{read_body, RequestCtx};
 use crate::respond;
 use crate::room_client::Room;
-use crate::router::{read_body, RequestCtx};
 use crate::sys::now_ms;
 
 fn conflict(reason: &str, message: &str) -> ApiError {

@@ -13,8 +13,8 @@ use super::access::require;
 use super::{caller, store};
 use crate::args;
 use crate::db;
+use crate::request::RequestCtx;
 use crate::respond;
-use crate::router::RequestCtx;
 
 /// A meeting as `GET /v1/meetings/{id}` shows it: its fields, the caller's
 /// role (`null` for an org admin who is not a member) and its members.

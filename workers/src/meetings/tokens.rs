@@ -27,8 +27,8 @@ use super::caller;
 use crate::config::var;
 use crate::db;
 use crate::jobs::send::enqueue;
+use crate::request::{read_body, RequestCtx};
 use crate::respond;
-use crate::router::{read_body, RequestCtx};
 use crate::stream::config::StreamConfig;
 use crate::sys::{now_ms, random};
 

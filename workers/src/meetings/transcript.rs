@@ -15,9 +15,9 @@ use super::access::require;
 use super::caller;
 use crate::args;
 use crate::db;
+use crate::request::RequestCtx;
 use crate::respond;
 use crate::room_client::Room;
-use crate::router::RequestCtx;
 
 fn query_string(req: &Request) -> String {
     req.url()

@@ -18,8 +18,8 @@ use super::read::detail_json;
 use super::{caller, store};
 use crate::args;
 use crate::db;
+use crate::request::{read_body, RequestCtx};
 use crate::respond;
-use crate::router::{read_body, RequestCtx};
 use crate::sys::now_ms;
 
 fn version_conflict(current: i64) -> ApiError {

@@ -23,8 +23,8 @@ use super::store;
 use super::tokens::ticket_secret;
 use crate::args;
 use crate::db;
+use crate::request::RequestCtx;
 use crate::room_client::Room;
-use crate::router::RequestCtx;
 use crate::sys::now_ms;
 
 fn unauthorized(reason: &str, message: &str) -> ApiError {

@@ -26,7 +26,7 @@ use worker::{Date, Env, Headers, Method, Request, RequestInit};
 
 use crate::config::var;
 use crate::logging;
-use crate::router::RequestCtx;
+use crate::request::RequestCtx;
 
 /// The Durable Object binding.
 pub const BINDING: &str = "RATE_LIMITER";

@@ -29,8 +29,8 @@ use crate::args;
 use crate::db::{self, decode};
 use crate::logging;
 use crate::meetings::ending::{conclude, finalize_later};
+use crate::request::RequestCtx;
 use crate::room_client::Room;
-use crate::router::RequestCtx;
 use crate::sys::random;
 
 /// The `idempotency_keys.scope` of caption ids already sent to a room.

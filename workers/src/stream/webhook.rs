@@ -36,8 +36,8 @@ use crate::args;
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::db;
 use crate::logging;
+use crate::request::{read_body, RequestCtx};
 use crate::respond;
-use crate::router::{read_body, RequestCtx};
 use crate::sys::now_ms;
 
 /// The audit action of a Stream webhook delivery (`success`, or `failure`

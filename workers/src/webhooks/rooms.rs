@@ -18,8 +18,8 @@ use connvo_shared::sql::meetings::MEETING_LIST_FOR_USER_ASC;
 use serde_json::Value;
 use worker::Env;
 
+use crate::request::RequestCtx;
 use crate::room_client::Room;
-use crate::router::RequestCtx;
 use crate::{config, logging, sqlbind};
 
 /// Meetings fetched per query, and at most this many pages.

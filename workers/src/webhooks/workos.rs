@@ -36,7 +36,7 @@ use super::rooms::{revoke_later, Revocation};
 use crate::audit::record;
 use crate::auth::revocation;
 use crate::config::var;
-use crate::router::{read_body, RequestCtx};
+use crate::request::{read_body, RequestCtx};
 use crate::{config, logging, respond, sqlbind, users};
 
 const SCOPE: &str = "workos_webhook";
