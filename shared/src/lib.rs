@@ -18,6 +18,7 @@ pub mod gzip;
 pub mod jobs;
 pub mod limits;
 pub mod log;
+pub mod matching;
 pub mod meeting;
 pub mod ot;
 pub mod rate_limit;
