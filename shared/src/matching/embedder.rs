@@ -223,9 +223,18 @@ mod tests {
         let now = model("v2");
         let hash = content_hash("bio");
         assert_eq!(drift("v2", 4, &hash, false, &now, "bio"), Drift::Current);
-        assert_eq!(drift("v1", 4, &hash, false, &now, "bio"), Drift::ModelChanged);
-        assert_eq!(drift("v2", 8, &hash, false, &now, "bio"), Drift::ModelChanged);
-        assert_eq!(drift("v2", 4, &hash, false, &now, "new bio"), Drift::ContentChanged);
+        assert_eq!(
+            drift("v1", 4, &hash, false, &now, "bio"),
+            Drift::ModelChanged
+        );
+        assert_eq!(
+            drift("v2", 8, &hash, false, &now, "bio"),
+            Drift::ModelChanged
+        );
+        assert_eq!(
+            drift("v2", 4, &hash, false, &now, "new bio"),
+            Drift::ContentChanged
+        );
         assert_eq!(drift("v2", 4, &hash, true, &now, "bio"), Drift::Fallback);
     }
 

@@ -50,10 +50,7 @@ mod tests {
 
     #[test]
     fn parts_are_separated() {
-        assert_ne!(
-            stable_hash(&[b"ab", b"c"]),
-            stable_hash(&[b"a", b"bc"])
-        );
+        assert_ne!(stable_hash(&[b"ab", b"c"]), stable_hash(&[b"a", b"bc"]));
     }
 
     #[test]

@@ -75,7 +75,9 @@ impl LocalEmbedder {
 
         let mut word_tf: BTreeMap<u64, u32> = BTreeMap::new();
         for term in &terms {
-            *word_tf.entry(stable_hash(&[b"w", term.as_bytes()])).or_default() += 1;
+            *word_tf
+                .entry(stable_hash(&[b"w", term.as_bytes()]))
+                .or_default() += 1;
         }
 
         let mut bigram_tf: BTreeMap<u64, u32> = BTreeMap::new();
@@ -93,7 +95,9 @@ impl LocalEmbedder {
             for n in CHAR_NGRAMS {
                 for gram in padded.windows(n) {
                     let gram: String = gram.iter().collect();
-                    *char_tf.entry(stable_hash(&[b"c", gram.as_bytes()])).or_default() += 1;
+                    *char_tf
+                        .entry(stable_hash(&[b"c", gram.as_bytes()]))
+                        .or_default() += 1;
                 }
             }
         }
@@ -183,14 +187,22 @@ mod tests {
             .enumerate()
             .map(|(i, x)| (i as f64 + 1.0) * f64::from(*x))
             .sum();
-        assert!((checksum - PINNED_CHECKSUM).abs() < 1e-3, "checksum {checksum}");
+        assert!(
+            (checksum - PINNED_CHECKSUM).abs() < 1e-3,
+            "checksum {checksum}"
+        );
     }
 
     const PINNED_CHECKSUM: f64 = -23.260_603_889_822_96;
 
     #[test]
     fn m1_vectors_have_the_fixed_dimension_and_unit_norm() {
-        for text in ["x", "Rust", "machine learning for climate", &"word ".repeat(5000)] {
+        for text in [
+            "x",
+            "Rust",
+            "machine learning for climate",
+            &"word ".repeat(5000),
+        ] {
             let v = embed(text);
             assert_eq!(v.len(), LOCAL_EMBEDDER_DIM);
             assert!(v.iter().all(|x| x.is_finite()));
@@ -240,9 +252,14 @@ mod tests {
         let texts = vec!["rust".to_owned(), "baking".to_owned()];
         let out = now_or_never(LocalEmbedder.embed(&texts)).unwrap().unwrap();
         assert_eq!(out, vec![embed("rust"), embed("baking")]);
-        assert!(now_or_never(LocalEmbedder.embed(&[])).unwrap().unwrap().is_empty());
+        assert!(now_or_never(LocalEmbedder.embed(&[]))
+            .unwrap()
+            .unwrap()
+            .is_empty());
         let too_many = vec![String::new(); LOCAL_EMBEDDER_MAX_BATCH + 1];
-        let err = now_or_never(LocalEmbedder.embed(&too_many)).unwrap().unwrap_err();
+        let err = now_or_never(LocalEmbedder.embed(&too_many))
+            .unwrap()
+            .unwrap_err();
         assert_eq!(err.code(), "EMBED_BATCH_TOO_LARGE");
         assert_eq!(LocalEmbedder.model().dim, LOCAL_EMBEDDER_DIM);
         assert_eq!(LocalEmbedder.model().version, LOCAL_EMBEDDER_VERSION);

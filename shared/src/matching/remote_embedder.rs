@@ -420,7 +420,10 @@ mod tests {
         };
         let vectors = vec![vec![0.5, 0.5], vec![1.0, 0.0]];
         let binding = workers_ai_response_body(&vectors);
-        assert_eq!(cfg.parse_response(200, &bytes(&binding), 2).unwrap(), vectors);
+        assert_eq!(
+            cfg.parse_response(200, &bytes(&binding), 2).unwrap(),
+            vectors
+        );
         let rest = json!({"result": binding, "success": true, "errors": [], "messages": []});
         assert_eq!(cfg.parse_response(200, &bytes(&rest), 2).unwrap(), vectors);
         let failed = json!({"result": null, "success": false, "errors": [{"code": 3040, "message": "capacity"}]});
@@ -435,12 +438,38 @@ mod tests {
         let cases: Vec<(u16, Vec<u8>, &str)> = vec![
             (200, b"not json".to_vec(), "EMBED_MALFORMED_RESPONSE"),
             (200, bytes(&json!({"nope": 1})), "EMBED_MALFORMED_RESPONSE"),
-            (200, bytes(&json!({"data": [{"index": 0, "embedding": [1.0, "x"]}]})), "EMBED_MALFORMED_RESPONSE"),
-            (200, bytes(&json!({"data": [{"index": 0, "embedding": [1.0, 2.0]}, {"index": 0, "embedding": [1.0, 2.0]}]})), "EMBED_MALFORMED_RESPONSE"),
-            (200, bytes(&json!({"data": [{"index": 5, "embedding": [1.0, 2.0]}]})), "EMBED_MALFORMED_RESPONSE"),
-            (200, bytes(&json!({"data": [{"index": 0, "embedding": [1.0, 2.0]}]})), "EMBED_COUNT_MISMATCH"),
-            (200, bytes(&json!({"data": [{"embedding": [1.0]}, {"embedding": [1.0, 2.0]}]})), "EMBED_DIMENSION_MISMATCH"),
-            (200, bytes(&json!({"data": [{"embedding": [1.0, 1e300]}, {"embedding": [1.0, 2.0]}]})), "EMBED_NON_FINITE"),
+            (
+                200,
+                bytes(&json!({"data": [{"index": 0, "embedding": [1.0, "x"]}]})),
+                "EMBED_MALFORMED_RESPONSE",
+            ),
+            (
+                200,
+                bytes(
+                    &json!({"data": [{"index": 0, "embedding": [1.0, 2.0]}, {"index": 0, "embedding": [1.0, 2.0]}]}),
+                ),
+                "EMBED_MALFORMED_RESPONSE",
+            ),
+            (
+                200,
+                bytes(&json!({"data": [{"index": 5, "embedding": [1.0, 2.0]}]})),
+                "EMBED_MALFORMED_RESPONSE",
+            ),
+            (
+                200,
+                bytes(&json!({"data": [{"index": 0, "embedding": [1.0, 2.0]}]})),
+                "EMBED_COUNT_MISMATCH",
+            ),
+            (
+                200,
+                bytes(&json!({"data": [{"embedding": [1.0]}, {"embedding": [1.0, 2.0]}]})),
+                "EMBED_DIMENSION_MISMATCH",
+            ),
+            (
+                200,
+                bytes(&json!({"data": [{"embedding": [1.0, 1e300]}, {"embedding": [1.0, 2.0]}]})),
+                "EMBED_NON_FINITE",
+            ),
             (500, b"upstream down".to_vec(), "EMBED_PROVIDER_ERROR"),
         ];
         for (status, body, code) in cases {
@@ -456,21 +485,33 @@ mod tests {
         let err = cfg.parse_response(200, &bytes(&body), 1).unwrap_err();
         assert_eq!(
             err,
-            RemoteEmbedError::DimensionMismatch { index: 0, expected: 768, got: 384 }
+            RemoteEmbedError::DimensionMismatch {
+                index: 0,
+                expected: 768,
+                got: 384
+            }
         );
     }
 
     #[test]
     fn m3_provider_errors_carry_the_message_and_fallback_policy() {
         let cfg = RemoteEmbedderConfig::openai_compatible("m", 2);
-        let body = bytes(&json!({"error": {"message": "Invalid API key", "type": "invalid_request_error"}}));
+        let body = bytes(
+            &json!({"error": {"message": "Invalid API key", "type": "invalid_request_error"}}),
+        );
         let err = cfg.parse_response(401, &body, 1).unwrap_err();
         assert_eq!(
             err,
-            RemoteEmbedError::Provider { status: 401, message: "Invalid API key".into() }
+            RemoteEmbedError::Provider {
+                status: 401,
+                message: "Invalid API key".into()
+            }
         );
         assert!(!err.should_fall_back());
-        let busy = RemoteEmbedError::Provider { status: 429, message: String::new() };
+        let busy = RemoteEmbedError::Provider {
+            status: 429,
+            message: String::new(),
+        };
         assert!(busy.should_fall_back());
         assert!(RemoteEmbedError::Malformed(String::new()).should_fall_back());
         assert_eq!(

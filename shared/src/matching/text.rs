@@ -13,11 +13,11 @@ use std::collections::BTreeSet;
 /// Words too common to carry meaning. Sorted, for the binary search.
 const STOP_WORDS: [&str; 72] = [
     "a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
-    "been", "but", "by", "can", "could", "do", "for", "from", "get", "had", "has", "have",
-    "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me",
-    "more", "my", "no", "not", "of", "on", "or", "our", "out", "she", "so", "some", "than",
-    "that", "the", "their", "them", "then", "there", "they", "this", "to", "up", "us", "was",
-    "we", "were", "what", "when", "which", "who", "will", "with", "you",
+    "been", "but", "by", "can", "could", "do", "for", "from", "get", "had", "has", "have", "he",
+    "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "more", "my",
+    "no", "not", "of", "on", "or", "our", "out", "she", "so", "some", "than", "that", "the",
+    "their", "them", "then", "there", "they", "this", "to", "up", "us", "was", "we", "were",
+    "what", "when", "which", "who", "will", "with", "you",
 ];
 
 /// Whether `word` (already lowercase) is a stop word.
@@ -126,7 +126,10 @@ mod tests {
 
     #[test]
     fn labels_normalise_across_spellings() {
-        assert_eq!(normalise_label("Machine-Learning"), normalise_label("machine learning"));
+        assert_eq!(
+            normalise_label("Machine-Learning"),
+            normalise_label("machine learning")
+        );
     }
 
     #[test]

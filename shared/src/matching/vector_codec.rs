@@ -77,7 +77,10 @@ mod tests {
 
     #[test]
     fn m4_blob_is_little_endian_f32() {
-        assert_eq!(encode_blob(&[1.0, -2.5]), vec![0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0]);
+        assert_eq!(
+            encode_blob(&[1.0, -2.5]),
+            vec![0, 0, 0x80, 0x3f, 0, 0, 0x20, 0xc0]
+        );
         let v = vec![0.25, -1.0, 3.5e-8, 1e30];
         assert_eq!(decode_blob(&encode_blob(&v), 4).unwrap(), v);
         assert_eq!(decode_blob(&[], 0).unwrap(), Vec::<f32>::new());
@@ -95,7 +98,10 @@ mod tests {
             "VECTOR_WRONG_LENGTH"
         );
         let nan = encode_blob(&[1.0, f32::NAN]);
-        assert_eq!(decode_blob(&nan, 2), Err(VectorCodecError::NonFinite { index: 1 }));
+        assert_eq!(
+            decode_blob(&nan, 2),
+            Err(VectorCodecError::NonFinite { index: 1 })
+        );
     }
 
     #[test]
@@ -104,6 +110,9 @@ mod tests {
         let text = encode_text(&v);
         assert_eq!(decode_text(&text, 3).unwrap(), v);
         assert_eq!(decode_text("!!", 3), Err(VectorCodecError::NotBase64));
-        assert_eq!(decode_text(&text, 2).unwrap_err().code(), "VECTOR_WRONG_LENGTH");
+        assert_eq!(
+            decode_text(&text, 2).unwrap_err().code(),
+            "VECTOR_WRONG_LENGTH"
+        );
     }
 }

@@ -82,8 +82,7 @@ impl VectorFilter {
                 .language
                 .as_ref()
                 .is_none_or(|lang| record.language.as_ref() == Some(lang))
-            && (self.source_types.is_empty()
-                || self.source_types.contains(&record.key.source_type))
+            && (self.source_types.is_empty() || self.source_types.contains(&record.key.source_type))
             && !self.exclude.contains(&record.key)
     }
 }
@@ -325,6 +324,9 @@ mod tests {
                 "source_type": {"$in": ["profile", "note"]},
             })
         );
-        assert_eq!(vectorize_filter(&VectorFilter::default()), serde_json::json!({}));
+        assert_eq!(
+            vectorize_filter(&VectorFilter::default()),
+            serde_json::json!({})
+        );
     }
 }
