@@ -470,7 +470,7 @@ mod tests {
         assert!(claimed >= 2);
         // Every proposed entry's match has exactly two entries.
         let mut per_match: BTreeMap<String, usize> = BTreeMap::new();
-        for (_, (_, _, m)) in &store {
+        for (_, _, m) in store.values() {
             if let Some(m) = m {
                 *per_match.entry(m.clone()).or_default() += 1;
             }
