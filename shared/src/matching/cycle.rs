@@ -477,4 +477,108 @@ mod tests {
         }
         assert!(per_match.values().all(|n| *n == 2), "{per_match:?}");
     }
+
+    /// The whole pure pipeline: local embeddings, scoring, planning. Two
+    /// planted compatible pairs are proposed to each other, not across.
+    #[test]
+    fn m15_planted_compatible_pairs_are_proposed_together() {
+        use crate::matching::local_embedder::LocalEmbedder;
+        use crate::matching::scoring::{
+            score_pair, MatchCandidate, MatchScore, PairSignals, ScoringConfig,
+        };
+        use crate::matching::vector_index::cosine;
+
+        let people = [
+            (
+                "u0",
+                "Rust engineer building WebAssembly backends",
+                &["rust", "wasm"][..],
+                &["rust"][..],
+                "learn fundraising",
+            ),
+            (
+                "u1",
+                "Founder of a WebAssembly tooling startup written in Rust",
+                &["rust", "startups"],
+                &["fundraising"],
+                "hire a rust engineer",
+            ),
+            (
+                "u2",
+                "Pastry chef baking sourdough bread",
+                &["baking", "food"],
+                &["baking"],
+                "open a bakery",
+            ),
+            (
+                "u3",
+                "Home baker who loves sourdough and pastry",
+                &["baking"],
+                &["marketing"],
+                "learn baking from a pastry chef",
+            ),
+        ];
+        let candidates: Vec<MatchCandidate> = people
+            .iter()
+            .map(|(id, _, interests, skills, goals)| MatchCandidate {
+                user_id: (*id).into(),
+                interests: interests.iter().map(|s| (*s).to_owned()).collect(),
+                skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+                goals: (*goals).into(),
+                ..MatchCandidate::default()
+            })
+            .collect();
+        let vectors: Vec<Vec<f32>> = people
+            .iter()
+            .map(|p| LocalEmbedder.embed_one(p.1))
+            .collect();
+        let cfg = ScoringConfig::default();
+        let shard: Vec<EntryCandidates<MatchScore>> = (0..people.len())
+            .map(|i| EntryCandidates {
+                entry: entry(i),
+                candidates: (0..people.len())
+                    .filter(|j| *j != i)
+                    .filter_map(|j| {
+                        let signals = PairSignals {
+                            vector_similarity: Some(cosine(&vectors[i], &vectors[j])),
+                            ..PairSignals::default()
+                        };
+                        let m =
+                            score_pair(&candidates[i], &candidates[j], &signals, &cfg, NOW).ok()?;
+                        Some(ScoredCandidate {
+                            peer: entry(j),
+                            score: m.score,
+                            detail: m,
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        let plan = plan_cycle(
+            &shard,
+            NOW,
+            &CycleLimits {
+                min_score: 0.2,
+                ..CycleLimits::default()
+            },
+        );
+        let mut pairs: Vec<(String, String)> = plan
+            .proposals
+            .iter()
+            .map(|p| {
+                let (a, b) = (p.a.user_id.clone(), p.b.user_id.clone());
+                if a < b {
+                    (a, b)
+                } else {
+                    (b, a)
+                }
+            })
+            .collect();
+        pairs.sort();
+        assert_eq!(
+            pairs,
+            vec![("u0".into(), "u1".into()), ("u2".into(), "u3".into())]
+        );
+        assert!(plan.proposals.iter().all(|p| !p.detail.factors.is_empty()));
+    }
 }
