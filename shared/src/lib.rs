@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod limits;
 pub mod log;
+pub mod matching;
 pub mod meeting;
 pub mod ot;
 pub mod rate_limit;

@@ -1,0 +1,31 @@
+//! People and matching, the pure parts (issue 12, `docs/matching.md`).
+//!
+//! - [`embedder`], [`local_embedder`], [`remote_embedder`], [`vector_codec`]:
+//!   text to vectors behind the [`embedder::Embedder`] trait, the local
+//!   lexical default, the wire formats of the remote providers, and the
+//!   D1 storage encoding.
+//! - [`vector_index`]: the [`vector_index::VectorIndex`] trait and the exact
+//!   cosine ranking the D1-backed shell mirrors.
+//! - [`scoring`], [`feedback`]: how compatible two people are, in a number
+//!   and in words, and how accept/decline outcomes move the weights.
+//! - [`queue`], [`cycle`]: the queue entry state machine, enter-request
+//!   validation, sharding, and the planning of one matching cycle.
+//! - [`connections`]: the connection-request state machine.
+//!
+//! Nothing here reads the clock or a random source: times come in as unix
+//! milliseconds (`now_ms`). Rule IDs (`M1`…) are the ones of
+//! `docs/matching.md`; the tests that prove them carry the ID in their name.
+
+pub mod connections;
+pub mod cycle;
+pub mod embedder;
+pub mod feedback;
+pub mod hashing;
+pub mod local_embedder;
+pub mod queue;
+pub mod ready;
+pub mod remote_embedder;
+pub mod scoring;
+pub mod text;
+pub mod vector_codec;
+pub mod vector_index;
