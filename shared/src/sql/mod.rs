@@ -2,7 +2,7 @@
 //!
 //! Each statement is a named `pub const &str` in the module of its concept,
 //! with positional parameters (`?1`, `?2`, …) documented on the constant.
-//! [`ALL`] lists every one of them by name. `tests/tests/query_plan.rs`
+//! [`ALL`] lists every one of them by name. `shared/tests/query_plan.rs`
 //! applies `d1-migrations/` to a fresh SQLite, prepares every entry of [`ALL`],
 //! and fails if any needs a full table scan, so an access pattern and its
 //! index are added together (see docs/data-model.md, "How to add a table").

@@ -37,7 +37,7 @@
 //! is explained on its own, with `NEW.x` / `OLD.x` bound as parameters.
 //!
 //! `USE TEMP B-TREE` steps are not violations, but they deserve a look: run
-//! `QUERY_PLAN_DUMP=1 cargo test -p connvo-e2e --test query_plan -- --nocapture`
+//! `QUERY_PLAN_DUMP=1 cargo test -p connvo-shared --test query_plan -- --nocapture`
 //! to print every plan.
 //!
 //! The planner here has no `sqlite_stat1` statistics, like a D1 database on
