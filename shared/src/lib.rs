@@ -15,6 +15,7 @@ pub mod cors;
 pub mod error;
 pub mod fields;
 pub mod gzip;
+pub mod intelligence;
 pub mod jobs;
 pub mod limits;
 pub mod log;
