@@ -216,8 +216,7 @@ mod tests {
     fn i2_state_round_trips_through_json() {
         let mut e = Engagement::new(EngagementConfig::default());
         e.observe(&Utterance::new("a", "hello there", 0, 1_000));
-        let back: Engagement =
-            serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        let back: Engagement = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
         assert_eq!(back, e);
     }
 }

@@ -80,7 +80,10 @@ pub enum ReactionChange {
 impl ReactionChange {
     /// Whether there is something to write and stream.
     pub fn is_write(self) -> bool {
-        matches!(self, ReactionChange::Recorded | ReactionChange::Changed { .. })
+        matches!(
+            self,
+            ReactionChange::Recorded | ReactionChange::Changed { .. }
+        )
     }
 }
 
@@ -135,7 +138,10 @@ impl FeedbackLedger {
         if change.is_write() {
             users.insert(e.user_id.clone(), (e.reaction, e.at_ms));
             if e.reaction == Reaction::Used {
-                let first = self.first_used.entry(e.prompt_id.clone()).or_insert(e.at_ms);
+                let first = self
+                    .first_used
+                    .entry(e.prompt_id.clone())
+                    .or_insert(e.at_ms);
                 *first = (*first).min(e.at_ms);
             }
         }
@@ -148,7 +154,12 @@ impl FeedbackLedger {
 
     pub fn tally(&self, prompt_id: &str) -> Tally {
         let mut t = Tally::default();
-        for (r, _) in self.prompts.get(prompt_id).into_iter().flat_map(|u| u.values()) {
+        for (r, _) in self
+            .prompts
+            .get(prompt_id)
+            .into_iter()
+            .flat_map(|u| u.values())
+        {
             match r {
                 Reaction::Used => t.used += 1,
                 Reaction::Upvoted => t.upvoted += 1,
@@ -262,7 +273,10 @@ impl RelevanceWeights {
         let tag_w = if tags.is_empty() {
             0.5
         } else {
-            tags.iter().map(|t| self.tag_weight(t.as_ref())).sum::<f64>() / tags.len() as f64
+            tags.iter()
+                .map(|t| self.tag_weight(t.as_ref()))
+                .sum::<f64>()
+                / tags.len() as f64
         };
         (0.5 + self.meeting_weight()) * (0.5 + tag_w)
     }
@@ -290,16 +304,28 @@ mod tests {
     #[test]
     fn i10_one_reaction_per_user_per_prompt_changeable() {
         let mut l = FeedbackLedger::new();
-        assert_eq!(l.apply(&ev("p1", "alice", Reaction::Upvoted, 10)), ReactionChange::Recorded);
-        assert_eq!(l.apply(&ev("p1", "alice", Reaction::Upvoted, 11)), ReactionChange::Unchanged);
+        assert_eq!(
+            l.apply(&ev("p1", "alice", Reaction::Upvoted, 10)),
+            ReactionChange::Recorded
+        );
+        assert_eq!(
+            l.apply(&ev("p1", "alice", Reaction::Upvoted, 11)),
+            ReactionChange::Unchanged
+        );
         assert_eq!(
             l.apply(&ev("p1", "alice", Reaction::Dismissed, 12)),
             ReactionChange::Changed {
                 from: Reaction::Upvoted
             }
         );
-        assert_eq!(l.apply(&ev("p1", "alice", Reaction::Used, 5)), ReactionChange::Stale);
-        assert_eq!(l.apply(&ev("p1", "bob", Reaction::Used, 20)), ReactionChange::Recorded);
+        assert_eq!(
+            l.apply(&ev("p1", "alice", Reaction::Used, 5)),
+            ReactionChange::Stale
+        );
+        assert_eq!(
+            l.apply(&ev("p1", "bob", Reaction::Used, 20)),
+            ReactionChange::Recorded
+        );
         assert_eq!(l.reaction("p1", "alice"), Some(Reaction::Dismissed));
         assert_eq!(
             l.tally("p1"),

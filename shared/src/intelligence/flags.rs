@@ -205,7 +205,15 @@ mod tests {
         let d = evaluate(FlagKey::Incall, Some(&off), Some("org_a"), "m1");
         assert_eq!(d.reason, FlagReason::Disabled);
         assert!(!d.on);
-        assert!(!evaluate(FlagKey::Incall, Some(&row(true, 100, json!(false))), None, "m1").on);
+        assert!(
+            !evaluate(
+                FlagKey::Incall,
+                Some(&row(true, 100, json!(false))),
+                None,
+                "m1"
+            )
+            .on
+        );
         let partial = row(true, 0, json!({"orgs": {"org_a": true, "org_b": false}}));
         assert!(evaluate(FlagKey::Incall, Some(&partial), Some("org_a"), "m1").on);
         assert!(!evaluate(FlagKey::Incall, Some(&partial), Some("org_c"), "m1").on);
@@ -214,7 +222,10 @@ mod tests {
         assert!(evaluate(FlagKey::Incall, Some(&full), None, "m1").on);
         let j = serde_json::to_value(evaluate(FlagKey::Incall, Some(&full), None, "m1")).unwrap();
         assert_eq!(j["reason"], "rollout");
-        assert_eq!(FlagKey::parse("intelligence.precall"), Some(FlagKey::Precall));
+        assert_eq!(
+            FlagKey::parse("intelligence.precall"),
+            Some(FlagKey::Precall)
+        );
         assert_eq!(FlagKey::parse("nope"), None);
     }
 

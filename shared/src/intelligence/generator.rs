@@ -738,7 +738,8 @@ mod tests {
 
     #[test]
     fn i16_canonical_json_sorts_keys_at_every_depth() {
-        let a: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":{"d":[1,{"z":1,"y":2}],"c":"x"}}"#).unwrap();
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b":1,"a":{"d":[1,{"z":1,"y":2}],"c":"x"}}"#).unwrap();
         assert_eq!(
             canonical_json(&a),
             r#"{"a":{"c":"x","d":[1,{"y":2,"z":1}]},"b":1}"#
@@ -754,12 +755,12 @@ mod tests {
         assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
         let reordered: serde_json::Value =
             serde_json::from_str(r#"{"x":[1,2],"meeting_id":"m1"}"#).unwrap();
-        assert_eq!(request_hash(Task::Precall, &reordered, "heuristic", "v1", &p).unwrap(), h);
+        assert_eq!(
+            request_hash(Task::Precall, &reordered, "heuristic", "v1", &p).unwrap(),
+            h
+        );
         let other_input = serde_json::json!({"meeting_id": "m2", "x": [1, 2]});
-        let p2 = GenerationParams {
-            max_items: 3,
-            ..p
-        };
+        let p2 = GenerationParams { max_items: 3, ..p };
         for other in [
             request_hash(Task::Incall, &input, "heuristic", "v1", &p).unwrap(),
             request_hash(Task::Precall, &other_input, "heuristic", "v1", &p).unwrap(),
@@ -779,21 +780,49 @@ mod tests {
             tags: vec!["climate-tech".into()],
             relevance: 0.7,
         };
-        assert!(PrecallOutput { ideas: vec![ok.clone()] }.validate().is_ok());
+        assert!(PrecallOutput {
+            ideas: vec![ok.clone()]
+        }
+        .validate()
+        .is_ok());
         for bad in [
-            PromptIdea { content: " ".into(), ..ok.clone() },
-            PromptIdea { content: "x".repeat(501), ..ok.clone() },
-            PromptIdea { relevance: 1.5, ..ok.clone() },
-            PromptIdea { relevance: f64::NAN, ..ok.clone() },
-            PromptIdea { tags: vec!["".into()], ..ok.clone() },
-            PromptIdea { tags: vec!["t".into(); 9], ..ok.clone() },
+            PromptIdea {
+                content: " ".into(),
+                ..ok.clone()
+            },
+            PromptIdea {
+                content: "x".repeat(501),
+                ..ok.clone()
+            },
+            PromptIdea {
+                relevance: 1.5,
+                ..ok.clone()
+            },
+            PromptIdea {
+                relevance: f64::NAN,
+                ..ok.clone()
+            },
+            PromptIdea {
+                tags: vec!["".into()],
+                ..ok.clone()
+            },
+            PromptIdea {
+                tags: vec!["t".into(); 9],
+                ..ok.clone()
+            },
         ] {
             assert!(PrecallOutput { ideas: vec![bad] }.validate().is_err());
         }
         // The dedupe key ignores case and spacing, not kind.
-        let same = PromptIdea { content: "what got  you into Climate tech?".into(), ..ok.clone() };
+        let same = PromptIdea {
+            content: "what got  you into Climate tech?".into(),
+            ..ok.clone()
+        };
         assert_eq!(same.dedupe_key(), ok.dedupe_key());
-        let starter = PromptIdea { kind: IdeaKind::Starter, ..ok.clone() };
+        let starter = PromptIdea {
+            kind: IdeaKind::Starter,
+            ..ok.clone()
+        };
         assert_ne!(starter.dedupe_key(), ok.dedupe_key());
     }
 }

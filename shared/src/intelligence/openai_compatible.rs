@@ -131,7 +131,10 @@ pub fn message_content(body: &str) -> Result<String, GenerationError> {
     {
         return Err(GenerationError::Refused(r.to_owned()));
     }
-    match choice.get("finish_reason").and_then(serde_json::Value::as_str) {
+    match choice
+        .get("finish_reason")
+        .and_then(serde_json::Value::as_str)
+    {
         Some("content_filter") => return Err(GenerationError::Refused("content_filter".into())),
         Some("length") => return Err(GenerationError::Malformed("output cut off".into())),
         _ => {}
@@ -239,14 +242,23 @@ mod tests {
         assert_eq!(b["model"], "gpt-x");
         assert_eq!(b["response_format"]["type"], "json_object");
         assert_eq!(b["messages"][0]["role"], "system");
-        assert!(b["messages"][0]["content"].as_str().unwrap().contains("\"ideas\""));
+        assert!(b["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("\"ideas\""));
         let user = b["messages"][1]["content"].as_str().unwrap();
         assert!(user.contains("Alice Martin") && user.contains("\"task\":\"precall\""));
         assert_eq!(b["seed"], 0xa1b2_c3d4_u32);
         assert_eq!(b["max_tokens"], 1200);
-        assert_eq!(chat_completions_url("https://api.example.com/v1/"), "https://api.example.com/v1/chat/completions");
+        assert_eq!(
+            chat_completions_url("https://api.example.com/v1/"),
+            "https://api.example.com/v1/chat/completions"
+        );
         // Same input, same body (the canonical user message).
-        assert_eq!(b, request_body(Task::Precall, &precall_input(), "gpt-x", &p, "a1b2c3d4ffff").unwrap());
+        assert_eq!(
+            b,
+            request_body(Task::Precall, &precall_input(), "gpt-x", &p, "a1b2c3d4ffff").unwrap()
+        );
     }
 
     #[test]
@@ -256,13 +268,31 @@ mod tests {
             {"kind": "agenda", "content": "Bob on data engineering teams", "tags": [], "relevance": 0.6}
         ]});
         let p = GenerationParams::default();
-        let out = parse_precall(&body(ideas.to_string().into(), "stop"), &precall_input(), &p).unwrap();
+        let out = parse_precall(
+            &body(ideas.to_string().into(), "stop"),
+            &precall_input(),
+            &p,
+        )
+        .unwrap();
         assert_eq!(out.ideas.len(), 2);
         assert_eq!(out.ideas[0].kind, IdeaKind::Question);
         let fenced = format!("```json\n{ideas}\n```");
-        assert_eq!(parse_precall(&body(fenced.into(), "stop"), &precall_input(), &p).unwrap(), out);
+        assert_eq!(
+            parse_precall(&body(fenced.into(), "stop"), &precall_input(), &p).unwrap(),
+            out
+        );
         let one = GenerationParams { max_items: 1, ..p };
-        assert_eq!(parse_precall(&body(ideas.to_string().into(), "stop"), &precall_input(), &one).unwrap().ideas.len(), 1);
+        assert_eq!(
+            parse_precall(
+                &body(ideas.to_string().into(), "stop"),
+                &precall_input(),
+                &one
+            )
+            .unwrap()
+            .ideas
+            .len(),
+            1
+        );
     }
 
     #[test]
@@ -272,22 +302,48 @@ mod tests {
         let parse = |b: &str| parse_precall(b, &input, &p);
         let refusal = serde_json::json!({"choices": [{"finish_reason": "stop",
             "message": {"role": "assistant", "content": null, "refusal": "I can't help with that."}}]});
-        assert!(matches!(parse(&refusal.to_string()), Err(GenerationError::Refused(_))));
-        assert!(matches!(parse(&body("{}".into(), "content_filter")), Err(GenerationError::Refused(_))));
-        assert_eq!(parse(&body("  ".into(), "stop")), Err(GenerationError::Empty));
-        assert_eq!(parse(&body(serde_json::Value::Null, "stop")), Err(GenerationError::Empty));
+        assert!(matches!(
+            parse(&refusal.to_string()),
+            Err(GenerationError::Refused(_))
+        ));
+        assert!(matches!(
+            parse(&body("{}".into(), "content_filter")),
+            Err(GenerationError::Refused(_))
+        ));
+        assert_eq!(
+            parse(&body("  ".into(), "stop")),
+            Err(GenerationError::Empty)
+        );
+        assert_eq!(
+            parse(&body(serde_json::Value::Null, "stop")),
+            Err(GenerationError::Empty)
+        );
         assert_eq!(parse(r#"{"choices": []}"#), Err(GenerationError::Empty));
-        assert_eq!(parse(&body(r#"{"ideas": []}"#.into(), "stop")), Err(GenerationError::Empty));
+        assert_eq!(
+            parse(&body(r#"{"ideas": []}"#.into(), "stop")),
+            Err(GenerationError::Empty)
+        );
         for bad in [
             "<html>502 Bad Gateway</html>".to_owned(),
             r#"{"error": {"message": "overloaded"}}"#.to_owned(),
             r#"{"object": "chat.completion"}"#.to_owned(),
             body("not json at all".into(), "stop"),
             body(r#"{"ideas": [{"kind": "poem"}]}"#.into(), "stop"),
-            body(r#"{"ideas": [{"kind": "question", "content": "x", "tags": [], "relevance": 7}]}"#.into(), "stop"),
-            body(r#"{"ideas": [{"kind": "question", "content": "x", "tags": [], "relevance": 0.5}"#.into(), "length"),
+            body(
+                r#"{"ideas": [{"kind": "question", "content": "x", "tags": [], "relevance": 7}]}"#
+                    .into(),
+                "stop",
+            ),
+            body(
+                r#"{"ideas": [{"kind": "question", "content": "x", "tags": [], "relevance": 0.5}"#
+                    .into(),
+                "length",
+            ),
         ] {
-            assert!(matches!(parse(&bad), Err(GenerationError::Malformed(_))), "{bad}");
+            assert!(
+                matches!(parse(&bad), Err(GenerationError::Malformed(_))),
+                "{bad}"
+            );
         }
         assert_eq!(status_error(429), GenerationError::RateLimited);
         assert_eq!(status_error(503), GenerationError::Upstream(503));
@@ -318,12 +374,21 @@ mod tests {
         assert!(parse_insights(&body(good.to_string().into(), "stop"), &input).is_ok());
         let mut bad = good.clone();
         bad["participants"][0]["decisions"][0]["segment_ids"][0] = "seg_other".into();
-        assert!(matches!(parse_insights(&body(bad.to_string().into(), "stop"), &input), Err(GenerationError::Malformed(_))));
+        assert!(matches!(
+            parse_insights(&body(bad.to_string().into(), "stop"), &input),
+            Err(GenerationError::Malformed(_))
+        ));
         let mut bad = good.clone();
         bad["participants"][0]["recommendations"][0]["user_id"] = "u_alice".into();
-        assert!(matches!(parse_insights(&body(bad.to_string().into(), "stop"), &input), Err(GenerationError::Malformed(_))));
+        assert!(matches!(
+            parse_insights(&body(bad.to_string().into(), "stop"), &input),
+            Err(GenerationError::Malformed(_))
+        ));
         let mut bad = good;
         bad["participants"][0]["user_id"] = "u_mallory".into();
-        assert!(matches!(parse_insights(&body(bad.to_string().into(), "stop"), &input), Err(GenerationError::Malformed(_))));
+        assert!(matches!(
+            parse_insights(&body(bad.to_string().into(), "stop"), &input),
+            Err(GenerationError::Malformed(_))
+        ));
     }
 }

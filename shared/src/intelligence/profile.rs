@@ -51,7 +51,12 @@ impl ParticipantProfile {
     }
 
     fn text(parts: &[Option<&str>]) -> String {
-        parts.iter().flatten().copied().collect::<Vec<_>>().join(" ")
+        parts
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Stems of what they know: skills, headline, experience and bio.
@@ -209,7 +214,12 @@ pub fn features(participants: &[ParticipantProfile]) -> GroupFeatures {
         p.interests
             .iter()
             .filter(|i| !shared_keys.contains(i.key.as_str()) && !i.category.is_empty())
-            .map(|i| (format!("category:{}", norm(&i.category)), i.category.clone()))
+            .map(|i| {
+                (
+                    format!("category:{}", norm(&i.category)),
+                    i.category.clone(),
+                )
+            })
             .collect()
     });
     let shared_skills = shared_by(participants, |p| {
@@ -330,7 +340,9 @@ pub(crate) mod fixtures {
             display_name: "Alice Martin".into(),
             headline: Some("Product lead at a fintech startup".into()),
             bio: Some("I build payments products and love climate tech.".into()),
-            goals: Some("Learn how to scale a data engineering team. Hire first ML engineer.".into()),
+            goals: Some(
+                "Learn how to scale a data engineering team. Hire first ML engineer.".into(),
+            ),
             experience: Some("Ten years in product management for payments".into()),
             languages: vec!["English".into(), "French".into()],
             skills: vec!["Product management".into(), "Payments".into()],
@@ -347,9 +359,13 @@ pub(crate) mod fixtures {
             user_id: "u_bob".into(),
             display_name: "Bob Okafor".into(),
             headline: Some("Staff data engineer".into()),
-            bio: Some("Data platforms for payments companies; weekend climate tech volunteer.".into()),
+            bio: Some(
+                "Data platforms for payments companies; weekend climate tech volunteer.".into(),
+            ),
             goals: Some("Move into product management.".into()),
-            experience: Some("Built streaming pipelines and hired a team of twelve engineers".into()),
+            experience: Some(
+                "Built streaming pipelines and hired a team of twelve engineers".into(),
+            ),
             languages: vec!["English".into(), "Yoruba".into()],
             skills: vec!["Data engineering".into(), "Kafka".into(), "Hiring".into()],
             interests: vec![
@@ -373,7 +389,10 @@ mod tests {
         assert_eq!(f.shared_interests[0].user_ids, vec!["u_alice", "u_bob"]);
         assert!(f.shared_categories.iter().any(|c| c.label == "Engineering"));
         assert!(f.shared_languages.iter().any(|l| l.label == "English"));
-        assert!(f.shared_keywords.iter().any(|k| k.label == "payments"), "{f:?}");
+        assert!(
+            f.shared_keywords.iter().any(|k| k.label == "payments"),
+            "{f:?}"
+        );
         // Bob knows data engineering, which Alice wants to learn.
         assert!(f.complements.iter().any(|c| c.seeker_id == "u_alice"
             && c.expert_id == "u_bob"

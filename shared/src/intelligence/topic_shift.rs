@@ -101,7 +101,11 @@ impl TopicShiftDetector {
     /// Term counts of the chunks ending in `(from, to]`.
     fn window(&self, from: u64, to: u64) -> TermCounts {
         let mut c = TermCounts::new();
-        for (_, t) in self.chunks.iter().filter(|(end, _)| *end > from && *end <= to) {
+        for (_, t) in self
+            .chunks
+            .iter()
+            .filter(|(end, _)| *end > from && *end <= to)
+        {
             c.merge(t);
         }
         c
@@ -191,7 +195,12 @@ mod tests {
     ];
 
     /// One 5-second chunk per sentence, cycling, polled at each chunk end.
-    fn speak(d: &mut TopicShiftDetector, lines: &[&str], from_ms: u64, to_ms: u64) -> Vec<TopicShift> {
+    fn speak(
+        d: &mut TopicShiftDetector,
+        lines: &[&str],
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Vec<TopicShift> {
         let mut out = Vec::new();
         let mut t = from_ms;
         let mut i = 0;
@@ -216,10 +225,15 @@ mod tests {
         assert!(s.similarity < 0.2);
         assert!(s.previous_topics.contains(&"pricing".to_owned()));
         assert!(
-            s.current_topics.iter().any(|t| t == "hiring" || t == "engineers" || t == "berlin"),
+            s.current_topics
+                .iter()
+                .any(|t| t == "hiring" || t == "engineers" || t == "berlin"),
             "{s:?}"
         );
-        assert!(d.current_topics(360_000).iter().any(|t| t == "berlin" || t == "hiring" || t == "engineers"));
+        assert!(d
+            .current_topics(360_000)
+            .iter()
+            .any(|t| t == "berlin" || t == "hiring" || t == "engineers"));
     }
 
     #[test]

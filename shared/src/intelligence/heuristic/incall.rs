@@ -66,7 +66,11 @@ pub fn generate(input: &IncallInput, params: &GenerationParams, seed: &Seed) -> 
         topics = c.top(3).into_iter().map(|k| k.term).collect();
     }
     let share = |id: &str| input.speaking_ratios.get(id).copied().unwrap_or(0.0);
-    let even = if ps.is_empty() { 1.0 } else { 1.0 / ps.len() as f64 };
+    let even = if ps.is_empty() {
+        1.0
+    } else {
+        1.0 / ps.len() as f64
+    };
     let quiet: Option<&ParticipantProfile> = ps
         .iter()
         .filter(|p| share(&p.user_id) < 0.6 * even)
@@ -256,7 +260,9 @@ pub fn generate(input: &IncallInput, params: &GenerationParams, seed: &Seed) -> 
                         IdeaKind::Question,
                         "shift-quiet",
                         &[
-                            format!("{a}, now that we are on {cur}: how does it look from your side?"),
+                            format!(
+                                "{a}, now that we are on {cur}: how does it look from your side?"
+                            ),
                             format!("{a}, what is your experience with {cur}?"),
                         ],
                         vec![cur.clone(), "inclusion".into()],
@@ -268,7 +274,10 @@ pub fn generate(input: &IncallInput, params: &GenerationParams, seed: &Seed) -> 
                     push(
                         IdeaKind::Question,
                         "shift-scope",
-                        &[format!("On {cur}: which matters most right now, {}?", join_names(&rest))],
+                        &[format!(
+                            "On {cur}: which matters most right now, {}?",
+                            join_names(&rest)
+                        )],
                         vec![cur.clone()],
                         0.55,
                     );
@@ -280,11 +289,20 @@ pub fn generate(input: &IncallInput, params: &GenerationParams, seed: &Seed) -> 
     let shown: BTreeSet<String> = input
         .recent_prompts
         .iter()
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+        .map(|p| {
+            p.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
         .collect();
     let mut prompts: Vec<PromptIdea> = Vec::new();
     for (kind, content, tags, base) in out {
-        let norm = content.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let norm = content
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
         if shown.contains(&norm) {
             continue;
         }
@@ -326,7 +344,11 @@ pub fn pick_cached<'a>(
     let topic_stems: Vec<Vec<String>> = topics.iter().map(|t| keywords::stem_set(t)).collect();
     let score = |c: &CachedPrompt| {
         let mut text = keywords::stem_set(&c.content);
-        text.extend(c.tags.iter().flat_map(|t| keywords::stem_set(&t.replace('-', " "))));
+        text.extend(
+            c.tags
+                .iter()
+                .flat_map(|t| keywords::stem_set(&t.replace('-', " "))),
+        );
         text.sort();
         text.dedup();
         let hits = topic_stems
@@ -397,7 +419,10 @@ mod tests {
         let top = &out.prompts[0];
         // Bob knows Kafka and is the quiet one.
         assert!(top.content.contains("Bob"), "{out:#?}");
-        assert!(top.content.contains("Kafka") || top.content.contains("kafka"), "{out:#?}");
+        assert!(
+            top.content.contains("Kafka") || top.content.contains("kafka"),
+            "{out:#?}"
+        );
         assert!(top.tags.contains(&"lull".to_owned()));
         assert!(out.prompts.iter().all(|p| p.tags[0] == "lull"));
         assert_eq!(run(&i), out);
@@ -413,35 +438,76 @@ mod tests {
             &["hiring", "engineers"],
         );
         let out = run(&i);
-        assert!(out.prompts.iter().any(|p| p.content.contains("pricing") && p.content.contains("hiring")), "{out:#?}");
+        assert!(
+            out.prompts
+                .iter()
+                .any(|p| p.content.contains("pricing") && p.content.contains("hiring")),
+            "{out:#?}"
+        );
         // Bob lists Hiring as a skill.
-        assert!(out.prompts.iter().any(|p| p.content.starts_with("Bob") && p.tags.contains(&"expertise".to_owned())));
+        assert!(out
+            .prompts
+            .iter()
+            .any(|p| p.content.starts_with("Bob") && p.tags.contains(&"expertise".to_owned())));
         assert!(out.prompts.iter().all(|p| p.tags[0] == "topic-shift"));
     }
 
     #[test]
     fn i22_never_repeats_a_shown_prompt_and_differs_by_meeting() {
-        let i = input("m1", Trigger::Lull { kind: LullKind::SlowTalk }, &["kafka"]);
+        let i = input(
+            "m1",
+            Trigger::Lull {
+                kind: LullKind::SlowTalk,
+            },
+            &["kafka"],
+        );
         let first = run(&i);
         let mut again = i.clone();
         again.recent_prompts = vec![first.prompts[0].content.clone()];
         let second = run(&again);
-        assert!(second.prompts.iter().all(|p| p.content != first.prompts[0].content));
+        assert!(second
+            .prompts
+            .iter()
+            .all(|p| p.content != first.prompts[0].content));
         let other = (2..20)
-            .map(|n| run(&input(&format!("m{n}"), Trigger::Lull { kind: LullKind::SlowTalk }, &["kafka"])))
+            .map(|n| {
+                run(&input(
+                    &format!("m{n}"),
+                    Trigger::Lull {
+                        kind: LullKind::SlowTalk,
+                    },
+                    &["kafka"],
+                ))
+            })
             .any(|o| o != first);
         assert!(other);
     }
 
     #[test]
     fn i22_topics_fall_back_to_transcript_keywords() {
-        let out = run(&input("m1", Trigger::Lull { kind: LullKind::Silence }, &[]));
-        let words = ["backlog", "breaking", "data", "kafka", "pipelines", "engineering", "lags"];
+        let out = run(&input(
+            "m1",
+            Trigger::Lull {
+                kind: LullKind::Silence,
+            },
+            &[],
+        ));
+        let words = [
+            "backlog",
+            "breaking",
+            "data",
+            "kafka",
+            "pipelines",
+            "engineering",
+            "lags",
+        ];
         assert!(!out.prompts.is_empty());
         assert!(
-            out.prompts.iter().all(|p| words.iter().any(|w| p.content.to_lowercase().contains(w))
-                || p.tags.contains(&"shared-interest".to_owned())
-                || p.tags.contains(&"complementary".to_owned())),
+            out.prompts.iter().all(
+                |p| words.iter().any(|w| p.content.to_lowercase().contains(w))
+                    || p.tags.contains(&"shared-interest".to_owned())
+                    || p.tags.contains(&"complementary".to_owned())
+            ),
             "{out:#?}"
         );
     }
@@ -455,14 +521,33 @@ mod tests {
             relevance: r,
         };
         let cands = vec![
-            c("p1", "Compare notes on climate tech", &["climate-tech"], 0.8),
-            c("p2", "Bob on data engineering for Alice", &["data-engineering"], 0.75),
+            c(
+                "p1",
+                "Compare notes on climate tech",
+                &["climate-tech"],
+                0.8,
+            ),
+            c(
+                "p2",
+                "Bob on data engineering for Alice",
+                &["data-engineering"],
+                0.75,
+            ),
         ];
         let w = RelevanceWeights::new();
-        assert_eq!(pick_cached(&cands, &[], &w, &[]).map(|p| p.id.as_str()), Some("p1"));
+        assert_eq!(
+            pick_cached(&cands, &[], &w, &[]).map(|p| p.id.as_str()),
+            Some("p1")
+        );
         let topics = vec!["engineering".to_owned()];
-        assert_eq!(pick_cached(&cands, &topics, &w, &[]).map(|p| p.id.as_str()), Some("p2"));
-        assert_eq!(pick_cached(&cands, &topics, &w, &["p2".into()]).map(|p| p.id.as_str()), Some("p1"));
+        assert_eq!(
+            pick_cached(&cands, &topics, &w, &[]).map(|p| p.id.as_str()),
+            Some("p2")
+        );
+        assert_eq!(
+            pick_cached(&cands, &topics, &w, &["p2".into()]).map(|p| p.id.as_str()),
+            Some("p1")
+        );
         assert!(pick_cached(&[], &topics, &w, &[]).is_none());
     }
 }

@@ -40,28 +40,98 @@ use crate::intelligence::keywords::{self, TermCounts};
 use crate::intelligence::profile::{features, truncate_words, ParticipantProfile};
 
 const DECISION_CUES: &[&str] = &[
-    "decided", "decide to", "agreed", "agree to", "agree that", "we'll go with", "let's go with",
-    "going with", "settled on", "decision", "approved", "the plan is", "signed off",
+    "decided",
+    "decide to",
+    "agreed",
+    "agree to",
+    "agree that",
+    "we'll go with",
+    "let's go with",
+    "going with",
+    "settled on",
+    "decision",
+    "approved",
+    "the plan is",
+    "signed off",
 ];
 
 const ACTION_CUES: &[&str] = &[
-    "will", "i'll", "we'll", "you'll", "he'll", "she'll", "they'll", "going to", "need to",
-    "needs to", "todo", "to-do", "action item", "follow up", "follow-up", "take care of",
-    "can you", "could you", "please", "assign", "by friday", "next step",
+    "will",
+    "i'll",
+    "we'll",
+    "you'll",
+    "he'll",
+    "she'll",
+    "they'll",
+    "going to",
+    "need to",
+    "needs to",
+    "todo",
+    "to-do",
+    "action item",
+    "follow up",
+    "follow-up",
+    "take care of",
+    "can you",
+    "could you",
+    "please",
+    "assign",
+    "by friday",
+    "next step",
 ];
 
-const FIRST_PERSON: &[&str] = &["i'll", "i will", "i'm going to", "i am going to", "i can", "let me", "i need to"];
+const FIRST_PERSON: &[&str] = &[
+    "i'll",
+    "i will",
+    "i'm going to",
+    "i am going to",
+    "i can",
+    "let me",
+    "i need to",
+];
 const SECOND_PERSON: &[&str] = &["can you", "could you", "you'll", "you will", "you need to"];
 const AFTER_OWNER: &[&str] = &[
-    "will ", "'ll ", "to ", "can ", "is going to", "should ", "needs to", "must ", "shall ", ":",
-    "- ", "— ", "agreed to", "offered to", "is on ", "owns ",
+    "will ",
+    "'ll ",
+    "to ",
+    "can ",
+    "is going to",
+    "should ",
+    "needs to",
+    "must ",
+    "shall ",
+    ":",
+    "- ",
+    "— ",
+    "agreed to",
+    "offered to",
+    "is on ",
+    "owns ",
 ];
 
 const DUE: &[&str] = &[
-    "by end of day", "by end of week", "by end of month", "by next week", "by tomorrow",
-    "by monday", "by tuesday", "by wednesday", "by thursday", "by friday", "by saturday",
-    "by sunday", "by eod", "end of day", "end of week", "end of month", "next week", "next month",
-    "this week", "tomorrow", "tonight", "today",
+    "by end of day",
+    "by end of week",
+    "by end of month",
+    "by next week",
+    "by tomorrow",
+    "by monday",
+    "by tuesday",
+    "by wednesday",
+    "by thursday",
+    "by friday",
+    "by saturday",
+    "by sunday",
+    "by eod",
+    "end of day",
+    "end of week",
+    "end of month",
+    "next week",
+    "next month",
+    "this week",
+    "tomorrow",
+    "tonight",
+    "today",
 ];
 
 /// One sentence with where it came from.
@@ -129,10 +199,7 @@ fn notes_line(line: &str) -> (String, bool, bool) {
     (t.to_owned(), action, decision)
 }
 
-fn owner_of(
-    s: &Said,
-    ps: &[ParticipantProfile],
-) -> Option<String> {
+fn owner_of(s: &Said, ps: &[ParticipantProfile]) -> Option<String> {
     let lower = s.text.to_lowercase();
     // A participant named right before a commitment, or opening the sentence.
     let mut best: Option<(usize, &str)> = None;
@@ -158,21 +225,29 @@ fn owner_of(
         return Some(id.to_owned());
     }
     let speaker = s.speaker_id.as_deref();
-    if FIRST_PERSON.iter().any(|c| lower.starts_with(c) || has_words(&lower, c)) {
+    if FIRST_PERSON
+        .iter()
+        .any(|c| lower.starts_with(c) || has_words(&lower, c))
+    {
         if let Some(sp) = speaker.filter(|sp| ps.iter().any(|p| p.user_id == *sp)) {
             return Some(sp.to_owned());
         }
     }
     if SECOND_PERSON.iter().any(|c| has_words(&lower, c)) && ps.len() == 2 {
         if let Some(sp) = speaker {
-            return ps.iter().find(|p| p.user_id != sp).map(|p| p.user_id.clone());
+            return ps
+                .iter()
+                .find(|p| p.user_id != sp)
+                .map(|p| p.user_id.clone());
         }
     }
     None
 }
 
 fn due_of(lower: &str) -> Option<String> {
-    DUE.iter().find(|d| has_words(lower, d)).map(|d| (*d).to_owned())
+    DUE.iter()
+        .find(|d| has_words(lower, d))
+        .map(|d| (*d).to_owned())
 }
 
 pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
@@ -230,8 +305,8 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
             }
             used_notes |= s.segment_id.is_none();
         }
-        let question = s.text.trim_end().ends_with('?')
-            && !SECOND_PERSON.iter().any(|c| lower.starts_with(c));
+        let question =
+            s.text.trim_end().ends_with('?') && !SECOND_PERSON.iter().any(|c| lower.starts_with(c));
         if (s.marked_action || (any_cue(&lower, ACTION_CUES) && !question)) && words >= 3 {
             let n = actions.len();
             match actions.iter_mut().find(|a| norm(&a.text) == norm(&text)) {
@@ -354,15 +429,26 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
             let mut parts: Vec<String> = Vec::new();
             let mut basis: Vec<String> = Vec::new();
             if !shared.is_empty() {
-                parts.push(format!("{on} shares your interest in {}", join_names(&shared)));
+                parts.push(format!(
+                    "{on} shares your interest in {}",
+                    join_names(&shared)
+                ));
                 basis.extend(shared.iter().cloned());
             }
             for c in helps_me.iter().take(2) {
-                parts.push(format!("{on} knows {}, which fits your “{}”", c.topic, lower_first(&c.because)));
+                parts.push(format!(
+                    "{on} knows {}, which fits your “{}”",
+                    c.topic,
+                    lower_first(&c.because)
+                ));
                 basis.push(c.topic.clone());
             }
             if let Some(c) = i_help.first() {
-                parts.push(format!("your {} experience fits {on}'s “{}”", c.topic, lower_first(&c.because)));
+                parts.push(format!(
+                    "your {} experience fits {on}'s “{}”",
+                    c.topic,
+                    lower_first(&c.because)
+                ));
                 basis.push(c.topic.clone());
             }
             if let Some(s) = skills.first() {
@@ -447,7 +533,10 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
         }
 
         // Summary.
-        let head = match (input.title.as_deref().map(str::trim), other_names.is_empty()) {
+        let head = match (
+            input.title.as_deref().map(str::trim),
+            other_names.is_empty(),
+        ) {
             (Some(t), false) if !t.is_empty() => format!("“{t}” with {}", join_names(&other_names)),
             (Some(t), true) if !t.is_empty() => format!("“{t}”"),
             (_, false) => format!("Your call with {}", join_names(&other_names)),
@@ -468,7 +557,10 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
         };
         match decisions.as_slice() {
             [] => {}
-            [d] => summary.push_str(&format!(" One decision: {}", ensure_period(&truncate_words(&d.text, 100)))),
+            [d] => summary.push_str(&format!(
+                " One decision: {}",
+                ensure_period(&truncate_words(&d.text, 100))
+            )),
             ds => summary.push_str(&format!(
                 " {} decisions, including: {}",
                 ds.len(),
@@ -515,7 +607,12 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
         for a in &my_actions {
             links.extend(a.segment_ids.iter().map(seg_link));
         }
-        for seg in input.segments.iter().filter(|s| s.speaker_id == me).take(20) {
+        for seg in input
+            .segments
+            .iter()
+            .filter(|s| s.speaker_id == me)
+            .take(20)
+        {
             links.insert(seg_link(&seg.id));
         }
         for r in &recs {
@@ -608,9 +705,20 @@ mod tests {
         let a = &out.participants[0];
         assert_eq!(a.user_id, "u_alice");
         let texts: Vec<&str> = a.decisions.iter().map(|d| d.text.as_str()).collect();
-        assert!(texts.iter().any(|t| t.contains("move the nightly jobs to streaming")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("follow-up call")), "{texts:?}");
-        assert!(texts.iter().any(|t| t.contains("pilot streaming")), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("move the nightly jobs to streaming")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("follow-up call")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.contains("pilot streaming")),
+            "{texts:?}"
+        );
         let item = |needle: &str| {
             a.action_items
                 .iter()
@@ -627,7 +735,10 @@ mod tests {
         assert_eq!(item("intro Alice").owner_id.as_deref(), Some("u_bob"));
         assert_eq!(item("book the room").owner_id, None);
         // Questions are not action items.
-        assert!(a.action_items.iter().all(|x| !x.text.contains("meet again")));
+        assert!(a
+            .action_items
+            .iter()
+            .all(|x| !x.text.contains("meet again")));
         // Alice's own items come first.
         assert_eq!(a.action_items[0].owner_id.as_deref(), Some("u_alice"));
     }
@@ -638,29 +749,75 @@ mod tests {
         let out = run(&i);
         assert_eq!(out.participants.len(), 2);
         let (a, b) = (&out.participants[0], &out.participants[1]);
-        assert!(a.summary.contains("Bob") && a.summary.contains("Data team intro"), "{}", a.summary);
+        assert!(
+            a.summary.contains("Bob") && a.summary.contains("Data team intro"),
+            "{}",
+            a.summary
+        );
         assert!(b.summary.contains("Alice"));
         assert!(a.summary.contains("of them yours"));
-        assert!(a.summary.contains("You spoke for about 75%"), "{}", a.summary);
-        assert!(a.topics.iter().any(|t| t == "pipelines" || t == "kafka" || t == "streaming"), "{:?}", a.topics);
+        assert!(
+            a.summary.contains("You spoke for about 75%"),
+            "{}",
+            a.summary
+        );
+        assert!(
+            a.topics
+                .iter()
+                .any(|t| t == "pipelines" || t == "kafka" || t == "streaming"),
+            "{:?}",
+            a.topics
+        );
         assert!(a.topics.iter().all(|t| t != "alice" && t != "bob"));
         // Alice should meet Bob: shared climate tech, and he knows data engineering.
         let r = &a.recommendations[0];
         assert_eq!(r.user_id, "u_bob");
-        assert!(r.rationale.contains("climate tech") && r.rationale.contains("Data engineering"), "{}", r.rationale);
+        assert!(
+            r.rationale.contains("climate tech") && r.rationale.contains("Data engineering"),
+            "{}",
+            r.rationale
+        );
         assert!(r.confidence > 0.6 && r.confidence <= 0.95);
         assert!(b.recommendations.iter().all(|r| r.user_id == "u_alice"));
         // Follow-ups: Alice checks in with Bob on his items.
-        assert!(a.follow_ups.iter().any(|f| f.with_user_id.as_deref() == Some("u_bob") && f.text.contains("Kafka runbook")), "{:#?}", a.follow_ups);
-        assert!(a.follow_ups.iter().any(|f| f.with_user_id.is_none() && f.text.contains("book the room")));
+        assert!(
+            a.follow_ups
+                .iter()
+                .any(|f| f.with_user_id.as_deref() == Some("u_bob")
+                    && f.text.contains("Kafka runbook")),
+            "{:#?}",
+            a.follow_ups
+        );
+        assert!(a
+            .follow_ups
+            .iter()
+            .any(|f| f.with_user_id.is_none() && f.text.contains("book the room")));
         // Links: the decision and action segments, Bob's profile, the notes.
         for id in ["seg_m1_3", "seg_m1_5"] {
-            assert!(a.links.contains(&Link { kind: LinkKind::Segment, id: id.into() }), "{id}");
+            assert!(
+                a.links.contains(&Link {
+                    kind: LinkKind::Segment,
+                    id: id.into()
+                }),
+                "{id}"
+            );
         }
-        assert!(a.links.contains(&Link { kind: LinkKind::Profile, id: "u_bob".into() }));
-        assert!(a.links.contains(&Link { kind: LinkKind::Notes, id: "m1".into() }));
+        assert!(a.links.contains(&Link {
+            kind: LinkKind::Profile,
+            id: "u_bob".into()
+        }));
+        assert!(a.links.contains(&Link {
+            kind: LinkKind::Notes,
+            id: "m1".into()
+        }));
         let cols = a.columns();
-        let kinds: Vec<&str> = cols.recommendations.as_array().unwrap().iter().map(|v| v["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = cols
+            .recommendations
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["kind"].as_str().unwrap())
+            .collect();
         assert!(kinds.contains(&"connection") && kinds.contains(&"follow_up"));
         assert_eq!(cols.action_items[0]["owner_id"], "u_alice");
     }

@@ -21,6 +21,8 @@ use crate::intelligence::profile::{features, truncate_words, ParticipantProfile}
 struct Candidates<'a> {
     seed: &'a Seed,
     out: Vec<(IdeaKind, String, Vec<String>, f64)>,
+    /// How many candidates each family (the salt before ':') has produced.
+    families: BTreeMap<String, u32>,
 }
 
 impl Candidates<'_> {
@@ -36,11 +38,16 @@ impl Candidates<'_> {
         let i = self.seed.pick(salt, variants.len());
         if let Some(text) = variants.get(i) {
             let jitter = (self.seed.unit(&format!("jitter:{salt}")) - 0.5) * 0.04;
+            // Variety: each further candidate of a family ranks 0.08 lower.
+            let family = salt.split(':').next().unwrap_or(salt).to_owned();
+            let n = self.families.entry(family).or_insert(0);
+            let repeat = 0.08 * f64::from(*n);
+            *n += 1;
             self.out.push((
                 kind,
                 truncate_words(text, MAX_CONTENT_CHARS - 20),
                 tags(raw_tags, 5),
-                base + jitter,
+                base + jitter - repeat,
             ));
         }
     }
@@ -49,7 +56,11 @@ impl Candidates<'_> {
 fn names_of(by_id: &BTreeMap<&str, &ParticipantProfile>, ids: &[String]) -> String {
     let names: Vec<&str> = ids
         .iter()
-        .map(|id| by_id.get(id.as_str()).map_or(id.as_str(), |p| p.first_name()))
+        .map(|id| {
+            by_id
+                .get(id.as_str())
+                .map_or(id.as_str(), |p| p.first_name())
+        })
         .collect();
     join_names(&names)
 }
@@ -65,6 +76,7 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
     let mut c = Candidates {
         seed,
         out: Vec::new(),
+        families: BTreeMap::new(),
     };
 
     // Introductions, with headlines.
@@ -72,7 +84,9 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
         let who: Vec<String> = ps
             .iter()
             .map(|p| match p.headline.as_deref().map(str::trim) {
-                Some(h) if !h.is_empty() => format!("{} ({})", p.first_name(), truncate_words(h, 60)),
+                Some(h) if !h.is_empty() => {
+                    format!("{} ({})", p.first_name(), truncate_words(h, 60))
+                }
                 _ => p.first_name().to_owned(),
             })
             .collect();
@@ -91,9 +105,16 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
     }
 
     // The meeting's own title and description.
-    let title = input.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let title = input
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
     if let Some(t) = title {
-        let kws: Vec<String> = keywords::extract(t, 2).into_iter().map(|k| k.term).collect();
+        let kws: Vec<String> = keywords::extract(t, 2)
+            .into_iter()
+            .map(|k| k.term)
+            .collect();
         let mut tg = vec!["goal".to_owned()];
         tg.extend(kws);
         c.push(
@@ -101,14 +122,23 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
             "title",
             &[
                 format!("Agree on what “{t}” should produce for {everyone}"),
-                format!("Set the goal for “{t}”: what would make this call a success for {everyone}?"),
+                format!(
+                    "Set the goal for “{t}”: what would make this call a success for {everyone}?"
+                ),
             ],
             &tg,
-            0.6,
+            0.72,
         );
     }
-    if let Some(d) = input.description.as_deref().filter(|d| !d.trim().is_empty()) {
-        let kws: Vec<String> = keywords::extract(d, 3).into_iter().map(|k| k.term).collect();
+    if let Some(d) = input
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+    {
+        let kws: Vec<String> = keywords::extract(d, 3)
+            .into_iter()
+            .map(|k| k.term)
+            .collect();
         if !kws.is_empty() {
             let list = join_names(&kws);
             c.push(
@@ -119,7 +149,7 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
                     format!("Walk through {list}, as the invite describes"),
                 ],
                 &kws,
-                0.6,
+                0.7,
             );
         }
     }
@@ -128,22 +158,36 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
     for (i, m) in f.complements.iter().take(4).enumerate() {
         let (s, e, topic) = (name(&m.seeker_id), name(&m.expert_id), &m.topic);
         let because = lower_first(&m.because);
+        let same = keywords::stem_set(&because) == keywords::stem_set(topic);
         let tg = [topic.as_str(), "complementary"];
         c.push(
             IdeaKind::Agenda,
             &format!("complement-agenda:{i}"),
             &[
-                format!("{e} shares what they know about {topic}, which fits {s}'s “{because}”"),
-                format!("Trade expertise: {e} on {topic}, for {s}'s “{because}”"),
+                if same {
+                    format!("{e} shares what they know about {topic}, an interest of {s}'s")
+                } else {
+                    format!("{e} shares what they know about {topic}, which fits {s}'s “{because}”")
+                },
+                if same {
+                    format!("Trade expertise: {e} on {topic}, which {s} is interested in")
+                } else {
+                    format!("Trade expertise: {e} on {topic}, for {s}'s “{because}”")
+                },
             ],
             &tg,
             0.8,
         );
+        let first = if same {
+            format!("{s}, what would you most like to learn about {because}? {e} works with it.")
+        } else {
+            format!("{s}, what is the hardest part of “{because}” right now? {e} has worked on {topic}.")
+        };
         c.push(
             IdeaKind::Question,
             &format!("complement-question:{i}"),
             &[
-                format!("{s}, what is the hardest part of “{because}” right now? {e} has worked on {topic}."),
+                first,
                 format!("{e}, if you were in {s}'s place, where would you start with {topic}?"),
                 format!("{e}, what do you wish you had known earlier about {topic}? {s} is working towards “{because}”."),
             ],
@@ -237,8 +281,12 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
             IdeaKind::Starter,
             &format!("keyword:{}", s.key),
             &[
-                format!("Your profiles both mention {kw}: {names}, how does {kw} show up in your work?"),
-                format!("{names}, your profiles both talk about {kw}; swap a recent story about it"),
+                format!(
+                    "Your profiles both mention {kw}: {names}, how does {kw} show up in your work?"
+                ),
+                format!(
+                    "{names}, your profiles both talk about {kw}; swap a recent story about it"
+                ),
             ],
             &[kw.as_str(), "profile-overlap"],
             0.6,
@@ -275,7 +323,10 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
         c.push(
             IdeaKind::Starter,
             &format!("language:{}", s.key),
-            &[format!("{names} all speak {}: any community or event in that language worth sharing?", s.label)],
+            &[format!(
+                "{names} all speak {}: any community or event in that language worth sharing?",
+                s.label
+            )],
             &["language", s.label.as_str()],
             0.35,
         );
@@ -285,7 +336,12 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
     if f.is_empty() {
         for p in ps {
             let a = p.first_name();
-            let kws: Vec<String> = p.profile_terms().top(2).into_iter().map(|k| k.term).collect();
+            let kws: Vec<String> = p
+                .profile_terms()
+                .top(2)
+                .into_iter()
+                .map(|k| k.term)
+                .collect();
             if kws.is_empty() {
                 let others: Vec<&str> = ps
                     .iter()
@@ -296,7 +352,10 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
                     c.push(
                         IdeaKind::Question,
                         &format!("open:{}", p.user_id),
-                        &[format!("{a}, what are you hoping to get out of meeting {}?", join_names(&others))],
+                        &[format!(
+                            "{a}, what are you hoping to get out of meeting {}?",
+                            join_names(&others)
+                        )],
                         &["intro"],
                         0.4,
                     );
@@ -307,7 +366,9 @@ pub fn generate(input: &PrecallInput, params: &GenerationParams, seed: &Seed) ->
                     IdeaKind::Starter,
                     &format!("profile:{}", p.user_id),
                     &[
-                        format!("{a}, your profile mentions {list}: what are you working on there?"),
+                        format!(
+                            "{a}, your profile mentions {list}: what are you working on there?"
+                        ),
                         format!("Ask {a} about {list}, from their profile"),
                     ],
                     &kws,
@@ -413,27 +474,37 @@ mod tests {
         let out = run(&input("mtg_1"));
         assert!(out.validate().is_ok());
         assert_eq!(out.ideas.len(), 8);
+        assert!(
+            out.ideas
+                .iter()
+                .any(|i| i.tags.contains(&"climate-tech".to_owned())
+                    && i.content.to_lowercase().contains("climate tech")),
+            "{out:#?}"
+        );
+        // The complementary pair is named, with the skill.
         assert!(out
             .ideas
             .iter()
-            .any(|i| i.tags.contains(&"climate-tech".to_owned())
-                && i.content.to_lowercase().contains("climate tech")),
-            "{out:#?}");
-        // The complementary pair is named, with the skill.
-        assert!(out.ideas.iter().any(|i| i.tags.contains(&"complementary".to_owned())
-            && i.content.contains("Data engineering")
-            && (i.content.contains("Bob") || i.content.contains("Alice"))));
+            .any(|i| i.tags.contains(&"complementary".to_owned())
+                && i.content.contains("Data engineering")
+                && (i.content.contains("Bob") || i.content.contains("Alice"))));
         for kind in [IdeaKind::Agenda, IdeaKind::Question, IdeaKind::Starter] {
             assert!(out.ideas.iter().any(|i| i.kind == kind), "{kind:?}");
         }
-        assert!(out.ideas.windows(2).all(|w| w[0].relevance >= w[1].relevance));
+        assert!(out
+            .ideas
+            .windows(2)
+            .all(|w| w[0].relevance >= w[1].relevance));
         // Every idea carries a term from the inputs: a name, interest, skill or title word.
         for i in &out.ideas {
             let t = i.content.to_lowercase();
             assert!(
-                ["alice", "bob", "climate", "data", "product", "payments", "scaling", "engineer", "hire", "kafka"]
-                    .iter()
-                    .any(|w| t.contains(w)),
+                [
+                    "alice", "bob", "climate", "data", "product", "payments", "scaling",
+                    "engineer", "hire", "kafka"
+                ]
+                .iter()
+                .any(|w| t.contains(w)),
                 "{}",
                 i.content
             );
@@ -462,9 +533,10 @@ mod tests {
         };
         let tags = ["shared-interest".to_owned()];
         let mut inp = input("mtg_1");
-        inp.weights = RelevanceWeights::from_reactions(
-            std::iter::repeat_n((&tags[..], Reaction::Dismissed), 6),
-        );
+        inp.weights = RelevanceWeights::from_reactions(std::iter::repeat_n(
+            (&tags[..], Reaction::Dismissed),
+            6,
+        ));
         let after = run(&inp);
         let before_rank = pos(&base).unwrap();
         let after_rank = pos(&after).map_or(usize::MAX, |p| p);
@@ -494,7 +566,10 @@ mod tests {
             weights: RelevanceWeights::new(),
         };
         let out = run(&inp);
-        assert!(out.ideas.iter().any(|i| i.content.contains("sailing")), "{out:#?}");
+        assert!(
+            out.ideas.iter().any(|i| i.content.contains("sailing")),
+            "{out:#?}"
+        );
         assert!(out.ideas.iter().any(|i| i.content.contains("Zed")));
         assert!(out.validate().is_ok());
     }

@@ -10,7 +10,8 @@ pub struct Seed([u8; 32]);
 
 impl Seed {
     pub fn new(meeting_id: &str, request_hash: &str) -> Seed {
-        let d = Sha256::digest(format!("connvo.heuristic.v1\0{meeting_id}\0{request_hash}").as_bytes());
+        let d =
+            Sha256::digest(format!("connvo.heuristic.v1\0{meeting_id}\0{request_hash}").as_bytes());
         Seed(d.into())
     }
 

@@ -8,7 +8,10 @@ pub fn join_names<S: AsRef<str>>(names: &[S]) -> String {
         [one] => one.as_ref().to_owned(),
         [init @ .., last] => format!(
             "{} and {}",
-            init.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(", "),
+            init.iter()
+                .map(|s| s.as_ref())
+                .collect::<Vec<_>>()
+                .join(", "),
             last.as_ref()
         ),
     }
@@ -126,7 +129,11 @@ mod tests {
         assert_eq!(tags(&["A b", "a-b", "", "c"], 5), vec!["a-b", "c"]);
         assert_eq!(
             sentences("We agreed. Alice will send v1.2 by Friday!\nNext: hiring?"),
-            vec!["We agreed.", "Alice will send v1.2 by Friday!", "Next: hiring?"]
+            vec![
+                "We agreed.",
+                "Alice will send v1.2 by Friday!",
+                "Next: hiring?"
+            ]
         );
         assert!(has_words("Then Alice will send it", "alice"));
         assert!(!has_words("Alicent will", "alice"));
