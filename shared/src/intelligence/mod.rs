@@ -7,6 +7,7 @@
 //! - [`engagement`]: speaking time and word rate (`meeting_state.speaking_stats`).
 //! - [`lull`], [`topic_shift`]: the two in-call detectors, woken by `poll_timeout`.
 //! - [`gate`]: at most one prompt per interval per meeting, shed under overload.
+//! - [`live`]: the room's in-call pipeline: engagement, both detectors and the gate.
 //! - [`feedback`]: prompt reactions and the relevance weights they produce.
 //! - [`flags`]: feature-flag evaluation (rollout buckets, per-org overrides).
 //! - [`profile`]: participant profiles and their shared / complementary features.
@@ -23,6 +24,7 @@ pub mod gate;
 pub mod generator;
 pub mod heuristic;
 pub mod keywords;
+pub mod live;
 pub mod lull;
 pub mod openai_compatible;
 pub mod profile;
