@@ -693,6 +693,157 @@ pub trait Generator {
     }
 }
 
+/// An output with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generated<T> {
+    pub output: T,
+    pub provenance: Provenance,
+}
+
+/// Runs `primary`, validates its output (I17), and on any error runs
+/// `fallback` instead (I18), recording why. `clock` gives unix ms (the
+/// caller's clock; the core never reads one) to measure latency. The request
+/// hash is the primary's (I16), so a retried job finds the same row whoever
+/// answered. Timeouts are the primary's own business (it returns
+/// `GenerationError::Timeout`). Errors only if the fallback fails too.
+pub async fn generate_precall<P: Generator + ?Sized, F: Generator + ?Sized>(
+    primary: &P,
+    fallback: &F,
+    input: &PrecallInput,
+    clock: &dyn Fn() -> u64,
+) -> Result<Generated<PrecallOutput>, GenerationError> {
+    let hash = primary.request_hash(Task::Precall, input)?;
+    let t0 = clock();
+    let first = match primary.precall(input, &hash).await {
+        Ok(out) => out
+            .validate()
+            .map(|()| out)
+            .map_err(GenerationError::Malformed),
+        Err(e) => Err(e),
+    };
+    let features = input.input_features();
+    match first {
+        Ok(output) => Ok(Generated {
+            output,
+            provenance: Provenance::answered(
+                primary,
+                Task::Precall,
+                &hash,
+                features,
+                clock().saturating_sub(t0),
+            ),
+        }),
+        Err(e) => {
+            let output = fallback.precall(input, &hash).await?;
+            Ok(Generated {
+                output,
+                provenance: Provenance::fell_back(
+                    primary,
+                    &e,
+                    fallback,
+                    Task::Precall,
+                    &hash,
+                    features,
+                    clock().saturating_sub(t0),
+                ),
+            })
+        }
+    }
+}
+
+/// [`generate_precall`] for in-call prompts. (When the fallback should be a
+/// cached pre-call prompt instead, see `heuristic::incall::pick_cached`.)
+pub async fn generate_incall<P: Generator + ?Sized, F: Generator + ?Sized>(
+    primary: &P,
+    fallback: &F,
+    input: &IncallInput,
+    clock: &dyn Fn() -> u64,
+) -> Result<Generated<IncallOutput>, GenerationError> {
+    let hash = primary.request_hash(Task::Incall, input)?;
+    let t0 = clock();
+    let first = match primary.incall(input, &hash).await {
+        Ok(out) => out
+            .validate()
+            .map(|()| out)
+            .map_err(GenerationError::Malformed),
+        Err(e) => Err(e),
+    };
+    let features = input.input_features();
+    match first {
+        Ok(output) => Ok(Generated {
+            output,
+            provenance: Provenance::answered(
+                primary,
+                Task::Incall,
+                &hash,
+                features,
+                clock().saturating_sub(t0),
+            ),
+        }),
+        Err(e) => {
+            let output = fallback.incall(input, &hash).await?;
+            Ok(Generated {
+                output,
+                provenance: Provenance::fell_back(
+                    primary,
+                    &e,
+                    fallback,
+                    Task::Incall,
+                    &hash,
+                    features,
+                    clock().saturating_sub(t0),
+                ),
+            })
+        }
+    }
+}
+
+/// [`generate_precall`] for post-call insights.
+pub async fn generate_insights<P: Generator + ?Sized, F: Generator + ?Sized>(
+    primary: &P,
+    fallback: &F,
+    input: &InsightsInput,
+    clock: &dyn Fn() -> u64,
+) -> Result<Generated<InsightsOutput>, GenerationError> {
+    let hash = primary.request_hash(Task::Insights, input)?;
+    let t0 = clock();
+    let first = match primary.insights(input, &hash).await {
+        Ok(out) => out
+            .validate(input)
+            .map(|()| out)
+            .map_err(GenerationError::Malformed),
+        Err(e) => Err(e),
+    };
+    let features = input.input_features();
+    match first {
+        Ok(output) => Ok(Generated {
+            output,
+            provenance: Provenance::answered(
+                primary,
+                Task::Insights,
+                &hash,
+                features,
+                clock().saturating_sub(t0),
+            ),
+        }),
+        Err(e) => {
+            let output = fallback.insights(input, &hash).await?;
+            Ok(Generated {
+                output,
+                provenance: Provenance::fell_back(
+                    primary,
+                    &e,
+                    fallback,
+                    Task::Insights,
+                    &hash,
+                    features,
+                    clock().saturating_sub(t0),
+                ),
+            })
+        }
+    }
+}
+
 /// What each input contributes to provenance (`input_features`).
 pub trait InputFeatures {
     fn input_features(&self) -> serde_json::Value;
@@ -770,6 +921,108 @@ mod tests {
         ] {
             assert_ne!(other, h);
         }
+    }
+
+    /// A provider that always fails the same way.
+    struct Failing(GenerationError);
+
+    impl Generator for Failing {
+        fn provider(&self) -> &str {
+            "openai_compatible"
+        }
+        fn model(&self) -> &str {
+            "gpt-test"
+        }
+        fn params(&self) -> GenerationParams {
+            GenerationParams::default()
+        }
+        async fn precall(
+            &self,
+            _: &PrecallInput,
+            _: &str,
+        ) -> Result<PrecallOutput, GenerationError> {
+            Err(self.0.clone())
+        }
+        async fn incall(&self, _: &IncallInput, _: &str) -> Result<IncallOutput, GenerationError> {
+            Err(self.0.clone())
+        }
+        async fn insights(
+            &self,
+            _: &InsightsInput,
+            _: &str,
+        ) -> Result<InsightsOutput, GenerationError> {
+            // A provider answer that fails validation: unknown user.
+            Ok(InsightsOutput {
+                participants: vec![ParticipantInsights {
+                    user_id: "u_nobody".into(),
+                    summary: "x".into(),
+                    topics: vec![],
+                    decisions: vec![],
+                    action_items: vec![],
+                    follow_ups: vec![],
+                    recommendations: vec![],
+                    links: vec![],
+                }],
+            })
+        }
+    }
+
+    #[test]
+    fn i18_fallback_records_the_reason_and_keeps_the_primary_hash() {
+        use crate::intelligence::heuristic::{Heuristic, MODEL, PROVIDER};
+        use crate::intelligence::now_or_never;
+        use crate::intelligence::profile::fixtures::{alice, bob};
+        let h = Heuristic::new(GenerationParams::default());
+        let input = PrecallInput {
+            meeting_id: "m1".into(),
+            title: None,
+            description: None,
+            participants: vec![alice(), bob()],
+            weights: RelevanceWeights::new(),
+        };
+        let ticks = std::cell::Cell::new(1_000u64);
+        let clock = || {
+            ticks.set(ticks.get() + 7);
+            ticks.get()
+        };
+        let primary = Failing(GenerationError::Upstream(503));
+        let g = now_or_never(generate_precall(&primary, &h, &input, &clock))
+            .unwrap()
+            .unwrap();
+        assert!(!g.output.ideas.is_empty());
+        let p = &g.provenance;
+        assert_eq!(p.source, Source::Fallback);
+        assert_eq!(p.fallback, Some(FallbackReason::Upstream));
+        assert_eq!((p.provider.as_str(), p.model.as_str()), (PROVIDER, MODEL));
+        assert_eq!(p.failed_provider.as_deref(), Some("openai_compatible"));
+        assert_eq!(
+            p.request_hash,
+            primary.request_hash(Task::Precall, &input).unwrap()
+        );
+        assert_eq!(p.latency_ms, 7);
+        assert_eq!(p.input_features["shared_interests"][0], "climate-tech");
+        // The heuristic as the primary: answered, no fallback.
+        let g = now_or_never(generate_precall(&h, &h, &input, &clock))
+            .unwrap()
+            .unwrap();
+        assert_eq!(g.provenance.source, Source::Heuristic);
+        assert_eq!(g.provenance.fallback, None);
+        let j = serde_json::to_value(&g.provenance).unwrap();
+        assert!(j.get("failed_provider").is_none());
+        assert_eq!(j["task"], "precall");
+        // An invalid answer is Malformed, and falls back.
+        let ins = InsightsInput {
+            meeting_id: "m1".into(),
+            title: None,
+            segments: vec![],
+            notes: String::new(),
+            participants: vec![alice(), bob()],
+        };
+        let g = now_or_never(generate_insights(&primary, &h, &ins, &clock))
+            .unwrap()
+            .unwrap();
+        assert_eq!(g.provenance.fallback, Some(FallbackReason::Malformed));
+        assert_eq!(g.output.participants.len(), 2);
     }
 
     #[test]

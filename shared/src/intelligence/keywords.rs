@@ -482,7 +482,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stopwords_are_sorted() {
+    fn i1_stopwords_are_sorted() {
         let mut sorted = STOPWORDS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, STOPWORDS);

@@ -327,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn i5_state_round_trips_through_json() {
+    fn i5_lull_state_round_trips_through_json() {
         let mut d = LullDetector::new(LullConfig::default(), 0);
         talk(&mut d, 0, 10_000, 3);
         d.poll(11_000);

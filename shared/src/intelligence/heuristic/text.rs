@@ -122,7 +122,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn helpers() {
+    fn i21_text_helpers() {
         assert_eq!(join_names(&["A", "B", "C"]), "A, B and C");
         assert_eq!(join_names(&["A", "B"]), "A and B");
         assert_eq!(slug("Climate Tech / ML!"), "climate-tech-ml");
