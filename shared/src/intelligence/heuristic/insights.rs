@@ -7,14 +7,15 @@
 //!   or a notes line starting "Decision:". An **action item** is a
 //!   statement (not a question, unless "can/could you") with a commitment
 //!   cue ("will", "'ll", "going to", "need to", "todo", "follow up", …) or a
-//!   notes line that is a checkbox or starts "TODO:"/"Action:". Its
+//!   notes line that is a checkbox or starts "TODO:"/"Action:" (a decision
+//!   is also an action item only when it has an owner). Its
 //!   **owner** is the participant named right before a commitment ("Alice
 //!   will…", "Bob to…", "Carol: …") or at the start of the sentence;
 //!   otherwise the speaker of a first-person commitment ("I'll…"); otherwise
 //!   the other participant of a two-person call for "can you…"/"you'll…";
 //!   otherwise none. A due phrase ("by Friday", "next week") is kept as
 //!   said. **Topics** are the top keywords of everything said and noted,
-//!   participants' names excluded. Each item keeps the ids of the segments
+//!   participants' names and cue/logistics words excluded. Each item keeps the ids of the segments
 //!   it came from.
 //! - I24, per participant: a summary naming the others, the main topics,
 //!   the decisions and how many action items are theirs, and their share of
@@ -107,6 +108,13 @@ const AFTER_OWNER: &[&str] = &[
     "offered to",
     "is on ",
     "owns ",
+];
+
+/// Words of the cues and of meeting logistics, never topics.
+const TOPIC_NOISE: &[&str] = &[
+    "agreed", "decided", "decision", "approved", "settled", "plan", "call", "meeting", "meet",
+    "time", "week", "weeks", "today", "tomorrow", "friday", "follow", "todo", "action", "item",
+    "thanks", "someone", "book",
 ];
 
 const DUE: &[&str] = &[
@@ -307,13 +315,19 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
         }
         let question =
             s.text.trim_end().ends_with('?') && !SECOND_PERSON.iter().any(|c| lower.starts_with(c));
-        if (s.marked_action || (any_cue(&lower, ACTION_CUES) && !question)) && words >= 3 {
+        let is_decision = s.marked_decision || any_cue(&lower, DECISION_CUES);
+        let owner = owner_of(s, ps);
+        // A decision is also an action item only when someone owns it.
+        if (s.marked_action || (any_cue(&lower, ACTION_CUES) && !question))
+            && words >= 3
+            && (owner.is_some() || !is_decision || s.marked_action)
+        {
             let n = actions.len();
             match actions.iter_mut().find(|a| norm(&a.text) == norm(&text)) {
                 Some(a) => a.segment_ids.extend(segs),
                 None if n < 30 => actions.push(ActionItem {
                     text,
-                    owner_id: owner_of(s, ps),
+                    owner_id: owner,
                     due: due_of(&lower),
                     segment_ids: segs,
                 }),
@@ -332,9 +346,11 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
     }
 
     // Topics, without people's names.
+    // Names and cue words are not topics.
     let name_stems: BTreeSet<String> = ps
         .iter()
         .flat_map(|p| keywords::stem_set(&p.display_name))
+        .chain(TOPIC_NOISE.iter().flat_map(|w| keywords::stem_set(w)))
         .collect();
     let top_topics = |c: &TermCounts, k: usize| -> Vec<String> {
         c.top(k + name_stems.len())
@@ -494,9 +510,10 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
                 .filter(|a| a.owner_id.as_deref() == Some(o.user_id.as_str()))
                 .take(2)
             {
+                let said = third_person(&a.text, on);
                 let v = [
-                    format!("Check in with {on} on: {}", a.text),
-                    format!("{on} owns this; ask how it went: {}", a.text),
+                    format!("Check in with {on} on: {said}"),
+                    format!("{on} owns this; ask how it went: {said}"),
                 ];
                 let i = seed.pick(&format!("follow:{me}:{}", a.text), v.len());
                 follow.push(FollowUp {
@@ -642,6 +659,17 @@ pub fn generate(input: &InsightsInput, seed: &Seed) -> InsightsOutput {
     InsightsOutput { participants: out }
 }
 
+/// "I'll share the runbook" said by Bob -> "Bob will share the runbook".
+fn third_person(text: &str, name: &str) -> String {
+    for p in ["I'll ", "I’ll ", "I will ", "I can "] {
+        if let Some(rest) = text.strip_prefix(p) {
+            let verb = if p == "I can " { "can" } else { "will" };
+            return format!("{name} {verb} {rest}");
+        }
+    }
+    text.to_owned()
+}
+
 fn upper_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -734,6 +762,16 @@ mod tests {
         assert_eq!(runbook.due.as_deref(), Some("tomorrow"));
         assert_eq!(item("intro Alice").owner_id.as_deref(), Some("u_bob"));
         assert_eq!(item("book the room").owner_id, None);
+        // An unowned decision is not also an action item.
+        assert!(a
+            .action_items
+            .iter()
+            .all(|x| !x.text.contains("follow-up call")));
+        assert!(
+            a.topics.iter().all(|t| t != "agreed" && t != "call"),
+            "{:?}",
+            a.topics
+        );
         // Questions are not action items.
         assert!(a
             .action_items
@@ -784,7 +822,7 @@ mod tests {
             a.follow_ups
                 .iter()
                 .any(|f| f.with_user_id.as_deref() == Some("u_bob")
-                    && f.text.contains("Kafka runbook")),
+                    && f.text.contains("Bob will share our Kafka runbook")),
             "{:#?}",
             a.follow_ups
         );
