@@ -16,6 +16,7 @@ pub mod error;
 pub mod fields;
 pub mod gzip;
 pub mod idempotency;
+pub mod intelligence;
 pub mod jobs;
 pub mod limits;
 pub mod log;
