@@ -5,7 +5,8 @@
 //! and digits), and every word is written as a quoted string, so `AND`,
 //! `NEAR`, `*`, `^`, `:`, parentheses and quotes are just text. A pair of
 //! double quotes in the input keeps its words together as a phrase (S2);
-//! an unbalanced quote is ignored. Words are ANDed, FTS5's default.
+//! an unbalanced quote is ignored. Groups are joined with an explicit `AND`
+//! (FTS5 rejects implicit AND next to a parenthesised group).
 
 use std::fmt;
 
@@ -106,7 +107,7 @@ fn render(group: &Group) -> String {
 
 /// The `MATCH` string for a search (S1, S2).
 pub fn fts_query(input: &str) -> Result<String, QueryError> {
-    Ok(parse(input)?.iter().map(render).collect::<Vec<_>>().join(" "))
+    Ok(parse(input)?.iter().map(render).collect::<Vec<_>>().join(" AND "))
 }
 
 /// The `MATCH` string for autocomplete (S3): the last word becomes a prefix
@@ -124,7 +125,7 @@ pub fn prefix_query(input: &str) -> Result<String, QueryError> {
             g => render(g),
         })
         .collect::<Vec<_>>()
-        .join(" "))
+        .join(" AND "))
 }
 
 /// Levenshtein distance at most one (S4): one insertion, deletion or
@@ -174,7 +175,7 @@ pub fn typo_tolerant_query(input: &str, vocabulary: &[&str]) -> Result<String, Q
             g => render(g),
         })
         .collect::<Vec<_>>()
-        .join(" "))
+        .join(" AND "))
 }
 
 /// Clamps a requested page size to 1..=`max` (S7); `None` gives `default`.
@@ -235,7 +236,7 @@ mod tests {
             parse("\"the budget\" tomorrow").unwrap(),
             vec![Group::Phrase(vec!["the".into(), "budget".into()]), Group::Word("tomorrow".into())]
         );
-        assert_eq!(fts_query("\"the budget\" x\"").unwrap(), "\"the budget\" \"x\"");
+        assert_eq!(fts_query("\"the budget\" x\"").unwrap(), "\"the budget\" AND \"x\"");
         let conn = fts();
         assert_eq!(matches(&conn, &fts_query("\"receive the\"").unwrap()).unwrap().len(), 1);
         assert!(matches(&conn, &fts_query("\"the receive\"").unwrap()).unwrap().is_empty());
@@ -243,7 +244,7 @@ mod tests {
 
     #[test]
     fn s3_prefix_autocomplete_on_the_last_word() {
-        assert_eq!(prefix_query("will rece").unwrap(), "\"will\" \"rece\"*");
+        assert_eq!(prefix_query("will rece").unwrap(), "\"will\" AND \"rece\"*");
         assert_eq!(prefix_query("r").unwrap(), "\"r\"");
         let conn = fts();
         assert_eq!(matches(&conn, &prefix_query("bud").unwrap()).unwrap().len(), 1);
@@ -256,7 +257,7 @@ mod tests {
         let conn = fts();
         assert!(matches(&conn, &fts_query("recieve").unwrap()).unwrap().is_empty());
         let q = typo_tolerant_query("recieve budgte", &vocabulary).unwrap();
-        assert_eq!(q, "(\"recieve\" OR \"receive\") (\"budgte\" OR \"budget\")");
+        assert_eq!(q, "(\"recieve\" OR \"receive\") AND (\"budgte\" OR \"budget\")");
         assert_eq!(matches(&conn, &q).unwrap(), ["we will receive the budget tomorrow"]);
         assert_eq!(typo_tolerant_query("budget", &vocabulary).unwrap(), "\"budget\"");
     }
@@ -277,7 +278,7 @@ mod tests {
 
     #[test]
     fn s5_short_words_and_unknown_words_are_left_alone() {
-        assert_eq!(typo_tolerant_query("rivr at", &["river", "it"]).unwrap(), "(\"rivr\" OR \"river\") \"at\"");
+        assert_eq!(typo_tolerant_query("rivr at", &["river", "it"]).unwrap(), "(\"rivr\" OR \"river\") AND \"at\"");
         assert_eq!(typo_tolerant_query("zzzzzz", &["river"]).unwrap(), "\"zzzzzz\"");
     }
 
