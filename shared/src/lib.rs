@@ -22,6 +22,7 @@ pub mod limits;
 pub mod log;
 pub mod matching;
 pub mod meeting;
+pub mod notifications;
 pub mod ot;
 pub mod privacy;
 pub mod rate_limit;
