@@ -75,14 +75,20 @@ pub enum Decision {
     /// re-push it (N2). No new row, no email.
     Group { into_id: String, count: u32 },
     /// A new row. `push` = send to the user's live hub; `email` as decided.
-    Create { store: bool, push: bool, email: Email },
+    Create {
+        store: bool,
+        push: bool,
+        email: Email,
+    },
 }
 
 /// When the quiet window containing `now_ms` ends, or `None` when `now_ms`
 /// is outside the window (N4). Local times are resolved in the user's zone,
 /// so the window follows daylight-saving changes.
 pub fn quiet_until(quiet: &QuietHours, now_ms: i64) -> Option<i64> {
-    let now = Timestamp::from_millisecond(now_ms).ok()?.to_zoned(quiet.time_zone.clone());
+    let now = Timestamp::from_millisecond(now_ms)
+        .ok()?
+        .to_zoned(quiet.time_zone.clone());
     let minute = u16::try_from(i32::from(now.hour()) * 60 + i32::from(now.minute())).ok()?;
     let (start, end) = (quiet.start_minute, quiet.end_minute);
     let inside = if start < end {
@@ -109,7 +115,12 @@ pub fn quiet_until(quiet: &QuietHours, now_ms: i64) -> Option<i64> {
 }
 
 /// The decision for one notification to one user (N1–N6).
-pub fn decide(prefs: &Preferences, n: &NewNotification<'_>, history: &History<'_>, now_ms: i64) -> Decision {
+pub fn decide(
+    prefs: &Preferences,
+    n: &NewNotification<'_>,
+    history: &History<'_>,
+    now_ms: i64,
+) -> Decision {
     let urgent = n.priority == Priority::Urgent;
     let channels = prefs.channels(n.kind);
     // N6: urgent notifications always reach the inbox and the hub.
@@ -121,24 +132,38 @@ pub fn decide(prefs: &Preferences, n: &NewNotification<'_>, history: &History<'_
     if prefs.group_similar && !urgent {
         if let (Some(_), Some((id, at_ms, count))) = (n.group_key, history.similar) {
             if now_ms.saturating_sub(at_ms) < GROUP_WINDOW_MS {
-                return Decision::Group { into_id: id.to_owned(), count: count.saturating_add(1) };
+                return Decision::Group {
+                    into_id: id.to_owned(),
+                    count: count.saturating_add(1),
+                };
             }
         }
     }
     // N3: over the hourly cap, the notification is stored silently: no push,
     // no email. Urgent ones are not capped (N6).
-    let capped = !urgent && prefs.max_per_hour.is_some_and(|cap| history.created_last_hour >= cap);
+    let capped = !urgent
+        && prefs
+            .max_per_hour
+            .is_some_and(|cap| history.created_last_hour >= cap);
     let email = if !channels.email || capped {
         Email::None
     } else if urgent {
         Email::Now // N6: quiet hours do not hold urgent email
     } else {
-        match prefs.quiet_hours.as_ref().and_then(|q| quiet_until(q, now_ms)) {
+        match prefs
+            .quiet_hours
+            .as_ref()
+            .and_then(|q| quiet_until(q, now_ms))
+        {
             Some(until) => Email::At(until), // N4
             None => Email::Now,
         }
     };
-    Decision::Create { store: true, push: in_app && !capped, email }
+    Decision::Create {
+        store: true,
+        push: in_app && !capped,
+        email,
+    }
 }
 
 #[cfg(test)]
@@ -151,54 +176,117 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     fn n(kind: &str, priority: Priority) -> NewNotification<'_> {
-        NewNotification { kind, priority, group_key: Some("participant_joined:m1") }
+        NewNotification {
+            kind,
+            priority,
+            group_key: Some("participant_joined:m1"),
+        }
     }
 
     fn email_prefs() -> Preferences {
-        let mut p = Preferences::default();
-        p.default = ChannelPrefs { in_app: true, email: true };
-        p
+        Preferences {
+            default: ChannelPrefs {
+                in_app: true,
+                email: true,
+            },
+            ..Preferences::default()
+        }
     }
 
     #[test]
     fn n1_disabled_channels_drop_the_notification() {
         let mut p = Preferences::default();
-        p.set_kind("participant_left", ChannelPrefs { in_app: false, email: false }).unwrap();
-        assert_eq!(decide(&p, &n("participant_left", Priority::Low), &History::default(), NOON_UTC), Decision::Drop);
+        p.set_kind(
+            "participant_left",
+            ChannelPrefs {
+                in_app: false,
+                email: false,
+            },
+        )
+        .unwrap();
         assert_eq!(
-            decide(&p, &n("meeting_started", Priority::Medium), &History::default(), NOON_UTC),
-            Decision::Create { store: true, push: true, email: Email::None }
+            decide(
+                &p,
+                &n("participant_left", Priority::Low),
+                &History::default(),
+                NOON_UTC
+            ),
+            Decision::Drop
+        );
+        assert_eq!(
+            decide(
+                &p,
+                &n("meeting_started", Priority::Medium),
+                &History::default(),
+                NOON_UTC
+            ),
+            Decision::Create {
+                store: true,
+                push: true,
+                email: Email::None
+            }
         );
     }
 
     #[test]
     fn n2_similar_ones_within_a_minute_are_grouped() {
         let p = Preferences::default();
-        let h = History { created_last_hour: 3, similar: Some(("ntf_1", NOON_UTC - 30_000, 4)) };
+        let h = History {
+            created_last_hour: 3,
+            similar: Some(("ntf_1", NOON_UTC - 30_000, 4)),
+        };
         assert_eq!(
             decide(&p, &n("participant_joined", Priority::Low), &h, NOON_UTC),
-            Decision::Group { into_id: "ntf_1".into(), count: 5 }
+            Decision::Group {
+                into_id: "ntf_1".into(),
+                count: 5
+            }
         );
-        let old = History { created_last_hour: 3, similar: Some(("ntf_1", NOON_UTC - GROUP_WINDOW_MS, 4)) };
-        assert!(matches!(decide(&p, &n("participant_joined", Priority::Low), &old, NOON_UTC), Decision::Create { .. }));
-        let mut off = Preferences::default();
-        off.group_similar = false;
-        assert!(matches!(decide(&off, &n("participant_joined", Priority::Low), &h, NOON_UTC), Decision::Create { .. }));
+        let old = History {
+            created_last_hour: 3,
+            similar: Some(("ntf_1", NOON_UTC - GROUP_WINDOW_MS, 4)),
+        };
+        assert!(matches!(
+            decide(&p, &n("participant_joined", Priority::Low), &old, NOON_UTC),
+            Decision::Create { .. }
+        ));
+        let off = Preferences {
+            group_similar: false,
+            ..Preferences::default()
+        };
+        assert!(matches!(
+            decide(&off, &n("participant_joined", Priority::Low), &h, NOON_UTC),
+            Decision::Create { .. }
+        ));
     }
 
     #[test]
     fn n3_the_hourly_cap_stores_silently() {
         let mut p = email_prefs();
         p.set_max_per_hour(Some(5)).unwrap();
-        let h = History { created_last_hour: 5, similar: None };
+        let h = History {
+            created_last_hour: 5,
+            similar: None,
+        };
         assert_eq!(
             decide(&p, &n("meeting_started", Priority::High), &h, NOON_UTC),
-            Decision::Create { store: true, push: false, email: Email::None }
+            Decision::Create {
+                store: true,
+                push: false,
+                email: Email::None
+            }
         );
-        let under = History { created_last_hour: 4, similar: None };
+        let under = History {
+            created_last_hour: 4,
+            similar: None,
+        };
         assert_eq!(
             decide(&p, &n("meeting_started", Priority::High), &under, NOON_UTC),
-            Decision::Create { store: true, push: true, email: Email::Now }
+            Decision::Create {
+                store: true,
+                push: true,
+                email: Email::Now
+            }
         );
     }
 
@@ -208,12 +296,24 @@ mod tests {
         // 12:00 UTC is 21:00 in Tokyo; quiet 20:00–07:00 ends at 07:00 JST = 22:00 UTC.
         p.quiet_hours = Some(quiet_hours("20:00", "07:00", "Asia/Tokyo").unwrap());
         assert_eq!(
-            decide(&p, &n("meeting_ended", Priority::Medium), &History::default(), NOON_UTC),
-            Decision::Create { store: true, push: true, email: Email::At(NOON_UTC + 10 * HOUR) }
+            decide(
+                &p,
+                &n("meeting_ended", Priority::Medium),
+                &History::default(),
+                NOON_UTC
+            ),
+            Decision::Create {
+                store: true,
+                push: true,
+                email: Email::At(NOON_UTC + 10 * HOUR)
+            }
         );
         // 03:00 JST (after midnight) ends the same morning.
         let q = p.quiet_hours.clone().unwrap();
-        assert_eq!(quiet_until(&q, NOON_UTC + 6 * HOUR), Some(NOON_UTC + 10 * HOUR));
+        assert_eq!(
+            quiet_until(&q, NOON_UTC + 6 * HOUR),
+            Some(NOON_UTC + 10 * HOUR)
+        );
         // 08:00 JST: outside.
         assert_eq!(quiet_until(&q, NOON_UTC + 11 * HOUR), None);
         // A same-day window: 12:00–13:30 UTC.
@@ -237,11 +337,30 @@ mod tests {
         let mut p = email_prefs();
         p.quiet_hours = Some(quiet_hours("00:00", "23:59", "UTC").unwrap());
         p.set_max_per_hour(Some(1)).unwrap();
-        p.set_kind("system_announcement", ChannelPrefs { in_app: false, email: true }).unwrap();
-        let h = History { created_last_hour: 50, similar: Some(("ntf_1", NOON_UTC, 1)) };
+        p.set_kind(
+            "system_announcement",
+            ChannelPrefs {
+                in_app: false,
+                email: true,
+            },
+        )
+        .unwrap();
+        let h = History {
+            created_last_hour: 50,
+            similar: Some(("ntf_1", NOON_UTC, 1)),
+        };
         assert_eq!(
-            decide(&p, &n("system_announcement", Priority::Urgent), &h, NOON_UTC),
-            Decision::Create { store: true, push: true, email: Email::Now }
+            decide(
+                &p,
+                &n("system_announcement", Priority::Urgent),
+                &h,
+                NOON_UTC
+            ),
+            Decision::Create {
+                store: true,
+                push: true,
+                email: Email::Now
+            }
         );
         assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));
         assert_eq!(Priority::parse(Priority::Low.as_str()), Some(Priority::Low));

@@ -14,7 +14,10 @@ pub struct ChannelPrefs {
 impl Default for ChannelPrefs {
     /// In-app on, email off, unless the user asks.
     fn default() -> Self {
-        ChannelPrefs { in_app: true, email: false }
+        ChannelPrefs {
+            in_app: true,
+            email: false,
+        }
     }
 }
 
@@ -118,7 +121,8 @@ pub fn quiet_hours(start: &str, end: &str, time_zone: &str) -> Result<QuietHours
     if time_zone.is_empty() || time_zone.len() > 64 || time_zone.contains("..") {
         return Err(PrefError::UnknownTimeZone(time_zone.to_owned()));
     }
-    let tz = TimeZone::get(time_zone).map_err(|_| PrefError::UnknownTimeZone(time_zone.to_owned()))?;
+    let tz =
+        TimeZone::get(time_zone).map_err(|_| PrefError::UnknownTimeZone(time_zone.to_owned()))?;
     Ok(QuietHours {
         start_minute,
         end_minute,
@@ -139,18 +143,46 @@ mod tests {
             quiet_hours("22:00", "07:00", "Mars/Olympus_Mons"),
             Err(PrefError::UnknownTimeZone("Mars/Olympus_Mons".into()))
         );
-        assert!(matches!(quiet_hours("22:00", "07:00", ""), Err(PrefError::UnknownTimeZone(_))));
-        assert!(matches!(quiet_hours("22:00", "07:00", "../etc/passwd"), Err(PrefError::UnknownTimeZone(_))));
-        assert_eq!(quiet_hours("24:00", "07:00", "UTC"), Err(PrefError::BadTime("24:00".into())));
-        assert_eq!(quiet_hours("7:00", "08:00", "UTC"), Err(PrefError::BadTime("7:00".into())));
-        assert_eq!(quiet_hours("07:00", "07:00", "UTC"), Err(PrefError::EmptyQuietWindow));
+        assert!(matches!(
+            quiet_hours("22:00", "07:00", ""),
+            Err(PrefError::UnknownTimeZone(_))
+        ));
+        assert!(matches!(
+            quiet_hours("22:00", "07:00", "../etc/passwd"),
+            Err(PrefError::UnknownTimeZone(_))
+        ));
+        assert_eq!(
+            quiet_hours("24:00", "07:00", "UTC"),
+            Err(PrefError::BadTime("24:00".into()))
+        );
+        assert_eq!(
+            quiet_hours("7:00", "08:00", "UTC"),
+            Err(PrefError::BadTime("7:00".into()))
+        );
+        assert_eq!(
+            quiet_hours("07:00", "07:00", "UTC"),
+            Err(PrefError::EmptyQuietWindow)
+        );
     }
 
     #[test]
     fn n7_channels_per_kind_and_cap_bounds() {
         let mut p = Preferences::default();
-        assert_eq!(p.channels("meeting_started"), ChannelPrefs { in_app: true, email: false });
-        p.set_kind("meeting_started", ChannelPrefs { in_app: false, email: true }).unwrap();
+        assert_eq!(
+            p.channels("meeting_started"),
+            ChannelPrefs {
+                in_app: true,
+                email: false
+            }
+        );
+        p.set_kind(
+            "meeting_started",
+            ChannelPrefs {
+                in_app: false,
+                email: true,
+            },
+        )
+        .unwrap();
         assert!(p.channels("meeting_started").email);
         assert!(p.set_kind("", ChannelPrefs::default()).is_err());
         assert_eq!(p.set_max_per_hour(Some(0)), Err(PrefError::BadHourlyCap(0)));

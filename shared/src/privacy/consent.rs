@@ -62,8 +62,13 @@ pub struct ConsentEvent {
 pub enum ConsentState {
     /// Never answered.
     Missing,
-    Granted { version: String, at_ms: i64 },
-    Withdrawn { at_ms: i64 },
+    Granted {
+        version: String,
+        at_ms: i64,
+    },
+    Withdrawn {
+        at_ms: i64,
+    },
 }
 
 impl ConsentState {
@@ -165,20 +170,34 @@ mod tests {
     use ConsentType::*;
 
     fn ev(kind: ConsentType, version: &str, consented: bool, at_ms: i64) -> ConsentEvent {
-        ConsentEvent { consent_type: kind, version: version.into(), consented, at_ms }
+        ConsentEvent {
+            consent_type: kind,
+            version: version.into(),
+            consented,
+            at_ms,
+        }
     }
 
     #[test]
     fn p1_the_newest_event_decides_and_withdrawal_wins_a_tie() {
         let events = [ev(Recording, "1", true, 10), ev(Recording, "1", false, 20)];
-        assert_eq!(effective(&events, Recording), ConsentState::Withdrawn { at_ms: 20 });
+        assert_eq!(
+            effective(&events, Recording),
+            ConsentState::Withdrawn { at_ms: 20 }
+        );
         let regranted = [ev(Recording, "1", false, 20), ev(Recording, "2", true, 30)];
         assert_eq!(
             effective(&regranted, Recording),
-            ConsentState::Granted { version: "2".into(), at_ms: 30 }
+            ConsentState::Granted {
+                version: "2".into(),
+                at_ms: 30
+            }
         );
         let tie = [ev(Recording, "1", false, 5), ev(Recording, "1", true, 5)];
-        assert_eq!(effective(&tie, Recording), ConsentState::Withdrawn { at_ms: 5 });
+        assert_eq!(
+            effective(&tie, Recording),
+            ConsentState::Withdrawn { at_ms: 5 }
+        );
         assert_eq!(effective(&events, Terms), ConsentState::Missing);
     }
 
@@ -190,7 +209,10 @@ mod tests {
         assert_eq!(recording_allowed(&[("a", &yes), ("b", &yes)]), Ok(()));
         assert_eq!(
             recording_allowed(&[("a", &yes), ("b", &withdrew), ("c", &other_kind)]),
-            Err(RecordingBlocked { missing: vec!["c".into()], withdrawn: vec!["b".into()] })
+            Err(RecordingBlocked {
+                missing: vec!["c".into()],
+                withdrawn: vec!["b".into()]
+            })
         );
         assert!(recording_allowed(&[]).is_err());
     }
@@ -199,7 +221,10 @@ mod tests {
     fn p3_processing_stops_on_withdrawal_only() {
         assert!(processing_allowed(&[]));
         assert!(processing_allowed(&[ev(DataProcessing, "1", true, 1)]));
-        assert!(!processing_allowed(&[ev(DataProcessing, "1", true, 1), ev(DataProcessing, "1", false, 2)]));
+        assert!(!processing_allowed(&[
+            ev(DataProcessing, "1", true, 1),
+            ev(DataProcessing, "1", false, 2)
+        ]));
         assert!(processing_allowed(&[ev(Recording, "1", false, 2)]));
     }
 
@@ -214,11 +239,23 @@ mod tests {
     #[test]
     fn p5_consent_changes_are_validated() {
         assert_eq!(validate_change("recording", "v1.2"), Ok(Recording));
-        assert_eq!(validate_change("data_processing", "2025-01-01"), Ok(DataProcessing));
-        assert_eq!(validate_change("marketing", "1"), Err(ConsentError::UnknownType));
+        assert_eq!(
+            validate_change("data_processing", "2025-01-01"),
+            Ok(DataProcessing)
+        );
+        assert_eq!(
+            validate_change("marketing", "1"),
+            Err(ConsentError::UnknownType)
+        );
         assert_eq!(validate_change("terms", ""), Err(ConsentError::BadVersion));
-        assert_eq!(validate_change("terms", "1 OR 1"), Err(ConsentError::BadVersion));
-        assert_eq!(validate_change("terms", &"1".repeat(51)), Err(ConsentError::BadVersion));
+        assert_eq!(
+            validate_change("terms", "1 OR 1"),
+            Err(ConsentError::BadVersion)
+        );
+        assert_eq!(
+            validate_change("terms", &"1".repeat(51)),
+            Err(ConsentError::BadVersion)
+        );
         for t in ConsentType::ALL {
             assert_eq!(ConsentType::parse(t.as_str()), Some(t));
         }

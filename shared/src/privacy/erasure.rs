@@ -22,9 +22,9 @@ use crate::sql::embeddings::EmbeddingDeleteForSource;
 use crate::sql::privacy::{
     DeletionRequestComplete, ErasureDeleteInsights, ErasureDeleteNotifications,
     ErasureDeletePromptFeedback, ErasureDeleteQueueEntries, ErasureRenameInvitedBy,
-    ErasureRenameMessages, ErasureRenameNoteOps, ErasureRenameNotesAuthor,
-    ErasureRenameOrganizer, ErasureRenameParticipants, ErasureRenameSegmentSpeaker,
-    ErasureRenameTranscriptSpeaker, ErasureTombstoneInsert,
+    ErasureRenameMessages, ErasureRenameNoteOps, ErasureRenameNotesAuthor, ErasureRenameOrganizer,
+    ErasureRenameParticipants, ErasureRenameSegmentSpeaker, ErasureRenameTranscriptSpeaker,
+    ErasureTombstoneInsert,
 };
 use crate::sql::users::UserDelete;
 use crate::sql::Statement;
@@ -84,7 +84,10 @@ pub fn plan(input: &ErasureInput<'_>) -> Result<Vec<Step>, ErasureError> {
     if user.is_empty() {
         return Err(ErasureError::EmptyUserId);
     }
-    if !alias.starts_with(PSEUDONYM_PREFIX) || alias.len() <= PSEUDONYM_PREFIX.len() || alias == user {
+    if !alias.starts_with(PSEUDONYM_PREFIX)
+        || alias.len() <= PSEUDONYM_PREFIX.len()
+        || alias == user
+    {
         return Err(ErasureError::BadPseudonym);
     }
     if input.under_legal_hold {
@@ -95,36 +98,140 @@ pub fn plan(input: &ErasureInput<'_>) -> Result<Vec<Step>, ErasureError> {
         return Err(ErasureError::BadBatch);
     }
     let now = input.now_ms;
-    let once = |statement: Statement| Step { statement, repeat_limit: None };
-    let bounded = |statement: Statement| Step { statement, repeat_limit: Some(limit) };
+    let once = |statement: Statement| Step {
+        statement,
+        repeat_limit: None,
+    };
+    let bounded = |statement: Statement| Step {
+        statement,
+        repeat_limit: Some(limit),
+    };
 
-    let mut steps = vec![once(ErasureTombstoneInsert { pseudonym: alias, now_ms: now }.statement())];
+    let mut steps = vec![once(
+        ErasureTombstoneInsert {
+            pseudonym: alias,
+            now_ms: now,
+        }
+        .statement(),
+    )];
     for meeting_id in input.meeting_ids {
         steps.push(once(
-            ErasureRenameTranscriptSpeaker { meeting_id, user_id: user, pseudonym: alias }.statement(),
+            ErasureRenameTranscriptSpeaker {
+                meeting_id,
+                user_id: user,
+                pseudonym: alias,
+            }
+            .statement(),
         ));
         steps.push(once(
-            ErasureRenameSegmentSpeaker { meeting_id, user_id: user, pseudonym: alias, now_ms: now }
-                .statement(),
+            ErasureRenameSegmentSpeaker {
+                meeting_id,
+                user_id: user,
+                pseudonym: alias,
+                now_ms: now,
+            }
+            .statement(),
         ));
         steps.push(once(
-            ErasureRenameNotesAuthor { meeting_id, user_id: user, pseudonym: alias }.statement(),
+            ErasureRenameNotesAuthor {
+                meeting_id,
+                user_id: user,
+                pseudonym: alias,
+            }
+            .statement(),
         ));
     }
     steps.extend([
-        bounded(ErasureRenameMessages { user_id: user, pseudonym: alias, limit }.statement()),
-        bounded(ErasureRenameNoteOps { user_id: user, pseudonym: alias, limit }.statement()),
-        bounded(ErasureRenameOrganizer { user_id: user, pseudonym: alias, limit }.statement()),
-        bounded(ErasureRenameInvitedBy { user_id: user, pseudonym: alias, limit }.statement()),
-        bounded(ErasureDeleteInsights { user_id: user, limit }.statement()),
-        bounded(ErasureDeleteNotifications { user_id: user, limit }.statement()),
-        bounded(ErasureDeleteQueueEntries { user_id: user, limit }.statement()),
-        bounded(ErasureDeletePromptFeedback { user_id: user, limit }.statement()),
-        once(EmbeddingDeleteForSource { source_type: "user", source_id: user }.statement()),
-        once(EmbeddingDeleteForSource { source_type: "profile", source_id: user }.statement()),
-        bounded(ErasureRenameParticipants { user_id: user, pseudonym: alias, limit }.statement()),
+        bounded(
+            ErasureRenameMessages {
+                user_id: user,
+                pseudonym: alias,
+                limit,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureRenameNoteOps {
+                user_id: user,
+                pseudonym: alias,
+                limit,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureRenameOrganizer {
+                user_id: user,
+                pseudonym: alias,
+                limit,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureRenameInvitedBy {
+                user_id: user,
+                pseudonym: alias,
+                limit,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureDeleteInsights {
+                user_id: user,
+                limit,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureDeleteNotifications {
+                user_id: user,
+                limit,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureDeleteQueueEntries {
+                user_id: user,
+                limit,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureDeletePromptFeedback {
+                user_id: user,
+                limit,
+            }
+            .statement(),
+        ),
+        once(
+            EmbeddingDeleteForSource {
+                source_type: "user",
+                source_id: user,
+            }
+            .statement(),
+        ),
+        once(
+            EmbeddingDeleteForSource {
+                source_type: "profile",
+                source_id: user,
+            }
+            .statement(),
+        ),
+        bounded(
+            ErasureRenameParticipants {
+                user_id: user,
+                pseudonym: alias,
+                limit,
+            }
+            .statement(),
+        ),
         once(UserDelete { id: user }.statement()),
-        once(DeletionRequestComplete { id: input.request_id, now_ms: now }.statement()),
+        once(
+            DeletionRequestComplete {
+                id: input.request_id,
+                now_ms: now,
+            }
+            .statement(),
+        ),
     ]);
     Ok(steps)
 }
@@ -155,7 +262,12 @@ mod tests {
         let steps = plan(&input(&["m1", "m2"])).unwrap();
         let n = names(&steps);
         assert_eq!(n[0], "ERASURE_TOMBSTONE_INSERT");
-        assert_eq!(n.iter().filter(|x| **x == "ERASURE_RENAME_SEGMENT_SPEAKER").count(), 2);
+        assert_eq!(
+            n.iter()
+                .filter(|x| **x == "ERASURE_RENAME_SEGMENT_SPEAKER")
+                .count(),
+            2
+        );
         let pos = |name: &str| n.iter().position(|x| *x == name).unwrap();
         // Per-meeting renames before the participant rows move (P9), the
         // users row last, then the request.
@@ -173,14 +285,19 @@ mod tests {
         ] {
             assert!(n.contains(&name), "{name} missing");
         }
-        let bounded = steps.iter().find(|s| s.statement.name == "ERASURE_RENAME_MESSAGES").unwrap();
+        let bounded = steps
+            .iter()
+            .find(|s| s.statement.name == "ERASURE_RENAME_MESSAGES")
+            .unwrap();
         assert_eq!(bounded.repeat_limit, Some(100));
     }
 
     #[test]
     fn p8_audit_logs_are_never_touched() {
         let steps = plan(&input(&["m1"])).unwrap();
-        assert!(steps.iter().all(|s| !s.statement.sql.contains("audit_logs")));
+        assert!(steps
+            .iter()
+            .all(|s| !s.statement.sql.contains("audit_logs")));
     }
 
     #[test]
@@ -193,8 +310,14 @@ mod tests {
         assert!(!a.contains("user_a"));
         // The plan binds the pseudonym, never the user id, as the new value.
         let steps = plan(&input(&[])).unwrap();
-        let rename = steps.iter().find(|s| s.statement.name == "ERASURE_RENAME_MESSAGES").unwrap();
-        assert_eq!(rename.statement.params[1], SqlValue::Text(input(&[]).pseudonym.into()));
+        let rename = steps
+            .iter()
+            .find(|s| s.statement.name == "ERASURE_RENAME_MESSAGES")
+            .unwrap();
+        assert_eq!(
+            rename.statement.params[1],
+            SqlValue::Text(input(&[]).pseudonym.into())
+        );
     }
 
     #[test]

@@ -91,17 +91,43 @@ impl DataSet {
             DataSet::Account => vec![UserGet { id: user_id }.statement()],
             DataSet::Profile => vec![ProfileGet { user_id }.statement()],
             DataSet::Interests => vec![UserInterestListForUser { user_id }.statement()],
-            DataSet::Memberships => vec![ExportMemberships { user_id, after_meeting_id: "", limit }.statement()],
-            DataSet::Messages => vec![ExportMessagesByUser { user_id, after_rowid: 0, limit }.statement()],
-            DataSet::NoteOps => vec![ExportNoteOpsByAuthor { user_id, after_rowid: 0, limit }.statement()],
+            DataSet::Memberships => vec![ExportMemberships {
+                user_id,
+                after_meeting_id: "",
+                limit,
+            }
+            .statement()],
+            DataSet::Messages => vec![ExportMessagesByUser {
+                user_id,
+                after_rowid: 0,
+                limit,
+            }
+            .statement()],
+            DataSet::NoteOps => vec![ExportNoteOpsByAuthor {
+                user_id,
+                after_rowid: 0,
+                limit,
+            }
+            .statement()],
             DataSet::TranscriptLines => meeting_ids
                 .iter()
                 .map(|meeting_id| {
-                    ExportTranscriptBySpeaker { meeting_id, user_id, after_seq: -1, limit }.statement()
+                    ExportTranscriptBySpeaker {
+                        meeting_id,
+                        user_id,
+                        after_seq: -1,
+                        limit,
+                    }
+                    .statement()
                 })
                 .collect(),
             DataSet::PromptReactions => {
-                vec![PromptFeedbackListForUser { user_id, since_ms: 0, limit }.statement()]
+                vec![PromptFeedbackListForUser {
+                    user_id,
+                    since_ms: 0,
+                    limit,
+                }
+                .statement()]
             }
             DataSet::Insights => vec![InsightListForUser {
                 user_id,
@@ -172,7 +198,12 @@ mod tests {
                 );
             }
         }
-        assert_eq!(DataSet::TranscriptLines.first_pages("u", &["m1", "m2"], 10).len(), 2);
+        assert_eq!(
+            DataSet::TranscriptLines
+                .first_pages("u", &["m1", "m2"], 10)
+                .len(),
+            2
+        );
         let keys: std::collections::BTreeSet<_> = DataSet::ALL.iter().map(|s| s.key()).collect();
         assert_eq!(keys.len(), DataSet::ALL.len());
         assert_eq!(EXPORT_URL_TTL_MS, crate::recordings::signed_url::MAX_TTL_MS);

@@ -132,20 +132,37 @@ mod tests {
     use JobStatus::*;
 
     fn failed() -> JobEvent {
-        JobEvent::Failed { error: "egress crashed".into() }
+        JobEvent::Failed {
+            error: "egress crashed".into(),
+        }
     }
 
     #[test]
     fn r7_the_happy_path() {
-        assert_eq!(apply(Pending, &JobEvent::Started), Ok(Transition::To(Recording)));
-        assert_eq!(apply(Recording, &JobEvent::Stopped), Ok(Transition::To(Processing)));
-        assert_eq!(apply(Processing, &JobEvent::FilesReady), Ok(Transition::To(Completed)));
+        assert_eq!(
+            apply(Pending, &JobEvent::Started),
+            Ok(Transition::To(Recording))
+        );
+        assert_eq!(
+            apply(Recording, &JobEvent::Stopped),
+            Ok(Transition::To(Processing))
+        );
+        assert_eq!(
+            apply(Processing, &JobEvent::FilesReady),
+            Ok(Transition::To(Completed))
+        );
     }
 
     #[test]
     fn r7_files_ready_may_overtake_stopped() {
-        assert_eq!(apply(Recording, &JobEvent::FilesReady), Ok(Transition::To(Completed)));
-        assert_eq!(apply(Completed, &JobEvent::Stopped), Ok(Transition::Unchanged));
+        assert_eq!(
+            apply(Recording, &JobEvent::FilesReady),
+            Ok(Transition::To(Completed))
+        );
+        assert_eq!(
+            apply(Completed, &JobEvent::Stopped),
+            Ok(Transition::Unchanged)
+        );
     }
 
     #[test]
@@ -159,17 +176,32 @@ mod tests {
 
     #[test]
     fn r9_redeliveries_are_no_ops_and_failures_apply_from_any_live_state() {
-        assert_eq!(apply(Recording, &JobEvent::Started), Ok(Transition::Unchanged));
-        assert_eq!(apply(Processing, &JobEvent::Stopped), Ok(Transition::Unchanged));
-        assert_eq!(apply(Completed, &JobEvent::FilesReady), Ok(Transition::Unchanged));
+        assert_eq!(
+            apply(Recording, &JobEvent::Started),
+            Ok(Transition::Unchanged)
+        );
+        assert_eq!(
+            apply(Processing, &JobEvent::Stopped),
+            Ok(Transition::Unchanged)
+        );
+        assert_eq!(
+            apply(Completed, &JobEvent::FilesReady),
+            Ok(Transition::Unchanged)
+        );
         for s in [Pending, Recording, Processing] {
             assert_eq!(apply(s, &failed()), Ok(Transition::To(Failed)));
         }
         assert_eq!(
             apply(Pending, &JobEvent::Stopped),
-            Err(IllegalTransition { from: Pending, event: "stopped" })
+            Err(IllegalTransition {
+                from: Pending,
+                event: "stopped"
+            })
         );
-        assert_eq!(apply(Pending, &JobEvent::FilesReady).unwrap_err().event, "files_ready");
+        assert_eq!(
+            apply(Pending, &JobEvent::FilesReady).unwrap_err().event,
+            "files_ready"
+        );
     }
 
     #[test]

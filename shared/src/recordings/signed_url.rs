@@ -220,8 +220,7 @@ pub fn verify(
     let user_id = params.user.ok_or(UrlError::Malformed("u"))?;
     check_id(user_id, "u")?;
     let exp_text = params.exp.ok_or(UrlError::Malformed("exp"))?;
-    if exp_text.is_empty() || exp_text.len() > 16 || !exp_text.bytes().all(|b| b.is_ascii_digit())
-    {
+    if exp_text.is_empty() || exp_text.len() > 16 || !exp_text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(UrlError::Malformed("exp"));
     }
     let expires_at_ms: i64 = exp_text.parse().map_err(|_| UrlError::Malformed("exp"))?;
@@ -311,7 +310,15 @@ mod tests {
     }
 
     fn issued() -> (String, Vec<(String, String)>) {
-        let url = issue(SECRET, "rec_1/track a", Purpose::Recording, "user_1", NOW, 60_000).unwrap();
+        let url = issue(
+            SECRET,
+            "rec_1/track a",
+            Purpose::Recording,
+            "user_1",
+            NOW,
+            60_000,
+        )
+        .unwrap();
         parse(&url)
     }
 
@@ -319,7 +326,14 @@ mod tests {
     fn r1_r2_a_fresh_url_verifies_and_names_its_grant() {
         let (file, pairs) = issued();
         assert_eq!(file, "rec_1/track a");
-        let grant = verify(SECRET, &file, Purpose::Recording, params(&pairs), NOW + 59_999).unwrap();
+        let grant = verify(
+            SECRET,
+            &file,
+            Purpose::Recording,
+            params(&pairs),
+            NOW + 59_999,
+        )
+        .unwrap();
         assert_eq!(grant.user_id, "user_1");
         assert_eq!(grant.expires_at_ms, NOW + 60_000);
     }
@@ -328,7 +342,13 @@ mod tests {
     fn r3_an_expired_url_is_refused() {
         let (file, pairs) = issued();
         assert_eq!(
-            verify(SECRET, &file, Purpose::Recording, params(&pairs), NOW + 60_000),
+            verify(
+                SECRET,
+                &file,
+                Purpose::Recording,
+                params(&pairs),
+                NOW + 60_000
+            ),
             Err(UrlError::Expired)
         );
         assert_eq!(UrlError::Expired.status(), 403);
@@ -349,24 +369,46 @@ mod tests {
         let later = (NOW + 3_600_000).to_string();
         let mut p = params(&pairs);
         p.exp = Some(&later);
-        assert_eq!(verify(SECRET, &file, Purpose::Recording, p, NOW), Err(UrlError::BadSignature));
+        assert_eq!(
+            verify(SECRET, &file, Purpose::Recording, p, NOW),
+            Err(UrlError::BadSignature)
+        );
 
         let mut p = params(&pairs);
         p.user = Some("user_2");
-        assert_eq!(verify(SECRET, &file, Purpose::Recording, p, NOW), Err(UrlError::BadSignature));
+        assert_eq!(
+            verify(SECRET, &file, Purpose::Recording, p, NOW),
+            Err(UrlError::BadSignature)
+        );
 
         let mut p = params(&pairs);
         p.purpose = Some("transcript");
-        assert_eq!(verify(SECRET, &file, Purpose::Transcript, p, NOW), Err(UrlError::BadSignature));
+        assert_eq!(
+            verify(SECRET, &file, Purpose::Transcript, p, NOW),
+            Err(UrlError::BadSignature)
+        );
 
         let sig = get(&pairs, "sig").unwrap();
-        let flipped = format!("{}{}", if sig.starts_with('0') { "1" } else { "0" }, &sig[1..]);
+        let flipped = format!(
+            "{}{}",
+            if sig.starts_with('0') { "1" } else { "0" },
+            &sig[1..]
+        );
         let mut p = params(&pairs);
         p.sig = Some(&flipped);
-        assert_eq!(verify(SECRET, &file, Purpose::Recording, p, NOW), Err(UrlError::BadSignature));
+        assert_eq!(
+            verify(SECRET, &file, Purpose::Recording, p, NOW),
+            Err(UrlError::BadSignature)
+        );
 
         assert_eq!(
-            verify(b"another-secret", &file, Purpose::Recording, params(&pairs), NOW),
+            verify(
+                b"another-secret",
+                &file,
+                Purpose::Recording,
+                params(&pairs),
+                NOW
+            ),
             Err(UrlError::BadSignature)
         );
     }
@@ -383,18 +425,38 @@ mod tests {
     #[test]
     fn r2_field_boundaries_cannot_be_shifted() {
         // ("ab", "c") and ("a", "bc") must sign differently.
-        let a = Grant { file_id: "ab".into(), purpose: Purpose::Recording, user_id: "c".into(), expires_at_ms: 1 };
-        let b = Grant { file_id: "a".into(), purpose: Purpose::Recording, user_id: "bc".into(), expires_at_ms: 1 };
+        let a = Grant {
+            file_id: "ab".into(),
+            purpose: Purpose::Recording,
+            user_id: "c".into(),
+            expires_at_ms: 1,
+        };
+        let b = Grant {
+            file_id: "a".into(),
+            purpose: Purpose::Recording,
+            user_id: "bc".into(),
+            expires_at_ms: 1,
+        };
         assert_ne!(sign(SECRET, &a).unwrap(), sign(SECRET, &b).unwrap());
     }
 
     #[test]
     fn r5_lifetimes_are_bounded() {
         assert_eq!(
-            issue(SECRET, "f", Purpose::PrivacyExport, "u", NOW, MAX_TTL_MS + 1),
+            issue(
+                SECRET,
+                "f",
+                Purpose::PrivacyExport,
+                "u",
+                NOW,
+                MAX_TTL_MS + 1
+            ),
             Err(UrlError::BadLifetime)
         );
-        assert_eq!(issue(SECRET, "f", Purpose::PrivacyExport, "u", NOW, 0), Err(UrlError::BadLifetime));
+        assert_eq!(
+            issue(SECRET, "f", Purpose::PrivacyExport, "u", NOW, 0),
+            Err(UrlError::BadLifetime)
+        );
         assert!(issue(SECRET, "f", Purpose::PrivacyExport, "u", NOW, MAX_TTL_MS).is_ok());
         // A validly signed but over-long grant is still refused.
         let grant = Grant {
@@ -405,8 +467,16 @@ mod tests {
         };
         let sig = sign(SECRET, &grant).unwrap();
         let exp = grant.expires_at_ms.to_string();
-        let p = UrlParams { purpose: Some("privacy_export"), user: Some("u"), exp: Some(&exp), sig: Some(&sig) };
-        assert_eq!(verify(SECRET, "f", Purpose::PrivacyExport, p, NOW), Err(UrlError::BadLifetime));
+        let p = UrlParams {
+            purpose: Some("privacy_export"),
+            user: Some("u"),
+            exp: Some(&exp),
+            sig: Some(&sig),
+        };
+        assert_eq!(
+            verify(SECRET, "f", Purpose::PrivacyExport, p, NOW),
+            Err(UrlError::BadLifetime)
+        );
     }
 
     #[test]
@@ -414,17 +484,35 @@ mod tests {
         let (file, pairs) = issued();
         let mut p = params(&pairs);
         p.sig = Some("zz");
-        assert_eq!(verify(SECRET, &file, Purpose::Recording, p, NOW), Err(UrlError::Malformed("sig")));
+        assert_eq!(
+            verify(SECRET, &file, Purpose::Recording, p, NOW),
+            Err(UrlError::Malformed("sig"))
+        );
         let mut p = params(&pairs);
         p.exp = Some("-5");
-        assert_eq!(verify(SECRET, &file, Purpose::Recording, p, NOW), Err(UrlError::Malformed("exp")));
+        assert_eq!(
+            verify(SECRET, &file, Purpose::Recording, p, NOW),
+            Err(UrlError::Malformed("exp"))
+        );
         let mut p = params(&pairs);
         p.user = None;
-        assert_eq!(verify(SECRET, &file, Purpose::Recording, p, NOW), Err(UrlError::Malformed("u")));
-        assert_eq!(UrlError::Malformed("u").status(), 400);
-        assert_eq!(issue(b"", "f", Purpose::Recording, "u", NOW, 1), Err(UrlError::NoSecret));
         assert_eq!(
-            verify(SECRET, &"x".repeat(MAX_ID_LEN + 1), Purpose::Recording, params(&pairs), NOW),
+            verify(SECRET, &file, Purpose::Recording, p, NOW),
+            Err(UrlError::Malformed("u"))
+        );
+        assert_eq!(UrlError::Malformed("u").status(), 400);
+        assert_eq!(
+            issue(b"", "f", Purpose::Recording, "u", NOW, 1),
+            Err(UrlError::NoSecret)
+        );
+        assert_eq!(
+            verify(
+                SECRET,
+                &"x".repeat(MAX_ID_LEN + 1),
+                Purpose::Recording,
+                params(&pairs),
+                NOW
+            ),
             Err(UrlError::Malformed("file id"))
         );
     }

@@ -104,7 +104,12 @@ fn cues(lines: &[Line]) -> Vec<Cue<'_>> {
                 .as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty());
-            Some(Cue { speaker, start_ms, end_ms, text })
+            Some(Cue {
+                speaker,
+                start_ms,
+                end_ms,
+                text,
+            })
         })
         .collect();
     out.sort_by_key(|cue| (cue.start_ms, cue.end_ms));
@@ -250,7 +255,12 @@ mod tests {
     use super::*;
 
     fn line(speaker: Option<&str>, start_ms: i64, end_ms: i64, text: &str) -> Line {
-        Line { speaker: speaker.map(str::to_owned), start_ms, end_ms, text: text.to_owned() }
+        Line {
+            speaker: speaker.map(str::to_owned),
+            start_ms,
+            end_ms,
+            text: text.to_owned(),
+        }
     }
 
     #[test]
@@ -297,7 +307,11 @@ mod tests {
 
     #[test]
     fn r11_zero_length_and_inverted_lines_get_a_minimum_duration() {
-        let srt = to_srt(&[line(None, 5000, 5000, "x"), line(None, 9000, 8000, "y"), line(None, -20, -10, "z")]);
+        let srt = to_srt(&[
+            line(None, 5000, 5000, "x"),
+            line(None, 9000, 8000, "y"),
+            line(None, -20, -10, "z"),
+        ]);
         assert!(srt.contains("00:00:00,000 --> 00:00:01,000\nz"));
         assert!(srt.contains("00:00:05,000 --> 00:00:06,000\nx"));
         assert!(srt.contains("00:00:09,000 --> 00:00:10,000\ny"));
@@ -328,7 +342,10 @@ mod tests {
 
     #[test]
     fn r15_txt_and_json_use_the_same_timing() {
-        let lines = [line(Some("Ada"), 3_600_000, 3_600_000, "late"), line(None, 0, 10, "early")];
+        let lines = [
+            line(Some("Ada"), 3_600_000, 3_600_000, "late"),
+            line(None, 0, 10, "early"),
+        ];
         assert_eq!(to_txt(&lines), "[00:00:00] early\n[01:00:00] Ada: late\n");
         let json: serde_json::Value = serde_json::from_str(&to_json("mtg_1", &lines)).unwrap();
         assert_eq!(json["format"], "connvo-transcript");

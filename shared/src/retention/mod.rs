@@ -23,8 +23,8 @@ use crate::sql::idempotency::IdempotencyPurgeExpired;
 use crate::sql::legal_holds::{
     RetentionHeldPurgeAuditLogs, RetentionHeldPurgeInsights, RetentionHeldPurgeMeetingNotes,
     RetentionHeldPurgeMessages, RetentionHeldPurgeMessagesForOrg, RetentionHeldPurgeNoteOps,
-    RetentionHeldPurgeNotifications, RetentionHeldPurgePrompts, RetentionHeldPurgeTranscriptSegments,
-    RetentionHeldPurgeTranscripts,
+    RetentionHeldPurgeNotifications, RetentionHeldPurgePrompts,
+    RetentionHeldPurgeTranscriptSegments, RetentionHeldPurgeTranscripts,
 };
 use crate::sql::retention::RetentionPurgeMatchingQueue;
 use crate::sql::Statement;
@@ -137,7 +137,10 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            days: DataClass::ALL.iter().map(|c| (*c, Some(c.default_days()))).collect(),
+            days: DataClass::ALL
+                .iter()
+                .map(|c| (*c, Some(c.default_days())))
+                .collect(),
             org_messages: BTreeMap::new(),
         }
     }
@@ -165,7 +168,10 @@ impl Policy {
             return Err(PolicyError::EmptyOrgId);
         }
         if !DataClass::Messages.allowed_days().contains(&days) {
-            return Err(PolicyError::OutOfRange { class: DataClass::Messages, days });
+            return Err(PolicyError::OutOfRange {
+                class: DataClass::Messages,
+                days,
+            });
         }
         if !self.org_messages.contains_key(org_id) && self.org_messages.len() >= MAX_ORG_OVERRIDES {
             return Err(PolicyError::TooManyOrgOverrides);
@@ -205,7 +211,9 @@ pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
         };
         let cutoff_ms = cutoff(days);
         let statement = match class {
-            DataClass::TranscriptChunks => RetentionHeldPurgeTranscripts { cutoff_ms, limit }.statement(),
+            DataClass::TranscriptChunks => {
+                RetentionHeldPurgeTranscripts { cutoff_ms, limit }.statement()
+            }
             DataClass::TranscriptSegments => {
                 RetentionHeldPurgeTranscriptSegments { cutoff_ms, limit }.statement()
             }
@@ -221,7 +229,11 @@ pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
                     excluded_orgs_json: &excluded_orgs_json,
                 }
                 .statement();
-                out.push(Batch { class, statement: s, limit });
+                out.push(Batch {
+                    class,
+                    statement: s,
+                    limit,
+                });
                 push_org_messages(policy, &cutoff, limit, &mut out);
                 continue;
             }
@@ -231,20 +243,35 @@ pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
             DataClass::Notifications => {
                 RetentionHeldPurgeNotifications { cutoff_ms, limit }.statement()
             }
-            DataClass::MatchingQueue => RetentionPurgeMatchingQueue { cutoff_ms, limit }.statement(),
+            DataClass::MatchingQueue => {
+                RetentionPurgeMatchingQueue { cutoff_ms, limit }.statement()
+            }
             DataClass::IdempotencyKeys => continue,
         };
-        out.push(Batch { class, statement, limit });
+        out.push(Batch {
+            class,
+            statement,
+            limit,
+        });
     }
     out
 }
 
-fn push_org_messages(policy: &Policy, cutoff: &dyn Fn(u32) -> i64, limit: i64, out: &mut Vec<Batch>) {
+fn push_org_messages(
+    policy: &Policy,
+    cutoff: &dyn Fn(u32) -> i64,
+    limit: i64,
+    out: &mut Vec<Batch>,
+) {
     for (org_id, days) in &policy.org_messages {
         out.push(Batch {
             class: DataClass::Messages,
-            statement: RetentionHeldPurgeMessagesForOrg { cutoff_ms: cutoff(*days), limit, org_id }
-                .statement(),
+            statement: RetentionHeldPurgeMessagesForOrg {
+                cutoff_ms: cutoff(*days),
+                limit,
+                org_id,
+            }
+            .statement(),
             limit,
         });
     }
@@ -271,7 +298,12 @@ pub struct RetentionRun {
 
 impl RetentionRun {
     pub fn new(batches: Vec<Batch>, max_statements: u32) -> Self {
-        RetentionRun { batches, index: 0, budget: max_statements, report: Report::default() }
+        RetentionRun {
+            batches,
+            index: 0,
+            budget: max_statements,
+            report: Report::default(),
+        }
     }
 
     /// The next statement to run, or `None` when the run is over.

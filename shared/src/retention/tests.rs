@@ -23,7 +23,10 @@ fn p13_the_default_schedule_matches_section_14() {
     assert_eq!(batches.len(), DataClass::ALL.len());
     let chunks = &batches[0];
     assert_eq!(chunks.statement.name, "RETENTION_HELD_PURGE_TRANSCRIPTS");
-    assert_eq!(chunks.statement.params, vec![SqlValue::Integer(NOW - 90 * DAY_MS), SqlValue::Integer(100)]);
+    assert_eq!(
+        chunks.statement.params,
+        vec![SqlValue::Integer(NOW - 90 * DAY_MS), SqlValue::Integer(100)]
+    );
     assert!(names(&batches).contains(&"IDEMPOTENCY_PURGE_EXPIRED"));
 }
 
@@ -32,7 +35,10 @@ fn p14_policies_are_bounded() {
     let mut p = Policy::default();
     assert_eq!(
         p.set(DataClass::TranscriptChunks, Some(10)),
-        Err(PolicyError::OutOfRange { class: DataClass::TranscriptChunks, days: 10 })
+        Err(PolicyError::OutOfRange {
+            class: DataClass::TranscriptChunks,
+            days: 10
+        })
     );
     assert!(p.set(DataClass::TranscriptChunks, Some(30)).is_ok());
     assert!(p.set(DataClass::AuditLogs, Some(30)).is_err());
@@ -52,19 +58,33 @@ fn p16_org_message_overrides_get_their_own_batches() {
     assert!(p.set_org_messages("", 7).is_err());
     assert!(p.set_org_messages("org_x", 0).is_err());
     let batches = plan(&p, NOW, 50);
-    let default = batches.iter().find(|b| b.statement.name == "RETENTION_HELD_PURGE_MESSAGES").unwrap();
-    assert_eq!(default.statement.params[2], SqlValue::Text(r#"["org_long","org_short"]"#.into()));
+    let default = batches
+        .iter()
+        .find(|b| b.statement.name == "RETENTION_HELD_PURGE_MESSAGES")
+        .unwrap();
+    assert_eq!(
+        default.statement.params[2],
+        SqlValue::Text(r#"["org_long","org_short"]"#.into())
+    );
     let per_org: Vec<_> = batches
         .iter()
         .filter(|b| b.statement.name == "RETENTION_HELD_PURGE_MESSAGES_FOR_ORG")
         .collect();
     assert_eq!(per_org.len(), 2);
-    assert_eq!(per_org[1].statement.params[0], SqlValue::Integer(NOW - 7 * DAY_MS));
+    assert_eq!(
+        per_org[1].statement.params[0],
+        SqlValue::Integer(NOW - 7 * DAY_MS)
+    );
     // Keeping messages forever by default still honours the org overrides.
     p.set(DataClass::Messages, None).unwrap();
     let n = names(&plan(&p, NOW, 50));
     assert!(!n.contains(&"RETENTION_HELD_PURGE_MESSAGES"));
-    assert_eq!(n.iter().filter(|x| **x == "RETENTION_HELD_PURGE_MESSAGES_FOR_ORG").count(), 2);
+    assert_eq!(
+        n.iter()
+            .filter(|x| **x == "RETENTION_HELD_PURGE_MESSAGES_FOR_ORG")
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -72,11 +92,20 @@ fn p17_p18_the_run_repeats_full_batches_and_stops_at_its_budget() {
     let batches = plan(&Policy::default(), NOW, 10);
     let total = batches.len();
     let mut run = RetentionRun::new(batches, 5);
-    assert_eq!(run.next_statement().unwrap().name, "RETENTION_HELD_PURGE_TRANSCRIPTS");
+    assert_eq!(
+        run.next_statement().unwrap().name,
+        "RETENTION_HELD_PURGE_TRANSCRIPTS"
+    );
     run.record(10); // full: again
-    assert_eq!(run.next_statement().unwrap().name, "RETENTION_HELD_PURGE_TRANSCRIPTS");
+    assert_eq!(
+        run.next_statement().unwrap().name,
+        "RETENTION_HELD_PURGE_TRANSCRIPTS"
+    );
     run.record(3); // short: next class
-    assert_eq!(run.next_statement().unwrap().name, "RETENTION_HELD_PURGE_TRANSCRIPT_SEGMENTS");
+    assert_eq!(
+        run.next_statement().unwrap().name,
+        "RETENTION_HELD_PURGE_TRANSCRIPT_SEGMENTS"
+    );
     run.record(0);
     run.record(10);
     run.record(10);
@@ -101,10 +130,17 @@ fn db() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     conn.pragma_update(None, "foreign_keys", "ON").unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../d1-migrations");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "sql")) {
-        conn.execute_batch(&std::fs::read_to_string(f).unwrap()).unwrap();
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "sql"))
+    {
+        conn.execute_batch(&std::fs::read_to_string(f).unwrap())
+            .unwrap();
     }
     conn
 }
@@ -167,7 +203,8 @@ fn p15_retention_deletes_expired_rows_and_keeps_held_ones() {
     // user took part; 'e' written by a held user; 'f' org_long keeps 10 years.
     assert_eq!(left, ["b", "c", "d", "e", "f"]);
     // Releasing the holds lets the next run delete.
-    conn.execute_batch("UPDATE legal_holds SET released_at = 2").unwrap();
+    conn.execute_batch("UPDATE legal_holds SET released_at = 2")
+        .unwrap();
     let mut retention = RetentionRun::new(plan(&policy, NOW, 2), 100);
     while let Some(s) = retention.next_statement().cloned() {
         let changes = run(&conn, &s);

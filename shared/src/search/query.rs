@@ -107,7 +107,11 @@ fn render(group: &Group) -> String {
 
 /// The `MATCH` string for a search (S1, S2).
 pub fn fts_query(input: &str) -> Result<String, QueryError> {
-    Ok(parse(input)?.iter().map(render).collect::<Vec<_>>().join(" AND "))
+    Ok(parse(input)?
+        .iter()
+        .map(render)
+        .collect::<Vec<_>>()
+        .join(" AND "))
 }
 
 /// The `MATCH` string for autocomplete (S3): the last word becomes a prefix
@@ -133,7 +137,11 @@ pub fn prefix_query(input: &str) -> Result<String, QueryError> {
 pub fn within_one_edit(a: &str, b: &str) -> bool {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     match long.len() - short.len() {
         0 => {
             let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
@@ -166,7 +174,9 @@ pub fn typo_tolerant_query(input: &str, vocabulary: &[&str]) -> Result<String, Q
     Ok(groups
         .iter()
         .map(|g| match g {
-            Group::Word(w) if w.chars().count() >= MIN_TYPO_CHARS && !vocabulary.contains(&w.as_str()) => {
+            Group::Word(w)
+                if w.chars().count() >= MIN_TYPO_CHARS && !vocabulary.contains(&w.as_str()) =>
+            {
                 match vocabulary.iter().find(|t| within_one_edit(w, t)) {
                     Some(term) => format!("({} OR {})", quoted(w), quoted(term)),
                     None => quoted(w),
@@ -189,10 +199,38 @@ mod tests {
     use rusqlite::Connection;
 
     const NASTY: &[&str] = &[
-        "\"", "\"\"", "\"unbalanced", "a\"b\"c\"", "NEAR(a b)", "NEAR", "a NEAR/2 b", "*", "a*", "*a",
-        "(", ")", "((a)", "a OR", "OR", "AND NOT", "NOT a", "a AND (b OR", "^a", "col:a", "{a b}:c",
-        "a + b", "-a", "'", "'; DROP TABLE t; --", "\\", "a\u{0}b", "é\u{301}", "🙂 emoji", "日本語",
-        "a  \t\n b", "\"NEAR(\" OR \")\"",
+        "\"",
+        "\"\"",
+        "\"unbalanced",
+        "a\"b\"c\"",
+        "NEAR(a b)",
+        "NEAR",
+        "a NEAR/2 b",
+        "*",
+        "a*",
+        "*a",
+        "(",
+        ")",
+        "((a)",
+        "a OR",
+        "OR",
+        "AND NOT",
+        "NOT a",
+        "a AND (b OR",
+        "^a",
+        "col:a",
+        "{a b}:c",
+        "a + b",
+        "-a",
+        "'",
+        "'; DROP TABLE t; --",
+        "\\",
+        "a\u{0}b",
+        "é\u{301}",
+        "🙂 emoji",
+        "日本語",
+        "a  \t\n b",
+        "\"NEAR(\" OR \")\"",
     ];
 
     fn fts() -> Connection {
@@ -217,7 +255,11 @@ mod tests {
         let conn = fts();
         let vocabulary = ["receive", "budget", "river", "near"];
         for input in NASTY {
-            for built in [fts_query(input), prefix_query(input), typo_tolerant_query(input, &vocabulary)] {
+            for built in [
+                fts_query(input),
+                prefix_query(input),
+                typo_tolerant_query(input, &vocabulary),
+            ] {
                 match built {
                     Ok(q) => {
                         matches(&conn, &q).unwrap_or_else(|e| panic!("{input:?} -> {q:?}: {e}"));
@@ -226,20 +268,39 @@ mod tests {
                 }
             }
         }
-        assert_eq!(matches(&conn, &fts_query("NEAR").unwrap()).unwrap(), ["near the river"]);
-        assert_eq!(matches(&conn, &fts_query("or AND not").unwrap()).unwrap(), ["or and not"]);
+        assert_eq!(
+            matches(&conn, &fts_query("NEAR").unwrap()).unwrap(),
+            ["near the river"]
+        );
+        assert_eq!(
+            matches(&conn, &fts_query("or AND not").unwrap()).unwrap(),
+            ["or and not"]
+        );
     }
 
     #[test]
     fn s2_quoted_phrases_stay_together_and_stray_quotes_are_ignored() {
         assert_eq!(
             parse("\"the budget\" tomorrow").unwrap(),
-            vec![Group::Phrase(vec!["the".into(), "budget".into()]), Group::Word("tomorrow".into())]
+            vec![
+                Group::Phrase(vec!["the".into(), "budget".into()]),
+                Group::Word("tomorrow".into())
+            ]
         );
-        assert_eq!(fts_query("\"the budget\" x\"").unwrap(), "\"the budget\" AND \"x\"");
+        assert_eq!(
+            fts_query("\"the budget\" x\"").unwrap(),
+            "\"the budget\" AND \"x\""
+        );
         let conn = fts();
-        assert_eq!(matches(&conn, &fts_query("\"receive the\"").unwrap()).unwrap().len(), 1);
-        assert!(matches(&conn, &fts_query("\"the receive\"").unwrap()).unwrap().is_empty());
+        assert_eq!(
+            matches(&conn, &fts_query("\"receive the\"").unwrap())
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(matches(&conn, &fts_query("\"the receive\"").unwrap())
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -247,19 +308,36 @@ mod tests {
         assert_eq!(prefix_query("will rece").unwrap(), "\"will\" AND \"rece\"*");
         assert_eq!(prefix_query("r").unwrap(), "\"r\"");
         let conn = fts();
-        assert_eq!(matches(&conn, &prefix_query("bud").unwrap()).unwrap().len(), 1);
-        assert_eq!(matches(&conn, &prefix_query("ri").unwrap()).unwrap(), ["near the river"]);
+        assert_eq!(
+            matches(&conn, &prefix_query("bud").unwrap()).unwrap().len(),
+            1
+        );
+        assert_eq!(
+            matches(&conn, &prefix_query("ri").unwrap()).unwrap(),
+            ["near the river"]
+        );
     }
 
     #[test]
     fn s4_one_typo_still_finds_the_row() {
         let vocabulary = ["receive", "budget", "river", "tomorrow"];
         let conn = fts();
-        assert!(matches(&conn, &fts_query("recieve").unwrap()).unwrap().is_empty());
+        assert!(matches(&conn, &fts_query("recieve").unwrap())
+            .unwrap()
+            .is_empty());
         let q = typo_tolerant_query("recieve budgte", &vocabulary).unwrap();
-        assert_eq!(q, "(\"recieve\" OR \"receive\") AND (\"budgte\" OR \"budget\")");
-        assert_eq!(matches(&conn, &q).unwrap(), ["we will receive the budget tomorrow"]);
-        assert_eq!(typo_tolerant_query("budget", &vocabulary).unwrap(), "\"budget\"");
+        assert_eq!(
+            q,
+            "(\"recieve\" OR \"receive\") AND (\"budgte\" OR \"budget\")"
+        );
+        assert_eq!(
+            matches(&conn, &q).unwrap(),
+            ["we will receive the budget tomorrow"]
+        );
+        assert_eq!(
+            typo_tolerant_query("budget", &vocabulary).unwrap(),
+            "\"budget\""
+        );
     }
 
     #[test]
@@ -278,15 +356,27 @@ mod tests {
 
     #[test]
     fn s5_short_words_and_unknown_words_are_left_alone() {
-        assert_eq!(typo_tolerant_query("rivr at", &["river", "it"]).unwrap(), "(\"rivr\" OR \"river\") AND \"at\"");
-        assert_eq!(typo_tolerant_query("zzzzzz", &["river"]).unwrap(), "\"zzzzzz\"");
+        assert_eq!(
+            typo_tolerant_query("rivr at", &["river", "it"]).unwrap(),
+            "(\"rivr\" OR \"river\") AND \"at\""
+        );
+        assert_eq!(
+            typo_tolerant_query("zzzzzz", &["river"]).unwrap(),
+            "\"zzzzzz\""
+        );
     }
 
     #[test]
     fn s6_queries_are_bounded() {
-        assert_eq!(fts_query(&"a".repeat(MAX_QUERY_CHARS + 1)), Err(QueryError::TooLong));
+        assert_eq!(
+            fts_query(&"a".repeat(MAX_QUERY_CHARS + 1)),
+            Err(QueryError::TooLong)
+        );
         assert!(fts_query(&"a".repeat(MAX_QUERY_CHARS)).is_ok());
-        let many = (0..40).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let many = (0..40)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         assert_eq!(parse(&many).unwrap().len(), MAX_TERMS);
         assert_eq!(fts_query("  ()*\" "), Err(QueryError::Empty));
     }
