@@ -35,6 +35,7 @@ pub mod health;
 pub mod idempotency;
 pub mod insights;
 pub mod jobs;
+pub mod legal_holds;
 pub mod matching;
 pub mod meeting_state;
 pub mod meetings;
@@ -42,6 +43,7 @@ pub mod messages;
 pub mod notes;
 pub mod notifications;
 pub mod participants;
+pub mod privacy;
 pub mod profiles;
 pub mod prompts;
 pub mod rate_limits;
@@ -262,6 +264,49 @@ pub const ALL: &[(&str, &str)] = registry![
     retention::RETENTION_PURGE_AUDIT_LOGS,
     retention::RETENTION_PURGE_NOTIFICATIONS,
     retention::RETENTION_PURGE_MATCHING_QUEUE,
+    // legal_holds
+    legal_holds::LEGAL_HOLD_PLACE,
+    legal_holds::LEGAL_HOLD_RELEASE,
+    legal_holds::LEGAL_HOLD_ACTIVE_FOR,
+    legal_holds::LEGAL_HOLD_LIST,
+    legal_holds::RETENTION_HELD_PURGE_MESSAGES,
+    legal_holds::RETENTION_HELD_PURGE_MESSAGES_FOR_ORG,
+    legal_holds::RETENTION_HELD_PURGE_TRANSCRIPTS,
+    legal_holds::RETENTION_HELD_PURGE_TRANSCRIPT_SEGMENTS,
+    legal_holds::RETENTION_HELD_PURGE_NOTE_OPS,
+    legal_holds::RETENTION_HELD_PURGE_MEETING_NOTES,
+    legal_holds::RETENTION_HELD_PURGE_PROMPTS,
+    legal_holds::RETENTION_HELD_PURGE_INSIGHTS,
+    legal_holds::RETENTION_HELD_PURGE_NOTIFICATIONS,
+    legal_holds::RETENTION_HELD_PURGE_AUDIT_LOGS,
+    // privacy
+    privacy::CONSENT_RECORD,
+    privacy::CONSENT_LIST_FOR_USER,
+    privacy::CONSENT_LIST_FOR_MEETING,
+    privacy::DELETION_REQUEST_CREATE,
+    privacy::DELETION_REQUEST_OPEN_FOR_USER,
+    privacy::DELETION_REQUEST_SET_STATUS,
+    privacy::DELETION_REQUEST_COMPLETE,
+    privacy::EXPORT_REQUEST_CREATE,
+    privacy::EXPORT_REQUEST_GET,
+    privacy::EXPORT_REQUEST_READY,
+    privacy::ERASURE_TOMBSTONE_INSERT,
+    privacy::ERASURE_RENAME_PARTICIPANTS,
+    privacy::ERASURE_RENAME_INVITED_BY,
+    privacy::ERASURE_RENAME_MESSAGES,
+    privacy::ERASURE_RENAME_NOTE_OPS,
+    privacy::ERASURE_RENAME_ORGANIZER,
+    privacy::ERASURE_RENAME_TRANSCRIPT_SPEAKER,
+    privacy::ERASURE_RENAME_SEGMENT_SPEAKER,
+    privacy::ERASURE_RENAME_NOTES_AUTHOR,
+    privacy::ERASURE_DELETE_INSIGHTS,
+    privacy::ERASURE_DELETE_NOTIFICATIONS,
+    privacy::ERASURE_DELETE_QUEUE_ENTRIES,
+    privacy::ERASURE_DELETE_PROMPT_FEEDBACK,
+    privacy::EXPORT_MESSAGES_BY_USER,
+    privacy::EXPORT_NOTE_OPS_BY_AUTHOR,
+    privacy::EXPORT_TRANSCRIPT_BY_SPEAKER,
+    privacy::EXPORT_MEMBERSHIPS,
 ];
 
 /// The registered SQL for a constant name, if any.
@@ -895,6 +940,167 @@ mod tests {
             (
                 users::USER_CLEAR_MEMBERSHIP_EVENT,
                 users::UserClearMembershipEvent::FIELDS,
+            ),
+            (
+                legal_holds::LEGAL_HOLD_PLACE,
+                legal_holds::LegalHoldPlace::FIELDS,
+            ),
+            (
+                legal_holds::LEGAL_HOLD_RELEASE,
+                legal_holds::LegalHoldRelease::FIELDS,
+            ),
+            (
+                legal_holds::LEGAL_HOLD_ACTIVE_FOR,
+                legal_holds::LegalHoldActiveFor::FIELDS,
+            ),
+            (
+                legal_holds::LEGAL_HOLD_LIST,
+                legal_holds::LegalHoldList::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_MESSAGES,
+                legal_holds::RetentionHeldPurgeMessages::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_MESSAGES_FOR_ORG,
+                legal_holds::RetentionHeldPurgeMessagesForOrg::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_TRANSCRIPTS,
+                legal_holds::RetentionHeldPurgeTranscripts::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_TRANSCRIPT_SEGMENTS,
+                legal_holds::RetentionHeldPurgeTranscriptSegments::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_NOTE_OPS,
+                legal_holds::RetentionHeldPurgeNoteOps::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_MEETING_NOTES,
+                legal_holds::RetentionHeldPurgeMeetingNotes::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_PROMPTS,
+                legal_holds::RetentionHeldPurgePrompts::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_INSIGHTS,
+                legal_holds::RetentionHeldPurgeInsights::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_NOTIFICATIONS,
+                legal_holds::RetentionHeldPurgeNotifications::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_AUDIT_LOGS,
+                legal_holds::RetentionHeldPurgeAuditLogs::FIELDS,
+            ),
+            (privacy::CONSENT_RECORD, privacy::ConsentRecord::FIELDS),
+            (
+                privacy::CONSENT_LIST_FOR_USER,
+                privacy::ConsentListForUser::FIELDS,
+            ),
+            (
+                privacy::CONSENT_LIST_FOR_MEETING,
+                privacy::ConsentListForMeeting::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_CREATE,
+                privacy::DeletionRequestCreate::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_OPEN_FOR_USER,
+                privacy::DeletionRequestOpenForUser::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_SET_STATUS,
+                privacy::DeletionRequestSetStatus::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_COMPLETE,
+                privacy::DeletionRequestComplete::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_CREATE,
+                privacy::ExportRequestCreate::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_GET,
+                privacy::ExportRequestGet::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_READY,
+                privacy::ExportRequestReady::FIELDS,
+            ),
+            (
+                privacy::ERASURE_TOMBSTONE_INSERT,
+                privacy::ErasureTombstoneInsert::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_PARTICIPANTS,
+                privacy::ErasureRenameParticipants::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_INVITED_BY,
+                privacy::ErasureRenameInvitedBy::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_MESSAGES,
+                privacy::ErasureRenameMessages::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_NOTE_OPS,
+                privacy::ErasureRenameNoteOps::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_ORGANIZER,
+                privacy::ErasureRenameOrganizer::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_TRANSCRIPT_SPEAKER,
+                privacy::ErasureRenameTranscriptSpeaker::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_SEGMENT_SPEAKER,
+                privacy::ErasureRenameSegmentSpeaker::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_NOTES_AUTHOR,
+                privacy::ErasureRenameNotesAuthor::FIELDS,
+            ),
+            (
+                privacy::ERASURE_DELETE_INSIGHTS,
+                privacy::ErasureDeleteInsights::FIELDS,
+            ),
+            (
+                privacy::ERASURE_DELETE_NOTIFICATIONS,
+                privacy::ErasureDeleteNotifications::FIELDS,
+            ),
+            (
+                privacy::ERASURE_DELETE_QUEUE_ENTRIES,
+                privacy::ErasureDeleteQueueEntries::FIELDS,
+            ),
+            (
+                privacy::ERASURE_DELETE_PROMPT_FEEDBACK,
+                privacy::ErasureDeletePromptFeedback::FIELDS,
+            ),
+            (
+                privacy::EXPORT_MESSAGES_BY_USER,
+                privacy::ExportMessagesByUser::FIELDS,
+            ),
+            (
+                privacy::EXPORT_NOTE_OPS_BY_AUTHOR,
+                privacy::ExportNoteOpsByAuthor::FIELDS,
+            ),
+            (
+                privacy::EXPORT_TRANSCRIPT_BY_SPEAKER,
+                privacy::ExportTranscriptBySpeaker::FIELDS,
+            ),
+            (
+                privacy::EXPORT_MEMBERSHIPS,
+                privacy::ExportMemberships::FIELDS,
             ),
         ];
         assert_eq!(

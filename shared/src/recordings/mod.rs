@@ -1,0 +1,17 @@
+//! Recordings and transcript files, the pure parts (issue 14,
+//! `docs/recordings.md`).
+//!
+//! - [`signed_url`]: HMAC-signed, time-limited download URLs for stored
+//!   files (recordings, transcript exports, privacy exports).
+//! - [`transcript_export`]: our transcript rows as `txt`, `srt`, `vtt` or
+//!   `json` files.
+//! - [`job`]: the recording job state machine
+//!   `pending → recording → processing → completed | failed`.
+//!
+//! Nothing here reads the clock: times come in as unix milliseconds. Rule
+//! IDs (`R1`…) are the ones of `docs/recordings.md`; the tests that prove
+//! them carry the ID in their name.
+
+pub mod job;
+pub mod signed_url;
+pub mod transcript_export;

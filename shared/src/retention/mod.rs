@@ -1,0 +1,339 @@
+//! Retention, the pure plan (rules P13–P18 of `docs/privacy.md`).
+//!
+//! The schedule (requirements section 14) says how long each class of data
+//! lives; [`plan`] turns it, the per-org message overrides and `now` into
+//! bounded delete statements, and [`RetentionRun`] drives them: run the
+//! next statement, report D1's `changes()`, repeat while a batch came back
+//! full, and stop at the run's statement budget. The run's [`Report`] counts
+//! what each class lost.
+//!
+//! Every delete of personal content is hold-aware
+//! (`crate::sql::legal_holds::RETENTION_HELD_PURGE_*`): rows of a held
+//! meeting, of a held user, or of a meeting a held user took part in are
+//! never deleted (P15), and the check runs inside each statement, so a hold
+//! placed mid-run counts from the next batch. Finished matching-queue
+//! entries and expired idempotency keys are operational data and use the
+//! plain purges.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::sql::idempotency::IdempotencyPurgeExpired;
+use crate::sql::legal_holds::{
+    RetentionHeldPurgeAuditLogs, RetentionHeldPurgeInsights, RetentionHeldPurgeMeetingNotes,
+    RetentionHeldPurgeMessages, RetentionHeldPurgeMessagesForOrg, RetentionHeldPurgeNoteOps,
+    RetentionHeldPurgeNotifications, RetentionHeldPurgePrompts,
+    RetentionHeldPurgeTranscriptSegments, RetentionHeldPurgeTranscripts,
+};
+use crate::sql::retention::RetentionPurgeMatchingQueue;
+use crate::sql::Statement;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A class of data with its own retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataClass {
+    TranscriptChunks,
+    TranscriptSegments,
+    NoteOps,
+    Notes,
+    Messages,
+    Prompts,
+    Insights,
+    AuditLogs,
+    Notifications,
+    MatchingQueue,
+    IdempotencyKeys,
+}
+
+impl DataClass {
+    pub const ALL: [DataClass; 11] = [
+        DataClass::TranscriptChunks,
+        DataClass::TranscriptSegments,
+        DataClass::NoteOps,
+        DataClass::Notes,
+        DataClass::Messages,
+        DataClass::Prompts,
+        DataClass::Insights,
+        DataClass::AuditLogs,
+        DataClass::Notifications,
+        DataClass::MatchingQueue,
+        DataClass::IdempotencyKeys,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataClass::TranscriptChunks => "transcript_chunks",
+            DataClass::TranscriptSegments => "transcript_segments",
+            DataClass::NoteOps => "note_ops",
+            DataClass::Notes => "notes",
+            DataClass::Messages => "messages",
+            DataClass::Prompts => "prompts",
+            DataClass::Insights => "insights",
+            DataClass::AuditLogs => "audit_logs",
+            DataClass::Notifications => "notifications",
+            DataClass::MatchingQueue => "matching_queue",
+            DataClass::IdempotencyKeys => "idempotency_keys",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// The section 14 default, in days (P13). Idempotency keys carry their
+    /// own expiry, so their "days" is 0: delete once expired.
+    pub fn default_days(self) -> u32 {
+        match self {
+            DataClass::TranscriptChunks => 90,
+            DataClass::TranscriptSegments => 365,
+            DataClass::NoteOps => 90,
+            DataClass::Notes => 365,
+            DataClass::Messages => 90,
+            DataClass::Prompts => 365,
+            DataClass::Insights => 365,
+            DataClass::AuditLogs => 365,
+            DataClass::Notifications => 90,
+            DataClass::MatchingQueue => 30,
+            DataClass::IdempotencyKeys => 0,
+        }
+    }
+
+    /// The days an operator may configure (P14): raw transcript chunks
+    /// 30–90; audit logs at least a year; everything else 1 day to 10
+    /// years; idempotency keys are not configurable.
+    pub fn allowed_days(self) -> std::ops::RangeInclusive<u32> {
+        match self {
+            DataClass::TranscriptChunks => 30..=90,
+            DataClass::AuditLogs => 365..=3650,
+            DataClass::IdempotencyKeys => 0..=0,
+            _ => 1..=3650,
+        }
+    }
+}
+
+/// Why a policy was refused (a 400 on the admin route).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyError {
+    OutOfRange { class: DataClass, days: u32 },
+    EmptyOrgId,
+    TooManyOrgOverrides,
+}
+
+/// The most orgs with their own message retention one run handles.
+pub const MAX_ORG_OVERRIDES: usize = 500;
+
+/// How long each class lives; `None` in `days` = keep forever (storage
+/// policy `auto_delete = false` or `retention_days = 0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    days: BTreeMap<DataClass, Option<u32>>,
+    /// Per-org message retention, days (P16).
+    org_messages: BTreeMap<String, u32>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            days: DataClass::ALL
+                .iter()
+                .map(|c| (*c, Some(c.default_days())))
+                .collect(),
+            org_messages: BTreeMap::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Sets a class's retention; `None` keeps it forever.
+    pub fn set(&mut self, class: DataClass, days: Option<u32>) -> Result<(), PolicyError> {
+        if let Some(d) = days {
+            if !class.allowed_days().contains(&d) {
+                return Err(PolicyError::OutOfRange { class, days: d });
+            }
+        }
+        self.days.insert(class, days);
+        Ok(())
+    }
+
+    pub fn days(&self, class: DataClass) -> Option<u32> {
+        self.days.get(&class).copied().flatten()
+    }
+
+    /// An org's own message retention (P16).
+    pub fn set_org_messages(&mut self, org_id: &str, days: u32) -> Result<(), PolicyError> {
+        if org_id.is_empty() {
+            return Err(PolicyError::EmptyOrgId);
+        }
+        if !DataClass::Messages.allowed_days().contains(&days) {
+            return Err(PolicyError::OutOfRange {
+                class: DataClass::Messages,
+                days,
+            });
+        }
+        if !self.org_messages.contains_key(org_id) && self.org_messages.len() >= MAX_ORG_OVERRIDES {
+            return Err(PolicyError::TooManyOrgOverrides);
+        }
+        self.org_messages.insert(org_id.to_owned(), days);
+        Ok(())
+    }
+}
+
+/// One bounded delete, repeated while it deletes `limit` rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub class: DataClass,
+    pub statement: Statement,
+    pub limit: i64,
+}
+
+/// The bounded deletes of one run, in order (P13–P17).
+pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
+    let limit = limit.clamp(1, 10_000);
+    let cutoff = |days: u32| now_ms.saturating_sub(i64::from(days) * DAY_MS);
+    let mut out = Vec::new();
+    for class in DataClass::ALL {
+        if class == DataClass::IdempotencyKeys {
+            out.push(Batch {
+                class,
+                statement: IdempotencyPurgeExpired { now_ms, limit }.statement(),
+                limit,
+            });
+            continue;
+        }
+        let Some(days) = policy.days(class) else {
+            if class == DataClass::Messages {
+                push_org_messages(policy, &cutoff, limit, &mut out);
+            }
+            continue;
+        };
+        let cutoff_ms = cutoff(days);
+        let statement = match class {
+            DataClass::TranscriptChunks => {
+                RetentionHeldPurgeTranscripts { cutoff_ms, limit }.statement()
+            }
+            DataClass::TranscriptSegments => {
+                RetentionHeldPurgeTranscriptSegments { cutoff_ms, limit }.statement()
+            }
+            DataClass::NoteOps => RetentionHeldPurgeNoteOps { cutoff_ms, limit }.statement(),
+            DataClass::Notes => RetentionHeldPurgeMeetingNotes { cutoff_ms, limit }.statement(),
+            DataClass::Messages => {
+                let excluded: Vec<&str> = policy.org_messages.keys().map(String::as_str).collect();
+                let excluded_orgs_json =
+                    serde_json::to_string(&excluded).unwrap_or_else(|_| String::from("[]"));
+                let s = RetentionHeldPurgeMessages {
+                    cutoff_ms,
+                    limit,
+                    excluded_orgs_json: &excluded_orgs_json,
+                }
+                .statement();
+                out.push(Batch {
+                    class,
+                    statement: s,
+                    limit,
+                });
+                push_org_messages(policy, &cutoff, limit, &mut out);
+                continue;
+            }
+            DataClass::Prompts => RetentionHeldPurgePrompts { cutoff_ms, limit }.statement(),
+            DataClass::Insights => RetentionHeldPurgeInsights { cutoff_ms, limit }.statement(),
+            DataClass::AuditLogs => RetentionHeldPurgeAuditLogs { cutoff_ms, limit }.statement(),
+            DataClass::Notifications => {
+                RetentionHeldPurgeNotifications { cutoff_ms, limit }.statement()
+            }
+            DataClass::MatchingQueue => {
+                RetentionPurgeMatchingQueue { cutoff_ms, limit }.statement()
+            }
+            DataClass::IdempotencyKeys => continue,
+        };
+        out.push(Batch {
+            class,
+            statement,
+            limit,
+        });
+    }
+    out
+}
+
+fn push_org_messages(
+    policy: &Policy,
+    cutoff: &dyn Fn(u32) -> i64,
+    limit: i64,
+    out: &mut Vec<Batch>,
+) {
+    for (org_id, days) in &policy.org_messages {
+        out.push(Batch {
+            class: DataClass::Messages,
+            statement: RetentionHeldPurgeMessagesForOrg {
+                cutoff_ms: cutoff(*days),
+                limit,
+                org_id,
+            }
+            .statement(),
+            limit,
+        });
+    }
+}
+
+/// What one run deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub deleted: BTreeMap<DataClass, u64>,
+    pub statements_run: u32,
+    /// `false` when the budget ran out with batches still full: the next run
+    /// carries on (P18).
+    pub complete: bool,
+}
+
+/// Drives a plan within a statement budget (P17–P18).
+#[derive(Debug, Clone)]
+pub struct RetentionRun {
+    batches: Vec<Batch>,
+    index: usize,
+    budget: u32,
+    report: Report,
+}
+
+impl RetentionRun {
+    pub fn new(batches: Vec<Batch>, max_statements: u32) -> Self {
+        RetentionRun {
+            batches,
+            index: 0,
+            budget: max_statements,
+            report: Report::default(),
+        }
+    }
+
+    /// The next statement to run, or `None` when the run is over.
+    pub fn next_statement(&self) -> Option<&Statement> {
+        if self.report.statements_run >= self.budget {
+            return None;
+        }
+        self.batches.get(self.index).map(|b| &b.statement)
+    }
+
+    /// Reports `changes()` of the statement [`Self::next_statement`] returned.
+    pub fn record(&mut self, changes: u64) {
+        let Some(batch) = self.batches.get(self.index) else {
+            return;
+        };
+        self.report.statements_run += 1;
+        *self.report.deleted.entry(batch.class).or_insert(0) += changes;
+        // A batch that came back short has nothing older left: move on.
+        if changes < u64::try_from(batch.limit).unwrap_or(u64::MAX) {
+            self.index += 1;
+        }
+    }
+
+    /// The counters so far.
+    pub fn report(&self) -> Report {
+        let mut report = self.report.clone();
+        report.complete = self.index >= self.batches.len();
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests;
