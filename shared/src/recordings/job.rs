@@ -1,4 +1,4 @@
-//! The recording job state machine (rules R7–R9 of `docs/recordings.md`):
+//! The recording job state machine (rules F7–F9 of `docs/recordings.md`):
 //!
 //! ```text
 //! pending ──started──▶ recording ──stopped──▶ processing ──files_ready──▶ completed
@@ -47,7 +47,7 @@ impl JobStatus {
         }
     }
 
-    /// `completed` and `failed` never change again (R8).
+    /// `completed` and `failed` never change again (F8).
     pub fn is_final(self) -> bool {
         matches!(self, JobStatus::Completed | JobStatus::Failed)
     }
@@ -98,7 +98,7 @@ pub fn clamp_error(error: &str) -> String {
     error[..end].to_owned()
 }
 
-/// Applies `event` to a job in `from` (R7–R9).
+/// Applies `event` to a job in `from` (F7–F9).
 pub fn apply(from: JobStatus, event: &JobEvent) -> Result<Transition, IllegalTransition> {
     use JobStatus::*;
     let to = match (from, event) {
@@ -138,7 +138,7 @@ mod tests {
     }
 
     #[test]
-    fn r7_the_happy_path() {
+    fn f7_the_happy_path() {
         assert_eq!(
             apply(Pending, &JobEvent::Started),
             Ok(Transition::To(Recording))
@@ -154,7 +154,7 @@ mod tests {
     }
 
     #[test]
-    fn r7_files_ready_may_overtake_stopped() {
+    fn f7_files_ready_may_overtake_stopped() {
         assert_eq!(
             apply(Recording, &JobEvent::FilesReady),
             Ok(Transition::To(Completed))
@@ -166,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn r8_final_states_do_not_move() {
+    fn f8_final_states_do_not_move() {
         assert!(Completed.is_final() && Failed.is_final());
         assert!(apply(Completed, &failed()).is_err());
         assert!(apply(Failed, &JobEvent::Started).is_err());
@@ -175,7 +175,7 @@ mod tests {
     }
 
     #[test]
-    fn r9_redeliveries_are_no_ops_and_failures_apply_from_any_live_state() {
+    fn f9_redeliveries_are_no_ops_and_failures_apply_from_any_live_state() {
         assert_eq!(
             apply(Recording, &JobEvent::Started),
             Ok(Transition::Unchanged)
@@ -205,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn r9_statuses_round_trip_and_errors_are_clamped() {
+    fn f9_statuses_round_trip_and_errors_are_clamped() {
         for s in [Pending, Recording, Processing, Completed, Failed] {
             assert_eq!(JobStatus::parse(s.as_str()), Some(s));
         }

@@ -9,7 +9,7 @@
 //!   `pending → recording → processing → completed | failed`.
 //!
 //! Nothing here reads the clock: times come in as unix milliseconds. Rule
-//! IDs (`R1`…) are the ones of `docs/recordings.md`; the tests that prove
+//! IDs (`F1`…) are the ones of `docs/recordings.md`; the tests that prove
 //! them carry the ID in their name.
 
 pub mod job;

@@ -1,4 +1,4 @@
-//! Signed, time-limited download URLs (rules R1–R6 of `docs/recordings.md`).
+//! Signed, time-limited download URLs (rules F1–F6 of `docs/recordings.md`).
 //!
 //! A URL grants one user one purpose on one file until an expiry:
 //!
@@ -19,7 +19,7 @@ use crate::signature::{from_hex, hmac_sha256, to_hex, verify_hmac_sha256};
 /// Domain separation: a MAC made for anything else never verifies here.
 const DOMAIN: &[u8] = b"connvo-file-url-v1";
 
-/// The longest lifetime any URL may be issued with (R5): 30 days, the
+/// The longest lifetime any URL may be issued with (F5): 30 days, the
 /// privacy export's window.
 pub const MAX_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
@@ -129,7 +129,7 @@ fn message_parts(grant: &Grant) -> [Vec<u8>; 4] {
     ]
 }
 
-/// The hex signature of a grant (R1).
+/// The hex signature of a grant (F1).
 pub fn sign(secret: &[u8], grant: &Grant) -> Result<String, UrlError> {
     if secret.is_empty() {
         return Err(UrlError::NoSecret);
@@ -159,7 +159,7 @@ fn encode(text: &str) -> String {
 }
 
 /// Issues a URL path and query for `file_id`, valid for `ttl_ms` from
-/// `now_ms` (R5: `0 < ttl_ms <= MAX_TTL_MS`). The caller prefixes its origin.
+/// `now_ms` (F5: `0 < ttl_ms <= MAX_TTL_MS`). The caller prefixes its origin.
 pub fn issue(
     secret: &[u8],
     file_id: &str,
@@ -196,7 +196,7 @@ pub struct UrlParams<'a> {
     pub sig: Option<&'a str>,
 }
 
-/// Verifies a request for `file_id` (from the path) against its query (R2–R4).
+/// Verifies a request for `file_id` (from the path) against its query (F2–F4).
 ///
 /// The signature is checked before the expiry, so a forged URL learns
 /// nothing from the answer; both failures are 403. `expected_purpose` is
@@ -249,7 +249,7 @@ pub fn verify(
     if now_ms >= expires_at_ms {
         return Err(UrlError::Expired);
     }
-    // R5 at verification too: a URL signed with an over-long lifetime by an
+    // F5 at verification too: a URL signed with an over-long lifetime by an
     // older build (or a leaked secret used carelessly) is not honoured forever.
     if expires_at_ms.saturating_sub(now_ms) > MAX_TTL_MS {
         return Err(UrlError::BadLifetime);
@@ -323,7 +323,7 @@ mod tests {
     }
 
     #[test]
-    fn r1_r2_a_fresh_url_verifies_and_names_its_grant() {
+    fn f1_r2_a_fresh_url_verifies_and_names_its_grant() {
         let (file, pairs) = issued();
         assert_eq!(file, "rec_1/track a");
         let grant = verify(
@@ -339,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn r3_an_expired_url_is_refused() {
+    fn f3_an_expired_url_is_refused() {
         let (file, pairs) = issued();
         assert_eq!(
             verify(
@@ -355,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn r2_a_url_is_not_reusable_for_another_file() {
+    fn f2_a_url_is_not_reusable_for_another_file() {
         let (_, pairs) = issued();
         assert_eq!(
             verify(SECRET, "rec_2", Purpose::Recording, params(&pairs), NOW),
@@ -364,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn r2_tampering_with_any_field_breaks_the_signature() {
+    fn f2_tampering_with_any_field_breaks_the_signature() {
         let (file, pairs) = issued();
         let later = (NOW + 3_600_000).to_string();
         let mut p = params(&pairs);
@@ -414,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn r4_a_url_for_one_purpose_does_not_serve_another() {
+    fn f4_a_url_for_one_purpose_does_not_serve_another() {
         let (file, pairs) = issued();
         assert_eq!(
             verify(SECRET, &file, Purpose::PrivacyExport, params(&pairs), NOW),
@@ -423,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn r2_field_boundaries_cannot_be_shifted() {
+    fn f2_field_boundaries_cannot_be_shifted() {
         // ("ab", "c") and ("a", "bc") must sign differently.
         let a = Grant {
             file_id: "ab".into(),
@@ -441,7 +441,7 @@ mod tests {
     }
 
     #[test]
-    fn r5_lifetimes_are_bounded() {
+    fn f5_lifetimes_are_bounded() {
         assert_eq!(
             issue(
                 SECRET,
@@ -480,7 +480,7 @@ mod tests {
     }
 
     #[test]
-    fn r6_malformed_urls_are_400_and_no_secret_refuses_to_sign() {
+    fn f6_malformed_urls_are_400_and_no_secret_refuses_to_sign() {
         let (file, pairs) = issued();
         let mut p = params(&pairs);
         p.sig = Some("zz");

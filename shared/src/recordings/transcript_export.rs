@@ -1,4 +1,4 @@
-//! Transcript files from our own transcript rows (rules R10–R16 of
+//! Transcript files from our own transcript rows (rules F10–F16 of
 //! `docs/recordings.md`): `txt`, `srt`, `vtt` and `json`.
 //!
 //! Input is one [`Line`] per transcript segment (or final chunk): a speaker
@@ -6,13 +6,13 @@
 //! offsets from the meeting's start in milliseconds, and the text.
 //!
 //! Timing rules, the same for every format:
-//! - lines are ordered by (start, end), stably (R10);
-//! - a negative offset is clamped to 0 (R11);
-//! - a zero-length or inverted line lasts [`MIN_CUE_MS`] (R11): SRT and
+//! - lines are ordered by (start, end), stably (F10);
+//! - a negative offset is clamped to 0 (F11);
+//! - a zero-length or inverted line lasts [`MIN_CUE_MS`] (F11): SRT and
 //!   WebVTT require a cue to end after it starts;
 //! - overlapping lines (two people talking at once) stay overlapping: both
-//!   formats allow it, and moving times would lie about when things were said (R12);
-//! - hours are not wrapped: 100 hours prints as `100:00:00,000` (R13).
+//!   formats allow it, and moving times would lie about when things were said (F12);
+//! - hours are not wrapped: 100 hours prints as `100:00:00,000` (F13).
 //!
 //! Lines whose text is blank are dropped (an empty cue ends a SRT block).
 
@@ -85,7 +85,7 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Applies R10–R11 and drops blank lines.
+/// Applies F10–F11 and drops blank lines.
 fn cues(lines: &[Line]) -> Vec<Cue<'_>> {
     let mut out: Vec<Cue<'_>> = lines
         .iter()
@@ -116,7 +116,7 @@ fn cues(lines: &[Line]) -> Vec<Cue<'_>> {
     out
 }
 
-/// `HH:MM:SS<sep>mmm`, hours at least two digits and never wrapped (R13).
+/// `HH:MM:SS<sep>mmm`, hours at least two digits and never wrapped (F13).
 pub fn timestamp(ms: i64, separator: char) -> String {
     let ms = ms.max(0);
     let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
@@ -126,7 +126,7 @@ pub fn timestamp(ms: i64, separator: char) -> String {
 }
 
 /// SRT has no escaping: an arrow in the text would read as a timing line,
-/// so `-->` becomes `->` until none is left (R14).
+/// so `-->` becomes `->` until none is left (F14).
 fn srt_text(text: &str) -> String {
     let mut text = text.to_owned();
     while text.contains("-->") {
@@ -135,7 +135,7 @@ fn srt_text(text: &str) -> String {
     text
 }
 
-/// WebVTT cue text escapes `&`, `<` and `>` (which also defuses `-->`) (R14).
+/// WebVTT cue text escapes `&`, `<` and `>` (which also defuses `-->`) (F14).
 fn vtt_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -168,7 +168,7 @@ pub fn to_txt(lines: &[Line]) -> String {
 }
 
 /// SubRip: 1-based cue numbers, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, the text
-/// prefixed with the speaker label, a blank line after each cue (R15).
+/// prefixed with the speaker label, a blank line after each cue (F15).
 pub fn to_srt(lines: &[Line]) -> String {
     let mut out = String::new();
     for (i, cue) in cues(lines).iter().enumerate() {
@@ -184,7 +184,7 @@ pub fn to_srt(lines: &[Line]) -> String {
 }
 
 /// WebVTT: the `WEBVTT` header, `HH:MM:SS.mmm --> HH:MM:SS.mmm`, the speaker
-/// as a voice span `<v Name>` (R16).
+/// as a voice span `<v Name>` (F16).
 pub fn to_vtt(lines: &[Line]) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for (i, cue) in cues(lines).iter().enumerate() {
@@ -264,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn r13_timestamps_cover_hours_without_wrapping() {
+    fn f13_timestamps_cover_hours_without_wrapping() {
         assert_eq!(timestamp(0, ','), "00:00:00,000");
         assert_eq!(timestamp(3_723_004, ','), "01:02:03,004");
         assert_eq!(timestamp(360_000_000, '.'), "100:00:00.000");
@@ -272,7 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn r15_srt_numbers_cues_from_one_with_comma_millis() {
+    fn f15_srt_numbers_cues_from_one_with_comma_millis() {
         let srt = to_srt(&[
             line(Some("Ada"), 1500, 4000, "Hello there"),
             line(Some("Bob"), 4200, 7_261_001, "Hi\n\nAda"),
@@ -285,7 +285,7 @@ mod tests {
     }
 
     #[test]
-    fn r16_vtt_has_the_header_dot_millis_and_voice_spans() {
+    fn f16_vtt_has_the_header_dot_millis_and_voice_spans() {
         let vtt = to_vtt(&[line(Some("Ada <CEO>"), 0, 999, "a < b & c")]);
         assert_eq!(
             vtt,
@@ -295,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn r14_arrows_in_text_never_read_as_timings() {
+    fn f14_arrows_in_text_never_read_as_timings() {
         let lines = [line(None, 0, 1000, "a --> b ---> c ----> d")];
         let srt = to_srt(&lines);
         assert_eq!(srt.matches("-->").count(), 1, "{srt}");
@@ -306,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn r11_zero_length_and_inverted_lines_get_a_minimum_duration() {
+    fn f11_zero_length_and_inverted_lines_get_a_minimum_duration() {
         let srt = to_srt(&[
             line(None, 5000, 5000, "x"),
             line(None, 9000, 8000, "y"),
@@ -318,7 +318,7 @@ mod tests {
     }
 
     #[test]
-    fn r10_r12_lines_are_sorted_and_overlaps_are_kept() {
+    fn f10_r12_lines_are_sorted_and_overlaps_are_kept() {
         let lines = [
             line(Some("Bob"), 2000, 5000, "second"),
             line(Some("Ada"), 1000, 6000, "first"),
@@ -334,14 +334,14 @@ mod tests {
     }
 
     #[test]
-    fn r10_blank_lines_are_dropped_and_numbering_stays_dense() {
+    fn f10_blank_lines_are_dropped_and_numbering_stays_dense() {
         let srt = to_srt(&[line(None, 0, 1, "  \n "), line(None, 5, 10, "kept")]);
         assert!(srt.starts_with("1\n00:00:00,005 --> 00:00:00,010\nkept\n\n"));
         assert!(!srt.contains("2\n"));
     }
 
     #[test]
-    fn r15_txt_and_json_use_the_same_timing() {
+    fn f15_txt_and_json_use_the_same_timing() {
         let lines = [
             line(Some("Ada"), 3_600_000, 3_600_000, "late"),
             line(None, 0, 10, "early"),
@@ -356,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn r15_formats_parse_from_query_values() {
+    fn f15_formats_parse_from_query_values() {
         for f in [Format::Txt, Format::Srt, Format::Vtt, Format::Json] {
             assert_eq!(Format::parse(f.extension()), Some(f));
             assert!(!f.content_type().is_empty());
