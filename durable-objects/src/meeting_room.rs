@@ -13,14 +13,14 @@ use std::time::Duration;
 
 use connvo_shared::log::Level;
 use connvo_shared::room::store::SqlRoomStore;
-use connvo_shared::room::{Frame, MeetingRoom as Core, Output, RoomConfig};
+use connvo_shared::room::{Frame, RoomCore as Core, Output, RoomConfig};
 use worker::{
     durable_object, Date, Delay, DurableObject, Env, Request, Response, Result, ScheduledTime,
     State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::sql_exec::DoSql;
-use crate::{d1_sink, internal, log, sockets};
+use crate::{d1_sink, internal, logging, sockets};
 
 pub(crate) type Room = Core<SqlRoomStore<DoSql>>;
 
@@ -68,7 +68,7 @@ impl DurableObject for MeetingRoom {
             _ => Response::error("not found", 404),
         };
         result.or_else(|e| {
-            log::emit(
+            logging::emit(
                 Level::Error,
                 "room fetch failed",
                 "?",
@@ -261,7 +261,7 @@ impl MeetingRoom {
             Ok((Some(ticket_error), outputs)) => {
                 let _ = pair.server.close(Some(4001), Some("TICKET_INVALID"));
                 self.settle(Ok(((), outputs)), "accept").await;
-                log::emit(
+                logging::emit(
                     Level::Warn,
                     "ticket refused",
                     &meeting_id,
@@ -271,7 +271,7 @@ impl MeetingRoom {
             Ok((None, outputs)) => self.settle(Ok(((), outputs)), "accept").await,
             Err(e) => {
                 let _ = pair.server.close(Some(4500), Some("INTERNAL"));
-                log::emit(
+                logging::emit(
                     Level::Error,
                     "room load failed",
                     &meeting_id,
@@ -292,7 +292,7 @@ impl MeetingRoom {
         let mut outputs = match handled {
             Ok((_, outputs)) => outputs,
             Err(e) => {
-                log::emit(
+                logging::emit(
                     Level::Error,
                     "room event failed",
                     &self.meeting_id(),
@@ -326,7 +326,7 @@ impl MeetingRoom {
             }) {
                 Ok((_, outputs)) => outputs,
                 Err(e) => {
-                    log::emit(
+                    logging::emit(
                         Level::Error,
                         "room timeout failed",
                         &self.meeting_id(),
@@ -397,7 +397,7 @@ impl MeetingRoom {
                     Ok(())
                 }));
                 if let Err(e) = result {
-                    log::emit(
+                    logging::emit(
                         Level::Warn,
                         "D1 flush failed; will retry",
                         &batch.meeting_id,
@@ -408,7 +408,7 @@ impl MeetingRoom {
             for n in next {
                 match n {
                     Ok((_, more)) => outputs.extend(more),
-                    Err(e) => log::emit(
+                    Err(e) => logging::emit(
                         Level::Error,
                         "room event failed",
                         &self.meeting_id(),
@@ -435,7 +435,7 @@ impl MeetingRoom {
             })
             .collect();
         if let Err(e) = d1_sink::audit(&self.env, &audits, &ids).await {
-            log::emit(
+            logging::emit(
                 Level::Warn,
                 "audit write failed",
                 &self.meeting_id(),
@@ -459,7 +459,7 @@ impl MeetingRoom {
         )));
         match self.state.storage().set_alarm(when).await {
             Ok(()) => self.alarm_at.set(Some(at)),
-            Err(e) => log::emit(
+            Err(e) => logging::emit(
                 Level::Error,
                 "set_alarm failed",
                 &self.meeting_id(),

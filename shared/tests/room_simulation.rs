@@ -25,7 +25,7 @@ use connvo_shared::ot::gen::{below, chance, random_op};
 use connvo_shared::ot::{CommittedOp, NotesClient};
 use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
-    FlushBatch, Frame, MeetingRoom, MemoryStore, Output, RoomConfig, RoomStore, SessionId,
+    FlushBatch, Frame, RoomCore, MemoryStore, Output, RoomConfig, RoomStore, SessionId,
     SessionIdentity, SessionState, Stream, TranscriptInput,
 };
 use room_support::{chunk_json, MEETING, T0};
@@ -65,7 +65,7 @@ struct Stats {
 struct Sim {
     rng: u64,
     now: u64,
-    room: MeetingRoom<MemoryStore>,
+    room: RoomCore<MemoryStore>,
     config: RoomConfig,
     peers: Vec<Peer>,
     attachments: BTreeMap<SessionId, SessionState>,
@@ -92,7 +92,7 @@ impl Sim {
             rate_burst: 1_000_000,
             ..RoomConfig::default()
         };
-        let mut room = MeetingRoom::load(MemoryStore::new(), config.clone(), MEETING).unwrap();
+        let mut room = RoomCore::load(MemoryStore::new(), config.clone(), MEETING).unwrap();
         room.set_meeting_state(T0, MeetingState::Active).unwrap();
         let count = 2 + below(&mut rng, 3) as usize;
         let peers = (0..count)
@@ -367,7 +367,7 @@ impl Sim {
         self.log("** hibernate".into());
         self.stats.hibernations += 1;
         let store = self.room.store().clone();
-        self.room = MeetingRoom::load(store, self.config.clone(), MEETING).unwrap();
+        self.room = RoomCore::load(store, self.config.clone(), MEETING).unwrap();
         for peer in &self.peers {
             if let Some(conn) = &peer.conn {
                 let state = self.attachments[&conn.sid].clone();

@@ -1,4 +1,4 @@
-//! The MeetingRoom core: everything one meeting's Durable Object does,
+//! The meeting room's core ([`RoomCore`]): everything one meeting's Durable Object does,
 //! without the Durable Object. Pure and deterministic in the quinn-proto
 //! shape — time comes in as `now_ms`, nothing here reads a clock or a random
 //! source — with synchronous storage behind [`RoomStore`].
@@ -6,18 +6,18 @@
 //! # Using it (the shell's loop)
 //!
 //! 1. Build the store (`SqlRoomStore::open(exec)`) and the room
-//!    ([`MeetingRoom::load`]); after hibernation, call
-//!    [`MeetingRoom::restore_session`] for every socket with its attachment.
-//! 2. Feed it inputs: [`MeetingRoom::handle_connect`],
-//!    [`MeetingRoom::handle_frame`], [`MeetingRoom::handle_disconnect`],
-//!    [`MeetingRoom::handle_timeout`], and the server-side commands
-//!    ([`MeetingRoom::set_member_role`], [`MeetingRoom::set_meeting_state`],
-//!    [`MeetingRoom::set_call_presence`],
-//!    [`MeetingRoom::append_server_transcript`], [`MeetingRoom::flush_done`],
-//!    [`MeetingRoom::consume_ticket`]).
-//! 3. After each input, drain [`MeetingRoom::poll_output`] (send frames,
+//!    ([`RoomCore::load`]); after hibernation, call
+//!    [`RoomCore::restore_session`] for every socket with its attachment.
+//! 2. Feed it inputs: [`RoomCore::handle_connect`],
+//!    [`RoomCore::handle_frame`], [`RoomCore::handle_disconnect`],
+//!    [`RoomCore::handle_timeout`], and the server-side commands
+//!    ([`RoomCore::set_member_role`], [`RoomCore::set_meeting_state`],
+//!    [`RoomCore::set_call_presence`],
+//!    [`RoomCore::append_server_transcript`], [`RoomCore::flush_done`],
+//!    [`RoomCore::consume_ticket`]).
+//! 3. After each input, drain [`RoomCore::poll_output`] (send frames,
 //!    close sockets, save attachments, flush to D1, write audit rows) and
-//!    set the alarm to [`MeetingRoom::poll_timeout`].
+//!    set the alarm to [`RoomCore::poll_timeout`].
 //!
 //! The protocol it speaks is specified in `docs/protocol.md`.
 //!
@@ -35,18 +35,18 @@
 mod chat;
 mod close;
 mod config;
+mod core;
 mod delivery;
 mod error;
-mod flush;
-mod flusher;
+mod flush_batch;
+mod flush_schedule;
 mod frames;
 mod identity;
-mod lifecycle;
-mod meeting_room;
 mod meta;
 mod notes_flow;
 mod output;
 mod presence;
+mod server_commands;
 pub mod protocol;
 mod session;
 pub mod store;
@@ -57,9 +57,9 @@ pub use chat::{ChatInput, ChatMessage, CheckedChat, MAX_CLIENT_REF_LEN};
 pub use close::{CloseCode, CloseReason};
 pub use config::RoomConfig;
 pub use error::RoomError;
-pub use flush::{ActivityRow, D1Statement, FlushBatch};
+pub use flush_batch::{ActivityRow, D1Statement, FlushBatch};
 pub use identity::{ClientInfo, SessionId, SessionIdentity};
-pub use meeting_room::{Frame, MeetingRoom};
+pub use core::{Frame, RoomCore};
 pub use meta::{CallPresence, FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
 pub use output::{AuditEvent, AuditOutcome, Output};
 pub use presence::UserPresence;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::Serialize;
 
 use super::close::{CloseCode, CloseReason};
-use super::flush::FlushBatch;
+use super::flush_batch::FlushBatch;
 use super::identity::SessionId;
 use super::session::SessionState;
 use super::stream::{Stream, StreamSet};

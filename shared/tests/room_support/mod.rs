@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use connvo_shared::acl::MeetingRole;
 use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
-    AuditEvent, CloseCode, CloseReason, FlushBatch, Frame, MeetingRoom, MemoryStore, Output,
+    AuditEvent, CloseCode, CloseReason, FlushBatch, Frame, RoomCore, MemoryStore, Output,
     RoomConfig, RoomStore, SessionId, SessionIdentity, SessionState,
 };
 
@@ -32,7 +32,7 @@ pub struct Socket {
 }
 
 pub struct Shell<S: RoomStore> {
-    pub room: MeetingRoom<S>,
+    pub room: RoomCore<S>,
     pub now: u64,
     pub sockets: BTreeMap<SessionId, Socket>,
     pub flushes: Vec<FlushBatch>,
@@ -59,7 +59,7 @@ impl Shell<MemoryStore> {
 impl<S: RoomStore> Shell<S> {
     pub fn with_store(store: S, config: RoomConfig) -> Self {
         Shell {
-            room: MeetingRoom::load(store, config, MEETING).unwrap(),
+            room: RoomCore::load(store, config, MEETING).unwrap(),
             now: T0,
             sockets: BTreeMap::new(),
             flushes: Vec::new(),
@@ -181,7 +181,7 @@ impl<S: RoomStore> Shell<S> {
         self.drain();
         let store = self.room.store().clone();
         let config = self.room.config().clone();
-        self.room = MeetingRoom::load(store, config, MEETING).unwrap();
+        self.room = RoomCore::load(store, config, MEETING).unwrap();
         for (id, socket) in &self.sockets {
             if socket.closed.is_some() {
                 continue;

@@ -1,7 +1,7 @@
-//! [`MeetingRoom`]: one meeting's live state machine, in the quinn-proto
+//! [`RoomCore`]: one meeting's live state machine, in the quinn-proto
 //! shape. Inputs are `handle_*(now, …)` calls and server-side commands;
-//! outputs are polled ([`MeetingRoom::poll_output`],
-//! [`MeetingRoom::poll_timeout`]). The room reads no clock and no random
+//! outputs are polled ([`RoomCore::poll_output`],
+//! [`RoomCore::poll_timeout`]). The room reads no clock and no random
 //! source, and touches storage only through its synchronous [`RoomStore`].
 //!
 //! This file holds the struct, loading, the connection inputs and the
@@ -78,7 +78,7 @@ pub(super) struct FlushClock {
 }
 
 /// One meeting's room. See the module docs and `docs/protocol.md`.
-pub struct MeetingRoom<S: RoomStore> {
+pub struct RoomCore<S: RoomStore> {
     pub(super) store: S,
     pub(super) config: RoomConfig,
     pub(super) meta: RoomMeta,
@@ -99,9 +99,9 @@ pub struct MeetingRoom<S: RoomStore> {
     pub(super) behind: BTreeSet<SessionId>,
 }
 
-impl<S: RoomStore> std::fmt::Debug for MeetingRoom<S> {
+impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MeetingRoom")
+        f.debug_struct("RoomCore")
             .field("meeting_id", &self.meta.meeting_id)
             .field("state", &self.meta.state)
             .field("sessions", &self.sessions.len())
@@ -110,10 +110,10 @@ impl<S: RoomStore> std::fmt::Debug for MeetingRoom<S> {
     }
 }
 
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     /// Opens the room of `meeting_id` from its store (creating its record on
     /// first use). Everything the room needs is rebuilt from the store; live
-    /// connections are added back with [`MeetingRoom::restore_session`].
+    /// connections are added back with [`RoomCore::restore_session`].
     pub fn load(mut store: S, config: RoomConfig, meeting_id: &str) -> Result<Self, RoomError> {
         let meta = match store.load_meta()? {
             Some(meta) if meta.meeting_id == meeting_id => meta,
@@ -133,7 +133,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         let transcript_head = store.transcript_head()?;
         let chat_head = store.chat_head()?;
         let next_nonce_expiry = store.nonce_next_expiry()?;
-        let mut room = MeetingRoom {
+        let mut room = RoomCore {
             store,
             config,
             meta,
@@ -229,7 +229,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         Some(output)
     }
 
-    /// When [`MeetingRoom::handle_timeout`] must next be called. A time at
+    /// When [`RoomCore::handle_timeout`] must next be called. A time at
     /// or before now means "as soon as possible". `None`: nothing scheduled.
     pub fn poll_timeout(&self) -> Option<u64> {
         let hello = self
@@ -312,7 +312,7 @@ impl<S: RoomStore> MeetingRoom<S> {
     }
 
     /// Puts a hibernated socket back, from its attachment. Call after
-    /// [`MeetingRoom::load`], before handing the room any event. A socket
+    /// [`RoomCore::load`], before handing the room any event. A socket
     /// that may no longer be here is closed instead (queued outputs).
     pub fn restore_session(
         &mut self,

@@ -9,7 +9,7 @@ use crate::auth::ticket::{TicketClaims, TicketError};
 use super::close::CloseReason;
 use super::error::RoomError;
 use super::identity::{is_token, SessionId, MAX_USER_ID_LEN};
-use super::meeting_room::MeetingRoom;
+use super::core::RoomCore;
 use super::meta::CallPresence;
 use super::protocol::ServerMsg;
 use super::store::RoomStore;
@@ -20,7 +20,7 @@ use super::MAX_SAFE_INT;
 /// How soon to retry pruning nonces after the store failed to.
 const NONCE_RETRY_MS: u64 = 60_000;
 
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     /// A participant's role changed (`Some`), or they were removed
     /// (`None`). Removal closes every connection of theirs with 4003
     /// `ACCESS_REVOKED`; a change applies in place (a `role` frame) and
