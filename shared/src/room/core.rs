@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::acl::{self, Action, Decision, Denial, MeetingContext, Subject};
+use crate::audit::{AuditContext, AuditEvent, Outcome as AuditOutcome};
 use crate::ot::NotesDoc;
 
 use super::close::CloseReason;
@@ -17,7 +18,7 @@ use super::config::RoomConfig;
 use super::error::RoomError;
 use super::identity::{SessionId, SessionIdentity};
 use super::meta::RoomMeta;
-use super::output::{AuditEvent, AuditOutcome, Outbox, Output};
+use super::output::{Outbox, Output};
 use super::presence::PresenceBoard;
 use super::protocol::{parse_client_frame, ClientFrame, ClientMsg, Heads, ServerMsg};
 use super::session::{Phase, Session, SessionState, SESSION_STATE_VERSION};
@@ -29,13 +30,39 @@ use super::stream::Stream;
 pub enum Frame<'a> {
     Text(&'a str),
     Binary(&'a [u8]),
+    /// A text frame whose payload was not UTF-8, `len` bytes long. RFC 6455
+    /// §8.1: the connection fails, with 1007 ([`CloseReason::InvalidUtf8`]).
+    InvalidText { len: usize },
 }
 
-impl Frame<'_> {
+impl<'a> Frame<'a> {
+    /// A text frame as the Workers runtime hands it over. The runtime
+    /// decodes the payload with replacement: every byte sequence that is
+    /// not UTF-8 arrives as U+FFFD and the bytes are gone. So U+FFFD in a
+    /// frame's raw text is taken for invalid UTF-8; a client that means the
+    /// character sends it escaped (`\ufffd`) inside its JSON strings
+    /// (docs/protocol.md, R21).
+    pub fn runtime_text(text: &'a str) -> Frame<'a> {
+        if text.contains(char::REPLACEMENT_CHARACTER) {
+            Frame::InvalidText { len: text.len() }
+        } else {
+            Frame::Text(text)
+        }
+    }
+
+    /// A text frame from its raw payload.
+    pub fn text_bytes(bytes: &'a [u8]) -> Frame<'a> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Frame::Text(text),
+            Err(_) => Frame::InvalidText { len: bytes.len() },
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Frame::Text(text) => text.len(),
             Frame::Binary(bytes) => bytes.len(),
+            Frame::InvalidText { len } => *len,
         }
     }
 
@@ -313,15 +340,20 @@ impl<S: RoomStore> RoomCore<S> {
 
     /// Puts a hibernated socket back, from its attachment. Call after
     /// [`RoomCore::load`], before handing the room any event. A socket
-    /// that may no longer be here is closed instead (queued outputs).
+    /// that may no longer be here, or that has no attachment (`None`), is
+    /// closed instead (queued outputs).
     pub fn restore_session(
         &mut self,
         session: SessionId,
-        state: SessionState,
+        state: Option<SessionState>,
     ) -> Result<(), RoomError> {
         if self.sessions.contains_key(&session) {
             return Err(RoomError::SessionExists);
         }
+        let Some(state) = state else {
+            self.goodbye(&session, CloseReason::UnknownSession);
+            return Err(RoomError::UnknownSession);
+        };
         if state.v != SESSION_STATE_VERSION {
             self.goodbye(&session, CloseReason::ProtocolUnsupported);
             return Err(RoomError::InvalidIdentity("attachment version"));
@@ -398,9 +430,9 @@ impl<S: RoomStore> RoomCore<S> {
     fn frame(&mut self, now_ms: u64, sid: &SessionId, frame: Frame<'_>) {
         let max = self.config.max_frame_bytes;
         let max_violations = self.config.max_rate_violations;
-        let Some(session) = self.sessions.get_mut(sid) else {
+        if !self.sessions.contains_key(sid) {
             return;
-        };
+        }
         if frame.len() > max {
             let err = RoomError::FrameTooLarge {
                 bytes: frame.len(),
@@ -410,6 +442,13 @@ impl<S: RoomStore> RoomCore<S> {
             self.close(sid, CloseReason::FrameTooLarge);
             return;
         }
+        if let Frame::InvalidText { .. } = frame {
+            self.close(sid, CloseReason::InvalidUtf8);
+            return;
+        }
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
         if session.limiter.take(now_ms) {
             session.limited = false;
         } else {
@@ -429,6 +468,8 @@ impl<S: RoomStore> RoomCore<S> {
                 r#ref: None,
                 error: RoomError::BinaryFrame,
             }),
+            // Closed above.
+            Frame::InvalidText { .. } => return,
         };
         match parsed {
             Ok(frame) => self.dispatch(now_ms, sid, frame),
@@ -632,19 +673,20 @@ impl<S: RoomStore> RoomCore<S> {
         } else {
             AuditOutcome::Deny
         };
-        self.outbox.push(Output::Audit(AuditEvent {
-            at_ms: now_ms,
-            meeting_id: self.meta.meeting_id.clone(),
-            user_id: identity.user_id.clone(),
-            org_id: identity.org_id.clone(),
-            session: sid.clone(),
-            action: action.to_owned(),
-            stream,
-            outcome,
-            reason: decision.reason_code(),
+        let event = AuditEvent::new(action, outcome, "meeting")
+            .actor(identity.user_id.as_str())
+            .org(identity.org_id.as_deref())
+            .resource(self.meta.meeting_id.as_str())
+            .meta("session", sid.as_str())
+            .meta("stream", stream.map(Stream::as_str))
+            .meta("reason", decision.reason_code());
+        let context = AuditContext {
+            request_id: None,
             ip: identity.client.ip.clone(),
             user_agent: identity.client.user_agent.clone(),
-        }));
+            at_ms: i64::try_from(now_ms).unwrap_or(i64::MAX),
+        };
+        self.outbox.push(Output::Audit { event, context });
     }
 
     // --- closing ----------------------------------------------------------
