@@ -194,11 +194,9 @@ fn r05_a_refused_op_gets_its_client_seq_and_the_document() {
     assert!(
         matches!(&shell.take("o")[..], [ServerMsg::NotesReject { code, .. }] if code == "FORBIDDEN")
     );
-    assert!(shell
-        .audits
-        .iter()
-        .any(|a| a.action == "room.write_notes"
-            && a.metadata["reason"] == "DENY_OBSERVER_READ_ONLY"));
+    assert!(shell.audits.iter().any(
+        |a| a.action == "room.write_notes" && a.metadata["reason"] == "DENY_OBSERVER_READ_ONLY"
+    ));
     assert_eq!(shell.room.notes().content(), "abc");
 }
 

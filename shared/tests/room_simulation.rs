@@ -390,7 +390,9 @@ impl Sim {
         for peer in &self.peers {
             if let Some(conn) = &peer.conn {
                 let state = self.attachments[&conn.sid].clone();
-                self.room.restore_session(conn.sid.clone(), Some(state)).unwrap();
+                self.room
+                    .restore_session(conn.sid.clone(), Some(state))
+                    .unwrap();
             }
         }
         self.drain();

@@ -531,7 +531,10 @@ mod room_refusals {
                     .and_then(|b| serde_json::from_slice(b).ok())
                     .unwrap_or(Value::Null);
                 assert_eq!(body["error"]["code"], "UNAUTHORIZED", "{body}");
-                assert_eq!(body["error"]["details"]["reason"], "TICKET_REPLAYED", "{body}");
+                assert_eq!(
+                    body["error"]["details"]["reason"], "TICKET_REPLAYED",
+                    "{body}"
+                );
             }
             Err(other) => panic!("the replay failed without an HTTP answer: {other}"),
             Ok((mut ws, resp)) => {
@@ -543,11 +546,9 @@ mod room_refusals {
                             .to_string(),
                     ))
                     .await;
-                let next = tokio::time::timeout(
-                    Duration::from_secs(1),
-                    futures::StreamExt::next(&mut ws),
-                )
-                .await;
+                let next =
+                    tokio::time::timeout(Duration::from_secs(1), futures::StreamExt::next(&mut ws))
+                        .await;
                 panic!(
                     "a replayed ticket was upgraded ({}) and then got {next:?} after {:?}",
                     resp.status(),
@@ -597,7 +598,9 @@ mod room_refusals {
         };
         assert_eq!(code, Some(1007), "closed with 1007; before it: {frames:?}");
         assert!(
-            frames.iter().all(|f| f["type"] != "error" && f["type"] != "pong"),
+            frames
+                .iter()
+                .all(|f| f["type"] != "error" && f["type"] != "pong"),
             "the frame was not answered as if it were text: {frames:?}"
         );
         if let Some(goodbye) = frames.iter().find(|f| f["type"] == "goodbye") {

@@ -36,8 +36,7 @@ pub enum CloseCode {
     /// too many malformed frames), or its socket is not a session the room
     /// knows.
     ProtocolViolation,
-    /// 4500: the room could not go on (its storage failed, or it could not
-    /// be loaded after hibernation).
+    /// 4500: the room could not go on (its storage failed).
     Internal,
 }
 
@@ -132,12 +131,10 @@ pub enum CloseReason {
     FrameTooLarge,
     /// 4500.
     StorageFailed,
-    /// 4500: the room could not be loaded to handle the socket's event.
-    Internal,
 }
 
 impl CloseReason {
-    pub const ALL: [CloseReason; 15] = [
+    pub const ALL: [CloseReason; 14] = [
         CloseReason::AccessRevoked,
         CloseReason::NotAParticipant,
         CloseReason::MeetingEnded,
@@ -152,7 +149,6 @@ impl CloseReason {
         CloseReason::InvalidUtf8,
         CloseReason::FrameTooLarge,
         CloseReason::StorageFailed,
-        CloseReason::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -171,7 +167,6 @@ impl CloseReason {
             CloseReason::InvalidUtf8 => "INVALID_UTF8",
             CloseReason::FrameTooLarge => "FRAME_TOO_LARGE",
             CloseReason::StorageFailed => "STORAGE_FAILED",
-            CloseReason::Internal => "INTERNAL",
         }
     }
 
@@ -190,7 +185,7 @@ impl CloseReason {
             | CloseReason::UnknownSession => CloseCode::ProtocolViolation,
             CloseReason::InvalidUtf8 => CloseCode::InvalidPayload,
             CloseReason::FrameTooLarge => CloseCode::FrameTooBig,
-            CloseReason::StorageFailed | CloseReason::Internal => CloseCode::Internal,
+            CloseReason::StorageFailed => CloseCode::Internal,
         }
     }
 }

@@ -32,7 +32,9 @@ pub enum Frame<'a> {
     Binary(&'a [u8]),
     /// A text frame whose payload was not UTF-8, `len` bytes long. RFC 6455
     /// §8.1: the connection fails, with 1007 ([`CloseReason::InvalidUtf8`]).
-    InvalidText { len: usize },
+    InvalidText {
+        len: usize,
+    },
 }
 
 impl<'a> Frame<'a> {

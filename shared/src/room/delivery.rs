@@ -19,9 +19,9 @@
 use crate::acl::Decision;
 
 use super::close::CloseReason;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
-use super::core::RoomCore;
 use super::protocol::{ServerMsg, WireOp};
 use super::session::{Session, Sub};
 use super::store::RoomStore;

@@ -94,7 +94,9 @@ impl<S: RoomStore> RoomCore<S> {
                             failed.push(session);
                         }
                     }
-                    Output::Close { session, reason, .. } => sockets.close(&session, reason),
+                    Output::Close {
+                        session, reason, ..
+                    } => sockets.close(&session, reason),
                     Output::SaveSession { session, state } => sockets.save(&session, &state),
                     Output::Flush(batch) => drained.flushes.push(batch),
                     Output::Audit { event, context } => drained.audits.push((event, context)),

@@ -5,9 +5,9 @@
 //! a time; one unanswered for `flush_retry_ms` is emitted again, which is
 //! safe because every row is idempotent.
 
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::flush_batch::{ActivityRow, FlushBatch};
-use super::core::RoomCore;
 use super::meta::FlushWatermarks;
 use super::output::Output;
 use super::store::RoomStore;

@@ -7,9 +7,9 @@ use crate::acl::Action;
 
 use super::chat::{ChatMessage, CheckedChat};
 use super::close::CloseReason;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
-use super::core::RoomCore;
 use super::protocol::{Hello, Resume, ServerMsg, WireLimits, PROTOCOL_VERSION};
 use super::session::{LiveState, Phase, Sub};
 use super::store::RoomStore;

@@ -9,9 +9,9 @@ use crate::acl::Action;
 use crate::ot::{apply, NotesDoc, NotesState, Op, SubmitOutcome};
 
 use super::config::RoomConfig;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
-use super::core::RoomCore;
 use super::protocol::ServerMsg;
 use super::session::Sub;
 use super::store::{NotesSnapshot, RoomStore};

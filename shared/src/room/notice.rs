@@ -95,13 +95,15 @@ impl Notice {
         let p = path;
         if p == route(path::STATE) {
             let notice: StateNotice = body(bytes)?;
-            return parse_state(&notice.state).map(Notice::State).ok_or_else(|| {
-                refused(
-                    400,
-                    "NOTICE_UNKNOWN_STATE",
-                    format!("unknown state {:?}", notice.state),
-                )
-            });
+            return parse_state(&notice.state)
+                .map(Notice::State)
+                .ok_or_else(|| {
+                    refused(
+                        400,
+                        "NOTICE_UNKNOWN_STATE",
+                        format!("unknown state {:?}", notice.state),
+                    )
+                });
         }
         if p == route(path::MEMBER) {
             let notice: MemberNotice = body(bytes)?;
@@ -209,8 +211,10 @@ impl<S: RoomStore> RoomCore<S> {
     /// (the worker retries; the end is idempotent).
     pub fn end_reply(&self) -> Result<(), ApiError> {
         if self.has_unflushed() {
-            return Err(ApiError::provider_unavailable("the final flush did not complete")
-                .with_details(serde_json::json!({ "reason": "FINAL_FLUSH_PENDING" })));
+            return Err(
+                ApiError::provider_unavailable("the final flush did not complete")
+                    .with_details(serde_json::json!({ "reason": "FINAL_FLUSH_PENDING" })),
+            );
         }
         Ok(())
     }
@@ -278,7 +282,12 @@ mod tests {
         let cases: [(&str, &[u8], u16, &str); 5] = [
             ("/internal/nope", b"{}", 404, "NOTICE_UNKNOWN"),
             ("/internal/state", b"not json", 400, "NOTICE_MALFORMED"),
-            ("/internal/state", br#"{"state":"paused","at_ms":1}"#, 400, "NOTICE_UNKNOWN_STATE"),
+            (
+                "/internal/state",
+                br#"{"state":"paused","at_ms":1}"#,
+                400,
+                "NOTICE_UNKNOWN_STATE",
+            ),
             (
                 "/internal/member",
                 br#"{"user_id":"u","action":"set_role"}"#,

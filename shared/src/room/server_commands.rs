@@ -7,9 +7,9 @@
 use crate::acl::{Action, Decision, Denial, MeetingRole, MeetingState};
 
 use super::close::CloseReason;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::{is_token, SessionId, MAX_USER_ID_LEN};
-use super::core::RoomCore;
 use super::meta::CallPresence;
 use super::protocol::ServerMsg;
 use super::store::RoomStore;

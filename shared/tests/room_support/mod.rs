@@ -10,8 +10,8 @@ pub mod sqlite;
 use std::collections::BTreeMap;
 
 use connvo_shared::acl::MeetingRole;
-use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::audit::AuditEvent;
+use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
     CloseCode, CloseReason, FlushBatch, Frame, MemoryStore, RoomConfig, RoomCore, RoomStore,
     SessionId, SessionIdentity, SessionState, Sockets,
