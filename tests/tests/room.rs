@@ -510,10 +510,25 @@ mod room_refusals {
         assert_eq!(status, 200, "{body}");
         let t = body["ticket"].as_str().unwrap().to_owned();
         let url = b.ws_url(&format!("/v1/meetings/{m}/ws?ticket={t}"));
-        let (first, resp) = tokio_tungstenite::connect_async(url.clone())
+        let (mut first, resp) = tokio_tungstenite::connect_async(url.clone())
             .await
             .expect("the first use of the ticket opens the socket");
         assert_eq!(resp.status().as_u16(), 101);
+        first
+            .send(Message::text(
+                json!({"type": "hello", "protocol": 1, "client_id": "c_first"}).to_string(),
+            ))
+            .await
+            .unwrap();
+        let welcome = tokio::time::timeout(
+            Duration::from_secs(10),
+            futures::StreamExt::next(&mut first),
+        )
+        .await;
+        assert!(
+            matches!(&welcome, Ok(Some(Ok(Message::Text(t)))) if t.contains("welcome")),
+            "{welcome:?}"
+        );
 
         let started = Instant::now();
         let replay = tokio::time::timeout(
@@ -538,21 +553,24 @@ mod room_refusals {
             }
             Err(other) => panic!("the replay failed without an HTTP answer: {other}"),
             Ok((mut ws, resp)) => {
-                // What main did: 101, then nothing. Say hello and show
-                // what (if anything) comes back within a second.
+                // What main did: 101, then silence until the client spoke.
+                let quiet =
+                    tokio::time::timeout(Duration::from_secs(3), futures::StreamExt::next(&mut ws))
+                        .await;
+                let quiet_at = started.elapsed();
                 let _ = ws
                     .send(Message::text(
                         json!({"type": "hello", "protocol": 1, "client_id": "c_replay"})
                             .to_string(),
                     ))
                     .await;
-                let next =
-                    tokio::time::timeout(Duration::from_secs(1), futures::StreamExt::next(&mut ws))
+                let after_hello =
+                    tokio::time::timeout(Duration::from_secs(3), futures::StreamExt::next(&mut ws))
                         .await;
                 panic!(
-                    "a replayed ticket was upgraded ({}) and then got {next:?} after {:?}",
+                    "a replayed ticket was upgraded ({}); it got {quiet:?} ({quiet_at:?} \
+                     after the request), then after a hello {after_hello:?}",
                     resp.status(),
-                    started.elapsed()
                 );
             }
         }
