@@ -85,6 +85,20 @@ impl<'a> From<&'a [u8]> for Frame<'a> {
     }
 }
 
+/// Why a socket may not (or no longer) stay: an ended meeting, else
+/// `otherwise` (never a participant for a new socket, revoked for a
+/// restored one).
+fn refused_socket(denial: Denial, otherwise: CloseReason) -> CloseReason {
+    match denial {
+        Denial::MeetingState(_) => CloseReason::MeetingEnded,
+        Denial::MeetingRequired
+        | Denial::NotAParticipant
+        | Denial::ObserverReadOnly
+        | Denial::RoleInsufficient
+        | Denial::AdminOnly => otherwise,
+    }
+}
+
 /// The coalescing window of the hot streams.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Hot {
@@ -305,14 +319,7 @@ impl<S: RoomStore> RoomCore<S> {
         };
         identity.role = self.meta.effective_role(&identity.user_id, identity.role);
         if let Err(denial) = self.check(&identity, Action::OpenSocket) {
-            let reason = match denial {
-                Denial::MeetingState(_) => CloseReason::MeetingEnded,
-                Denial::MeetingRequired
-                | Denial::NotAParticipant
-                | Denial::ObserverReadOnly
-                | Denial::RoleInsufficient
-                | Denial::AdminOnly => CloseReason::NotAParticipant,
-            };
+            let reason = refused_socket(denial, CloseReason::NotAParticipant);
             self.audit_identity(
                 now_ms,
                 &session,
@@ -371,14 +378,7 @@ impl<S: RoomStore> RoomCore<S> {
         };
         state.identity.role = self.meta.effective_role(&state.identity.user_id, claimed);
         if let Err(denial) = self.check(&state.identity, Action::OpenSocket) {
-            let reason = match denial {
-                Denial::MeetingState(_) => CloseReason::MeetingEnded,
-                Denial::MeetingRequired
-                | Denial::NotAParticipant
-                | Denial::ObserverReadOnly
-                | Denial::RoleInsufficient
-                | Denial::AdminOnly => CloseReason::AccessRevoked,
-            };
+            let reason = refused_socket(denial, CloseReason::AccessRevoked);
             self.goodbye(&session, reason);
             return Err(RoomError::Denied(denial));
         }
@@ -490,6 +490,12 @@ impl<S: RoomStore> RoomCore<S> {
         }
     }
 
+    /// `ping` is answered in every phase, before the hello too.
+    fn pong(&mut self, sid: &SessionId, r#ref: Option<String>) -> Result<(), RoomError> {
+        self.send_control(sid, &ServerMsg::Pong { r#ref });
+        Ok(())
+    }
+
     fn dispatch(&mut self, now_ms: u64, sid: &SessionId, frame: ClientFrame) {
         let Some(live) = self.sessions.get(sid).map(|s| s.state.live().is_some()) else {
             return;
@@ -498,15 +504,7 @@ impl<S: RoomStore> RoomCore<S> {
         let result = if live {
             match frame.msg {
                 ClientMsg::Hello(_) => Err(RoomError::AlreadyHello),
-                ClientMsg::Ping => {
-                    self.send_control(
-                        sid,
-                        &ServerMsg::Pong {
-                            r#ref: r#ref.clone(),
-                        },
-                    );
-                    Ok(())
-                }
+                ClientMsg::Ping => self.pong(sid, r#ref.clone()),
                 ClientMsg::Subscribe { streams, resume } => {
                     self.on_subscribe(now_ms, sid, streams, resume)
                 }
@@ -527,15 +525,7 @@ impl<S: RoomStore> RoomCore<S> {
         } else {
             match frame.msg {
                 ClientMsg::Hello(hello) => self.on_hello(now_ms, sid, hello),
-                ClientMsg::Ping => {
-                    self.send_control(
-                        sid,
-                        &ServerMsg::Pong {
-                            r#ref: r#ref.clone(),
-                        },
-                    );
-                    Ok(())
-                }
+                ClientMsg::Ping => self.pong(sid, r#ref.clone()),
                 ClientMsg::Subscribe { .. }
                 | ClientMsg::Unsubscribe { .. }
                 | ClientMsg::NotesOp { .. }
