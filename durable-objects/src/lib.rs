@@ -7,7 +7,7 @@
 pub mod d1;
 mod d1_sink;
 mod internal;
-mod log;
+mod logging;
 mod meeting_room;
 mod sockets;
 mod sql_exec;

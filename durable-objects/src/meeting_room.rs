@@ -1,9 +1,11 @@
 //! `MeetingRoom`: one Durable Object per meeting, addressed by the meeting
 //! id: the single writer of the meeting's live state. This file is the
-//! shell around `connvo_shared::room::MeetingRoom` (the core): it accepts
-//! hibernatable sockets, feeds every event to the core with the current
-//! time, carries out what the core asks (send, close, save an attachment,
-//! flush to D1, audit), and turns the core's next deadline into an alarm.
+//! shell around `connvo_shared::room::RoomCore` and carries no policy: it
+//! turns each runtime event into one core input with the current time,
+//! runs the core's drain loop (`RoomCore::drain`) on the object's sockets,
+//! writes what the loop hands back (flushes, audit rows) to D1 and reports
+//! the result, and waits for the next deadline the way `Drained::wake`
+//! says (in memory, or an alarm).
 //!
 //! Every entry point catches its errors and logs them with the meeting id;
 //! none lets one escape to the runtime, and none can panic on input.
@@ -13,21 +15,22 @@ use std::time::Duration;
 
 use connvo_shared::log::Level;
 use connvo_shared::room::store::SqlRoomStore;
-use connvo_shared::room::{Frame, MeetingRoom as Core, Output, RoomConfig};
+use connvo_shared::room::{CloseReason, Drained, Frame, RoomConfig, RoomCore, Upgrade, Wake};
+use connvo_shared::ApiError;
 use worker::{
     durable_object, Date, Delay, DurableObject, Env, Request, Response, Result, ScheduledTime,
     State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
+use crate::sockets::DoSockets;
 use crate::sql_exec::DoSql;
-use crate::{d1_sink, internal, log, sockets};
+use crate::{d1_sink, internal, logging, sockets};
 
-pub(crate) type Room = Core<SqlRoomStore<DoSql>>;
+pub(crate) type Room = RoomCore<SqlRoomStore<DoSql>>;
 
-/// Deadlines at most this far ahead are waited for in memory (see `settle`).
-const INLINE_WAIT_MS: u64 = 250;
-/// At most this many in-memory waits per event before falling back to an alarm.
-const MAX_INLINE_WAITS: u32 = 40;
+/// Rounds of "write the flushes, report them, drain again" per event: a
+/// reported flush can ask for at most one more.
+const MAX_FLUSH_ROUNDS: usize = 8;
 
 #[durable_object]
 pub struct MeetingRoom {
@@ -42,6 +45,20 @@ pub struct MeetingRoom {
 
 pub(crate) fn now_ms() -> u64 {
     Date::now().as_millis()
+}
+
+/// An error answer in the API's shape (`ApiError::body`).
+pub(crate) fn error_response(err: &ApiError) -> Result<Response> {
+    Response::from_json(&err.body()).map(|r| r.with_status(err.status()))
+}
+
+/// A header's value; an empty one counts as missing.
+pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .ok()
+        .flatten()
+        .filter(|v| !v.is_empty())
 }
 
 impl DurableObject for MeetingRoom {
@@ -68,7 +85,7 @@ impl DurableObject for MeetingRoom {
             _ => Response::error("not found", 404),
         };
         result.or_else(|e| {
-            log::emit(
+            logging::emit(
                 Level::Error,
                 "room fetch failed",
                 "?",
@@ -84,22 +101,19 @@ impl DurableObject for MeetingRoom {
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
         let Some(session) = sockets::session_of(&self.state, &ws) else {
-            let _ = ws.close(Some(4400), Some("UNKNOWN_SESSION"));
+            sockets::close(&ws, CloseReason::UnknownSession);
             return Ok(());
         };
         let now = now_ms();
-        let handled = self.with_room(|room| {
-            match &message {
-                WebSocketIncomingMessage::String(text) => {
-                    room.handle_frame(now, &session, Frame::Text(text))
-                }
-                WebSocketIncomingMessage::Binary(bytes) => {
-                    room.handle_frame(now, &session, Frame::Binary(bytes))
-                }
-            }
+        let frame = match &message {
+            WebSocketIncomingMessage::String(text) => Frame::runtime_text(text),
+            WebSocketIncomingMessage::Binary(bytes) => Frame::Binary(bytes),
+        };
+        self.input("websocket_message", |room| {
+            room.handle_frame(now, &session, frame);
             Ok(())
-        });
-        self.settle(handled, "websocket_message").await;
+        })
+        .await;
         Ok(())
     }
 
@@ -110,7 +124,8 @@ impl DurableObject for MeetingRoom {
         _reason: String,
         _clean: bool,
     ) -> Result<()> {
-        // Answer the close handshake; the runtime may already have (ignore that error).
+        // Answer the close handshake with the peer's own code (RFC 6455
+        // §5.5.1); the runtime may already have (ignore that error).
         let _ = ws.close(
             Some(u16::try_from(code).unwrap_or(1000).max(1000)),
             Some("bye"),
@@ -127,11 +142,11 @@ impl DurableObject for MeetingRoom {
     async fn alarm(&self) -> Result<Response> {
         self.alarm_at.set(None);
         let now = now_ms();
-        let handled = self.with_room(|room| {
+        self.input("alarm", |room| {
             room.handle_timeout(now);
             Ok(())
-        });
-        self.settle(handled, "alarm").await;
+        })
+        .await;
         Response::ok("ok")
     }
 }
@@ -153,30 +168,37 @@ impl MeetingRoom {
 
     /// Runs `f` on the core, loading it first if needed (from storage, then
     /// every live socket's attachment). `meeting_id` is needed only the very
-    /// first time a meeting's room is used.
+    /// first time a meeting's room is used. The caller settles afterwards.
     pub(crate) fn with_room_for<T>(
         &self,
         meeting_id: Option<&str>,
         f: impl FnOnce(&mut Room) -> std::result::Result<T, String>,
-    ) -> std::result::Result<(T, Vec<Output>), String> {
+    ) -> std::result::Result<T, String> {
         let mut slot = self.room.borrow_mut();
         if slot.is_none() {
             *slot = Some(self.load(meeting_id)?);
         }
         let room = slot.as_mut().ok_or("room not loaded")?;
-        let value = f(room)?;
-        let mut outputs = Vec::new();
-        while let Some(output) = room.poll_output() {
-            outputs.push(output);
-        }
-        Ok((value, outputs))
+        f(room)
     }
 
     pub(crate) fn with_room<T>(
         &self,
         f: impl FnOnce(&mut Room) -> std::result::Result<T, String>,
-    ) -> std::result::Result<(T, Vec<Output>), String> {
+    ) -> std::result::Result<T, String> {
         self.with_room_for(None, f)
+    }
+
+    /// One core input, then the drain loop.
+    async fn input(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Room) -> std::result::Result<(), String>,
+    ) {
+        match self.with_room(f) {
+            Ok(()) => self.settle(what).await,
+            Err(e) => self.log_error("room event failed", what, e),
+        }
     }
 
     fn load(&self, meeting_id: Option<&str>) -> std::result::Result<Room, String> {
@@ -190,16 +212,15 @@ impl MeetingRoom {
             (None, Some(id)) => id.to_owned(),
             (None, None) => return Err("this room has never been opened for a meeting".into()),
         };
-        let mut room = Core::load(store, RoomConfig::default(), &id).map_err(|e| e.to_string())?;
+        let mut room =
+            RoomCore::load(store, RoomConfig::default(), &id).map_err(|e| e.to_string())?;
         for (ws, session, attachment) in sockets::all(&self.state) {
-            match (session, attachment) {
-                (Some(session), Some(state)) => {
-                    // A socket the core refuses to restore gets its goodbye via outputs.
-                    let _ = room.restore_session(session, state);
+            match session {
+                // A socket the core refuses to restore gets its goodbye via outputs.
+                Some(session) => {
+                    let _ = room.restore_session(session, attachment);
                 }
-                _ => {
-                    let _ = ws.close(Some(4400), Some("UNKNOWN_SESSION"));
-                }
+                None => sockets::close(&ws, CloseReason::UnknownSession),
             }
         }
         Ok(room)
@@ -214,243 +235,161 @@ impl MeetingRoom {
             .unwrap_or_else(|| "?".into())
     }
 
+    fn log_error(&self, msg: &str, what: &str, error: String) {
+        logging::emit(
+            Level::Error,
+            msg,
+            &self.meeting_id(),
+            &[("event", what.into()), ("error", error)],
+        );
+    }
+
     async fn disconnected(&self, ws: &WebSocket) {
         let Some(session) = sockets::session_of(&self.state, ws) else {
             return;
         };
         let now = now_ms();
-        let handled = self.with_room(|room| {
+        self.input("websocket_close", |room| {
             room.handle_disconnect(now, &session);
             Ok(())
-        });
-        self.settle(handled, "websocket_close").await;
+        })
+        .await;
     }
 
-    /// Accepts a WebSocket the worker has authenticated and forwarded (see
-    /// `connvo_shared::room_internal::header`): single-use ticket check, then
-    /// the core decides whether the session may stay.
+    /// A WebSocket upgrade the worker authenticated and forwarded: the core
+    /// decides (`RoomCore::handle_upgrade`); a refusal is answered as an
+    /// HTTP error before any socket exists.
     async fn accept(&self, req: &Request) -> Result<Response> {
-        let Some(upgrade) = internal::upgrade_identity(req) else {
-            return Response::error("missing or malformed identity headers", 400);
+        let upgrade = match Upgrade::from_headers(|name| header(req, name)) {
+            Ok(upgrade) => upgrade,
+            Err(err) => return error_response(&err),
         };
         let Some(session) = sockets::new_session_id() else {
-            return Response::error("no randomness", 500);
+            return error_response(&ApiError::internal("no randomness for a session id"));
         };
         let pair = WebSocketPair::new()?;
-        let now = now_ms();
         let meeting_id = upgrade.claims.meeting_id.clone();
-        let handled = self.with_room_for(Some(&meeting_id), |room| {
-            if let Err(e) = room.consume_ticket(now, &upgrade.claims) {
-                return Ok(Some(e.to_string()));
-            }
-            // A room that missed a lifecycle notice (or is opened for the
-            // first time) catches up with D1 before admitting anyone.
-            if let Some(state) = upgrade.meeting_state {
-                if room.meta().state != state {
-                    room.set_meeting_state(now, state)
-                        .map_err(|e| e.to_string())?;
-                }
-            }
-            // A refusal queues a goodbye and a close for this session.
-            let _ = room.handle_connect(now, session.clone(), upgrade.identity.clone());
-            Ok(None)
+        let now = now_ms();
+        let admitted = self.with_room_for(Some(&meeting_id), |room| {
+            Ok(room.handle_upgrade(now, session.clone(), upgrade))
         });
-        self.state
-            .accept_websocket_with_tags(&pair.server, &[session.as_str()]);
-        match handled {
-            Ok((Some(ticket_error), outputs)) => {
-                let _ = pair.server.close(Some(4001), Some("TICKET_INVALID"));
-                self.settle(Ok(((), outputs)), "accept").await;
-                log::emit(
-                    Level::Warn,
-                    "ticket refused",
-                    &meeting_id,
-                    &[("error", ticket_error)],
-                );
+        match admitted {
+            Ok(Ok(())) => {
+                self.state
+                    .accept_websocket_with_tags(&pair.server, &[session.as_str()]);
+                self.settle("accept").await;
+                Response::from_websocket(pair.client)
             }
-            Ok((None, outputs)) => self.settle(Ok(((), outputs)), "accept").await,
+            Ok(Err(refusal)) => {
+                logging::emit(
+                    Level::Warn,
+                    "upgrade refused",
+                    &meeting_id,
+                    &[("error", refusal.to_string())],
+                );
+                self.settle("accept").await;
+                error_response(&refusal)
+            }
             Err(e) => {
-                let _ = pair.server.close(Some(4500), Some("INTERNAL"));
-                log::emit(
+                logging::emit(
                     Level::Error,
                     "room load failed",
                     &meeting_id,
                     &[("error", e)],
                 );
+                error_response(
+                    &ApiError::internal("the room could not be loaded")
+                        .with_details(serde_json::json!({ "reason": "ROOM_UNAVAILABLE" })),
+                )
             }
         }
-        Response::from_websocket(pair.client)
     }
 
-    /// Carries out the core's outputs, then any flush or audit they asked
-    /// for (the only awaits), then sets the alarm for the next deadline.
-    pub(crate) async fn settle<T>(
-        &self,
-        handled: std::result::Result<(T, Vec<Output>), String>,
-        what: &str,
-    ) {
-        let mut outputs = match handled {
-            Ok((_, outputs)) => outputs,
-            Err(e) => {
-                log::emit(
-                    Level::Error,
-                    "room event failed",
-                    &self.meeting_id(),
-                    &[("event", what.into()), ("error", e)],
-                );
-                return;
-            }
-        };
-        // Short deadlines (the coalescing window of the hot streams) are
-        // waited out here, in memory: an alarm costs a storage write, and a
-        // storage write holds every outgoing frame behind its fsync. Longer
-        // ones (the D1 flush interval, the hello deadline) become an alarm.
-        let mut waits = 0;
+    /// The core's drain loop on this object's sockets.
+    fn drain(&self) -> Drained {
+        match self.room.borrow_mut().as_mut() {
+            Some(room) => room.drain(now_ms(), &mut DoSockets(&self.state)),
+            None => Drained::default(),
+        }
+    }
+
+    /// After an input: drains the outputs, writes the audit rows and
+    /// flushes they ask for (the only awaits), reports each flush, and
+    /// waits for the next deadline as `Drained::wake` says.
+    pub(crate) async fn settle(&self, what: &str) {
+        let mut inline_waits = 0;
         loop {
-            self.carry_out(outputs).await;
-            let Some(at) = self.room.borrow().as_ref().and_then(|r| r.poll_timeout()) else {
-                break;
-            };
+            let drained = self.carry_out().await;
             let now = now_ms();
-            if waits >= MAX_INLINE_WAITS || at > now + INLINE_WAIT_MS {
-                break;
-            }
-            if at > now {
-                Delay::from(Duration::from_millis(at - now)).await;
-            }
-            waits += 1;
-            let now = now_ms();
-            outputs = match self.with_room(|room| {
-                room.handle_timeout(now);
-                Ok(())
-            }) {
-                Ok((_, outputs)) => outputs,
-                Err(e) => {
-                    log::emit(
-                        Level::Error,
-                        "room timeout failed",
-                        &self.meeting_id(),
-                        &[("error", e)],
-                    );
+            match drained.wake(now, inline_waits) {
+                Wake::Idle => break,
+                Wake::Alarm { at_ms } => {
+                    self.schedule(at_ms).await;
                     break;
                 }
-            };
-        }
-        self.schedule().await;
-    }
-
-    /// Sends, closes, saves attachments, then writes the flushes and audit
-    /// entries the outputs asked for, feeding their results back to the core.
-    async fn carry_out(&self, mut outputs: Vec<Output>) {
-        // Bounded: a flush result can produce more outputs, which can at most
-        // ask for one more flush per round.
-        for _ in 0..8 {
-            let mut flushes = Vec::new();
-            let mut audits = Vec::new();
-            let mut failed_sends = Vec::new();
-            for output in outputs.drain(..) {
-                match output {
-                    Output::Send { session, text } => {
-                        let sent = sockets::socket_of(&self.state, &session)
-                            .map(|ws| ws.send_with_str(&text));
-                        if !matches!(sent, Some(Ok(()))) {
-                            failed_sends.push(session);
-                        }
+                Wake::InMemory { ms } => {
+                    if ms > 0 {
+                        Delay::from(Duration::from_millis(ms)).await;
                     }
-                    Output::Close {
-                        session,
-                        code,
-                        reason,
-                    } => {
-                        if let Some(ws) = sockets::socket_of(&self.state, &session) {
-                            let _ = ws.close(Some(code.as_u16()), Some(reason.as_str()));
-                        }
+                    inline_waits += 1;
+                    let now = now_ms();
+                    if let Err(e) = self.with_room(|room| {
+                        room.handle_timeout(now);
+                        Ok(())
+                    }) {
+                        self.log_error("room timeout failed", what, e);
+                        break;
                     }
-                    Output::SaveSession { session, state } => {
-                        if let Some(ws) = sockets::socket_of(&self.state, &session) {
-                            let _ = ws.serialize_attachment(&state);
-                        }
-                    }
-                    Output::Flush(batch) => flushes.push(batch),
-                    Output::Audit(event) => audits.push(event),
                 }
             }
-            self.write_audits(audits).await;
-            let now = now_ms();
-            let mut next = Vec::new();
-            for session in failed_sends {
-                next.push(self.with_room(|room| {
-                    room.handle_send_failed(now, &session);
-                    Ok(())
-                }));
+        }
+    }
+
+    /// Drains, writes, reports, until no flush is left; returns the last drain.
+    async fn carry_out(&self) -> Drained {
+        let mut drained = self.drain();
+        for _ in 0..MAX_FLUSH_ROUNDS {
+            if let Err(e) = d1_sink::audit(&self.env, &drained.audits).await {
+                logging::emit(
+                    Level::Warn,
+                    "audit write failed",
+                    &self.meeting_id(),
+                    &[("error", e)],
+                );
             }
-            for batch in flushes {
-                let result = d1_sink::flush(&self.env, &batch, now).await;
+            drained.audits.clear();
+            if drained.flushes.is_empty() {
+                break;
+            }
+            for batch in std::mem::take(&mut drained.flushes) {
+                let result = d1_sink::flush(&self.env, &batch, now_ms()).await;
                 let now = now_ms();
-                next.push(self.with_room(|room| {
-                    match &result {
-                        Ok(_) => room
-                            .flush_done(now, batch.upto)
-                            .map_err(|e| e.to_string())?,
-                        Err(_) => room.flush_failed(now),
+                let reported = self.with_room(|room| match &result {
+                    Ok(_) => room.flush_done(now, batch.upto).map_err(|e| e.to_string()),
+                    Err(_) => {
+                        room.flush_failed(now);
+                        Ok(())
                     }
-                    Ok(())
-                }));
+                });
                 if let Err(e) = result {
-                    log::emit(
+                    logging::emit(
                         Level::Warn,
                         "D1 flush failed; will retry",
                         &batch.meeting_id,
                         &[("error", e)],
                     );
                 }
-            }
-            for n in next {
-                match n {
-                    Ok((_, more)) => outputs.extend(more),
-                    Err(e) => log::emit(
-                        Level::Error,
-                        "room event failed",
-                        &self.meeting_id(),
-                        &[("error", e)],
-                    ),
+                if let Err(e) = reported {
+                    self.log_error("room event failed", "flush_done", e);
                 }
             }
-            if outputs.is_empty() {
-                break;
-            }
+            drained = self.drain();
         }
+        drained
     }
 
-    async fn write_audits(&self, audits: Vec<connvo_shared::room::AuditEvent>) {
-        if audits.is_empty() {
-            return;
-        }
-        let ids: Vec<String> = audits
-            .iter()
-            .map(|_| {
-                sockets::new_session_id()
-                    .map(|s| format!("aud_{}", &s.as_str()[2..]))
-                    .unwrap_or_default()
-            })
-            .collect();
-        if let Err(e) = d1_sink::audit(&self.env, &audits, &ids).await {
-            log::emit(
-                Level::Warn,
-                "audit write failed",
-                &self.meeting_id(),
-                &[("error", e)],
-            );
-        }
-    }
-
-    /// Sets the alarm to the core's next deadline when that is earlier than
-    /// the one already set.
-    async fn schedule(&self) {
-        let next = self.room.borrow().as_ref().and_then(|r| r.poll_timeout());
-        let Some(at) = next else {
-            return;
-        };
+    /// Sets the alarm to `at` when that is earlier than the one already set.
+    async fn schedule(&self, at: u64) {
         if self.alarm_at.get().is_some_and(|current| current <= at) {
             return;
         }
@@ -459,7 +398,7 @@ impl MeetingRoom {
         )));
         match self.state.storage().set_alarm(when).await {
             Ok(()) => self.alarm_at.set(Some(at)),
-            Err(e) => log::emit(
+            Err(e) => logging::emit(
                 Level::Error,
                 "set_alarm failed",
                 &self.meeting_id(),

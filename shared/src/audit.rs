@@ -120,6 +120,51 @@ impl AuditEvent {
     }
 }
 
+/// Where and when an event happened, attached to its row by whoever writes
+/// it: the worker from the request, the room from the session's connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditContext {
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub at_ms: i64,
+}
+
+/// Random bytes in an audit id: `aud_` + 24 hex digits.
+pub const AUDIT_ID_BYTES: usize = 12;
+
+/// The id of a new audit row, from random bytes the shell drew.
+pub fn audit_id(random: &[u8; AUDIT_ID_BYTES]) -> String {
+    format!("aud_{}", crate::signature::to_hex(random))
+}
+
+impl AuditEvent {
+    /// The event's `audit_logs` row (`AUDIT_INSERT`): the one place an
+    /// audit row is built, for the worker's events and the room's alike.
+    pub fn statement(
+        &self,
+        random: &[u8; AUDIT_ID_BYTES],
+        ctx: &AuditContext,
+    ) -> crate::sql::Statement {
+        let metadata = Value::Object(self.metadata.clone()).to_string();
+        sql::AuditInsert {
+            id: &audit_id(random),
+            actor_user_id: self.actor_user_id.as_deref(),
+            org_id: self.org_id.as_deref(),
+            resource_type: &self.resource_type,
+            resource_id: self.resource_id.as_deref(),
+            action: &self.action,
+            outcome: self.outcome.as_str(),
+            request_id: ctx.request_id.as_deref(),
+            ip: ctx.ip.as_deref(),
+            user_agent: ctx.user_agent.as_deref(),
+            metadata: Some(&metadata),
+            created_at_ms: ctx.at_ms,
+        }
+        .statement()
+    }
+}
+
 /// An audit row as the admin API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -489,6 +534,32 @@ mod tests {
         let (_, p) = q.statement("org_1", Some(&c), 51);
         assert_eq!(p[3], 500);
         assert_eq!(p[4], "aud_1");
+    }
+
+    #[test]
+    fn one_row_shape_for_every_writer() {
+        let e = AuditEvent::new("room.connect", Outcome::Allow, "meeting")
+            .actor("u1")
+            .resource("mtg_1")
+            .meta("session", "s_1");
+        let ctx = AuditContext {
+            request_id: None,
+            ip: Some("203.0.113.9".into()),
+            user_agent: None,
+            at_ms: 42,
+        };
+        let s = e.statement(&[0xab; AUDIT_ID_BYTES], &ctx);
+        assert_eq!(s.name, "AUDIT_INSERT");
+        use crate::sql::SqlValue as V;
+        assert_eq!(s.params[0], V::Text(format!("aud_{}", "ab".repeat(12))));
+        assert!(is_valid_audit_id(&audit_id(&[0; AUDIT_ID_BYTES])));
+        assert_eq!(s.params[1], V::Text("u1".into()));
+        assert_eq!(s.params[3], V::Text("meeting".into()));
+        assert_eq!(s.params[6], V::Text("allow".into()));
+        assert_eq!(s.params[7], V::Null);
+        assert_eq!(s.params[8], V::Text("203.0.113.9".into()));
+        assert_eq!(s.params[10], V::Text(r#"{"session":"s_1"}"#.into()));
+        assert_eq!(s.params[11], V::Integer(42));
     }
 
     #[test]

@@ -43,7 +43,7 @@ fn to_sql(value: &SqlValue) -> rusqlite::types::Value {
 fn apply(db: &mut Connection, batch: &FlushBatch, now_ms: u64) -> usize {
     let tx = db.transaction().unwrap();
     let mut changed = 0;
-    for statement in batch.d1_statements(now_ms).unwrap() {
+    for statement in batch.statements(now_ms).unwrap() {
         let params: Vec<_> = statement.params.iter().map(to_sql).collect();
         changed += tx
             .execute(statement.sql, rusqlite::params_from_iter(params))

@@ -25,8 +25,8 @@ use connvo_shared::ot::gen::{below, chance, random_op};
 use connvo_shared::ot::{CommittedOp, NotesClient};
 use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
-    FlushBatch, Frame, MeetingRoom, MemoryStore, Output, RoomConfig, RoomStore, SessionId,
-    SessionIdentity, SessionState, Stream, TranscriptInput,
+    CloseReason, FlushBatch, Frame, MemoryStore, RoomConfig, RoomCore, RoomStore, SessionId,
+    SessionIdentity, SessionState, Sockets, Stream, TranscriptInput,
 };
 use room_support::{chunk_json, MEETING, T0};
 use serde_json::json;
@@ -62,10 +62,51 @@ struct Stats {
     stalls: u64,
 }
 
+/// The peers' connections, as the drain loop sees them.
+struct Wires<'a> {
+    peers: &'a mut Vec<Peer>,
+    attachments: &'a mut BTreeMap<SessionId, SessionState>,
+}
+
+impl Sockets for Wires<'_> {
+    fn send(&mut self, session: &SessionId, text: &str) -> bool {
+        let conn = self
+            .peers
+            .iter_mut()
+            .filter_map(|p| p.conn.as_mut())
+            .find(|c| &c.sid == session);
+        match conn {
+            Some(conn) => {
+                conn.to_client.push_back(text.to_owned());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn close(&mut self, session: &SessionId, _reason: CloseReason) {
+        self.attachments.remove(session);
+        if let Some(peer) = self
+            .peers
+            .iter_mut()
+            .find(|p| p.conn.as_ref().is_some_and(|c| &c.sid == session))
+        {
+            // The close frame ends the connection; whatever was still on
+            // the wire is lost with it.
+            peer.conn = None;
+            peer.notes.disconnect();
+        }
+    }
+
+    fn save(&mut self, session: &SessionId, state: &SessionState) {
+        self.attachments.insert(session.clone(), state.clone());
+    }
+}
+
 struct Sim {
     rng: u64,
     now: u64,
-    room: MeetingRoom<MemoryStore>,
+    room: RoomCore<MemoryStore>,
     config: RoomConfig,
     peers: Vec<Peer>,
     attachments: BTreeMap<SessionId, SessionState>,
@@ -92,7 +133,7 @@ impl Sim {
             rate_burst: 1_000_000,
             ..RoomConfig::default()
         };
-        let mut room = MeetingRoom::load(MemoryStore::new(), config.clone(), MEETING).unwrap();
+        let mut room = RoomCore::load(MemoryStore::new(), config.clone(), MEETING).unwrap();
         room.set_meeting_state(T0, MeetingState::Active).unwrap();
         let count = 2 + below(&mut rng, 3) as usize;
         let peers = (0..count)
@@ -135,45 +176,23 @@ impl Sim {
         }
     }
 
-    /// Moves the room's outputs onto the wires (unless the shell is stalled).
+    /// Moves the room's outputs onto the wires (unless the shell is
+    /// stalled), through the production loop (`RoomCore::drain`).
     fn drain(&mut self) {
         if self.stalled > 0 {
             return;
         }
-        while let Some(output) = self.room.poll_output() {
-            match output {
-                Output::Send { session, text } => {
-                    if let Some(conn) = self.conn_of(&session) {
-                        conn.to_client.push_back(text);
-                    }
-                }
-                Output::Close { session, .. } => {
-                    self.attachments.remove(&session);
-                    if let Some(peer) = self
-                        .peers
-                        .iter_mut()
-                        .find(|p| p.conn.as_ref().is_some_and(|c| c.sid == session))
-                    {
-                        // The close frame ends the connection; whatever was
-                        // still on the wire is lost with it.
-                        peer.conn = None;
-                        peer.notes.disconnect();
-                    }
-                }
-                Output::SaveSession { session, state } => {
-                    self.attachments.insert(session, state);
-                }
-                Output::Flush(batch) => self.flushes.push_back(batch),
-                Output::Audit(_) => {}
-            }
-        }
-    }
-
-    fn conn_of(&mut self, sid: &SessionId) -> Option<&mut Conn> {
-        self.peers
-            .iter_mut()
-            .filter_map(|p| p.conn.as_mut())
-            .find(|c| &c.sid == sid)
+        let Sim {
+            room,
+            peers,
+            attachments,
+            flushes,
+            now,
+            ..
+        } = self;
+        let drained = room.drain(*now, &mut Wires { peers, attachments });
+        // D1 answers later (`answer_flush`); audit rows are not simulated.
+        flushes.extend(drained.flushes);
     }
 
     fn connect(&mut self, i: usize) {
@@ -367,11 +386,13 @@ impl Sim {
         self.log("** hibernate".into());
         self.stats.hibernations += 1;
         let store = self.room.store().clone();
-        self.room = MeetingRoom::load(store, self.config.clone(), MEETING).unwrap();
+        self.room = RoomCore::load(store, self.config.clone(), MEETING).unwrap();
         for peer in &self.peers {
             if let Some(conn) = &peer.conn {
                 let state = self.attachments[&conn.sid].clone();
-                self.room.restore_session(conn.sid.clone(), state).unwrap();
+                self.room
+                    .restore_session(conn.sid.clone(), Some(state))
+                    .unwrap();
             }
         }
         self.drain();

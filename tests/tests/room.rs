@@ -479,3 +479,178 @@ async fn transcript_reads_back_by_sequence_and_time_and_is_aggregated_after_the_
         .iter()
         .any(|t| t == "pricing"));
 }
+
+// ---------------------------------------------------------------------------
+// Issue 11, faults 2 and 4 (the room's refusals). Kept together, apart from
+// the tests above and from other areas' tests appended to this file.
+// ---------------------------------------------------------------------------
+
+mod room_refusals {
+    use std::time::{Duration, Instant};
+
+    use connvo_e2e::room::{connect, ticket, user};
+    use connvo_e2e::Backend;
+    use futures::SinkExt;
+    use serde_json::{json, Value};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+    /// Issue 11, fault 2: a replayed ticket used to get `101`, silence, an
+    /// ignored hello and a 4001 close 10–15 s later. Like every other bad
+    /// ticket it is now refused before the upgrade: HTTP 401, reason
+    /// `TICKET_REPLAYED`, at once.
+    #[tokio::test]
+    async fn a_replayed_ticket_is_refused_before_the_upgrade() {
+        let b = Backend::start().await;
+        let host = user(&b, "user_rh").await;
+        let part = user(&b, "user_rp").await;
+        let m = super::meeting(&b, &host, &[(&part, "participant")], true).await;
+        let (status, body) = ticket(&b, &part, &m).await;
+        assert_eq!(status, 200, "{body}");
+        let t = body["ticket"].as_str().unwrap().to_owned();
+        let url = b.ws_url(&format!("/v1/meetings/{m}/ws?ticket={t}"));
+        let (mut first, resp) = tokio_tungstenite::connect_async(url.clone())
+            .await
+            .expect("the first use of the ticket opens the socket");
+        assert_eq!(resp.status().as_u16(), 101);
+        first
+            .send(Message::text(
+                json!({"type": "hello", "protocol": 1, "client_id": "c_first"}).to_string(),
+            ))
+            .await
+            .unwrap();
+        let welcome = tokio::time::timeout(
+            Duration::from_secs(10),
+            futures::StreamExt::next(&mut first),
+        )
+        .await;
+        assert!(
+            matches!(&welcome, Ok(Some(Ok(Message::Text(t)))) if t.contains("welcome")),
+            "{welcome:?}"
+        );
+
+        let started = Instant::now();
+        let replay = tokio::time::timeout(
+            Duration::from_secs(3),
+            tokio_tungstenite::connect_async(url),
+        )
+        .await
+        .expect("the replayed ticket's upgrade was answered within 3 s");
+        match replay {
+            Err(WsError::Http(resp)) => {
+                assert_eq!(resp.status().as_u16(), 401, "{resp:?}");
+            }
+            Err(other) => panic!("the replay failed without an HTTP answer: {other}"),
+            Ok((mut ws, resp)) => {
+                // What main did: 101, then silence until the client spoke.
+                let quiet =
+                    tokio::time::timeout(Duration::from_secs(3), futures::StreamExt::next(&mut ws))
+                        .await;
+                let quiet_at = started.elapsed();
+                let _ = ws
+                    .send(Message::text(
+                        json!({"type": "hello", "protocol": 1, "client_id": "c_replay"})
+                            .to_string(),
+                    ))
+                    .await;
+                let after_hello =
+                    tokio::time::timeout(Duration::from_secs(3), futures::StreamExt::next(&mut ws))
+                        .await;
+                panic!(
+                    "a replayed ticket was upgraded ({}); it got {quiet:?} ({quiet_at:?} \
+                     after the request), then after a hello {after_hello:?}",
+                    resp.status(),
+                );
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "refused at once, not after {:?}",
+            started.elapsed()
+        );
+        // The refusal is the API's error (tungstenite does not keep the
+        // body): the same replayed upgrade, read as plain HTTP.
+        let resp = reqwest::Client::new()
+            .get(b.url(&format!("/v1/meetings/{m}/ws?ticket={t}")))
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .send()
+            .await
+            .expect("the replayed upgrade as plain HTTP");
+        assert_eq!(resp.status().as_u16(), 401);
+        let body: Value = resp.json().await.expect("an error body");
+        assert_eq!(body["error"]["code"], "UNAUTHORIZED", "{body}");
+        assert_eq!(
+            body["error"]["details"]["reason"], "TICKET_REPLAYED",
+            "{body}"
+        );
+        // The first socket is untouched.
+        first
+            .send(Message::text(
+                json!({"type": "ping", "ref": "p1"}).to_string(),
+            ))
+            .await
+            .unwrap();
+        loop {
+            let next =
+                tokio::time::timeout(Duration::from_secs(5), futures::StreamExt::next(&mut first))
+                    .await;
+            match next {
+                Ok(Some(Ok(Message::Text(t)))) if t.contains("pong") => break,
+                Ok(Some(Ok(Message::Text(_)))) => continue,
+                other => panic!("the first socket: {other:?}"),
+            }
+        }
+    }
+
+    /// Issue 11, fault 4: a text frame that is not UTF-8 used to get an
+    /// `UNKNOWN_TYPE` error frame. RFC 6455 §8.1: fail the connection, with
+    /// 1007 (docs/protocol.md, R21). Only the sender is affected.
+    #[tokio::test]
+    async fn invalid_utf8_in_a_text_frame_closes_its_sender_with_1007() {
+        let b = Backend::start().await;
+        let host = user(&b, "user_uh").await;
+        let part = user(&b, "user_up").await;
+        let m = super::meeting(&b, &host, &[(&part, "participant")], true).await;
+        let mut good = connect(&b, &host, &m).await;
+        good.hello("c_good8", json!({})).await;
+        let mut bad = connect(&b, &part, &m).await;
+        bad.hello("c_bad8", json!({})).await;
+
+        // `{"type":"ping","ref":"<ff fe>"}`: valid JSON around bytes that are not UTF-8.
+        let mut bytes = br#"{"type":"ping","ref":""#.to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        bytes.extend_from_slice(br#""}"#);
+        bad.send_raw(Message::Frame(Frame::message(
+            bytes,
+            OpCode::Data(Data::Text),
+            true,
+        )))
+        .await;
+        let mut frames = Vec::new();
+        let code = loop {
+            match bad.next(Duration::from_secs(5)).await {
+                Some(f) if f["type"] == "__close" => break f["code"].as_u64(),
+                Some(f) => frames.push(f),
+                None => break None,
+            }
+        };
+        assert_eq!(code, Some(1007), "closed with 1007; before it: {frames:?}");
+        assert!(
+            frames
+                .iter()
+                .all(|f| f["type"] != "error" && f["type"] != "pong"),
+            "the frame was not answered as if it were text: {frames:?}"
+        );
+        if let Some(goodbye) = frames.iter().find(|f| f["type"] == "goodbye") {
+            assert_eq!(goodbye["code"], 1007);
+            assert_eq!(goodbye["reason"], "INVALID_UTF8");
+        }
+        // The rest of the room carries on.
+        good.send(super::chunk("after the bad frame", 0)).await;
+        good.until(|f| f["type"] == "transcript.chunks").await;
+    }
+}

@@ -27,9 +27,10 @@ const NOTICE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The final flush writes the room's tail to D1; give it longer.
 const END_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Why a call to the room failed.
+/// Why a call from the worker to the room failed (not the room's own
+/// refusals, which are `connvo_shared::room::RoomError`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoomError {
+pub enum RoomCallError {
     #[error("the room could not be reached: {0}")]
     Unreachable(String),
     #[error("the room answered {0}")]
@@ -54,11 +55,11 @@ impl<'a> Room<'a> {
         }
     }
 
-    fn stub(&self) -> Result<Stub, RoomError> {
+    fn stub(&self) -> Result<Stub, RoomCallError> {
         self.env
             .durable_object(config::ROOMS)
             .and_then(|ns| ns.id_from_name(self.meeting_id)?.get_stub())
-            .map_err(|e| RoomError::Unreachable(e.to_string()))
+            .map_err(|e| RoomCallError::Unreachable(e.to_string()))
     }
 
     async fn post<T: Serialize>(
@@ -66,14 +67,14 @@ impl<'a> Room<'a> {
         url: &str,
         body: &T,
         timeout: Duration,
-    ) -> Result<(), RoomError> {
+    ) -> Result<(), RoomCallError> {
         let json =
-            serde_json::to_string(body).map_err(|e| RoomError::Unreachable(e.to_string()))?;
+            serde_json::to_string(body).map_err(|e| RoomCallError::Unreachable(e.to_string()))?;
         let headers = Headers::new();
         let set = |name: &str, value: &str| {
             headers
                 .set(name, value)
-                .map_err(|e| RoomError::Unreachable(e.to_string()))
+                .map_err(|e| RoomCallError::Unreachable(e.to_string()))
         };
         set("content-type", "application/json")?;
         set(header::REQUEST_ID, self.request_id)?;
@@ -85,7 +86,7 @@ impl<'a> Room<'a> {
                 .with_headers(headers)
                 .with_body(Some(json.into())),
         )
-        .map_err(|e| RoomError::Unreachable(e.to_string()))?;
+        .map_err(|e| RoomCallError::Unreachable(e.to_string()))?;
         let stub = self.stub()?;
         let fetch = Box::pin(stub.fetch_with_request(req));
         let delay = Box::pin(Delay::from(timeout));
@@ -96,17 +97,17 @@ impl<'a> Room<'a> {
                 let _ = resp.bytes().await;
                 match resp.status_code() {
                     200..=299 => Ok(()),
-                    status => Err(RoomError::Status(status)),
+                    status => Err(RoomCallError::Status(status)),
                 }
             }
-            Either::Left((Err(e), _)) => Err(RoomError::Unreachable(e.to_string())),
-            Either::Right(_) => Err(RoomError::Timeout(timeout.as_millis())),
+            Either::Left((Err(e), _)) => Err(RoomCallError::Unreachable(e.to_string())),
+            Either::Right(_) => Err(RoomCallError::Timeout(timeout.as_millis())),
         };
         outcome
     }
 
     /// Logs a failed notice; D1 already holds the truth.
-    pub fn notify(&self, what: &str, result: Result<(), RoomError>) {
+    pub fn notify(&self, what: &str, result: Result<(), RoomCallError>) {
         if let Err(err) = result {
             logging::emit(
                 &LogLine::new(Level::Warn, "room notice failed", self.request_id)
@@ -119,7 +120,7 @@ impl<'a> Room<'a> {
     }
 
     /// The meeting's lifecycle state changed.
-    pub async fn state(&self, state: &str, at_ms: i64) -> Result<(), RoomError> {
+    pub async fn state(&self, state: &str, at_ms: i64) -> Result<(), RoomCallError> {
         let body = StateNotice {
             state: state.to_owned(),
             at_ms,
@@ -128,7 +129,7 @@ impl<'a> Room<'a> {
     }
 
     /// A member's role changed.
-    pub async fn set_role(&self, user_id: &str, role: &str) -> Result<(), RoomError> {
+    pub async fn set_role(&self, user_id: &str, role: &str) -> Result<(), RoomCallError> {
         let body = MemberNotice {
             user_id: user_id.to_owned(),
             action: MemberAction::SetRole,
@@ -138,7 +139,7 @@ impl<'a> Room<'a> {
     }
 
     /// A member was removed (or left): close their sockets.
-    pub async fn revoke(&self, user_id: &str) -> Result<(), RoomError> {
+    pub async fn revoke(&self, user_id: &str) -> Result<(), RoomCallError> {
         let body = MemberNotice {
             user_id: user_id.to_owned(),
             action: MemberAction::Revoke,
@@ -153,7 +154,7 @@ impl<'a> Room<'a> {
         user_id: &str,
         status: PresenceStatus,
         at_ms: i64,
-    ) -> Result<(), RoomError> {
+    ) -> Result<(), RoomCallError> {
         let body = PresenceNotice {
             user_id: user_id.to_owned(),
             status,
@@ -163,13 +164,13 @@ impl<'a> Room<'a> {
     }
 
     /// One final closed-caption line for the live transcript.
-    pub async fn caption(&self, caption: &CaptionNotice) -> Result<(), RoomError> {
+    pub async fn caption(&self, caption: &CaptionNotice) -> Result<(), RoomCallError> {
         self.post(path::CAPTION, caption, NOTICE_TIMEOUT).await
     }
 
     /// The meeting ended: stop writes, close sockets, flush. `Ok` only once
     /// the room says the flush is done.
-    pub async fn end(&self, at_ms: i64, reason: &str) -> Result<(), RoomError> {
+    pub async fn end(&self, at_ms: i64, reason: &str) -> Result<(), RoomCallError> {
         let body = EndNotice {
             at_ms,
             reason: reason.to_owned(),

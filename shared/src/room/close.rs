@@ -1,8 +1,10 @@
-//! WebSocket close codes the room (and its shell) end a connection with.
+//! WebSocket close codes the room (and its shell) end a connection with:
+//! every close the Durable Object sends is one of these reasons.
 //!
 //! Codes 4000–4999 are reserved by RFC 6455 §7.4.2 for applications; they
-//! mirror HTTP statuses where one fits (4001 ≈ 401, 4003 ≈ 403, …) so they
-//! are easy to remember. The close *reason* is always a stable machine code
+//! mirror HTTP statuses where one fits (4003 ≈ 403, 4500 ≈ 500, …) so they
+//! are easy to remember. A bad ticket never gets a socket: the upgrade is
+//! answered HTTP 401 (`RoomCore::handle_upgrade`). The close *reason* is always a stable machine code
 //! (`"MEETING_ENDED"`), never prose: clients switch on code and reason, and a
 //! reason must fit the 123 bytes a close frame allows.
 
@@ -16,11 +18,11 @@ use serde::{Deserialize, Serialize};
 pub enum CloseCode {
     /// 1000: a normal end (not used by the core today; reserved for the shell).
     Normal,
+    /// 1007: a text frame that is not UTF-8 (RFC 6455 §8.1, "invalid
+    /// frame payload data").
+    InvalidPayload,
     /// 1009: a frame over the size limit (RFC 6455's "message too big").
     FrameTooBig,
-    /// 4001: no valid credential: the ticket is missing, bad, expired or
-    /// replayed. Sent by the shell before the room sees the socket.
-    Unauthenticated,
     /// 4003: not (or no longer) a participant: removed from the meeting,
     /// or never one.
     AccessRevoked,
@@ -31,7 +33,8 @@ pub enum CloseCode {
     /// 4009: the meeting has ended (concluded or cancelled).
     MeetingEnded,
     /// 4400: the client broke the protocol (wrong version, no hello in time,
-    /// too many malformed frames).
+    /// too many malformed frames), or its socket is not a session the room
+    /// knows.
     ProtocolViolation,
     /// 4500: the room could not go on (its storage failed).
     Internal,
@@ -40,8 +43,8 @@ pub enum CloseCode {
 impl CloseCode {
     pub const ALL: [CloseCode; 8] = [
         CloseCode::Normal,
+        CloseCode::InvalidPayload,
         CloseCode::FrameTooBig,
-        CloseCode::Unauthenticated,
         CloseCode::AccessRevoked,
         CloseCode::Policy,
         CloseCode::MeetingEnded,
@@ -52,8 +55,8 @@ impl CloseCode {
     pub fn as_u16(self) -> u16 {
         match self {
             CloseCode::Normal => 1000,
+            CloseCode::InvalidPayload => 1007,
             CloseCode::FrameTooBig => 1009,
-            CloseCode::Unauthenticated => 4001,
             CloseCode::AccessRevoked => 4003,
             CloseCode::Policy => 4008,
             CloseCode::MeetingEnded => 4009,
@@ -75,7 +78,7 @@ impl CloseCode {
             | CloseCode::FrameTooBig
             | CloseCode::Policy
             | CloseCode::Internal => true,
-            CloseCode::Unauthenticated
+            CloseCode::InvalidPayload
             | CloseCode::AccessRevoked
             | CloseCode::MeetingEnded
             | CloseCode::ProtocolViolation => false,
@@ -119,6 +122,11 @@ pub enum CloseReason {
     HelloTimeout,
     /// 4400.
     TooManyBadFrames,
+    /// 4400: the socket is not (or no longer) a session of this room: it
+    /// carries no session tag, or it outlived its session state.
+    UnknownSession,
+    /// 1007: a text frame that was not UTF-8.
+    InvalidUtf8,
     /// 1009.
     FrameTooLarge,
     /// 4500.
@@ -126,7 +134,7 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
-    pub const ALL: [CloseReason; 12] = [
+    pub const ALL: [CloseReason; 14] = [
         CloseReason::AccessRevoked,
         CloseReason::NotAParticipant,
         CloseReason::MeetingEnded,
@@ -137,6 +145,8 @@ impl CloseReason {
         CloseReason::ProtocolUnsupported,
         CloseReason::HelloTimeout,
         CloseReason::TooManyBadFrames,
+        CloseReason::UnknownSession,
+        CloseReason::InvalidUtf8,
         CloseReason::FrameTooLarge,
         CloseReason::StorageFailed,
     ];
@@ -153,6 +163,8 @@ impl CloseReason {
             CloseReason::ProtocolUnsupported => "PROTOCOL_UNSUPPORTED",
             CloseReason::HelloTimeout => "HELLO_TIMEOUT",
             CloseReason::TooManyBadFrames => "TOO_MANY_BAD_FRAMES",
+            CloseReason::UnknownSession => "UNKNOWN_SESSION",
+            CloseReason::InvalidUtf8 => "INVALID_UTF8",
             CloseReason::FrameTooLarge => "FRAME_TOO_LARGE",
             CloseReason::StorageFailed => "STORAGE_FAILED",
         }
@@ -169,7 +181,9 @@ impl CloseReason {
             | CloseReason::SlowConsumer => CloseCode::Policy,
             CloseReason::ProtocolUnsupported
             | CloseReason::HelloTimeout
-            | CloseReason::TooManyBadFrames => CloseCode::ProtocolViolation,
+            | CloseReason::TooManyBadFrames
+            | CloseReason::UnknownSession => CloseCode::ProtocolViolation,
+            CloseReason::InvalidUtf8 => CloseCode::InvalidPayload,
             CloseReason::FrameTooLarge => CloseCode::FrameTooBig,
             CloseReason::StorageFailed => CloseCode::Internal,
         }
@@ -183,7 +197,7 @@ mod tests {
     #[test]
     fn codes_are_the_documented_numbers_and_round_trip() {
         let numbers: Vec<u16> = CloseCode::ALL.iter().map(|c| c.as_u16()).collect();
-        assert_eq!(numbers, [1000, 1009, 4001, 4003, 4008, 4009, 4400, 4500]);
+        assert_eq!(numbers, [1000, 1007, 1009, 4003, 4008, 4009, 4400, 4500]);
         for code in CloseCode::ALL {
             assert_eq!(CloseCode::from_u16(code.as_u16()), Some(code));
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_u16());
@@ -201,5 +215,12 @@ mod tests {
         }
         assert_eq!(CloseReason::Replaced.code(), CloseCode::Policy);
         assert_eq!(CloseReason::FrameTooLarge.code().as_u16(), 1009);
+        assert_eq!(CloseReason::InvalidUtf8.code().as_u16(), 1007);
+        assert_eq!(CloseReason::UnknownSession.code().as_u16(), 4400);
+        // Every code is used by some reason.
+        for code in CloseCode::ALL {
+            let used = CloseReason::ALL.iter().any(|r| r.code() == code);
+            assert!(used || code == CloseCode::Normal, "{code:?}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Getting frames to connections: cursor-driven delivery of the sequenced
-//! streams, the coalescing window, the presence and state views, and the
+//! streams, the coalescing window, the state view, and the
 //! per-connection queue caps.
 //!
 //! Delivery is driven by cursors, not by per-connection buffers: each
@@ -16,15 +16,14 @@
 //! state) past the caps make the connection drop its queued stream frames
 //! and get a `resync` for each affected stream.
 
-use crate::acl::{Decision, MeetingRole};
+use crate::acl::Decision;
 
 use super::close::CloseReason;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
-use super::meeting_room::MeetingRoom;
-use super::presence::UserPresence;
 use super::protocol::{ServerMsg, WireOp};
-use super::session::{Phase, Session, Sub};
+use super::session::{Session, Sub};
 use super::store::RoomStore;
 use super::stream::{Stream, StreamSet};
 
@@ -58,7 +57,7 @@ fn batches<T>(items: Vec<T>, per_frame: usize, size: impl Fn(&T) -> usize) -> Ve
     out
 }
 
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     // --- queueing ---------------------------------------------------------
 
     /// Queues a frame that belongs to no stream (welcome, error, pong, …).
@@ -395,118 +394,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         }
     }
 
-    // --- presence and state -----------------------------------------------
-
-    /// A user's presence computed from their live connections and their
-    /// call presence. Someone in the call without a live connection is
-    /// listed (offline) only if the room knows their role
-    /// ([`MeetingRoom::offline_role`]).
-    pub(super) fn presence_of(&self, user_id: &str) -> Option<UserPresence> {
-        let in_call = self
-            .meta
-            .call_presence
-            .get(user_id)
-            .is_some_and(|c| c.in_call);
-        let mut out: Option<UserPresence> = None;
-        for session in self.sessions.values().filter(|s| s.user_id() == user_id) {
-            let (Phase::Live(live), Some(role)) =
-                (&session.state.phase, session.state.identity.role)
-            else {
-                continue;
-            };
-            let entry = out.get_or_insert_with(|| UserPresence {
-                user_id: user_id.to_owned(),
-                role,
-                online: true,
-                in_call,
-                speaking: false,
-                sessions: 0,
-                since_ms: Some(live.live_since_ms),
-            });
-            entry.sessions += 1;
-            entry.speaking |= live.speaking;
-            entry.role = entry.role.min(role);
-            entry.since_ms = entry.since_ms.min(Some(live.live_since_ms));
-        }
-        if out.is_none() && in_call {
-            out = self.offline_role(user_id).map(|role| UserPresence {
-                user_id: user_id.to_owned(),
-                role,
-                online: false,
-                in_call: true,
-                speaking: false,
-                sessions: 0,
-                since_ms: None,
-            });
-        }
-        out
-    }
-
-    /// The role of a user with no live connection: what the room was told
-    /// (`set_member_role`; a removal hides them), else the role it last
-    /// announced for them, else the one kept with their call presence.
-    /// `None`: removed, or never known.
-    pub(super) fn offline_role(&self, user_id: &str) -> Option<MeetingRole> {
-        match self.meta.members.get(user_id) {
-            Some(told) => *told,
-            None => self
-                .presence
-                .role_of(user_id)
-                .or_else(|| self.meta.call_presence.get(user_id).and_then(|c| c.role)),
-        }
-    }
-
-    /// Recomputes a user's presence and announces a change to every
-    /// presence subscriber (but `except`, which gets the full list instead).
-    pub(super) fn refresh_presence(&mut self, user_id: &str, except: Option<&SessionId>) {
-        let current = self.presence_of(user_id);
-        if let Some(live) = current.as_ref().filter(|p| p.online && p.in_call) {
-            self.remember_call_role(user_id, live.role);
-        }
-        let Some(change) = self.presence.update(user_id, current) else {
-            return;
-        };
-        let frame = ServerMsg::Presence {
-            full: false,
-            users: vec![change],
-        }
-        .encode();
-        let targets: Vec<SessionId> = self
-            .sessions
-            .iter()
-            .filter(|(sid, s)| {
-                Some(*sid) != except
-                    && s.cursor(Stream::Presence).is_some()
-                    && self.may_read(s, Stream::Presence)
-            })
-            .map(|(sid, _)| sid.clone())
-            .collect();
-        for sid in targets {
-            self.send_stream(&sid, Stream::Presence, frame.clone());
-        }
-    }
-
-    /// Keeps a connected in-call user's role with their call presence, so
-    /// they can still be listed after their connection and the room's
-    /// memory are gone. Best effort: a failed write is retried by the next
-    /// meta write.
-    fn remember_call_role(&mut self, user_id: &str, role: MeetingRole) {
-        let Some(call) = self.meta.call_presence.get_mut(user_id) else {
-            return;
-        };
-        if call.role != Some(role) {
-            call.role = Some(role);
-            let _ = self.store.save_meta(&self.meta);
-        }
-    }
-
-    pub(super) fn presence_frame(&self) -> String {
-        ServerMsg::Presence {
-            full: true,
-            users: self.presence.snapshot(),
-        }
-        .encode()
-    }
+    // --- state -----------------------------------------------------------
 
     pub(super) fn state_frame(&self) -> String {
         ServerMsg::State {

@@ -7,16 +7,16 @@ use crate::acl::Action;
 
 use super::chat::{ChatMessage, CheckedChat};
 use super::close::CloseReason;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
-use super::meeting_room::MeetingRoom;
 use super::protocol::{Hello, Resume, ServerMsg, WireLimits, PROTOCOL_VERSION};
 use super::session::{LiveState, Phase, Sub};
 use super::store::RoomStore;
 use super::stream::{Stream, StreamSet};
 use super::transcript::{CheckedChunk, TranscriptChunk, TranscriptSource};
 
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     pub(super) fn on_hello(
         &mut self,
         now_ms: u64,
@@ -286,25 +286,6 @@ impl<S: RoomStore> MeetingRoom<S> {
             duplicate: false,
         };
         self.send_stream(sid, Stream::Chat, ack.encode());
-        Ok(())
-    }
-
-    pub(super) fn on_presence(
-        &mut self,
-        now_ms: u64,
-        sid: &SessionId,
-        speaking: bool,
-    ) -> Result<(), RoomError> {
-        self.authorize(now_ms, sid, Action::UpdatePresence)?;
-        let Some(session) = self.sessions.get_mut(sid) else {
-            return Err(RoomError::UnknownSession);
-        };
-        let user_id = session.user_id().to_owned();
-        if let Some(live) = session.live_mut() {
-            live.speaking = speaking;
-        }
-        self.dirty.insert(sid.clone());
-        self.refresh_presence(&user_id, None);
         Ok(())
     }
 }

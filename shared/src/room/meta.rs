@@ -83,7 +83,7 @@ pub struct RoomMeta {
     /// [`RoomMeta::effective_role`]).
     pub members: BTreeMap<String, Option<MeetingRole>>,
     /// Video-call presence per user (at most `RoomConfig::max_call_users`
-    /// entries), set with `MeetingRoom::set_call_presence`.
+    /// entries), set with `RoomCore::set_call_presence`.
     #[serde(default)]
     pub call_presence: BTreeMap<String, CallPresence>,
     /// Bumped whenever the state or the speaking stats change, so a flush

@@ -1,4 +1,4 @@
-//! The MeetingRoom core: everything one meeting's Durable Object does,
+//! The meeting room's core ([`RoomCore`]): everything one meeting's Durable Object does,
 //! without the Durable Object. Pure and deterministic in the quinn-proto
 //! shape — time comes in as `now_ms`, nothing here reads a clock or a random
 //! source — with synchronous storage behind [`RoomStore`].
@@ -6,18 +6,19 @@
 //! # Using it (the shell's loop)
 //!
 //! 1. Build the store (`SqlRoomStore::open(exec)`) and the room
-//!    ([`MeetingRoom::load`]); after hibernation, call
-//!    [`MeetingRoom::restore_session`] for every socket with its attachment.
-//! 2. Feed it inputs: [`MeetingRoom::handle_connect`],
-//!    [`MeetingRoom::handle_frame`], [`MeetingRoom::handle_disconnect`],
-//!    [`MeetingRoom::handle_timeout`], and the server-side commands
-//!    ([`MeetingRoom::set_member_role`], [`MeetingRoom::set_meeting_state`],
-//!    [`MeetingRoom::set_call_presence`],
-//!    [`MeetingRoom::append_server_transcript`], [`MeetingRoom::flush_done`],
-//!    [`MeetingRoom::consume_ticket`]).
-//! 3. After each input, drain [`MeetingRoom::poll_output`] (send frames,
-//!    close sockets, save attachments, flush to D1, write audit rows) and
-//!    set the alarm to [`MeetingRoom::poll_timeout`].
+//!    ([`RoomCore::load`]); after hibernation, call
+//!    [`RoomCore::restore_session`] for every socket with its attachment.
+//! 2. Feed it inputs: [`RoomCore::handle_upgrade`] (a forwarded upgrade,
+//!    decoded by [`Upgrade::from_headers`]), [`RoomCore::handle_frame`],
+//!    [`RoomCore::handle_disconnect`], [`RoomCore::handle_timeout`],
+//!    [`RoomCore::handle_notice`] (the worker's internal notices, decoded
+//!    by [`Notice::decode`]), and [`RoomCore::flush_done`] /
+//!    [`RoomCore::flush_failed`] once a flush was written.
+//! 3. After each input, [`RoomCore::drain`] (`drain.rs`) carries out the
+//!    outputs on the shell's [`Sockets`] and returns the flushes and audit
+//!    rows to write and the next deadline ([`Drained::wake`]: wait in
+//!    memory, or set an alarm). The native tests and simulations drive
+//!    the same loop.
 //!
 //! The protocol it speaks is specified in `docs/protocol.md`.
 //!
@@ -35,33 +36,38 @@
 mod chat;
 mod close;
 mod config;
+mod core;
 mod delivery;
+mod drain;
 mod error;
-mod flush;
-mod flusher;
+mod flush_batch;
+mod flush_schedule;
 mod frames;
 mod identity;
-mod lifecycle;
-mod meeting_room;
 mod meta;
 mod notes_flow;
+mod notice;
 mod output;
 mod presence;
 pub mod protocol;
+mod server_commands;
 mod session;
 pub mod store;
 mod stream;
 mod transcript;
+mod upgrade;
 
 pub use chat::{ChatInput, ChatMessage, CheckedChat, MAX_CLIENT_REF_LEN};
 pub use close::{CloseCode, CloseReason};
 pub use config::RoomConfig;
+pub use core::{Frame, RoomCore};
+pub use drain::{Drained, Sockets, Wake, INLINE_WAIT_MS, MAX_INLINE_WAITS};
 pub use error::RoomError;
-pub use flush::{ActivityRow, D1Statement, FlushBatch};
+pub use flush_batch::{ActivityRow, FlushBatch};
 pub use identity::{ClientInfo, SessionId, SessionIdentity};
-pub use meeting_room::{Frame, MeetingRoom};
 pub use meta::{CallPresence, FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
-pub use output::{AuditEvent, AuditOutcome, Output};
+pub use notice::{notice_meeting_id, Notice, NoticeReply};
+pub use output::Output;
 pub use presence::UserPresence;
 pub use session::{LiveState, Phase, SessionState, Sub, SESSION_STATE_VERSION};
 pub use store::{
@@ -70,6 +76,7 @@ pub use store::{
 };
 pub use stream::{Stream, StreamSet};
 pub use transcript::{bucket_of, CheckedChunk, TranscriptChunk, TranscriptInput, TranscriptSource};
+pub use upgrade::Upgrade;
 
 /// The largest integer JavaScript numbers (and so D1 and Durable Object
 /// SQLite, read through them) hold exactly: 2^53 − 1. Every seq, version and

@@ -9,9 +9,9 @@ use crate::acl::Action;
 use crate::ot::{apply, NotesDoc, NotesState, Op, SubmitOutcome};
 
 use super::config::RoomConfig;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
-use super::meeting_room::MeetingRoom;
 use super::protocol::ServerMsg;
 use super::session::Sub;
 use super::store::{NotesSnapshot, RoomStore};
@@ -70,7 +70,7 @@ pub(super) fn load_notes<S: RoomStore>(
     NotesDoc::restore(state, config.notes).map_err(|e| corrupt(e.to_string()))
 }
 
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     /// The document as a stored snapshot.
     pub(super) fn notes_snapshot(&self) -> NotesSnapshot {
         NotesSnapshot {

@@ -8,10 +8,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::Serialize;
+use crate::audit::{AuditContext, AuditEvent};
 
 use super::close::{CloseCode, CloseReason};
-use super::flush::FlushBatch;
+use super::flush_batch::FlushBatch;
 use super::identity::SessionId;
 use super::session::SessionState;
 use super::stream::{Stream, StreamSet};
@@ -37,57 +37,12 @@ pub enum Output {
     /// Write these rows to D1 (one batch), then call `flush_done` with
     /// `batch.upto` (or `flush_failed`).
     Flush(FlushBatch),
-    /// Write this audit entry (Requirement 4.5: stream subscriptions;
-    /// 8.5: refused writes).
-    Audit(AuditEvent),
-}
-
-/// `allow` or `deny`, as `audit_logs.outcome` spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuditOutcome {
-    Allow,
-    Deny,
-}
-
-impl AuditOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditOutcome::Allow => "allow",
-            AuditOutcome::Deny => "deny",
-        }
-    }
-}
-
-/// An audit entry, ready for `sql::audit::AUDIT_INSERT` with
-/// `resource_type = 'meeting'` and an id of the shell's choosing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditEvent {
-    pub at_ms: u64,
-    pub meeting_id: String,
-    pub user_id: String,
-    pub org_id: Option<String>,
-    pub session: SessionId,
-    /// `room.connect`, `room.subscribe`, `room.refused`, `room.revoked`,
-    /// or `room.<action>` for a refused write (`room.write_notes`).
-    pub action: String,
-    pub stream: Option<Stream>,
-    pub outcome: AuditOutcome,
-    /// The ACL reason code (`ALLOW_HOST`, `DENY_OBSERVER_READ_ONLY`) or a close reason.
-    pub reason: &'static str,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl AuditEvent {
-    /// The `audit_logs.metadata` object.
-    pub fn metadata(&self) -> serde_json::Value {
-        serde_json::json!({
-            "session": self.session.as_str(),
-            "stream": self.stream.map(Stream::as_str),
-            "reason": self.reason,
-        })
-    }
+    /// Write this audit row (`event.statement(random, &context)`):
+    /// connections, stream subscriptions, refused writes, revocations.
+    Audit {
+        event: AuditEvent,
+        context: AuditContext,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -183,7 +138,7 @@ impl Outbox {
             Output::Send { session: s, .. }
             | Output::Close { session: s, .. }
             | Output::SaveSession { session: s, .. } => s != session,
-            Output::Flush(_) | Output::Audit(_) => true,
+            Output::Flush(_) | Output::Audit { .. } => true,
         });
         self.usage.remove(session);
     }

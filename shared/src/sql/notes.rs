@@ -30,7 +30,7 @@ ON CONFLICT (meeting_id) DO UPDATE SET
 WHERE excluded.version > meeting_notes.version";
 params! {
     /// Parameters of [`NOTES_UPSERT`], `?1..?6` in order.
-    NOTES_UPSERT => NotesUpsert<'a> { meeting_id: &'a str, content: &'a str, version: i64, last_rebased_at: i64, last_author_id: Option<&'a str>, now_ms: i64 }
+    NOTES_UPSERT => NotesUpsert<'a> { meeting_id: &'a str, content: &'a str, version: i64, last_rebased_at: Option<i64>, last_author_id: Option<&'a str>, now_ms: i64 }
 }
 
 /// Archive one committed op. Batch one per op (a flush is one D1 `batch`, one
@@ -46,7 +46,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 ON CONFLICT (meeting_id, version) DO NOTHING";
 params! {
     /// Parameters of [`NOTE_OP_INSERT`], `?1..?10` in order.
-    NOTE_OP_INSERT => NoteOpInsert<'a> { meeting_id: &'a str, version: i64, base_version: i64, author_id: &'a str, client_id: &'a str, client_seq: i64, op_kind: &'a str, op: &'a str, authored_at: i64, now_ms: i64 }
+    NOTE_OP_INSERT => NoteOpInsert<'a> { meeting_id: &'a str, version: i64, base_version: i64, author_id: &'a str, client_id: &'a str, client_seq: i64, op_kind: &'a str, op: &'a str, authored_at: Option<i64>, now_ms: i64 }
 }
 
 /// Ops after a version, in order (room rehydration, debugging, audit).

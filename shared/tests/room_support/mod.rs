@@ -10,10 +10,11 @@ pub mod sqlite;
 use std::collections::BTreeMap;
 
 use connvo_shared::acl::MeetingRole;
+use connvo_shared::audit::AuditEvent;
 use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
-    AuditEvent, CloseCode, CloseReason, FlushBatch, Frame, MeetingRoom, MemoryStore, Output,
-    RoomConfig, RoomStore, SessionId, SessionIdentity, SessionState,
+    CloseCode, CloseReason, FlushBatch, Frame, MemoryStore, RoomConfig, RoomCore, RoomStore,
+    SessionId, SessionIdentity, SessionState, Sockets,
 };
 
 pub const MEETING: &str = "m1";
@@ -31,8 +32,32 @@ pub struct Socket {
     pub attachment: Option<SessionState>,
 }
 
+/// The test shell's sockets, as the shared drain loop sees them.
+struct SocketMap<'a>(&'a mut BTreeMap<SessionId, Socket>);
+
+impl Sockets for SocketMap<'_> {
+    fn send(&mut self, session: &SessionId, text: &str) -> bool {
+        let msg =
+            ServerMsg::decode(text).unwrap_or_else(|e| panic!("undecodable frame {text}: {e}"));
+        self.0.entry(session.clone()).or_default().inbox.push(msg);
+        true
+    }
+
+    fn close(&mut self, session: &SessionId, reason: CloseReason) {
+        let socket = self.0.entry(session.clone()).or_default();
+        assert!(socket.closed.is_none(), "closed twice");
+        socket.closed = Some((reason.code(), reason));
+    }
+
+    fn save(&mut self, session: &SessionId, state: &SessionState) {
+        let json = serde_json::to_string(state).unwrap();
+        assert!(json.len() < 16 * 1024, "attachment too large");
+        self.0.entry(session.clone()).or_default().attachment = Some(state.clone());
+    }
+}
+
 pub struct Shell<S: RoomStore> {
-    pub room: MeetingRoom<S>,
+    pub room: RoomCore<S>,
     pub now: u64,
     pub sockets: BTreeMap<SessionId, Socket>,
     pub flushes: Vec<FlushBatch>,
@@ -59,7 +84,7 @@ impl Shell<MemoryStore> {
 impl<S: RoomStore> Shell<S> {
     pub fn with_store(store: S, config: RoomConfig) -> Self {
         Shell {
-            room: MeetingRoom::load(store, config, MEETING).unwrap(),
+            room: RoomCore::load(store, config, MEETING).unwrap(),
             now: T0,
             sockets: BTreeMap::new(),
             flushes: Vec::new(),
@@ -67,33 +92,14 @@ impl<S: RoomStore> Shell<S> {
         }
     }
 
-    /// Moves every pending output to its socket (or the flush/audit lists).
+    /// Carries out every pending output through the production loop
+    /// (`RoomCore::drain`): frames, closes and attachments to the sockets,
+    /// flushes and audit rows to their lists.
     pub fn drain(&mut self) {
-        while let Some(output) = self.room.poll_output() {
-            match output {
-                Output::Send { session, text } => {
-                    let msg = ServerMsg::decode(&text)
-                        .unwrap_or_else(|e| panic!("undecodable frame {text}: {e}"));
-                    self.sockets.entry(session).or_default().inbox.push(msg);
-                }
-                Output::Close {
-                    session,
-                    code,
-                    reason,
-                } => {
-                    let socket = self.sockets.entry(session).or_default();
-                    assert!(socket.closed.is_none(), "closed twice");
-                    socket.closed = Some((code, reason));
-                }
-                Output::SaveSession { session, state } => {
-                    let json = serde_json::to_string(&state).unwrap();
-                    assert!(json.len() < 16 * 1024, "attachment too large");
-                    self.sockets.entry(session).or_default().attachment = Some(state);
-                }
-                Output::Flush(batch) => self.flushes.push(batch),
-                Output::Audit(event) => self.audits.push(event),
-            }
-        }
+        let drained = self.room.drain(self.now, &mut SocketMap(&mut self.sockets));
+        self.flushes.extend(drained.flushes);
+        self.audits
+            .extend(drained.audits.into_iter().map(|(event, _)| event));
     }
 
     pub fn connect(&mut self, id: &str, user: &str, role: MeetingRole) {
@@ -181,14 +187,14 @@ impl<S: RoomStore> Shell<S> {
         self.drain();
         let store = self.room.store().clone();
         let config = self.room.config().clone();
-        self.room = MeetingRoom::load(store, config, MEETING).unwrap();
+        self.room = RoomCore::load(store, config, MEETING).unwrap();
         for (id, socket) in &self.sockets {
             if socket.closed.is_some() {
                 continue;
             }
             if let Some(state) = socket.attachment.clone() {
                 // A socket that may no longer be here is closed (queued).
-                let _ = self.room.restore_session(id.clone(), state);
+                let _ = self.room.restore_session(id.clone(), Some(state));
             }
         }
         self.drain();

@@ -12,15 +12,15 @@ pub mod admin;
 
 use std::cell::RefCell;
 
+use connvo_rooms::d1::{D1Error, D1};
 pub use connvo_shared::audit::{actions, AuditEvent, Outcome};
+use connvo_shared::audit::{AuditContext, AUDIT_ID_BYTES};
 use connvo_shared::log::{Level, LogLine};
-use connvo_shared::signature::to_hex;
-use connvo_shared::sql::audit::AUDIT_INSERT;
-use serde_json::Value;
+use connvo_shared::sql::Statement;
 use worker::{Date, Env};
 
+use crate::logging;
 use crate::request::RequestCtx;
-use crate::{config, logging, sqlbind};
 
 /// The events a request has recorded so far.
 #[derive(Debug, Default)]
@@ -39,31 +39,15 @@ pub fn flush(ctx: &RequestCtx, env: &Env) {
     if events.is_empty() {
         return;
     }
-    let now_ms = Date::now().as_millis();
-    let rows: Vec<Vec<Value>> = events
-        .into_iter()
-        .map(|e| {
-            vec![
-                Value::from(new_id()),
-                e.actor_user_id.map(Value::from).unwrap_or(Value::Null),
-                e.org_id.map(Value::from).unwrap_or(Value::Null),
-                Value::from(e.resource_type),
-                e.resource_id.map(Value::from).unwrap_or(Value::Null),
-                Value::from(e.action),
-                Value::from(e.outcome.as_str()),
-                Value::from(ctx.request_id.clone()),
-                ctx.client_ip
-                    .clone()
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-                ctx.user_agent
-                    .clone()
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-                Value::from(Value::Object(e.metadata).to_string()),
-                Value::from(now_ms),
-            ]
-        })
+    let context = AuditContext {
+        request_id: Some(ctx.request_id.clone()),
+        ip: ctx.client_ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+        at_ms: i64::try_from(Date::now().as_millis()).unwrap_or(i64::MAX),
+    };
+    let rows: Vec<Statement> = events
+        .iter()
+        .map(|event| event.statement(&random_id_bytes(), &context))
         .collect();
     let env = env.clone();
     let request_id = ctx.request_id.clone();
@@ -91,18 +75,13 @@ pub fn flush(ctx: &RequestCtx, env: &Env) {
     }
 }
 
-async fn write_rows(env: &Env, rows: &[Vec<Value>]) -> worker::Result<()> {
-    let db = env.d1(config::DB)?;
-    let statements = rows
-        .iter()
-        .map(|params| sqlbind::prepare(&db, AUDIT_INSERT, params))
-        .collect::<worker::Result<Vec<_>>>()?;
-    db.batch(statements).await?;
+async fn write_rows(env: &Env, rows: &[Statement]) -> Result<(), D1Error> {
+    D1::from_env(env)?.batch(rows).await?;
     Ok(())
 }
 
-fn new_id() -> String {
-    let mut bytes = [0u8; 12];
+fn random_id_bytes() -> [u8; AUDIT_ID_BYTES] {
+    let mut bytes = [0u8; AUDIT_ID_BYTES];
     let _ = getrandom::getrandom(&mut bytes);
-    format!("aud_{}", to_hex(&bytes))
+    bytes
 }

@@ -107,9 +107,7 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T
 }
 
 fn parse_state(s: &str) -> Result<MeetingState, StoreError> {
-    MeetingState::ALL
-        .into_iter()
-        .find(|state| state.as_str() == s)
+    crate::meeting::lifecycle::parse_state(s)
         .ok_or_else(|| StoreError::Corrupt(format!("meeting state {s:?}")))
 }
 

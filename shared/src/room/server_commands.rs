@@ -1,15 +1,15 @@
 //! Commands from the server side: membership and role changes, video-call
-//! presence, the meeting's lifecycle, captions from the Stream webhook, and
-//! single-use ticket nonces. The Worker (or the Durable Object's own
-//! routes) calls these; each takes `now_ms` like every input.
+//! presence, the meeting's lifecycle, and captions from the Stream webhook.
+//! The Worker's internal notices reach them through
+//! [`RoomCore::handle_notice`](super::RoomCore::handle_notice); each takes
+//! `now_ms` like every input.
 
 use crate::acl::{Action, Decision, Denial, MeetingRole, MeetingState};
-use crate::auth::ticket::{TicketClaims, TicketError};
 
 use super::close::CloseReason;
+use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::{is_token, SessionId, MAX_USER_ID_LEN};
-use super::meeting_room::MeetingRoom;
 use super::meta::CallPresence;
 use super::protocol::ServerMsg;
 use super::store::RoomStore;
@@ -17,10 +17,7 @@ use super::stream::Stream;
 use super::transcript::{TranscriptInput, TranscriptSource};
 use super::MAX_SAFE_INT;
 
-/// How soon to retry pruning nonces after the store failed to.
-const NONCE_RETRY_MS: u64 = 60_000;
-
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     /// A participant's role changed (`Some`), or they were removed
     /// (`None`). Removal closes every connection of theirs with 4003
     /// `ACCESS_REVOKED`; a change applies in place (a `role` frame) and
@@ -261,43 +258,5 @@ impl<S: RoomStore> MeetingRoom<S> {
         let seq = self.append_chunk(now_ms, chunk, TranscriptSource::Stream)?;
         self.after_input(now_ms);
         Ok(seq)
-    }
-
-    /// Enforces single use of a WebSocket ticket the shell has verified
-    /// (`auth::ticket::verify_ticket`): records its nonce until the ticket
-    /// expires, and refuses a second use. Call before `handle_connect`;
-    /// on error close the socket with 4001.
-    pub fn consume_ticket(&mut self, now_ms: u64, claims: &TicketClaims) -> Result<(), RoomError> {
-        if claims.meeting_id != self.meta.meeting_id {
-            return Err(RoomError::Ticket(TicketError::WrongMeeting));
-        }
-        if claims.expires_at_ms <= now_ms {
-            return Err(RoomError::Ticket(TicketError::Expired));
-        }
-        if self.next_nonce_expiry.is_some_and(|at| at <= now_ms) {
-            self.prune_nonces(now_ms);
-        }
-        if !self
-            .store
-            .nonce_insert(&claims.nonce, claims.expires_at_ms)?
-        {
-            return Err(RoomError::Ticket(TicketError::Replayed));
-        }
-        self.next_nonce_expiry = Some(
-            self.next_nonce_expiry
-                .map_or(claims.expires_at_ms, |at| at.min(claims.expires_at_ms)),
-        );
-        Ok(())
-    }
-
-    pub(super) fn prune_nonces(&mut self, now_ms: u64) {
-        let pruned = self
-            .store
-            .nonce_prune(now_ms)
-            .and_then(|_| self.store.nonce_next_expiry());
-        self.next_nonce_expiry = match pruned {
-            Ok(next) => next,
-            Err(_) => Some(now_ms.saturating_add(NONCE_RETRY_MS)),
-        };
     }
 }

@@ -1,5 +1,5 @@
 //! Flushing the room's live copy to D1: the batch of rows the room hands
-//! the shell, and the exact D1 statements (from the `sql` registry) that
+//! the shell, and the registry statements (typed, `crate::sql`) that
 //! write them.
 //!
 //! Every row carries its natural key — `(meeting_id, seq)` for transcript
@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::ot::CommittedOp;
-use crate::sql::{meeting_state, messages, notes, transcripts};
+use crate::sql::{meeting_state, messages, notes, transcripts, Statement};
 
 use super::chat::ChatMessage;
 use super::meta::FlushWatermarks;
@@ -49,13 +49,17 @@ pub struct FlushBatch {
     pub upto: FlushWatermarks,
 }
 
-/// One D1 statement: a registered SQL constant and its parameters.
-#[derive(Debug, Clone, PartialEq)]
-pub struct D1Statement {
-    /// The constant's name in `crate::sql`, for logs.
-    pub name: &'static str,
-    pub sql: &'static str,
-    pub params: Vec<SqlValue>,
+/// A non-negative integer for D1, checked against 2^53 − 1 (JavaScript
+/// numbers carry the value to D1): refused, never truncated.
+fn safe(value: u64, what: &'static str) -> Result<i64, StoreError> {
+    match SqlValue::uint(value, what)? {
+        SqlValue::Integer(i) => Ok(i),
+        _ => Err(StoreError::OutOfRange(what)),
+    }
+}
+
+fn opt_safe(value: Option<u64>, what: &'static str) -> Result<Option<i64>, StoreError> {
+    value.map(|v| safe(v, what)).transpose()
 }
 
 impl FlushBatch {
@@ -77,106 +81,101 @@ impl FlushBatch {
 
     /// The statements to run as one D1 `batch` (one transaction), in order.
     /// `now_ms` fills the `updated_at` columns.
-    pub fn d1_statements(&self, now_ms: u64) -> Result<Vec<D1Statement>, StoreError> {
-        let meeting = || SqlValue::text(self.meeting_id.as_str());
-        let now = SqlValue::uint(now_ms, "now_ms")?;
+    pub fn statements(&self, now_ms: u64) -> Result<Vec<Statement>, StoreError> {
+        let meeting_id = self.meeting_id.as_str();
+        let now_ms = safe(now_ms, "now_ms")?;
         let mut out = Vec::with_capacity(self.row_count());
         for c in &self.transcripts {
-            out.push(D1Statement {
-                name: "TRANSCRIPT_INSERT",
-                sql: transcripts::TRANSCRIPT_INSERT,
-                params: vec![
-                    meeting(),
-                    SqlValue::uint(c.seq, "seq")?,
-                    SqlValue::uint(c.bucket_ms(), "bucket_ms")?,
-                    SqlValue::text(c.kind()),
-                    SqlValue::text(c.source.d1_source()),
-                    SqlValue::opt_text(c.speaker_id.as_deref()),
-                    SqlValue::text(c.text.as_str()),
-                    SqlValue::Real(c.confidence),
-                    SqlValue::opt_text(c.language.as_deref()),
-                    SqlValue::uint(c.start_ms, "start_ms")?,
-                    SqlValue::uint(c.end_ms, "end_ms")?,
+            out.push(
+                transcripts::TranscriptInsert {
+                    meeting_id,
+                    seq: safe(c.seq, "seq")?,
+                    bucket_ms: safe(c.bucket_ms(), "bucket_ms")?,
+                    kind: c.kind(),
+                    source: c.source.d1_source(),
+                    speaker_id: c.speaker_id.as_deref(),
+                    text: &c.text,
+                    confidence: Some(c.confidence),
+                    language: c.language.as_deref(),
+                    start_ms: safe(c.start_ms, "start_ms")?,
+                    end_ms: safe(c.end_ms, "end_ms")?,
                     // The commit time, not the flush time: a retried row is identical.
-                    SqlValue::uint(c.created_at_ms, "created_at")?,
-                ],
-            });
+                    now_ms: safe(c.created_at_ms, "created_at")?,
+                }
+                .statement(),
+            );
         }
         for op in &self.note_ops {
-            out.push(D1Statement {
-                name: "NOTE_OP_INSERT",
-                sql: notes::NOTE_OP_INSERT,
-                params: vec![
-                    meeting(),
-                    SqlValue::uint(op.version, "version")?,
-                    SqlValue::uint(op.base_version, "base_version")?,
-                    SqlValue::text(op.author_id.as_str()),
-                    SqlValue::text(op.client_id.as_str()),
-                    SqlValue::uint(op.client_seq, "client_seq")?,
-                    SqlValue::text(op.op.kind().as_str()),
-                    SqlValue::Text(op.op.to_string()),
+            let text = op.op.to_string();
+            out.push(
+                notes::NoteOpInsert {
+                    meeting_id,
+                    version: safe(op.version, "version")?,
+                    base_version: safe(op.base_version, "base_version")?,
+                    author_id: &op.author_id,
+                    client_id: &op.client_id,
+                    client_seq: safe(op.client_seq, "client_seq")?,
+                    op_kind: op.op.kind().as_str(),
+                    op: &text,
                     // The author's own clock is not part of the protocol.
-                    SqlValue::Null,
-                    SqlValue::uint(op.committed_at_ms, "created_at")?,
-                ],
-            });
+                    authored_at: None,
+                    now_ms: safe(op.committed_at_ms, "created_at")?,
+                }
+                .statement(),
+            );
         }
         if let Some(doc) = &self.notes {
-            out.push(D1Statement {
-                name: "NOTES_UPSERT",
-                sql: notes::NOTES_UPSERT,
-                params: vec![
-                    meeting(),
-                    SqlValue::text(doc.content.as_str()),
-                    SqlValue::uint(doc.version, "version")?,
-                    SqlValue::opt_uint(doc.last_rebased_at, "last_rebased_at")?,
-                    SqlValue::opt_text(doc.last_author_id.as_deref()),
-                    now.clone(),
-                ],
-            });
+            out.push(
+                notes::NotesUpsert {
+                    meeting_id,
+                    content: &doc.content,
+                    version: safe(doc.version, "version")?,
+                    last_rebased_at: opt_safe(doc.last_rebased_at, "last_rebased_at")?,
+                    last_author_id: doc.last_author_id.as_deref(),
+                    now_ms,
+                }
+                .statement(),
+            );
         }
         for m in &self.messages {
-            out.push(D1Statement {
-                name: "MESSAGE_INSERT",
-                sql: messages::MESSAGE_INSERT,
-                params: vec![
-                    meeting(),
-                    SqlValue::uint(m.seq, "seq")?,
-                    SqlValue::text(m.client_ref.as_str()),
-                    SqlValue::text(m.user_id.as_str()),
-                    SqlValue::text(m.text.as_str()),
-                    SqlValue::Null,
-                    SqlValue::uint(m.created_at_ms, "created_at")?,
-                ],
-            });
+            out.push(
+                messages::MessageInsert {
+                    meeting_id,
+                    seq: safe(m.seq, "seq")?,
+                    id: &m.client_ref,
+                    user_id: &m.user_id,
+                    content: &m.text,
+                    attachments: None,
+                    created_at_ms: safe(m.created_at_ms, "created_at")?,
+                }
+                .statement(),
+            );
         }
         if let Some(a) = &self.activity {
             let speaking = serde_json::to_string(&a.speaking_ms)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.push(D1Statement {
-                name: "MEETING_STATE_UPSERT_ACTIVITY",
-                sql: meeting_state::MEETING_STATE_UPSERT_ACTIVITY,
-                params: vec![
-                    meeting(),
-                    SqlValue::bool(a.active),
-                    SqlValue::opt_uint(a.started_at_ms, "started_at")?,
-                    SqlValue::opt_uint(a.ended_at_ms, "ended_at")?,
-                    SqlValue::Null,
-                    SqlValue::uint(a.event_at_ms, "event_at")?,
-                    now.clone(),
-                ],
-            });
-            out.push(D1Statement {
-                name: "MEETING_STATE_UPSERT_ENGAGEMENT",
-                sql: meeting_state::MEETING_STATE_UPSERT_ENGAGEMENT,
-                params: vec![
-                    meeting(),
-                    SqlValue::Text(speaking),
-                    SqlValue::Null,
-                    SqlValue::text("[]"),
-                    now.clone(),
-                ],
-            });
+            out.push(
+                meeting_state::MeetingStateUpsertActivity {
+                    meeting_id,
+                    active: a.active,
+                    started_at: opt_safe(a.started_at_ms, "started_at")?,
+                    ended_at: opt_safe(a.ended_at_ms, "ended_at")?,
+                    stream_session_id: None,
+                    event_time_ms: safe(a.event_at_ms, "event_at")?,
+                    now_ms,
+                }
+                .statement(),
+            );
+            out.push(
+                meeting_state::MeetingStateUpsertEngagement {
+                    meeting_id,
+                    speaking_stats: &speaking,
+                    lull_state: None,
+                    topics: "[]",
+                    now_ms,
+                }
+                .statement(),
+            );
         }
         Ok(out)
     }
@@ -231,7 +230,7 @@ mod tests {
     fn one_registered_statement_per_row_with_its_natural_key() {
         let batch = batch();
         assert!(!batch.is_empty());
-        let statements = batch.d1_statements(99).unwrap();
+        let statements = batch.statements(99).unwrap();
         let names: Vec<&str> = statements.iter().map(|s| s.name).collect();
         assert_eq!(
             names,
@@ -269,7 +268,7 @@ mod tests {
         let mut batch = batch();
         batch.transcripts[0].end_ms = u64::MAX;
         assert!(matches!(
-            batch.d1_statements(0),
+            batch.statements(0),
             Err(StoreError::OutOfRange("end_ms"))
         ));
     }

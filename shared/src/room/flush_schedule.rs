@@ -5,16 +5,16 @@
 //! a time; one unanswered for `flush_retry_ms` is emitted again, which is
 //! safe because every row is idempotent.
 
+use super::core::RoomCore;
 use super::error::RoomError;
-use super::flush::{ActivityRow, FlushBatch};
-use super::meeting_room::MeetingRoom;
+use super::flush_batch::{ActivityRow, FlushBatch};
 use super::meta::FlushWatermarks;
 use super::output::Output;
 use super::store::RoomStore;
 
 use crate::acl::MeetingState;
 
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     /// The newest position of everything a flush writes.
     fn heads_as_watermarks(&self) -> FlushWatermarks {
         FlushWatermarks {

@@ -1,7 +1,7 @@
-//! [`MeetingRoom`]: one meeting's live state machine, in the quinn-proto
+//! [`RoomCore`]: one meeting's live state machine, in the quinn-proto
 //! shape. Inputs are `handle_*(now, …)` calls and server-side commands;
-//! outputs are polled ([`MeetingRoom::poll_output`],
-//! [`MeetingRoom::poll_timeout`]). The room reads no clock and no random
+//! outputs are polled ([`RoomCore::poll_output`],
+//! [`RoomCore::poll_timeout`]). The room reads no clock and no random
 //! source, and touches storage only through its synchronous [`RoomStore`].
 //!
 //! This file holds the struct, loading, the connection inputs and the
@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::acl::{self, Action, Decision, Denial, MeetingContext, Subject};
+use crate::audit::{AuditContext, AuditEvent, Outcome as AuditOutcome};
 use crate::ot::NotesDoc;
 
 use super::close::CloseReason;
@@ -17,7 +18,7 @@ use super::config::RoomConfig;
 use super::error::RoomError;
 use super::identity::{SessionId, SessionIdentity};
 use super::meta::RoomMeta;
-use super::output::{AuditEvent, AuditOutcome, Outbox, Output};
+use super::output::{Outbox, Output};
 use super::presence::PresenceBoard;
 use super::protocol::{parse_client_frame, ClientFrame, ClientMsg, Heads, ServerMsg};
 use super::session::{Phase, Session, SessionState, SESSION_STATE_VERSION};
@@ -29,13 +30,41 @@ use super::stream::Stream;
 pub enum Frame<'a> {
     Text(&'a str),
     Binary(&'a [u8]),
+    /// A text frame whose payload was not UTF-8, `len` bytes long. RFC 6455
+    /// §8.1: the connection fails, with 1007 ([`CloseReason::InvalidUtf8`]).
+    InvalidText {
+        len: usize,
+    },
 }
 
-impl Frame<'_> {
+impl<'a> Frame<'a> {
+    /// A text frame as the Workers runtime hands it over. The runtime
+    /// decodes the payload with replacement: every byte sequence that is
+    /// not UTF-8 arrives as U+FFFD and the bytes are gone. So U+FFFD in a
+    /// frame's raw text is taken for invalid UTF-8; a client that means the
+    /// character sends it escaped (`\ufffd`) inside its JSON strings
+    /// (docs/protocol.md, R21).
+    pub fn runtime_text(text: &'a str) -> Frame<'a> {
+        if text.contains(char::REPLACEMENT_CHARACTER) {
+            Frame::InvalidText { len: text.len() }
+        } else {
+            Frame::Text(text)
+        }
+    }
+
+    /// A text frame from its raw payload.
+    pub fn text_bytes(bytes: &'a [u8]) -> Frame<'a> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Frame::Text(text),
+            Err(_) => Frame::InvalidText { len: bytes.len() },
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Frame::Text(text) => text.len(),
             Frame::Binary(bytes) => bytes.len(),
+            Frame::InvalidText { len } => *len,
         }
     }
 
@@ -53,6 +82,20 @@ impl<'a> From<&'a str> for Frame<'a> {
 impl<'a> From<&'a [u8]> for Frame<'a> {
     fn from(bytes: &'a [u8]) -> Self {
         Frame::Binary(bytes)
+    }
+}
+
+/// Why a socket may not (or no longer) stay: an ended meeting, else
+/// `otherwise` (never a participant for a new socket, revoked for a
+/// restored one).
+fn refused_socket(denial: Denial, otherwise: CloseReason) -> CloseReason {
+    match denial {
+        Denial::MeetingState(_) => CloseReason::MeetingEnded,
+        Denial::MeetingRequired
+        | Denial::NotAParticipant
+        | Denial::ObserverReadOnly
+        | Denial::RoleInsufficient
+        | Denial::AdminOnly => otherwise,
     }
 }
 
@@ -78,7 +121,7 @@ pub(super) struct FlushClock {
 }
 
 /// One meeting's room. See the module docs and `docs/protocol.md`.
-pub struct MeetingRoom<S: RoomStore> {
+pub struct RoomCore<S: RoomStore> {
     pub(super) store: S,
     pub(super) config: RoomConfig,
     pub(super) meta: RoomMeta,
@@ -99,9 +142,9 @@ pub struct MeetingRoom<S: RoomStore> {
     pub(super) behind: BTreeSet<SessionId>,
 }
 
-impl<S: RoomStore> std::fmt::Debug for MeetingRoom<S> {
+impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MeetingRoom")
+        f.debug_struct("RoomCore")
             .field("meeting_id", &self.meta.meeting_id)
             .field("state", &self.meta.state)
             .field("sessions", &self.sessions.len())
@@ -110,10 +153,10 @@ impl<S: RoomStore> std::fmt::Debug for MeetingRoom<S> {
     }
 }
 
-impl<S: RoomStore> MeetingRoom<S> {
+impl<S: RoomStore> RoomCore<S> {
     /// Opens the room of `meeting_id` from its store (creating its record on
     /// first use). Everything the room needs is rebuilt from the store; live
-    /// connections are added back with [`MeetingRoom::restore_session`].
+    /// connections are added back with [`RoomCore::restore_session`].
     pub fn load(mut store: S, config: RoomConfig, meeting_id: &str) -> Result<Self, RoomError> {
         let meta = match store.load_meta()? {
             Some(meta) if meta.meeting_id == meeting_id => meta,
@@ -133,7 +176,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         let transcript_head = store.transcript_head()?;
         let chat_head = store.chat_head()?;
         let next_nonce_expiry = store.nonce_next_expiry()?;
-        let mut room = MeetingRoom {
+        let mut room = RoomCore {
             store,
             config,
             meta,
@@ -229,7 +272,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         Some(output)
     }
 
-    /// When [`MeetingRoom::handle_timeout`] must next be called. A time at
+    /// When [`RoomCore::handle_timeout`] must next be called. A time at
     /// or before now means "as soon as possible". `None`: nothing scheduled.
     pub fn poll_timeout(&self) -> Option<u64> {
         let hello = self
@@ -276,14 +319,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         };
         identity.role = self.meta.effective_role(&identity.user_id, identity.role);
         if let Err(denial) = self.check(&identity, Action::OpenSocket) {
-            let reason = match denial {
-                Denial::MeetingState(_) => CloseReason::MeetingEnded,
-                Denial::MeetingRequired
-                | Denial::NotAParticipant
-                | Denial::ObserverReadOnly
-                | Denial::RoleInsufficient
-                | Denial::AdminOnly => CloseReason::NotAParticipant,
-            };
+            let reason = refused_socket(denial, CloseReason::NotAParticipant);
             self.audit_identity(
                 now_ms,
                 &session,
@@ -312,16 +348,21 @@ impl<S: RoomStore> MeetingRoom<S> {
     }
 
     /// Puts a hibernated socket back, from its attachment. Call after
-    /// [`MeetingRoom::load`], before handing the room any event. A socket
-    /// that may no longer be here is closed instead (queued outputs).
+    /// [`RoomCore::load`], before handing the room any event. A socket
+    /// that may no longer be here, or that has no attachment (`None`), is
+    /// closed instead (queued outputs).
     pub fn restore_session(
         &mut self,
         session: SessionId,
-        state: SessionState,
+        state: Option<SessionState>,
     ) -> Result<(), RoomError> {
         if self.sessions.contains_key(&session) {
             return Err(RoomError::SessionExists);
         }
+        let Some(state) = state else {
+            self.goodbye(&session, CloseReason::UnknownSession);
+            return Err(RoomError::UnknownSession);
+        };
         if state.v != SESSION_STATE_VERSION {
             self.goodbye(&session, CloseReason::ProtocolUnsupported);
             return Err(RoomError::InvalidIdentity("attachment version"));
@@ -337,14 +378,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         };
         state.identity.role = self.meta.effective_role(&state.identity.user_id, claimed);
         if let Err(denial) = self.check(&state.identity, Action::OpenSocket) {
-            let reason = match denial {
-                Denial::MeetingState(_) => CloseReason::MeetingEnded,
-                Denial::MeetingRequired
-                | Denial::NotAParticipant
-                | Denial::ObserverReadOnly
-                | Denial::RoleInsufficient
-                | Denial::AdminOnly => CloseReason::AccessRevoked,
-            };
+            let reason = refused_socket(denial, CloseReason::AccessRevoked);
             self.goodbye(&session, reason);
             return Err(RoomError::Denied(denial));
         }
@@ -398,9 +432,9 @@ impl<S: RoomStore> MeetingRoom<S> {
     fn frame(&mut self, now_ms: u64, sid: &SessionId, frame: Frame<'_>) {
         let max = self.config.max_frame_bytes;
         let max_violations = self.config.max_rate_violations;
-        let Some(session) = self.sessions.get_mut(sid) else {
+        if !self.sessions.contains_key(sid) {
             return;
-        };
+        }
         if frame.len() > max {
             let err = RoomError::FrameTooLarge {
                 bytes: frame.len(),
@@ -410,6 +444,13 @@ impl<S: RoomStore> MeetingRoom<S> {
             self.close(sid, CloseReason::FrameTooLarge);
             return;
         }
+        if let Frame::InvalidText { .. } = frame {
+            self.close(sid, CloseReason::InvalidUtf8);
+            return;
+        }
+        let Some(session) = self.sessions.get_mut(sid) else {
+            return;
+        };
         if session.limiter.take(now_ms) {
             session.limited = false;
         } else {
@@ -429,6 +470,8 @@ impl<S: RoomStore> MeetingRoom<S> {
                 r#ref: None,
                 error: RoomError::BinaryFrame,
             }),
+            // Closed above.
+            Frame::InvalidText { .. } => return,
         };
         match parsed {
             Ok(frame) => self.dispatch(now_ms, sid, frame),
@@ -447,6 +490,12 @@ impl<S: RoomStore> MeetingRoom<S> {
         }
     }
 
+    /// `ping` is answered in every phase, before the hello too.
+    fn pong(&mut self, sid: &SessionId, r#ref: Option<String>) -> Result<(), RoomError> {
+        self.send_control(sid, &ServerMsg::Pong { r#ref });
+        Ok(())
+    }
+
     fn dispatch(&mut self, now_ms: u64, sid: &SessionId, frame: ClientFrame) {
         let Some(live) = self.sessions.get(sid).map(|s| s.state.live().is_some()) else {
             return;
@@ -455,15 +504,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         let result = if live {
             match frame.msg {
                 ClientMsg::Hello(_) => Err(RoomError::AlreadyHello),
-                ClientMsg::Ping => {
-                    self.send_control(
-                        sid,
-                        &ServerMsg::Pong {
-                            r#ref: r#ref.clone(),
-                        },
-                    );
-                    Ok(())
-                }
+                ClientMsg::Ping => self.pong(sid, r#ref.clone()),
                 ClientMsg::Subscribe { streams, resume } => {
                     self.on_subscribe(now_ms, sid, streams, resume)
                 }
@@ -484,15 +525,7 @@ impl<S: RoomStore> MeetingRoom<S> {
         } else {
             match frame.msg {
                 ClientMsg::Hello(hello) => self.on_hello(now_ms, sid, hello),
-                ClientMsg::Ping => {
-                    self.send_control(
-                        sid,
-                        &ServerMsg::Pong {
-                            r#ref: r#ref.clone(),
-                        },
-                    );
-                    Ok(())
-                }
+                ClientMsg::Ping => self.pong(sid, r#ref.clone()),
                 ClientMsg::Subscribe { .. }
                 | ClientMsg::Unsubscribe { .. }
                 | ClientMsg::NotesOp { .. }
@@ -632,19 +665,20 @@ impl<S: RoomStore> MeetingRoom<S> {
         } else {
             AuditOutcome::Deny
         };
-        self.outbox.push(Output::Audit(AuditEvent {
-            at_ms: now_ms,
-            meeting_id: self.meta.meeting_id.clone(),
-            user_id: identity.user_id.clone(),
-            org_id: identity.org_id.clone(),
-            session: sid.clone(),
-            action: action.to_owned(),
-            stream,
-            outcome,
-            reason: decision.reason_code(),
+        let event = AuditEvent::new(action, outcome, "meeting")
+            .actor(identity.user_id.as_str())
+            .org(identity.org_id.as_deref())
+            .resource(self.meta.meeting_id.as_str())
+            .meta("session", sid.as_str())
+            .meta("stream", stream.map(Stream::as_str))
+            .meta("reason", decision.reason_code());
+        let context = AuditContext {
+            request_id: None,
             ip: identity.client.ip.clone(),
             user_agent: identity.client.user_agent.clone(),
-        }));
+            at_ms: i64::try_from(now_ms).unwrap_or(i64::MAX),
+        };
+        self.outbox.push(Output::Audit { event, context });
     }
 
     // --- closing ----------------------------------------------------------
