@@ -289,3 +289,30 @@ fn r15_the_drain_loop_feeds_failed_sends_back_and_ends() {
         .iter()
         .any(|m| matches!(m, ServerMsg::Pong { .. })));
 }
+
+/// U+FFFD pasted into free text is a character, not a decoding failure: the
+/// runtime's text is parsed as usual when the character stands only inside
+/// string values other than `type` and `ref` (R21).
+#[test]
+fn r21_a_replacement_character_in_free_text_is_kept_not_closed() {
+    assert!(matches!(
+        Frame::runtime_text("{\"type\":\"chat\",\"content\":\"caf\u{FFFD}\"}"),
+        Frame::Text(_)
+    ));
+    assert!(matches!(
+        Frame::runtime_text("{\"type\":\"op\",\"op\":[3,\"\u{FFFD}\"]}"),
+        Frame::Text(_)
+    ));
+    for bad in [
+        "{\"type\":\"pi\u{FFFD}g\"}",
+        "{\"type\":\"ping\",\"ref\":\"\u{FFFD}\"}",
+        "{\"type\":\"chat\",\"co\u{FFFD}tent\":\"x\"}",
+        "{\"type\":\"chat\",\u{FFFD}",
+        "\u{FFFD}",
+    ] {
+        assert!(
+            matches!(Frame::runtime_text(bad), Frame::InvalidText { .. }),
+            "{bad}"
+        );
+    }
+}

@@ -37,15 +37,42 @@ pub enum Frame<'a> {
     },
 }
 
+/// True when every U+FFFD in `text` sits inside a JSON string value that
+/// may carry free text (see [`Frame::runtime_text`]).
+fn replacement_is_content(text: &str) -> bool {
+    fn keys_clean(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .all(|(k, v)| !k.contains(char::REPLACEMENT_CHARACTER) && keys_clean(v)),
+            serde_json::Value::Array(items) => items.iter().all(keys_clean),
+            _ => true,
+        }
+    }
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+        return false;
+    };
+    let structural_clean = ["type", "ref"].iter().all(|field| {
+        value
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(|s| !s.contains(char::REPLACEMENT_CHARACTER))
+    });
+    value.is_object() && structural_clean && keys_clean(&value)
+}
+
 impl<'a> Frame<'a> {
     /// A text frame as the Workers runtime hands it over. The runtime
     /// decodes the payload with replacement: every byte sequence that is
-    /// not UTF-8 arrives as U+FFFD and the bytes are gone. So U+FFFD in a
-    /// frame's raw text is taken for invalid UTF-8; a client that means the
-    /// character sends it escaped (`\ufffd`) inside its JSON strings
+    /// not UTF-8 arrives as U+FFFD and the bytes are gone. U+FFFD is also a
+    /// character people paste into notes and chat, and a client's JSON
+    /// encoder sends it raw; closing those senders would make their edit
+    /// fail on every resend. So a U+FFFD is taken for invalid UTF-8 only
+    /// where text cannot hold it: when the frame is not a JSON object, or
+    /// the character stands in a key or in the ASCII-only `type` and `ref`
     /// (docs/protocol.md, R21).
     pub fn runtime_text(text: &'a str) -> Frame<'a> {
-        if text.contains(char::REPLACEMENT_CHARACTER) {
+        if text.contains(char::REPLACEMENT_CHARACTER) && !replacement_is_content(text) {
             Frame::InvalidText { len: text.len() }
         } else {
             Frame::Text(text)
