@@ -351,7 +351,14 @@ impl Sim {
                         version,
                     }) => {
                         self.stats.noops += 1;
-                        self.reply(i, epoch, ToClient::Ack { client_seq, version });
+                        self.reply(
+                            i,
+                            epoch,
+                            ToClient::Ack {
+                                client_seq,
+                                version,
+                            },
+                        );
                     }
                     Err(OtError::DocTooLarge { .. } | OtError::OpTooLong { .. }) => {
                         // The client already shows the refused edit: it

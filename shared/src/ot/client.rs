@@ -524,7 +524,10 @@ mod tests {
             }
         );
         // Alice gets bob's op (her in-flight op becomes a no-op), then the ack.
-        assert_eq!(alice.handle_op(&b1).unwrap().map(|op| op.is_noop()), Some(true));
+        assert_eq!(
+            alice.handle_op(&b1).unwrap().map(|op| op.is_noop()),
+            Some(true)
+        );
         alice.handle_ack(1, 1).unwrap();
         assert!(!alice.has_unacked());
         assert_eq!((alice.content(), alice.version()), ("b", 1));

@@ -726,7 +726,10 @@ mod tests {
     #[test]
     fn an_op_that_changes_nothing_gets_the_current_version_and_no_commit() {
         let mut doc = NotesDoc::new(NotesLimits::default());
-        committed(doc.submit(1, "u", "c", 1, 0, Op::insert_at(0, "abc")).unwrap());
+        committed(
+            doc.submit(1, "u", "c", 1, 0, Op::insert_at(0, "abc"))
+                .unwrap(),
+        );
         for (seq, op) in [(2, Op::noop()), (3, Op::builder().retain(3).build())] {
             assert_eq!(
                 doc.submit(2, "u", "c", seq, 1, op).unwrap(),
@@ -745,16 +748,25 @@ mod tests {
                 version: 2
             }
         );
-        assert_eq!((doc.version(), doc.content(), doc.log().len()), (2, "bc", 2));
+        assert_eq!(
+            (doc.version(), doc.content(), doc.log().len()),
+            (2, "bc", 2)
+        );
         assert_eq!(doc.updated_at(), Some(3));
         // Checked like any op: a base ahead of the document is refused.
         assert_eq!(
-            doc.submit(5, "u", "c", 5, 9, Op::noop()).unwrap_err().code(),
+            doc.submit(5, "u", "c", 5, 9, Op::noop())
+                .unwrap_err()
+                .code(),
             "OT_VERSION_AHEAD"
         );
         // No clock was moved: the next real op of the client commits.
         assert_eq!(
-            committed(doc.submit(6, "u", "c", 6, 2, Op::insert_at(0, "x")).unwrap()).version,
+            committed(
+                doc.submit(6, "u", "c", 6, 2, Op::insert_at(0, "x"))
+                    .unwrap()
+            )
+            .version,
             3
         );
     }
