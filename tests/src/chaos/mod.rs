@@ -326,7 +326,16 @@ pub async fn run(opts: ChaosOptions) -> ChaosReport {
     report.unsettled_clients = clients.iter().filter(|c| !c.settled()).count();
 
     let server = room_document(&b, &users[0], &meeting).await;
-    end_meeting(&b, &users[0], &meeting, server.version).await;
+    let acked = |items: fn(&Client) -> usize| clients.iter().map(items).sum::<usize>() as u64;
+    end_meeting(
+        &b,
+        &users[0],
+        &meeting,
+        server.version,
+        acked(|c| c.chunks.iter().filter(|i| i.acked.is_some()).count()),
+        acked(|c| c.chats.iter().filter(|i| i.acked.is_some()).count()),
+    )
+    .await;
     report.verdict = verify::check(b.state_dir(), &meeting, &clients, &server, opts.kills);
     for c in &clients {
         let s = &c.stats;
@@ -389,8 +398,16 @@ async fn room_document(b: &Backend, host: &User, meeting: &str) -> ServerDoc {
 }
 
 /// Ends the meeting (the room flushes everything to D1 before answering),
-/// then waits until D1 has the document at `version`.
-async fn end_meeting(b: &Backend, host: &User, meeting: &str, version: u64) {
+/// then waits (bounded) until D1 has the document at `version` and at least
+/// `chunks` transcript chunks and `messages` chat messages.
+async fn end_meeting(
+    b: &Backend,
+    host: &User,
+    meeting: &str,
+    version: u64,
+    chunks: u64,
+    messages: u64,
+) {
     let (status, body) = crate::room::call(
         b,
         host,
@@ -403,18 +420,19 @@ async fn end_meeting(b: &Backend, host: &User, meeting: &str, version: u64) {
         status == 200 || status == 202,
         "end meeting: {status} {body}"
     );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let rows = crate::d1::query(
-            b.state_dir(),
-            "SELECT version FROM meeting_notes WHERE meeting_id = ?1",
-            &[&meeting],
-        );
-        let stored = rows
+    let count = |sql: &str| {
+        crate::d1::query(b.state_dir(), sql, &[&meeting])
             .first()
-            .and_then(|r| r["version"].as_u64())
-            .unwrap_or(0);
-        if stored >= version || Instant::now() > deadline {
+            .and_then(|r| r["n"].as_u64())
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let flushed = count("SELECT max(version) AS n FROM meeting_notes WHERE meeting_id = ?1")
+            >= version
+            && count("SELECT count(*) AS n FROM transcripts WHERE meeting_id = ?1") >= chunks
+            && count("SELECT count(*) AS n FROM messages WHERE meeting_id = ?1") >= messages;
+        if flushed {
             return;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
