@@ -213,6 +213,9 @@ fn say(opts: &ChaosOptions, line: impl AsRef<str>) {
 /// cannot go on (the backend does not start again).
 pub async fn run(opts: ChaosOptions) -> ChaosReport {
     let began = Instant::now();
+    // Two streams: the kill plan (modes, traffic durations) depends on the
+    // seed alone; the traffic's own draws depend on timing too.
+    let mut plan = opts.seed;
     let mut rng = opts.seed ^ 0x00C4_A055;
     let mut report = ChaosReport {
         seed: opts.seed,
@@ -253,8 +256,8 @@ pub async fn run(opts: ChaosOptions) -> ChaosReport {
         // Traffic, for a random while (short when the kill should land
         // during the catch-up that follows a restart).
         let run_ms = match kill_at {
-            KillAt::DuringCatchUp => gen::below(&mut rng, 60),
-            _ => opts.min_run_ms + gen::below(&mut rng, opts.max_run_ms - opts.min_run_ms + 1),
+            KillAt::DuringCatchUp => gen::below(&mut plan, 60),
+            _ => opts.min_run_ms + gen::below(&mut plan, opts.max_run_ms - opts.min_run_ms + 1),
         };
         traffic(&b, &meeting, &mut clients, &mut rng, run_ms, kill).await;
         if kill_at == KillAt::AfterWrites {
@@ -264,7 +267,7 @@ pub async fn run(opts: ChaosOptions) -> ChaosReport {
                 c.write_chat();
                 c.flush_sends().await;
             }
-            let pause = gen::below(&mut rng, 8);
+            let pause = gen::below(&mut plan, 8);
             if pause > 0 {
                 tokio::time::sleep(Duration::from_millis(pause)).await;
             }
@@ -297,7 +300,7 @@ pub async fn run(opts: ChaosOptions) -> ChaosReport {
         for c in clients.iter_mut() {
             c.connect(&b, &meeting).await;
         }
-        kill_at = match gen::below(&mut rng, 10) {
+        kill_at = match gen::below(&mut plan, 10) {
             0..=3 => KillAt::Anytime,
             4..=7 => KillAt::AfterWrites,
             _ => KillAt::DuringCatchUp,
@@ -305,6 +308,7 @@ pub async fn run(opts: ChaosOptions) -> ChaosReport {
     }
 
     // Settle: no new writes; everyone reconnected, caught up, acknowledged.
+    let settle_began = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         for c in clients.iter_mut() {
@@ -313,16 +317,33 @@ pub async fn run(opts: ChaosOptions) -> ChaosReport {
             c.pump(Duration::from_millis(5), opts.kills).await;
             c.flush_sends().await;
         }
-        if clients.iter().all(Client::settled) {
+        let same_version = clients
+            .windows(2)
+            .all(|w| w[0].notes.version() == w[1].notes.version());
+        if same_version && clients.iter().all(Client::settled) {
             // One more quiet round, so the last broadcasts land everywhere.
             for c in clients.iter_mut() {
                 c.pump(Duration::from_millis(300), opts.kills).await;
             }
-            if clients.iter().all(Client::settled) {
+            let same_version = clients
+                .windows(2)
+                .all(|w| w[0].notes.version() == w[1].notes.version());
+            if same_version && clients.iter().all(Client::settled) {
                 break;
             }
         }
     }
+    say(
+        &opts,
+        format!(
+            "settled in {:.1} s at notes versions {:?}",
+            settle_began.elapsed().as_secs_f64(),
+            clients
+                .iter()
+                .map(|c| c.notes.version())
+                .collect::<Vec<_>>()
+        ),
+    );
     report.unsettled_clients = clients.iter().filter(|c| !c.settled()).count();
 
     let server = room_document(&b, &users[0], &meeting).await;
