@@ -384,6 +384,13 @@ fn rejects_token_without_kid() {
         key1(),
     );
     assert_eq!(verify(&token), Err(AuthError::MissingKeyId));
+    // An empty one is no better (and must never send the Worker fetching keys).
+    let token = forge_rs256(
+        &json!({"alg": "RS256", "kid": ""}),
+        claims().to_string().as_bytes(),
+        key1(),
+    );
+    assert_eq!(verify(&token), Err(AuthError::MissingKeyId));
 }
 
 #[test]

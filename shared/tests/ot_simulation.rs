@@ -69,6 +69,8 @@ struct Stats {
     commits: u64,
     rebased: u64,
     duplicates: u64,
+    /// Submissions transformed to nothing, acked at the current version (R22).
+    noops: u64,
     duplicate_acks_sent: u64,
     own_op_seen_as_ack: u64,
     refused_too_large: u64,
@@ -88,6 +90,7 @@ impl Stats {
         self.commits += o.commits;
         self.rebased += o.rebased;
         self.duplicates += o.duplicates;
+        self.noops += o.noops;
         self.duplicate_acks_sent += o.duplicate_acks_sent;
         self.own_op_seen_as_ack += o.own_op_seen_as_ack;
         self.refused_too_large += o.refused_too_large;
@@ -342,6 +345,20 @@ impl Sim {
                                 },
                             );
                         }
+                    }
+                    Ok(SubmitOutcome::Noop {
+                        client_seq,
+                        version,
+                    }) => {
+                        self.stats.noops += 1;
+                        self.reply(
+                            i,
+                            epoch,
+                            ToClient::Ack {
+                                client_seq,
+                                version,
+                            },
+                        );
                     }
                     Err(OtError::DocTooLarge { .. } | OtError::OpTooLong { .. }) => {
                         // The client already shows the refused edit: it

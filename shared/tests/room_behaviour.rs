@@ -1284,3 +1284,73 @@ fn storage_failures_refuse_the_write_and_leave_the_room_consistent() {
         .collect();
     assert_eq!(versions, [1, 2]);
 }
+
+#[test]
+fn r22_a_notes_op_that_changes_nothing_is_acked_at_the_current_version_and_not_stored() {
+    let mut shell = Shell::active(RoomConfig::default());
+    shell.join("a", "alice", Host);
+    shell.join("b", "bob", Participant);
+    shell.json("a", op(1, 0, json!(["abc"])));
+    shell.advance(200);
+    shell.clear();
+    let stored = |shell: &Shell<MemoryStore>| shell.room.store().note_ops_since(0, 100).unwrap();
+    assert_eq!(stored(&shell).len(), 1);
+    // `[]`, `[0]` and `[""]` all normalise to nothing.
+    for (seq, nothing) in [(2, json!([])), (3, json!([0])), (4, json!([""]))] {
+        shell.json("a", op(seq, 1, nothing));
+        assert_eq!(
+            shell.take("a"),
+            [ServerMsg::NotesAck {
+                client_seq: seq,
+                version: 1
+            }]
+        );
+    }
+    // A sender behind the head gets the ops it missed first, then the ack
+    // at the head.
+    shell.json("b", op(1, 1, json!([3, "d"])));
+    assert_eq!(shell.take("b").len(), 1);
+    shell.json("a", op(5, 1, json!([1])));
+    let got = shell.take("a");
+    assert_eq!(
+        got.iter().map(msg_type).collect::<Vec<_>>(),
+        ["notes.ops", "notes.ack"]
+    );
+    assert_eq!(
+        got[1],
+        ServerMsg::NotesAck {
+            client_seq: 5,
+            version: 2
+        }
+    );
+    // Transformed to nothing: a delete of text someone else deleted first.
+    shell.json("b", op(2, 2, json!([{"d": 1}])));
+    shell.take("b");
+    shell.json("a", op(6, 2, json!([{"d": 1}])));
+    assert_eq!(
+        shell.take("a").last(),
+        Some(&ServerMsg::NotesAck {
+            client_seq: 6,
+            version: 3
+        })
+    );
+    // Nothing stored, no version, nothing broadcast.
+    assert_eq!(shell.room.notes().version(), 3);
+    assert_eq!(shell.room.notes().content(), "bcd");
+    assert_eq!(stored(&shell).len(), 3);
+    shell.advance(1000);
+    let b = shell.take("b");
+    assert!(
+        !b.iter().any(|m| matches!(m, ServerMsg::NotesOps { .. })),
+        "no-ops reach nobody: {b:?}"
+    );
+    // The client's next real op commits as the next version.
+    shell.json("a", op(7, 3, json!(["x"])));
+    assert_eq!(
+        shell.take("a"),
+        [ServerMsg::NotesAck {
+            client_seq: 7,
+            version: 4
+        }]
+    );
+}

@@ -116,6 +116,35 @@ impl Backend {
         );
     }
 
+    /// Kills the runtime's whole process tree (wrangler and workerd) with
+    /// SIGKILL at once, as a crash or a power cut would: nothing gets to
+    /// flush or close. The state folder stays; [`Backend::start_again`]
+    /// brings the runtime back on it.
+    pub fn kill_hard(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // SAFETY: kill(2) with a negative pid signals the process group we created.
+        unsafe {
+            libc::kill(-(child.id() as i32), libc::SIGKILL);
+        }
+        let _ = child.wait();
+    }
+
+    /// Starts the runtime again on the same state folder after
+    /// [`Backend::kill_hard`]: on the same port when it is still free,
+    /// otherwise on another one ([`Backend::base_url`] says which).
+    pub async fn start_again(&mut self) {
+        for _ in 0..4 {
+            if self.spawn().await {
+                return;
+            }
+            self.port = free_port();
+            self.base_url = format!("http://127.0.0.1:{}", self.port);
+        }
+        assert!(self.spawn().await, "no free port for wrangler dev");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }

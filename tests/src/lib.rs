@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod backend;
+pub mod chaos;
 pub mod d1;
 pub mod fakes;
 pub mod meet;

@@ -334,3 +334,92 @@ async fn unknown_kid_refetches_once_then_accepts_the_rotated_key_and_is_throttle
         "unknown-kid refetches are throttled"
     );
 }
+
+/// Issue 11, fault 1: on a local run (dev auth on, no `WORKOS_JWKS_URL`)
+/// the development key set is the one trusted. A token naming any other
+/// `kid`, or an empty one, is refused with 401: there is no WorkOS to ask,
+/// so it is never a provider outage (503).
+#[tokio::test]
+async fn a_local_run_answers_an_unknown_or_empty_kid_with_401_not_503() {
+    let b = Backend::start().await;
+    let claims = access_token_claims("user_01EVE", "org_01ACME", "member");
+    let key = TestKey::one();
+    let cases = [
+        (
+            key.with_kid("no-such-kid").sign(&claims),
+            "TOKEN_UNKNOWN_KID",
+        ),
+        (
+            key.with_kid("../../etc/passwd").sign(&claims),
+            "TOKEN_UNKNOWN_KID",
+        ),
+        (key.with_kid("").sign(&claims), "TOKEN_MISSING_KID"),
+        (
+            forge(&json!({"alg": "RS256", "kid": ""}), &claims, b"x"),
+            "TOKEN_MISSING_KID",
+        ),
+    ];
+    for (token, reason) in &cases {
+        let (status, body) = me(&b, Some(&bearer(token))).await;
+        assert_eq!(
+            (status, &body["error"]["details"]["reason"]),
+            (401, &json!(reason)),
+            "{body}\n{}",
+            b.log_tail()
+        );
+    }
+    // The development provider's own tokens still pass.
+    let dev = connvo_e2e::api::dev_token(
+        &b,
+        &json!({"user_id": "user_01EVE", "org_id": "org_01ACME", "role": "member"}),
+    )
+    .await;
+    let (status, body) = me(&b, Some(&bearer(&dev))).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Issue 11, fault 1, against a JWKS URL: an empty `kid` is refused without
+/// any fetch; an unknown `kid` is 401 after at most the rate-limited
+/// refetch; a real outage with nothing cached stays 503.
+#[tokio::test]
+async fn an_empty_kid_fetches_nothing_and_an_unknown_kid_costs_at_most_one_refetch() {
+    let workos = FakeWorkos::start(&[&TestKey::one()]).await;
+    workos.set_failing(true);
+    let b = Backend::start_with(workos.backend_options()).await;
+    let claims = access_token_claims("user_01FAY", "org_01ACME", "member");
+    let key = TestKey::one();
+
+    let empty = key.with_kid("").sign(&claims);
+    let (status, body) = me(&b, Some(&bearer(&empty))).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["details"]["reason"], "TOKEN_MISSING_KID");
+    assert_eq!(workos.jwks_fetches(), 0, "an empty kid fetches nothing");
+
+    // WorkOS down, nothing cached: that is an outage, whatever the kid.
+    let unknown = key.with_kid("no-such-kid").sign(&claims);
+    let (status, body) = me(&b, Some(&bearer(&unknown))).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["details"]["reason"], "JWKS_UNAVAILABLE");
+
+    // WorkOS back (after the failure backoff): the unknown kid is a 401,
+    // after the key set's fetch and at most one refetch.
+    workos.set_failing(false);
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let before = workos.jwks_fetches();
+    let (status, body) = me(&b, Some(&bearer(&unknown))).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["details"]["reason"], "TOKEN_UNKNOWN_KID");
+    assert!(
+        workos.jwks_fetches() - before <= 2,
+        "a fetch and one refetch"
+    );
+    let settled = workos.jwks_fetches();
+    for kid in ["", "no-such-kid", "../../etc/passwd"] {
+        let (status, _) = me(&b, Some(&bearer(&key.with_kid(kid).sign(&claims)))).await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(workos.jwks_fetches(), settled, "refetches are rate-limited");
+    // A good token is accepted with the cached set.
+    let (status, body) = me(&b, Some(&bearer(&key.sign(&claims)))).await;
+    assert_eq!(status, 200, "{body}");
+}

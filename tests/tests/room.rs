@@ -654,3 +654,53 @@ mod room_refusals {
         good.until(|f| f["type"] == "transcript.chunks").await;
     }
 }
+
+/// Issue 11, fault 5 (protocol rule R22): ops that normalise to nothing are
+/// acknowledged at the current version, not stored and not broadcast.
+#[tokio::test]
+async fn empty_notes_ops_create_no_version_and_reach_nobody() {
+    let b = Backend::start().await;
+    let (host, p1, _p2, m) = three_people(&b).await;
+    let mut writer = connect(&b, &host, &m).await;
+    writer.hello("c_w", json!({})).await;
+    let mut reader = connect(&b, &p1, &m).await;
+    reader.hello("c_r", json!({})).await;
+    writer
+        .send(json!({"type": "notes.op", "client_seq": 1, "base_version": 0, "op": ["abc"]}))
+        .await;
+    let ack = writer.until(|f| f["type"] == "notes.ack").await;
+    assert_eq!(ack["version"], 1);
+    let _ = collect(&mut reader, Duration::from_millis(400)).await;
+
+    for (seq, nothing) in [(2, json!([])), (3, json!([0])), (4, json!([""]))] {
+        writer
+            .send(json!({"type": "notes.op", "client_seq": seq, "base_version": 1, "op": nothing}))
+            .await;
+        let ack = writer
+            .until(|f| f["type"] == "notes.ack" || f["type"] == "notes.reject")
+            .await;
+        assert_eq!(
+            (
+                ack["type"].as_str(),
+                ack["client_seq"].as_u64(),
+                ack["version"].as_u64()
+            ),
+            (Some("notes.ack"), Some(seq), Some(1)),
+            "{nothing} is acked at the current version: {ack}"
+        );
+    }
+    let seen = collect(&mut reader, Duration::from_millis(500)).await;
+    assert!(
+        seen.iter().all(|f| f["type"] != "notes.ops"),
+        "an empty op was broadcast: {seen:?}"
+    );
+    // The next real op is version 2, and a fresh joiner sees one version of history.
+    writer
+        .send(json!({"type": "notes.op", "client_seq": 5, "base_version": 1, "op": [3, "d"]}))
+        .await;
+    let ack = writer.until(|f| f["type"] == "notes.ack").await;
+    assert_eq!(ack["version"], 2, "{ack}");
+    let mut late = connect(&b, &p1, &m).await;
+    let welcome = late.hello("c_late", json!({"notes_version": 0})).await;
+    assert_eq!(welcome["heads"]["notes_version"], 2, "{welcome}");
+}

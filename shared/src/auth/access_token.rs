@@ -117,7 +117,13 @@ pub fn verify_access_token_full(
     if header.crit.is_some() {
         return Err(AuthError::Malformed("unsupported critical header"));
     }
-    let kid = header.kid.ok_or(AuthError::MissingKeyId)?;
+    // An empty `kid` names no key any JWKS can hold (`KeySet` keeps only
+    // non-empty ones): refused like a missing one, so it never sends the
+    // Worker looking for keys.
+    let kid = header
+        .kid
+        .filter(|kid| !kid.is_empty())
+        .ok_or(AuthError::MissingKeyId)?;
     let key = keys.get(&kid).ok_or_else(|| AuthError::UnknownKeyId {
         kid: kid.chars().take(MAX_REPORTED_KID_LEN).collect(),
     })?;

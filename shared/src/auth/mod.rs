@@ -22,6 +22,7 @@ mod identity;
 mod jwks;
 pub mod jwks_cache;
 mod jws;
+pub mod key_source;
 pub mod membership;
 pub mod stream_token;
 pub mod ticket;

@@ -237,11 +237,18 @@ impl NotesClient {
     }
 
     /// The server committed our op `client_seq` as `version`. Acks for
-    /// anything but the in-flight op are duplicates and are ignored.
+    /// anything but the in-flight op are duplicates and are ignored. An
+    /// in-flight op that changes nothing (it was transformed to nothing by
+    /// the ops received since it was sent) is acked at the current version:
+    /// the server stores no version for it (protocol rule R22).
     pub fn handle_ack(&mut self, client_seq: u64, version: u64) -> Result<(), OtError> {
-        match &self.inflight {
-            Some(inflight) if inflight.seq == client_seq => {}
+        let noop = match &self.inflight {
+            Some(inflight) if inflight.seq == client_seq => inflight.op.is_noop(),
             Some(_) | None => return Ok(()),
+        };
+        if noop && version == self.version {
+            self.inflight = None;
+            return Ok(());
         }
         let expected = self.version.saturating_add(1);
         if version != expected {
@@ -303,7 +310,7 @@ mod tests {
             .unwrap();
         match outcome {
             SubmitOutcome::Committed(c) => Some(c),
-            SubmitOutcome::Duplicate { .. } => None,
+            SubmitOutcome::Duplicate { .. } | SubmitOutcome::Noop { .. } => None,
         }
     }
 
@@ -494,5 +501,40 @@ mod tests {
             "OT_BASE_LENGTH_MISMATCH"
         );
         assert_eq!(client.content(), "ab");
+    }
+
+    #[test]
+    fn an_inflight_op_transformed_to_nothing_takes_an_ack_at_the_current_version() {
+        let mut server = NotesDoc::from_snapshot("ab".into(), 0, NotesLimits::default());
+        let mut alice = online("alice");
+        let mut bob = online("bob");
+        // Both delete the same char; bob's arrives first.
+        alice.edit(Op::delete_at(0, 1)).unwrap();
+        let a = alice.poll_submit().unwrap();
+        bob.edit(Op::delete_at(0, 1)).unwrap();
+        let b1 = send(&mut server, &mut bob, "ub").unwrap();
+        let outcome = server
+            .submit(0, "ua", &a.client_id, a.client_seq, a.base_version, a.op)
+            .unwrap();
+        assert_eq!(
+            outcome,
+            SubmitOutcome::Noop {
+                client_seq: 1,
+                version: 1
+            }
+        );
+        // Alice gets bob's op (her in-flight op becomes a no-op), then the ack.
+        assert_eq!(
+            alice.handle_op(&b1).unwrap().map(|op| op.is_noop()),
+            Some(true)
+        );
+        alice.handle_ack(1, 1).unwrap();
+        assert!(!alice.has_unacked());
+        assert_eq!((alice.content(), alice.version()), ("b", 1));
+        // An ack at the current version for an op that does change something
+        // is still a gap.
+        alice.edit(Op::insert_at(0, "x")).unwrap();
+        let x = alice.poll_submit().unwrap();
+        assert!(alice.handle_ack(x.client_seq, 1).is_err());
     }
 }

@@ -82,6 +82,12 @@ pub enum SubmitOutcome {
         client_seq: u64,
         version: Option<u64>,
     },
+    /// The op changes nothing: it normalises to no component (`[]`, `[0]`,
+    /// `[""]`), or transformation over concurrent ops reduced it to none.
+    /// Nothing changed and nothing is to be stored or broadcast: ack it at
+    /// the current `version` (protocol rule R22), so a client cannot grow
+    /// the op log for free.
+    Noop { client_seq: u64, version: u64 },
 }
 
 impl SubmitOutcome {
@@ -90,6 +96,7 @@ impl SubmitOutcome {
         match self {
             SubmitOutcome::Committed(op) => Some(op.version),
             SubmitOutcome::Duplicate { version, .. } => *version,
+            SubmitOutcome::Noop { version, .. } => Some(*version),
         }
     }
 }
@@ -331,6 +338,15 @@ impl NotesDoc {
             return Err(OtError::DocTooLarge {
                 chars: new_chars,
                 max_chars: self.limits.max_doc_chars,
+            });
+        }
+        if op.is_noop() {
+            // Checked like any op (its base, its length), then answered
+            // without a version: no clock either, so a resend is answered
+            // the same way.
+            return Ok(SubmitOutcome::Noop {
+                client_seq,
+                version: self.version,
             });
         }
         let content = apply(&self.content, &op)?;
@@ -704,6 +720,54 @@ mod tests {
                 "version": 1, "op": ["hi"], "authorId": "u", "clientId": "c",
                 "clientSeq": 1, "baseVersion": 0, "transformedOver": 0, "committedAtMs": 5
             })
+        );
+    }
+
+    #[test]
+    fn an_op_that_changes_nothing_gets_the_current_version_and_no_commit() {
+        let mut doc = NotesDoc::new(NotesLimits::default());
+        committed(
+            doc.submit(1, "u", "c", 1, 0, Op::insert_at(0, "abc"))
+                .unwrap(),
+        );
+        for (seq, op) in [(2, Op::noop()), (3, Op::builder().retain(3).build())] {
+            assert_eq!(
+                doc.submit(2, "u", "c", seq, 1, op).unwrap(),
+                SubmitOutcome::Noop {
+                    client_seq: seq,
+                    version: 1
+                }
+            );
+        }
+        // Transformed to nothing: a delete of text someone deleted first.
+        committed(doc.submit(3, "v", "d", 1, 1, Op::delete_at(0, 1)).unwrap());
+        assert_eq!(
+            doc.submit(4, "u", "c", 4, 1, Op::delete_at(0, 1)).unwrap(),
+            SubmitOutcome::Noop {
+                client_seq: 4,
+                version: 2
+            }
+        );
+        assert_eq!(
+            (doc.version(), doc.content(), doc.log().len()),
+            (2, "bc", 2)
+        );
+        assert_eq!(doc.updated_at(), Some(3));
+        // Checked like any op: a base ahead of the document is refused.
+        assert_eq!(
+            doc.submit(5, "u", "c", 5, 9, Op::noop())
+                .unwrap_err()
+                .code(),
+            "OT_VERSION_AHEAD"
+        );
+        // No clock was moved: the next real op of the client commits.
+        assert_eq!(
+            committed(
+                doc.submit(6, "u", "c", 6, 2, Op::insert_at(0, "x"))
+                    .unwrap()
+            )
+            .version,
+            3
         );
     }
 }

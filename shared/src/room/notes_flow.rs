@@ -170,6 +170,27 @@ impl<S: RoomStore> RoomCore<S> {
                     }
                 }
             }
+            Ok(SubmitOutcome::Noop { version, .. }) => {
+                // R22: nothing stored, nothing broadcast, no new version.
+                // An op made before the client's last reset was dropped by
+                // the client: it waits for no answer.
+                if base_version < reset_at {
+                    return Ok(());
+                }
+                // The ack at the head must follow every op before it; when
+                // they do not fit the queue now, resync the stream (the
+                // client resends the op after catching up, and is answered
+                // then), as for a reject.
+                if self.deliver_notes_to(sid, version, self.config.resume_frame_items) {
+                    self.ack_notes(sid, client_seq, version);
+                } else if let Some(Sub::Live { .. }) =
+                    self.sessions.get(sid).and_then(|s| s.sub(Stream::Notes))
+                {
+                    let mut notes = crate::room::stream::StreamSet::empty();
+                    notes.insert(Stream::Notes);
+                    self.overflow(sid, notes);
+                }
+            }
             Err(err) => self.reject_notes_op(sid, client_seq, &RoomError::Notes(err)),
         }
         Ok(())

@@ -4,12 +4,16 @@
 //! only moves bytes.
 //!
 //! Fail closed: with nothing usable cached and the JWKS unreachable, the
-//! caller gets 503 `PROVIDER_ERROR`, never a pass.
+//! caller gets 503 `PROVIDER_ERROR`, never a pass. Which key set to trust
+//! (a local run's dev key set, or a JWKS URL) is the core's
+//! `KeySource`; the dev key set is never fetched, and an unknown `kid`
+//! never refetches it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use connvo_shared::auth::dev::DevAuth;
 use connvo_shared::auth::jwks_cache::{Freshness, JwksCachePolicy};
 use connvo_shared::auth::KeySet;
 use connvo_shared::log::{Level, LogLine};
@@ -73,7 +77,10 @@ pub async fn keys(
     now_ms: u64,
 ) -> Result<Rc<KeySet>, ApiError> {
     let policy = settings.policy;
-    let url = settings.jwks_url.as_str();
+    let Some(url) = settings.keys.url() else {
+        // A local run with dev auth: the development key set, no fetch.
+        return super::dev::key_set(DevAuth::On);
+    };
     let mut fallback = None;
     if let Some(mem) = memory(url) {
         match policy.freshness(mem.fetched_at_ms, now_ms) {
@@ -133,7 +140,10 @@ pub async fn refetch_for_unknown_kid(
     now_ms: u64,
 ) -> Option<Rc<KeySet>> {
     let policy = settings.policy;
-    let url = settings.jwks_url.as_str();
+    if !settings.keys.refetches_unknown_kids() {
+        return None;
+    }
+    let url = settings.keys.url()?;
     let allowed = STATE.with(|s| {
         let mut s = s.borrow_mut();
         let ok = policy.may_refetch_unknown_kid(s.last_unknown_kid_refetch_ms, now_ms);

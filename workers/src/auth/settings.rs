@@ -2,7 +2,8 @@
 //! request (cheap: a few string reads). A missing client id fails closed.
 
 use connvo_shared::auth::dev::{dev_auth_mode, DevAuth};
-use connvo_shared::auth::jwks_cache::{workos_jwks_url, JwksCachePolicy};
+use connvo_shared::auth::jwks_cache::JwksCachePolicy;
+use connvo_shared::auth::key_source::KeySource;
 use connvo_shared::auth::VerifyConfig;
 use connvo_shared::ApiError;
 use worker::Env;
@@ -12,7 +13,8 @@ use crate::config::{var, Config, Environment};
 /// Everything `authenticate` needs to know about this deployment.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
-    pub jwks_url: String,
+    /// Where the verification keys come from (`connvo_shared::auth::key_source`).
+    pub keys: KeySource,
     pub verify: VerifyConfig,
     pub policy: JwksCachePolicy,
     pub dev: DevAuth,
@@ -23,7 +25,8 @@ impl AuthSettings {
         let client_id = var(env, "WORKOS_CLIENT_ID").ok_or_else(|| {
             ApiError::internal("server misconfigured: WORKOS_CLIENT_ID is not set")
         })?;
-        let jwks_url = var(env, "WORKOS_JWKS_URL").unwrap_or_else(|| workos_jwks_url(&client_id));
+        let dev = dev_mode(env)?;
+        let keys = KeySource::resolve(dev, var(env, "WORKOS_JWKS_URL").as_deref(), &client_id);
         let mut verify = VerifyConfig::workos(&client_id);
         for issuer in var(env, "WORKOS_ISSUERS").unwrap_or_default().split(',') {
             verify = verify.with_issuer(issuer.trim());
@@ -36,10 +39,10 @@ impl AuthSettings {
             policy = policy.with_ttl_secs(ttl);
         }
         Ok(AuthSettings {
-            jwks_url,
+            keys,
             verify,
             policy,
-            dev: dev_mode(env)?,
+            dev,
         })
     }
 }
