@@ -487,3 +487,61 @@ async fn ending_by_call_ended_matches_ending_by_the_host() {
         assert_eq!(a.status, 409, "{}", a.body);
     }
 }
+
+/// The one idempotency policy (docs/api.md, "Idempotency of webhooks and
+/// jobs"): a webhook id being applied is `409 IDEMPOTENCY_IN_PROGRESS` with
+/// `Retry-After` (was `409 WEBHOOK_IN_PROGRESS`), and an id reused with
+/// another body is `409 IDEMPOTENCY_KEY_REUSED` with nothing applied (was a
+/// logged `200 duplicate`).
+#[tokio::test]
+async fn webhook_ids_follow_the_one_idempotency_policy() {
+    let now = now_ms() as i64;
+    // A body known before the backend starts, so its claim can be seeded.
+    let busy = webhook_event("call.reaction_new", "default:whatever", json!({}));
+    let claimed = format!(
+        "INSERT INTO idempotency_keys (scope, key, status, request_hash, result, created_at, updated_at, expires_at) \
+         VALUES ('stream_webhook', 'wh-busy', 'claimed', '{}', NULL, {now}, {now}, {})",
+        connvo_shared::signature::sha256_hex(busy.to_string().as_bytes()),
+        now + 3_600_000
+    );
+    let w = World::start_with(&[HOST, GUEST], BackendOptions::default().seed_sql(claimed)).await;
+    let a = w.webhook(&busy, "wh-busy").await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert_eq!(a.body["error"]["code"], "CONFLICT");
+    assert_eq!(
+        a.body["error"]["details"]["reason"],
+        "IDEMPOTENCY_IN_PROGRESS"
+    );
+    assert_eq!(
+        a.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+
+    let (id, cid) = live_meeting(&w).await;
+    let joined = webhook_event(
+        "call.session_participant_joined",
+        &cid,
+        json!({"participant": participant(GUEST)}),
+    );
+    assert_eq!(
+        w.webhook(&joined, "wh-once").await.body["status"],
+        "applied"
+    );
+    let left = webhook_event(
+        "call.session_participant_left",
+        &cid,
+        json!({"participant": participant(GUEST)}),
+    );
+    let a = w.webhook(&left, "wh-once").await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert_eq!(
+        a.body["error"]["details"]["reason"],
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+    assert_eq!(presence(&w, &id, GUEST), "joined");
+    let a = w.webhook(&joined, "wh-once").await;
+    assert_eq!(
+        (a.status, a.body["status"].clone()),
+        (200, json!("duplicate"))
+    );
+}
