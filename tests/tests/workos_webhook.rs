@@ -37,14 +37,20 @@ INSERT INTO meeting_participants (meeting_id, user_id, role, created_at, updated
 ";
 
 async fn start() -> (FakeWorkos, Backend) {
+    start_seeded(None).await
+}
+
+/// As [`start`], with `extra` SQL run after [`SEED`].
+async fn start_seeded(extra: Option<String>) -> (FakeWorkos, Backend) {
     let workos = FakeWorkos::start(&[&TestKey::one()]).await;
-    let b = Backend::start_with(
-        workos
-            .backend_options()
-            .var("WORKOS_WEBHOOK_SECRET", SECRET)
-            .seed_sql(SEED),
-    )
-    .await;
+    let mut options = workos
+        .backend_options()
+        .var("WORKOS_WEBHOOK_SECRET", SECRET)
+        .seed_sql(SEED);
+    if let Some(extra) = extra {
+        options = options.seed_sql(extra);
+    }
+    let b = Backend::start_with(options).await;
     (workos, b)
 }
 
@@ -411,15 +417,7 @@ async fn event_ids_follow_the_one_idempotency_policy() {
         connvo_shared::signature::sha256_hex(busy.to_string().as_bytes()),
         t + 3_600_000
     );
-    let workos = FakeWorkos::start(&[&TestKey::one()]).await;
-    let b = Backend::start_with(
-        workos
-            .backend_options()
-            .var("WORKOS_WEBHOOK_SECRET", SECRET)
-            .seed_sql(SEED)
-            .seed_sql(claimed),
-    )
-    .await;
+    let (_workos, b) = start_seeded(Some(claimed)).await;
     let frank = token("user_01FRANK", "member", "session_frank_1");
     assert_eq!(role_of(&b, &frank).await, (json!(ORG), json!("member")));
 

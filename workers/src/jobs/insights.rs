@@ -10,24 +10,15 @@ use connvo_shared::log::Level;
 use connvo_shared::ApiError;
 use worker::Env;
 
-use super::{log, records, JobCtx};
+use super::{failed, log, records, JobCtx};
 use crate::logging;
 use crate::stream::config::job_backoff;
 use crate::sys::{now_ms, random_u32};
 
 pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> JobResult {
-    let backoff = job_backoff(env);
-    match attempt(env, msg, meeting_id, jc).await {
-        Ok(result) => result,
-        Err(err) => {
-            logging::emit(
-                &log(jc, Level::Error, "post-call job failed", msg)
-                    .field("error", err.message.as_str()),
-                Level::Error,
-            );
-            backoff.retry_or_done(jc.attempt, random_u32())
-        }
-    }
+    attempt(env, msg, meeting_id, jc)
+        .await
+        .unwrap_or_else(|err| failed(env, jc, msg, "post-call job failed", &err))
 }
 
 async fn attempt(

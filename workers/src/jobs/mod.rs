@@ -26,11 +26,13 @@ use connvo_rooms::d1::D1;
 use connvo_shared::jobs::{Job, JobMessage, JobResult};
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::sql::jobs::JobAttemptNext;
+use connvo_shared::ApiError;
 use serde::Deserialize;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 use crate::logging;
-use crate::sys::now_ms;
+use crate::stream::config::job_backoff;
+use crate::sys::{now_ms, random_u32};
 
 /// One delivery of a job.
 pub struct JobCtx {
@@ -120,6 +122,16 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
             }
         }
     }
+}
+
+/// An attempt that failed on D1 or configuration: logged, and retried
+/// like a provider outage (or acked once out of attempts).
+pub fn failed(env: &Env, jc: &JobCtx, job: &JobMessage, what: &str, err: &ApiError) -> JobResult {
+    logging::emit(
+        &log(jc, Level::Error, what, job).field("error", err.message.as_str()),
+        Level::Error,
+    );
+    job_backoff(env).retry_or_done(jc.attempt, random_u32())
 }
 
 /// One log line about a job delivery.

@@ -14,7 +14,7 @@ use connvo_shared::ApiError;
 use serde_json::Value;
 use worker::Env;
 
-use super::{log, JobCtx};
+use super::{failed, log, JobCtx};
 use crate::logging;
 use crate::stream::client::create_call;
 use crate::stream::config::{job_backoff, StreamConfig};
@@ -25,18 +25,9 @@ use crate::sys::{now_ms, random_u32};
 pub use connvo_shared::jobs::provision::LEASE_MS;
 
 pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> JobResult {
-    match attempt(env, msg, meeting_id, jc).await {
-        Ok(result) => result,
-        Err(err) => {
-            // D1 or configuration trouble: retry like a provider outage.
-            logging::emit(
-                &log(jc, Level::Error, "provisioning error", msg)
-                    .field("error", err.message.as_str()),
-                Level::Error,
-            );
-            job_backoff(env).retry_or_done(jc.attempt, random_u32())
-        }
-    }
+    attempt(env, msg, meeting_id, jc)
+        .await
+        .unwrap_or_else(|err| failed(env, jc, msg, "provisioning error", &err))
 }
 
 async fn load(d1: &D1, meeting_id: &str) -> Result<Option<MeetingRow>, ApiError> {
