@@ -1,5 +1,5 @@
 //! Bounded gzip decompression for webhook bodies. Stream compresses webhook
-//! bodies when asked and signs the *uncompressed* JSON (CONTRACTS.md), so the
+//! bodies when asked and signs the *uncompressed* JSON (docs/api.md, "Webhooks"), so the
 //! body must be inflated before its signature can be checked, and before we
 //! know whether it is genuine. A cap on the inflated size keeps a tiny
 //! "gzip bomb" from costing more memory than an honest body could.
@@ -7,6 +7,10 @@
 //! `flate2` with its pure-Rust `miniz_oxide` backend: no C, builds for wasm32.
 
 use std::io::Read;
+
+use serde_json::json;
+
+use crate::error::{ApiError, ErrorCode};
 
 /// Why a gzip body was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +37,21 @@ pub fn gunzip_capped(body: &[u8], max_out: usize) -> Result<Vec<u8>, GunzipError
         return Err(GunzipError::TooLarge(max_out));
     }
     Ok(out)
+}
+
+/// A webhook body as it must be verified: inflated (to at most `limit`
+/// bytes) when it starts with the gzip magic, else as sent. A bomb is
+/// `413 PAYLOAD_TOO_LARGE`, a corrupt stream `400` (`BAD_GZIP`).
+pub fn inflate_if_gzip(raw: Vec<u8>, limit: usize) -> Result<Vec<u8>, ApiError> {
+    if !crate::signature::is_gzip(&raw) {
+        return Ok(raw);
+    }
+    gunzip_capped(&raw, limit).map_err(|e| match e {
+        GunzipError::TooLarge(_) => ApiError::new(ErrorCode::PayloadTooLarge, e.to_string())
+            .with_details(json!({ "limit_bytes": limit })),
+        GunzipError::Corrupt => ApiError::validation(e.to_string())
+            .with_details(json!({ "field": "body", "reason": "BAD_GZIP" })),
+    })
 }
 
 #[cfg(test)]
@@ -71,5 +90,17 @@ mod tests {
         let mut truncated = gzip(b"hello world, hello world");
         truncated.truncate(truncated.len() - 6);
         assert_eq!(gunzip_capped(&truncated, 1024), Err(GunzipError::Corrupt));
+    }
+
+    #[test]
+    fn webhook_bodies_are_inflated_only_when_gzipped() {
+        let plain = br#"{"a":1}"#.to_vec();
+        assert_eq!(inflate_if_gzip(plain.clone(), 16).unwrap(), plain);
+        assert_eq!(inflate_if_gzip(gzip(&plain), 16).unwrap(), plain);
+        let bomb = inflate_if_gzip(gzip(&[b' '; 64]), 16).unwrap_err();
+        assert_eq!(bomb.status(), 413);
+        let junk = inflate_if_gzip(vec![0x1f, 0x8b, 8, 0, 1, 2, 3], 16).unwrap_err();
+        assert_eq!(junk.status(), 400);
+        assert_eq!(junk.details.unwrap()["reason"], "BAD_GZIP");
     }
 }

@@ -20,6 +20,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::route::is_valid_id;
 
+pub mod aggregate;
+pub mod finalize;
+pub mod insights;
+pub mod provision;
+pub mod records;
+
 /// The wire version of [`JobMessage`]. A consumer refuses versions it does
 /// not know (logged and acked: retrying would never help).
 pub const JOB_MESSAGE_VERSION: u32 = 1;
@@ -139,6 +145,16 @@ pub struct Backoff {
     pub max_attempts: u32,
 }
 
+/// What a job asks the consumer to do with its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobResult {
+    /// Done, or failed for good (the job recorded why): ack.
+    Done,
+    /// Failed transiently (or waiting for earlier work): deliver again after
+    /// this many seconds.
+    Retry { delay_secs: u32 },
+}
+
 /// What to do after a transient failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {
@@ -177,6 +193,20 @@ impl Backoff {
         fixed + random % (spread + 1)
     }
 
+    /// The message's fate after attempt `attempt` failed transiently:
+    /// retried after the jittered delay, or acked once out of attempts.
+    pub fn retry_or_done(&self, attempt: u32, random: u32) -> JobResult {
+        match self.after_failure(attempt, random) {
+            RetryDecision::RetryAfter { delay_secs, .. } => JobResult::Retry { delay_secs },
+            RetryDecision::GiveUp => JobResult::Done,
+        }
+    }
+
+    /// True on the last attempt this policy allows.
+    pub fn is_last(&self, attempt: u32) -> bool {
+        attempt >= self.max_attempts
+    }
+
     /// After attempt `attempt` failed transiently: retry, or give up.
     pub fn after_failure(&self, attempt: u32, random: u32) -> RetryDecision {
         if attempt >= self.max_attempts {
@@ -188,6 +218,17 @@ impl Backoff {
             }
         }
     }
+}
+
+/// The post-call jobs' gate: go once the meeting is finalized, or on the
+/// last attempt (then on what D1 has); otherwise wait with backoff.
+pub fn wait_for_finalize(
+    finalized: bool,
+    backoff: &Backoff,
+    attempt: u32,
+    random: u32,
+) -> Option<JobResult> {
+    (!finalized && !backoff.is_last(attempt)).then(|| backoff.retry_or_done(attempt, random))
 }
 
 #[cfg(test)]

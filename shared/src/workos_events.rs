@@ -1,4 +1,4 @@
-//! WorkOS webhook events (CONTRACTS.md, "Webhooks"): the envelope
+//! WorkOS webhook events (docs/api.md, "`POST /v1/webhooks/workos`"): the envelope
 //! `{"id","event","data","created_at"}` decoded into the events we act on.
 //!
 //! Decoding is lenient about what we do not use (WorkOS adds fields without
@@ -10,8 +10,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+pub mod plan;
+pub mod revocation;
+
 use crate::error::ApiError;
 use crate::fields::invalid;
+use crate::time::parse_rfc3339_ms;
 
 /// Webhook delivery ids we accept for deduplication: WorkOS's are `event_…`.
 const MAX_ID_LEN: usize = 255;
@@ -195,132 +199,10 @@ pub fn decode(body: &[u8]) -> Result<Delivery, ApiError> {
     })
 }
 
-/// Parses an RFC 3339 / ISO-8601 UTC time (`2024-01-01T00:00:00.123Z`, or
-/// with a `±hh:mm` offset) to unix milliseconds. Fractions past
-/// milliseconds are dropped.
-pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b.len() > 40 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let sep = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !(sep(4, b'-')
-        && sep(7, b'-')
-        && (sep(10, b'T') || sep(10, b't'))
-        && sep(13, b':')
-        && sep(16, b':'))
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=days_in_month(year, month)).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut millis = 0i64;
-    if sep(i, b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        let digits = s.get(start..i)?;
-        let first3: String = digits.chars().chain("000".chars()).take(3).collect();
-        millis = first3.parse().ok()?;
-    }
-    let offset_secs = match b.get(i) {
-        Some(b'Z') | Some(b'z') if i + 1 == b.len() => 0,
-        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && sep(i + 3, b':') => {
-            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            let off = h * 3600 + m * 60;
-            if *sign == b'+' {
-                off
-            } else {
-                -off
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second.min(59) - offset_secs;
-    Some(secs * 1000 + millis)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn rfc3339_known_values() {
-        assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_rfc3339_ms("2024-02-29T12:34:56.789Z"),
-            Some(1_709_210_096_789)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2024-10-16T04:15:01.911604755Z"),
-            Some(1_729_052_101_911)
-        );
-        assert_eq!(
-            parse_rfc3339_ms("2024-01-01T01:00:00+01:00"),
-            parse_rfc3339_ms("2024-01-01T00:00:00Z")
-        );
-        assert_eq!(parse_rfc3339_ms("1969-12-31T23:59:59Z"), Some(-1000));
-        for bad in [
-            "",
-            "2024-02-30T00:00:00Z",
-            "2023-02-29T00:00:00Z",
-            "2024-01-01 00:00:00Z",
-            "2024-01-01T00:00:00",
-            "2024-01-01T24:00:00Z",
-            "2024-01-01T00:00:00.Z",
-            "2024-01-01T00:00:00+1:00",
-            "２０２４-01-01T00:00:00Z",
-        ] {
-            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
-        }
-    }
 
     fn body(event: &str, data: Value) -> Vec<u8> {
         json!({"id": "event_01", "event": event, "data": data, "created_at": "2024-01-01T00:00:00.000Z"})

@@ -37,14 +37,20 @@ INSERT INTO meeting_participants (meeting_id, user_id, role, created_at, updated
 ";
 
 async fn start() -> (FakeWorkos, Backend) {
+    start_seeded(None).await
+}
+
+/// As [`start`], with `extra` SQL run after [`SEED`].
+async fn start_seeded(extra: Option<String>) -> (FakeWorkos, Backend) {
     let workos = FakeWorkos::start(&[&TestKey::one()]).await;
-    let b = Backend::start_with(
-        workos
-            .backend_options()
-            .var("WORKOS_WEBHOOK_SECRET", SECRET)
-            .seed_sql(SEED),
-    )
-    .await;
+    let mut options = workos
+        .backend_options()
+        .var("WORKOS_WEBHOOK_SECRET", SECRET)
+        .seed_sql(SEED);
+    if let Some(extra) = extra {
+        options = options.seed_sql(extra);
+    }
+    let b = Backend::start_with(options).await;
     (workos, b)
 }
 
@@ -389,5 +395,76 @@ async fn revocations_reach_tokens_and_live_rooms() {
             .iter()
             .all(|l| !l.contains("mtg_wh_other_live") && !l.contains("mtg_wh_acme_later")),
         "{frank_lines:?}"
+    );
+}
+
+/// The one idempotency policy (docs/api.md, "Idempotency of webhooks and
+/// jobs"): an event id being applied is `409 IDEMPOTENCY_IN_PROGRESS` with
+/// `Retry-After` (was 503), and an id reused with another body is `409
+/// IDEMPOTENCY_KEY_REUSED` with nothing applied (was a 200 duplicate).
+#[tokio::test]
+async fn event_ids_follow_the_one_idempotency_policy() {
+    let t = now_ms() as i64;
+    let busy = event(
+        "event_01BUSY",
+        "organization_membership.updated",
+        membership_data("user_01FRANK", ORG, "admin", "active", t),
+    );
+    // A concurrent delivery of the same event holds its claim.
+    let claimed = format!(
+        "INSERT INTO idempotency_keys (scope, key, status, request_hash, result, created_at, updated_at, expires_at) \
+         VALUES ('workos_webhook', 'event_01BUSY', 'claimed', '{}', NULL, {t}, {t}, {})",
+        connvo_shared::signature::sha256_hex(busy.to_string().as_bytes()),
+        t + 3_600_000
+    );
+    let (_workos, b) = start_seeded(Some(claimed)).await;
+    let frank = token("user_01FRANK", "member", "session_frank_1");
+    assert_eq!(role_of(&b, &frank).await, (json!(ORG), json!("member")));
+
+    let a = deliver(&b, &busy, SECRET, now_ms()).await;
+    assert_eq!(
+        (
+            a.status,
+            a.body["error"]["code"].clone(),
+            a.reason().clone()
+        ),
+        (409, json!("CONFLICT"), json!("IDEMPOTENCY_IN_PROGRESS")),
+        "{}",
+        a.text
+    );
+    assert_eq!(
+        a.headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    assert_eq!(role_of(&b, &frank).await, (json!(ORG), json!("member")));
+
+    // Applied once; the same id with another body is refused, not applied.
+    let demote = event(
+        "event_01ONCE",
+        "organization_membership.updated",
+        membership_data("user_01ALICE", ORG, "member", "active", t),
+    );
+    let a = deliver(&b, &demote, SECRET, now_ms()).await;
+    assert_eq!(a.body["status"], "processed", "{}", a.text);
+    let other = event(
+        "event_01ONCE",
+        "organization_membership.updated",
+        membership_data("user_01FRANK", ORG, "admin", "active", t + 1),
+    );
+    let a = deliver(&b, &other, SECRET, now_ms()).await;
+    assert_eq!(
+        (a.status, a.reason().clone()),
+        (409, json!("IDEMPOTENCY_KEY_REUSED")),
+        "{}",
+        a.text
+    );
+    assert_eq!(role_of(&b, &frank).await, (json!(ORG), json!("member")));
+    // The genuine retry is still a duplicate.
+    let a = deliver(&b, &demote, SECRET, now_ms()).await;
+    assert_eq!(
+        (a.status, a.body["status"].clone()),
+        (200, json!("duplicate")),
+        "{}",
+        a.text
     );
 }

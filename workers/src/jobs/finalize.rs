@@ -1,21 +1,19 @@
-//! `finalize_meeting`: step 2 of the end-of-meeting flow from the queue
-//! (see `meetings::ending`): make the room stop writes and flush, retrying
-//! with backoff until it answers, then record the meeting as finalized
-//! (`flushed`). The post-call jobs wait for that record. Out of attempts, it
-//! records `gave_up` instead (logged as an error), so they run on what D1
-//! has (the room also flushes on its own alarm).
+//! `finalize_meeting` (the plan is `connvo_shared::jobs::finalize`): step 2
+//! of the end-of-meeting flow from the queue (see `meetings::ending`). The
+//! room is told to stop writes and flush, with backoff until it answers;
+//! then the finalize record the post-call jobs wait for is written.
 
-use connvo_shared::acl::MeetingState;
-use connvo_shared::jobs::{JobMessage, RetryDecision};
+use connvo_rooms::d1::D1;
+use connvo_shared::jobs::finalize::{failed, finalized, start, unrecorded, Failed, Start};
+use connvo_shared::jobs::{JobMessage, JobResult};
 use connvo_shared::log::Level;
+use connvo_shared::meeting::view::MeetingRow;
+use connvo_shared::sql::meetings::MeetingGet;
 use connvo_shared::ApiError;
 use worker::Env;
 
-use super::{log, records, JobCtx, JobResult};
-use crate::args;
-use crate::db;
+use super::{log, records, JobCtx};
 use crate::logging;
-use crate::meetings::ending::record_finalized;
 use crate::room_client::Room;
 use crate::stream::config::job_backoff;
 use crate::sys::{now_ms, random_u32};
@@ -39,35 +37,24 @@ async fn attempt(
     meeting_id: &str,
     jc: &JobCtx,
 ) -> Result<JobResult, ApiError> {
-    let db = db::database(env)?;
-    if records::get(&db, &msg.idempotency_key).await?.is_some() {
-        return Ok(JobResult::Done);
-    }
-    let row = db::first(
-        &db,
-        connvo_shared::sql::meetings::MEETING_GET,
-        args![meeting_id],
-    )
-    .await?;
-    let Some(concluded_at) = row
-        .filter(|r| r["state"].as_str() == Some(MeetingState::Concluded.as_str()))
-        .map(|r| r["concluded_at"].as_i64().unwrap_or_else(now_ms))
-    else {
-        logging::emit(
-            &log(
-                jc,
-                Level::Info,
-                "meeting not concluded; nothing to finalize",
-                msg,
-            ),
-            Level::Info,
-        );
-        return Ok(JobResult::Done);
+    let d1 = D1::from_env(env)?;
+    let recorded = records::get(&d1, &msg.idempotency_key).await?.is_some();
+    let meeting: Option<MeetingRow> = d1.first(MeetingGet { id: meeting_id }).await?;
+    let at_ms = match start(recorded, meeting.as_ref(), now_ms()) {
+        Start::Done(note) => {
+            if let Some(note) = note {
+                logging::emit(&log(jc, Level::Info, note, msg), Level::Info);
+            }
+            return Ok(JobResult::Done);
+        }
+        Start::End { at_ms } => at_ms,
     };
-    let room = Room::new(env, meeting_id, &jc.message_id);
-    match room.end(concluded_at, "finalize").await {
+    match Room::new(env, meeting_id, &jc.message_id)
+        .end(at_ms, "finalize")
+        .await
+    {
         Ok(()) => {
-            record_finalized(&db, meeting_id, "flushed").await?;
+            records::write(&d1, &finalized(meeting_id, "flushed", now_ms())).await?;
             Ok(JobResult::Done)
         }
         Err(err) => {
@@ -81,30 +68,26 @@ async fn attempt(
 }
 
 async fn retry_or_give_up(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> JobResult {
-    match job_backoff(env).after_failure(jc.attempt, random_u32()) {
-        RetryDecision::RetryAfter { delay_secs, .. } => JobResult::Retry { delay_secs },
-        RetryDecision::GiveUp => {
-            logging::emit(
-                &log(
-                    jc,
-                    Level::Error,
-                    "final flush gave up; post-call jobs run on what D1 has",
-                    msg,
-                ),
-                Level::Error,
-            );
-            let recorded = match db::database(env) {
-                Ok(db) => record_finalized(&db, meeting_id, "gave_up").await,
-                Err(e) => Err(e),
-            };
-            match recorded {
-                Ok(()) => JobResult::Done,
-                // Could not even record it: let the queue's own retries and
-                // its dead-letter queue have the message.
-                Err(_) => JobResult::Retry {
-                    delay_secs: job_backoff(env).delay_secs(jc.attempt),
-                },
-            }
-        }
+    let backoff = job_backoff(env);
+    let batch = match failed(meeting_id, &backoff, jc.attempt, random_u32(), now_ms()) {
+        Failed::Retry(result) => return result,
+        Failed::GiveUp(batch) => batch,
+    };
+    logging::emit(
+        &log(
+            jc,
+            Level::Error,
+            "final flush gave up; post-call jobs run on what D1 has",
+            msg,
+        ),
+        Level::Error,
+    );
+    let recorded = match D1::from_env(env) {
+        Ok(d1) => records::write(&d1, &batch).await,
+        Err(e) => Err(e.into()),
+    };
+    match recorded {
+        Ok(_) => JobResult::Done,
+        Err(_) => unrecorded(&backoff, jc.attempt),
     }
 }

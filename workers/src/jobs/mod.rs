@@ -17,29 +17,22 @@
 
 mod aggregate;
 mod finalize;
-mod post_call;
+mod insights;
 pub mod provision;
 pub mod records;
 pub mod send;
 
-use connvo_shared::jobs::{Job, JobMessage};
+use connvo_rooms::d1::D1;
+use connvo_shared::jobs::{Job, JobMessage, JobResult};
 use connvo_shared::log::{Level, LogLine};
-use connvo_shared::sql::jobs::JOB_ATTEMPT_NEXT;
+use connvo_shared::sql::jobs::JobAttemptNext;
+use connvo_shared::ApiError;
+use serde::Deserialize;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
-use crate::args;
-use crate::db;
 use crate::logging;
-use crate::sys::now_ms;
-
-/// What a job asks the consumer to do with its message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobResult {
-    /// Done, or failed for good (the job recorded why): ack.
-    Done,
-    /// Failed transiently: deliver again after this many seconds.
-    Retry { delay_secs: u32 },
-}
+use crate::stream::config::job_backoff;
+use crate::sys::{now_ms, random_u32};
 
 /// One delivery of a job.
 pub struct JobCtx {
@@ -55,20 +48,21 @@ const ATTEMPT_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// Counts this delivery. If D1 cannot say, assume the first: the job's
 /// own D1 access will fail the same way and retry.
 async fn attempt_number(env: &Env, message_id: &str) -> u32 {
+    #[derive(Deserialize)]
+    struct Counted {
+        attempt: u32,
+    }
     let now = now_ms();
-    let counted = match db::database(env) {
-        Ok(db) => db::first(
-            &db,
-            JOB_ATTEMPT_NEXT,
-            args![message_id, now, now + ATTEMPT_TTL_MS],
-        )
-        .await
-        .ok()
-        .flatten()
-        .and_then(|row| row["attempt"].as_u64()),
+    let next = JobAttemptNext {
+        message_id,
+        now_ms: now,
+        expires_at_ms: now + ATTEMPT_TTL_MS,
+    };
+    let counted: Option<Counted> = match D1::from_env(env) {
+        Ok(d1) => d1.first(next).await.ok().flatten(),
         Err(_) => None,
     };
-    counted.and_then(|n| u32::try_from(n).ok()).unwrap_or(1)
+    counted.map_or(1, |c| c.attempt)
 }
 
 async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
@@ -76,7 +70,7 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::ProvisionCall { meeting_id } => provision::run(env, msg, meeting_id, jc).await,
         Job::FinalizeMeeting { meeting_id } => finalize::run(env, msg, meeting_id, jc).await,
         Job::AggregateTranscript { meeting_id } => aggregate::run(env, msg, meeting_id, jc).await,
-        Job::GenerateInsights { .. } => post_call::run(env, msg, jc).await,
+        Job::GenerateInsights { meeting_id } => insights::run(env, msg, meeting_id, jc).await,
     }
 }
 
@@ -128,6 +122,16 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) {
             }
         }
     }
+}
+
+/// An attempt that failed on D1 or configuration: logged, and retried
+/// like a provider outage (or acked once out of attempts).
+pub fn failed(env: &Env, jc: &JobCtx, job: &JobMessage, what: &str, err: &ApiError) -> JobResult {
+    logging::emit(
+        &log(jc, Level::Error, what, job).field("error", err.message.as_str()),
+        Level::Error,
+    );
+    job_backoff(env).retry_or_done(jc.attempt, random_u32())
 }
 
 /// One log line about a job delivery.

@@ -1,40 +1,21 @@
 //! Pushing identity changes to live meetings: for each active meeting a
-//! user participates in, a `revoke` member notice to its MeetingRoom
-//! (`POST https://room/internal/member`, the contract in
-//! `connvo_shared::room_internal` and docs/protocol.md, "Internal
-//! endpoints"), so the room closes the user's sockets at once instead of
-//! when their token expires.
-//!
-//! Organisation role changes need no notice: inside a room every right comes
-//! from the meeting role, and no room action is granted to an org role
-//! (`connvo_shared::room::meeting_room`, `context()`), so there is nothing on
-//! a live socket to lower.
+//! user participates in (the pages and the org filter are the core's,
+//! `connvo_shared::workos_events::revocation`), a `revoke` member notice to
+//! its MeetingRoom (`POST https://room/internal/member`, docs/protocol.md,
+//! "Internal endpoints"), so the room closes the user's sockets at once
+//! instead of when their token expires.
 //!
 //! Runs after the webhook has been answered (`wait_until`); failures are
 //! logged, never retried here (the token's expiry bounds the exposure).
 
+use connvo_rooms::d1::D1;
 use connvo_shared::log::{Level, LogLine};
-use connvo_shared::sql::meetings::MEETING_LIST_FOR_USER_ASC;
-use serde_json::Value;
+use connvo_shared::workos_events::revocation::{Cursor, ListedMeeting, Revocation, MAX_PAGES};
 use worker::Env;
 
+use crate::logging;
 use crate::request::RequestCtx;
 use crate::room_client::Room;
-use crate::{config, logging, sqlbind};
-
-/// Meetings fetched per query, and at most this many pages.
-const PAGE: u32 = 100;
-const MAX_PAGES: u32 = 5;
-
-/// Whose sockets to close: the user's, in their active meetings (only
-/// those of `org_id` when given).
-#[derive(Debug, Clone)]
-pub struct Revocation {
-    pub user_id: String,
-    pub org_id: Option<String>,
-    /// Why, for the log (`user.deleted`, `session.revoked`, …).
-    pub cause: String,
-}
 
 /// Schedules the room notices after the response.
 pub fn revoke_later(ctx: &RequestCtx, env: &Env, revocation: Revocation) {
@@ -47,7 +28,7 @@ pub fn revoke_later(ctx: &RequestCtx, env: &Env, revocation: Revocation) {
 }
 
 async fn revoke(env: &Env, request_id: &str, r: &Revocation) {
-    let meetings = match active_meetings(env, &r.user_id, r.org_id.as_deref()).await {
+    let meetings = match active_meetings(env, r).await {
         Ok(m) => m,
         Err(e) => {
             log(
@@ -86,52 +67,18 @@ async fn revoke(env: &Env, request_id: &str, r: &Revocation) {
     }
 }
 
-/// Ids of the active meetings `user_id` participates in (of `org_id`, if given).
-async fn active_meetings(
-    env: &Env,
-    user_id: &str,
-    org_id: Option<&str>,
-) -> Result<Vec<String>, String> {
-    let db = env.d1(config::DB).map_err(|e| e.to_string())?;
+/// Ids of the active meetings whose rooms get the notice.
+async fn active_meetings(env: &Env, r: &Revocation) -> Result<Vec<String>, String> {
+    let d1 = D1::from_env(env).map_err(|e| e.to_string())?;
     let mut found = Vec::new();
-    let (mut after_at, mut after_id) = (0i64, String::new());
+    let mut cursor = Cursor::default();
     for _ in 0..MAX_PAGES {
-        let params = [
-            Value::from(user_id),
-            Value::from("active"),
-            Value::from(after_at),
-            Value::from(after_id.clone()),
-            Value::from(connvo_shared::audit::MAX_TIME_MS),
-            Value::from(PAGE),
-        ];
-        let rows: Vec<Value> = sqlbind::prepare(&db, MEETING_LIST_FOR_USER_ASC, &params)
-            .map_err(|e| e.to_string())?
-            .all()
-            .await
-            .map_err(|e| e.to_string())?
-            .results()
-            .map_err(|e| e.to_string())?;
-        let full = rows.len() == PAGE as usize;
-        for row in &rows {
-            let id = row.get("id").and_then(Value::as_str).unwrap_or_default();
-            let org = row.get("org_id").and_then(Value::as_str);
-            if !id.is_empty() && org_id.is_none_or(|want| org == Some(want)) {
-                found.push(id.to_owned());
-            }
-        }
-        match rows.last() {
-            Some(last) if full => {
-                after_at = last
-                    .get("scheduled_at")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(i64::MAX);
-                after_id = last
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-            }
-            _ => break,
+        let rows: Vec<ListedMeeting> = d1.all(r.page(&cursor)).await.map_err(|e| e.to_string())?;
+        let page = r.read_page(&rows);
+        found.extend(page.meetings);
+        match page.next {
+            Some(next) => cursor = next,
+            None => break,
         }
     }
     Ok(found)
