@@ -16,7 +16,7 @@ impl VerifyConfig {
     pub const MAX_LEEWAY_SECS: u32 = 60;
 
     /// The WorkOS defaults for a client: the three issuer spellings WorkOS
-    /// uses (CONTRACTS.md "Issuer"), no audience check, 60 s leeway.
+    /// uses (docs/vendors.md "Access tokens"), no audience check, 60 s leeway.
     pub fn workos(client_id: &str) -> Self {
         VerifyConfig {
             issuers: vec![

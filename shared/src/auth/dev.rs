@@ -123,7 +123,7 @@ impl DevTokenRequest {
     }
 
     /// The claims of the token, shaped like a WorkOS access token
-    /// (CONTRACTS.md) with [`DEV_ISSUER`]. A role is given only with an org,
+    /// (docs/vendors.md) with [`DEV_ISSUER`]. A role is given only with an org,
     /// as in WorkOS (a role is a membership's); `member` is the default.
     pub fn claims(&self, now_secs: i64, session_id: &str, jti: &str) -> Value {
         let mut claims = json!({

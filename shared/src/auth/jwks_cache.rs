@@ -102,7 +102,7 @@ impl JwksCachePolicy {
     }
 }
 
-/// The WorkOS JWKS URL for a client (CONTRACTS.md "Signature").
+/// The WorkOS JWKS URL for a client (docs/vendors.md "Access tokens").
 pub fn workos_jwks_url(client_id: &str) -> String {
     format!("https://api.workos.com/sso/jwks/{client_id}")
 }

@@ -1,5 +1,5 @@
 //! GetStream Video tokens: HS256 JWTs signed with the Stream API secret
-//! (CONTRACTS.md "Tokens"). User and call tokens go to clients, are
+//! (docs/vendors.md "Tokens"). User and call tokens go to clients, are
 //! short-lived, and are never stored; the server token authenticates our
 //! REST calls to Stream.
 //!

@@ -1,7 +1,7 @@
 //! The prompt gate (rules I8–I9): the room asks it before queuing an in-call
 //! generation for a detection. At most one prompt per `min_interval_ms` per
 //! meeting (I8); when the room reports overload the detection is shed first,
-//! before anything else the room does, and counted (I9, requirement 15.4).
+//! before anything else the room does, and counted (I9).
 //! A refused detection costs no provider call.
 
 use serde::{Deserialize, Serialize};

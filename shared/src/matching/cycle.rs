@@ -1,4 +1,4 @@
-//! Planning one matching cycle over one shard (requirement 12.5, rules M15
+//! Planning one matching cycle over one shard (rules M15
 //! and M16): which waiting entries to pair, and which to expire.
 //!
 //! The shell loads the shard's waiting entries (bounded, index

@@ -1,4 +1,4 @@
-//! The provider-agnostic embedding layer (requirement 13): the
+//! The provider-agnostic embedding layer : the
 //! [`Embedder`] trait every provider implements, what an `embeddings` row
 //! records about where its vector came from ([`ModelInfo`], [`Provenance`]),
 //! and when a stored vector is stale ([`drift`], rule M5).

@@ -1,4 +1,4 @@
-//! The feedback loop (requirement 12.4, rules M10 and M11): outcomes move
+//! The feedback loop (rules M10 and M11): outcomes move
 //! the scoring weights, and a declined pair rests for a while.
 //!
 //! **Weight update (M10).** Each proposal stores the features and weights

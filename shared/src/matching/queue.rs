@@ -1,4 +1,4 @@
-//! The matching queue (requirement 12.1, rules M12–M14): validating a
+//! The matching queue (rules M12–M14): validating a
 //! request to enter, the life of one queue entry, and the shard a user's
 //! entries belong to.
 //!

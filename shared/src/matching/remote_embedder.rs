@@ -1,4 +1,4 @@
-//! The pure halves of the remote embedders (requirement 13, rule M3): the
+//! The pure halves of the remote embedders (rule M3): the
 //! request body each provider expects and the validation of its answer. The
 //! worker sends the body (over `fetch`, or the Workers AI binding) and
 //! hands the answer back here; nothing in this module does I/O.

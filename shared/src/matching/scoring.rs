@@ -1,4 +1,4 @@
-//! How well two people in the queue fit (requirement 12.2, rules M7–M9):
+//! How well two people in the queue fit (rules M7–M9):
 //! a score in `[0, 1]` and the key factors in words.
 //!
 //! Five features, each in `[0, 1]`:

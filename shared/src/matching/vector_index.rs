@@ -1,4 +1,4 @@
-//! Similarity search behind one trait (requirements 13.2, 13.3, 13.5;
+//! Similarity search behind one trait (13.5;
 //! rule M6), so no caller changes when the backend does.
 //!
 //! - [`VectorIndex`]: upsert vectors keyed by their source, delete a

@@ -1,6 +1,6 @@
 //! Retention, the pure plan (rules P13–P18 of `docs/privacy.md`).
 //!
-//! The schedule (requirements section 14) says how long each class of data
+//! The schedule (docs/data-model.md, "Retention") says how long each class of data
 //! lives; [`plan`] turns it, the per-org message overrides and `now` into
 //! bounded delete statements, and [`RetentionRun`] drives them: run the
 //! next statement, report D1's `changes()`, repeat while a batch came back

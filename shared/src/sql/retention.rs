@@ -1,6 +1,6 @@
 //! Retention: bounded deletes of rows older than a cutoff, run by cron.
 //!
-//! Defaults (requirements section 14; the cutoffs are config): messages 90
+//! Defaults (docs/data-model.md, "Retention"; the cutoffs are config): messages 90
 //! days, transcript chunks 30–90 days, note ops 90 days, transcript segments,
 //! notes, prompts, insights and audit logs 1 year. Each statement deletes at
 //! most `limit` rows, oldest first, through the table's time index; repeat

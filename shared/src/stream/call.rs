@@ -1,4 +1,4 @@
-//! Creating a meeting's Stream call (CONTRACTS.md "Creating a call"): the
+//! Creating a meeting's Stream call (docs/vendors.md "Creating a call"): the
 //! request we send, and what its answer means for the provisioning job.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! GetStream Video webhook events (CONTRACTS.md "Webhooks"), parsed into
+//! GetStream Video webhook events (docs/vendors.md "Webhooks"), parsed into
 //! the few shapes we act on. Unknown fields are ignored; unknown event types
 //! parse as [`EventKind::Unknown`] (answered 200 and logged). A known event
 //! missing a field we need is malformed: 400, which Stream does not retry.

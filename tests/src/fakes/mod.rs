@@ -1,5 +1,5 @@
 //! Fakes of outside services, speaking their real wire formats
-//! (CONTRACTS.md). Each runs on its own loopback port inside the test
+//! (docs/vendors.md). Each runs on its own loopback port inside the test
 //! process; the backend is pointed at it with `--var`s.
 
 pub mod http;

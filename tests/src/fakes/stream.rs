@@ -1,5 +1,5 @@
 //! A fake GetStream Video for end-to-end tests, speaking the wire formats in
-//! CONTRACTS.md ("GetStream Video"):
+//! docs/vendors.md ("GetStream Video"):
 //!
 //! - [`FakeStream`] serves the create-call endpoint
 //!   `POST /api/v2/video/call/{type}/{id}?api_key=…` as Stream does:

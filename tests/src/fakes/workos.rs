@@ -1,5 +1,5 @@
 //! A fake WorkOS for end-to-end tests, speaking the wire formats in
-//! CONTRACTS.md ("WorkOS AuthKit"):
+//! docs/vendors.md ("WorkOS AuthKit"):
 //!
 //! - [`FakeWorkos`] serves the JWKS at the real path shape
 //!   (`/sso/jwks/{client_id}`), counts fetches, rotates keys and fails with
@@ -102,7 +102,7 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Claims shaped exactly like a WorkOS AuthKit access token (CONTRACTS.md),
+/// Claims shaped exactly like a WorkOS AuthKit access token (docs/vendors.md),
 /// issued now for five minutes. Tests edit the returned value.
 pub fn access_token_claims(user_id: &str, org_id: &str, role: &str) -> Value {
     let now = now_secs();
