@@ -559,6 +559,17 @@ fn states_allowing(action: Action) -> &'static [MeetingState] {
 }
 
 /// May `subject` do `action` on `meeting` (or organisation-wide, when `None`)?
+/// An organisation-level action (no meeting): the organisation it applies
+/// to when allowed, else the refusing decision (a subject in no
+/// organisation is refused whatever the ACL says).
+pub fn authorize_org(subject: &Subject, action: Action) -> Result<String, Decision> {
+    let decision = allowed(subject, action, None);
+    match (&subject.org_id, decision.is_allowed()) {
+        (Some(org), true) => Ok(org.clone()),
+        _ => Err(decision),
+    }
+}
+
 pub fn allowed(subject: &Subject, action: Action, meeting: Option<&MeetingContext>) -> Decision {
     let scope = action.scope();
     let meeting = match scope {

@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::auth::base64url;
 use crate::error::ApiError;
-use crate::fields::invalid;
 use crate::route::is_valid_id;
 use crate::sql::audit as sql;
+use crate::validation::{invalid, reason};
 
 /// Stable action names. Other modules may use their own dotted names
 /// (`meeting.end`, `notes.write`, …); these are the identity ones.
@@ -305,10 +305,18 @@ impl AuditQuery {
         ];
         for (i, (name, _)) in pairs.iter().enumerate() {
             if !KNOWN.contains(&name.as_str()) {
-                return Err(invalid(name, format!("unknown parameter `{name}`")));
+                return Err(invalid(
+                    name,
+                    reason::UNKNOWN_FIELD,
+                    format!("unknown parameter `{name}`"),
+                ));
             }
             if pairs[..i].iter().any(|(n, _)| n == name) {
-                return Err(invalid(name, format!("`{name}` is given twice")));
+                return Err(invalid(
+                    name,
+                    reason::DUPLICATE,
+                    format!("`{name}` is given twice"),
+                ));
             }
         }
         let get = |name: &str| {
@@ -323,6 +331,7 @@ impl AuditQuery {
                 Some(v) if is_valid_id(v) => Ok(Some(v.to_owned())),
                 Some(_) => Err(invalid(
                     name,
+                    reason::INVALID_VALUE,
                     format!("`{name}` must be 1 to 64 of [A-Za-z0-9_-]"),
                 )),
             }
@@ -334,7 +343,13 @@ impl AuditQuery {
                     .parse::<i64>()
                     .ok()
                     .filter(|t| (0..=MAX_TIME_MS).contains(t))
-                    .ok_or_else(|| invalid(name, format!("`{name}` must be unix milliseconds"))),
+                    .ok_or_else(|| {
+                        invalid(
+                            name,
+                            reason::INVALID_VALUE,
+                            format!("`{name}` must be unix milliseconds"),
+                        )
+                    }),
             }
         };
         let (default_limit, max_limit) = match kind {
@@ -347,24 +362,43 @@ impl AuditQuery {
                 .parse::<u32>()
                 .ok()
                 .filter(|l| (1..=max_limit).contains(l))
-                .ok_or_else(|| invalid("limit", format!("`limit` must be 1 to {max_limit}")))?,
+                .ok_or_else(|| {
+                    invalid(
+                        "limit",
+                        reason::OUT_OF_RANGE,
+                        format!("`limit` must be 1 to {max_limit}"),
+                    )
+                })?,
         };
         let action = match get("action") {
             None => None,
             Some(v) if is_valid_action(v) => Some(v.to_owned()),
-            Some(_) => return Err(invalid("action", "`action` must be 1 to 64 of [a-z0-9._-]")),
+            Some(_) => {
+                return Err(invalid(
+                    "action",
+                    reason::INVALID_VALUE,
+                    "`action` must be 1 to 64 of [a-z0-9._-]",
+                ))
+            }
         };
         let cursor = match get("cursor") {
             None => None,
-            Some(v) => Some(
-                Cursor::decode(v)
-                    .ok_or_else(|| invalid("cursor", "`cursor` is not one we issued"))?,
-            ),
+            Some(v) => Some(Cursor::decode(v).ok_or_else(|| {
+                invalid(
+                    "cursor",
+                    reason::INVALID_VALUE,
+                    "`cursor` is not one we issued",
+                )
+            })?),
         };
         let from_ms = time("from", 0)?;
         let to_ms = time("to", MAX_TIME_MS)?;
         if from_ms > to_ms {
-            return Err(invalid("from", "`from` is after `to`"));
+            return Err(invalid(
+                "from",
+                reason::OUT_OF_RANGE,
+                "`from` is after `to`",
+            ));
         }
         Ok(AuditQuery {
             user_id: id("user_id")?,

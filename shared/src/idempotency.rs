@@ -180,9 +180,9 @@ pub fn parse_key(header: Option<&str>) -> Result<Option<String>, ApiError> {
         && value.len() <= MAX_KEY_LEN
         && value.bytes().all(|b| b.is_ascii_graphic());
     if !ok {
-        return Err(crate::meeting::fields::invalid(
+        return Err(crate::validation::invalid(
             "Idempotency-Key",
-            "invalid_value",
+            crate::validation::reason::INVALID_VALUE,
             "Idempotency-Key must be 1 to 255 printable characters",
         ));
     }

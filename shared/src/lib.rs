@@ -13,7 +13,6 @@ pub mod audit;
 pub mod auth;
 pub mod cors;
 pub mod error;
-pub mod fields;
 pub mod gzip;
 pub mod idempotency;
 pub mod intelligence;
@@ -38,6 +37,7 @@ pub mod signature;
 pub mod sql;
 pub mod stream;
 pub mod time;
+pub mod validation;
 pub mod workos_events;
 
 pub use error::{ApiError, ErrorCode};

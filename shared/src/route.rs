@@ -1,6 +1,12 @@
-//! The API's route table: which (method, path) pairs exist and what they
-//! carry. Matching is pure so the whole table is unit-tested natively; the
-//! worker only dispatches on the result.
+//! The API's route table: every (method, path) the API serves, with what
+//! the request pipeline must establish before the handler runs (its
+//! [`RouteAccess`]: who may call it and which ACL action it is) and its
+//! [`RouteClass`] (body and rate limits). Matching walks the table, so the
+//! table is the one list of routes; it is pure and unit-tested natively, and
+//! `every_route_declares_its_access` fails for a route that names no ACL
+//! action without being on the explicit allow-list of unauthenticated routes.
+
+use crate::acl::Action;
 
 /// A validated path identifier (meeting ids, user ids): 1 to 64 characters of
 /// `[A-Za-z0-9_-]`. Anything else never reaches a handler.
@@ -11,7 +17,7 @@ pub fn is_valid_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// Every route the API serves.
+/// Every route the API serves (the ids in its path, validated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `GET /v1/health`: version, and a real check of D1, KV and the Durable Object namespace.
@@ -46,46 +52,199 @@ pub enum RouteClass {
     TranscriptIngest,
 }
 
-impl Route {
-    pub fn class(&self) -> RouteClass {
-        match self {
-            Route::Health
-            | Route::Version
-            | Route::Me
-            | Route::DevToken
-            | Route::DevBenchVerify
-            | Route::AdminAudit
-            | Route::AdminAuditExport => RouteClass::Default,
-            Route::WorkosWebhook => RouteClass::Webhook,
-            Route::Meeting(route) => route.class(),
-            Route::StreamWebhook => RouteClass::Webhook,
-        }
-    }
+/// What the pipeline establishes before a route's handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteAccess {
+    /// Anyone (health, version). Allow-listed in the tests.
+    Public,
+    /// A vendor webhook: the handler verifies the signature over the raw
+    /// body, which it reads itself. Allow-listed in the tests.
+    Signed,
+    /// Local development only (`DEV_AUTH=on`); 404 everywhere else.
+    /// Allow-listed in the tests.
+    Dev,
+    /// Any authenticated user; what they may do is theirs alone (their
+    /// profile, their meetings, creating a meeting they will host).
+    User,
+    /// An authenticated user allowed this action on the meeting in the path.
+    Meeting(ActionRule),
+    /// An authenticated user allowed this organisation-level action.
+    Org(Action),
+    /// A WebSocket ticket (the upgrade's credential) whose holder is allowed
+    /// this action on the meeting in the path.
+    Ticket(Action),
+}
 
-    /// A stable name for logs and metrics (never contains ids).
-    pub fn name(&self) -> &'static str {
+/// The ACL action a meeting route asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionRule {
+    Always(Action),
+    /// `own` when the caller targets themselves (the path's user id is the
+    /// caller's), `other` otherwise: removing yourself is leaving.
+    OwnOrOther {
+        own: Action,
+        other: Action,
+    },
+}
+
+impl ActionRule {
+    /// The action, for `caller_id` acting on `target_id` (the path's user).
+    pub fn resolve(self, caller_id: &str, target_id: Option<&str>) -> Action {
         match self {
-            Route::Health => "health",
-            Route::Version => "version",
-            Route::Meeting(route) => route.name(),
-            Route::StreamWebhook => "webhooks.stream",
-            Route::Me => "me",
-            Route::DevToken => "dev_token",
-            Route::DevBenchVerify => "dev_bench_verify",
-            Route::AdminAudit => "admin_audit",
-            Route::AdminAuditExport => "admin_audit_export",
-            Route::WorkosWebhook => "workos_webhook",
+            ActionRule::Always(action) => action,
+            ActionRule::OwnOrOther { own, other } => {
+                if target_id == Some(caller_id) {
+                    own
+                } else {
+                    other
+                }
+            }
         }
     }
 }
 
+/// One row of the route table. `path` segments in braces are ids
+/// ([`is_valid_id`]), handed to `build` in order.
+#[derive(Debug)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// A stable name for logs and metrics (never contains ids).
+    pub name: &'static str,
+    pub access: RouteAccess,
+    pub class: RouteClass,
+    pub build: fn(&[String]) -> Route,
+}
+
+impl RouteSpec {
+    /// The ids `path` captures from `segments`, when it matches.
+    fn captures(&self, segments: &[&str]) -> Option<Vec<String>> {
+        let pattern: Vec<&str> = self.path.split('/').skip(1).collect();
+        if pattern.len() != segments.len() {
+            return None;
+        }
+        let mut ids = Vec::new();
+        for (want, got) in pattern.iter().zip(segments) {
+            if want.starts_with('{') {
+                if !is_valid_id(got) {
+                    return None;
+                }
+                ids.push((*got).to_owned());
+            } else if want != got {
+                return None;
+            }
+        }
+        Some(ids)
+    }
+}
+
+/// The `i`th id a path captured (the matcher guarantees it exists).
+pub fn path_id(ids: &[String], i: usize) -> String {
+    ids.get(i).cloned().unwrap_or_default()
+}
+
+/// The routes outside `/v1/meetings` (those are `meeting::routes::ROUTES`).
+pub static ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/v1/health",
+        name: "health",
+        access: RouteAccess::Public,
+        class: RouteClass::Default,
+        build: |_| Route::Health,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/version",
+        name: "version",
+        access: RouteAccess::Public,
+        class: RouteClass::Default,
+        build: |_| Route::Version,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/webhooks/stream",
+        name: "webhooks.stream",
+        access: RouteAccess::Signed,
+        class: RouteClass::Webhook,
+        build: |_| Route::StreamWebhook,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/me",
+        name: "me",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::Me,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/token",
+        name: "dev_token",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevToken,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/bench/verify",
+        name: "dev_bench_verify",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevBenchVerify,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/audit",
+        name: "admin_audit",
+        access: RouteAccess::Org(Action::ReadAuditLog),
+        class: RouteClass::Default,
+        build: |_| Route::AdminAudit,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/audit/export",
+        name: "admin_audit_export",
+        access: RouteAccess::Org(Action::ExportAuditLog),
+        class: RouteClass::Default,
+        build: |_| Route::AdminAuditExport,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/webhooks/workos",
+        name: "workos_webhook",
+        access: RouteAccess::Signed,
+        class: RouteClass::Webhook,
+        build: |_| Route::WorkosWebhook,
+    },
+];
+
+/// Every row of the route table.
+pub fn table() -> impl Iterator<Item = &'static RouteSpec> {
+    ROUTES.iter().chain(crate::meeting::routes::ROUTES.iter())
+}
+
+/// A matched route: the table row and the route with its ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    pub spec: &'static RouteSpec,
+    pub route: Route,
+}
+
+impl PartialEq for RouteSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.method == other.method && self.path == other.path
+    }
+}
+impl Eq for RouteSpec {}
+
 /// The outcome of matching a request line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteMatch {
-    Found(Route),
+    Found(Matched),
     /// The path exists but not with this method.
     MethodNotAllowed {
-        allowed: &'static [&'static str],
+        allowed: Vec<&'static str>,
     },
     NotFound,
 }
@@ -97,23 +256,21 @@ pub fn match_route(method: &str, path: &str) -> RouteMatch {
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
     let segments: Vec<&str> = path.split('/').skip(1).collect();
-    let (route, allowed): (Route, &'static [&'static str]) = match segments.as_slice() {
-        ["v1", "health"] => (Route::Health, &["GET"]),
-        ["v1", "version"] => (Route::Version, &["GET"]),
-        ["v1", "webhooks", "stream"] => (Route::StreamWebhook, &["POST"]),
-        ["v1", "meetings", rest @ ..] => {
-            return crate::meeting::routes::match_meeting(method, rest)
+    let mut allowed = Vec::new();
+    for spec in table() {
+        let Some(ids) = spec.captures(&segments) else {
+            continue;
+        };
+        if spec.method == method {
+            return RouteMatch::Found(Matched {
+                spec,
+                route: (spec.build)(&ids),
+            });
         }
-        ["v1", "me"] => (Route::Me, &["GET"]),
-        ["v1", "dev", "token"] => (Route::DevToken, &["POST"]),
-        ["v1", "dev", "bench", "verify"] => (Route::DevBenchVerify, &["POST"]),
-        ["v1", "admin", "audit"] => (Route::AdminAudit, &["GET"]),
-        ["v1", "admin", "audit", "export"] => (Route::AdminAuditExport, &["GET"]),
-        ["v1", "webhooks", "workos"] => (Route::WorkosWebhook, &["POST"]),
-        _ => return RouteMatch::NotFound,
-    };
-    if allowed.contains(&method) {
-        RouteMatch::Found(route)
+        allowed.push(spec.method);
+    }
+    if allowed.is_empty() {
+        RouteMatch::NotFound
     } else {
         RouteMatch::MethodNotAllowed { allowed }
     }
@@ -122,21 +279,92 @@ pub fn match_route(method: &str, path: &str) -> RouteMatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::acl::Scope;
+
+    fn found(method: &str, path: &str) -> Matched {
+        match match_route(method, path) {
+            RouteMatch::Found(m) => m,
+            other => panic!("{method} {path}: {other:?}"),
+        }
+    }
+
+    /// The only routes the pipeline lets through without an ACL action.
+    /// Adding one here is a security decision: say why in its doc comment.
+    const UNAUTHENTICATED: &[&str] = &[
+        "health",
+        "version",
+        "webhooks.stream",
+        "workos_webhook",
+        "dev_token",
+        "dev_bench_verify",
+    ];
+
+    /// Authenticated routes whose access is the caller's own (no ACL action
+    /// beyond being signed in).
+    const USER_ONLY: &[&str] = &["me", "meetings.list", "meetings.create"];
+
+    #[test]
+    fn every_route_declares_its_access() {
+        for spec in table() {
+            match spec.access {
+                RouteAccess::Public | RouteAccess::Signed | RouteAccess::Dev => assert!(
+                    UNAUTHENTICATED.contains(&spec.name),
+                    "{} {} is reachable without an ACL action and is not allow-listed",
+                    spec.method,
+                    spec.path
+                ),
+                RouteAccess::User => assert!(
+                    USER_ONLY.contains(&spec.name),
+                    "{} {} names no ACL action",
+                    spec.method,
+                    spec.path
+                ),
+                RouteAccess::Meeting(rule) => {
+                    assert!(spec.path.starts_with("/v1/meetings/{"), "{}", spec.path);
+                    let actions = match rule {
+                        ActionRule::Always(a) => vec![a],
+                        ActionRule::OwnOrOther { own, other } => vec![own, other],
+                    };
+                    for action in actions {
+                        assert_ne!(action.scope(), Scope::Org, "{}", spec.name);
+                    }
+                }
+                RouteAccess::Ticket(action) => {
+                    assert_eq!(action.scope(), Scope::Meeting, "{}", spec.name)
+                }
+                RouteAccess::Org(action) => {
+                    assert_ne!(action.scope(), Scope::Meeting, "{}", spec.name)
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_matches_itself_once_under_a_unique_name() {
+        let mut names = Vec::new();
+        for spec in table() {
+            let path = spec
+                .path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "id_1" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let m = found(spec.method, &path);
+            assert_eq!(m.spec.name, spec.name);
+            assert!(!spec.name.contains('/') && !spec.name.contains("id_1"));
+            names.push(spec.name);
+        }
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "route names are unique");
+    }
 
     #[test]
     fn matches_known_routes() {
-        assert_eq!(
-            match_route("GET", "/v1/health"),
-            RouteMatch::Found(Route::Health)
-        );
-        assert_eq!(
-            match_route("GET", "/v1/health/"),
-            RouteMatch::Found(Route::Health)
-        );
-        assert_eq!(
-            match_route("GET", "/v1/version"),
-            RouteMatch::Found(Route::Version)
-        );
+        assert_eq!(found("GET", "/v1/health").route, Route::Health);
+        assert_eq!(found("GET", "/v1/health/").route, Route::Health);
+        assert_eq!(found("GET", "/v1/version").route, Route::Version);
     }
 
     #[test]
@@ -175,17 +403,21 @@ mod tests {
             ),
         ];
         for (method, path, route, class) in table {
-            assert_eq!(match_route(method, path), RouteMatch::Found(route.clone()));
-            assert_eq!(route.class(), class);
-            assert!(!route.name().contains('/'));
+            let m = found(method, path);
+            assert_eq!(m.route, route);
+            assert_eq!(m.spec.class, class);
         }
         assert_eq!(
             match_route("GET", "/v1/webhooks/workos"),
-            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
+            RouteMatch::MethodNotAllowed {
+                allowed: vec!["POST"]
+            }
         );
         assert_eq!(
             match_route("GET", "/v1/dev/token"),
-            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
+            RouteMatch::MethodNotAllowed {
+                allowed: vec!["POST"]
+            }
         );
     }
 
@@ -198,20 +430,38 @@ mod tests {
         assert_eq!(match_route("GET", "//v1//health"), RouteMatch::NotFound);
         assert_eq!(
             match_route("POST", "/v1/health"),
-            RouteMatch::MethodNotAllowed { allowed: &["GET"] }
+            RouteMatch::MethodNotAllowed {
+                allowed: vec!["GET"]
+            }
         );
     }
 
     #[test]
     fn webhook_route() {
-        assert_eq!(
-            match_route("POST", "/v1/webhooks/stream"),
-            RouteMatch::Found(Route::StreamWebhook)
-        );
-        assert_eq!(Route::StreamWebhook.class(), RouteClass::Webhook);
+        let m = found("POST", "/v1/webhooks/stream");
+        assert_eq!(m.route, Route::StreamWebhook);
+        assert_eq!(m.spec.class, RouteClass::Webhook);
+        assert_eq!(m.spec.access, RouteAccess::Signed);
         assert_eq!(
             match_route("GET", "/v1/webhooks/stream"),
-            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
+            RouteMatch::MethodNotAllowed {
+                allowed: vec!["POST"]
+            }
+        );
+    }
+
+    #[test]
+    fn removing_yourself_is_leaving() {
+        let rule = ActionRule::OwnOrOther {
+            own: Action::LeaveMeeting,
+            other: Action::ManageParticipants,
+        };
+        assert_eq!(rule.resolve("a", Some("a")), Action::LeaveMeeting);
+        assert_eq!(rule.resolve("a", Some("b")), Action::ManageParticipants);
+        assert_eq!(rule.resolve("a", None), Action::ManageParticipants);
+        assert_eq!(
+            ActionRule::Always(Action::ReadMeeting).resolve("a", Some("a")),
+            Action::ReadMeeting
         );
     }
 

@@ -14,8 +14,8 @@ pub mod plan;
 pub mod revocation;
 
 use crate::error::ApiError;
-use crate::fields::invalid;
 use crate::time::parse_rfc3339_ms;
+use crate::validation::{invalid, reason};
 
 /// Webhook delivery ids we accept for deduplication: WorkOS's are `event_…`.
 const MAX_ID_LEN: usize = 255;
@@ -101,6 +101,7 @@ fn required(data: &Value, field: &str) -> Result<String, ApiError> {
         .ok_or_else(|| {
             invalid(
                 &format!("data.{field}"),
+                reason::REQUIRED,
                 format!("`data.{field}` is missing"),
             )
         })
@@ -112,6 +113,7 @@ fn updated_at(data: &Value, envelope_created_at: Option<&str>) -> Result<i64, Ap
     raw.as_deref().and_then(parse_rfc3339_ms).ok_or_else(|| {
         invalid(
             "data.updated_at",
+            reason::INVALID_VALUE,
             "`data.updated_at` is not an ISO-8601 time",
         )
     })
@@ -119,16 +121,21 @@ fn updated_at(data: &Value, envelope_created_at: Option<&str>) -> Result<i64, Ap
 
 /// Decodes a verified webhook body.
 pub fn decode(body: &[u8]) -> Result<Delivery, ApiError> {
-    let env: Envelope = serde_json::from_slice(body)
-        .map_err(|_| invalid("body", "the body is not a WorkOS event envelope"))?;
+    let env: Envelope = serde_json::from_slice(body).map_err(|_| {
+        invalid(
+            "body",
+            reason::WRONG_TYPE,
+            "the body is not a WorkOS event envelope",
+        )
+    })?;
     let id = env
         .id
         .filter(|id| !id.is_empty() && id.len() <= MAX_ID_LEN)
-        .ok_or_else(|| invalid("id", "`id` is missing"))?;
+        .ok_or_else(|| invalid("id", reason::REQUIRED, "`id` is missing"))?;
     let event_type = env
         .event
         .filter(|e| !e.is_empty() && e.len() <= 100)
-        .ok_or_else(|| invalid("event", "`event` is missing"))?;
+        .ok_or_else(|| invalid("event", reason::REQUIRED, "`event` is missing"))?;
     let data = env.data.unwrap_or(Value::Null);
     let created_at = env.created_at.as_deref();
     let event = match event_type.as_str() {
@@ -167,7 +174,11 @@ pub fn decode(body: &[u8]) -> Result<Delivery, ApiError> {
                     updated_at_ms,
                 },
                 (Some("active"), None) => {
-                    return Err(invalid("data.role.slug", "`data.role.slug` is missing"))
+                    return Err(invalid(
+                        "data.role.slug",
+                        reason::REQUIRED,
+                        "`data.role.slug` is missing",
+                    ))
                 }
                 _ => WorkosEvent::MembershipRemoved {
                     user_id,

@@ -52,3 +52,11 @@ pub fn var(env: &Env, name: &str) -> Option<String> {
         .or_else(|| env.secret(name).map(|v| v.to_string()).ok())
         .filter(|v| !v.is_empty())
 }
+
+/// The WebSocket ticket secret (`WS_TICKET_SECRET`, at least 32 bytes):
+/// `POST …/ws-ticket` signs with it, the WebSocket entry verifies with it.
+pub fn ws_ticket_secret(env: &Env) -> Result<Vec<u8>, connvo_shared::ApiError> {
+    var(env, "WS_TICKET_SECRET")
+        .map(String::into_bytes)
+        .ok_or_else(|| connvo_shared::ApiError::internal("WS_TICKET_SECRET is not configured"))
+}

@@ -71,11 +71,6 @@ fn db_error(e: worker::Error) -> ApiError {
     ApiError::internal(format!("database error: {e}"))
 }
 
-/// True when a failed write broke a foreign key (a user id that is not a user).
-pub fn is_foreign_key_error(err: &ApiError) -> bool {
-    err.message.contains("FOREIGN KEY constraint failed")
-}
-
 pub fn database(env: &Env) -> Result<D1Database, ApiError> {
     env.d1(config::DB)
         .map_err(|e| ApiError::internal(format!("D1 binding: {e}")))

@@ -1,15 +1,19 @@
-//! The request pipeline: request id, route matching, body limits,
-//! dispatch, the one error shape, security headers and one access-log line.
-//! Handlers return `Result<Response, ApiError>`; nothing here can panic on input.
+//! The request pipeline, in order: request id, route matching (the route
+//! table, `connvo_shared::route`), CORS preflight, the access stage
+//! (`crate::pipeline`: body limit, IP rate limit, authentication with the
+//! per-user rate limit, body, ACL decision), the handler, then the one error
+//! shape, CORS and rate-limit headers, one access-log line and the audit
+//! flush. Handlers return `Result<Response, ApiError>`; nothing here can
+//! panic on input.
 
-use connvo_shared::limits::max_body_bytes;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::request_id;
-use connvo_shared::route::{match_route, Route, RouteClass, RouteMatch};
+use connvo_shared::route::{match_route, Matched, Route, RouteClass, RouteMatch};
 use connvo_shared::{ApiError, ErrorCode};
 use worker::{Context, Date, Env, Request, Response};
 
-use crate::request::{too_large, RequestCtx};
+use crate::pipeline::{self, Call};
+use crate::request::RequestCtx;
 use crate::{audit, auth, bench, cors, health, logging, rate_limit, respond, users, webhooks};
 
 pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Response {
@@ -19,7 +23,7 @@ pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Resp
     let path = req.path();
     let matched = match_route(&method, &path);
     let class = match &matched {
-        RouteMatch::Found(route) => route.class(),
+        RouteMatch::Found(matched) => matched.spec.class,
         RouteMatch::MethodNotAllowed { .. } | RouteMatch::NotFound => RouteClass::Default,
     };
     let ctx = RequestCtx::new(request_id, &req, class, worker_ctx);
@@ -45,7 +49,7 @@ pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Resp
             cors::preflight(&cors_policy, origin.as_deref().unwrap_or_default()),
         ),
         (None, matched) => match matched {
-            RouteMatch::Found(route) => (route.name(), dispatch(route, &ctx, req, &env).await),
+            RouteMatch::Found(matched) => (matched.spec.name, run(matched, &ctx, req, &env).await),
             RouteMatch::MethodNotAllowed { allowed } => (
                 "method_not_allowed",
                 Err(ApiError::new(
@@ -98,43 +102,38 @@ pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Resp
     resp
 }
 
+/// The access stage, then the handler with what it established.
+async fn run(
+    matched: Matched,
+    ctx: &RequestCtx,
+    mut req: Request,
+    env: &Env,
+) -> Result<Response, ApiError> {
+    let call = pipeline::prepare(&matched, ctx, &mut req, env).await?;
+    dispatch(matched.route, call, ctx, req, env).await
+}
+
 async fn dispatch(
     route: Route,
+    call: Call,
     ctx: &RequestCtx,
     req: Request,
     env: &Env,
 ) -> Result<Response, ApiError> {
-    check_declared_length(&req, max_body_bytes(route.class()))?;
-    rate_limit::check_ip(ctx, env).await?;
     match route {
         Route::Health => health::health(ctx, env).await,
         Route::Version => Ok(respond::json(
             200,
             &serde_json::json!({ "version": connvo_shared::VERSION }),
         )),
-        Route::Me => users::me(ctx, req, env).await,
-        Route::DevToken => auth::dev::mint(ctx, req, env).await,
-        Route::DevBenchVerify => bench::verify(ctx, req, env).await,
-        Route::AdminAudit => audit::admin::list(ctx, req, env).await,
-        Route::AdminAuditExport => audit::admin::export(ctx, req, env).await,
+        Route::Me => users::me(&call),
+        Route::DevToken => auth::dev::mint(&call),
+        Route::DevBenchVerify => bench::verify(&req).await,
+        Route::AdminAudit => audit::admin::list(ctx, &call, &req, env).await,
+        Route::AdminAuditExport => audit::admin::export(ctx, &call, &req, env).await,
         Route::WorkosWebhook => webhooks::workos::handle(ctx, req, env).await,
-        Route::Meeting(route) => crate::meetings::dispatch(route, ctx, req, env).await,
+        Route::Meeting(route) => crate::meetings::dispatch(route, call, ctx, req, env).await,
         Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
-    }
-}
-
-/// Refuses a body whose declared length is over the route's limit before a
-/// byte of it is read. Bodies are also measured after reading (see `read_body`).
-fn check_declared_length(req: &Request, limit: usize) -> Result<(), ApiError> {
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    match declared {
-        Some(n) if n > limit as u64 => Err(too_large(limit)),
-        _ => Ok(()),
     }
 }
 

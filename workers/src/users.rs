@@ -11,10 +11,9 @@ use connvo_shared::auth::Identity;
 use connvo_shared::sql::users::{USER_GET_FOR_AUTH, USER_UPSERT_FROM_TOKEN};
 use connvo_shared::ApiError;
 use serde_json::{json, Value};
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
-use crate::auth::authenticate;
-use crate::request::RequestCtx;
+use crate::pipeline::Call;
 use crate::{config, respond, sqlbind};
 
 /// How long an isolate trusts its copy of a user row. A WorkOS demotion
@@ -115,8 +114,8 @@ fn internal(e: worker::Error) -> ApiError {
 }
 
 /// `GET /v1/me`: the caller, as the token and the database know them.
-pub async fn me(ctx: &RequestCtx, req: Request, env: &Env) -> Result<Response, ApiError> {
-    let authed = authenticate(&req, env, ctx).await?;
+pub fn me(call: &Call) -> Result<Response, ApiError> {
+    let authed = call.user()?;
     let id = &authed.identity;
     let user = &authed.user;
     Ok(respond::json(

@@ -12,8 +12,8 @@
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::fields::Fields;
 use crate::route::is_valid_id;
+use crate::validation::{invalid, reason, FlatObject};
 
 /// The `iss` of dev tokens. `.invalid` (RFC 2606) can never be a real host.
 pub const DEV_ISSUER: &str = "https://connvo-dev-auth.invalid/local-dev-only";
@@ -105,7 +105,7 @@ pub fn is_plausible_email(s: &str) -> bool {
 
 impl DevTokenRequest {
     pub fn parse(body: &[u8]) -> Result<DevTokenRequest, ApiError> {
-        let f = Fields::parse(body, &["user_id", "org_id", "role", "email", "ttl_secs"])?;
+        let f = FlatObject::parse(body, &["user_id", "org_id", "role", "email", "ttl_secs"])?;
         let id_rule = "1 to 64 characters of [A-Za-z0-9_-]";
         Ok(DevTokenRequest {
             user_id: f.str("user_id", is_valid_id, id_rule)?,
@@ -153,7 +153,7 @@ impl DevTokenRequest {
 /// such token, and accepting it would let `role: admin` float free of any org.
 pub fn check_role_has_org(req: &DevTokenRequest) -> Result<(), ApiError> {
     if req.role.is_some() && req.org_id.is_none() {
-        return Err(crate::fields::invalid("role", "`role` needs `org_id`"));
+        return Err(invalid("role", reason::REQUIRED, "`role` needs `org_id`"));
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::hashing::stable_hash;
 use super::scoring::{Constraints, OrgConstraint};
 use crate::error::{ApiError, ErrorCode};
-use crate::meeting::fields::{invalid, parse_object, Fields};
+use crate::validation::{invalid, parse_object, FieldReader};
 
 /// The status of one queue entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -431,10 +431,10 @@ pub fn validate_enter(
 /// fields refused, errors naming the field. Then [`validate_enter`] it.
 pub fn parse_enter_body(body: &[u8], limits: &QueueLimits) -> Result<EnterRequest, ApiError> {
     let mut map = parse_object(body)?;
-    // `Fields` reads no nested objects: take `constraints` out and read it
-    // with its own `Fields`.
+    // `FieldReader` reads no nested objects: take `constraints` out and read it
+    // with its own `FieldReader`.
     let nested = map.remove("constraints");
-    let mut f = Fields::new(&map, "");
+    let mut f = FieldReader::new(&map, "");
     let required = |name: &str, v: Option<i64>| {
         v.ok_or_else(|| invalid(name, "required", format!("{name} is required")))
     };
@@ -442,7 +442,7 @@ pub fn parse_enter_body(body: &[u8], limits: &QueueLimits) -> Result<EnterReques
     let to = required("available_to", f.opt_int("available_to", 0, i64::MAX)?)?;
     let mut constraints = Constraints::default();
     if let Some(value) = nested.as_ref().filter(|v| !v.is_null()) {
-        let mut c = Fields::element(value, "constraints")?;
+        let mut c = FieldReader::element(value, "constraints")?;
         // Generous array bounds here; validate_enter applies the real ones.
         let strings = |items: Option<&Vec<serde_json::Value>>, path: &str| {
             items

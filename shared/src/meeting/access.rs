@@ -17,6 +17,7 @@
 use super::lifecycle::{next_state, Transition};
 use super::view::{MeetingRow, MembershipRow};
 use crate::acl::{self, Action, Decision, Denial, Grant, MeetingRole, OrgRole, Subject};
+use crate::auth::membership::StoredUser;
 use crate::error::ApiError;
 
 /// The authenticated caller, as far as meeting access cares.
@@ -25,6 +26,19 @@ pub struct Caller {
     pub user_id: String,
     pub org_id: Option<String>,
     pub org_role: OrgRole,
+}
+
+impl Caller {
+    /// The caller as their user row says (the WebSocket entry, whose
+    /// credential is a ticket, not a token): the row's organisation and its
+    /// WorkOS role slug. No row: a member of no organisation.
+    pub fn from_user_row(user_id: &str, row: Option<&StoredUser>) -> Caller {
+        Caller {
+            user_id: user_id.to_owned(),
+            org_id: row.and_then(|u| u.org_id.clone()),
+            org_role: OrgRole::from_workos(row.and_then(|u| u.org_role.as_deref()), &[]),
+        }
+    }
 }
 
 /// The lifecycle transition an action stands for, if any.
@@ -182,6 +196,24 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::Forbidden);
+    }
+
+    #[test]
+    fn a_ticket_holder_is_who_their_user_row_says() {
+        let row: StoredUser = serde_json::from_value(serde_json::json!({
+            "id": "u", "org_id": "org_a", "org_role": "admin", "email": null,
+            "display_name": null, "avatar_url": null, "is_active": 1, "deleted_at": null,
+            "membership_updated_at": null, "created_at": 1, "updated_at": 1
+        }))
+        .unwrap();
+        assert_eq!(
+            Caller::from_user_row("u", Some(&row)),
+            caller("u", Some("org_a"), OrgRole::Admin)
+        );
+        assert_eq!(
+            Caller::from_user_row("u", None),
+            caller("u", None, OrgRole::Member)
+        );
     }
 
     #[test]

@@ -3,12 +3,12 @@
 //! keyset cursor over `(scheduled_at, id)` (never OFFSET: a page costs the
 //! same however deep it is). The cursor remembers the order it was made for.
 
-use super::fields::{invalid, reason};
 use super::lifecycle::parse_state;
 use crate::acl::MeetingState;
 use crate::auth::base64url;
 use crate::error::ApiError;
 use crate::route::is_valid_id;
+use crate::validation::{invalid, reason};
 
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;

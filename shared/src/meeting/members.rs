@@ -8,9 +8,10 @@
 //!   cohost, in the same statement);
 //! - nobody grants more than they hold: only the host adds or removes a cohost;
 //! - anyone may leave (remove themselves), except the host, who must
-//!   transfer the role first.
+//!   transfer the role first (the route table's `ActionRule::OwnOrOther`
+//!   makes removing yourself the ACL's `LeaveMeeting`).
 
-use crate::acl::{Action, MeetingRole};
+use crate::acl::MeetingRole;
 use crate::error::{ApiError, ErrorCode};
 
 fn conflict(reason: &str, message: &str) -> ApiError {
@@ -21,16 +22,6 @@ fn conflict(reason: &str, message: &str) -> ApiError {
 fn forbidden(message: &str) -> ApiError {
     ApiError::forbidden(message)
         .with_details(serde_json::json!({ "reason": "DENY_ROLE_INSUFFICIENT" }))
-}
-
-/// The ACL action `DELETE …/participants/{target}` asks for: leaving when
-/// the caller removes themselves, managing participants otherwise.
-pub fn removal_action(actor_id: &str, target_id: &str) -> Action {
-    if actor_id == target_id {
-        Action::LeaveMeeting
-    } else {
-        Action::ManageParticipants
-    }
 }
 
 /// May `actor` add someone as `role`?
@@ -105,8 +96,6 @@ mod tests {
 
     #[test]
     fn removing_and_leaving() {
-        assert_eq!(removal_action("a", "a"), Action::LeaveMeeting);
-        assert_eq!(removal_action("a", "b"), Action::ManageParticipants);
         assert_eq!(check_remove(Host, Host, true).unwrap_err().status(), 409);
         assert!(check_remove(Observer, Observer, true).is_ok());
         assert!(check_remove(Cohost, Cohost, true).is_ok());

@@ -5,12 +5,12 @@
 //! reads D1, checks `acl::allowed`, and writes.
 
 pub mod access;
-pub mod fields;
 pub mod ids;
 pub mod join_window;
 pub mod lifecycle;
 pub mod list;
 pub mod members;
+pub mod plan;
 pub mod request;
 pub mod routes;
 pub mod view;

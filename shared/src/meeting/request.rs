@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::{invalid, parse_object, reason, Fields};
 use crate::acl::{MeetingRole, MeetingState};
 use crate::error::{ApiError, ErrorCode};
 use crate::route::is_valid_id;
+use crate::validation::{invalid, parse_object, reason, FieldReader};
 
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 4000;
@@ -62,7 +62,7 @@ fn check_scheduled_at(path: &str, at: i64, now_ms: i64) -> Result<i64, ApiError>
 }
 
 fn read_invitee(value: &Value, path: &str) -> Result<Invitee, ApiError> {
-    let mut f = Fields::element(value, path)?;
+    let mut f = FieldReader::element(value, path)?;
     let user_id = f.id("user_id", is_valid_id)?;
     let role = f
         .opt_enum("role", parse_member_role, MEMBER_ROLES)?
@@ -75,7 +75,7 @@ fn read_invitee(value: &Value, path: &str) -> Result<Invitee, ApiError> {
 /// the planned start.
 pub fn parse_create(body: &[u8], creator: &str, now_ms: i64) -> Result<CreateMeeting, ApiError> {
     let map = parse_object(body)?;
-    let mut f = Fields::new(&map, "");
+    let mut f = FieldReader::new(&map, "");
     let title = f.text("title", TITLE_MAX_CHARS, false)?;
     let description = f.opt_text("description", DESCRIPTION_MAX_CHARS, true)?;
     let scheduled_at = match f.opt_int("scheduled_at", 0, i64::MAX)? {
@@ -149,7 +149,7 @@ pub struct MeetingPatch {
 
 pub fn parse_patch(body: &[u8], now_ms: i64) -> Result<MeetingPatch, ApiError> {
     let map: Map<String, Value> = parse_object(body)?;
-    let mut f = Fields::new(&map, "");
+    let mut f = FieldReader::new(&map, "");
     let patch = MeetingPatch {
         title: f.opt_text("title", TITLE_MAX_CHARS, false)?,
         description: f.patch_text("description", DESCRIPTION_MAX_CHARS, true)?,
@@ -227,7 +227,7 @@ pub fn parse_add_participant(body: &[u8]) -> Result<Invitee, ApiError> {
 /// `PATCH /v1/meetings/{id}/participants/{user_id}`: `{"role"}`.
 pub fn parse_change_role(body: &[u8]) -> Result<MeetingRole, ApiError> {
     let map = parse_object(body)?;
-    let mut f = Fields::new(&map, "");
+    let mut f = FieldReader::new(&map, "");
     let role = f.opt_enum("role", MeetingRole::parse, "cohost, participant, observer")?;
     f.finish()?;
     match role {
@@ -244,7 +244,7 @@ pub fn parse_change_role(body: &[u8]) -> Result<MeetingRole, ApiError> {
 /// `POST /v1/meetings/{id}/transfer-host`: `{"user_id"}`.
 pub fn parse_transfer_host(body: &[u8]) -> Result<String, ApiError> {
     let map = parse_object(body)?;
-    let mut f = Fields::new(&map, "");
+    let mut f = FieldReader::new(&map, "");
     let user_id = f.id("user_id", is_valid_id)?;
     f.finish()?;
     Ok(user_id)

@@ -1,8 +1,9 @@
-//! The meeting part of the route table (`/v1/meetings…`), matched here so
-//! `route.rs` stays one line per family. Ids in paths must pass
-//! `route::is_valid_id`; anything else is "no such route".
+//! The meeting rows of the route table (`/v1/meetings…`), each with the
+//! ACL action the pipeline decides before the handler runs. Ids in paths
+//! must pass `route::is_valid_id`; anything else is "no such route".
 
-use crate::route::{is_valid_id, Route, RouteClass, RouteMatch};
+use crate::acl::Action;
+use crate::route::{path_id, ActionRule, Route, RouteAccess, RouteClass, RouteSpec};
 
 /// Every route under `/v1/meetings`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,51 +45,6 @@ pub enum MeetingRoute {
 }
 
 impl MeetingRoute {
-    pub fn class(&self) -> RouteClass {
-        match self {
-            MeetingRoute::Create => RouteClass::MeetingCreate,
-            MeetingRoute::WsTicket { .. } => RouteClass::WsTicket,
-            MeetingRoute::List
-            | MeetingRoute::Get { .. }
-            | MeetingRoute::Update { .. }
-            | MeetingRoute::Cancel { .. }
-            | MeetingRoute::Start { .. }
-            | MeetingRoute::End { .. }
-            | MeetingRoute::ListParticipants { .. }
-            | MeetingRoute::AddParticipant { .. }
-            | MeetingRoute::RemoveParticipant { .. }
-            | MeetingRoute::ChangeRole { .. }
-            | MeetingRoute::TransferHost { .. }
-            | MeetingRoute::VideoToken { .. }
-            | MeetingRoute::Ws { .. }
-            | MeetingRoute::Transcript { .. }
-            | MeetingRoute::Segments { .. } => RouteClass::Default,
-        }
-    }
-
-    /// A stable name for logs and metrics (never contains ids).
-    pub fn name(&self) -> &'static str {
-        match self {
-            MeetingRoute::Create => "meetings.create",
-            MeetingRoute::List => "meetings.list",
-            MeetingRoute::Get { .. } => "meetings.get",
-            MeetingRoute::Update { .. } => "meetings.update",
-            MeetingRoute::Cancel { .. } => "meetings.cancel",
-            MeetingRoute::Start { .. } => "meetings.start",
-            MeetingRoute::End { .. } => "meetings.end",
-            MeetingRoute::ListParticipants { .. } => "meetings.participants.list",
-            MeetingRoute::AddParticipant { .. } => "meetings.participants.add",
-            MeetingRoute::RemoveParticipant { .. } => "meetings.participants.remove",
-            MeetingRoute::ChangeRole { .. } => "meetings.participants.change_role",
-            MeetingRoute::TransferHost { .. } => "meetings.transfer_host",
-            MeetingRoute::VideoToken { .. } => "meetings.video_token",
-            MeetingRoute::WsTicket { .. } => "meetings.ws_ticket",
-            MeetingRoute::Ws { .. } => "meetings.ws",
-            MeetingRoute::Transcript { .. } => "meetings.transcript",
-            MeetingRoute::Segments { .. } => "meetings.segments",
-        }
-    }
-
     /// The meeting the route addresses (`None` for the collection).
     pub fn meeting_id(&self) -> Option<&str> {
         match self {
@@ -110,117 +66,242 @@ impl MeetingRoute {
             | MeetingRoute::Segments { meeting_id } => Some(meeting_id),
         }
     }
-}
 
-fn pick(
-    method: &str,
-    candidates: Vec<(&'static str, MeetingRoute)>,
-    allowed: &'static [&'static str],
-) -> RouteMatch {
-    let found = candidates
-        .into_iter()
-        .find(|(m, _)| *m == method)
-        .map(|(_, r)| r);
-    match found {
-        Some(route) => RouteMatch::Found(Route::Meeting(route)),
-        None => RouteMatch::MethodNotAllowed { allowed },
-    }
-}
-
-/// Matches the segments after `/v1/meetings` (`rest`) for `method`.
-pub fn match_meeting(method: &str, rest: &[&str]) -> RouteMatch {
-    let id = |s: &str| is_valid_id(s).then(|| s.to_owned());
-    match rest {
-        [] => pick(
-            method,
-            vec![("GET", MeetingRoute::List), ("POST", MeetingRoute::Create)],
-            &["GET", "POST"],
-        ),
-        [mid] => match id(mid) {
-            Some(m) => pick(
-                method,
-                vec![
-                    (
-                        "GET",
-                        MeetingRoute::Get {
-                            meeting_id: m.clone(),
-                        },
-                    ),
-                    ("PATCH", MeetingRoute::Update { meeting_id: m }),
-                ],
-                &["GET", "PATCH"],
-            ),
-            None => RouteMatch::NotFound,
-        },
-        [mid, "participants"] => match id(mid) {
-            Some(m) => pick(
-                method,
-                vec![
-                    (
-                        "GET",
-                        MeetingRoute::ListParticipants {
-                            meeting_id: m.clone(),
-                        },
-                    ),
-                    ("POST", MeetingRoute::AddParticipant { meeting_id: m }),
-                ],
-                &["GET", "POST"],
-            ),
-            None => RouteMatch::NotFound,
-        },
-        [mid, "participants", uid] => match (id(mid), id(uid)) {
-            (Some(m), Some(u)) => pick(
-                method,
-                vec![
-                    (
-                        "DELETE",
-                        MeetingRoute::RemoveParticipant {
-                            meeting_id: m.clone(),
-                            user_id: u.clone(),
-                        },
-                    ),
-                    (
-                        "PATCH",
-                        MeetingRoute::ChangeRole {
-                            meeting_id: m,
-                            user_id: u,
-                        },
-                    ),
-                ],
-                &["DELETE", "PATCH"],
-            ),
-            _ => RouteMatch::NotFound,
-        },
-        [mid, action] => {
-            let Some(m) = id(mid) else {
-                return RouteMatch::NotFound;
-            };
-            let (route, allowed): (MeetingRoute, &'static [&'static str]) = match *action {
-                "cancel" => (MeetingRoute::Cancel { meeting_id: m }, &["POST"]),
-                "start" => (MeetingRoute::Start { meeting_id: m }, &["POST"]),
-                "end" => (MeetingRoute::End { meeting_id: m }, &["POST"]),
-                "transfer-host" => (MeetingRoute::TransferHost { meeting_id: m }, &["POST"]),
-                "video-token" => (MeetingRoute::VideoToken { meeting_id: m }, &["POST"]),
-                "ws-ticket" => (MeetingRoute::WsTicket { meeting_id: m }, &["POST"]),
-                "ws" => (MeetingRoute::Ws { meeting_id: m }, &["GET"]),
-                "transcript" => (MeetingRoute::Transcript { meeting_id: m }, &["GET"]),
-                "segments" => (MeetingRoute::Segments { meeting_id: m }, &["GET"]),
-                _ => return RouteMatch::NotFound,
-            };
-            pick(method, vec![(allowed[0], route)], allowed)
+    /// The member the route addresses, if any (`…/participants/{user_id}`).
+    pub fn target_user(&self) -> Option<&str> {
+        match self {
+            MeetingRoute::RemoveParticipant { user_id, .. }
+            | MeetingRoute::ChangeRole { user_id, .. } => Some(user_id),
+            _ => None,
         }
-        _ => RouteMatch::NotFound,
     }
 }
+
+fn m(route: MeetingRoute) -> Route {
+    Route::Meeting(route)
+}
+
+const fn always(action: Action) -> RouteAccess {
+    RouteAccess::Meeting(ActionRule::Always(action))
+}
+
+/// The meeting rows of the route table. Rows sharing a path are listed in
+/// the order `405`'s `allowed` reports them.
+pub static ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings",
+        name: "meetings.list",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| m(MeetingRoute::List),
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings",
+        name: "meetings.create",
+        access: RouteAccess::User,
+        class: RouteClass::MeetingCreate,
+        build: |_| m(MeetingRoute::Create),
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{meeting_id}",
+        name: "meetings.get",
+        access: always(Action::ReadMeeting),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Get {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "PATCH",
+        path: "/v1/meetings/{meeting_id}",
+        name: "meetings.update",
+        access: always(Action::UpdateMeeting),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Update {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{meeting_id}/participants",
+        name: "meetings.participants.list",
+        access: always(Action::ReadParticipants),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::ListParticipants {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/participants",
+        name: "meetings.participants.add",
+        access: always(Action::ManageParticipants),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::AddParticipant {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/meetings/{meeting_id}/participants/{user_id}",
+        name: "meetings.participants.remove",
+        access: RouteAccess::Meeting(ActionRule::OwnOrOther {
+            own: Action::LeaveMeeting,
+            other: Action::ManageParticipants,
+        }),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::RemoveParticipant {
+                meeting_id: path_id(p, 0),
+                user_id: path_id(p, 1),
+            })
+        },
+    },
+    RouteSpec {
+        method: "PATCH",
+        path: "/v1/meetings/{meeting_id}/participants/{user_id}",
+        name: "meetings.participants.change_role",
+        access: always(Action::ChangeRole),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::ChangeRole {
+                meeting_id: path_id(p, 0),
+                user_id: path_id(p, 1),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/cancel",
+        name: "meetings.cancel",
+        access: always(Action::CancelMeeting),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Cancel {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/start",
+        name: "meetings.start",
+        access: always(Action::StartMeeting),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Start {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/end",
+        name: "meetings.end",
+        access: always(Action::EndMeeting),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::End {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/transfer-host",
+        name: "meetings.transfer_host",
+        access: always(Action::TransferHost),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::TransferHost {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/video-token",
+        name: "meetings.video_token",
+        access: always(Action::MintVideoToken),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::VideoToken {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/ws-ticket",
+        name: "meetings.ws_ticket",
+        access: always(Action::OpenSocket),
+        class: RouteClass::WsTicket,
+        build: |p| {
+            m(MeetingRoute::WsTicket {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{meeting_id}/ws",
+        name: "meetings.ws",
+        access: RouteAccess::Ticket(Action::OpenSocket),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Ws {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{meeting_id}/transcript",
+        name: "meetings.transcript",
+        access: always(Action::ReadTranscript),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Transcript {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{meeting_id}/segments",
+        name: "meetings.segments",
+        access: always(Action::ReadTranscript),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Segments {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::route::match_route;
+    use crate::route::{match_route, RouteMatch};
 
     fn found(method: &str, path: &str) -> MeetingRoute {
         match match_route(method, path) {
-            RouteMatch::Found(Route::Meeting(r)) => r,
+            RouteMatch::Found(crate::route::Matched {
+                route: Route::Meeting(r),
+                ..
+            }) => r,
             other => panic!("{method} {path}: {other:?}"),
         }
     }
@@ -304,18 +385,18 @@ mod tests {
                 MeetingRoute::Ws { meeting_id: m() },
             ),
         ];
-        let mut names = Vec::new();
         for (method, path, expected) in table {
-            let route = found(method, path);
-            assert_eq!(route, expected);
-            names.push(route.name());
-            assert!(!route.name().contains("mtg_1"));
+            assert_eq!(found(method, path), expected);
         }
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), 15);
-        assert_eq!(MeetingRoute::Create.class(), RouteClass::MeetingCreate);
+        match match_route("POST", "/v1/meetings") {
+            RouteMatch::Found(m) => assert_eq!(m.spec.class, RouteClass::MeetingCreate),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(found("GET", "/v1/meetings/m/ws").meeting_id(), Some("m"));
+        assert_eq!(
+            found("DELETE", "/v1/meetings/m/participants/u").target_user(),
+            Some("u")
+        );
     }
 
     #[test]
@@ -323,16 +404,20 @@ mod tests {
         assert_eq!(
             match_route("PUT", "/v1/meetings"),
             RouteMatch::MethodNotAllowed {
-                allowed: &["GET", "POST"]
+                allowed: vec!["GET", "POST"]
             }
         );
         assert_eq!(
             match_route("GET", "/v1/meetings/m/start"),
-            RouteMatch::MethodNotAllowed { allowed: &["POST"] }
+            RouteMatch::MethodNotAllowed {
+                allowed: vec!["POST"]
+            }
         );
         assert_eq!(
             match_route("POST", "/v1/meetings/m/ws"),
-            RouteMatch::MethodNotAllowed { allowed: &["GET"] }
+            RouteMatch::MethodNotAllowed {
+                allowed: vec!["GET"]
+            }
         );
         for path in [
             "/v1/meetings/a b",

@@ -152,7 +152,7 @@ WHERE id = ?1 AND version = ?2 AND state IN ('scheduled', 'active')
 RETURNING version";
 params! {
     /// Parameters of [`MEETING_UPDATE_DETAILS`], `?1..?9` in order.
-    MEETING_UPDATE_DETAILS => MeetingUpdateDetails<'a> { id: &'a str, expected_version: i64, title: &'a str, description: Option<&'a str>, scheduled_at: i64, duration_ms: i64, recording_enabled: bool, transcription_enabled: bool, now_ms: i64 }
+    MEETING_UPDATE_DETAILS => MeetingUpdateDetails<'a> { id: &'a str, expected_version: i64, title: &'a str, description: Option<&'a str>, scheduled_at: i64, duration_ms: Option<i64>, recording_enabled: bool, transcription_enabled: bool, now_ms: i64 }
 }
 
 /// Move a meeting from the state the caller saw to the next one, stamping

@@ -9,8 +9,8 @@
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::meeting::fields::{invalid, reason};
 use crate::time::parse_rfc3339_ms;
+use crate::validation::{invalid, reason};
 
 /// Longest `X-Webhook-Id` we accept (Stream's are UUIDs).
 pub const MAX_WEBHOOK_ID_LEN: usize = 128;

@@ -4,14 +4,14 @@
 //! (unix ms, `to` exclusive), `cursor`, `limit`. Every statement binds the
 //! admin's org, so no filter can reach another organisation's rows.
 
-use connvo_shared::acl::{allowed, Action};
 use connvo_shared::audit::{ndjson_line, AuditQuery, AuditRecord, AuditRow, Cursor, QueryKind};
 use connvo_shared::ApiError;
 use serde_json::json;
 use worker::{Env, Headers, Request, Response};
 
 use super::{actions, record, AuditEvent, Outcome};
-use crate::auth::{authenticate, Authed};
+use crate::auth::Authed;
+use crate::pipeline::Call;
 use crate::request::RequestCtx;
 use crate::{config, respond, sqlbind};
 
@@ -19,8 +19,13 @@ use crate::{config, respond, sqlbind};
 const EXPORT_PAGE: u32 = 500;
 
 /// `GET /v1/admin/audit`.
-pub async fn list(ctx: &RequestCtx, req: Request, env: &Env) -> Result<Response, ApiError> {
-    let (authed, org, query) = authorize(ctx, &req, env, QueryKind::List).await?;
+pub async fn list(
+    ctx: &RequestCtx,
+    call: &Call,
+    req: &Request,
+    env: &Env,
+) -> Result<Response, ApiError> {
+    let (authed, org, query) = parse(call, req, QueryKind::List)?;
     let (items, next) = page(env, &query, &org, None, query.limit).await?;
     record(
         ctx,
@@ -39,8 +44,13 @@ pub async fn list(ctx: &RequestCtx, req: Request, env: &Env) -> Result<Response,
 
 /// `GET /v1/admin/audit/export`: up to `limit` rows (≤ 10 000) as NDJSON,
 /// newest first; `x-next-cursor` names the next page when there is one.
-pub async fn export(ctx: &RequestCtx, req: Request, env: &Env) -> Result<Response, ApiError> {
-    let (authed, org, query) = authorize(ctx, &req, env, QueryKind::Export).await?;
+pub async fn export(
+    ctx: &RequestCtx,
+    call: &Call,
+    req: &Request,
+    env: &Env,
+) -> Result<Response, ApiError> {
+    let (authed, org, query) = parse(call, req, QueryKind::Export)?;
     let mut body = String::new();
     let mut rows = 0u32;
     let mut cursor = query.cursor.clone();
@@ -87,37 +97,15 @@ pub async fn export(ctx: &RequestCtx, req: Request, env: &Env) -> Result<Respons
         .map_err(|e| ApiError::internal(format!("building the export failed: {e}")))
 }
 
-/// Authenticates, checks the caller is an admin of an organisation, and
-/// parses the query. Refusals are audited.
-async fn authorize(
-    ctx: &RequestCtx,
+/// The admin (the pipeline decided `ReadAuditLog`/`ExportAuditLog` and
+/// audited any refusal), their organisation, and the parsed query.
+fn parse<'a>(
+    call: &'a Call,
     req: &Request,
-    env: &Env,
     kind: QueryKind,
-) -> Result<(Authed, String, AuditQuery), ApiError> {
-    let authed = authenticate(req, env, ctx).await?;
-    let action = match kind {
-        QueryKind::List => Action::ReadAuditLog,
-        QueryKind::Export => Action::ExportAuditLog,
-    };
-    let decision = allowed(&authed.subject(None), action, None);
-    let org = match (&authed.org_id, decision.is_allowed()) {
-        (Some(org), true) => org.clone(),
-        _ => {
-            record(
-                ctx,
-                AuditEvent::new(actions::ACCESS_DENIED, Outcome::Deny, "audit_log")
-                    .actor(authed.user_id())
-                    .org(authed.org_id.clone())
-                    .meta("action", action.as_str())
-                    .meta("reason", decision.reason_code()),
-            );
-            return Err(decision
-                .into_result()
-                .err()
-                .unwrap_or_else(|| ApiError::forbidden("organisation admins only")));
-        }
-    };
+) -> Result<(&'a Authed, String, AuditQuery), ApiError> {
+    let authed = call.user()?;
+    let org = call.org_id()?.to_owned();
     let url = req
         .url()
         .map_err(|_| ApiError::validation("the request URL is malformed"))?;

@@ -16,10 +16,9 @@ use connvo_shared::auth::{
 };
 use connvo_shared::signature::to_hex;
 use connvo_shared::ApiError;
-use worker::{Date, Env, Request, Response};
+use worker::{Date, Response};
 
-use super::settings::dev_mode;
-use crate::request::{read_body, RequestCtx};
+use crate::pipeline::Call;
 use crate::respond;
 
 /// DEV ONLY. This private key is public knowledge (it is in git); tokens it
@@ -67,17 +66,10 @@ pub fn verify_config() -> VerifyConfig {
     VerifyConfig::for_issuer(DEV_ISSUER)
 }
 
-/// `POST /v1/dev/token`: mints a token the Worker itself accepts.
-pub async fn mint(ctx: &RequestCtx, mut req: Request, env: &Env) -> Result<Response, ApiError> {
-    if dev_mode(env)? != DevAuth::On {
-        return Err(ApiError::not_found("no route for POST /v1/dev/token"));
-    }
-    let body = read_body(
-        &mut req,
-        connvo_shared::limits::max_body_bytes(ctx.route_class),
-    )
-    .await?;
-    let request = DevTokenRequest::parse(&body)?;
+/// `POST /v1/dev/token`: mints a token the Worker itself accepts (the
+/// pipeline answers 404 unless dev mode is on).
+pub fn mint(call: &Call) -> Result<Response, ApiError> {
+    let request = DevTokenRequest::parse(&call.body)?;
     check_role_has_org(&request)?;
     let now_secs = i64::try_from(Date::now().as_millis() / 1000).unwrap_or(i64::MAX);
     let claims = request.claims(now_secs, &random_id("session_dev_"), &random_id(""));

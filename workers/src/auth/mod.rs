@@ -1,7 +1,8 @@
 //! Authentication in the Worker: who is calling, proven by a WorkOS AuthKit
 //! access token (or, in local development only, a dev token).
 //!
-//! [`authenticate`] is the one entry point every protected route calls:
+//! [`authenticate`] is the one entry point, called by the request pipeline
+//! (`crate::pipeline`) for every route the table marks as authenticated:
 //!
 //! 1. parse `Authorization: Bearer …`;
 //! 2. a first pass against the dev key set (empty unless dev mode is on)
@@ -28,6 +29,7 @@ use connvo_shared::auth::verified_cache::{CachedVerification, VerifiedCache};
 use connvo_shared::auth::{
     parse_bearer, verify_access_token_full, AuthError, Identity, VerifiedToken,
 };
+use connvo_shared::meeting::access::Caller;
 use connvo_shared::{ApiError, ErrorCode};
 use std::cell::RefCell;
 use worker::{Date, Env, Request};
@@ -58,6 +60,15 @@ pub struct Authed {
 impl Authed {
     pub fn user_id(&self) -> &str {
         &self.identity.user_id
+    }
+
+    /// The caller, as far as meeting access cares.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            user_id: self.identity.user_id.clone(),
+            org_id: self.org_id.clone(),
+            org_role: self.org_role,
+        }
     }
 
     /// The ACL subject for this caller, with their role in the meeting at hand.

@@ -7,26 +7,11 @@
 use connvo_shared::acl::Action;
 use connvo_shared::audit::{actions, AuditEvent, Outcome};
 use connvo_shared::meeting::access::Caller;
+use connvo_shared::meeting::plan::AuditNote;
 use connvo_shared::ApiError;
 
 use crate::audit;
 use crate::request::RequestCtx;
-
-/// The audit action names of the meeting routes.
-pub mod action {
-    pub const CREATE: &str = "meeting.create";
-    pub const UPDATE: &str = "meeting.update";
-    pub const START: &str = "meeting.start";
-    pub const END: &str = "meeting.end";
-    pub const CANCEL: &str = "meeting.cancel";
-    pub const PARTICIPANT_ADD: &str = "meeting.participant.add";
-    pub const PARTICIPANT_REMOVE: &str = "meeting.participant.remove";
-    pub const PARTICIPANT_ROLE: &str = "meeting.participant.role";
-    pub const TRANSFER_HOST: &str = "meeting.transfer_host";
-    pub const VIDEO_TOKEN: &str = "meeting.video_token";
-    pub const WS_TICKET: &str = "meeting.ws_ticket";
-    pub const WS_OPEN: &str = "meeting.ws_open";
-}
 
 fn event(action: &str, outcome: Outcome, caller: &Caller, meeting_id: &str) -> AuditEvent {
     AuditEvent::new(action, outcome, "meeting")
@@ -36,7 +21,13 @@ fn event(action: &str, outcome: Outcome, caller: &Caller, meeting_id: &str) -> A
 }
 
 /// A refused meeting action (403 or 409 from the access check).
-pub fn denied(ctx: &RequestCtx, caller: &Caller, meeting_id: &str, acl: Action, err: &ApiError) {
+pub(crate) fn denied(
+    ctx: &RequestCtx,
+    caller: &Caller,
+    meeting_id: &str,
+    acl: Action,
+    err: &ApiError,
+) {
     let reason = err
         .details
         .as_ref()
@@ -64,4 +55,11 @@ pub fn done(
         e = e.meta(key, value.clone());
     }
     audit::record(ctx, e);
+}
+
+/// A plan's audit events.
+pub fn notes(ctx: &RequestCtx, caller: &Caller, meeting_id: &str, notes: &[AuditNote]) {
+    for note in notes {
+        done(ctx, caller, meeting_id, note.action, &note.meta);
+    }
 }

@@ -7,8 +7,8 @@
 //! 2. the room: `internal/end` stops writes, closes or downgrades the
 //!    sockets and flushes its tail to D1, answering once flushed; then the
 //!    meeting is recorded as finalized ([`record_finalized`]);
-//! 3. the post-call jobs: transcript aggregation and insights (stubs for
-//!    now, see `jobs::post_call`), which wait for that record.
+//! 3. the post-call jobs: transcript aggregation (`jobs::aggregate`) and
+//!    insights (`jobs::post_call`), which wait for that record.
 //!
 //! The host's request tries step 2 at once and queues step 3; the webhook
 //! answers fast, so it queues both. A failed flush is not swallowed: the

@@ -1,22 +1,21 @@
 //! The meeting routes (`/v1/meetings…`): the thin shell around the pure
-//! rules in `connvo_shared::meeting`. Every handler authenticates, loads the
-//! meeting with the caller's membership, asks `acl::allowed` (through
-//! `access::require`), validates its body into a typed value, writes D1 with
-//! guarded statements, then tells the room and queues jobs.
-//! See docs/api.md, "Meetings".
+//! rules in `connvo_shared::meeting`. The request pipeline
+//! (`crate::pipeline`) has authenticated the caller, read the body and
+//! decided the route's ACL action on the loaded meeting before a handler
+//! here runs; each handler is load → plan (`meeting::plan`) → execute
+//! ([`execute`]) → respond. See docs/api.md, "Meetings".
 
-mod access;
-mod audited;
-mod caller;
+pub(crate) mod audited;
 mod create;
 pub mod ending;
-mod lifecycle;
+mod execute;
 mod participants;
 mod read;
 mod store;
 pub mod sweep;
 mod tokens;
 mod transcript;
+mod transitions;
 mod update;
 mod ws;
 
@@ -24,51 +23,37 @@ use connvo_shared::meeting::routes::MeetingRoute;
 use connvo_shared::ApiError;
 use worker::{Env, Request, Response};
 
+use crate::pipeline::Call;
 use crate::request::RequestCtx;
 
 pub async fn dispatch(
     route: MeetingRoute,
+    call: Call,
     ctx: &RequestCtx,
     req: Request,
     env: &Env,
 ) -> Result<Response, ApiError> {
     match route {
-        MeetingRoute::Create => create::create(ctx, req, env).await,
-        MeetingRoute::List => read::list(ctx, &req, env).await,
-        MeetingRoute::Get { meeting_id } => read::get(ctx, &req, env, &meeting_id).await,
-        MeetingRoute::Update { meeting_id } => update::update(ctx, req, env, &meeting_id).await,
-        MeetingRoute::Cancel { meeting_id } => lifecycle::cancel(ctx, req, env, &meeting_id).await,
-        MeetingRoute::Start { meeting_id } => lifecycle::start(ctx, req, env, &meeting_id).await,
-        MeetingRoute::End { meeting_id } => lifecycle::end(ctx, req, env, &meeting_id).await,
-        MeetingRoute::ListParticipants { meeting_id } => {
-            read::participants(ctx, &req, env, &meeting_id).await
+        MeetingRoute::Create => create::create(ctx, &call, &req, env).await,
+        MeetingRoute::List => read::list(&call, &req, env).await,
+        MeetingRoute::Get { .. } => read::get(&call, env).await,
+        MeetingRoute::Update { .. } => update::update(ctx, &call, env).await,
+        MeetingRoute::Cancel { .. } => transitions::cancel(ctx, &call, env).await,
+        MeetingRoute::Start { .. } => transitions::start(ctx, &call, env).await,
+        MeetingRoute::End { .. } => transitions::end(ctx, &call, env).await,
+        MeetingRoute::ListParticipants { .. } => read::participants(&call, env).await,
+        MeetingRoute::AddParticipant { .. } => participants::add(ctx, &call, env).await,
+        MeetingRoute::RemoveParticipant { user_id, .. } => {
+            participants::remove(ctx, &call, env, &user_id).await
         }
-        MeetingRoute::AddParticipant { meeting_id } => {
-            participants::add(ctx, req, env, &meeting_id).await
+        MeetingRoute::ChangeRole { user_id, .. } => {
+            participants::change_role(ctx, &call, env, &user_id).await
         }
-        MeetingRoute::RemoveParticipant {
-            meeting_id,
-            user_id,
-        } => participants::remove(ctx, req, env, &meeting_id, &user_id).await,
-        MeetingRoute::ChangeRole {
-            meeting_id,
-            user_id,
-        } => participants::change_role(ctx, req, env, &meeting_id, &user_id).await,
-        MeetingRoute::TransferHost { meeting_id } => {
-            participants::transfer_host(ctx, req, env, &meeting_id).await
-        }
-        MeetingRoute::VideoToken { meeting_id } => {
-            tokens::video_token(ctx, req, env, &meeting_id).await
-        }
-        MeetingRoute::WsTicket { meeting_id } => {
-            tokens::ws_ticket(ctx, req, env, &meeting_id).await
-        }
-        MeetingRoute::Ws { meeting_id } => ws::ws(ctx, req, env, &meeting_id).await,
-        MeetingRoute::Transcript { meeting_id } => {
-            transcript::transcript(ctx, &req, env, &meeting_id).await
-        }
-        MeetingRoute::Segments { meeting_id } => {
-            transcript::segments(ctx, &req, env, &meeting_id).await
-        }
+        MeetingRoute::TransferHost { .. } => participants::transfer_host(ctx, &call, env).await,
+        MeetingRoute::VideoToken { .. } => tokens::video_token(ctx, &call, env).await,
+        MeetingRoute::WsTicket { .. } => tokens::ws_ticket(ctx, &call, env),
+        MeetingRoute::Ws { .. } => ws::ws(ctx, &call, &req, env).await,
+        MeetingRoute::Transcript { .. } => transcript::transcript(ctx, &call, &req, env).await,
+        MeetingRoute::Segments { .. } => transcript::segments(&call, &req, env).await,
     }
 }

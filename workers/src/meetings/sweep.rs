@@ -8,12 +8,19 @@ use connvo_shared::log::{Level, LogLine};
 use connvo_shared::ApiError;
 use worker::Env;
 
-use crate::args;
-use crate::db;
+use connvo_rooms::d1::D1;
+use connvo_shared::sql::meetings::MeetingProvisioningStale;
+use serde::Deserialize;
+
+use crate::clock::now_ms;
 use crate::jobs::provision::LEASE_MS;
 use crate::jobs::send::enqueue;
 use crate::logging;
-use crate::sys::now_ms;
+
+#[derive(Deserialize)]
+struct Stale {
+    id: String,
+}
 
 /// A `pending` row untouched this long lost its job (retries re-touch it).
 const PENDING_STALE_MS: i64 = 10 * 60 * 1000;
@@ -30,31 +37,23 @@ pub async fn provisioning(env: &Env) {
 }
 
 async fn sweep(env: &Env) -> Result<(), ApiError> {
-    let db = db::database(env)?;
+    let db = D1::from_env(env)?;
     let now = now_ms();
     let mut requeued = 0usize;
     for (status, cutoff) in [
         ("pending", now - PENDING_STALE_MS),
         ("provisioning", now - LEASE_MS),
     ] {
-        let rows = db::all(
-            &db,
-            connvo_shared::sql::meetings::MEETING_PROVISIONING_STALE,
-            args![status, cutoff, BATCH],
-        )
-        .await?;
+        let rows: Vec<Stale> = db
+            .all(MeetingProvisioningStale {
+                status,
+                updated_before_ms: cutoff,
+                limit: BATCH,
+            })
+            .await?;
         for row in rows {
-            if let Some(id) = row["id"].as_str() {
-                enqueue(
-                    env,
-                    Job::ProvisionCall {
-                        meeting_id: id.to_owned(),
-                    },
-                    "cron",
-                )
-                .await;
-                requeued += 1;
-            }
+            enqueue(env, Job::ProvisionCall { meeting_id: row.id }, "cron").await;
+            requeued += 1;
         }
     }
     if requeued > 0 {

@@ -8,29 +8,26 @@
 //!
 //! Neither is stored or logged; both answers carry `Cache-Control: no-store`.
 
-use connvo_shared::acl::Action;
 use connvo_shared::auth::stream_token::{mint_call_token, MAX_TTL_SECS};
 use connvo_shared::auth::ticket::issue_ticket;
 use connvo_shared::jobs::Job;
-use connvo_shared::limits::max_body_bytes;
-use connvo_shared::meeting::fields::expect_empty;
 use connvo_shared::meeting::join_window::check_join;
+use connvo_shared::meeting::plan::action;
 use connvo_shared::meeting::view::Provisioning;
-use connvo_shared::route::RouteClass;
+use connvo_shared::validation::expect_empty;
 use connvo_shared::{ApiError, ErrorCode};
 use serde_json::{json, Value};
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
-use super::access::require;
-use super::audited::{self, action};
-use super::caller;
-use crate::config::var;
-use crate::db;
+use super::audited;
+use crate::clock::now_ms;
+use crate::config::ws_ticket_secret;
+use crate::entropy::random;
 use crate::jobs::send::enqueue;
-use crate::request::{read_body, RequestCtx};
+use crate::pipeline::Call;
+use crate::request::RequestCtx;
 use crate::respond;
 use crate::stream::config::StreamConfig;
-use crate::sys::{now_ms, random};
 
 /// Ticket lifetime: long enough to open a socket, under the 60 s ceiling.
 pub const TICKET_TTL_MS: u64 = 30_000;
@@ -40,25 +37,11 @@ fn no_store(mut resp: Response) -> Response {
     resp
 }
 
-/// The ticket secret (`WS_TICKET_SECRET`, at least 32 bytes).
-pub fn ticket_secret(env: &Env) -> Result<Vec<u8>, ApiError> {
-    var(env, "WS_TICKET_SECRET")
-        .map(String::into_bytes)
-        .ok_or_else(|| ApiError::internal("WS_TICKET_SECRET is not configured"))
-}
-
 /// `POST /v1/meetings/{id}/video-token`
-pub async fn video_token(
-    ctx: &RequestCtx,
-    mut req: Request,
-    env: &Env,
-    meeting_id: &str,
-) -> Result<Response, ApiError> {
-    let caller = caller::authenticate(&req, env, ctx).await?;
-    let body = read_body(&mut req, max_body_bytes(RouteClass::Default)).await?;
-    let db = db::database(env)?;
-    let access = require(ctx, &db, &caller, meeting_id, Action::MintVideoToken).await?;
-    expect_empty(&body)?;
+pub async fn video_token(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let access = call.meeting()?;
+    let (caller, meeting_id) = (&access.caller, access.meeting.id.as_str());
+    expect_empty(&call.body)?;
     let now = now_ms();
     let meeting = &access.meeting;
     check_join(meeting.state(), meeting.scheduled_at, now)?;
@@ -115,7 +98,7 @@ pub async fn video_token(
     // The token itself is never logged or audited: only who got one.
     audited::done(
         ctx,
-        &caller,
+        caller,
         meeting_id,
         action::VIDEO_TOKEN,
         &[("call_cid", json!(call.2))],
@@ -137,18 +120,11 @@ pub async fn video_token(
 }
 
 /// `POST /v1/meetings/{id}/ws-ticket`
-pub async fn ws_ticket(
-    ctx: &RequestCtx,
-    mut req: Request,
-    env: &Env,
-    meeting_id: &str,
-) -> Result<Response, ApiError> {
-    let caller = caller::authenticate(&req, env, ctx).await?;
-    let body = read_body(&mut req, max_body_bytes(RouteClass::WsTicket)).await?;
-    let db = db::database(env)?;
-    let access = require(ctx, &db, &caller, meeting_id, Action::OpenSocket).await?;
-    expect_empty(&body)?;
-    let secret = ticket_secret(env)?;
+pub fn ws_ticket(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let access = call.meeting()?;
+    let (caller, meeting_id) = (&access.caller, access.meeting.id.as_str());
+    expect_empty(&call.body)?;
+    let secret = ws_ticket_secret(env)?;
     let now = u64::try_from(now_ms()).unwrap_or(0);
     let ticket = issue_ticket(
         &secret,
@@ -159,7 +135,7 @@ pub async fn ws_ticket(
         now,
         TICKET_TTL_MS,
     )?;
-    audited::done(ctx, &caller, meeting_id, action::WS_TICKET, &[]);
+    audited::done(ctx, caller, meeting_id, action::WS_TICKET, &[]);
     Ok(no_store(respond::json(
         200,
         &json!({ "ticket": ticket, "expires_at": now + TICKET_TTL_MS }),

@@ -4,17 +4,14 @@
 //! the aggregated speaker-turn segments (`GET …/segments`, from D1, keyset
 //! paginated).
 
-use connvo_shared::acl::Action;
+use connvo_rooms::d1::D1;
 use connvo_shared::room_internal::{SegmentsQuery, TranscriptQuery};
-use connvo_shared::sql::segments::SEGMENT_LIST_BY_MEETING;
+use connvo_shared::sql::segments::SegmentListByMeeting;
 use connvo_shared::ApiError;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
 
-use super::access::require;
-use super::caller;
-use crate::args;
-use crate::db;
+use crate::pipeline::Call;
 use crate::request::RequestCtx;
 use crate::respond;
 use crate::room_client::Room;
@@ -28,14 +25,12 @@ fn query_string(req: &Request) -> String {
 
 pub async fn transcript(
     ctx: &RequestCtx,
+    call: &Call,
     req: &Request,
     env: &Env,
-    meeting_id: &str,
 ) -> Result<Response, ApiError> {
+    let meeting_id = call.meeting()?.meeting.id.as_str();
     let query = TranscriptQuery::parse(&query_string(req))?;
-    let caller = caller::authenticate(req, env, ctx).await?;
-    let db = db::database(env)?;
-    require(ctx, &db, &caller, meeting_id, Action::ReadTranscript).await?;
     let body = Room::new(env, meeting_id, &ctx.request_id)
         .transcript(&query)
         .await?;
@@ -47,27 +42,18 @@ pub async fn transcript(
     ))
 }
 
-pub async fn segments(
-    ctx: &RequestCtx,
-    req: &Request,
-    env: &Env,
-    meeting_id: &str,
-) -> Result<Response, ApiError> {
+pub async fn segments(call: &Call, req: &Request, env: &Env) -> Result<Response, ApiError> {
+    let meeting_id = call.meeting()?.meeting.id.as_str();
     let query = SegmentsQuery::parse(&query_string(req))?;
-    let caller = caller::authenticate(req, env, ctx).await?;
-    let db = db::database(env)?;
-    require(ctx, &db, &caller, meeting_id, Action::ReadTranscript).await?;
-    let rows = db::all(
-        &db,
-        SEGMENT_LIST_BY_MEETING,
-        args![
+    let db = D1::from_env(env)?;
+    let rows: Vec<Value> = db
+        .all(SegmentListByMeeting {
             meeting_id,
-            query.after_start_ms,
-            query.after_speaker.as_str(),
-            query.limit
-        ],
-    )
-    .await?;
+            after_start_ms: query.after_start_ms,
+            after_speaker_id: query.after_speaker.as_str(),
+            limit: query.limit,
+        })
+        .await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|mut r| {

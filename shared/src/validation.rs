@@ -1,7 +1,15 @@
-//! Reading a JSON object field by field into typed values, with errors that
-//! name the field: every failure is `VALIDATION_ERROR` with
-//! `details: {"field": "participants[1].role", "reason": "invalid_value"}`.
+//! The one validation-error shape, and reading request input into typed
+//! values with it. Every failure, on every route, is `400 VALIDATION_ERROR`
+//! with `details: {"field": "participants[1].role", "reason": "invalid_value"}`
+//! ([`invalid`]; `field` is `null`-free: the body as a whole is `"body"`).
 //! Unknown fields are refused too (a typo must not be silently ignored).
+//!
+//! Two readers share the shape: [`FieldReader`] for our own JSON bodies
+//! (typed reads by path, then [`FieldReader::finish`] refuses the rest), and
+//! [`FlatObject`] for a flat body read with rules the caller supplies (the
+//! dev token request). Vendor payloads (webhooks) are decoded leniently
+//! elsewhere, because vendors add fields without notice, but their errors
+//! use [`invalid`] too.
 //!
 //! Parsing by hand rather than with `#[derive(Deserialize)]` is what makes
 //! the details precise: serde's messages name neither the path nor a stable
@@ -23,9 +31,10 @@ pub mod reason {
     pub const DUPLICATE: &str = "duplicate";
     pub const TOO_MANY: &str = "too_many";
     pub const MALFORMED_JSON: &str = "malformed_json";
+    pub const UNKNOWN_USER: &str = "unknown_user";
 }
 
-/// A `VALIDATION_ERROR` naming `field`.
+/// A `VALIDATION_ERROR` naming `field`, with a stable `reason` (see [`reason`]).
 pub fn invalid(field: &str, reason: &str, message: impl Into<String>) -> ApiError {
     ApiError::validation(message).with_details(serde_json::json!({
         "field": field,
@@ -55,22 +64,22 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 
 /// A body that must carry no fields at all (`{}` or nothing).
 pub fn expect_empty(body: &[u8]) -> Result<(), ApiError> {
-    Fields::new(&parse_object(body)?, "").finish()
+    FieldReader::new(&parse_object(body)?, "").finish()
 }
 
 /// Reads fields out of one JSON object, remembering which it looked at so
-/// that [`Fields::finish`] can refuse the rest.
-pub struct Fields<'a> {
+/// that [`FieldReader::finish`] can refuse the rest.
+pub struct FieldReader<'a> {
     map: &'a Map<String, Value>,
     prefix: String,
     seen: Vec<&'a str>,
 }
 
-impl<'a> Fields<'a> {
+impl<'a> FieldReader<'a> {
     /// `prefix` is the path of this object (`""` for the body,
     /// `"participants[2]"` for an element).
-    pub fn new(map: &'a Map<String, Value>, prefix: &str) -> Fields<'a> {
-        Fields {
+    pub fn new(map: &'a Map<String, Value>, prefix: &str) -> FieldReader<'a> {
+        FieldReader {
             map,
             prefix: prefix.to_owned(),
             seen: Vec::new(),
@@ -78,9 +87,9 @@ impl<'a> Fields<'a> {
     }
 
     /// An element of an array field, which must itself be an object.
-    pub fn element(value: &'a Value, path: &str) -> Result<Fields<'a>, ApiError> {
+    pub fn element(value: &'a Value, path: &str) -> Result<FieldReader<'a>, ApiError> {
         match value {
-            Value::Object(map) => Ok(Fields::new(map, path)),
+            Value::Object(map) => Ok(FieldReader::new(map, path)),
             _ => Err(invalid(
                 path,
                 reason::WRONG_TYPE,
@@ -316,6 +325,85 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A flat JSON object whose keys have been checked against an allow-list,
+/// read with rules the caller supplies.
+#[derive(Debug, Clone)]
+pub struct FlatObject {
+    map: Map<String, Value>,
+}
+
+impl FlatObject {
+    /// Parses `body` as a JSON object whose keys are all in `allowed`.
+    pub fn parse(body: &[u8], allowed: &[&str]) -> Result<FlatObject, ApiError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|_| invalid("body", reason::MALFORMED_JSON, "the body is not valid JSON"))?;
+        let Value::Object(map) = value else {
+            return Err(invalid(
+                "body",
+                reason::WRONG_TYPE,
+                "the body must be a JSON object",
+            ));
+        };
+        if let Some(unknown) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(invalid(
+                unknown,
+                reason::UNKNOWN_FIELD,
+                format!("unknown field `{unknown}`"),
+            ));
+        }
+        Ok(FlatObject { map })
+    }
+
+    /// A string field; `null` and absence both give `None`. `valid` is the
+    /// field's rule, `rule` describes it for the error message.
+    pub fn opt_str(
+        &self,
+        name: &str,
+        valid: impl Fn(&str) -> bool,
+        rule: &str,
+    ) -> Result<Option<String>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if valid(s) => Ok(Some(s.clone())),
+            Some(_) => Err(invalid(
+                name,
+                reason::INVALID_VALUE,
+                format!("`{name}` must be {rule}"),
+            )),
+        }
+    }
+
+    /// A required string field.
+    pub fn str(
+        &self,
+        name: &str,
+        valid: impl Fn(&str) -> bool,
+        rule: &str,
+    ) -> Result<String, ApiError> {
+        self.opt_str(name, valid, rule)?
+            .ok_or_else(|| invalid(name, reason::REQUIRED, format!("`{name}` is required")))
+    }
+
+    /// An optional integer field within `min..=max`.
+    pub fn opt_u64_in(&self, name: &str, min: u64, max: u64) -> Result<Option<u64>, ApiError> {
+        let out_of_range = || {
+            invalid(
+                name,
+                reason::OUT_OF_RANGE,
+                format!("`{name}` must be an integer from {min} to {max}"),
+            )
+        };
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(v) if (min..=max).contains(&v) => Ok(Some(v)),
+                _ => Err(out_of_range()),
+            },
+            Some(_) => Err(out_of_range()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,12 +421,12 @@ mod tests {
     fn reads_and_names_fields() {
         let body = json!({"title": "  Hi  ", "n": 5, "b": true, "list": [{"x": 1}]});
         let map = body.as_object().unwrap();
-        let mut f = Fields::new(map, "");
+        let mut f = FieldReader::new(map, "");
         assert_eq!(f.text("title", 10, false).unwrap(), "Hi");
         assert_eq!(f.opt_int("n", 0, 10).unwrap(), Some(5));
         assert_eq!(f.opt_bool("b").unwrap(), Some(true));
         let list = f.opt_array("list", 3).unwrap().unwrap();
-        let el = Fields::element(&list[0], "list[0]").unwrap();
+        let el = FieldReader::element(&list[0], "list[0]").unwrap();
         assert_eq!(el.path("x"), "list[0].x");
         assert!(f.finish().is_ok());
     }
@@ -347,7 +435,7 @@ mod tests {
     fn errors_carry_field_and_reason() {
         let body = json!({"title": "", "n": 11, "s": 3, "extra": 1, "nl": "a\u{7}b"});
         let map = body.as_object().unwrap();
-        let mut f = Fields::new(map, "p[0]");
+        let mut f = FieldReader::new(map, "p[0]");
         assert_eq!(
             details(f.text("title", 10, false).unwrap_err()),
             ("p[0].title".into(), "empty".into())
@@ -397,9 +485,39 @@ mod tests {
     fn patch_text_distinguishes_absent_null_and_value() {
         let body = json!({"a": null, "b": "x"});
         let map = body.as_object().unwrap();
-        let mut f = Fields::new(map, "");
+        let mut f = FieldReader::new(map, "");
         assert_eq!(f.patch_text("a", 5, true).unwrap(), Some(None));
         assert_eq!(f.patch_text("b", 5, true).unwrap(), Some(Some("x".into())));
         assert_eq!(f.patch_text("c", 5, true).unwrap(), None);
+    }
+
+    fn flat_field_of(err: &ApiError) -> Value {
+        err.details.clone().unwrap_or(Value::Null)["field"].clone()
+    }
+
+    #[test]
+    fn flat_objects_refuse_non_objects_and_unknown_fields() {
+        assert!(FlatObject::parse(b"[]", &["a"]).is_err());
+        assert!(FlatObject::parse(b"not json", &["a"]).is_err());
+        let err = FlatObject::parse(br#"{"a":1,"evil":2}"#, &["a"]).unwrap_err();
+        assert_eq!(flat_field_of(&err), "evil");
+        assert_eq!(err.details.unwrap()["reason"], reason::UNKNOWN_FIELD);
+    }
+
+    #[test]
+    fn flat_reads_name_the_field_and_reason() {
+        let f =
+            FlatObject::parse(br#"{"s":"x","n":5,"bad":7}"#, &["s", "n", "bad", "none"]).unwrap();
+        assert_eq!(f.str("s", |_| true, "text").unwrap(), "x");
+        assert_eq!(f.opt_str("none", |_| true, "text").unwrap(), None);
+        let err = f.str("none", |_| true, "text").unwrap_err();
+        assert_eq!(flat_field_of(&err), "none");
+        let err = f.opt_str("bad", |_| true, "text").unwrap_err();
+        assert_eq!(flat_field_of(&err), "bad");
+        let err = f.str("s", |s| s.len() > 3, "long").unwrap_err();
+        assert_eq!(flat_field_of(&err), "s");
+        assert_eq!(f.opt_u64_in("n", 1, 10).unwrap(), Some(5));
+        assert_eq!(flat_field_of(&f.opt_u64_in("n", 6, 10).unwrap_err()), "n");
+        assert_eq!(flat_field_of(&f.opt_u64_in("s", 1, 10).unwrap_err()), "s");
     }
 }

@@ -1,13 +1,8 @@
-//! The two inputs the pure core never reads itself: the clock and the
-//! random source. Handlers read them here once and pass them in.
+//! The random source (`crypto.getRandomValues`), the other input the pure
+//! core never reads itself: ids, ticket nonces and jitter are drawn here
+//! and passed in.
 
 use connvo_shared::ApiError;
-use worker::Date;
-
-/// Now, in unix milliseconds. Stays below 2^53 (D1 keeps it exact).
-pub fn now_ms() -> i64 {
-    i64::try_from(Date::now().as_millis()).unwrap_or(i64::MAX)
-}
 
 /// `N` bytes from `crypto.getRandomValues`. An error (never seen in
 /// practice) is refused rather than replaced by predictable bytes: these

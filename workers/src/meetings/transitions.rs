@@ -1,0 +1,77 @@
+//! `POST /v1/meetings/{id}/start`, `/cancel` and `/end`: host-only moves
+//! along the lifecycle. Start and cancel are plans
+//! (`meeting::plan::transitions`); an illegal move, or one that lost a race,
+//! is 409 `CONFLICT` and changes nothing. Ending runs the end-of-meeting
+//! flow (`ending`), shared with Stream's `call.ended` webhook.
+
+use connvo_rooms::d1::D1;
+use connvo_shared::meeting::lifecycle::Transition;
+use connvo_shared::meeting::plan::{action, transitions};
+use connvo_shared::validation::expect_empty;
+use connvo_shared::ApiError;
+use worker::{Env, Response};
+
+use super::audited;
+use super::ending::{conclude, finalize_now};
+use super::execute::{execute, meeting_body, For};
+use super::store;
+use crate::clock::now_ms;
+use crate::pipeline::Call;
+use crate::request::RequestCtx;
+use crate::respond;
+
+async fn move_to(
+    ctx: &RequestCtx,
+    call: &Call,
+    env: &Env,
+    transition: Transition,
+) -> Result<Response, ApiError> {
+    let access = call.meeting()?;
+    expect_empty(&call.body)?;
+    let plan = transitions::plan(&access.meeting, transition, now_ms())?;
+    let db = D1::from_env(env)?;
+    let on = For::new(ctx, env, &db, access);
+    let lost = |current: Option<&_>| transitions::lost_race(current, transition);
+    Ok(execute(&on, plan, lost).await?.0)
+}
+
+/// `POST /v1/meetings/{id}/start`
+pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
+    move_to(ctx, call, env, Transition::Start).await
+}
+
+/// `POST /v1/meetings/{id}/cancel`
+pub async fn cancel(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
+    move_to(ctx, call, env, Transition::Cancel).await
+}
+
+/// `POST /v1/meetings/{id}/end`: 200 when the room flushed; 202 when the
+/// meeting is concluded but the flush is being retried from the queue.
+pub async fn end(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let access = call.meeting()?;
+    expect_empty(&call.body)?;
+    let meeting_id = access.meeting.id.as_str();
+    let now = now_ms();
+    let raw = crate::db::database(env)?;
+    let db = D1::from_env(env)?;
+    if !conclude(&raw, meeting_id, now, now).await? {
+        let current = store::meeting(&db, meeting_id).await?;
+        return Err(transitions::lost_race(current.as_ref(), Transition::End));
+    }
+    let finalization = finalize_now(env, &raw, meeting_id, "host", now, &ctx.request_id).await;
+    audited::done(
+        ctx,
+        &access.caller,
+        meeting_id,
+        action::END,
+        &[("finalization", finalization["status"].clone())],
+    );
+    let status = if finalization["status"] == "done" {
+        200
+    } else {
+        202
+    };
+    let mut body = meeting_body(&db, meeting_id, access.role()).await?;
+    body["finalization"] = finalization;
+    Ok(respond::json(status, &body))
+}
