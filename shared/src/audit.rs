@@ -419,36 +419,49 @@ impl AuditQuery {
         org_id: &str,
         cursor: Option<&Cursor>,
         page: u32,
-    ) -> (&'static str, Vec<Value>) {
-        let (before_at, before_id) = match cursor.or(self.cursor.as_ref()) {
-            Some(c) => (c.created_at.min(self.to_ms), c.id.clone()),
+    ) -> crate::sql::Statement {
+        let (before_created_at, before_id) = match cursor.or(self.cursor.as_ref()) {
+            Some(c) => (c.created_at.min(self.to_ms), c.id.as_str()),
             // Exclusive upper bound on (created_at, id): nothing at `to` itself.
-            None => (self.to_ms, String::new()),
+            None => (self.to_ms, ""),
         };
-        let opt = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::Null);
-        let tail = [
-            Value::from(self.from_ms),
-            Value::from(before_at),
-            Value::from(before_id),
-            Value::from(page),
-        ];
-        let mut params = vec![Value::from(org_id)];
-        let sql = if let Some(meeting) = &self.meeting_id {
-            params.extend([
-                Value::from(meeting.clone()),
-                opt(&self.user_id),
-                opt(&self.action),
-            ]);
-            sql::AUDIT_ORG_LIST_BY_MEETING
+        let limit = i64::from(page);
+        let org_id = Some(org_id);
+        let action = self.action.as_deref();
+        if let Some(meeting_id) = &self.meeting_id {
+            sql::AuditOrgListByMeeting {
+                org_id,
+                meeting_id,
+                actor_user_id: self.user_id.as_deref(),
+                action,
+                from_ms: self.from_ms,
+                before_created_at,
+                before_id,
+                limit,
+            }
+            .statement()
         } else if let Some(user) = &self.user_id {
-            params.extend([Value::from(user.clone()), opt(&self.action)]);
-            sql::AUDIT_ORG_LIST_BY_ACTOR
+            sql::AuditOrgListByActor {
+                org_id,
+                actor_user_id: Some(user),
+                action,
+                from_ms: self.from_ms,
+                before_created_at,
+                before_id,
+                limit,
+            }
+            .statement()
         } else {
-            params.push(opt(&self.action));
-            sql::AUDIT_ORG_LIST
-        };
-        params.extend(tail);
-        (sql, params)
+            sql::AuditOrgList {
+                org_id,
+                action,
+                from_ms: self.from_ms,
+                before_created_at,
+                before_id,
+                limit,
+            }
+            .statement()
+        }
     }
 
     /// The filters, for the admin's own audit row.
@@ -468,6 +481,7 @@ pub fn ndjson_line(record: &AuditRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::SqlValue;
 
     fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
         q.iter()
@@ -537,27 +551,27 @@ mod tests {
             QueryKind::List,
         )
         .unwrap();
-        let (s, p) = q.statement("org_1", None, 51);
-        assert_eq!(s, sql::AUDIT_ORG_LIST_BY_MEETING);
-        assert_eq!(p[0], "org_1");
-        assert_eq!(p.len(), 8);
+        let st = q.statement("org_1", None, 51);
+        assert_eq!(st.sql, sql::AUDIT_ORG_LIST_BY_MEETING);
+        assert_eq!(st.params[0], SqlValue::Text("org_1".into()));
+        assert_eq!(st.params.len(), 8);
         let q = AuditQuery::parse(&pairs(&[("user_id", "u1")]), QueryKind::List).unwrap();
-        let (s, p) = q.statement("org_1", None, 51);
-        assert_eq!(s, sql::AUDIT_ORG_LIST_BY_ACTOR);
-        assert_eq!(p.len(), 7);
-        assert_eq!(p[2], Value::Null);
+        let st = q.statement("org_1", None, 51);
+        assert_eq!(st.sql, sql::AUDIT_ORG_LIST_BY_ACTOR);
+        assert_eq!(st.params.len(), 7);
+        assert_eq!(st.params[2], SqlValue::Null);
         let q = AuditQuery::parse(&pairs(&[("to", "500")]), QueryKind::List).unwrap();
-        let (s, p) = q.statement("org_1", None, 51);
-        assert_eq!(s, sql::AUDIT_ORG_LIST);
+        let st = q.statement("org_1", None, 51);
+        assert_eq!(st.sql, sql::AUDIT_ORG_LIST);
         assert_eq!(
-            p,
+            st.params,
             vec![
-                Value::from("org_1"),
-                Value::Null,
-                0.into(),
-                500.into(),
-                "".into(),
-                51.into()
+                SqlValue::Text("org_1".into()),
+                SqlValue::Null,
+                SqlValue::Integer(0),
+                SqlValue::Integer(500),
+                SqlValue::Text(String::new()),
+                SqlValue::Integer(51)
             ]
         );
         // A cursor continues below itself, never past `to`.
@@ -565,9 +579,9 @@ mod tests {
             created_at: 900,
             id: "aud_1".into(),
         };
-        let (_, p) = q.statement("org_1", Some(&c), 51);
-        assert_eq!(p[3], 500);
-        assert_eq!(p[4], "aud_1");
+        let st = q.statement("org_1", Some(&c), 51);
+        assert_eq!(st.params[3], SqlValue::Integer(500));
+        assert_eq!(st.params[4], SqlValue::Text("aud_1".into()));
     }
 
     #[test]

@@ -14,7 +14,6 @@ mod clock;
 mod config;
 mod cors;
 mod cron;
-mod db;
 mod entropy;
 mod health;
 mod jobs;
@@ -26,15 +25,7 @@ mod request;
 mod respond;
 mod room_client;
 pub mod router;
-mod sqlbind;
 mod stream;
-/// Transitional: the clock and the random source under their old joint
-/// name, for the webhook and job modules until they import `clock` and
-/// `entropy` directly. Nothing else may use it.
-mod sys {
-    pub use crate::clock::now_ms;
-    pub use crate::entropy::{random, random_u32};
-}
 mod users;
 mod webhooks;
 

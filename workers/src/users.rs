@@ -6,15 +6,16 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use connvo_rooms::d1::D1;
 use connvo_shared::auth::membership::{token_fingerprint, StoredUser};
 use connvo_shared::auth::Identity;
-use connvo_shared::sql::users::{USER_GET_FOR_AUTH, USER_UPSERT_FROM_TOKEN};
+use connvo_shared::sql::users::{UserGetForAuth, UserUpsertFromToken};
 use connvo_shared::ApiError;
-use serde_json::{json, Value};
+use serde_json::json;
 use worker::{Env, Response};
 
 use crate::pipeline::Call;
-use crate::{config, respond, sqlbind};
+use crate::respond;
 
 /// How long an isolate trusts its copy of a user row. A WorkOS demotion
 /// handled by another isolate reaches this one within this time.
@@ -63,34 +64,29 @@ pub async fn sync(
         return Ok((user, false));
     }
     let iat_ms = issued_at_secs.unwrap_or(0).saturating_mul(1000);
-    let opt = |v: &Option<String>| v.clone().map(Value::from).unwrap_or(Value::Null);
-    let db = env.d1(config::DB).map_err(internal)?;
-    let upsert = sqlbind::prepare(
-        &db,
-        USER_UPSERT_FROM_TOKEN,
-        &[
-            Value::from(identity.user_id.clone()),
-            opt(&identity.org_id),
-            opt(&identity.role),
-            opt(&identity.email),
-            Value::from(iat_ms),
-            Value::from(now_ms),
-        ],
-    )
-    .map_err(internal)?;
-    let get = sqlbind::prepare(
-        &db,
-        USER_GET_FOR_AUTH,
-        &[Value::from(identity.user_id.clone())],
-    )
-    .map_err(internal)?;
-    let results = db.batch(vec![upsert, get]).await.map_err(internal)?;
-    let user = results
+    let d1 = D1::from_env(env)?;
+    let outcomes = d1
+        .batch(&[
+            UserUpsertFromToken {
+                id: &identity.user_id,
+                org_id: identity.org_id.as_deref(),
+                org_role: identity.role.as_deref(),
+                email: identity.email.as_deref(),
+                token_iat_in_ms: iat_ms,
+                now_ms,
+            }
+            .statement(),
+            UserGetForAuth {
+                id: &identity.user_id,
+            }
+            .statement(),
+        ])
+        .await?;
+    let user: StoredUser = outcomes
         .get(1)
-        .map(|r| r.results::<StoredUser>())
-        .transpose()
-        .map_err(internal)?
-        .and_then(|rows| rows.into_iter().next())
+        .map(|o| o.first::<StoredUser>())
+        .transpose()?
+        .flatten()
         .ok_or_else(|| ApiError::internal("the user row is missing after its upsert"))?;
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -107,10 +103,6 @@ pub async fn sync(
         );
     });
     Ok((user, true))
-}
-
-fn internal(e: worker::Error) -> ApiError {
-    ApiError::internal(format!("user sync failed: {e}"))
 }
 
 /// `GET /v1/me`: the caller, as the token and the database know them.

@@ -171,7 +171,7 @@ WHERE users.deleted_at IS NULL
     OR (excluded.email IS NOT NULL AND users.email IS NOT excluded.email))";
 params! {
     /// Parameters of [`USER_UPSERT_FROM_TOKEN`], `?1..?6` in order.
-    USER_UPSERT_FROM_TOKEN => UserUpsertFromToken<'a> { id: &'a str, org_id: Option<&'a str>, org_role: Option<&'a str>, email: Option<&'a str>, token_iat_in_ms: i64, now_ms: i64 }
+    USER_UPSERT_FROM_TOKEN => UserUpsertFromToken<'a> { id: &'a str, org_id: Option<&'a str>, org_role: Option<&'a str>, email: Option<&'a str>, token_iat_in_ms: i64, now_ms: u64 }
 }
 
 /// What authentication needs of a user row: state and the membership clock.

@@ -24,13 +24,14 @@ use serde_json::json;
 use crate::acl::MeetingState;
 use crate::idempotency::{Decision, Idempotent, StoredKey};
 use crate::meeting::lifecycle::{next_state, Transition};
+use crate::meeting::plan::ending::session_over;
 use crate::meeting::view::MeetingRow;
 use crate::room_internal::{CaptionNotice, PresenceStatus};
 use crate::route::is_valid_id;
 use crate::signature::sha256_hex;
 use crate::sql::meeting_state::MeetingStateUpsertActivity;
 use crate::sql::meetings::MeetingTransitionState;
-use crate::sql::participants::{ParticipantMarkAllLeft, ParticipantSetPresence};
+use crate::sql::participants::ParticipantSetPresence;
 use crate::sql::recordings::RecordingInsert;
 use crate::sql::Statement;
 
@@ -282,28 +283,6 @@ fn presence(
             otherwise: Applied::Ignored,
         },
     )
-}
-
-/// The call's session is over: the live state inactive, everyone left.
-fn session_over(meeting_id: &str, session_id: Option<&str>, at: i64, now: i64) -> Vec<Statement> {
-    vec![
-        MeetingStateUpsertActivity {
-            meeting_id,
-            active: false,
-            started_at: None,
-            ended_at: Some(at),
-            stream_session_id: session_id,
-            event_time_ms: at,
-            now_ms: now,
-        }
-        .statement(),
-        ParticipantMarkAllLeft {
-            meeting_id,
-            event_time_ms: at,
-            now_ms: now,
-        }
-        .statement(),
-    ]
 }
 
 /// `call.ended`: the session is over in any case; an active meeting is

@@ -13,7 +13,8 @@ use super::{actions, record, AuditEvent, Outcome};
 use crate::auth::Authed;
 use crate::pipeline::Call;
 use crate::request::RequestCtx;
-use crate::{config, respond, sqlbind};
+use crate::respond;
+use connvo_rooms::d1::D1;
 
 /// Rows per D1 query when exporting.
 const EXPORT_PAGE: u32 = 500;
@@ -126,15 +127,10 @@ async fn page(
     size: u32,
 ) -> Result<(Vec<AuditRecord>, Option<Cursor>), ApiError> {
     // One extra row tells whether another page exists.
-    let (sql, params) = query.statement(org, cursor, size.saturating_add(1));
-    let db = env.d1(config::DB).map_err(internal)?;
-    let rows: Vec<AuditRow> = sqlbind::prepare(&db, sql, &params)
-        .map_err(internal)?
-        .all()
-        .await
-        .map_err(internal)?
-        .results()
-        .map_err(internal)?;
+    let d1 = D1::from_env(env)?;
+    let rows: Vec<AuditRow> = d1
+        .all(query.statement(org, cursor, size.saturating_add(1)))
+        .await?;
     let mut items: Vec<AuditRecord> = rows.into_iter().map(AuditRecord::from).collect();
     let more = items.len() > size as usize;
     items.truncate(size as usize);
@@ -143,8 +139,4 @@ async fn page(
         id: last.id.clone(),
     });
     Ok((items, next))
-}
-
-fn internal(e: worker::Error) -> ApiError {
-    ApiError::internal(format!("audit query failed: {e}"))
 }

@@ -12,9 +12,10 @@ use connvo_shared::ApiError;
 use worker::Env;
 
 use super::{log, records, JobCtx};
+use crate::clock::now_ms;
+use crate::entropy::random_u32;
 use crate::logging;
 use crate::stream::config::job_backoff;
-use crate::sys::{now_ms, random_u32};
 
 pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> JobResult {
     let backoff = job_backoff(env);

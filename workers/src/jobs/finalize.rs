@@ -13,10 +13,11 @@ use connvo_shared::ApiError;
 use worker::Env;
 
 use super::{log, records, JobCtx};
+use crate::clock::now_ms;
+use crate::entropy::random_u32;
 use crate::logging;
 use crate::room_client::Room;
 use crate::stream::config::job_backoff;
-use crate::sys::{now_ms, random_u32};
 
 pub async fn run(env: &Env, msg: &JobMessage, meeting_id: &str, jc: &JobCtx) -> JobResult {
     match attempt(env, msg, meeting_id, jc).await {

@@ -30,9 +30,10 @@ use connvo_shared::ApiError;
 use serde::Deserialize;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
+use crate::clock::now_ms;
+use crate::entropy::random_u32;
 use crate::logging;
 use crate::stream::config::job_backoff;
-use crate::sys::{now_ms, random_u32};
 
 /// One delivery of a job.
 pub struct JobCtx {

@@ -15,10 +15,11 @@ use serde_json::Value;
 use worker::Env;
 
 use super::{failed, log, JobCtx};
+use crate::clock::now_ms;
+use crate::entropy::random_u32;
 use crate::logging;
 use crate::stream::client::create_call;
 use crate::stream::config::{job_backoff, StreamConfig};
-use crate::sys::{now_ms, random_u32};
 
 /// A claim older than this belongs to a job that died (the cron sweep
 /// re-queues such meetings).

@@ -7,8 +7,6 @@ use connvo_shared::jobs::records::{self, first_time};
 use connvo_shared::sql::Statement;
 use connvo_shared::ApiError;
 use serde_json::Value;
-use wasm_bindgen::JsCast;
-use worker::D1Database;
 
 /// Runs a record's write batch (`records::write`); `Ok(false)` when the
 /// work was recorded before.
@@ -22,17 +20,4 @@ pub async fn write(d1: &D1, batch: &[Statement]) -> Result<bool, ApiError> {
 pub async fn get(d1: &D1, key: &str) -> Result<Option<Value>, ApiError> {
     let row: Option<StoredKey> = d1.first(records::read(key)).await?;
     Ok(records::recorded(key, row.as_ref()))
-}
-
-/// Writes `result` under `key` unless a record exists. For callers still
-/// holding a raw binding (`meetings::ending`); the same statements as
-/// [`write`].
-pub async fn record_once(
-    db: &D1Database,
-    key: &str,
-    result: &Value,
-    now: i64,
-) -> Result<bool, ApiError> {
-    let d1 = D1::new(db.as_ref().clone().unchecked_into());
-    write(&d1, &records::write(key, result, now)).await
 }

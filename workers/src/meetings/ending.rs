@@ -16,78 +16,35 @@
 //! answers, and the host's response reports it (202,
 //! `finalization.status = "retrying"`).
 
-use connvo_shared::acl::MeetingState;
+use connvo_rooms::d1::D1;
+use connvo_shared::jobs::records;
 use connvo_shared::jobs::Job;
 use connvo_shared::log::{Level, LogLine};
-use connvo_shared::meeting::lifecycle::{next_state, Transition};
-use connvo_shared::sql::{meeting_state, meetings, participants};
+use connvo_shared::meeting::plan::ending::{self, session_over};
 use connvo_shared::ApiError;
 use serde_json::{json, Value};
-use worker::{D1Database, Env};
+use worker::Env;
 
-use crate::args;
-use crate::db;
-use crate::jobs::records::record_once;
+use crate::clock::now_ms;
 use crate::jobs::send::enqueue;
 use crate::logging;
 use crate::room_client::Room;
-use crate::sys::now_ms;
-
-/// Applies a lifecycle transition with the guarded update. `Ok(false)`: the
-/// meeting was no longer in `from` (another request won the race).
-pub async fn transition(
-    db: &D1Database,
-    meeting_id: &str,
-    from: MeetingState,
-    transition: Transition,
-    now: i64,
-) -> Result<bool, ApiError> {
-    let to = next_state(from, transition)?;
-    let row = db::first(
-        db,
-        meetings::MEETING_TRANSITION_STATE,
-        args![meeting_id, from.as_str(), to.as_str(), now],
-    )
-    .await?;
-    Ok(row.is_some())
-}
 
 /// Step 1: concludes an active meeting in D1. `event_at` is when it ended
 /// (the webhook's `created_at`, or now). `Ok(false)` when the meeting was
 /// not active any more (concluded by someone else meanwhile).
 pub async fn conclude(
-    db: &D1Database,
+    d1: &D1,
     meeting_id: &str,
     event_at: i64,
     now: i64,
 ) -> Result<bool, ApiError> {
-    if !transition(db, meeting_id, MeetingState::Active, Transition::End, now).await? {
+    let won: Option<Value> = d1.first(ending::conclude(meeting_id, now)?).await?;
+    if won.is_none() {
         return Ok(false);
     }
-    db::batch(
-        db,
-        vec![
-            db::stmt(
-                db,
-                participants::PARTICIPANT_MARK_ALL_LEFT,
-                args![meeting_id, event_at, now],
-            )?,
-            db::stmt(
-                db,
-                meeting_state::MEETING_STATE_UPSERT_ACTIVITY,
-                args![
-                    meeting_id,
-                    false,
-                    None::<i64>,
-                    event_at,
-                    None::<String>,
-                    event_at,
-                    now
-                ],
-            )?,
-        ],
-    )
-    .await?;
+    d1.batch(&session_over(meeting_id, None, event_at, now))
+        .await?;
     Ok(true)
 }
 
@@ -100,18 +57,13 @@ pub fn finalize_key(meeting_id: &str) -> String {
 }
 
 /// Records step 2 as over; the post-call jobs wait for this.
-pub async fn record_finalized(
-    db: &D1Database,
-    meeting_id: &str,
-    status: &str,
-) -> Result<(), ApiError> {
-    record_once(
-        db,
+pub async fn record_finalized(d1: &D1, meeting_id: &str, status: &str) -> Result<(), ApiError> {
+    let batch = records::write(
         &finalize_key(meeting_id),
         &json!({ "status": status }),
         now_ms(),
-    )
-    .await?;
+    );
+    crate::jobs::records::write(d1, &batch).await?;
     Ok(())
 }
 
@@ -133,7 +85,7 @@ pub async fn enqueue_post_call(env: &Env, meeting_id: &str, request_id: &str) {
 /// queued. Returns the `finalization` object the response carries.
 pub async fn finalize_now(
     env: &Env,
-    db: &D1Database,
+    db: &D1,
     meeting_id: &str,
     reason: &str,
     at_ms: i64,

@@ -52,13 +52,12 @@ pub async fn end(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, A
     expect_empty(&call.body)?;
     let meeting_id = access.meeting.id.as_str();
     let now = now_ms();
-    let raw = crate::db::database(env)?;
     let db = D1::from_env(env)?;
-    if !conclude(&raw, meeting_id, now, now).await? {
+    if !conclude(&db, meeting_id, now, now).await? {
         let current = store::meeting(&db, meeting_id).await?;
         return Err(transitions::lost_race(current.as_ref(), Transition::End));
     }
-    let finalization = finalize_now(env, &raw, meeting_id, "host", now, &ctx.request_id).await;
+    let finalization = finalize_now(env, &db, meeting_id, "host", now, &ctx.request_id).await;
     audited::done(
         ctx,
         &access.caller,

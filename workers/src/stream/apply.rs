@@ -16,11 +16,11 @@ use connvo_shared::ApiError;
 use worker::Env;
 
 use super::config::StreamConfig;
+use crate::entropy::random;
 use crate::logging;
 use crate::meetings::ending::finalize_later;
 use crate::request::RequestCtx;
 use crate::room_client::Room;
-use crate::sys::random;
 
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(

@@ -36,10 +36,10 @@ use worker::{Env, Request, Response};
 use super::apply::apply;
 use super::config::StreamConfig;
 use crate::audit::{self, AuditEvent, Outcome};
+use crate::clock::now_ms;
 use crate::logging;
 use crate::request::{read_body, RequestCtx};
 use crate::respond;
-use crate::sys::now_ms;
 use crate::webhooks::claim::{claim, refusal};
 
 /// The audit action of a Stream webhook delivery (`success`, or `failure`

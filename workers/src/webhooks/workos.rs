@@ -33,9 +33,9 @@ use super::claim::{claim, refusal};
 use super::rooms::revoke_later;
 use crate::audit::record;
 use crate::auth::revocation;
+use crate::clock::now_ms;
 use crate::config::var;
 use crate::request::{read_body, RequestCtx};
-use crate::sys::now_ms;
 use crate::{logging, respond, users};
 
 pub async fn handle(ctx: &RequestCtx, mut req: Request, env: &Env) -> Result<Response, ApiError> {

@@ -6,6 +6,7 @@
 //! respond, with no decision of its own.
 
 pub mod create;
+pub mod ending;
 pub mod members;
 pub mod transitions;
 pub mod update;
