@@ -713,42 +713,20 @@ pub async fn generate_precall<P: Generator + ?Sized, F: Generator + ?Sized>(
     clock: &dyn Fn() -> u64,
 ) -> Result<Generated<PrecallOutput>, GenerationError> {
     let hash = primary.request_hash(Task::Precall, input)?;
-    let t0 = clock();
-    let first = match primary.precall(input, &hash).await {
-        Ok(out) => out
-            .validate()
-            .map(|()| out)
-            .map_err(GenerationError::Malformed),
-        Err(e) => Err(e),
+    let run = Run {
+        task: Task::Precall,
+        primary,
+        fallback,
+        features: input.input_features(),
+        hash: &hash,
+        clock,
     };
-    let features = input.input_features();
-    match first {
-        Ok(output) => Ok(Generated {
-            output,
-            provenance: Provenance::answered(
-                primary,
-                Task::Precall,
-                &hash,
-                features,
-                clock().saturating_sub(t0),
-            ),
-        }),
-        Err(e) => {
-            let output = fallback.precall(input, &hash).await?;
-            Ok(Generated {
-                output,
-                provenance: Provenance::fell_back(
-                    primary,
-                    &e,
-                    fallback,
-                    Task::Precall,
-                    &hash,
-                    features,
-                    clock().saturating_sub(t0),
-                ),
-            })
-        }
-    }
+    run.settle(
+        primary.precall(input, &hash),
+        PrecallOutput::validate,
+        fallback.precall(input, &hash),
+    )
+    .await
 }
 
 /// [`generate_precall`] for in-call prompts. (When the fallback should be a
@@ -760,42 +738,20 @@ pub async fn generate_incall<P: Generator + ?Sized, F: Generator + ?Sized>(
     clock: &dyn Fn() -> u64,
 ) -> Result<Generated<IncallOutput>, GenerationError> {
     let hash = primary.request_hash(Task::Incall, input)?;
-    let t0 = clock();
-    let first = match primary.incall(input, &hash).await {
-        Ok(out) => out
-            .validate()
-            .map(|()| out)
-            .map_err(GenerationError::Malformed),
-        Err(e) => Err(e),
+    let run = Run {
+        task: Task::Incall,
+        primary,
+        fallback,
+        features: input.input_features(),
+        hash: &hash,
+        clock,
     };
-    let features = input.input_features();
-    match first {
-        Ok(output) => Ok(Generated {
-            output,
-            provenance: Provenance::answered(
-                primary,
-                Task::Incall,
-                &hash,
-                features,
-                clock().saturating_sub(t0),
-            ),
-        }),
-        Err(e) => {
-            let output = fallback.incall(input, &hash).await?;
-            Ok(Generated {
-                output,
-                provenance: Provenance::fell_back(
-                    primary,
-                    &e,
-                    fallback,
-                    Task::Incall,
-                    &hash,
-                    features,
-                    clock().saturating_sub(t0),
-                ),
-            })
-        }
-    }
+    run.settle(
+        primary.incall(input, &hash),
+        IncallOutput::validate,
+        fallback.incall(input, &hash),
+    )
+    .await
 }
 
 /// [`generate_precall`] for post-call insights.
@@ -806,40 +762,75 @@ pub async fn generate_insights<P: Generator + ?Sized, F: Generator + ?Sized>(
     clock: &dyn Fn() -> u64,
 ) -> Result<Generated<InsightsOutput>, GenerationError> {
     let hash = primary.request_hash(Task::Insights, input)?;
-    let t0 = clock();
-    let first = match primary.insights(input, &hash).await {
-        Ok(out) => out
-            .validate(input)
-            .map(|()| out)
-            .map_err(GenerationError::Malformed),
-        Err(e) => Err(e),
+    let run = Run {
+        task: Task::Insights,
+        primary,
+        fallback,
+        features: input.input_features(),
+        hash: &hash,
+        clock,
     };
-    let features = input.input_features();
-    match first {
-        Ok(output) => Ok(Generated {
-            output,
-            provenance: Provenance::answered(
-                primary,
-                Task::Insights,
-                &hash,
-                features,
-                clock().saturating_sub(t0),
-            ),
-        }),
-        Err(e) => {
-            let output = fallback.insights(input, &hash).await?;
-            Ok(Generated {
+    run.settle(
+        primary.insights(input, &hash),
+        |out: &InsightsOutput| out.validate(input),
+        fallback.insights(input, &hash),
+    )
+    .await
+}
+
+/// One generation of the three above: which task, who answers, and what
+/// the provenance records. Futures are lazy, so the fallback's runs only
+/// when it is awaited.
+struct Run<'a, P: ?Sized, F: ?Sized> {
+    task: Task,
+    primary: &'a P,
+    fallback: &'a F,
+    features: serde_json::Value,
+    hash: &'a str,
+    clock: &'a dyn Fn() -> u64,
+}
+
+impl<P: Generator + ?Sized, F: Generator + ?Sized> Run<'_, P, F> {
+    /// The primary's answer if it validates, else the fallback's, with the
+    /// provenance of whichever was used.
+    async fn settle<O>(
+        self,
+        answer: impl std::future::Future<Output = Result<O, GenerationError>>,
+        validate: impl FnOnce(&O) -> Result<(), String>,
+        fallback_answer: impl std::future::Future<Output = Result<O, GenerationError>>,
+    ) -> Result<Generated<O>, GenerationError> {
+        let t0 = (self.clock)();
+        let first = answer.await.and_then(|out| {
+            validate(&out)
+                .map(|()| out)
+                .map_err(GenerationError::Malformed)
+        });
+        match first {
+            Ok(output) => Ok(Generated {
                 output,
-                provenance: Provenance::fell_back(
-                    primary,
-                    &e,
-                    fallback,
-                    Task::Insights,
-                    &hash,
-                    features,
-                    clock().saturating_sub(t0),
+                provenance: Provenance::answered(
+                    self.primary,
+                    self.task,
+                    self.hash,
+                    self.features,
+                    (self.clock)().saturating_sub(t0),
                 ),
-            })
+            }),
+            Err(e) => {
+                let output = fallback_answer.await?;
+                Ok(Generated {
+                    output,
+                    provenance: Provenance::fell_back(
+                        self.primary,
+                        &e,
+                        self.fallback,
+                        self.task,
+                        self.hash,
+                        self.features,
+                        (self.clock)().saturating_sub(t0),
+                    ),
+                })
+            }
         }
     }
 }
