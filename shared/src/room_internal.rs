@@ -55,6 +55,32 @@ pub mod header {
         TICKET_EXP_MS,
         REQUEST_ID,
     ];
+
+    /// Whether a client's header may travel with its upgrade to the room:
+    /// never one of ours (`x-connvo-*`, which only the worker sets), nor
+    /// its credentials (`authorization`, `cookie`), which the room has no
+    /// use for. Names compare case-insensitively.
+    pub fn forwardable(name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        !(lower.starts_with("x-connvo-") || lower == "authorization" || lower == "cookie")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn ours_and_credentials_stay_behind() {
+            for name in ALL {
+                assert!(!forwardable(name), "{name}");
+            }
+            assert!(!forwardable("X-Connvo-Anything"));
+            assert!(!forwardable("Authorization"));
+            assert!(!forwardable("cookie"));
+            assert!(forwardable("sec-websocket-key"));
+            assert!(forwardable("upgrade"));
+        }
+    }
 }
 
 /// `POST /internal/state`: the meeting's lifecycle state changed in D1.

@@ -2,10 +2,11 @@
 //! the credential (browsers cannot set headers on an upgrade). The request
 //! pipeline verifies it (pure, `auth::ticket`), reads the caller's *current*
 //! role and the meeting's state from D1 (a member removed since the ticket
-//! was issued does not get in) and decides `OpenSocket`; this forwards the upgrade to the meeting's room with the
-//! identity headers of `room_internal::header`. The room enforces single use
-//! (it remembers the nonce until the expiry) and answers 101, which is
-//! returned untouched. Non-participants never reach the room.
+//! was issued does not get in) and decides `OpenSocket`; this forwards the upgrade to the meeting's room
+//! with the identity headers of `room_internal::header`. The room enforces single use
+//! (it remembers the nonce until the expiry): it answers 101, or 401
+//! `TICKET_REPLAYED` for a second use, returned untouched. Non-participants
+//! never reach the room.
 
 use connvo_shared::auth::ticket::TicketClaims;
 use connvo_shared::meeting::access::{not_visible, Caller};
@@ -62,8 +63,7 @@ fn forward_request(
     let headers = Headers::new();
     let internal = |e: worker::Error| ApiError::internal(format!("forward headers: {e}"));
     for (name, value) in req.headers().entries() {
-        let lower = name.to_ascii_lowercase();
-        if lower.starts_with("x-connvo-") || lower == "authorization" || lower == "cookie" {
+        if !header::forwardable(&name) {
             continue;
         }
         headers.set(&name, &value).map_err(internal)?;
