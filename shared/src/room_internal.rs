@@ -18,6 +18,8 @@ pub mod path {
     pub const PRESENCE: &str = "https://room/internal/presence";
     pub const CAPTION: &str = "https://room/internal/caption";
     pub const END: &str = "https://room/internal/end";
+    /// `POST`: the in-call feature flag changed ([`super::FlagsNotice`]).
+    pub const FLAGS: &str = "https://room/internal/flags";
     /// `GET`: a bounded read of the live transcript ([`super::TranscriptQuery`]).
     pub const TRANSCRIPT: &str = "https://room/internal/transcript";
     /// The WebSocket upgrade, forwarded after the ticket and the roster check.
@@ -81,6 +83,15 @@ pub mod header {
             assert!(forwardable("upgrade"));
         }
     }
+}
+
+/// `POST /internal/flags`: the meeting's intelligence flags as evaluated
+/// now (rules I13–I14), pushed to a live room after an operator changes a
+/// flag, so the room stops (or resumes) in-call detection within seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagsNotice {
+    /// `intelligence.incall` for this meeting.
+    pub incall: bool,
 }
 
 /// `POST /internal/state`: the meeting's lifecycle state changed in D1.

@@ -16,6 +16,8 @@ mod cors;
 mod cron;
 mod entropy;
 mod health;
+#[allow(dead_code)] // the issue-10 shells call these; the skeleton lands first
+mod intelligence;
 mod jobs;
 mod logging;
 mod meetings;

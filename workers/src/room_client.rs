@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::room_internal::{
-    header, path, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice,
-    PresenceStatus, StateNotice, TranscriptQuery,
+    header, path, CaptionNotice, EndNotice, FlagsNotice, MemberAction, MemberNotice,
+    PresenceNotice, PresenceStatus, StateNotice, TranscriptQuery,
 };
 use connvo_shared::ApiError;
 use futures::future::{select, Either};
@@ -166,6 +166,12 @@ impl<'a> Room<'a> {
     /// One final closed-caption line for the live transcript.
     pub async fn caption(&self, caption: &CaptionNotice) -> Result<(), RoomCallError> {
         self.post(path::CAPTION, caption, NOTICE_TIMEOUT).await
+    }
+
+    /// The meeting's intelligence flags changed (`FlagsNotice`).
+    #[allow(dead_code)] // called by the flag admin route (issue 10)
+    pub async fn flags(&self, flags: &FlagsNotice) -> Result<(), RoomCallError> {
+        self.post(path::FLAGS, flags, NOTICE_TIMEOUT).await
     }
 
     /// The meeting ended: stop writes, close sockets, flush. `Ok` only once
