@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod cors;
 pub mod error;
+pub mod flag_admin;
 pub mod gzip;
 pub mod idempotency;
 pub mod intelligence;
