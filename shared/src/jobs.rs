@@ -23,6 +23,7 @@ use crate::route::is_valid_id;
 pub mod aggregate;
 pub mod finalize;
 pub mod insights;
+pub mod precall;
 pub mod provision;
 pub mod records;
 
@@ -44,9 +45,14 @@ pub enum Job {
     /// (`transcript_segments`; `crate::segments`), once the meeting is
     /// finalized (its room flushed to D1).
     AggregateTranscript { meeting_id: String },
-    /// Post-call insights, once the meeting is finalized. A stub for now: it
-    /// records "insights pending" (insight generation is a later issue).
+    /// Post-call insights (`jobs::insights`, rule I34), once the meeting is
+    /// finalized and its transcript aggregated.
     GenerateInsights { meeting_id: String },
+    /// Pre-call ideas from the members' profiles (`jobs::precall`, rule
+    /// I33), queued when a meeting is scheduled and when its members change.
+    /// Idempotent by the generation's request hash, not by this key: every
+    /// member change is the same kind of work on newer inputs.
+    GeneratePrecall { meeting_id: String },
 }
 
 impl Job {
@@ -57,6 +63,7 @@ impl Job {
             Job::FinalizeMeeting { .. } => "finalize_meeting",
             Job::AggregateTranscript { .. } => "aggregate_transcript",
             Job::GenerateInsights { .. } => "generate_insights",
+            Job::GeneratePrecall { .. } => "generate_precall",
         }
     }
 
@@ -65,7 +72,8 @@ impl Job {
             Job::ProvisionCall { meeting_id }
             | Job::FinalizeMeeting { meeting_id }
             | Job::AggregateTranscript { meeting_id }
-            | Job::GenerateInsights { meeting_id } => meeting_id,
+            | Job::GenerateInsights { meeting_id }
+            | Job::GeneratePrecall { meeting_id } => meeting_id,
         }
     }
 
@@ -258,6 +266,7 @@ mod tests {
             Job::FinalizeMeeting { meeting_id: id() },
             Job::AggregateTranscript { meeting_id: id() },
             Job::GenerateInsights { meeting_id: id() },
+            Job::GeneratePrecall { meeting_id: id() },
         ];
         let mut keys: Vec<String> = jobs.iter().map(Job::idempotency_key).collect();
         keys.sort();

@@ -40,6 +40,22 @@ pub enum Route {
     AdminAuditExport,
     /// `POST /v1/webhooks/workos`: WorkOS events (signed).
     WorkosWebhook,
+    /// `GET /v1/me/profile`: the caller's profile (empty before the first PUT).
+    MyProfile,
+    /// `PUT /v1/me/profile`: replace the caller's profile and interests.
+    PutMyProfile,
+    /// `GET /v1/users/{id}/profile`: another member's profile (rule I32).
+    UserProfile { user_id: String },
+    /// `GET /v1/interests`: the interest catalogue.
+    Interests,
+    /// `GET /v1/insights`: the caller's post-call insights, newest first.
+    MyInsights,
+    /// `DELETE /v1/insights/{id}`: delete one of the caller's insights.
+    DeleteInsight { insight_id: String },
+    /// `GET /v1/admin/flags`: this environment's feature flags.
+    AdminFlags,
+    /// `PUT /v1/admin/flags`: set one flag (with a reason; audited).
+    AdminSetFlag,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -217,6 +233,74 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Webhook,
         build: |_| Route::WorkosWebhook,
     },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/me/profile",
+        name: "me.profile.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::MyProfile,
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/me/profile",
+        name: "me.profile.put",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::PutMyProfile,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/users/{id}/profile",
+        name: "users.profile",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::UserProfile {
+            user_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/interests",
+        name: "interests",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::Interests,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/insights",
+        name: "insights.list",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::MyInsights,
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/insights/{id}",
+        name: "insights.delete",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::DeleteInsight {
+            insight_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/flags",
+        name: "admin_flags",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminFlags,
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/admin/flags",
+        name: "admin_flags_set",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminSetFlag,
+    },
 ];
 
 /// Every row of the route table.
@@ -301,7 +385,20 @@ mod tests {
 
     /// Authenticated routes whose access is the caller's own (no ACL action
     /// beyond being signed in).
-    const USER_ONLY: &[&str] = &["me", "meetings.list", "meetings.create"];
+    /// The profile and insights routes act on the caller's own rows (every
+    /// statement binds the caller's id); `users.profile` decides visibility
+    /// in its plan (rule I32: same organisation or a shared meeting, else 404).
+    const USER_ONLY: &[&str] = &[
+        "me",
+        "meetings.list",
+        "meetings.create",
+        "me.profile.get",
+        "me.profile.put",
+        "users.profile",
+        "interests",
+        "insights.list",
+        "insights.delete",
+    ];
 
     #[test]
     fn every_route_declares_its_access() {

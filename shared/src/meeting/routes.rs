@@ -42,6 +42,12 @@ pub enum MeetingRoute {
     Transcript { meeting_id: String },
     /// `GET /v1/meetings/{id}/segments?after_start_ms=&after_speaker=&limit=`
     Segments { meeting_id: String },
+    /// `GET /v1/meetings/{id}/prompts?type=precall|incall&cursor=&limit=`
+    Prompts { meeting_id: String },
+    /// `GET /v1/meetings/{id}/insights/me`
+    MyInsights { meeting_id: String },
+    /// `DELETE /v1/meetings/{id}/insights/me`
+    DeleteMyInsights { meeting_id: String },
 }
 
 impl MeetingRoute {
@@ -63,7 +69,10 @@ impl MeetingRoute {
             | MeetingRoute::WsTicket { meeting_id }
             | MeetingRoute::Ws { meeting_id }
             | MeetingRoute::Transcript { meeting_id }
-            | MeetingRoute::Segments { meeting_id } => Some(meeting_id),
+            | MeetingRoute::Segments { meeting_id }
+            | MeetingRoute::Prompts { meeting_id }
+            | MeetingRoute::MyInsights { meeting_id }
+            | MeetingRoute::DeleteMyInsights { meeting_id } => Some(meeting_id),
         }
     }
 
@@ -285,6 +294,42 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |p| {
             m(MeetingRoute::Segments {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{id}/prompts",
+        name: "meetings.prompts",
+        access: always(Action::ReadPrompts),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Prompts {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{id}/insights/me",
+        name: "meetings.insights.me",
+        access: always(Action::ReadInsights),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::MyInsights {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/meetings/{id}/insights/me",
+        name: "meetings.insights.me.delete",
+        access: always(Action::ReadInsights),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::DeleteMyInsights {
                 meeting_id: path_id(p, 0),
             })
         },

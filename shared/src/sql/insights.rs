@@ -94,3 +94,13 @@ params! {
     /// Parameters of [`INSIGHT_DELETE`], `?1..?2` in order.
     INSIGHT_DELETE => InsightDelete<'a> { id: &'a str, user_id: &'a str }
 }
+
+/// A user deletes their own insight of a meeting.
+///
+/// Params: ?1 meeting_id, ?2 user_id.
+pub const INSIGHT_DELETE_FOR_MEETING: &str =
+    "DELETE FROM insights WHERE meeting_id = ?1 AND user_id = ?2";
+params! {
+    /// Parameters of [`INSIGHT_DELETE_FOR_MEETING`], `?1..?2` in order.
+    INSIGHT_DELETE_FOR_MEETING => InsightDeleteForMeeting<'a> { meeting_id: &'a str, user_id: &'a str }
+}

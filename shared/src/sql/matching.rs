@@ -138,7 +138,7 @@ ON CONFLICT (match_id, user_id, outcome) DO UPDATE SET
   updated_at = excluded.updated_at";
 params! {
     /// Parameters of [`MATCH_OUTCOME_RECORD`], `?1..?12` in order.
-    MATCH_OUTCOME_RECORD => MatchOutcomeRecord<'a> { id: &'a str, match_id: &'a str, user_id: &'a str, peer_user_id: &'a str, meeting_id: &'a str, outcome: &'a str, score: f64, rating: Option<&'a str>, feedback: Option<&'a str>, features: Option<&'a str>, weights: Option<&'a str>, now_ms: i64 }
+    MATCH_OUTCOME_RECORD => MatchOutcomeRecord<'a> { id: &'a str, match_id: &'a str, user_id: &'a str, peer_user_id: &'a str, meeting_id: &'a str, outcome: &'a str, score: f64, rating: Option<i64>, feedback: Option<&'a str>, features: Option<&'a str>, weights: Option<&'a str>, now_ms: i64 }
 }
 
 /// Did the user decline this peer since a time? (Do not re-suggest a poor

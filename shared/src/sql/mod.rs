@@ -83,6 +83,7 @@ pub const ALL: &[(&str, &str)] = registry![
     profiles::PROFILE_GET,
     profiles::PROFILE_UPSERT,
     profiles::PROFILE_LIST_FOR_MEETING,
+    profiles::PROFILE_SHARES_MEETING,
     profiles::PROFILE_LIST_UPDATED_SINCE,
     profiles::INTEREST_UPSERT,
     profiles::INTEREST_LIST,
@@ -92,6 +93,7 @@ pub const ALL: &[(&str, &str)] = registry![
     profiles::USER_INTEREST_CLEAR,
     profiles::USER_INTEREST_LIST_FOR_USER,
     profiles::USER_INTEREST_LIST_USERS,
+    profiles::USER_INTEREST_LIST_FOR_MEETING,
     // connections
     connections::CONNECTION_INSERT,
     connections::CONNECTION_GET,
@@ -174,6 +176,9 @@ pub const ALL: &[(&str, &str)] = registry![
     // prompts
     prompts::PROMPT_INSERT,
     prompts::PROMPT_PROMOTE,
+    prompts::PROMPT_PROMOTE_ON_START,
+    prompts::PROMPT_COUNT_FOR_REQUEST,
+    prompts::PROMPT_DELETE_STALE_PRECALL,
     prompts::PROMPT_GET,
     prompts::PROMPT_LIST_BY_MEETING,
     prompts::PROMPT_TOP_BY_RELEVANCE,
@@ -187,6 +192,7 @@ pub const ALL: &[(&str, &str)] = registry![
     insights::INSIGHT_GET_FOR_MEETING,
     insights::INSIGHT_LIST_FOR_USER,
     insights::INSIGHT_LIST_SHARED_FOR_MEETING,
+    insights::INSIGHT_DELETE_FOR_MEETING,
     insights::INSIGHT_SET_VISIBILITY,
     insights::INSIGHT_DELETE,
     // matching
@@ -773,6 +779,30 @@ mod tests {
             ),
             (prompts::PROMPT_INSERT, prompts::PromptInsert::FIELDS),
             (prompts::PROMPT_PROMOTE, prompts::PromptPromote::FIELDS),
+            (
+                prompts::PROMPT_PROMOTE_ON_START,
+                prompts::PromptPromoteOnStart::FIELDS,
+            ),
+            (
+                prompts::PROMPT_COUNT_FOR_REQUEST,
+                prompts::PromptCountForRequest::FIELDS,
+            ),
+            (
+                prompts::PROMPT_DELETE_STALE_PRECALL,
+                prompts::PromptDeleteStalePrecall::FIELDS,
+            ),
+            (
+                profiles::PROFILE_SHARES_MEETING,
+                profiles::ProfileSharesMeeting::FIELDS,
+            ),
+            (
+                profiles::USER_INTEREST_LIST_FOR_MEETING,
+                profiles::UserInterestListForMeeting::FIELDS,
+            ),
+            (
+                insights::INSIGHT_DELETE_FOR_MEETING,
+                insights::InsightDeleteForMeeting::FIELDS,
+            ),
             (prompts::PROMPT_GET, prompts::PromptGet::FIELDS),
             (
                 prompts::PROMPT_LIST_BY_MEETING,

@@ -37,21 +37,41 @@ params! {
     PROFILE_UPSERT => ProfileUpsert<'a> { user_id: &'a str, display_name: Option<&'a str>, headline: Option<&'a str>, bio: Option<&'a str>, goals: Option<&'a str>, experience: Option<&'a str>, languages: Option<&'a str>, skills: Option<&'a str>, roles: Option<&'a str>, now_ms: i64 }
 }
 
-/// The profiles of a meeting's members (pre-call idea generation, participant
-/// cards). Bounded by the meeting's membership.
+/// Every member of a meeting with their profile, if they wrote one
+/// (pre-call ideas, insights): a member without a profile row still counts,
+/// named by their user row's display name, or their id. Bounded by the
+/// meeting's membership.
 ///
 /// Params: ?1 meeting_id.
 pub const PROFILE_LIST_FOR_MEETING: &str = "\
-SELECT mp.user_id, mp.role, p.display_name, p.headline, p.bio, p.goals, p.experience,
-       p.languages, p.skills, p.roles
+SELECT mp.user_id, mp.role,
+       coalesce(p.display_name, u.display_name, mp.user_id) AS display_name,
+       p.headline, p.bio, p.goals, p.experience,
+       coalesce(p.languages, '[]') AS languages, coalesce(p.skills, '[]') AS skills,
+       coalesce(p.roles, '[]') AS roles
 FROM meeting_participants mp
-JOIN profiles p ON p.user_id = mp.user_id
+JOIN users u ON u.id = mp.user_id
+LEFT JOIN profiles p ON p.user_id = mp.user_id
 WHERE mp.meeting_id = ?1
 ORDER BY mp.user_id
 LIMIT 500";
 params! {
     /// Parameters of [`PROFILE_LIST_FOR_MEETING`], `?1..?1` in order.
     PROFILE_LIST_FOR_MEETING => ProfileListForMeeting<'a> { meeting_id: &'a str }
+}
+
+/// Whether two users are members of one meeting (profile visibility).
+///
+/// Params: ?1 viewer user_id, ?2 target user_id.
+pub const PROFILE_SHARES_MEETING: &str = "\
+SELECT EXISTS (
+  SELECT 1 FROM meeting_participants a
+  JOIN meeting_participants b ON b.meeting_id = a.meeting_id AND b.user_id = ?2
+  WHERE a.user_id = ?1
+) AS shared";
+params! {
+    /// Parameters of [`PROFILE_SHARES_MEETING`], `?1..?2` in order.
+    PROFILE_SHARES_MEETING => ProfileSharesMeeting<'a> { viewer_id: &'a str, target_id: &'a str }
 }
 
 /// Profiles changed since a point, oldest first (embedding backfill and
@@ -145,6 +165,22 @@ LIMIT 200";
 params! {
     /// Parameters of [`USER_INTEREST_LIST_FOR_USER`], `?1..?1` in order.
     USER_INTEREST_LIST_FOR_USER => UserInterestListForUser<'a> { user_id: &'a str }
+}
+
+/// The interests of every member of a meeting (pre-call ideas, insights).
+///
+/// Params: ?1 meeting_id.
+pub const USER_INTEREST_LIST_FOR_MEETING: &str = "\
+SELECT ui.user_id, i.key, i.label, i.category
+FROM meeting_participants mp
+JOIN user_interests ui ON ui.user_id = mp.user_id
+JOIN interests i ON i.key = ui.interest_key
+WHERE mp.meeting_id = ?1
+ORDER BY ui.user_id, i.key
+LIMIT 5000";
+params! {
+    /// Parameters of [`USER_INTEREST_LIST_FOR_MEETING`], `?1..?1` in order.
+    USER_INTEREST_LIST_FOR_MEETING => UserInterestListForMeeting<'a> { meeting_id: &'a str }
 }
 
 /// Users sharing an interest (matching candidates), keyset on user_id.

@@ -34,6 +34,52 @@ params! {
     PROMPT_PROMOTE => PromptPromote<'a> { new_id: &'a str, meeting_id: &'a str, source_prompt_id: &'a str, now_ms: i64 }
 }
 
+/// When a meeting starts: its best pre-call prompts become in-call ones,
+/// keeping provenance (`source_prompt_id`, `request_hash`), with the id
+/// `<source id>_in`. Only while the meeting is active (so a start that lost
+/// a race promotes nothing); promoting twice changes nothing.
+///
+/// Params: ?1 meeting_id, ?2 limit, ?3 now_ms.
+pub const PROMPT_PROMOTE_ON_START: &str = "\
+INSERT INTO prompts (id, meeting_id, type, content, tags, relevance, source, source_prompt_id, dedupe_key,
+                     request_hash, created_at, updated_at)
+SELECT p.id || '_in', p.meeting_id, 'incall', p.content, p.tags, p.relevance, 'promoted', p.id,
+       'promote:' || p.id, p.request_hash, ?3, ?3
+FROM prompts p
+WHERE p.meeting_id = ?1 AND p.type = 'precall'
+  AND EXISTS (SELECT 1 FROM meetings m WHERE m.id = ?1 AND m.state = 'active')
+ORDER BY p.relevance DESC, p.id
+LIMIT ?2
+ON CONFLICT (meeting_id, dedupe_key) DO NOTHING";
+params! {
+    /// Parameters of [`PROMPT_PROMOTE_ON_START`], `?1..?3` in order.
+    PROMPT_PROMOTE_ON_START => PromptPromoteOnStart<'a> { meeting_id: &'a str, limit: i64, now_ms: i64 }
+}
+
+/// How many prompts of a type one generation (its request hash) stored:
+/// a retried job finds its earlier result.
+///
+/// Params: ?1 meeting_id, ?2 type, ?3 request_hash.
+pub const PROMPT_COUNT_FOR_REQUEST: &str = "\
+SELECT count(*) AS n FROM prompts WHERE meeting_id = ?1 AND type = ?2 AND request_hash = ?3";
+params! {
+    /// Parameters of [`PROMPT_COUNT_FOR_REQUEST`], `?1..?3` in order.
+    PROMPT_COUNT_FOR_REQUEST => PromptCountForRequest<'a> { meeting_id: &'a str, kind: &'a str, request_hash: &'a str }
+}
+
+/// Pre-call prompts of an earlier generation (other participants, other
+/// profiles), replaced by the current one. Promoted copies keep their
+/// content (their `source_prompt_id` becomes NULL).
+///
+/// Params: ?1 meeting_id, ?2 current request_hash.
+pub const PROMPT_DELETE_STALE_PRECALL: &str = "\
+DELETE FROM prompts
+WHERE meeting_id = ?1 AND type = 'precall' AND (request_hash IS NULL OR request_hash <> ?2)";
+params! {
+    /// Parameters of [`PROMPT_DELETE_STALE_PRECALL`], `?1..?2` in order.
+    PROMPT_DELETE_STALE_PRECALL => PromptDeleteStalePrecall<'a> { meeting_id: &'a str, request_hash: &'a str }
+}
+
 /// Params: ?1 id.
 pub const PROMPT_GET: &str = "\
 SELECT id, meeting_id, type, content, tags, relevance, source, trigger_reason, source_prompt_id,
