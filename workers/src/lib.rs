@@ -22,6 +22,7 @@ mod jobs;
 mod logging;
 mod meetings;
 mod pipeline;
+mod profiles;
 pub mod rate_limit;
 mod request;
 mod respond;

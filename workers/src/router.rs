@@ -134,6 +134,16 @@ async fn dispatch(
         Route::WorkosWebhook => webhooks::workos::handle(ctx, req, env).await,
         Route::Meeting(route) => crate::meetings::dispatch(route, call, ctx, req, env).await,
         Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
+        Route::MyProfile => crate::profiles::me(&call, env).await,
+        Route::PutMyProfile => crate::profiles::put(&call, env).await,
+        Route::UserProfile { user_id } => crate::profiles::user(&call, env, &user_id).await,
+        Route::Interests => crate::profiles::interests(env).await,
+        Route::MyInsights => crate::intelligence::reads::list(&call, &req, env).await,
+        Route::DeleteInsight { insight_id } => {
+            crate::intelligence::reads::delete(&call, env, &insight_id).await
+        }
+        Route::AdminFlags => crate::intelligence::admin::list(&call, env).await,
+        Route::AdminSetFlag => crate::intelligence::admin::set(ctx, &call, env).await,
     }
 }
 

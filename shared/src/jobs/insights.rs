@@ -56,18 +56,32 @@ pub enum Step {
     Generate,
 }
 
+/// What the job records say about a meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// This job's own record (done before).
+    pub recorded: bool,
+    /// `finalize_meeting`'s record (the room flushed).
+    pub finalized: bool,
+    /// `aggregate_transcript`'s record (segments written).
+    pub aggregated: bool,
+}
+
 /// The first decision of a delivery (I34).
 pub fn step(
     key: &str,
-    recorded: bool,
-    finalized: bool,
-    aggregated: bool,
+    seen: Seen,
     flag_on: bool,
     backoff: &Backoff,
     attempt: u32,
     random: u32,
     now_ms: i64,
 ) -> Step {
+    let Seen {
+        recorded,
+        finalized,
+        aggregated,
+    } = seen;
     if recorded {
         return Step::Done;
     }
@@ -221,7 +235,7 @@ fn signals(meeting_id: &str, output: &InsightsOutput, now_ms: i64) -> Vec<Statem
         }
     }
     // Recommended pairs first, so the bound drops the weakest signal.
-    pairs.sort_by(|a, b| b.0.cmp(&a.0));
+    pairs.sort_by_key(|p| std::cmp::Reverse(p.0));
     pairs
         .into_iter()
         .take(MAX_SIGNALS)
@@ -265,7 +279,14 @@ mod tests {
 
     #[test]
     fn i34_waits_for_finalize_and_aggregation_until_the_last_attempt() {
-        let s = |rec, fin, agg, flag, attempt| step("k", rec, fin, agg, flag, &B, attempt, 0, 1);
+        let s = |recorded, finalized, aggregated, flag, attempt| {
+            let seen = Seen {
+                recorded,
+                finalized,
+                aggregated,
+            };
+            step("k", seen, flag, &B, attempt, 0, 1)
+        };
         assert_eq!(s(true, false, false, true, 1), Step::Done);
         assert!(matches!(s(false, true, false, true, 1), Step::Wait(_)));
         assert!(matches!(s(false, false, true, true, 1), Step::Wait(_)));

@@ -50,3 +50,18 @@ params! {
     /// Parameters of [`FLAG_DELETE`], `?1..?2` in order.
     FLAG_DELETE => FlagDelete<'a> { key: &'a str, env: &'a str }
 }
+
+/// The live meetings a change of the in-call flag is pushed to, oldest
+/// scheduled first (bounded: rooms beyond it pick the change up from the
+/// flag cache within its TTL).
+///
+/// Params: ?1 limit.
+pub const FLAG_LIVE_MEETINGS: &str = "\
+SELECT id, org_id FROM meetings
+WHERE state = 'active'
+ORDER BY scheduled_at, id
+LIMIT ?1";
+params! {
+    /// Parameters of [`FLAG_LIVE_MEETINGS`], `?1..?1` in order.
+    FLAG_LIVE_MEETINGS => FlagLiveMeetings { limit: i64 }
+}

@@ -236,6 +236,7 @@ pub const ALL: &[(&str, &str)] = registry![
     flags::FLAG_GET,
     flags::FLAG_LIST_FOR_ENV,
     flags::FLAG_UPSERT,
+    flags::FLAG_LIVE_MEETINGS,
     flags::FLAG_DELETE,
     // idempotency
     idempotency::IDEMPOTENCY_CLAIM,
@@ -779,6 +780,7 @@ mod tests {
             ),
             (prompts::PROMPT_INSERT, prompts::PromptInsert::FIELDS),
             (prompts::PROMPT_PROMOTE, prompts::PromptPromote::FIELDS),
+            (flags::FLAG_LIVE_MEETINGS, flags::FlagLiveMeetings::FIELDS),
             (
                 prompts::PROMPT_PROMOTE_ON_START,
                 prompts::PromptPromoteOnStart::FIELDS,

@@ -5,7 +5,11 @@
 //!
 //! - [`provider`]: `Providers::from_env` and the three generations.
 //! - [`flags`]: `is_on`, the flag check every intelligence path makes
-//!   before it queues or generates anything.
+//!   before it queues or generates anything, through the isolate cache.
+//! - [`admin`]: the feature-flag admin routes.
+//! - [`reads`]: the prompts and insights read routes.
 
+pub mod admin;
 pub mod flags;
 pub mod provider;
+pub mod reads;

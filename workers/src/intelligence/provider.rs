@@ -78,6 +78,14 @@ impl Providers {
         })
     }
 
+    /// The request hash a pre-call generation of `input` will carry (I16),
+    /// so a retried job can find its stored result before calling anyone.
+    pub fn precall_hash(&self, input: &PrecallInput) -> Result<String, ApiError> {
+        self.primary
+            .request_hash(Task::Precall, input)
+            .map_err(failed)
+    }
+
     /// The configured provider's name (for logs).
     pub fn provider(&self) -> &str {
         self.primary.provider()

@@ -18,6 +18,7 @@
 mod aggregate;
 mod finalize;
 mod insights;
+mod precall;
 pub mod provision;
 pub mod records;
 pub mod send;
@@ -72,6 +73,7 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::FinalizeMeeting { meeting_id } => finalize::run(env, msg, meeting_id, jc).await,
         Job::AggregateTranscript { meeting_id } => aggregate::run(env, msg, meeting_id, jc).await,
         Job::GenerateInsights { meeting_id } => insights::run(env, msg, meeting_id, jc).await,
+        Job::GeneratePrecall { meeting_id } => precall::run(env, msg, meeting_id, jc).await,
     }
 }
 

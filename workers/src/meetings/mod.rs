@@ -11,7 +11,7 @@ pub mod ending;
 mod execute;
 mod participants;
 mod read;
-mod store;
+pub(crate) mod store;
 pub mod sweep;
 mod tokens;
 mod transcript;
@@ -55,5 +55,10 @@ pub async fn dispatch(
         MeetingRoute::Ws { .. } => ws::ws(ctx, &call, &req, env).await,
         MeetingRoute::Transcript { .. } => transcript::transcript(ctx, &call, &req, env).await,
         MeetingRoute::Segments { .. } => transcript::segments(&call, &req, env).await,
+        MeetingRoute::Prompts { .. } => crate::intelligence::reads::prompts(&call, &req, env).await,
+        MeetingRoute::MyInsights { .. } => crate::intelligence::reads::mine(&call, env).await,
+        MeetingRoute::DeleteMyInsights { .. } => {
+            crate::intelligence::reads::delete_mine(&call, env).await
+        }
     }
 }

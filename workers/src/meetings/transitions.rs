@@ -5,6 +5,7 @@
 //! flow (`ending`), shared with Stream's `call.ended` webhook.
 
 use connvo_rooms::d1::D1;
+use connvo_shared::intelligence::flags::FlagKey;
 use connvo_shared::meeting::lifecycle::Transition;
 use connvo_shared::meeting::plan::{action, transitions};
 use connvo_shared::validation::expect_empty;
@@ -28,7 +29,16 @@ async fn move_to(
 ) -> Result<Response, ApiError> {
     let access = call.meeting()?;
     expect_empty(&call.body)?;
-    let plan = transitions::plan(&access.meeting, transition, now_ms())?;
+    // Only a start promotes pre-call prompts (I37), and only with the flag.
+    let incall_on = transition == Transition::Start
+        && crate::intelligence::flags::is_on(
+            env,
+            FlagKey::Incall,
+            access.meeting.org_id.as_deref(),
+            &access.meeting.id,
+        )
+        .await?;
+    let plan = transitions::plan(&access.meeting, transition, incall_on, now_ms())?;
     let db = D1::from_env(env)?;
     let on = For::new(ctx, env, &db, access);
     let lost = |current: Option<&_>| transitions::lost_race(current, transition);

@@ -153,9 +153,15 @@ pub fn plan(
             ],
         }],
         notices: Vec::new(),
-        jobs: vec![Job::ProvisionCall {
-            meeting_id: id.clone(),
-        }],
+        // Pre-call ideas (I33) come from the members' profiles.
+        jobs: vec![
+            Job::ProvisionCall {
+                meeting_id: id.clone(),
+            },
+            Job::GeneratePrecall {
+                meeting_id: id.clone(),
+            },
+        ],
         response: Reply::Meeting {
             status: 201,
             meeting_id: id,
@@ -212,6 +218,7 @@ mod tests {
         );
         assert_eq!(read_back_index(&plan), 4);
         assert!(matches!(plan.jobs[0], Job::ProvisionCall { .. }));
+        assert!(matches!(plan.jobs[1], Job::GeneratePrecall { .. }));
         match plan.response {
             Reply::Meeting { status, meeting_id } => {
                 assert_eq!(status, 201);

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::{action, AuditNote, Guard, GuardError, Plan, Reply, RoomNotice};
 use crate::acl::MeetingRole;
 use crate::error::{ApiError, ErrorCode};
+use crate::jobs::Job;
 use crate::meeting::access::Caller;
 use crate::meeting::members::{
     check_add, check_change_role, check_remove, check_transfer, PREVIOUS_HOST_ROLE,
@@ -92,7 +93,10 @@ pub fn add(
             vec![("user_id", json!(invitee.user_id)), ("role", json!(role))],
         )],
         notices: Vec::new(),
-        jobs: Vec::new(),
+        // New members, new pre-call ideas (I33).
+        jobs: vec![Job::GeneratePrecall {
+            meeting_id: meeting.id.clone(),
+        }],
         response: Reply::Json {
             status: 201,
             body: json!({ "user_id": invitee.user_id, "role": role, "presence": "invited" }),
@@ -132,7 +136,9 @@ pub fn remove(
         notices: vec![RoomNotice::Revoke {
             user_id: target.user_id.clone(),
         }],
-        jobs: Vec::new(),
+        jobs: vec![Job::GeneratePrecall {
+            meeting_id: meeting_id.to_owned(),
+        }],
         response: Reply::Empty,
     })
 }
@@ -299,6 +305,10 @@ mod tests {
         assert_eq!(plan.statements[0].name, "PARTICIPANT_INSERT");
         assert_eq!(plan.guards[0].at_least, 1);
         assert_eq!(plan.audit[0].action, action::PARTICIPANT_ADD);
+        // I33: a member change queues new pre-call ideas.
+        assert!(
+            matches!(&plan.jobs[..], [Job::GeneratePrecall { meeting_id }] if meeting_id == &meeting(3).id)
+        );
         assert_eq!(
             plan.response,
             Reply::Json {
@@ -390,6 +400,12 @@ mod tests {
             }]
         );
         assert_eq!(plan.response, Reply::Empty);
+        assert_eq!(
+            plan.jobs,
+            vec![Job::GeneratePrecall {
+                meeting_id: "mtg_1".into()
+            }]
+        );
         let plan = remove(&caller("h"), Some(Host), "mtg_1", &member("c", "cohost")).unwrap();
         assert_eq!(plan.audit[0].meta[2], ("left", json!(false)));
         assert_eq!(
