@@ -189,7 +189,7 @@ async fn the_whole_lifecycle() {
     assert_eq!(a.status, 409, "{}", a.body);
     assert_eq!(a.body["error"]["code"], "MEETING_NOT_ACTIVE");
     // The room is told to flush (finalize_meeting records it), then the
-    // post-call jobs run: insights (a stub) records "pending", aggregation
+    // post-call jobs run: insights (after aggregation) records what it generated, aggregation
     // writes transcript segments (none here: nobody spoke) and its result.
     for key in [
         "finalize_meeting",
@@ -210,8 +210,9 @@ async fn the_whole_lifecycle() {
         "SELECT result FROM idempotency_keys WHERE scope = 'job' AND key = 'generate_insights:{id}'"
     ));
     let result: Value = serde_json::from_str(insights[0]["result"].as_str().unwrap()).unwrap();
-    assert_eq!(result["stub"], true);
-    assert_eq!(result["status"], "insights_pending");
+    // Issue 10 replaced the stub: one insight per participant (I34).
+    assert_eq!(result["status"], "generated", "{result}");
+    assert_eq!(result["source"], "heuristic");
     w.wait_log(
         &format!("\"meeting_id\":\"{id}\",\"msg\":\"transcript aggregated\""),
         Duration::from_secs(45),

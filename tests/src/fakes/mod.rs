@@ -3,5 +3,6 @@
 //! process; the backend is pointed at it with `--var`s.
 
 pub mod http;
+pub mod openai;
 pub mod stream;
 pub mod workos;
