@@ -78,15 +78,23 @@ async fn end(w: &World, id: &str) {
 }
 
 async fn insights_job(w: &World, id: &str) -> Value {
-    let row = w
-        .wait_row(
-            &format!(
-                "SELECT result FROM idempotency_keys WHERE scope = 'job' \
-                 AND key = 'generate_insights:{id}' AND status = 'completed'"
-            ),
-            WAIT,
-        )
-        .await;
+    let sql = format!(
+        "SELECT result FROM idempotency_keys WHERE scope = 'job' \
+         AND key = 'generate_insights:{id}' AND status = 'completed'"
+    );
+    let row = eventually(&format!("the insights job of {id}"), WAIT, || async {
+        let row = w.d1(&sql).into_iter().next();
+        if row.is_none() && w.backend.log().contains("post-call job failed") {
+            let log = w.backend.log();
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("generate_insights") && l.contains("failed"))
+                .collect();
+            panic!("the insights job failed:\n{}", lines.join("\n"));
+        }
+        row
+    })
+    .await;
     serde_json::from_str(row["result"].as_str().unwrap()).unwrap()
 }
 

@@ -256,7 +256,8 @@ fn signals(meeting_id: &str, output: &InsightsOutput, now_ms: i64) -> Vec<Statem
                 rating: None,
                 feedback: None,
                 features: Some(&features),
-                weights: None,
+                // The weights a match was scored with: none, this is not a match.
+                weights: Some("{}"),
                 now_ms,
             }
             .statement()
