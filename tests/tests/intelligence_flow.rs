@@ -45,7 +45,8 @@ fn guest_profile() -> Value {
 }
 
 async fn put_profile(w: &World, user: &str, body: &Value) -> Answer {
-    w.call("PUT", "/v1/me/profile", Some(user), Some(body)).await
+    w.call("PUT", "/v1/me/profile", Some(user), Some(body))
+        .await
 }
 
 /// The meeting's prompts of `kind`, once there are some.
@@ -68,13 +69,23 @@ async fn prompts(w: &World, user: &str, id: &str, kind: &str) -> Vec<Value> {
 
 async fn end(w: &World, id: &str) {
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/start"), Some(HOST), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/start"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let a = w
         .call("POST", &format!("/v1/meetings/{id}/end"), Some(HOST), None)
         .await;
-    assert!(a.status == 200 || a.status == 202, "{} {}", a.status, a.body);
+    assert!(
+        a.status == 200 || a.status == 202,
+        "{} {}",
+        a.status,
+        a.body
+    );
 }
 
 async fn insights_job(w: &World, id: &str) -> Value {
@@ -103,9 +114,10 @@ fn mentions_realtime(p: &Value) -> bool {
         .as_str()
         .unwrap_or_default()
         .contains("Real-time systems")
-        || p["tags"]
-            .as_array()
-            .is_some_and(|t| t.iter().any(|t| t.as_str().unwrap_or_default().contains("realtime")))
+        || p["tags"].as_array().is_some_and(|t| {
+            t.iter()
+                .any(|t| t.as_str().unwrap_or_default().contains("realtime"))
+        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +131,8 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
         BackendOptions::default().seed_sql(stranger),
     )
     .await;
-    let stranger_token = TestKey::one().sign(&access_token_claims(STRANGER, "org_01OTHER", "member"));
+    let stranger_token =
+        TestKey::one().sign(&access_token_claims(STRANGER, "org_01OTHER", "member"));
 
     // The catalogue is seeded; profiles are validated against it (I31).
     let a = w.call("GET", "/v1/interests", Some(HOST), None).await;
@@ -151,7 +164,12 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
 
     // Who sees a profile (I32): the same org yes, another org no (404).
     let a = w
-        .call("GET", &format!("/v1/users/{GUEST}/profile"), Some(HOST), None)
+        .call(
+            "GET",
+            &format!("/v1/users/{GUEST}/profile"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["skills"], json!(["pricing", "product-strategy"]));
@@ -168,7 +186,10 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
 
     // Scheduling queues pre-call ideas built from both profiles (I33).
     let m = w
-        .create_meeting(HOST, meeting_body("Realtime pricing", &[(GUEST, "participant")]))
+        .create_meeting(
+            HOST,
+            meeting_body("Realtime pricing", &[(GUEST, "participant")]),
+        )
         .await;
     let id = m["id"].as_str().unwrap().to_owned();
     let precall = prompts(&w, GUEST, &id, "precall").await;
@@ -185,7 +206,12 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     assert_eq!(hash.len(), 1, "one generation: {hash:?}");
     // Not a member: 403. Bad query: 400.
     let a = w
-        .call("GET", &format!("/v1/meetings/{id}/prompts"), Some(THIRD), None)
+        .call(
+            "GET",
+            &format!("/v1/meetings/{id}/prompts"),
+            Some(THIRD),
+            None,
+        )
         .await;
     assert_eq!(a.status, 403, "{}", a.body);
     let a = w
@@ -218,7 +244,12 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
 
     // Starting promotes the best pre-call prompts, keeping provenance (I37).
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/start"), Some(HOST), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/start"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let incall = prompts(&w, GUEST, &id, "incall").await;
@@ -232,12 +263,22 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     let a = w
         .call("POST", &format!("/v1/meetings/{id}/end"), Some(HOST), None)
         .await;
-    assert!(a.status == 200 || a.status == 202, "{} {}", a.status, a.body);
+    assert!(
+        a.status == 200 || a.status == 202,
+        "{} {}",
+        a.status,
+        a.body
+    );
     let result = insights_job(&w, &id).await;
     assert_eq!(result["status"], "generated", "{result}");
     assert_eq!(result["participants"], 3);
     let mine = w
-        .call("GET", &format!("/v1/meetings/{id}/insights/me"), Some(HOST), None)
+        .call(
+            "GET",
+            &format!("/v1/meetings/{id}/insights/me"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(mine.status, 200, "{}", mine.body);
     assert_eq!(mine.body["user_id"], HOST);
@@ -245,14 +286,24 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     assert_eq!(mine.body["provenance"]["source"], "heuristic");
     assert!(mine.body["provenance"]["request_hash"].is_string());
     let theirs = w
-        .call("GET", &format!("/v1/meetings/{id}/insights/me"), Some(GUEST), None)
+        .call(
+            "GET",
+            &format!("/v1/meetings/{id}/insights/me"),
+            Some(GUEST),
+            None,
+        )
         .await;
     assert_eq!(theirs.status, 200, "{}", theirs.body);
     assert_eq!(theirs.body["user_id"], GUEST);
     // Someone else's insight: 404 by id; a non-member of the meeting: 403.
     let guest_insight = theirs.body["id"].as_str().unwrap();
     let a = w
-        .call("DELETE", &format!("/v1/insights/{guest_insight}"), Some(HOST), None)
+        .call(
+            "DELETE",
+            &format!("/v1/insights/{guest_insight}"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 404, "{}", a.body);
     let a = w
@@ -277,15 +328,30 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     assert_eq!(signals.len(), 6, "{signals:?}");
     // Deleting my own: 204, then it is gone; the guest's stays.
     let a = w
-        .call("DELETE", &format!("/v1/meetings/{id}/insights/me"), Some(HOST), None)
+        .call(
+            "DELETE",
+            &format!("/v1/meetings/{id}/insights/me"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 204, "{}", a.body);
     let a = w
-        .call("GET", &format!("/v1/meetings/{id}/insights/me"), Some(HOST), None)
+        .call(
+            "GET",
+            &format!("/v1/meetings/{id}/insights/me"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 404, "{}", a.body);
     let a = w
-        .call("GET", &format!("/v1/meetings/{id}/insights/me"), Some(GUEST), None)
+        .call(
+            "GET",
+            &format!("/v1/meetings/{id}/insights/me"),
+            Some(GUEST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
 }
@@ -298,7 +364,8 @@ async fn i30_flags_turned_off_stop_generation_within_seconds() {
     put_profile(&w, GUEST, &guest_profile()).await;
 
     // Only operators; a reason is required.
-    let off = json!({"key": "intelligence.precall", "enabled": false, "reason": "e2e: outage drill"});
+    let off =
+        json!({"key": "intelligence.precall", "enabled": false, "reason": "e2e: outage drill"});
     let a = w
         .call("PUT", "/v1/admin/flags", Some(GUEST), Some(&off))
         .await;
@@ -322,7 +389,13 @@ async fn i30_flags_turned_off_stop_generation_within_seconds() {
     assert_eq!(a.body["updated_by"], HOST);
     let insights_off = json!({"key": "intelligence.insights", "enabled": false, "reason": "e2e"});
     let a = w
-        .call_with("PUT", "/v1/admin/flags", Some(&admin), Some(&insights_off), &[])
+        .call_with(
+            "PUT",
+            "/v1/admin/flags",
+            Some(&admin),
+            Some(&insights_off),
+            &[],
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let a = w
@@ -347,9 +420,10 @@ async fn i30_flags_turned_off_stop_generation_within_seconds() {
         )
         .await;
     assert!(audit.iter().all(|r| r["actor_user_id"] == HOST));
-    assert!(audit
-        .iter()
-        .any(|r| r["metadata"].as_str().unwrap().contains("e2e: outage drill")));
+    assert!(audit.iter().any(|r| r["metadata"]
+        .as_str()
+        .unwrap()
+        .contains("e2e: outage drill")));
 
     // Off: scheduling generates nothing (the job checks before any call).
     let m = w
@@ -357,7 +431,9 @@ async fn i30_flags_turned_off_stop_generation_within_seconds() {
         .await;
     let id = m["id"].as_str().unwrap().to_owned();
     w.wait_log(
-        &format!("\"meeting_id\":\"{id}\",\"msg\":\"pre-call ideas skipped\",\"reason\":\"flag_off\""),
+        &format!(
+            "\"meeting_id\":\"{id}\",\"msg\":\"pre-call ideas skipped\",\"reason\":\"flag_off\""
+        ),
         WAIT,
     )
     .await;
@@ -420,7 +496,10 @@ async fn i18_a_failing_provider_falls_back_without_losing_anything() {
         .await;
     let outage = a["id"].as_str().unwrap().to_owned();
     let ideas = prompts(&w, HOST, &outage, "precall").await;
-    assert!(ideas.iter().all(|p| p["source"] == "fallback"), "{ideas:#?}");
+    assert!(
+        ideas.iter().all(|p| p["source"] == "fallback"),
+        "{ideas:#?}"
+    );
     assert!(ideas.iter().any(mentions_realtime));
 
     // Insights: garbage for one meeting, a hang past the timeout for the
@@ -450,8 +529,10 @@ async fn i18_a_failing_provider_falls_back_without_losing_anything() {
     assert_eq!(result["source"], "fallback", "{result}");
     assert_eq!(result["fallback"], "timeout");
     assert_eq!(
-        w.d1(&format!("SELECT 1 FROM insights WHERE meeting_id = '{healthy}'"))
-            .len(),
+        w.d1(&format!(
+            "SELECT 1 FROM insights WHERE meeting_id = '{healthy}'"
+        ))
+        .len(),
         2
     );
 }

