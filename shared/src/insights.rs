@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::page;
 use crate::sql::insights::InsightListForUser;
 use crate::sql::Statement;
-use crate::validation::{invalid, reason};
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 50;
@@ -39,40 +39,9 @@ pub fn parse_list(pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
     };
     for (k, v) in pairs {
         match k.as_str() {
-            "limit" => {
-                q.limit = v
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|l| (1..=MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        invalid(
-                            "limit",
-                            reason::OUT_OF_RANGE,
-                            format!("limit must be 1 to {MAX_LIMIT}"),
-                        )
-                    })?
-            }
-            "cursor" => {
-                let parsed = v
-                    .split_once('.')
-                    .and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id)))
-                    .filter(|(_, id)| crate::route::is_valid_id(id));
-                let (t, id) = parsed.ok_or_else(|| {
-                    invalid(
-                        "cursor",
-                        reason::INVALID_VALUE,
-                        "cursor is not one we issued",
-                    )
-                })?;
-                q.before = Some((t, id.to_owned()));
-            }
-            other => {
-                return Err(invalid(
-                    other,
-                    reason::UNKNOWN_FIELD,
-                    format!("unknown query parameter {other}"),
-                ))
-            }
+            "limit" => q.limit = page::limit(v, MAX_LIMIT)?,
+            "cursor" => q.before = Some(page::cursor(v)?),
+            other => return Err(page::unknown(other)),
         }
     }
     Ok(q)

@@ -25,6 +25,7 @@ pub mod matching;
 pub mod meeting;
 pub mod notifications;
 pub mod ot;
+pub mod page;
 pub mod privacy;
 pub mod profiles;
 pub mod prompts;

@@ -132,6 +132,22 @@ impl ProfileRow {
     }
 }
 
+/// Every member as the generator sees them, each with their own interests
+/// (rows of `PROFILE_LIST_FOR_MEETING` and `USER_INTEREST_LIST_FOR_MEETING`).
+pub fn participants(profiles: &[ProfileRow], interests: &[InterestRow]) -> Vec<ParticipantProfile> {
+    profiles
+        .iter()
+        .map(|p| {
+            let mine: Vec<InterestRow> = interests
+                .iter()
+                .filter(|i| i.user_id.as_deref() == Some(p.user_id.as_str()))
+                .cloned()
+                .collect();
+            p.to_participant(&mine)
+        })
+        .collect()
+}
+
 /// `GET /v1/me/profile` before the caller wrote one: an empty profile
 /// (404 would make every client special-case a new user).
 pub fn empty_json(user_id: &str, display_name: Option<&str>) -> Value {

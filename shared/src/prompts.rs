@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::page;
 use crate::sql::prompts::PromptListByMeeting;
 use crate::sql::Statement;
 use crate::validation::{invalid, reason};
@@ -45,44 +46,12 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<PromptQuery, ApiError> 
                     }
                 }
             }
-            "limit" => {
-                q.limit = v
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|l| (1..=MAX_LIMIT).contains(l))
-                    .ok_or_else(|| {
-                        invalid(
-                            "limit",
-                            reason::OUT_OF_RANGE,
-                            format!("limit must be 1 to {MAX_LIMIT}"),
-                        )
-                    })?
-            }
-            "cursor" => {
-                q.after = Some(decode_cursor(v).ok_or_else(|| {
-                    invalid(
-                        "cursor",
-                        reason::INVALID_VALUE,
-                        "cursor is not one we issued",
-                    )
-                })?)
-            }
-            other => {
-                return Err(invalid(
-                    other,
-                    reason::UNKNOWN_FIELD,
-                    format!("unknown query parameter {other}"),
-                ))
-            }
+            "limit" => q.limit = page::limit(v, MAX_LIMIT)?,
+            "cursor" => q.after = Some(page::cursor(v)?),
+            other => return Err(page::unknown(other)),
         }
     }
     Ok(q)
-}
-
-fn decode_cursor(s: &str) -> Option<(i64, String)> {
-    let (t, id) = s.split_once('.')?;
-    let t = t.parse::<i64>().ok()?;
-    crate::route::is_valid_id(id).then(|| (t, id.to_owned()))
 }
 
 /// The page's statement (one more row than the limit, to know if more follow).
@@ -138,7 +107,7 @@ pub fn page_json(rows: &[PromptRow], q: &PromptQuery) -> Value {
     let more = rows.len() > limit;
     let items: Vec<&PromptRow> = rows.iter().take(limit).collect();
     let next = more
-        .then(|| items.last().map(|r| format!("{}.{}", r.created_at, r.id)))
+        .then(|| items.last().map(|r| page::encode(r.created_at, &r.id)))
         .flatten();
     json!({
         "items": items.iter().map(|r| r.to_json()).collect::<Vec<_>>(),

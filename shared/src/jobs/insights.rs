@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use super::records;
 use super::{wait_for_finalize, Backoff, JobResult};
 use crate::intelligence::generator::{Generated, InsightsInput, InsightsOutput, TranscriptLine};
-use crate::profiles::{InterestRow, ProfileRow};
+use crate::profiles::{participants, InterestRow, ProfileRow};
 use crate::signature::hmac::sha256_hex;
 use crate::sql::insights::InsightUpsert;
 use crate::sql::matching::MatchOutcomeRecord;
@@ -134,17 +134,7 @@ pub fn input(
             .chars()
             .take(MAX_NOTES_CHARS)
             .collect(),
-        participants: profiles
-            .iter()
-            .map(|p| {
-                let mine: Vec<InterestRow> = interests
-                    .iter()
-                    .filter(|i| i.user_id.as_deref() == Some(p.user_id.as_str()))
-                    .cloned()
-                    .collect();
-                p.to_participant(&mine)
-            })
-            .collect(),
+        participants: participants(profiles, interests),
     }
 }
 

@@ -16,7 +16,7 @@
 
 use crate::intelligence::feedback::RelevanceWeights;
 use crate::intelligence::generator::{Generated, PrecallInput, PrecallOutput};
-use crate::profiles::{InterestRow, ProfileRow};
+use crate::profiles::{participants, InterestRow, ProfileRow};
 use crate::sql::prompts::{PromptDeleteStalePrecall, PromptInsert};
 use crate::sql::Statement;
 
@@ -62,22 +62,11 @@ pub fn input(
     profiles: &[ProfileRow],
     interests: &[InterestRow],
 ) -> PrecallInput {
-    let participants = profiles
-        .iter()
-        .map(|p| {
-            let mine: Vec<InterestRow> = interests
-                .iter()
-                .filter(|i| i.user_id.as_deref() == Some(p.user_id.as_str()))
-                .cloned()
-                .collect();
-            p.to_participant(&mine)
-        })
-        .collect();
     PrecallInput {
         meeting_id: meeting_id.to_owned(),
         title: Some(title.to_owned()).filter(|t| !t.trim().is_empty()),
         description: description.map(str::to_owned),
-        participants,
+        participants: participants(profiles, interests),
         weights: RelevanceWeights::default(),
     }
 }

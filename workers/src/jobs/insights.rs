@@ -11,9 +11,7 @@ use connvo_shared::jobs::insights::{input, step, store, Seen, SegmentRow, Step, 
 use connvo_shared::jobs::records::finalize_key;
 use connvo_shared::jobs::{Job, JobMessage, JobResult};
 use connvo_shared::log::Level;
-use connvo_shared::profiles::{InterestRow, ProfileRow};
 use connvo_shared::sql::notes::NotesGet;
-use connvo_shared::sql::profiles::{ProfileListForMeeting, UserInterestListForMeeting};
 use connvo_shared::sql::segments::SegmentListByMeeting;
 use connvo_shared::ApiError;
 use serde::Deserialize;
@@ -115,12 +113,7 @@ async fn attempt(
         }
     }
     let notes = d1.first::<Notes>(NotesGet { meeting_id }).await?;
-    let profiles = d1
-        .all::<ProfileRow>(ProfileListForMeeting { meeting_id })
-        .await?;
-    let interests = d1
-        .all::<InterestRow>(UserInterestListForMeeting { meeting_id })
-        .await?;
+    let (profiles, interests) = crate::profiles::members(&d1, meeting_id).await?;
     let input = input(
         meeting_id,
         &title,

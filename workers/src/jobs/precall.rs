@@ -9,8 +9,6 @@ use connvo_shared::intelligence::flags::FlagKey;
 use connvo_shared::jobs::precall::{gate, input, store, Skip};
 use connvo_shared::jobs::{JobMessage, JobResult};
 use connvo_shared::log::Level;
-use connvo_shared::profiles::{InterestRow, ProfileRow};
-use connvo_shared::sql::profiles::{ProfileListForMeeting, UserInterestListForMeeting};
 use connvo_shared::sql::prompts::PromptCountForRequest;
 use connvo_shared::ApiError;
 use serde::Deserialize;
@@ -61,12 +59,7 @@ async fn attempt(env: &Env, meeting_id: &str) -> Result<Result<usize, Skip>, Api
     let Some(meeting) = meeting else {
         return Ok(Err(Skip::NoMeeting));
     };
-    let profiles = d1
-        .all::<ProfileRow>(ProfileListForMeeting { meeting_id })
-        .await?;
-    let interests = d1
-        .all::<InterestRow>(UserInterestListForMeeting { meeting_id })
-        .await?;
+    let (profiles, interests) = crate::profiles::members(&d1, meeting_id).await?;
     let input = input(
         meeting_id,
         &meeting.title,

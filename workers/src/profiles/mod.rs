@@ -12,7 +12,8 @@ use connvo_shared::profiles::{
     MAX_CATALOGUE,
 };
 use connvo_shared::sql::profiles::{
-    InterestList, ProfileGet, ProfileSharesMeeting, UserInterestListForUser,
+    InterestList, ProfileGet, ProfileListForMeeting, ProfileSharesMeeting,
+    UserInterestListForMeeting, UserInterestListForUser,
 };
 use connvo_shared::sql::users::UserGetForAuth;
 use connvo_shared::ApiError;
@@ -22,6 +23,21 @@ use worker::{Env, Response};
 use crate::clock::now_ms;
 use crate::pipeline::Call;
 use crate::respond;
+
+/// A meeting's members with their profiles and interests (the pre-call and
+/// insights jobs' input).
+pub async fn members(
+    db: &D1,
+    meeting_id: &str,
+) -> Result<(Vec<ProfileRow>, Vec<InterestRow>), ApiError> {
+    let profiles = db
+        .all::<ProfileRow>(ProfileListForMeeting { meeting_id })
+        .await?;
+    let interests = db
+        .all::<InterestRow>(UserInterestListForMeeting { meeting_id })
+        .await?;
+    Ok((profiles, interests))
+}
 
 async fn catalogue(db: &D1) -> Result<Vec<InterestRow>, ApiError> {
     Ok(db
