@@ -303,6 +303,23 @@ pub fn catalogue_json(rows: &[InterestRow]) -> Value {
     json!({ "items": rows.iter().map(InterestRow::to_json).collect::<Vec<_>>() })
 }
 
+/// A profile row for tests of the jobs that read profiles.
+#[cfg(test)]
+pub(crate) fn fixture(id: &str, name: &str, skills: &str, goals: Option<&str>) -> ProfileRow {
+    ProfileRow {
+        user_id: id.into(),
+        display_name: name.into(),
+        headline: None,
+        bio: None,
+        goals: goals.map(Into::into),
+        experience: None,
+        languages: r#"["en"]"#.into(),
+        skills: skills.into(),
+        roles: "[]".into(),
+        updated_at: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,13 @@ fn guest_profile() -> Value {
     })
 }
 
+/// `method path` as `user` with no body, which must answer `status`.
+async fn expect(w: &World, method: &str, path: &str, user: &str, status: u16) -> Answer {
+    let a = w.call(method, path, Some(user), None).await;
+    assert_eq!(a.status, status, "{method} {path} as {user}: {}", a.body);
+    a
+}
+
 async fn put_profile(w: &World, user: &str, body: &Value) -> Answer {
     w.call("PUT", "/v1/me/profile", Some(user), Some(body))
         .await
@@ -52,15 +59,14 @@ async fn put_profile(w: &World, user: &str, body: &Value) -> Answer {
 /// The meeting's prompts of `kind`, once there are some.
 async fn prompts(w: &World, user: &str, id: &str, kind: &str) -> Vec<Value> {
     eventually(&format!("{kind} prompts of {id}"), WAIT, || async {
-        let a = w
-            .call(
-                "GET",
-                &format!("/v1/meetings/{id}/prompts?type={kind}"),
-                Some(user),
-                None,
-            )
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
+        let a = expect(
+            w,
+            "GET",
+            &format!("/v1/meetings/{id}/prompts?type={kind}"),
+            user,
+            200,
+        )
+        .await;
         let items = a.body["items"].as_array().cloned().unwrap_or_default();
         (!items.is_empty()).then_some(items)
     })
@@ -68,15 +74,7 @@ async fn prompts(w: &World, user: &str, id: &str, kind: &str) -> Vec<Value> {
 }
 
 async fn end(w: &World, id: &str) {
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/meetings/{id}/start"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    expect(w, "POST", &format!("/v1/meetings/{id}/start"), HOST, 200).await;
     let a = w
         .call("POST", &format!("/v1/meetings/{id}/end"), Some(HOST), None)
         .await;
@@ -135,8 +133,7 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
         TestKey::one().sign(&access_token_claims(STRANGER, "org_01OTHER", "member"));
 
     // The catalogue is seeded; profiles are validated against it (I31).
-    let a = w.call("GET", "/v1/interests", Some(HOST), None).await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    let a = expect(&w, "GET", "/v1/interests", HOST, 200).await;
     let keys: Vec<&str> = a.body["items"]
         .as_array()
         .unwrap()
@@ -163,15 +160,7 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     assert_eq!(a.status, 200, "{}", a.body);
 
     // Who sees a profile (I32): the same org yes, another org no (404).
-    let a = w
-        .call(
-            "GET",
-            &format!("/v1/users/{GUEST}/profile"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    let a = expect(&w, "GET", &format!("/v1/users/{GUEST}/profile"), HOST, 200).await;
     assert_eq!(a.body["skills"], json!(["pricing", "product-strategy"]));
     let a = w
         .call_with(
@@ -205,24 +194,15 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     ));
     assert_eq!(hash.len(), 1, "one generation: {hash:?}");
     // Not a member: 403. Bad query: 400.
-    let a = w
-        .call(
-            "GET",
-            &format!("/v1/meetings/{id}/prompts"),
-            Some(THIRD),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 403, "{}", a.body);
-    let a = w
-        .call(
-            "GET",
-            &format!("/v1/meetings/{id}/prompts?type=later"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 400, "{}", a.body);
+    expect(&w, "GET", &format!("/v1/meetings/{id}/prompts"), THIRD, 403).await;
+    expect(
+        &w,
+        "GET",
+        &format!("/v1/meetings/{id}/prompts?type=later"),
+        HOST,
+        400,
+    )
+    .await;
 
     // A member change generates again, on the new members (I33).
     let a = w
@@ -243,15 +223,7 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     .await;
 
     // Starting promotes the best pre-call prompts, keeping provenance (I37).
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/meetings/{id}/start"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    expect(&w, "POST", &format!("/v1/meetings/{id}/start"), HOST, 200).await;
     let incall = prompts(&w, GUEST, &id, "incall").await;
     assert!(!incall.is_empty() && incall.len() <= 5);
     for p in &incall {
@@ -272,40 +244,37 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     let result = insights_job(&w, &id).await;
     assert_eq!(result["status"], "generated", "{result}");
     assert_eq!(result["participants"], 3);
-    let mine = w
-        .call(
-            "GET",
-            &format!("/v1/meetings/{id}/insights/me"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(mine.status, 200, "{}", mine.body);
+    let mine = expect(
+        &w,
+        "GET",
+        &format!("/v1/meetings/{id}/insights/me"),
+        HOST,
+        200,
+    )
+    .await;
     assert_eq!(mine.body["user_id"], HOST);
     assert!(mine.body["summary"].as_str().unwrap().contains("Ben"));
     assert_eq!(mine.body["provenance"]["source"], "heuristic");
     assert!(mine.body["provenance"]["request_hash"].is_string());
-    let theirs = w
-        .call(
-            "GET",
-            &format!("/v1/meetings/{id}/insights/me"),
-            Some(GUEST),
-            None,
-        )
-        .await;
-    assert_eq!(theirs.status, 200, "{}", theirs.body);
+    let theirs = expect(
+        &w,
+        "GET",
+        &format!("/v1/meetings/{id}/insights/me"),
+        GUEST,
+        200,
+    )
+    .await;
     assert_eq!(theirs.body["user_id"], GUEST);
     // Someone else's insight: 404 by id; a non-member of the meeting: 403.
     let guest_insight = theirs.body["id"].as_str().unwrap();
-    let a = w
-        .call(
-            "DELETE",
-            &format!("/v1/insights/{guest_insight}"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 404, "{}", a.body);
+    expect(
+        &w,
+        "DELETE",
+        &format!("/v1/insights/{guest_insight}"),
+        HOST,
+        404,
+    )
+    .await;
     let a = w
         .call_with(
             "GET",
@@ -316,8 +285,7 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
         )
         .await;
     assert_eq!(a.status, 403, "{}", a.body);
-    let list = w.call("GET", "/v1/insights", Some(HOST), None).await;
-    assert_eq!(list.status, 200, "{}", list.body);
+    let list = expect(&w, "GET", "/v1/insights", HOST, 200).await;
     let items = list.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["meeting_id"], id.as_str());
@@ -327,33 +295,30 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
     ));
     assert_eq!(signals.len(), 6, "{signals:?}");
     // Deleting my own: 204, then it is gone; the guest's stays.
-    let a = w
-        .call(
-            "DELETE",
-            &format!("/v1/meetings/{id}/insights/me"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 204, "{}", a.body);
-    let a = w
-        .call(
-            "GET",
-            &format!("/v1/meetings/{id}/insights/me"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 404, "{}", a.body);
-    let a = w
-        .call(
-            "GET",
-            &format!("/v1/meetings/{id}/insights/me"),
-            Some(GUEST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    expect(
+        &w,
+        "DELETE",
+        &format!("/v1/meetings/{id}/insights/me"),
+        HOST,
+        204,
+    )
+    .await;
+    expect(
+        &w,
+        "GET",
+        &format!("/v1/meetings/{id}/insights/me"),
+        HOST,
+        404,
+    )
+    .await;
+    expect(
+        &w,
+        "GET",
+        &format!("/v1/meetings/{id}/insights/me"),
+        GUEST,
+        200,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -447,15 +412,14 @@ async fn i30_flags_turned_off_stop_generation_within_seconds() {
         .call_with("PUT", "/v1/admin/flags", Some(&admin), Some(&on), &[])
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    let a = w
-        .call(
-            "DELETE",
-            &format!("/v1/meetings/{id}/participants/{GUEST}"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 204, "{}", a.body);
+    expect(
+        &w,
+        "DELETE",
+        &format!("/v1/meetings/{id}/participants/{GUEST}"),
+        HOST,
+        204,
+    )
+    .await;
     prompts(&w, HOST, &id, "precall").await;
 
     // Insights off: the job records it and writes nothing.
@@ -511,15 +475,14 @@ async fn i18_a_failing_provider_falls_back_without_losing_anything() {
     assert_eq!(result["source"], "fallback");
     assert_eq!(result["fallback"], "malformed");
     for user in [HOST, GUEST] {
-        let a = w
-            .call(
-                "GET",
-                &format!("/v1/meetings/{outage}/insights/me"),
-                Some(user),
-                None,
-            )
-            .await;
-        assert_eq!(a.status, 200, "{}", a.body);
+        let a = expect(
+            &w,
+            "GET",
+            &format!("/v1/meetings/{outage}/insights/me"),
+            user,
+            200,
+        )
+        .await;
         assert_eq!(a.body["provenance"]["source"], "fallback");
         assert_eq!(a.body["provenance"]["failed_provider"], "openai_compatible");
     }

@@ -292,20 +292,7 @@ mod tests {
         assert!(result.contains("disabled"));
     }
 
-    fn profile(id: &str, name: &str, skills: &str, goals: Option<&str>) -> ProfileRow {
-        ProfileRow {
-            user_id: id.into(),
-            display_name: name.into(),
-            headline: None,
-            bio: None,
-            goals: goals.map(Into::into),
-            experience: None,
-            languages: "[]".into(),
-            skills: skills.into(),
-            roles: "[]".into(),
-            updated_at: None,
-        }
-    }
+    use crate::profiles::fixture as profile;
 
     #[test]
     fn i34_one_row_per_participant_with_provenance_then_the_record() {

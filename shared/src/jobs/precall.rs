@@ -116,20 +116,7 @@ mod tests {
     use crate::intelligence::heuristic::Heuristic;
     use crate::sql::SqlValue;
 
-    fn profile(id: &str, name: &str, skills: &str, goals: Option<&str>) -> ProfileRow {
-        ProfileRow {
-            user_id: id.into(),
-            display_name: name.into(),
-            headline: None,
-            bio: None,
-            goals: goals.map(Into::into),
-            experience: None,
-            languages: r#"["en"]"#.into(),
-            skills: skills.into(),
-            roles: "[]".into(),
-            updated_at: None,
-        }
-    }
+    use crate::profiles::fixture as profile;
 
     fn interest(user: &str, key: &str) -> InterestRow {
         InterestRow {
