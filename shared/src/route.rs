@@ -56,6 +56,20 @@ pub enum Route {
     AdminFlags,
     /// `PUT /v1/admin/flags`: set one flag (with a reason; audited).
     AdminSetFlag,
+    /// `GET /v1/connections`: the caller's connections and requests (M20).
+    Connections,
+    /// `POST /v1/connections`: ask to connect (M18).
+    RequestConnection,
+    /// `POST /v1/connections/{id}/{accept,decline,withdraw}` and `DELETE
+    /// /v1/connections/{id}` (remove): a move on a connection (M17).
+    ConnectionMove {
+        connection_id: String,
+        action: crate::matching::connections::ConnectionAction,
+    },
+    /// `PUT /v1/users/{id}/block`: block a member (never matched, M8).
+    BlockUser { user_id: String },
+    /// `DELETE /v1/users/{id}/block`: lift the caller's block.
+    UnblockUser { user_id: String },
 }
 
 /// The route's class, for body limits and rate limits.
@@ -300,6 +314,86 @@ pub static ROUTES: &[RouteSpec] = &[
         access: RouteAccess::Org(Action::ManageFeatureFlags),
         class: RouteClass::Default,
         build: |_| Route::AdminSetFlag,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/connections",
+        name: "connections.list",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::Connections,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/connections",
+        name: "connections.request",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::RequestConnection,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/connections/{id}/accept",
+        name: "connections.accept",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ConnectionMove {
+            connection_id: path_id(p, 0),
+            action: crate::matching::connections::ConnectionAction::Accept,
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/connections/{id}/decline",
+        name: "connections.decline",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ConnectionMove {
+            connection_id: path_id(p, 0),
+            action: crate::matching::connections::ConnectionAction::Decline,
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/connections/{id}/withdraw",
+        name: "connections.withdraw",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ConnectionMove {
+            connection_id: path_id(p, 0),
+            action: crate::matching::connections::ConnectionAction::Withdraw,
+        },
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/connections/{id}",
+        name: "connections.remove",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ConnectionMove {
+            connection_id: path_id(p, 0),
+            action: crate::matching::connections::ConnectionAction::Remove,
+        },
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/users/{id}/block",
+        name: "users.block",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::BlockUser {
+            user_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/users/{id}/block",
+        name: "users.unblock",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::UnblockUser {
+            user_id: path_id(p, 0),
+        },
     },
 ];
 

@@ -12,6 +12,7 @@ pub mod auth;
 mod bench;
 mod clock;
 mod config;
+mod connections;
 mod cors;
 mod cron;
 mod entropy;

@@ -144,6 +144,14 @@ async fn dispatch(
         }
         Route::AdminFlags => crate::intelligence::admin::list(&call, env).await,
         Route::AdminSetFlag => crate::intelligence::admin::set(ctx, &call, env).await,
+        Route::Connections => crate::connections::list(&call, &req, env).await,
+        Route::RequestConnection => crate::connections::request(&call, env).await,
+        Route::ConnectionMove {
+            connection_id,
+            action,
+        } => crate::connections::act(&call, env, &connection_id, action).await,
+        Route::BlockUser { user_id } => crate::connections::block(&call, env, &user_id).await,
+        Route::UnblockUser { user_id } => crate::connections::unblock(&call, env, &user_id).await,
     }
 }
 

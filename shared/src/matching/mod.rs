@@ -16,6 +16,7 @@
 //! milliseconds (`now_ms`). Rule IDs (`M1`…) are the ones of
 //! `docs/matching.md`; the tests that prove them carry the ID in their name.
 
+pub mod connection_plan;
 pub mod connections;
 pub mod cycle;
 pub mod embedder;

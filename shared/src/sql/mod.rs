@@ -103,6 +103,11 @@ pub const ALL: &[(&str, &str)] = registry![
     connections::CONNECTION_LIST_OUTGOING,
     connections::CONNECTION_LIST_ACCEPTED,
     connections::CONNECTION_DELETE,
+    connections::CONNECTION_CREATE,
+    connections::CONNECTION_REWRITE,
+    connections::CONNECTION_DELETE_GUARDED,
+    connections::CONNECTION_LIST_FOR_USER,
+    connections::CONNECTION_BLOCKS_AMONG,
     // meetings
     meetings::MEETING_INSERT,
     meetings::MEETING_GET,
@@ -441,6 +446,26 @@ mod tests {
             (
                 connections::CONNECTION_DELETE,
                 connections::ConnectionDelete::FIELDS,
+            ),
+            (
+                connections::CONNECTION_CREATE,
+                connections::ConnectionCreate::FIELDS,
+            ),
+            (
+                connections::CONNECTION_REWRITE,
+                connections::ConnectionRewrite::FIELDS,
+            ),
+            (
+                connections::CONNECTION_DELETE_GUARDED,
+                connections::ConnectionDeleteGuarded::FIELDS,
+            ),
+            (
+                connections::CONNECTION_LIST_FOR_USER,
+                connections::ConnectionListForUser::FIELDS,
+            ),
+            (
+                connections::CONNECTION_BLOCKS_AMONG,
+                connections::ConnectionBlocksAmong::FIELDS,
             ),
             (
                 embeddings::EMBEDDING_UPSERT,
