@@ -492,6 +492,16 @@ mod tests {
         "interests",
         "insights.list",
         "insights.delete",
+        // Connections and matching act only on rows naming the caller; the
+        // plans answer 404 for anyone else (M20, M24).
+        "connections.list",
+        "connections.request",
+        "connections.accept",
+        "connections.decline",
+        "connections.withdraw",
+        "connections.remove",
+        "users.block",
+        "users.unblock",
     ];
 
     #[test]
