@@ -170,18 +170,16 @@ params! {
     CONNECTION_LIST_FOR_USER => ConnectionListForUser<'a> { user_id: &'a str, status: Option<&'a str>, before_updated_at: i64, before_id: &'a str, limit: i64 }
 }
 
-/// Blocked rows involving any of a set of users against one user (the
-/// matcher's block check for a candidate list, M8). `?2` is a JSON array of
-/// user ids.
+/// Blocked pairs within a set of users (the matcher's block check, M8).
 ///
-/// Params: ?1 user_id, ?2 peer ids (JSON array).
+/// Params: ?1 user ids (JSON array).
 pub const CONNECTION_BLOCKS_AMONG: &str = "\
-SELECT CASE WHEN requester_id = ?1 THEN addressee_id ELSE requester_id END AS peer_id
+SELECT requester_id, addressee_id
 FROM connections
-WHERE status = 'blocked'
-  AND ((requester_id = ?1 AND addressee_id IN (SELECT value FROM json_each(?2)))
-    OR (addressee_id = ?1 AND requester_id IN (SELECT value FROM json_each(?2))))";
+WHERE requester_id IN (SELECT value FROM json_each(?1))
+  AND addressee_id IN (SELECT value FROM json_each(?1))
+  AND status = 'blocked'";
 params! {
-    /// Parameters of [`CONNECTION_BLOCKS_AMONG`], `?1..?2` in order.
-    CONNECTION_BLOCKS_AMONG => ConnectionBlocksAmong<'a> { user_id: &'a str, peer_ids: &'a str }
+    /// Parameters of [`CONNECTION_BLOCKS_AMONG`], `?1..?1` in order.
+    CONNECTION_BLOCKS_AMONG => ConnectionBlocksAmong<'a> { user_ids: &'a str }
 }

@@ -3,9 +3,10 @@
 
 use crate::params;
 
-/// Enter the queue. A user already waiting is refused by the partial unique
-/// index: `changes() == 0` means "already queued" (read it with
-/// [`MATCHING_QUEUE_GET_WAITING`]).
+/// Enter the queue. A user already active (waiting or in a proposal) is
+/// refused by the partial unique index `matching_queue_one_active`
+/// (migration 0009): `changes() == 0` means "already queued" (read it with
+/// [`MATCHING_QUEUE_GET_ACTIVE`]).
 ///
 /// Params: ?1 id, ?2 user_id, ?3 org_id, ?4 shard, ?5 available_from, ?6 available_to,
 /// ?7 constraints (JSON object), ?8 now_ms.
@@ -13,7 +14,7 @@ pub const MATCHING_QUEUE_INSERT: &str = "\
 INSERT INTO matching_queue (id, user_id, org_id, shard, available_from, available_to, constraints, status,
                             created_at, updated_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', ?8, ?8)
-ON CONFLICT (user_id) WHERE status = 'waiting' DO NOTHING";
+ON CONFLICT DO NOTHING";
 params! {
     /// Parameters of [`MATCHING_QUEUE_INSERT`], `?1..?8` in order.
     MATCHING_QUEUE_INSERT => MatchingQueueInsert<'a> { id: &'a str, user_id: &'a str, org_id: Option<&'a str>, shard: i64, available_from: i64, available_to: i64, constraints: &'a str, now_ms: i64 }
@@ -181,4 +182,207 @@ LIMIT ?4";
 params! {
     /// Parameters of [`MATCH_OUTCOME_LIST_BY_KIND`], `?1..?4` in order.
     MATCH_OUTCOME_LIST_BY_KIND => MatchOutcomeListByKind<'a> { outcome: &'a str, after_created_at: i64, after_id: &'a str, limit: i64 }
+}
+
+/// The user's active entry (waiting or in a proposal), if any.
+///
+/// Params: ?1 user_id.
+pub const MATCHING_QUEUE_GET_ACTIVE: &str = "\
+SELECT id, user_id, org_id, shard, available_from, available_to, constraints, status,
+       matched_with_user_id, match_id, version, created_at, updated_at
+FROM matching_queue
+WHERE user_id = ?1 AND status IN ('waiting', 'proposed', 'accepted')
+ORDER BY created_at DESC
+LIMIT 1";
+params! {
+    /// Parameters of [`MATCHING_QUEUE_GET_ACTIVE`], `?1..?1` in order.
+    MATCHING_QUEUE_GET_ACTIVE => MatchingQueueGetActive<'a> { user_id: &'a str }
+}
+
+/// One move of rule M13 on an entry, guarded by the status and version the
+/// plan read (`changes() == 0`: it moved meanwhile). `?5 clear_match` = 1
+/// drops the proposal link (a requeue).
+///
+/// Params: ?1 id, ?2 expected status, ?3 expected version, ?4 new status,
+/// ?5 clear_match, ?6 now_ms.
+pub const MATCHING_QUEUE_MOVE: &str = "\
+UPDATE matching_queue
+SET status = ?4,
+    match_id = CASE WHEN ?5 = 1 THEN NULL ELSE match_id END,
+    matched_with_user_id = CASE WHEN ?5 = 1 THEN NULL ELSE matched_with_user_id END,
+    version = version + 1, updated_at = ?6
+WHERE id = ?1 AND status = ?2 AND version = ?3";
+params! {
+    /// Parameters of [`MATCHING_QUEUE_MOVE`], `?1..?6` in order.
+    MATCHING_QUEUE_MOVE => MatchingQueueMove<'a> { id: &'a str, expected_status: &'a str, expected_version: i64, new_status: &'a str, clear_match: bool, now_ms: i64 }
+}
+
+/// Claim a proposal (M15): both entries move `waiting → proposed` in one
+/// statement, or neither does. The subquery sees the rows before the update,
+/// so if either entry's version or status moved (a concurrent cycle claimed
+/// it) the count is not 2 and no row changes: `changes()` is 2 or 0.
+///
+/// Params: ?1 match_id, ?2 a entry id, ?3 a version, ?4 a user_id, ?5 b entry id,
+/// ?6 b version, ?7 b user_id, ?8 now_ms.
+pub const MATCHING_QUEUE_CLAIM_PAIR: &str = "\
+UPDATE matching_queue
+SET status = 'proposed', match_id = ?1,
+    matched_with_user_id = CASE WHEN id = ?2 THEN ?7 ELSE ?4 END,
+    version = version + 1, updated_at = ?8
+WHERE id IN (?2, ?5) AND status = 'waiting'
+  AND (SELECT count(*) FROM matching_queue
+       WHERE (id = ?2 AND version = ?3 AND status = 'waiting')
+          OR (id = ?5 AND version = ?6 AND status = 'waiting')) = 2";
+params! {
+    /// Parameters of [`MATCHING_QUEUE_CLAIM_PAIR`], `?1..?8` in order.
+    MATCHING_QUEUE_CLAIM_PAIR => MatchingQueueClaimPair<'a> { match_id: &'a str, a_entry_id: &'a str, a_version: i64, a_user_id: &'a str, b_entry_id: &'a str, b_version: i64, b_user_id: &'a str, now_ms: i64 }
+}
+
+/// The proposal row of a claim, written only when both entries carry the
+/// match id (the claim before it in the same batch succeeded); repeated
+/// claims of the same id do nothing.
+///
+/// Params: ?1 id, ?2 a_entry_id, ?3 a_user_id, ?4 b_entry_id, ?5 b_user_id, ?6 score,
+/// ?7 detail (JSON), ?8 starts_at, ?9 respond_by, ?10 now_ms.
+pub const MATCHING_PROPOSAL_INSERT_CLAIMED: &str = "\
+INSERT INTO matching_proposals (id, a_entry_id, a_user_id, b_entry_id, b_user_id, score, detail,
+                                starts_at, respond_by, status, created_at, updated_at)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?10
+WHERE (SELECT count(*) FROM matching_queue WHERE match_id = ?1 AND status = 'proposed') = 2
+ON CONFLICT DO NOTHING";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_INSERT_CLAIMED`], `?1..?10` in order.
+    MATCHING_PROPOSAL_INSERT_CLAIMED => MatchingProposalInsertClaimed<'a> { id: &'a str, a_entry_id: &'a str, a_user_id: &'a str, b_entry_id: &'a str, b_user_id: &'a str, score: f64, detail: &'a str, starts_at: i64, respond_by: i64, now_ms: i64 }
+}
+
+/// Params: ?1 id.
+pub const MATCHING_PROPOSAL_GET: &str = "\
+SELECT id, a_entry_id, a_user_id, b_entry_id, b_user_id, score, detail, starts_at, respond_by,
+       status, meeting_id, created_at, updated_at
+FROM matching_proposals WHERE id = ?1";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_GET`], `?1..?1` in order.
+    MATCHING_PROPOSAL_GET => MatchingProposalGet<'a> { id: &'a str }
+}
+
+/// Settle a proposal, guarded by `status = 'pending'`.
+///
+/// Params: ?1 id, ?2 new status, ?3 meeting_id, ?4 now_ms.
+pub const MATCHING_PROPOSAL_SETTLE: &str = "\
+UPDATE matching_proposals SET status = ?2, meeting_id = ?3, updated_at = ?4
+WHERE id = ?1 AND status = 'pending'";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_SETTLE`], `?1..?4` in order.
+    MATCHING_PROPOSAL_SETTLE => MatchingProposalSettle<'a> { id: &'a str, status: &'a str, meeting_id: Option<&'a str>, now_ms: i64 }
+}
+
+/// Pending proposals past their deadline (the expiry sweep), bounded.
+///
+/// Params: ?1 now_ms, ?2 limit.
+pub const MATCHING_PROPOSAL_LIST_DUE: &str = "\
+SELECT id FROM matching_proposals
+WHERE status = 'pending' AND respond_by <= ?1
+ORDER BY respond_by
+LIMIT ?2";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_LIST_DUE`], `?1..?2` in order.
+    MATCHING_PROPOSAL_LIST_DUE => MatchingProposalListDue { now_ms: i64, limit: i64 }
+}
+
+/// Candidates of a cycle by interest overlap (M15): for each seed user,
+/// the waiting entries of other users sharing an interest with them, most
+/// shared interests first, at most `?3` per seed. Never all pairs: a seed
+/// only reaches users through its own interests (index
+/// `user_interests_interest`).
+///
+/// Params: ?1 seed user ids (JSON array), ?2 now_ms, ?3 per-seed limit.
+pub const MATCHING_CANDIDATES_BY_INTEREST: &str = "\
+SELECT seed_user_id, id, user_id, org_id, available_from, available_to, constraints, version, shared
+FROM (
+  SELECT mine.user_id AS seed_user_id, q.id, q.user_id, q.org_id, q.available_from, q.available_to,
+         q.constraints, q.version, count(*) AS shared,
+         row_number() OVER (PARTITION BY mine.user_id ORDER BY count(*) DESC, q.id) AS rank
+  FROM user_interests AS mine
+  JOIN user_interests AS theirs
+    ON theirs.interest_key = mine.interest_key AND theirs.user_id <> mine.user_id
+  JOIN matching_queue AS q
+    ON q.user_id = theirs.user_id AND q.status = 'waiting' AND q.available_to > ?2
+  WHERE mine.user_id IN (SELECT value FROM json_each(?1))
+  GROUP BY mine.user_id, q.id
+)
+WHERE rank <= ?3";
+params! {
+    /// Parameters of [`MATCHING_CANDIDATES_BY_INTEREST`], `?1..?3` in order.
+    MATCHING_CANDIDATES_BY_INTEREST => MatchingCandidatesByInterest<'a> { seed_user_ids: &'a str, now_ms: i64, per_seed: i64 }
+}
+
+/// What the scorer needs of a set of users (M7): org, profile fields and
+/// interest keys (JSON array). Deleted users are left out (never proposed).
+///
+/// Params: ?1 user ids (JSON array).
+pub const MATCHING_PEOPLE: &str = "\
+SELECT u.id AS user_id, u.org_id, p.goals, coalesce(p.skills, '[]') AS skills,
+       coalesce(p.roles, '[]') AS roles, coalesce(p.languages, '[]') AS languages,
+       (SELECT json_group_array(ui.interest_key) FROM user_interests AS ui WHERE ui.user_id = u.id)
+         AS interests
+FROM users AS u
+LEFT JOIN profiles AS p ON p.user_id = u.id
+WHERE u.id IN (SELECT value FROM json_each(?1)) AND u.deleted_at IS NULL";
+params! {
+    /// Parameters of [`MATCHING_PEOPLE`], `?1..?1` in order.
+    MATCHING_PEOPLE => MatchingPeople<'a> { user_ids: &'a str }
+}
+
+/// Each user's record (M7 `history`): proposals answered, accepted,
+/// completed, ratings.
+///
+/// Params: ?1 user ids (JSON array).
+pub const MATCH_HISTORY_FOR_USERS: &str = "\
+SELECT user_id, count(DISTINCT match_id) AS proposals,
+       sum(outcome = 'accepted') AS accepted, sum(outcome = 'completed') AS completed,
+       coalesce(sum(rating), 0) AS rating_sum, count(rating) AS ratings
+FROM matching_analytics
+WHERE user_id IN (SELECT value FROM json_each(?1))
+GROUP BY user_id";
+params! {
+    /// Parameters of [`MATCH_HISTORY_FOR_USERS`], `?1..?1` in order.
+    MATCH_HISTORY_FOR_USERS => MatchHistoryForUsers<'a> { user_ids: &'a str }
+}
+
+/// Declines among a set of users since a time (M11), latest per pair.
+///
+/// Params: ?1 user ids (JSON array), ?2 since ms.
+pub const MATCH_DECLINES_AMONG: &str = "\
+SELECT user_id, peer_user_id, max(created_at) AS declined_at
+FROM matching_analytics
+WHERE user_id IN (SELECT value FROM json_each(?1))
+  AND peer_user_id IN (SELECT value FROM json_each(?1))
+  AND outcome = 'declined' AND created_at >= ?2
+GROUP BY user_id, peer_user_id";
+params! {
+    /// Parameters of [`MATCH_DECLINES_AMONG`], `?1..?2` in order.
+    MATCH_DECLINES_AMONG => MatchDeclinesAmong<'a> { user_ids: &'a str, since_ms: i64 }
+}
+
+/// The current learned weights (M10), if any were learned.
+pub const MATCHING_WEIGHTS_GET: &str = "SELECT weights, updates FROM matching_weights WHERE id = 1";
+params! {
+    /// Parameters of [`MATCHING_WEIGHTS_GET`] (none).
+    MATCHING_WEIGHTS_GET => MatchingWeightsGet {}
+}
+
+/// Store learned weights, guarded by the update count read (`?3`; -1 when
+/// there was no row): a concurrent update makes this change nothing (the
+/// very first write inserts whatever `?3` says).
+///
+/// Params: ?1 weights (JSON), ?2 now_ms, ?3 expected updates.
+pub const MATCHING_WEIGHTS_PUT: &str = "\
+INSERT INTO matching_weights (id, weights, updates, updated_at)
+VALUES (1, ?1, 1, ?2)
+ON CONFLICT (id) DO UPDATE SET weights = excluded.weights, updates = matching_weights.updates + 1,
+  updated_at = excluded.updated_at
+WHERE matching_weights.updates = ?3";
+params! {
+    /// Parameters of [`MATCHING_WEIGHTS_PUT`], `?1..?3` in order.
+    MATCHING_WEIGHTS_PUT => MatchingWeightsPut<'a> { weights: &'a str, now_ms: i64, expected_updates: i64 }
 }

@@ -214,6 +214,19 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCH_RECENTLY_DECLINED,
     matching::MATCH_OUTCOME_LIST_FOR_USER,
     matching::MATCH_OUTCOME_LIST_BY_KIND,
+    matching::MATCHING_QUEUE_GET_ACTIVE,
+    matching::MATCHING_QUEUE_MOVE,
+    matching::MATCHING_QUEUE_CLAIM_PAIR,
+    matching::MATCHING_PROPOSAL_INSERT_CLAIMED,
+    matching::MATCHING_PROPOSAL_GET,
+    matching::MATCHING_PROPOSAL_SETTLE,
+    matching::MATCHING_PROPOSAL_LIST_DUE,
+    matching::MATCHING_CANDIDATES_BY_INTEREST,
+    matching::MATCHING_PEOPLE,
+    matching::MATCH_HISTORY_FOR_USERS,
+    matching::MATCH_DECLINES_AMONG,
+    matching::MATCHING_WEIGHTS_GET,
+    matching::MATCHING_WEIGHTS_PUT,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
     embeddings::EMBEDDING_GET_FOR_SOURCE,
@@ -603,6 +616,58 @@ mod tests {
             (
                 matching::MATCH_OUTCOME_LIST_BY_KIND,
                 matching::MatchOutcomeListByKind::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_GET_ACTIVE,
+                matching::MatchingQueueGetActive::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_MOVE,
+                matching::MatchingQueueMove::FIELDS,
+            ),
+            (
+                matching::MATCHING_QUEUE_CLAIM_PAIR,
+                matching::MatchingQueueClaimPair::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_INSERT_CLAIMED,
+                matching::MatchingProposalInsertClaimed::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_GET,
+                matching::MatchingProposalGet::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_SETTLE,
+                matching::MatchingProposalSettle::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_LIST_DUE,
+                matching::MatchingProposalListDue::FIELDS,
+            ),
+            (
+                matching::MATCHING_CANDIDATES_BY_INTEREST,
+                matching::MatchingCandidatesByInterest::FIELDS,
+            ),
+            (
+                matching::MATCHING_PEOPLE,
+                matching::MatchingPeople::FIELDS,
+            ),
+            (
+                matching::MATCH_HISTORY_FOR_USERS,
+                matching::MatchHistoryForUsers::FIELDS,
+            ),
+            (
+                matching::MATCH_DECLINES_AMONG,
+                matching::MatchDeclinesAmong::FIELDS,
+            ),
+            (
+                matching::MATCHING_WEIGHTS_GET,
+                matching::MatchingWeightsGet::FIELDS,
+            ),
+            (
+                matching::MATCHING_WEIGHTS_PUT,
+                matching::MatchingWeightsPut::FIELDS,
             ),
             (
                 meeting_state::MEETING_STATE_GET,
