@@ -34,10 +34,12 @@ FROM matching_queue;
 DROP TABLE matching_queue;
 ALTER TABLE matching_queue_0009 RENAME TO matching_queue;
 
--- A user is in the queue at most once at a time, waiting or in a proposal
--- (M13): entering again while active is refused.
+-- A user is in the queue at most once at a time, waiting or in an
+-- unanswered proposal (M21). An `accepted` entry stays `accepted` after the
+-- match (M13 has no later state), so it is not in this index; the enter
+-- plan refuses while an accepted entry's proposal is still pending.
 CREATE UNIQUE INDEX matching_queue_one_active ON matching_queue (user_id)
-  WHERE status IN ('waiting', 'proposed', 'accepted');
+  WHERE status IN ('waiting', 'proposed');
 CREATE INDEX matching_queue_user ON matching_queue (user_id, created_at);
 -- A matching cycle reads the waiting entries of one shard, by availability (M14).
 CREATE INDEX matching_queue_shard ON matching_queue (status, shard, available_from);

@@ -184,14 +184,18 @@ params! {
     MATCH_OUTCOME_LIST_BY_KIND => MatchOutcomeListByKind<'a> { outcome: &'a str, after_created_at: i64, after_id: &'a str, limit: i64 }
 }
 
-/// The user's active entry (waiting or in a proposal), if any.
+/// The user's active entry (M21: waiting, proposed, or accepted while its
+/// proposal is still pending), if any.
 ///
 /// Params: ?1 user_id.
 pub const MATCHING_QUEUE_GET_ACTIVE: &str = "\
 SELECT id, user_id, org_id, shard, available_from, available_to, constraints, status,
        matched_with_user_id, match_id, version, created_at, updated_at
-FROM matching_queue
-WHERE user_id = ?1 AND status IN ('waiting', 'proposed', 'accepted')
+FROM matching_queue AS q
+WHERE user_id = ?1
+  AND (status IN ('waiting', 'proposed')
+       OR (status = 'accepted' AND EXISTS (
+             SELECT 1 FROM matching_proposals AS p WHERE p.id = q.match_id AND p.status = 'pending')))
 ORDER BY created_at DESC
 LIMIT 1";
 params! {
@@ -385,4 +389,31 @@ WHERE matching_weights.updates = ?3";
 params! {
     /// Parameters of [`MATCHING_WEIGHTS_PUT`], `?1..?3` in order.
     MATCHING_WEIGHTS_PUT => MatchingWeightsPut<'a> { weights: &'a str, now_ms: i64, expected_updates: i64 }
+}
+
+/// One side's answer to a proposal (`accepted` or `declined`, M10, M11),
+/// with the features and weights it was scored with. No meeting yet.
+/// Retries collide on (match_id, user_id, outcome) and change nothing.
+///
+/// Params: ?1 id, ?2 match_id, ?3 user_id, ?4 peer_user_id, ?5 outcome, ?6 score,
+/// ?7 features (JSON), ?8 weights (JSON), ?9 now_ms.
+pub const MATCH_ANSWER_RECORD: &str = "\
+INSERT INTO matching_analytics (id, match_id, user_id, peer_user_id, outcome, score, features, weights,
+                                created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+ON CONFLICT DO NOTHING";
+params! {
+    /// Parameters of [`MATCH_ANSWER_RECORD`], `?1..?9` in order.
+    MATCH_ANSWER_RECORD => MatchAnswerRecord<'a> { id: &'a str, match_id: &'a str, user_id: &'a str, peer_user_id: &'a str, outcome: &'a str, score: f64, features: &'a str, weights: &'a str, now_ms: i64 }
+}
+
+/// The meeting a matched proposal scheduled (set once).
+///
+/// Params: ?1 id, ?2 meeting_id, ?3 now_ms.
+pub const MATCHING_PROPOSAL_SET_MEETING: &str = "\
+UPDATE matching_proposals SET meeting_id = ?2, updated_at = ?3
+WHERE id = ?1 AND status = 'matched' AND meeting_id IS NULL";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_SET_MEETING`], `?1..?3` in order.
+    MATCHING_PROPOSAL_SET_MEETING => MatchingProposalSetMeeting<'a> { id: &'a str, meeting_id: &'a str, now_ms: i64 }
 }

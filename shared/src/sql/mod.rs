@@ -227,6 +227,8 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCH_DECLINES_AMONG,
     matching::MATCHING_WEIGHTS_GET,
     matching::MATCHING_WEIGHTS_PUT,
+    matching::MATCH_ANSWER_RECORD,
+    matching::MATCHING_PROPOSAL_SET_MEETING,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
     embeddings::EMBEDDING_GET_FOR_SOURCE,
@@ -668,6 +670,14 @@ mod tests {
             (
                 matching::MATCHING_WEIGHTS_PUT,
                 matching::MatchingWeightsPut::FIELDS,
+            ),
+            (
+                matching::MATCH_ANSWER_RECORD,
+                matching::MatchAnswerRecord::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_SET_MEETING,
+                matching::MatchingProposalSetMeeting::FIELDS,
             ),
             (
                 meeting_state::MEETING_STATE_GET,
