@@ -19,6 +19,7 @@
 pub mod connection_plan;
 pub mod connections;
 pub mod cycle;
+pub mod cycle_run;
 pub mod embedder;
 pub mod feedback;
 pub mod hashing;

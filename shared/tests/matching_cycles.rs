@@ -1,0 +1,278 @@
+//! Matching cycles against a real SQLite with every D1 migration applied
+//! (rules M15, M21–M25): the cycle's own statements load the shard, its
+//! candidates and people, `plan_run` plans, and the claims run as the
+//! worker runs them (each batch in one transaction). Two cycles planned
+//! from the same snapshot and applied interleaved never put a user in two
+//! proposals; a declined pair is not proposed again inside the cooldown.
+
+use std::fs;
+use std::path::Path;
+
+use connvo_shared::matching::cycle_run::{
+    plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow,
+    HistoryRow, PersonRow, WaitingRow,
+};
+use connvo_shared::matching::proposal_plan::{plan_settle, ProposalRow};
+use connvo_shared::matching::queue::{shard_of, QueueStatus};
+use connvo_shared::matching::queue_plan::{MatchingConfig, QueueRow};
+use connvo_shared::matching::scoring::Weights;
+use connvo_shared::sql::connections::ConnectionBlocksAmong;
+use connvo_shared::sql::matching::{
+    MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
+    MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
+};
+use connvo_shared::sql::{SqlValue, Statement};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+use serde::de::DeserializeOwned;
+
+const NOW: i64 = 1_800_000_000_000;
+const HOUR: i64 = 3_600_000;
+
+fn db() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d1-migrations");
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    for f in files {
+        conn.execute_batch(&fs::read_to_string(&f).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    conn
+}
+
+fn bind(s: &Statement) -> Vec<Value> {
+    s.params
+        .iter()
+        .map(|v| match v {
+            SqlValue::Null => Value::Null,
+            SqlValue::Integer(i) => Value::Integer(*i),
+            SqlValue::Real(r) => Value::Real(*r),
+            SqlValue::Text(t) => Value::Text(t.clone()),
+            SqlValue::Blob(b) => Value::Blob(b.clone()),
+        })
+        .collect()
+}
+
+/// Rows as JSON objects, decoded like the D1 executor does.
+fn all<T: DeserializeOwned>(conn: &Connection, s: impl Into<Statement>) -> Vec<T> {
+    let s = s.into();
+    let mut stmt = conn.prepare(s.sql).unwrap();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let mut rows = stmt.query(rusqlite::params_from_iter(bind(&s))).unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        let mut obj = serde_json::Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let v = match row.get_ref(i).unwrap() {
+                ValueRef::Null => serde_json::Value::Null,
+                ValueRef::Integer(n) => n.into(),
+                ValueRef::Real(r) => r.into(),
+                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+                ValueRef::Blob(_) => serde_json::Value::Null,
+            };
+            obj.insert(name.clone(), v);
+        }
+        out.push(serde_json::from_value(obj.into()).unwrap());
+    }
+    out
+}
+
+fn run(conn: &Connection, s: &Statement) -> usize {
+    conn.execute(s.sql, rusqlite::params_from_iter(bind(s)))
+        .unwrap_or_else(|e| panic!("{}: {e}", s.name))
+}
+
+/// A batch, atomically (as D1 runs one); the changes of each statement.
+fn batch(conn: &Connection, statements: &[Statement]) -> Vec<usize> {
+    conn.execute_batch("BEGIN").unwrap();
+    let changes = statements.iter().map(|s| run(conn, s)).collect();
+    conn.execute_batch("COMMIT").unwrap();
+    changes
+}
+
+const SHARDS: u32 = 1;
+
+fn person(conn: &Connection, id: &str, interests: &[&str]) {
+    conn.execute(
+        "INSERT INTO users (id, display_name, created_at, updated_at) VALUES (?1, ?1, 0, 0)",
+        [id],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO profiles (user_id, display_name, goals, skills, languages, created_at, updated_at)
+         VALUES (?1, ?1, 'find a cofounder', '[\"product\"]', '[\"en\"]', 0, 0)",
+        [id],
+    )
+    .unwrap();
+    for key in interests {
+        conn.execute(
+            "INSERT INTO user_interests (user_id, interest_key, created_at) VALUES (?1, ?2, 0)",
+            [id, key],
+        )
+        .unwrap();
+    }
+    let entry = format!("mq_{id}");
+    run(
+        conn,
+        &MatchingQueueInsert {
+            id: &entry,
+            user_id: id,
+            org_id: None,
+            shard: i64::from(shard_of(id, SHARDS)),
+            available_from: NOW,
+            available_to: NOW + 4 * HOUR,
+            constraints: "{}",
+            now_ms: NOW,
+        }
+        .statement(),
+    );
+}
+
+fn config() -> MatchingConfig {
+    MatchingConfig {
+        shards: SHARDS,
+        ..MatchingConfig::default()
+    }
+}
+
+/// One cycle's reads and plan, as the worker does them.
+fn plan(conn: &Connection, now: i64) -> CycleRun {
+    let cfg = config();
+    let seeds: Vec<WaitingRow> = all(
+        conn,
+        MatchingQueueListWaiting {
+            shard: 0,
+            window_from_ms: now,
+            window_to_ms: now + cfg.queue.max_lead_ms + cfg.queue.max_window_ms,
+            limit: 100,
+        },
+    );
+    let seed_ids = seed_ids_json(&seeds);
+    let candidates: Vec<WaitingRow> = all(
+        conn,
+        MatchingCandidatesByInterest {
+            seed_user_ids: &seed_ids,
+            now_ms: now,
+            per_seed: 20,
+        },
+    );
+    let ids = user_ids_json(&seeds, &candidates);
+    let input = CycleInput {
+        people: all::<PersonRow>(conn, MatchingPeople { user_ids: &ids }),
+        history: all::<HistoryRow>(conn, MatchHistoryForUsers { user_ids: &ids }),
+        declines: all::<DeclineRow>(
+            conn,
+            MatchDeclinesAmong {
+                user_ids: &ids,
+                since_ms: now - cfg.scoring.decline_cooldown_ms,
+            },
+        ),
+        blocks: all::<BlockRow>(conn, ConnectionBlocksAmong { user_ids: &ids }),
+        seeds,
+        candidates,
+        ..CycleInput::default()
+    };
+    plan_run(&input, &Weights::default(), &cfg, now)
+}
+
+fn proposals_per_user(conn: &Connection) -> Vec<(String, i64)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT u, count(*) FROM (SELECT a_user_id AS u FROM matching_proposals WHERE status = 'pending'
+             UNION ALL SELECT b_user_id FROM matching_proposals WHERE status = 'pending') GROUP BY u",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn m15_overlapping_cycles_never_put_a_user_in_two_proposals() {
+    let conn = db();
+    // A triangle of people who all share interests, and a fourth.
+    person(&conn, "ann", &["ai-ml", "databases"]);
+    person(&conn, "bob", &["ai-ml", "databases"]);
+    person(&conn, "cat", &["ai-ml", "databases"]);
+    person(&conn, "dan", &["ai-ml"]);
+    // Two cycles read the same snapshot...
+    let first = plan(&conn, NOW);
+    let mut second = plan(&conn, NOW);
+    assert!(!first.claims.is_empty());
+    // ...and the second one differs: pretend it paired differently by
+    // reversing its order of claims.
+    second.claims.reverse();
+    let mut won = 0;
+    for claim in first.claims.iter().chain(&second.claims) {
+        let changes = batch(&conn, claim);
+        assert!(changes[0] == 0 || changes[0] == 2, "claim is both or neither");
+        assert_eq!(changes[1], changes[0] / 2, "a proposal row only with its claim");
+        won += changes[1];
+    }
+    assert_eq!(won, first.claims.len(), "the second cycle's claims all lost");
+    for (user, n) in proposals_per_user(&conn) {
+        assert_eq!(n, 1, "{user} is in {n} proposals");
+    }
+    // A third cycle finds nobody free to pair with a proposed user.
+    let third = plan(&conn, NOW + 1);
+    for claim in &third.claims {
+        batch(&conn, claim);
+    }
+    for (user, n) in proposals_per_user(&conn) {
+        assert_eq!(n, 1, "{user} is in {n} proposals");
+    }
+}
+
+#[test]
+fn m25_a_cycle_proposes_with_factors_and_m11_a_decline_rests_the_pair() {
+    let conn = db();
+    person(&conn, "ann", &["ai-ml", "databases"]);
+    person(&conn, "bob", &["ai-ml", "databases"]);
+    person(&conn, "zed", &["climate"]);
+    let run1 = plan(&conn, NOW);
+    assert_eq!(run1.claims.len(), 1, "zed shares nothing and is not reached");
+    batch(&conn, &run1.claims[0]);
+    let id = &run1.plan.proposals[0].match_id;
+    let proposal: ProposalRow = all(&conn, MatchingProposalGet { id }).remove(0);
+    assert!(proposal.detail.contains("shares interests"));
+    let entry = |id: &str| -> QueueRow { all(&conn, MatchingQueueGet { id }).remove(0) };
+    let (a, b) = (entry(&proposal.a_entry_id), entry(&proposal.b_entry_id));
+    assert_eq!((a.status, b.status), (QueueStatus::Proposed, QueueStatus::Proposed));
+
+    // Ann declines: her entry moves, then the settlement.
+    let ann = if a.user_id == "ann" { a } else { b.clone() };
+    run(&conn, &ann.move_to(QueueStatus::Declined, false, NOW + 1));
+    let (a, b) = (entry(&proposal.a_entry_id), entry(&proposal.b_entry_id));
+    let settlement = plan_settle(
+        &proposal,
+        &a,
+        &b,
+        (&Weights::default(), -1),
+        &config().learning,
+        NOW + 2,
+    )
+    .unwrap();
+    let changes = batch(&conn, &settlement.statements);
+    assert_eq!(changes[0], 1, "settled once");
+    // Bob waits again; ann re-enters; the pair rests inside the cooldown.
+    conn.execute(
+        "INSERT INTO matching_queue (id, user_id, shard, available_from, available_to, status, created_at, updated_at)
+         VALUES ('mq_ann2', 'ann', 0, ?1, ?2, 'waiting', ?1, ?1)",
+        [NOW + 3, NOW + 4 * HOUR],
+    )
+    .unwrap();
+    let run2 = plan(&conn, NOW + 3);
+    assert!(run2.claims.is_empty(), "declined pair proposed again");
+    // The weights learned from the decline.
+    let learned: String = conn
+        .query_row("SELECT weights FROM matching_weights", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(learned, serde_json::to_string(&Weights::default()).unwrap());
+}
