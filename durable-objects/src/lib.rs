@@ -11,5 +11,8 @@ mod logging;
 mod meeting_room;
 mod sockets;
 mod sql_exec;
+mod user_hub;
 
 pub use meeting_room::MeetingRoom;
+pub use user_hub::header as user_hub_header;
+pub use user_hub::UserHub;

@@ -70,6 +70,23 @@ pub enum Route {
     BlockUser { user_id: String },
     /// `DELETE /v1/users/{id}/block`: lift the caller's block.
     UnblockUser { user_id: String },
+    /// `GET /v1/matching/queue`: the caller's active queue entry (M21).
+    MatchingQueue,
+    /// `POST /v1/matching/queue`: enter the queue (M12).
+    EnterQueue,
+    /// `DELETE /v1/matching/queue`: leave it (M13 cancel).
+    LeaveQueue,
+    /// `GET /v1/matching/proposals/{id}`: a proposal, to its two users (M24).
+    Proposal { proposal_id: String },
+    /// `POST /v1/matching/proposals/{id}/{accept,decline}` (M22).
+    AnswerProposal { proposal_id: String, accept: bool },
+    /// `POST /v1/me/ws-ticket`: a ticket for the caller's own channel.
+    HubTicket,
+    /// `GET /v1/me/ws?ticket=`: the caller's real-time channel (the ticket
+    /// is the credential).
+    HubSocket,
+    /// `POST /v1/dev/matching/cycle`: run matching cycles now (dev auth only).
+    DevMatchingCycle,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -395,6 +412,86 @@ pub static ROUTES: &[RouteSpec] = &[
             user_id: path_id(p, 0),
         },
     },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/matching/queue",
+        name: "matching.queue.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::MatchingQueue,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/matching/queue",
+        name: "matching.queue.enter",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::EnterQueue,
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/matching/queue",
+        name: "matching.queue.leave",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::LeaveQueue,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/matching/proposals/{id}",
+        name: "matching.proposals.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::Proposal {
+            proposal_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/matching/proposals/{id}/accept",
+        name: "matching.proposals.accept",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::AnswerProposal {
+            proposal_id: path_id(p, 0),
+            accept: true,
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/matching/proposals/{id}/decline",
+        name: "matching.proposals.decline",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::AnswerProposal {
+            proposal_id: path_id(p, 0),
+            accept: false,
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/me/ws-ticket",
+        name: "me.ws_ticket",
+        access: RouteAccess::User,
+        class: RouteClass::WsTicket,
+        build: |_| Route::HubTicket,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/me/ws",
+        name: "me.ws",
+        access: RouteAccess::Public,
+        class: RouteClass::Default,
+        build: |_| Route::HubSocket,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/matching/cycle",
+        name: "dev.matching_cycle",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevMatchingCycle,
+    },
 ];
 
 /// Every row of the route table.
@@ -475,6 +572,11 @@ mod tests {
         "workos_webhook",
         "dev_token",
         "dev_bench_verify",
+        // Runs matching cycles: dev auth only (404 elsewhere).
+        "dev.matching_cycle",
+        // The ticket in the query is the credential (verified by the
+        // handler, single use in the hub), as for a meeting's socket.
+        "me.ws",
     ];
 
     /// Authenticated routes whose access is the caller's own (no ACL action
@@ -502,6 +604,13 @@ mod tests {
         "connections.remove",
         "users.block",
         "users.unblock",
+        "matching.queue.get",
+        "matching.queue.enter",
+        "matching.queue.leave",
+        "matching.proposals.get",
+        "matching.proposals.accept",
+        "matching.proposals.decline",
+        "me.ws_ticket",
     ];
 
     #[test]

@@ -11,4 +11,5 @@ pub async fn run(event: ScheduledEvent, env: Env) {
         Level::Info,
     );
     crate::meetings::sweep::provisioning(&env).await;
+    crate::matching::cycle::tick(&env).await;
 }

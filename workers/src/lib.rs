@@ -21,6 +21,7 @@ mod health;
 mod intelligence;
 mod jobs;
 mod logging;
+mod matching;
 mod meetings;
 mod pipeline;
 mod profiles;
@@ -34,6 +35,7 @@ mod users;
 mod webhooks;
 
 pub use connvo_rooms::MeetingRoom;
+pub use connvo_rooms::UserHub;
 pub use rate_limit::limiter::RateLimiter;
 
 use worker::{

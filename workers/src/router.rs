@@ -152,6 +152,26 @@ async fn dispatch(
         } => crate::connections::act(&call, env, &connection_id, action).await,
         Route::BlockUser { user_id } => crate::connections::block(&call, env, &user_id).await,
         Route::UnblockUser { user_id } => crate::connections::unblock(&call, env, &user_id).await,
+        Route::MatchingQueue => crate::matching::queue::status(&call, env).await,
+        Route::EnterQueue => crate::matching::queue::enter(&call, env).await,
+        Route::LeaveQueue => crate::matching::queue::leave(&call, env).await,
+        Route::Proposal { proposal_id } => {
+            crate::matching::proposals::get(&call, env, &proposal_id).await
+        }
+        Route::AnswerProposal {
+            proposal_id,
+            accept,
+        } => {
+            let answer = if accept {
+                connvo_shared::matching::proposal_plan::Answer::Accept
+            } else {
+                connvo_shared::matching::proposal_plan::Answer::Decline
+            };
+            crate::matching::proposals::answer(ctx, &call, env, &proposal_id, answer).await
+        }
+        Route::HubTicket => crate::matching::notify::ticket(&call, env).await,
+        Route::HubSocket => crate::matching::notify::ws(&req, env).await,
+        Route::DevMatchingCycle => crate::matching::cycle::dev(&call, env).await,
     }
 }
 

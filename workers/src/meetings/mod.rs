@@ -8,7 +8,7 @@
 pub(crate) mod audited;
 mod create;
 pub mod ending;
-mod execute;
+pub(crate) mod execute;
 mod participants;
 mod read;
 pub(crate) mod store;

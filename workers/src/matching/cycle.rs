@@ -1,0 +1,209 @@
+//! Matching cycles (rules M14, M15, M25): one shard at a time, from the
+//! cron tick (a rotating window of `shards_per_tick` shards per minute) and
+//! from `POST /v1/dev/matching/cycle` (local development and the e2e tests:
+//! every shard, or one). Each run also expires finished waiting entries
+//! and settles proposals past their deadline.
+
+use connvo_rooms::d1::D1;
+use connvo_shared::log::{Level, LogLine};
+use connvo_shared::matching::cycle_run::{
+    plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
+    PersonRow, WaitingRow,
+};
+use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
+use connvo_shared::matching::queue_plan::MatchingConfig;
+use connvo_shared::sql::connections::ConnectionBlocksAmong;
+use connvo_shared::sql::matching::{
+    MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
+    MatchingProposalListDue, MatchingQueueExpire, MatchingQueueListWaiting, MatchingWeightsGet,
+};
+use connvo_shared::validation::FlatObject;
+use connvo_shared::ApiError;
+use serde::{Deserialize, Serialize};
+use worker::{Env, Response};
+
+use super::config;
+use crate::clock::now_ms;
+use crate::logging;
+use crate::pipeline::Call;
+use crate::respond;
+
+/// What one shard's run did (the dev route answers with these; cron logs them).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ShardReport {
+    pub shard: u32,
+    pub seeds: usize,
+    pub candidates: usize,
+    pub pairs_scored: usize,
+    pub planned: usize,
+    /// Proposals whose claim held (the rest lost to a concurrent cycle).
+    pub claimed: usize,
+    pub proposals: Vec<String>,
+}
+
+/// M25: one cycle over one shard.
+pub async fn run_shard(
+    env: &Env,
+    db: &D1,
+    cfg: &MatchingConfig,
+    shard: u32,
+    now: i64,
+) -> Result<ShardReport, ApiError> {
+    let mut report = ShardReport {
+        shard,
+        ..ShardReport::default()
+    };
+    let seeds = db
+        .all::<WaitingRow>(MatchingQueueListWaiting {
+            shard: i64::from(shard),
+            window_from_ms: now,
+            window_to_ms: now
+                .saturating_add(cfg.queue.max_lead_ms)
+                .saturating_add(cfg.queue.max_window_ms),
+            limit: i64::try_from(cfg.cycle.max_entries).unwrap_or(i64::MAX),
+        })
+        .await?;
+    report.seeds = seeds.len();
+    if seeds.is_empty() {
+        return Ok(report);
+    }
+    let seed_ids = seed_ids_json(&seeds);
+    let candidates = db
+        .all::<WaitingRow>(MatchingCandidatesByInterest {
+            seed_user_ids: &seed_ids,
+            now_ms: now,
+            per_seed: i64::try_from(cfg.cycle.max_candidates_per_entry).unwrap_or(20),
+        })
+        .await?;
+    report.candidates = candidates.len();
+    let ids = user_ids_json(&seeds, &candidates);
+    let since = now.saturating_sub(cfg.scoring.decline_cooldown_ms);
+    let reads = db
+        .batch(&[
+            MatchingPeople { user_ids: &ids }.statement(),
+            MatchHistoryForUsers { user_ids: &ids }.statement(),
+            MatchDeclinesAmong {
+                user_ids: &ids,
+                since_ms: since,
+            }
+            .statement(),
+            ConnectionBlocksAmong { user_ids: &ids }.statement(),
+            MatchingWeightsGet {}.statement(),
+        ])
+        .await?;
+    let rows = |i: usize| reads.get(i).cloned().unwrap_or_default();
+    let stored = rows(4).first::<WeightsRow>()?;
+    let (weights, _) = current_weights(stored.as_ref(), &cfg.scoring.weights);
+    let input = CycleInput {
+        people: rows(0).decode::<PersonRow>()?,
+        history: rows(1).decode::<HistoryRow>()?,
+        declines: rows(2).decode::<DeclineRow>()?,
+        blocks: rows(3).decode::<BlockRow>()?,
+        seeds,
+        candidates,
+        ..CycleInput::default()
+    };
+    let run = plan_run(&input, &weights, cfg, now);
+    report.pairs_scored = run.plan.pairs_considered;
+    report.planned = run.plan.proposals.len();
+    for (claim, proposal) in run.claims.iter().zip(&run.plan.proposals) {
+        let outcomes = db.batch(claim).await?;
+        if outcomes.first().is_some_and(|o| o.changes == 2) {
+            report.claimed += 1;
+            report.proposals.push(proposal.match_id.clone());
+            super::notify::proposed(
+                &proposal.match_id,
+                [proposal.a.user_id.as_str(), proposal.b.user_id.as_str()],
+            )
+            .send(env)
+            .await;
+        }
+    }
+    if !run.expire.is_empty() {
+        db.batch(&run.expire).await?;
+    }
+    Ok(report)
+}
+
+#[derive(Deserialize)]
+struct Due {
+    id: String,
+}
+
+/// Finished waiting entries expire and overdue proposals settle (bounded).
+pub async fn sweep(db: &D1, env: &Env, now: i64) -> Result<usize, ApiError> {
+    db.run(MatchingQueueExpire {
+        now_ms: now,
+        limit: 500,
+    })
+    .await?;
+    let due = db
+        .all::<Due>(MatchingProposalListDue {
+            now_ms: now,
+            limit: 50,
+        })
+        .await?;
+    for d in &due {
+        super::proposals::settle(db, env, &d.id, None, now).await?;
+    }
+    Ok(due.len())
+}
+
+/// The cron step: this minute's shards, then the sweep. Errors are logged;
+/// the next tick tries again.
+pub async fn tick(env: &Env) {
+    let cfg = config(env);
+    let now = now_ms();
+    let result: Result<Vec<ShardReport>, ApiError> = async {
+        let db = D1::from_env(env)?;
+        let minute = u32::try_from((now / 60_000).rem_euclid(i64::from(cfg.shards))).unwrap_or(0);
+        let mut reports = Vec::new();
+        for i in 0..cfg.shards_per_tick.min(cfg.shards) {
+            reports.push(run_shard(env, &db, &cfg, (minute + i) % cfg.shards, now).await?);
+        }
+        sweep(&db, env, now).await?;
+        Ok(reports)
+    }
+    .await;
+    let line = match &result {
+        Ok(reports) => LogLine::new(Level::Info, "matching cycle", "cron")
+            .field("shards", reports.len())
+            .field("claimed", reports.iter().map(|r| r.claimed).sum::<usize>()),
+        Err(err) => LogLine::new(Level::Error, "matching cycle failed", "cron")
+            .field("error", err.message.as_str()),
+    };
+    let level = if result.is_ok() {
+        Level::Info
+    } else {
+        Level::Error
+    };
+    logging::emit(&line, level);
+}
+
+/// `POST /v1/dev/matching/cycle` (`{"shard": n}` optional): every shard, or
+/// one, then the sweep; answers the reports. Dev auth only.
+pub async fn dev(call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let body = if call.body.is_empty() {
+        b"{}".as_slice()
+    } else {
+        call.body.as_slice()
+    };
+    let flat = FlatObject::parse(body, &["shard"])?;
+    let cfg = config(env);
+    let only = flat.opt_u64_in("shard", 0, u64::from(cfg.shards.saturating_sub(1)))?;
+    let db = D1::from_env(env)?;
+    let now = now_ms();
+    let shards: Vec<u32> = match only {
+        Some(s) => vec![u32::try_from(s).unwrap_or(0)],
+        None => (0..cfg.shards).collect(),
+    };
+    let mut reports = Vec::new();
+    for shard in shards {
+        reports.push(run_shard(env, &db, &cfg, shard, now).await?);
+    }
+    let settled = sweep(&db, env, now).await?;
+    Ok(respond::json(
+        200,
+        &serde_json::json!({ "shards": reports, "settled": settled }),
+    ))
+}

@@ -1,0 +1,91 @@
+//! `POST`, `GET` and `DELETE /v1/matching/queue` (rules M12–M14, M21):
+//! load the caller's active entry and the interest catalogue → plan
+//! (`connvo_shared::matching::queue_plan`) → one statement → respond.
+//! Leaving while in a proposal settles the proposal (M23).
+
+use connvo_rooms::d1::D1;
+use connvo_shared::matching::connection_plan::concurrent_change;
+use connvo_shared::matching::queue::QueueStatus;
+use connvo_shared::matching::queue_plan::{
+    enter_raced, known_keys, not_queued, plan_enter, status_json, QueueRow, QUEUE_PREFIX,
+};
+use connvo_shared::meeting::ids::new_id;
+use connvo_shared::profiles::{InterestRow, MAX_CATALOGUE};
+use connvo_shared::sql::matching::MatchingQueueGetActive;
+use connvo_shared::sql::profiles::InterestList;
+use connvo_shared::ApiError;
+use worker::{Env, Response};
+
+use super::{config, gate};
+use crate::clock::now_ms;
+use crate::entropy::random;
+use crate::pipeline::Call;
+use crate::respond;
+
+pub async fn active(db: &D1, user_id: &str) -> Result<Option<QueueRow>, ApiError> {
+    Ok(db
+        .first::<QueueRow>(MatchingQueueGetActive { user_id })
+        .await?)
+}
+
+/// `POST /v1/matching/queue`
+pub async fn enter(call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let authed = call.user()?;
+    gate(env, authed).await?;
+    let user_id = authed.user_id();
+    let db = D1::from_env(env)?;
+    let now = now_ms();
+    let catalogue = db
+        .all::<InterestRow>(InterestList {
+            after_key: "",
+            limit: MAX_CATALOGUE,
+        })
+        .await?;
+    let known = known_keys(catalogue.into_iter().map(|r| r.key));
+    let current = active(&db, user_id).await?;
+    let id = new_id(QUEUE_PREFIX, now, random::<10>()?);
+    let plan = plan_enter(
+        user_id,
+        authed.org_id.as_deref(),
+        &call.body,
+        &known,
+        current.as_ref(),
+        &config(env),
+        &id,
+        now,
+    )?;
+    if db.run(plan.statement).await? != 1 {
+        return Err(enter_raced());
+    }
+    Ok(respond::json(201, &plan.entry.to_json()))
+}
+
+/// `GET /v1/matching/queue`
+pub async fn status(call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let authed = call.user()?;
+    gate(env, authed).await?;
+    let db = D1::from_env(env)?;
+    let current = active(&db, authed.user_id()).await?;
+    Ok(respond::json(200, &status_json(current.as_ref())))
+}
+
+/// `DELETE /v1/matching/queue`
+pub async fn leave(call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let authed = call.user()?;
+    gate(env, authed).await?;
+    let db = D1::from_env(env)?;
+    let now = now_ms();
+    let current = active(&db, authed.user_id()).await?.ok_or_else(not_queued)?;
+    let moved = db
+        .run(current.move_to(QueueStatus::Cancelled, false, now))
+        .await?;
+    if moved != 1 {
+        return Err(concurrent_change());
+    }
+    if let Some(match_id) = &current.match_id {
+        super::proposals::settle(&db, env, match_id, None, now).await?;
+    }
+    Response::empty()
+        .map(|r| r.with_status(204))
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
