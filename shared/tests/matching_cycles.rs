@@ -9,8 +9,8 @@ use std::fs;
 use std::path::Path;
 
 use connvo_shared::matching::cycle_run::{
-    plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow,
-    HistoryRow, PersonRow, WaitingRow,
+    plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow, HistoryRow,
+    PersonRow, WaitingRow,
 };
 use connvo_shared::matching::proposal_plan::{plan_settle, ProposalRow};
 use connvo_shared::matching::queue::{shard_of, QueueStatus};
@@ -212,11 +212,22 @@ fn m15_overlapping_cycles_never_put_a_user_in_two_proposals() {
     let mut won = 0;
     for claim in first.claims.iter().chain(&second.claims) {
         let changes = batch(&conn, claim);
-        assert!(changes[0] == 0 || changes[0] == 2, "claim is both or neither");
-        assert_eq!(changes[1], changes[0] / 2, "a proposal row only with its claim");
+        assert!(
+            changes[0] == 0 || changes[0] == 2,
+            "claim is both or neither"
+        );
+        assert_eq!(
+            changes[1],
+            changes[0] / 2,
+            "a proposal row only with its claim"
+        );
         won += changes[1];
     }
-    assert_eq!(won, first.claims.len(), "the second cycle's claims all lost");
+    assert_eq!(
+        won,
+        first.claims.len(),
+        "the second cycle's claims all lost"
+    );
     for (user, n) in proposals_per_user(&conn) {
         assert_eq!(n, 1, "{user} is in {n} proposals");
     }
@@ -237,14 +248,21 @@ fn m25_a_cycle_proposes_with_factors_and_m11_a_decline_rests_the_pair() {
     person(&conn, "bob", &["ai-ml", "databases"]);
     person(&conn, "zed", &["climate"]);
     let run1 = plan(&conn, NOW);
-    assert_eq!(run1.claims.len(), 1, "zed shares nothing and is not reached");
+    assert_eq!(
+        run1.claims.len(),
+        1,
+        "zed shares nothing and is not reached"
+    );
     batch(&conn, &run1.claims[0]);
     let id = &run1.plan.proposals[0].match_id;
     let proposal: ProposalRow = all(&conn, MatchingProposalGet { id }).remove(0);
     assert!(proposal.detail.contains("shares interests"));
     let entry = |id: &str| -> QueueRow { all(&conn, MatchingQueueGet { id }).remove(0) };
     let (a, b) = (entry(&proposal.a_entry_id), entry(&proposal.b_entry_id));
-    assert_eq!((a.status, b.status), (QueueStatus::Proposed, QueueStatus::Proposed));
+    assert_eq!(
+        (a.status, b.status),
+        (QueueStatus::Proposed, QueueStatus::Proposed)
+    );
 
     // Ann declines: her entry moves, then the settlement.
     let ann = if a.user_id == "ann" { a } else { b.clone() };

@@ -472,8 +472,16 @@ mod tests {
         let blocked = stored(ConnectionStatus::Blocked);
         assert!(blocked.to_json("bob").is_none());
         assert!(blocked.to_json("ann").is_some());
-        assert_eq!(plan_unblock("bob", Some(&blocked), NOW).unwrap_err().status(), 404);
-        assert_eq!(plan_unblock("ann", Some(&blocked), NOW).unwrap().status, 204);
+        assert_eq!(
+            plan_unblock("bob", Some(&blocked), NOW)
+                .unwrap_err()
+                .status(),
+            404
+        );
+        assert_eq!(
+            plan_unblock("ann", Some(&blocked), NOW).unwrap().status,
+            204
+        );
     }
 
     #[test]

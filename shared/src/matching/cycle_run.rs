@@ -28,8 +28,8 @@ use super::cycle::{plan_cycle, CycleEntry, CyclePlan, EntryCandidates, ScoredCan
 use super::queue::QueueStatus;
 use super::queue_plan::MatchingConfig;
 use super::scoring::{
-    score_pair, Constraints, HistorySummary, MatchCandidate, MatchScore, PairSignals, ScoringConfig,
-    Weights,
+    score_pair, Constraints, HistorySummary, MatchCandidate, MatchScore, PairSignals,
+    ScoringConfig, Weights,
 };
 use crate::sql::matching::{
     MatchingProposalInsertClaimed, MatchingQueueClaimPair, MatchingQueueMove,
@@ -193,7 +193,9 @@ pub fn plan_run(
         .collect();
     let mut declined: BTreeMap<(String, String), i64> = BTreeMap::new();
     for d in &input.declines {
-        let at = declined.entry(pair(&d.user_id, &d.peer_user_id)).or_insert(i64::MIN);
+        let at = declined
+            .entry(pair(&d.user_id, &d.peer_user_id))
+            .or_insert(i64::MIN);
         *at = (*at).max(d.declined_at);
     }
     let blocked: BTreeSet<(String, String)> = input
@@ -213,7 +215,10 @@ pub fn plan_run(
             roles: strings(&p.roles),
             languages: strings(&p.languages),
             constraints: row.constraints(),
-            history: history.get(row.user_id.as_str()).copied().unwrap_or_default(),
+            history: history
+                .get(row.user_id.as_str())
+                .copied()
+                .unwrap_or_default(),
         })
     };
     let scoring = ScoringConfig {
@@ -380,7 +385,10 @@ mod tests {
         let names: Vec<_> = r.claims[0].iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["MATCHING_QUEUE_CLAIM_PAIR", "MATCHING_PROPOSAL_INSERT_CLAIMED"]
+            [
+                "MATCHING_QUEUE_CLAIM_PAIR",
+                "MATCHING_PROPOSAL_INSERT_CLAIMED"
+            ]
         );
         assert_eq!(
             user_ids_json(&input().seeds, &input().candidates),

@@ -127,8 +127,13 @@ fn closed(reason: &str, message: &str) -> ApiError {
 }
 
 /// M24: the proposal, if `viewer` may see it.
-pub fn visible<'a>(viewer: &str, proposal: Option<&'a ProposalRow>) -> Result<&'a ProposalRow, ApiError> {
-    proposal.filter(|p| p.involves(viewer)).ok_or_else(not_found)
+pub fn visible<'a>(
+    viewer: &str,
+    proposal: Option<&'a ProposalRow>,
+) -> Result<&'a ProposalRow, ApiError> {
+    proposal
+        .filter(|p| p.involves(viewer))
+        .ok_or_else(not_found)
 }
 
 /// M22 step 1: the guarded move of the caller's own entry.
@@ -289,7 +294,8 @@ pub fn meeting_request(proposal: &ProposalRow, host: &str, now_ms: i64) -> Creat
         .collect();
     CreateMeeting {
         title: "Connvo match".to_owned(),
-        description: (!reasons.is_empty()).then(|| format!("Matched because: {}", reasons.join("; "))),
+        description: (!reasons.is_empty())
+            .then(|| format!("Matched because: {}", reasons.join("; "))),
         scheduled_at: proposal.starts_at.max(now_ms),
         duration_ms: DEFAULT_DURATION_MS,
         recording_enabled: false,
@@ -368,7 +374,9 @@ mod tests {
         assert!(p.to_json("eve", None).is_none());
         let err = plan_answer("eve", Some(&p), None, Answer::Accept, NOW).unwrap_err();
         assert_eq!(err.status(), 404);
-        let view = p.to_json("bob", Some(&entry("mq_b", "bob", QueueStatus::Proposed))).unwrap();
+        let view = p
+            .to_json("bob", Some(&entry("mq_b", "bob", QueueStatus::Proposed)))
+            .unwrap();
         assert_eq!(view["peer_user_id"], "ann");
         assert_eq!(view["my_answer"], "pending");
         assert_eq!(view["factors"][0]["text"], "shares interests: rust");
@@ -383,8 +391,8 @@ mod tests {
         let accepted = entry("mq_a", "ann", QueueStatus::Accepted);
         let err = plan_answer("ann", Some(&p), Some(&accepted), Answer::Decline, NOW).unwrap_err();
         assert_eq!(err.status(), 409);
-        let err = plan_answer("ann", Some(&p), Some(&mine), Answer::Accept, NOW + 3 * HOUR)
-            .unwrap_err();
+        let err =
+            plan_answer("ann", Some(&p), Some(&mine), Answer::Accept, NOW + 3 * HOUR).unwrap_err();
         assert_eq!(err.details.unwrap()["reason"], "PROPOSAL_EXPIRED");
     }
 
@@ -424,7 +432,10 @@ mod tests {
         let declined = s
             .statements
             .iter()
-            .find(|st| st.name == "MATCH_ANSWER_RECORD" && st.params[4] == crate::sql::ToSql::to_sql(&"declined"))
+            .find(|st| {
+                st.name == "MATCH_ANSWER_RECORD"
+                    && st.params[4] == crate::sql::ToSql::to_sql(&"declined")
+            })
             .unwrap();
         assert_eq!(declined.params[2], crate::sql::ToSql::to_sql(&"ann"));
     }
@@ -435,10 +446,17 @@ mod tests {
         assert_eq!(s.outcome, ProposalOutcome::Expired);
         assert_eq!(
             names(&s),
-            ["MATCHING_PROPOSAL_SETTLE", "MATCHING_QUEUE_MOVE", "MATCHING_QUEUE_MOVE"]
+            [
+                "MATCHING_PROPOSAL_SETTLE",
+                "MATCHING_QUEUE_MOVE",
+                "MATCHING_QUEUE_MOVE"
+            ]
         );
         let s = settle(QueueStatus::Cancelled, QueueStatus::Proposed, NOW).unwrap();
         assert_eq!(s.outcome, ProposalOutcome::Cancelled);
-        assert_eq!(names(&s), ["MATCHING_PROPOSAL_SETTLE", "MATCHING_QUEUE_MOVE"]);
+        assert_eq!(
+            names(&s),
+            ["MATCHING_PROPOSAL_SETTLE", "MATCHING_QUEUE_MOVE"]
+        );
     }
 }

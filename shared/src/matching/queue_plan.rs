@@ -235,7 +235,10 @@ mod tests {
     }
 
     fn reason(err: ApiError) -> (u16, Value) {
-        (err.status(), err.details.unwrap_or_default()["reason"].clone())
+        (
+            err.status(),
+            err.details.unwrap_or_default()["reason"].clone(),
+        )
     }
 
     #[test]

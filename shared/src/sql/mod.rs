@@ -651,10 +651,7 @@ mod tests {
                 matching::MATCHING_CANDIDATES_BY_INTEREST,
                 matching::MatchingCandidatesByInterest::FIELDS,
             ),
-            (
-                matching::MATCHING_PEOPLE,
-                matching::MatchingPeople::FIELDS,
-            ),
+            (matching::MATCHING_PEOPLE, matching::MatchingPeople::FIELDS),
             (
                 matching::MATCH_HISTORY_FOR_USERS,
                 matching::MatchHistoryForUsers::FIELDS,

@@ -97,7 +97,9 @@ pub async fn ws(req: &Request, env: &Env) -> Result<Response, ApiError> {
         .map_err(internal)?;
     let forwarded = Request::new_with_init(
         "https://hub/ws",
-        RequestInit::new().with_method(Method::Get).with_headers(headers),
+        RequestInit::new()
+            .with_method(Method::Get)
+            .with_headers(headers),
     )
     .map_err(internal)?;
     env.durable_object(HUBS)
@@ -124,7 +126,12 @@ pub fn proposed(proposal_id: &str, users: [&str; 2]) -> Notice {
 
 /// `match.settled`: the proposal is over (`outcome`: matched, declined,
 /// cancelled, expired), with the meeting when matched.
-pub fn settled(proposal_id: &str, users: [&str; 2], outcome: &str, meeting_id: Option<&str>) -> Notice {
+pub fn settled(
+    proposal_id: &str,
+    users: [&str; 2],
+    outcome: &str,
+    meeting_id: Option<&str>,
+) -> Notice {
     Notice {
         users: users.iter().map(|u| (*u).to_owned()).collect(),
         body: json!({ "type": "match.settled", "proposal_id": proposal_id,

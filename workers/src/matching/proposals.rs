@@ -95,8 +95,10 @@ pub async fn settle(
     let Some(p) = proposal(db, id).await? else {
         return Ok(None);
     };
-    let (Some(a), Some(b)) = (entry(db, &p.a_entry_id).await?, entry(db, &p.b_entry_id).await?)
-    else {
+    let (Some(a), Some(b)) = (
+        entry(db, &p.a_entry_id).await?,
+        entry(db, &p.b_entry_id).await?,
+    ) else {
         return Ok(None);
     };
     let cfg = config(env);

@@ -75,7 +75,9 @@ pub async fn leave(call: &Call, env: &Env) -> Result<Response, ApiError> {
     gate(env, authed).await?;
     let db = D1::from_env(env)?;
     let now = now_ms();
-    let current = active(&db, authed.user_id()).await?.ok_or_else(not_queued)?;
+    let current = active(&db, authed.user_id())
+        .await?
+        .ok_or_else(not_queued)?;
     let moved = db
         .run(current.move_to(QueueStatus::Cancelled, false, now))
         .await?;
