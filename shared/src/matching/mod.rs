@@ -24,6 +24,7 @@ pub mod embedder;
 pub mod feedback;
 pub mod hashing;
 pub mod local_embedder;
+pub mod profile_vector;
 pub mod proposal_plan;
 pub mod queue;
 pub mod queue_plan;

@@ -26,7 +26,7 @@ ON CONFLICT (source_type, source_id, model) DO UPDATE SET
 WHERE embeddings.content_hash IS NOT excluded.content_hash OR embeddings.version IS NOT excluded.version";
 params! {
     /// Parameters of [`EMBEDDING_UPSERT`], `?1..?12` in order.
-    EMBEDDING_UPSERT => EmbeddingUpsert<'a> { id: &'a str, source_type: &'a str, source_id: &'a str, org_id: Option<&'a str>, language: Option<&'a str>, model: &'a str, dim: i64, version: i64, vector: &'a [u8], content_hash: &'a str, metadata: Option<&'a str>, now_ms: i64 }
+    EMBEDDING_UPSERT => EmbeddingUpsert<'a> { id: &'a str, source_type: &'a str, source_id: &'a str, org_id: Option<&'a str>, language: Option<&'a str>, model: &'a str, dim: i64, version: &'a str, vector: &'a [u8], content_hash: &'a str, metadata: Option<&'a str>, now_ms: i64 }
 }
 
 /// Params: ?1 source_type, ?2 source_id, ?3 model.
@@ -135,4 +135,18 @@ UPDATE vector_index_meta SET status = ?3, updated_at = ?4 WHERE id = ?1 AND stat
 params! {
     /// Parameters of [`VECTOR_INDEX_SET_STATUS`], `?1..?4` in order.
     VECTOR_INDEX_SET_STATUS => VectorIndexSetStatus<'a> { id: &'a str, expected_status: &'a str, new_status: &'a str, now_ms: i64 }
+}
+
+/// The stored vectors of a model and source type for a set of sources (the
+/// matcher's profile similarity, M26), the vector as hex (portable across
+/// the D1 and SQLite drivers).
+///
+/// Params: ?1 model, ?2 source_type, ?3 source ids (JSON array).
+pub const EMBEDDING_LIST_FOR_SOURCES: &str = "\
+SELECT source_id, dim, version, hex(vector) AS vector_hex
+FROM embeddings
+WHERE source_type = ?2 AND source_id IN (SELECT value FROM json_each(?3)) AND model = ?1";
+params! {
+    /// Parameters of [`EMBEDDING_LIST_FOR_SOURCES`], `?1..?3` in order.
+    EMBEDDING_LIST_FOR_SOURCES => EmbeddingListForSources<'a> { model: &'a str, source_type: &'a str, source_ids: &'a str }
 }

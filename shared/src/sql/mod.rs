@@ -229,6 +229,7 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCHING_WEIGHTS_PUT,
     matching::MATCH_ANSWER_RECORD,
     matching::MATCHING_PROPOSAL_SET_MEETING,
+    embeddings::EMBEDDING_LIST_FOR_SOURCES,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
     embeddings::EMBEDDING_GET_FOR_SOURCE,
@@ -675,6 +676,10 @@ mod tests {
             (
                 matching::MATCHING_PROPOSAL_SET_MEETING,
                 matching::MatchingProposalSetMeeting::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_LIST_FOR_SOURCES,
+                embeddings::EmbeddingListForSources::FIELDS,
             ),
             (
                 meeting_state::MEETING_STATE_GET,

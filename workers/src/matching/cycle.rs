@@ -10,9 +10,13 @@ use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
+use connvo_shared::matching::embedder::SourceType;
+use connvo_shared::matching::local_embedder::LOCAL_EMBEDDER_MODEL;
+use connvo_shared::matching::profile_vector::{similarities, StoredVector};
 use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
 use connvo_shared::matching::queue_plan::MatchingConfig;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
+use connvo_shared::sql::embeddings::EmbeddingListForSources;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalListDue, MatchingQueueExpire, MatchingQueueListWaiting, MatchingWeightsGet,
@@ -89,6 +93,12 @@ pub async fn run_shard(
             .statement(),
             ConnectionBlocksAmong { user_ids: &ids }.statement(),
             MatchingWeightsGet {}.statement(),
+            EmbeddingListForSources {
+                model: LOCAL_EMBEDDER_MODEL,
+                source_type: SourceType::Profile.as_str(),
+                source_ids: &ids,
+            }
+            .statement(),
         ])
         .await?;
     let rows = |i: usize| reads.get(i).cloned().unwrap_or_default();
@@ -99,9 +109,9 @@ pub async fn run_shard(
         history: rows(1).decode::<HistoryRow>()?,
         declines: rows(2).decode::<DeclineRow>()?,
         blocks: rows(3).decode::<BlockRow>()?,
+        similarity: similarities(&rows(5).decode::<StoredVector>()?),
         seeds,
         candidates,
-        ..CycleInput::default()
     };
     let run = plan_run(&input, &weights, cfg, now);
     report.pairs_scored = run.plan.pairs_considered;

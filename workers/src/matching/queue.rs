@@ -5,14 +5,17 @@
 
 use connvo_rooms::d1::D1;
 use connvo_shared::matching::connection_plan::concurrent_change;
+use connvo_shared::matching::profile_vector::{
+    plan_profile_embedding, profile_text, EMBEDDING_PREFIX,
+};
 use connvo_shared::matching::queue::QueueStatus;
 use connvo_shared::matching::queue_plan::{
     enter_raced, known_keys, not_queued, plan_enter, status_json, QueueRow, QUEUE_PREFIX,
 };
 use connvo_shared::meeting::ids::new_id;
-use connvo_shared::profiles::{InterestRow, MAX_CATALOGUE};
+use connvo_shared::profiles::{InterestRow, ProfileRow, MAX_CATALOGUE};
 use connvo_shared::sql::matching::MatchingQueueGetActive;
-use connvo_shared::sql::profiles::InterestList;
+use connvo_shared::sql::profiles::{InterestList, ProfileGet, UserInterestListForUser};
 use connvo_shared::ApiError;
 use worker::{Env, Response};
 
@@ -54,7 +57,24 @@ pub async fn enter(call: &Call, env: &Env) -> Result<Response, ApiError> {
         &id,
         now,
     )?;
-    if db.run(plan.statement).await? != 1 {
+    // M26: the profile's vector rides in the same batch (unchanged text
+    // writes nothing).
+    let profile = db.first::<ProfileRow>(ProfileGet { user_id }).await?;
+    let interests = db
+        .all::<InterestRow>(UserInterestListForUser { user_id })
+        .await?;
+    let text = profile_text(profile.as_ref(), &interests);
+    let vector_id = new_id(EMBEDDING_PREFIX, now, random::<10>()?);
+    let mut batch = vec![plan.statement];
+    batch.extend(plan_profile_embedding(
+        user_id,
+        authed.org_id.as_deref(),
+        &text,
+        &vector_id,
+        now,
+    ));
+    let outcomes = db.batch(&batch).await?;
+    if outcomes.first().map_or(0, |o| o.changes) != 1 {
         return Err(enter_raced());
     }
     Ok(respond::json(201, &plan.entry.to_json()))

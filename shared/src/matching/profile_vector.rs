@@ -1,0 +1,182 @@
+//! Profile embeddings for matching (rule M26): the text of a profile, its
+//! local embedding written when the user enters the queue, and the
+//! pairwise similarities a cycle feeds to the `vector` feature (M7).
+//!
+//! **M26 — profile vectors.** The profile text is the headline, bio, goals,
+//! experience, skills and interest labels, one per line. Entering the
+//! queue upserts its `LocalEmbedder` vector (`source_type = 'profile'`,
+//! `source_id` = the user, provenance metadata, `content_hash` of the
+//! text) in the same batch as the entry; the upsert writes nothing when
+//! neither the text nor the model version changed. A profile with no word
+//! gets no vector (the `vector` feature is then absent and the others are
+//! re-weighted). A cycle reads the vectors of exactly the users it scores
+//! (`EMBEDDING_LIST_FOR_SOURCES`) and uses their cosine, clamped to [0, 1].
+//! Stubbed scope, named: only the local embedder writes here; the remote
+//! providers (M3) and the embed/backfill/drift jobs are not wired yet.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::embedder::{content_hash, Provenance, SourceType};
+use super::local_embedder::{LocalEmbedder, LOCAL_EMBEDDER_DIM, LOCAL_EMBEDDER_MODEL};
+use super::vector_codec::{decode_blob, encode_blob};
+use super::vector_index::cosine;
+use crate::profiles::{InterestRow, ProfileRow};
+use crate::sql::embeddings::EmbeddingUpsert;
+use crate::sql::Statement;
+
+/// The id prefix of an `embeddings` row.
+pub const EMBEDDING_PREFIX: &str = "emb";
+
+/// The text a profile is embedded from.
+pub fn profile_text(profile: Option<&ProfileRow>, interests: &[InterestRow]) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if let Some(p) = profile {
+        for field in [&p.headline, &p.bio, &p.goals, &p.experience] {
+            if let Some(text) = field.as_deref().filter(|t| !t.trim().is_empty()) {
+                lines.push(text.trim().to_owned());
+            }
+        }
+        let skills: Vec<String> = serde_json::from_str(&p.skills).unwrap_or_default();
+        if !skills.is_empty() {
+            lines.push(skills.join(", "));
+        }
+    }
+    let labels: Vec<&str> = interests.iter().map(|i| i.label.as_str()).collect();
+    if !labels.is_empty() {
+        lines.push(labels.join(", "));
+    }
+    lines.join("\n")
+}
+
+/// M26: the upsert of `user_id`'s profile vector, or `None` when the text
+/// has no word (the zero vector would say nothing).
+pub fn plan_profile_embedding(
+    user_id: &str,
+    org_id: Option<&str>,
+    text: &str,
+    new_id: &str,
+    now_ms: i64,
+) -> Option<Statement> {
+    let vector = LocalEmbedder.embed_one(text);
+    if vector.iter().all(|x| *x == 0.0) {
+        return None;
+    }
+    let info = LocalEmbedder::model_info();
+    let metadata = Provenance::direct(info.clone()).metadata().to_string();
+    let blob = encode_blob(&vector);
+    let hash = content_hash(text);
+    Some(
+        EmbeddingUpsert {
+            id: new_id,
+            source_type: SourceType::Profile.as_str(),
+            source_id: user_id,
+            org_id,
+            language: None,
+            model: LOCAL_EMBEDDER_MODEL,
+            dim: i64::try_from(LOCAL_EMBEDDER_DIM).unwrap_or(0),
+            version: &info.version,
+            vector: &blob,
+            content_hash: &hash,
+            metadata: Some(&metadata),
+            now_ms,
+        }
+        .statement(),
+    )
+}
+
+/// A row of `EMBEDDING_LIST_FOR_SOURCES`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StoredVector {
+    pub source_id: String,
+    pub dim: i64,
+    pub version: String,
+    pub vector_hex: String,
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+impl StoredVector {
+    /// The vector, if it decodes at its dimension (a corrupt row is skipped).
+    pub fn decode(&self) -> Option<Vec<f32>> {
+        let dim = usize::try_from(self.dim).ok()?;
+        decode_blob(&unhex(&self.vector_hex)?, dim).ok()
+    }
+}
+
+/// M26: the similarity of every pair of users among `rows`, keyed by the
+/// ordered pair, clamped to [0, 1]. Quadratic in the users of one cycle
+/// (bounded by the cycle's seeds and their candidates).
+pub fn similarities(rows: &[StoredVector]) -> BTreeMap<(String, String), f32> {
+    let vectors: Vec<(&str, Vec<f32>)> = rows
+        .iter()
+        .filter_map(|r| Some((r.source_id.as_str(), r.decode()?)))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (i, (a, va)) in vectors.iter().enumerate() {
+        for (b, vb) in vectors.iter().skip(i + 1) {
+            if va.len() != vb.len() {
+                continue;
+            }
+            let key = if a <= b {
+                ((*a).to_owned(), (*b).to_owned())
+            } else {
+                ((*b).to_owned(), (*a).to_owned())
+            };
+            out.insert(key, cosine(va, vb).clamp(0.0, 1.0));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02X}")).collect()
+    }
+
+    fn stored(user: &str, text: &str) -> StoredVector {
+        StoredVector {
+            source_id: user.into(),
+            dim: 384,
+            version: "1".into(),
+            vector_hex: hex(&encode_blob(&LocalEmbedder.embed_one(text))),
+        }
+    }
+
+    #[test]
+    fn m26_similar_profiles_score_above_unrelated_ones() {
+        let rows = [
+            stored("ann", "realtime websockets backend engineer in rust"),
+            stored("bob", "rust engineer building realtime websocket servers"),
+            stored("cat", "pastry chef, sourdough and laminated doughs"),
+        ];
+        let sims = similarities(&rows);
+        let ab = sims[&("ann".to_owned(), "bob".to_owned())];
+        let ac = sims[&("ann".to_owned(), "cat".to_owned())];
+        assert!(ab > ac + 0.2, "ab {ab} ac {ac}");
+        assert_eq!(sims.len(), 3);
+    }
+
+    #[test]
+    fn m26_an_empty_profile_gets_no_vector_and_a_corrupt_row_is_skipped() {
+        assert!(plan_profile_embedding("ann", None, "  ", "emb_1", 1).is_none());
+        let st = plan_profile_embedding("ann", None, "rust", "emb_1", 1).unwrap();
+        assert_eq!(st.name, "EMBEDDING_UPSERT");
+        let mut bad = stored("ann", "rust");
+        bad.vector_hex.pop();
+        assert!(bad.decode().is_none());
+        assert!(similarities(&[bad, stored("bob", "rust")]).is_empty());
+    }
+}
