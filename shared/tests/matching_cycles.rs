@@ -160,6 +160,7 @@ fn plan(conn: &Connection, now: i64) -> CycleRun {
             seed_user_ids: &seed_ids,
             now_ms: now,
             per_seed: 20,
+            per_interest: cfg.candidate_fan_out,
         },
     );
     let ids = user_ids_json(&seeds, &candidates);

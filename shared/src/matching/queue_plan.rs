@@ -37,6 +37,9 @@ pub struct MatchingConfig {
     pub shards: u32,
     /// Shards a cron tick visits (rotating by the minute).
     pub shards_per_tick: u32,
+    /// Candidate search: users looked at per seed interest, each side of
+    /// the seed's id (M25).
+    pub candidate_fan_out: i64,
     pub queue: QueueLimits,
     pub cycle: CycleLimits,
     pub scoring: ScoringConfig,
@@ -48,6 +51,7 @@ impl Default for MatchingConfig {
         MatchingConfig {
             shards: 16,
             shards_per_tick: 4,
+            candidate_fan_out: 200,
             queue: QueueLimits::default(),
             cycle: CycleLimits {
                 // A cycle runs inside one request: keep it well inside the

@@ -293,31 +293,48 @@ params! {
     MATCHING_PROPOSAL_LIST_DUE => MatchingProposalListDue { now_ms: i64, limit: i64 }
 }
 
-/// Candidates of a cycle by interest overlap (M15): for each seed user,
-/// the waiting entries of other users sharing an interest with them, most
-/// shared interests first, at most `?3` per seed. Never all pairs: a seed
-/// only reaches users through its own interests (index
-/// `user_interests_interest`).
+/// Candidates of a cycle by interest overlap (M15, M25): for each seed
+/// user, the waiting entries of other users sharing an interest with them,
+/// most shared interests first, at most `?3` per seed. Never all pairs, and
+/// bounded whatever the population: per seed interest only the `?4` users
+/// just above and the `?4` just below the seed's id among those holding the
+/// interest are looked at (index `user_interests_interest`), so the cost of a
+/// cycle grows with its seeds, not with the users sharing a popular interest.
+/// (`CROSS JOIN` keeps SQLite from driving the join from the queue.)
 ///
-/// Params: ?1 seed user ids (JSON array), ?2 now_ms, ?3 per-seed limit.
+/// Params: ?1 seed user ids (JSON array), ?2 now_ms, ?3 per-seed limit,
+/// ?4 per-interest fan-out (each direction).
 pub const MATCHING_CANDIDATES_BY_INTEREST: &str = "\
 SELECT seed_user_id, id, user_id, org_id, available_from, available_to, constraints, version, shared
 FROM (
-  SELECT mine.user_id AS seed_user_id, q.id, q.user_id, q.org_id, q.available_from, q.available_to,
+  SELECT pairs.seed_user_id, q.id, q.user_id, q.org_id, q.available_from, q.available_to,
          q.constraints, q.version, count(*) AS shared,
-         row_number() OVER (PARTITION BY mine.user_id ORDER BY count(*) DESC, q.id) AS rank
-  FROM user_interests AS mine
-  JOIN user_interests AS theirs
-    ON theirs.interest_key = mine.interest_key AND theirs.user_id <> mine.user_id
-  JOIN matching_queue AS q
-    ON q.user_id = theirs.user_id AND q.status = 'waiting' AND q.available_to > ?2
-  WHERE mine.user_id IN (SELECT value FROM json_each(?1))
-  GROUP BY mine.user_id, q.id
+         row_number() OVER (PARTITION BY pairs.seed_user_id ORDER BY count(*) DESC, q.id) AS rank
+  FROM (
+    SELECT mine.user_id AS seed_user_id, t.user_id AS peer_id
+    FROM user_interests AS mine
+    JOIN user_interests AS t ON t.rowid IN (
+      SELECT u.rowid FROM user_interests AS u
+      WHERE u.interest_key = mine.interest_key AND u.user_id > mine.user_id
+      ORDER BY u.user_id LIMIT ?4)
+    WHERE mine.user_id IN (SELECT value FROM json_each(?1))
+    UNION ALL
+    SELECT mine.user_id AS seed_user_id, t.user_id AS peer_id
+    FROM user_interests AS mine
+    JOIN user_interests AS t ON t.rowid IN (
+      SELECT u.rowid FROM user_interests AS u
+      WHERE u.interest_key = mine.interest_key AND u.user_id < mine.user_id
+      ORDER BY u.user_id DESC LIMIT ?4)
+    WHERE mine.user_id IN (SELECT value FROM json_each(?1))
+  ) AS pairs
+  CROSS JOIN matching_queue AS q
+    ON q.user_id = pairs.peer_id AND q.status = 'waiting' AND q.available_to > ?2
+  GROUP BY pairs.seed_user_id, q.id
 )
 WHERE rank <= ?3";
 params! {
-    /// Parameters of [`MATCHING_CANDIDATES_BY_INTEREST`], `?1..?3` in order.
-    MATCHING_CANDIDATES_BY_INTEREST => MatchingCandidatesByInterest<'a> { seed_user_ids: &'a str, now_ms: i64, per_seed: i64 }
+    /// Parameters of [`MATCHING_CANDIDATES_BY_INTEREST`], `?1..?4` in order.
+    MATCHING_CANDIDATES_BY_INTEREST => MatchingCandidatesByInterest<'a> { seed_user_ids: &'a str, now_ms: i64, per_seed: i64, per_interest: i64 }
 }
 
 /// What the scorer needs of a set of users (M7): org, profile fields and

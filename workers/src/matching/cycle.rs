@@ -77,6 +77,7 @@ pub async fn run_shard(
             seed_user_ids: &seed_ids,
             now_ms: now,
             per_seed: i64::try_from(cfg.cycle.max_candidates_per_entry).unwrap_or(20),
+            per_interest: cfg.candidate_fan_out,
         })
         .await?;
     report.candidates = candidates.len();

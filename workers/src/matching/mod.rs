@@ -33,6 +33,11 @@ pub fn config(env: &Env) -> MatchingConfig {
     if let Some(n) = number::<u32>(env, "MATCHING_SHARDS_PER_TICK").filter(|n| *n >= 1) {
         c.shards_per_tick = n;
     }
+    if let Some(n) =
+        number::<i64>(env, "MATCHING_CANDIDATE_FAN_OUT").filter(|n| (1..=5000).contains(n))
+    {
+        c.candidate_fan_out = n;
+    }
     if let Some(h) = number::<i64>(env, "MATCHING_MAX_WINDOW_HOURS").filter(|h| *h >= 1) {
         c.queue.max_window_ms = h.saturating_mul(60 * MINUTE);
     }
