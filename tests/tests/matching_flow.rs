@@ -386,50 +386,23 @@ async fn m12_bad_queue_bodies_are_refused_and_write_nothing() {
     assert_eq!(rows[0]["n"], 0);
 }
 
+/// `POST /v1/connections` as `from`, which must answer `status`.
+async fn ask(w: &World, from: &str, body: Value, status: u16) -> Answer {
+    expect(w, "POST", "/v1/connections", from, Some(&body), status).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn m18_connections_request_answer_list_and_block() {
     let w = World::start(&[ANN, BOB, EVE]).await;
     let reason = |a: &Answer| a.body["error"]["details"]["reason"].clone();
-    let a = expect(
-        &w,
-        "POST",
-        "/v1/connections",
-        ANN,
-        Some(&json!({"user_id": ANN})),
-        400,
-    )
-    .await;
+    let a = ask(&w, ANN, json!({"user_id": ANN}), 400).await;
     assert_eq!(reason(&a), "SELF_REQUEST");
-    let a = expect(
-        &w,
-        "POST",
-        "/v1/connections",
-        ANN,
-        Some(&json!({"user_id": BOB, "message": "hi"})),
-        201,
-    )
-    .await;
+    let a = ask(&w, ANN, json!({"user_id": BOB, "message": "hi"}), 201).await;
     let id = a.body["id"].as_str().unwrap().to_owned();
     assert_eq!(a.body["status"], "pending");
-    let a = expect(
-        &w,
-        "POST",
-        "/v1/connections",
-        ANN,
-        Some(&json!({"user_id": BOB})),
-        409,
-    )
-    .await;
+    let a = ask(&w, ANN, json!({"user_id": BOB}), 409).await;
     assert_eq!(reason(&a), "DUPLICATE_REQUEST");
-    let a = expect(
-        &w,
-        "POST",
-        "/v1/connections",
-        BOB,
-        Some(&json!({"user_id": ANN})),
-        409,
-    )
-    .await;
+    let a = ask(&w, BOB, json!({"user_id": ANN}), 409).await;
     assert_eq!(reason(&a), "REQUEST_PENDING_FROM_PEER");
     // Only the addressee accepts; a stranger sees nothing.
     let a = expect(
@@ -461,15 +434,7 @@ async fn m18_connections_request_answer_list_and_block() {
     )
     .await;
     assert_eq!(a.body["status"], "accepted");
-    expect(
-        &w,
-        "POST",
-        "/v1/connections",
-        EVE,
-        Some(&json!({"user_id": ANN})),
-        201,
-    )
-    .await;
+    ask(&w, EVE, json!({"user_id": ANN}), 201).await;
     // Ann's list, filtered and paged.
     let l = expect(&w, "GET", "/v1/connections?status=accepted", ANN, None, 200).await;
     assert_eq!(l.body["items"].as_array().unwrap().len(), 1);
@@ -497,15 +462,7 @@ async fn m18_connections_request_answer_list_and_block() {
         .await;
     assert_eq!(a.status, 204);
     expect(&w, "PUT", &format!("/v1/users/{BOB}/block"), ANN, None, 201).await;
-    let a = expect(
-        &w,
-        "POST",
-        "/v1/connections",
-        BOB,
-        Some(&json!({"user_id": ANN})),
-        403,
-    )
-    .await;
+    let a = ask(&w, BOB, json!({"user_id": ANN}), 403).await;
     assert_eq!(reason(&a), "BLOCKED");
     let l = expect(&w, "GET", "/v1/connections?status=blocked", BOB, None, 200).await;
     assert!(

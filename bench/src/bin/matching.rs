@@ -478,7 +478,7 @@ fn read<T: serde::de::DeserializeOwned>(
     let s = s.into();
     let started = Instant::now();
     let mut stmt = conn.prepare(s.sql).unwrap();
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let mut out = Vec::new();
     {
         let mut rows = stmt.query(rusqlite::params_from_iter(bind(&s))).unwrap();
