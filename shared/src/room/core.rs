@@ -167,6 +167,12 @@ pub struct RoomCore<S: RoomStore> {
     /// Sessions whose paced delivery stopped at a full queue: delivery
     /// resumes once the shell has taken their queued frames.
     pub(super) behind: BTreeSet<SessionId>,
+    /// In-call prompts: detectors, reactions, the flag (`prompts.rs`).
+    pub(super) intel: super::prompts::RoomIntel,
+    /// The prompts stream's newest seq.
+    pub(super) prompt_head: u64,
+    /// When the detectors were last polled (not persisted).
+    pub(super) live_polled_at: Option<u64>,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -203,6 +209,10 @@ impl<S: RoomStore> RoomCore<S> {
         let transcript_head = store.transcript_head()?;
         let chat_head = store.chat_head()?;
         let next_nonce_expiry = store.nonce_next_expiry()?;
+        let intel = store.load_intel()?.unwrap_or_default();
+        let prompt_head = store.prompt_head()?;
+        let mut meta = meta;
+        meta.flushed.prompt_seq = intel.flushed_prompt_seq;
         let mut room = RoomCore {
             store,
             config,
@@ -219,7 +229,11 @@ impl<S: RoomStore> RoomCore<S> {
             next_nonce_expiry,
             dirty: BTreeSet::new(),
             behind: BTreeSet::new(),
+            intel,
+            prompt_head,
+            live_polled_at: None,
         };
+        room.restore_live()?;
         // Users in the video call are listed even without a connection:
         // rebuild them silently (the connections saw them before).
         let calling: Vec<String> = room
@@ -255,6 +269,7 @@ impl<S: RoomStore> RoomCore<S> {
             notes_version: self.notes.version(),
             transcript_seq: self.transcript_head,
             chat_seq: self.chat_head,
+            prompts_seq: self.prompt_head,
         }
     }
 
@@ -316,7 +331,13 @@ impl<S: RoomStore> RoomCore<S> {
             Some(until) => Some(until),
             None => self.flush.due_at,
         };
-        [self.hot.deadline, flush, self.next_nonce_expiry, hello]
+        [
+            self.hot.deadline,
+            flush,
+            self.next_nonce_expiry,
+            hello,
+            self.live_timeout(),
+        ]
             .into_iter()
             .flatten()
             .min()
@@ -548,6 +569,10 @@ impl<S: RoomStore> RoomCore<S> {
                 ClientMsg::TranscriptAppend(chunk) => self.on_transcript(now_ms, sid, chunk),
                 ClientMsg::ChatSend(chat) => self.on_chat(now_ms, sid, chat),
                 ClientMsg::PresenceUpdate { speaking } => self.on_presence(now_ms, sid, speaking),
+                ClientMsg::PromptReact {
+                    prompt_id,
+                    reaction,
+                } => self.on_prompt_react(now_ms, sid, prompt_id, reaction),
             }
         } else {
             match frame.msg {
@@ -559,7 +584,8 @@ impl<S: RoomStore> RoomCore<S> {
                 | ClientMsg::BadNotesOp { .. }
                 | ClientMsg::TranscriptAppend(_)
                 | ClientMsg::ChatSend(_)
-                | ClientMsg::PresenceUpdate { .. } => Err(RoomError::HelloRequired),
+                | ClientMsg::PresenceUpdate { .. }
+                | ClientMsg::PromptReact { .. } => Err(RoomError::HelloRequired),
             }
         };
         if let Err(err) = result {
@@ -571,7 +597,7 @@ impl<S: RoomStore> RoomCore<S> {
 
     /// Time passed: deliver what the coalescing window held back, close
     /// connections that never said hello, forget expired ticket nonces,
-    /// and flush if due.
+    /// poll the in-call detectors when they asked to be, and flush if due.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if self.hot.deadline.is_some_and(|at| at <= now_ms) {
             self.deliver_hot();
@@ -593,6 +619,9 @@ impl<S: RoomStore> RoomCore<S> {
         }
         if self.next_nonce_expiry.is_some_and(|at| at <= now_ms) {
             self.prune_nonces(now_ms);
+        }
+        if self.live_timeout().is_some_and(|at| at <= now_ms) {
+            self.poll_live(now_ms);
         }
         self.after_input(now_ms);
     }

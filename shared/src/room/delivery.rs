@@ -22,6 +22,7 @@ use super::close::CloseReason;
 use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
+use super::prompts::PromptEventBody;
 use super::protocol::{ServerMsg, WireOp};
 use super::session::{Session, Sub};
 use super::store::RoomStore;
@@ -193,12 +194,13 @@ impl<S: RoomStore> RoomCore<S> {
             Stream::Transcript => self.transcript_head,
             Stream::Chat => self.chat_head,
             Stream::Notes => self.notes.version(),
-            Stream::State | Stream::Presence | Stream::Prompts => 0,
+            Stream::Prompts => self.prompt_head,
+            Stream::State | Stream::Presence => 0,
         }
     }
 
     /// Encoded frames taking a client from `cursor` to the head of a feed
-    /// (transcript or chat): the missing tail, or — when more than
+    /// (transcript, chat or prompts): the missing tail, or — when more than
     /// `resume_max_items` behind — the latest window marked `truncated`.
     fn feed_frames(
         &self,
@@ -248,7 +250,25 @@ impl<S: RoomStore> RoomCore<S> {
                     })
                     .collect()
             }
-            Stream::Notes | Stream::State | Stream::Presence | Stream::Prompts => Vec::new(),
+            Stream::Prompts => {
+                let items = self.store.prompt_events_after(from, count)?;
+                batches(items, per_frame, |e| match &e.body {
+                    PromptEventBody::Prompt(p) => p.content.len(),
+                    PromptEventBody::Reaction(_) => 0,
+                })
+                .into_iter()
+                .enumerate()
+                .map(|(i, items)| {
+                    let to = items.last().map_or(cursor, |e| e.seq);
+                    let frame = ServerMsg::PromptsItems {
+                        items,
+                        truncated: truncated && i == 0,
+                    };
+                    (frame.encode(), to)
+                })
+                .collect()
+            }
+            Stream::Notes | Stream::State | Stream::Presence => Vec::new(),
         };
         Ok(frames)
     }

@@ -143,7 +143,6 @@ impl<S: RoomStore> RoomCore<S> {
                 let frame = self.presence_frame();
                 self.send_stream(sid, stream, frame);
             }
-            Stream::Prompts => {}
             Stream::Notes => {
                 let head = self.notes.version();
                 match cursor {
@@ -157,7 +156,9 @@ impl<S: RoomStore> RoomCore<S> {
                     }
                 }
             }
-            Stream::Transcript | Stream::Chat => self.catch_up_feed(sid, stream, start),
+            Stream::Transcript | Stream::Chat | Stream::Prompts => {
+                self.catch_up_feed(sid, stream, start)
+            }
         }
     }
 
@@ -249,6 +250,10 @@ impl<S: RoomStore> RoomCore<S> {
             let _ = self.store.save_meta(&self.meta);
         }
         self.mark_hot(now_ms);
+        // The in-call detectors see every chunk in order, and are polled
+        // after each one (docs/intelligence.md, "The room's pipeline").
+        self.observe_chunk(&chunk);
+        self.poll_live(now_ms);
         Ok(seq)
     }
 
