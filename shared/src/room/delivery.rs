@@ -182,6 +182,9 @@ impl<S: RoomStore> RoomCore<S> {
         self.deliver_notes_all();
         self.deliver_feed_all(Stream::Transcript);
         self.deliver_feed_all(Stream::Chat);
+        // Not hot, but paced like the others: a connection whose queue was
+        // full catches up here once it drained.
+        self.deliver_feed_all(Stream::Prompts);
         if state_dirty {
             self.broadcast_state();
         }
