@@ -25,13 +25,13 @@ mod room_support;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use connvo_shared::acl::{MeetingRole, MeetingState};
+use connvo_shared::jobs::{Job, JobMessage};
 use connvo_shared::ot::gen::{below, chance, random_op};
 use connvo_shared::ot::{CommittedOp, NotesClient};
 use connvo_shared::room::protocol::ServerMsg;
-use connvo_shared::jobs::{Job, JobMessage};
 use connvo_shared::room::{
-    CloseReason, FlushBatch, Frame, MemoryStore, PromptEventBody, RoomConfig, RoomCore,
-    RoomStore, SessionId, SessionIdentity, SessionState, Sockets, Stream, TranscriptInput,
+    CloseReason, FlushBatch, Frame, MemoryStore, PromptEventBody, RoomConfig, RoomCore, RoomStore,
+    SessionId, SessionIdentity, SessionState, Sockets, Stream, TranscriptInput,
 };
 use connvo_shared::room_internal::PromptNotice;
 use room_support::{chunk_json, MEETING, T0};
@@ -485,7 +485,8 @@ impl Sim {
         }
         let k = below(&mut self.rng, peer.prompt_ids.len() as u64) as usize;
         let reaction = ["used", "upvoted", "dismissed"][below(&mut self.rng, 3) as usize];
-        let frame = json!({"type": "prompts.react", "prompt_id": peer.prompt_ids[k], "reaction": reaction});
+        let frame =
+            json!({"type": "prompts.react", "prompt_id": peer.prompt_ids[k], "reaction": reaction});
         if let Some(conn) = peer.conn.as_mut() {
             conn.to_server.push_back(frame.to_string());
             self.stats.reactions += 1;
@@ -683,11 +684,19 @@ impl Sim {
         assert!(!self.room.has_unflushed(), "everything reached D1");
         // The stream holds each prompt once, and every reaction made it
         // through the ledger (I10) into a flush.
-        let events = self.room.store().prompt_events_after(0, usize::MAX).unwrap();
+        let events = self
+            .room
+            .store()
+            .prompt_events_after(0, usize::MAX)
+            .unwrap();
         let mut ids = BTreeSet::new();
         for e in &events {
             if let PromptEventBody::Prompt(p) = &e.body {
-                assert!(ids.insert(p.prompt_id.clone()), "prompt {} twice", p.prompt_id);
+                assert!(
+                    ids.insert(p.prompt_id.clone()),
+                    "prompt {} twice",
+                    p.prompt_id
+                );
             }
         }
         assert_eq!(ids.len(), self.room.intel().prompts.len());

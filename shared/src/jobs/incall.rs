@@ -269,7 +269,10 @@ mod tests {
         let g = generated(&["Ask Bob about pricing?", "Invite Carol in"]);
         let a = plan("m1", &req(&[]), &g, 5).unwrap();
         let b = plan("m1", &req(&[]), &g, 9).unwrap();
-        assert_eq!(a.notice.prompt_id, b.notice.prompt_id, "a retry is the same row");
+        assert_eq!(
+            a.notice.prompt_id, b.notice.prompt_id,
+            "a retry is the same row"
+        );
         assert!(a.notice.prompt_id.starts_with("prm_"));
         assert_eq!(a.notice.trigger, "lull");
         assert_eq!(a.notice.source, "heuristic");
@@ -279,7 +282,12 @@ mod tests {
         assert_eq!(c.notice.content, "Invite Carol in");
         assert_ne!(c.notice.prompt_id, a.notice.prompt_id);
         assert_eq!(
-            plan("m1", &req(&["Ask Bob about pricing?", "Invite Carol in"]), &g, 5),
+            plan(
+                "m1",
+                &req(&["Ask Bob about pricing?", "Invite Carol in"]),
+                &g,
+                5
+            ),
             Err(Skip::NothingNew)
         );
         // Another meeting, another id.

@@ -167,7 +167,11 @@ impl RoomConfig {
                 }
             }
         };
-        real("INCALL_LULL_MIN_WPM", &mut c.live.lull.min_words_per_min, 1_000.0);
+        real(
+            "INCALL_LULL_MIN_WPM",
+            &mut c.live.lull.min_words_per_min,
+            1_000.0,
+        );
         real("INCALL_TOPIC_THRESHOLD", &mut c.live.topic.threshold, 1.0);
         (c, bad)
     }

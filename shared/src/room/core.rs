@@ -338,9 +338,9 @@ impl<S: RoomStore> RoomCore<S> {
             hello,
             self.live_timeout(),
         ]
-            .into_iter()
-            .flatten()
-            .min()
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     // --- connections ----------------------------------------------------

@@ -11,9 +11,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::ot::CommittedOp;
 use crate::intelligence::feedback::Reaction;
 use crate::intelligence::live::MeetingStateColumns;
+use crate::ot::CommittedOp;
 use crate::sql::{meeting_state, messages, notes, prompts, transcripts, Statement};
 
 use super::chat::ChatMessage;

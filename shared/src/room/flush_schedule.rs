@@ -8,9 +8,9 @@
 use super::core::RoomCore;
 use super::error::RoomError;
 use super::flush_batch::{ActivityRow, FlushBatch, PromptReactionRow};
-use super::prompts::PromptEventBody;
 use super::meta::FlushWatermarks;
 use super::output::Output;
+use super::prompts::PromptEventBody;
 use super::store::RoomStore;
 
 use crate::acl::MeetingState;

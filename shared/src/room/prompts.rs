@@ -26,9 +26,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::acl::{Action, Denial, MeetingState};
-use crate::intelligence::feedback::{FeedbackLedger, Reaction, ReactionEvent, RelevanceWeights, Tally};
+use crate::intelligence::feedback::{
+    FeedbackLedger, Reaction, ReactionEvent, RelevanceWeights, Tally,
+};
 use crate::intelligence::gate::GateCounters;
-use crate::intelligence::generator::{IdeaKind, TranscriptLine, MAX_CONTENT_CHARS, MAX_TAGS, MAX_TAG_CHARS};
+use crate::intelligence::generator::{
+    IdeaKind, TranscriptLine, MAX_CONTENT_CHARS, MAX_TAGS, MAX_TAG_CHARS,
+};
 use crate::intelligence::live::{Detection, LiveDetectors, MeetingStateColumns, PollOutcome};
 use crate::intelligence::Utterance;
 use crate::jobs::incall::IncallRequest;
@@ -170,8 +174,7 @@ fn checked_prompt(n: PromptNotice) -> Result<LivePrompt, RoomError> {
         return Err(invalid("content", "1 to 500 characters"));
     }
     let tags_ok = n.tags.len() <= MAX_TAGS
-        && n
-            .tags
+        && n.tags
             .iter()
             .all(|t| !t.trim().is_empty() && t.chars().count() <= MAX_TAG_CHARS);
     if !tags_ok {
@@ -183,7 +186,10 @@ fn checked_prompt(n: PromptNotice) -> Result<LivePrompt, RoomError> {
     if !matches!(n.trigger.as_str(), "lull" | "topic_shift") {
         return Err(invalid("trigger", "lull or topic_shift"));
     }
-    if !matches!(n.source.as_str(), "ai" | "heuristic" | "fallback" | "promoted") {
+    if !matches!(
+        n.source.as_str(),
+        "ai" | "heuristic" | "fallback" | "promoted"
+    ) {
         return Err(invalid("source", "ai, heuristic, fallback or promoted"));
     }
     Ok(LivePrompt {
@@ -411,7 +417,11 @@ impl<S: RoomStore> RoomCore<S> {
     }
 
     /// Stores the next event of the prompts stream and sends it out.
-    fn append_prompt_event(&mut self, now_ms: u64, body: PromptEventBody) -> Result<u64, RoomError> {
+    fn append_prompt_event(
+        &mut self,
+        now_ms: u64,
+        body: PromptEventBody,
+    ) -> Result<u64, RoomError> {
         let event = PromptEvent {
             seq: self.prompt_head + 1,
             at_ms: now_ms,

@@ -17,6 +17,7 @@
 
 mod aggregate;
 mod finalize;
+mod incall;
 mod insights;
 pub mod provision;
 pub mod records;
@@ -72,6 +73,11 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::FinalizeMeeting { meeting_id } => finalize::run(env, msg, meeting_id, jc).await,
         Job::AggregateTranscript { meeting_id } => aggregate::run(env, msg, meeting_id, jc).await,
         Job::GenerateInsights { meeting_id } => insights::run(env, msg, meeting_id, jc).await,
+        Job::GenerateIncall {
+            meeting_id,
+            request,
+            ..
+        } => incall::run(env, msg, meeting_id, request, jc).await,
     }
 }
 

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::intelligence::feedback::Reaction;
 use crate::ot::{Op, OtError};
 use crate::room::chat::{ChatInput, CheckedChat};
 use crate::room::config::RoomConfig;
@@ -13,7 +14,6 @@ use crate::room::identity::is_token;
 use crate::room::stream::{Stream, StreamSet};
 use crate::room::transcript::{CheckedChunk, TranscriptInput};
 use crate::room::MAX_SAFE_INT;
-use crate::intelligence::feedback::Reaction;
 
 /// The longest `client_id` (a random id per page load) and frame `ref`.
 pub const MAX_CLIENT_ID_LEN: usize = 64;
