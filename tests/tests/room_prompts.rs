@@ -141,7 +141,9 @@ async fn a_scripted_call_gets_prompts_on_every_socket_and_reactions_are_recorded
     for s in [&mut a, &mut c] {
         let r = s
             .prompt_item(PROMPT_WAIT, |i| {
-                i["kind"] == "reaction" && i["user_id"] == "u_bob" && i["prompt_id"] == prompt_id.as_str()
+                i["kind"] == "reaction"
+                    && i["user_id"] == "u_bob"
+                    && i["prompt_id"] == prompt_id.as_str()
             })
             .await;
         assert_eq!(r["reaction"], "used");
@@ -149,8 +151,10 @@ async fn a_scripted_call_gets_prompts_on_every_socket_and_reactions_are_recorded
         assert!(r["transcript_seq"].as_u64() > Some(0), "{r}");
     }
     // A bad reaction is answered to its sender only.
-    c.send(json!({"type": "prompts.react", "prompt_id": prompt_id, "reaction": "liked", "ref": "r1"}))
-        .await;
+    c.send(
+        json!({"type": "prompts.react", "prompt_id": prompt_id, "reaction": "liked", "ref": "r1"}),
+    )
+    .await;
     let err = c.until(|f| f["type"] == "error").await;
     assert_eq!(err["code"], "INVALID_FIELD");
     assert_eq!(err["ref"], "r1");
@@ -187,7 +191,10 @@ async fn a_scripted_call_gets_prompts_on_every_socket_and_reactions_are_recorded
     assert!(row["request_hash"].as_str().is_some_and(|h| h.len() == 64));
     assert!(row["used_at"].as_i64().is_some());
     assert_eq!(row["feedback"], "used");
-    assert_eq!((row["user_id"].clone(), row["mine"].clone()), (json!("u_bob"), json!("used")));
+    assert_eq!(
+        (row["user_id"].clone(), row["mine"].clone()),
+        (json!("u_bob"), json!("used"))
+    );
     let state = eventually("meeting_state columns", Duration::from_secs(20), || {
         let db = db.clone();
         let m = m.clone();
@@ -204,7 +211,10 @@ async fn a_scripted_call_gets_prompts_on_every_socket_and_reactions_are_recorded
     })
     .await;
     let lull_state: Value = serde_json::from_str(state["lull_state"].as_str().unwrap()).unwrap();
-    assert!(lull_state["gate"]["allowed"].as_u64() >= Some(2), "{lull_state}");
+    assert!(
+        lull_state["gate"]["allowed"].as_u64() >= Some(2),
+        "{lull_state}"
+    );
 
     // Carol is removed: her socket closes at once and she gets no more prompts.
     let (status, body) = call(
@@ -227,5 +237,9 @@ async fn a_scripted_call_gets_prompts_on_every_socket_and_reactions_are_recorded
     bb.prompt_item(PROMPT_WAIT, |i| i["prompt_id"] == next["prompt_id"])
         .await;
     assert!(c.next(Duration::from_millis(500)).await.is_none());
-    assert_eq!(c.prompt_items().len(), carol_had, "nothing after the removal");
+    assert_eq!(
+        c.prompt_items().len(),
+        carol_had,
+        "nothing after the removal"
+    );
 }

@@ -80,6 +80,10 @@ pub struct RoomConfig {
     pub prompt_overload_frames: usize,
     /// How many of the latest transcript chunks a generation request carries.
     pub prompt_recent_lines: usize,
+    /// `false`: the room runs no in-call detectors at all — nothing is
+    /// observed, polled or queued, and `meeting_state` keeps only the
+    /// speaking time (`INCALL_DETECTORS=off`; the benchmark's baseline).
+    pub detectors: bool,
 }
 
 impl Default for RoomConfig {
@@ -113,13 +117,15 @@ impl Default for RoomConfig {
             live: LiveConfig::default(),
             prompt_overload_frames: 2_000,
             prompt_recent_lines: 20,
+            detectors: true,
         }
     }
 }
 
 /// The environment vars that tune the in-call detectors (README,
 /// "Configuration"), each with the [`LiveConfig`] field it sets.
-pub const INCALL_VARS: [&str; 8] = [
+pub const INCALL_VARS: [&str; 9] = [
+    "INCALL_DETECTORS",
     "INCALL_SILENCE_MS",
     "INCALL_LULL_WINDOW_MS",
     "INCALL_LULL_MIN_WPM",
@@ -173,6 +179,11 @@ impl RoomConfig {
             1_000.0,
         );
         real("INCALL_TOPIC_THRESHOLD", &mut c.live.topic.threshold, 1.0);
+        match var("INCALL_DETECTORS").as_deref().map(str::trim) {
+            None | Some("on") => {}
+            Some("off") => c.detectors = false,
+            Some(_) => bad.push("INCALL_DETECTORS"),
+        }
         (c, bad)
     }
 }
@@ -201,6 +212,8 @@ mod tests {
         let (d, none) = RoomConfig::with_vars(|_| None);
         assert_eq!(d, RoomConfig::default());
         assert!(none.is_empty());
-        assert_eq!(INCALL_VARS.len(), 8);
+        assert_eq!(INCALL_VARS.len(), 9);
+        let (off, _) = RoomConfig::with_vars(|n| (n == "INCALL_DETECTORS").then(|| "off".into()));
+        assert!(!off.detectors);
     }
 }

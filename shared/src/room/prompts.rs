@@ -231,7 +231,7 @@ impl<S: RoomStore> RoomCore<S> {
 
     /// Starts the detectors when the meeting goes active (once).
     pub(super) fn start_live(&mut self, now_ms: u64) {
-        if self.intel.live.is_none() {
+        if self.config.detectors && self.intel.live.is_none() {
             self.intel.live = Some(LiveDetectors::new(self.config.live, now_ms));
             self.intel.observed_seq = self.transcript_head;
             self.live_polled_at = None;
@@ -242,6 +242,10 @@ impl<S: RoomStore> RoomCore<S> {
     /// After a load: applies this environment's detector settings, and
     /// folds in the chunks committed after the last save.
     pub(super) fn restore_live(&mut self) -> Result<(), RoomError> {
+        if !self.config.detectors {
+            self.intel.live = None;
+            return Ok(());
+        }
         if self.meta.state == MeetingState::Active && self.intel.live.is_none() {
             let at = self.meta.started_at_ms.unwrap_or(0);
             self.intel.live = Some(LiveDetectors::new(self.config.live, at));
