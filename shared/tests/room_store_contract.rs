@@ -333,10 +333,12 @@ fn prompt_events_are_sequenced_and_intel_round_trips<S: RoomStore>(mut store: S)
     );
     assert_eq!(store.prompt_events_after(1, 1).unwrap(), [reaction]);
     assert_eq!(store.load_intel().unwrap(), None);
-    let mut intel = RoomIntel::default();
-    intel.incall_enabled = false;
-    intel.detections = 4;
-    intel.flushed_prompt_seq = 2;
+    let mut intel = RoomIntel {
+        incall_enabled: false,
+        detections: 4,
+        flushed_prompt_seq: 2,
+        ..RoomIntel::default()
+    };
     store.save_intel(&intel).unwrap();
     intel.detections = 5;
     store.save_intel(&intel).unwrap();
