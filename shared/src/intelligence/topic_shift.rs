@@ -133,8 +133,24 @@ impl TopicShiftDetector {
         self.topics(&cur)
     }
 
+    /// Words in the chunks ending in `(from, to]`, without merging terms.
+    fn words(&self, from: u64, to: u64) -> u64 {
+        self.chunks
+            .iter()
+            .filter(|(end, _)| *end > from && *end <= to)
+            .map(|(_, t)| u64::from(t.total()))
+            .sum()
+    }
+
     fn check(&self, now_ms: u64) -> Option<TopicShift> {
         if now_ms < self.hold_until_ms {
+            return None;
+        }
+        // Cheap first: both windows need enough words before any merging.
+        let w = self.config.window_ms;
+        let mid = now_ms.saturating_sub(w);
+        let min = u64::from(self.config.min_words);
+        if self.words(mid.saturating_sub(w), mid) < min || self.words(mid, now_ms) < min {
             return None;
         }
         let (prev, cur) = self.windows(now_ms);
@@ -163,6 +179,14 @@ impl TopicShiftDetector {
     /// windows only change when a chunk crosses a window edge, so those
     /// instants (and the end of a hold-off) are the only candidates.
     pub fn poll_timeout(&self) -> Option<u64> {
+        self.poll_timeout_before(None)
+    }
+
+    /// [`TopicShiftDetector::poll_timeout`] among the instants before
+    /// `limit` only: a caller that wakes at `limit` anyway (the lull's
+    /// wake-up) polls then and needs no later candidate. Each candidate
+    /// costs a window check, so this keeps a busy room's deadline cheap.
+    pub fn poll_timeout_before(&self, limit: Option<u64>) -> Option<u64> {
         let w = self.config.window_ms;
         let now = self.latest_ms;
         let mut candidates: Vec<u64> = vec![now, self.hold_until_ms];
@@ -170,7 +194,7 @@ impl TopicShiftDetector {
             candidates.push(end.saturating_add(w));
             candidates.push(end.saturating_add(w.saturating_mul(2)));
         }
-        candidates.retain(|t| *t >= now);
+        candidates.retain(|t| *t >= now && limit.is_none_or(|l| *t < l));
         candidates.sort_unstable();
         candidates.dedup();
         candidates.into_iter().find(|t| self.check(*t).is_some())
@@ -267,5 +291,17 @@ mod tests {
         assert!(d.poll(at - 1).is_none());
         assert!(d.poll(at).is_some());
         assert_eq!(d.poll_timeout(), None);
+    }
+
+    #[test]
+    fn i7_a_bounded_wake_up_is_the_full_one_when_it_comes_first() {
+        let mut d = TopicShiftDetector::new(TopicShiftConfig::default());
+        speak(&mut d, PRICING, 0, 60_000);
+        speak(&mut d, HIRING, 60_000, 100_000);
+        let full = d.poll_timeout();
+        let t = full.expect("old talk ageing out reveals a shift");
+        assert_eq!(d.poll_timeout_before(Some(t + 1)), full);
+        assert_eq!(d.poll_timeout_before(Some(t)), None);
+        assert_eq!(d.poll_timeout_before(None), full);
     }
 }

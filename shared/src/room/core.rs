@@ -173,6 +173,9 @@ pub struct RoomCore<S: RoomStore> {
     pub(super) prompt_head: u64,
     /// When the detectors were last polled (not persisted).
     pub(super) live_polled_at: Option<u64>,
+    /// The detectors' `poll_timeout`, as of their last change: it costs
+    /// window checks, and the deadline is asked for after every input.
+    pub(super) live_deadline: Option<u64>,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -232,6 +235,7 @@ impl<S: RoomStore> RoomCore<S> {
             intel,
             prompt_head,
             live_polled_at: None,
+            live_deadline: None,
         };
         room.restore_live()?;
         // Users in the video call are listed even without a connection:

@@ -235,8 +235,19 @@ impl<S: RoomStore> RoomCore<S> {
             self.intel.live = Some(LiveDetectors::new(self.config.live, now_ms));
             self.intel.observed_seq = self.transcript_head;
             self.live_polled_at = None;
+            self.refresh_live_deadline();
             self.save_intel();
         }
+    }
+
+    /// Recomputes the detectors' wake-up after they changed (observed
+    /// chunks, a poll).
+    fn refresh_live_deadline(&mut self) {
+        self.live_deadline = self
+            .intel
+            .live
+            .as_ref()
+            .and_then(LiveDetectors::poll_timeout);
     }
 
     /// After a load: applies this environment's detector settings, and
@@ -264,6 +275,7 @@ impl<S: RoomStore> RoomCore<S> {
                 self.observe_chunk(chunk);
             }
         }
+        self.refresh_live_deadline();
         Ok(())
     }
 
@@ -299,10 +311,7 @@ impl<S: RoomStore> RoomCore<S> {
         if !self.intel.incall_enabled || self.meta.state != MeetingState::Active {
             return None;
         }
-        self.intel
-            .live
-            .as_ref()?
-            .poll_timeout()
+        self.live_deadline
             .filter(|t| self.live_polled_at.is_none_or(|p| *t > p))
     }
 
@@ -317,7 +326,9 @@ impl<S: RoomStore> RoomCore<S> {
             return;
         };
         self.live_polled_at = Some(now_ms);
-        match live.poll(now_ms, overloaded) {
+        let outcome = live.poll(now_ms, overloaded);
+        self.refresh_live_deadline();
+        match outcome {
             PollOutcome::Generate(d) => self.queue_generation(d),
             PollOutcome::Shed { .. } => self.save_intel(),
             PollOutcome::RateLimited { .. } | PollOutcome::Idle => {}
@@ -379,6 +390,7 @@ impl<S: RoomStore> RoomCore<S> {
         if self.intel.incall_enabled != enabled {
             self.intel.incall_enabled = enabled;
             self.live_polled_at = None;
+            self.refresh_live_deadline();
             self.store.save_intel(&self.intel)?;
         }
         self.after_input(now_ms);
