@@ -141,8 +141,18 @@ fn run_room(script: &Script, participants: usize, detectors: bool) -> (f64, usiz
     (started.elapsed().as_secs_f64(), jobs)
 }
 
-/// The detectors alone on the same chunks (observe, then poll).
-fn run_detectors(script: &Script) -> f64 {
+/// What the detectors do per chunk, alone: observe and poll; then also
+/// their wake-up (`poll_timeout`); then also their state as JSON every
+/// third chunk (the room saves it with each flush, ~every 5 s).
+#[derive(Clone, Copy, PartialEq)]
+enum Alone {
+    ObservePoll,
+    WithWakeUp,
+    WithSave,
+}
+
+/// The detectors alone on the same chunks.
+fn run_detectors(script: &Script, what: Alone) -> f64 {
     let mut live = LiveDetectors::new(LiveConfig::default(), T0);
     let texts: Vec<(String, &str, u64)> = script
         .chunks
@@ -163,9 +173,16 @@ fn run_detectors(script: &Script) -> f64 {
         })
         .collect();
     let started = Instant::now();
-    for (who, text, at) in &texts {
+    for (i, (who, text, at)) in texts.iter().enumerate() {
         live.observe(&Utterance::new(who, text, at - 1_400, *at));
         std::hint::black_box(live.poll(*at, false));
+        if what != Alone::ObservePoll {
+            std::hint::black_box(live.poll_timeout());
+        }
+        if what == Alone::WithSave && i % 3 == 0 {
+            std::hint::black_box(serde_json::to_string(&live).map(|j| j.len()).ok());
+            std::hint::black_box(live.meeting_state(*at));
+        }
     }
     std::hint::black_box(live.poll_timeout());
     started.elapsed().as_secs_f64()
@@ -191,6 +208,8 @@ fn main() {
     let mut with = Vec::new();
     let mut without = Vec::new();
     let mut alone = Vec::new();
+    let mut wake = Vec::new();
+    let mut save = Vec::new();
     let mut jobs = BTreeMap::new();
     for round in 0..rounds {
         // Alternate which goes first.
@@ -208,12 +227,16 @@ fn main() {
                 without.push(secs);
             }
         }
-        alone.push(run_detectors(&script));
+        alone.push(run_detectors(&script, Alone::ObservePoll));
+        wake.push(run_detectors(&script, Alone::WithWakeUp));
+        save.push(run_detectors(&script, Alone::WithSave));
     }
     let per_chunk_us = |secs: f64| secs * 1e6 / chunks as f64;
     let w = per_chunk_us(median(with));
     let wo = per_chunk_us(median(without));
     let d = per_chunk_us(median(alone));
+    let dw = per_chunk_us(median(wake));
+    let ds = per_chunk_us(median(save));
     println!(
         "in-call detectors, {chunks} chunks × {participants} participants, median of {rounds} rounds"
     );
@@ -223,7 +246,11 @@ fn main() {
     println!("| with detectors (default) | {w:.1} |");
     println!("| added | {:.1} |", w - wo);
     println!("| ratio with ÷ without | {:.3}× |", w / wo);
-    println!("| the detectors alone (observe + poll) | {d:.1} |");
+    println!("| the detectors alone: observe + poll | {d:.1} |");
+    println!("| … + their wake-up (`poll_timeout`) | {dw:.1} |");
+    println!(
+        "| … + their state as JSON and the `meeting_state` columns every 3rd chunk | {ds:.1} |"
+    );
     println!(
         "generation jobs queued: {} with detectors, {} without",
         jobs.get(&true).copied().unwrap_or(0),

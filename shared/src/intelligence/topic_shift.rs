@@ -12,7 +12,7 @@
 //! chunks age out). [`TopicShiftDetector::current_topics`] is what the room
 //! writes to `meeting_state.topics`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -197,7 +197,113 @@ impl TopicShiftDetector {
         candidates.retain(|t| *t >= now && limit.is_none_or(|l| *t < l));
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.into_iter().find(|t| self.check(*t).is_some())
+        self.first_shift(&candidates)
+    }
+
+    /// The first of `candidates` (ascending) at which [`Self::check`]
+    /// would report a shift, found in one sweep: the two windows are kept
+    /// as dense term vectors with their dot product and squared norms, and
+    /// each candidate only moves the chunks that crossed a window edge, so
+    /// the cosine at every candidate is exact (integer sums) and costs no
+    /// merge.
+    fn first_shift(&self, candidates: &[u64]) -> Option<u64> {
+        let w = self.config.window_ms;
+        let min = u64::from(self.config.min_words);
+        let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+        let chunks: Vec<(u64, Vec<(usize, i64)>, u64)> = self
+            .chunks
+            .iter()
+            .map(|(end, t)| {
+                let terms = t
+                    .top(usize::MAX)
+                    .into_iter()
+                    .map(|k| {
+                        let next = ids.len();
+                        (*ids.entry(k.stem).or_insert(next), i64::from(k.count))
+                    })
+                    .collect();
+                (*end, terms, u64::from(t.total()))
+            })
+            .collect();
+        let mut sweep = Sweep::new(ids.len());
+        // 0: in neither window, 1: current, 2: previous.
+        let mut place = vec![0u8; chunks.len()];
+        for &t in candidates {
+            let mid = t.saturating_sub(w);
+            let lo = mid.saturating_sub(w);
+            for (i, (end, terms, words)) in chunks.iter().enumerate() {
+                let want = if *end > mid && *end <= t {
+                    1
+                } else if *end > lo && *end <= mid {
+                    2
+                } else {
+                    0
+                };
+                if want != place[i] {
+                    sweep.shift(place[i], terms, *words, -1);
+                    sweep.shift(want, terms, *words, 1);
+                    place[i] = want;
+                }
+            }
+            if t < self.hold_until_ms || sweep.words[1] < min || sweep.words[2] < min {
+                continue;
+            }
+            if sweep.cosine() < self.config.threshold {
+                return Some(t);
+            }
+        }
+        None
+    }
+}
+
+/// The two windows of [`TopicShiftDetector::first_shift`]: index 1 is the
+/// current window, 2 the previous one (0 is unused).
+struct Sweep {
+    counts: [Vec<i64>; 3],
+    words: [u64; 3],
+    dot: i64,
+    norm2: [i64; 3],
+}
+
+impl Sweep {
+    fn new(terms: usize) -> Sweep {
+        Sweep {
+            counts: [Vec::new(), vec![0; terms], vec![0; terms]],
+            words: [0; 3],
+            dot: 0,
+            norm2: [0; 3],
+        }
+    }
+
+    /// Adds (`sign` 1) or removes (−1) a chunk's terms to window `which`.
+    fn shift(&mut self, which: u8, terms: &[(usize, i64)], words: u64, sign: i64) {
+        let (this, other) = match which {
+            1 => (1, 2),
+            2 => (2, 1),
+            _ => return,
+        };
+        for (id, n) in terms {
+            let d = sign * n;
+            let before = self.counts[this][*id];
+            self.dot += d * self.counts[other][*id];
+            self.norm2[this] += 2 * before * d + d * d;
+            self.counts[this][*id] = before + d;
+        }
+        self.words[this] = if sign > 0 {
+            self.words[this] + words
+        } else {
+            self.words[this].saturating_sub(words)
+        };
+    }
+
+    /// [`TermCounts::cosine`] of the two windows (the same value: every sum
+    /// is of integers).
+    fn cosine(&self) -> f64 {
+        let (a, b) = (self.norm2[1] as f64, self.norm2[2] as f64);
+        if a == 0.0 || b == 0.0 {
+            return 0.0;
+        }
+        (self.dot as f64 / (b.sqrt() * a.sqrt())).clamp(0.0, 1.0)
     }
 }
 
@@ -291,6 +397,40 @@ mod tests {
         assert!(d.poll(at - 1).is_none());
         assert!(d.poll(at).is_some());
         assert_eq!(d.poll_timeout(), None);
+    }
+
+    /// The sweep finds exactly what checking each instant finds.
+    #[test]
+    fn i7_the_sweep_agrees_with_checking_every_instant() {
+        let naive = |d: &TopicShiftDetector| {
+            let w = d.config.window_ms;
+            let now = d.latest_ms;
+            let mut c: Vec<u64> = vec![now, d.hold_until_ms];
+            for (end, _) in &d.chunks {
+                c.extend([end + w, end + 2 * w]);
+            }
+            c.retain(|t| *t >= now);
+            c.sort_unstable();
+            c.dedup();
+            c.into_iter().find(|t| d.check(*t).is_some())
+        };
+        let mut d = TopicShiftDetector::new(TopicShiftConfig::default());
+        let mut seen_some = false;
+        for (i, lines) in [PRICING, HIRING, PRICING, HIRING].iter().enumerate() {
+            let from = i as u64 * 45_000;
+            let mut t = from;
+            let mut k = 0;
+            while t < from + 45_000 {
+                d.observe(&Utterance::new("a", lines[k % lines.len()], t, t + 5_000));
+                assert_eq!(d.poll_timeout(), naive(&d), "at {t}");
+                seen_some |= d.poll_timeout().is_some();
+                d.poll(t + 5_000);
+                assert_eq!(d.poll_timeout(), naive(&d), "after the poll at {t}");
+                t += 5_000;
+                k += 1;
+            }
+        }
+        assert!(seen_some, "the script reaches a wake-up");
     }
 
     #[test]

@@ -176,6 +176,8 @@ pub struct RoomCore<S: RoomStore> {
     /// The detectors' `poll_timeout`, as of their last change: it costs
     /// window checks, and the deadline is asked for after every input.
     pub(super) live_deadline: Option<u64>,
+    /// When a flush last saved the in-call state (not persisted).
+    pub(super) intel_saved_at: Option<u64>,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -236,6 +238,7 @@ impl<S: RoomStore> RoomCore<S> {
             prompt_head,
             live_polled_at: None,
             live_deadline: None,
+            intel_saved_at: None,
         };
         room.restore_live()?;
         // Users in the video call are listed even without a connection:

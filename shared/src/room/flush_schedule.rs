@@ -15,6 +15,9 @@ use super::store::RoomStore;
 
 use crate::acl::MeetingState;
 
+/// The longest a flush waits to save the in-call detectors' state.
+const INTEL_SAVE_EVERY_MS: u64 = 30_000;
+
 impl<S: RoomStore> RoomCore<S> {
     /// The newest position of everything a flush writes.
     fn heads_as_watermarks(&self) -> FlushWatermarks {
@@ -170,10 +173,19 @@ impl<S: RoomStore> RoomCore<S> {
         } else {
             self.store.save_meta(&self.meta)
         };
-        // The in-call state goes with every flush: its prompts watermark,
-        // and the detectors (chunks after it are replayed on load).
+        // The in-call state goes with a flush: at once when its prompts
+        // watermark moved, else at most every INTEL_SAVE_EVERY_MS (the
+        // detectors' JSON is the costly part; chunks after the save are
+        // observed again on load, so nothing is lost by waiting).
+        let moved = self.intel.flushed_prompt_seq != self.meta.flushed.prompt_seq;
         self.intel.flushed_prompt_seq = self.meta.flushed.prompt_seq;
-        self.save_intel();
+        let stale = self
+            .intel_saved_at
+            .is_none_or(|at| now_ms.saturating_sub(at) >= INTEL_SAVE_EVERY_MS);
+        if moved || stale {
+            self.save_intel();
+            self.intel_saved_at = Some(now_ms);
+        }
         // Compaction is housekeeping: if it fails it runs after the next flush.
         let _ = self.compact_stored_notes();
         if self.has_unflushed() {

@@ -10,7 +10,8 @@
 //! (I11–I12).
 //!
 //! What survives hibernation is [`RoomIntel`] (saved after every prompt,
-//! reaction, queued generation and flag change, and with every flush) plus
+//! reaction, queued generation and flag change, and with a flush at most
+//! every 30 s otherwise) plus
 //! the stream's events themselves. Chunks committed after the last save are
 //! folded in again on load (`observed_seq`), so the detectors never miss
 //! one and never see one twice.
