@@ -51,7 +51,7 @@ pub struct TopicShift {
     pub current_topics: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TopicShiftDetector {
     config: TopicShiftConfig,
     /// (end_ms, terms) of the chunks inside the last two windows.
@@ -59,6 +59,28 @@ pub struct TopicShiftDetector {
     hold_until_ms: u64,
     latest_ms: u64,
     shifts: u64,
+    /// Each chunk's (stem, count) list, for the wake-up sweep; kept in step
+    /// with `chunks` while awake, rebuilt from them after a restore. Not
+    /// state: never serialised or compared.
+    #[serde(skip)]
+    term_lists: VecDeque<Vec<(String, i64)>>,
+}
+
+impl PartialEq for TopicShiftDetector {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+            && self.chunks == other.chunks
+            && self.hold_until_ms == other.hold_until_ms
+            && self.latest_ms == other.latest_ms
+            && self.shifts == other.shifts
+    }
+}
+
+fn term_list(t: &TermCounts) -> Vec<(String, i64)> {
+    t.top(usize::MAX)
+        .into_iter()
+        .map(|k| (k.stem, i64::from(k.count)))
+        .collect()
 }
 
 impl TopicShiftDetector {
@@ -69,6 +91,7 @@ impl TopicShiftDetector {
             hold_until_ms: 0,
             latest_ms: 0,
             shifts: 0,
+            term_lists: VecDeque::new(),
         }
     }
 
@@ -87,7 +110,12 @@ impl TopicShiftDetector {
     pub fn observe(&mut self, u: &Utterance) {
         let terms = TermCounts::from_text(&u.text);
         self.latest_ms = self.latest_ms.max(u.end_ms);
+        if self.term_lists.len() != self.chunks.len() {
+            // Restored from storage: rebuild the lists once.
+            self.term_lists = self.chunks.iter().map(|(_, t)| term_list(t)).collect();
+        }
         if terms.total() > 0 {
+            self.term_lists.push_back(term_list(&terms));
             self.chunks.push_back((u.end_ms, terms));
         }
         let from = self
@@ -95,6 +123,7 @@ impl TopicShiftDetector {
             .saturating_sub(self.config.window_ms.saturating_mul(2));
         while self.chunks.front().is_some_and(|(end, _)| *end <= from) {
             self.chunks.pop_front();
+            self.term_lists.pop_front();
         }
     }
 
@@ -209,17 +238,24 @@ impl TopicShiftDetector {
     fn first_shift(&self, candidates: &[u64]) -> Option<u64> {
         let w = self.config.window_ms;
         let min = u64::from(self.config.min_words);
-        let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+        let rebuilt: Vec<Vec<(String, i64)>>;
+        let lists: Vec<&Vec<(String, i64)>> = if self.term_lists.len() == self.chunks.len() {
+            self.term_lists.iter().collect()
+        } else {
+            rebuilt = self.chunks.iter().map(|(_, t)| term_list(t)).collect();
+            rebuilt.iter().collect()
+        };
+        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
         let chunks: Vec<(u64, Vec<(usize, i64)>, u64)> = self
             .chunks
             .iter()
-            .map(|(end, t)| {
-                let terms = t
-                    .top(usize::MAX)
-                    .into_iter()
-                    .map(|k| {
+            .zip(lists)
+            .map(|((end, t), list)| {
+                let terms = list
+                    .iter()
+                    .map(|(stem, n)| {
                         let next = ids.len();
-                        (*ids.entry(k.stem).or_insert(next), i64::from(k.count))
+                        (*ids.entry(stem.as_str()).or_insert(next), *n)
                     })
                     .collect();
                 (*end, terms, u64::from(t.total()))
