@@ -302,6 +302,14 @@ impl<S: RoomStore> RoomCore<S> {
         self.sessions.keys()
     }
 
+    /// The user behind a session (a handler's sender).
+    pub(super) fn session_user(&self, sid: &SessionId) -> Result<String, RoomError> {
+        self.sessions
+            .get(sid)
+            .map(|s| s.user_id().to_owned())
+            .ok_or(RoomError::UnknownSession)
+    }
+
     /// A session's persisted state (what its attachment holds).
     pub fn session(&self, session: &SessionId) -> Option<&SessionState> {
         self.sessions.get(session).map(|s| &s.state)

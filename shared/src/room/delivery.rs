@@ -222,55 +222,59 @@ impl<S: RoomStore> RoomCore<S> {
             (cursor, false)
         };
         let count = usize::try_from(head - from).unwrap_or(usize::MAX);
-        let frames = match stream {
-            Stream::Transcript => {
-                let chunks = self.store.transcript_after(from, count)?;
-                batches(chunks, per_frame, |c| c.text.len())
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, chunks)| {
-                        let to = chunks.last().map_or(cursor, |c| c.seq);
-                        let frame = ServerMsg::TranscriptChunks {
-                            chunks,
-                            truncated: truncated && i == 0,
-                        };
-                        (frame.encode(), to)
-                    })
-                    .collect()
-            }
-            Stream::Chat => {
-                let messages = self.store.chat_after(from, count)?;
-                batches(messages, per_frame, |m| m.text.len())
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, messages)| {
-                        let to = messages.last().map_or(cursor, |m| m.seq);
-                        let frame = ServerMsg::ChatMessages {
-                            messages,
-                            truncated: truncated && i == 0,
-                        };
-                        (frame.encode(), to)
-                    })
-                    .collect()
-            }
-            Stream::Prompts => {
-                let items = self.store.prompt_events_after(from, count)?;
-                batches(items, per_frame, |e| match &e.body {
-                    PromptEventBody::Prompt(p) => p.content.len(),
-                    PromptEventBody::Reaction(_) => 0,
-                })
+        // Each frame with the seq it reaches; only the first is marked.
+        fn encode<T>(
+            frames: Vec<Vec<T>>,
+            cursor: u64,
+            truncated: bool,
+            seq: impl Fn(&T) -> u64,
+            frame: impl Fn(Vec<T>, bool) -> ServerMsg,
+        ) -> Vec<(String, u64)> {
+            frames
                 .into_iter()
                 .enumerate()
                 .map(|(i, items)| {
-                    let to = items.last().map_or(cursor, |e| e.seq);
-                    let frame = ServerMsg::PromptsItems {
-                        items,
-                        truncated: truncated && i == 0,
-                    };
-                    (frame.encode(), to)
+                    let to = items.last().map_or(cursor, &seq);
+                    (frame(items, truncated && i == 0).encode(), to)
                 })
                 .collect()
-            }
+        }
+        let frames = match stream {
+            Stream::Transcript => encode(
+                batches(self.store.transcript_after(from, count)?, per_frame, |c| {
+                    c.text.len()
+                }),
+                cursor,
+                truncated,
+                |c| c.seq,
+                |chunks, truncated| ServerMsg::TranscriptChunks { chunks, truncated },
+            ),
+            Stream::Chat => encode(
+                batches(self.store.chat_after(from, count)?, per_frame, |m| {
+                    m.text.len()
+                }),
+                cursor,
+                truncated,
+                |m| m.seq,
+                |messages, truncated| ServerMsg::ChatMessages {
+                    messages,
+                    truncated,
+                },
+            ),
+            Stream::Prompts => encode(
+                batches(
+                    self.store.prompt_events_after(from, count)?,
+                    per_frame,
+                    |e| match &e.body {
+                        PromptEventBody::Prompt(p) => p.content.len(),
+                        PromptEventBody::Reaction(_) => 0,
+                    },
+                ),
+                cursor,
+                truncated,
+                |e| e.seq,
+                |items, truncated| ServerMsg::PromptsItems { items, truncated },
+            ),
             Stream::Notes | Stream::State | Stream::Presence => Vec::new(),
         };
         Ok(frames)

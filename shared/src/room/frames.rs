@@ -208,11 +208,7 @@ impl<S: RoomStore> RoomCore<S> {
         chunk: CheckedChunk,
     ) -> Result<(), RoomError> {
         self.authorize(now_ms, sid, Action::WriteTranscript)?;
-        let user_id = self
-            .sessions
-            .get(sid)
-            .map(|s| s.user_id().to_owned())
-            .ok_or(RoomError::UnknownSession)?;
+        let user_id = self.session_user(sid)?;
         if chunk
             .input()
             .speaker_id
@@ -264,11 +260,7 @@ impl<S: RoomStore> RoomCore<S> {
         chat: CheckedChat,
     ) -> Result<(), RoomError> {
         self.authorize(now_ms, sid, Action::WriteChat)?;
-        let user_id = self
-            .sessions
-            .get(sid)
-            .map(|s| s.user_id().to_owned())
-            .ok_or(RoomError::UnknownSession)?;
+        let user_id = self.session_user(sid)?;
         if let Some(existing) = self.store.chat_by_client_ref(&user_id, chat.client_ref())? {
             let ack = ServerMsg::ChatAck {
                 client_ref: existing.client_ref,

@@ -461,11 +461,7 @@ impl<S: RoomStore> RoomCore<S> {
         reaction: Reaction,
     ) -> Result<(), RoomError> {
         self.authorize(now_ms, sid, Action::InteractPrompts)?;
-        let user_id = self
-            .sessions
-            .get(sid)
-            .map(|s| s.user_id().to_owned())
-            .ok_or(RoomError::UnknownSession)?;
+        let user_id = self.session_user(sid)?;
         if !self.intel.prompts.iter().any(|p| p.prompt_id == prompt_id) {
             return Err(invalid("prompt_id", "no such prompt in this meeting"));
         }
