@@ -246,7 +246,7 @@ impl TopicShiftDetector {
             rebuilt.iter().collect()
         };
         let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
-        let chunks: Vec<(u64, Vec<(usize, i64)>, u64)> = self
+        let chunks: Vec<SweepChunk> = self
             .chunks
             .iter()
             .zip(lists)
@@ -291,6 +291,9 @@ impl TopicShiftDetector {
         None
     }
 }
+
+/// A chunk in the sweep: its end, its (term id, count) pairs, its words.
+type SweepChunk = (u64, Vec<(usize, i64)>, u64);
 
 /// The two windows of [`TopicShiftDetector::first_shift`]: index 1 is the
 /// current window, 2 the previous one (0 is unused).
