@@ -415,11 +415,13 @@ async fn i30_flags_turned_off_stop_generation_within_seconds() {
     let audit = w
         .wait_rows(
             "SELECT actor_user_id, metadata FROM audit_logs WHERE action = 'admin.feature_flag.set'",
-            2,
+            3,
             Duration::from_secs(10),
         )
         .await;
-    assert!(audit.iter().all(|r| r["actor_user_id"] == HOST));
+    // The operator's two changes, and the other admin's own-org override.
+    let by = |user: &str| audit.iter().filter(|r| r["actor_user_id"] == user).count();
+    assert_eq!((by(HOST), by(GUEST)), (2, 1), "{audit:?}");
     assert!(audit.iter().any(|r| r["metadata"]
         .as_str()
         .unwrap()
