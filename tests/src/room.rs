@@ -23,9 +23,14 @@ pub struct User {
 }
 
 pub async fn user(b: &Backend, id: &str) -> User {
+    user_with_role(b, id, "member").await
+}
+
+/// As [`user`], with the organisation role `role` (`member` or `admin`).
+pub async fn user_with_role(b: &Backend, id: &str, role: &str) -> User {
     let resp = reqwest::Client::new()
         .post(b.url("/v1/dev/token"))
-        .json(&json!({"user_id": id, "org_id": "org_test", "role": "member"}))
+        .json(&json!({"user_id": id, "org_id": "org_test", "role": role}))
         .send()
         .await
         .expect("dev token");

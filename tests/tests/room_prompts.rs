@@ -5,12 +5,14 @@
 //! silence puts a prompt on every participant's socket, a change of topic
 //! another; reactions are streamed to the others and recorded in D1; a bad
 //! reaction is answered to its sender only; a removed participant gets
-//! nothing more.
+//! nothing more. The in-call flag turned off by an operator reaches the
+//! live room at once (I13, I30): its silences produce nothing until the
+//! flag is back on.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use connvo_e2e::meet::eventually;
-use connvo_e2e::room::{call, connect, meeting, user, Session};
+use connvo_e2e::room::{call, connect, meeting, user, user_with_role, Session};
 use connvo_e2e::{d1, Backend, BackendOptions};
 use serde_json::{json, Value};
 
@@ -242,4 +244,54 @@ async fn a_scripted_call_gets_prompts_on_every_socket_and_reactions_are_recorded
         carol_had,
         "nothing after the removal"
     );
+}
+
+/// Sets `intelligence.incall` as `admin`; returns how many live rooms were told.
+async fn set_incall(b: &Backend, admin: &connvo_e2e::room::User, on: bool) -> u64 {
+    let (status, body) = call(
+        b,
+        admin,
+        "PUT",
+        "/v1/admin/flags",
+        Some(json!({"key": "intelligence.incall", "enabled": on, "reason": "e2e drill"})),
+    )
+    .await;
+    assert_eq!(status, 200, "flag: {body}");
+    body["rooms_notified"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn i30_the_incall_flag_reaches_the_live_room_at_once() {
+    let b = backend().await;
+    let alice = user_with_role(&b, "u_alice", "admin").await;
+    let bob = user(&b, "u_bob").await;
+    let m = meeting(&b, &alice, &[(&bob, "participant")], true).await;
+    let mut a = connect(&b, &alice, &m).await;
+    let mut bb = connect(&b, &bob, &m).await;
+    a.hello("c_alice", json!({})).await;
+    bb.hello("c_bob", json!({})).await;
+
+    // Off: pushed to this live room; a silence window passes with no prompt.
+    assert!(
+        set_incall(&b, &alice, false).await >= 1,
+        "the room was told"
+    );
+    say(&mut a, PRICING[0]).await;
+    say(&mut bb, PRICING[1]).await;
+    tokio::time::sleep(Duration::from_millis(6_000)).await;
+    settle(&mut [&mut a, &mut bb]).await;
+    assert!(
+        !a.prompt_items().iter().any(|i| i["kind"] == "prompt"),
+        "a prompt while the flag was off: {:?}",
+        a.prompt_items()
+    );
+
+    // Back on: the next silence produces one, on both sockets.
+    assert!(set_incall(&b, &alice, true).await >= 1);
+    say(&mut a, PRICING[2]).await;
+    let p = a
+        .prompt_item(PROMPT_WAIT, |i| is_prompt(i, "lull", 0))
+        .await;
+    bb.prompt_item(PROMPT_WAIT, |i| i["prompt_id"] == p["prompt_id"])
+        .await;
 }
