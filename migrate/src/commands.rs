@@ -12,7 +12,7 @@ use crate::reconcile;
 use crate::spec::{Rule, TableSpec, TABLES};
 use crate::target::{D1Target, TargetError};
 use crate::value::Val;
-use crate::writes::{self, MapEntry, Stmt, WriteKind};
+use crate::writes::{self, MapEntry, Owner, Stmt, WriteKind};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -54,15 +54,24 @@ pub struct Summary {
 
 impl Summary {
     pub fn render(&self) -> String {
-        let mut out = format!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "table", "read", "written", "merged", "flagged", "deleted");
+        let mut out = format!(
+            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+            "table", "read", "written", "merged", "flagged", "deleted"
+        );
         for (t, c) in &self.tables {
-            out.push_str(&format!("{t:<22} {:>8} {:>8} {:>8} {:>8} {:>8}\n", c.read, c.written, c.merged, c.flagged, c.deleted));
+            out.push_str(&format!(
+                "{t:<22} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
+                c.read, c.written, c.merged, c.flagged, c.deleted
+            ));
         }
         for d in &self.deferred {
             out.push_str(&format!("deferred: {d}\n"));
         }
         if self.stopped {
-            out.push_str(&format!("stopped after {} batches (--stop-after); run the same command again to resume\n", self.batches));
+            out.push_str(&format!(
+                "stopped after {} batches (--stop-after); run the same command again to resume\n",
+                self.batches
+            ));
         }
         out
     }
@@ -89,7 +98,14 @@ impl IdCache {
                 "SELECT legacy_id, new_key, status FROM legacy_id_map WHERE legacy_table = ?1",
                 &[Val::text(*t)],
             )? {
-                cache.set(t, text(&r[0]), MapEntry { new_key: r[1].as_text().map(str::to_owned), status: text(&r[2]) });
+                cache.set(
+                    t,
+                    text(&r[0]),
+                    MapEntry {
+                        new_key: r[1].as_text().map(str::to_owned),
+                        status: text(&r[2]),
+                    },
+                );
             }
         }
         Ok(cache)
@@ -106,9 +122,10 @@ impl IdCache {
     fn resolve(&self, table: &str, legacy_id: &str) -> (Ref, bool) {
         match self.get(table, legacy_id) {
             None => (Ref::Unknown, false),
-            Some(e) if e.written() || e.status == "merged" => {
-                (e.new_key.clone().map_or(Ref::Flagged, Ref::Mapped), e.status == "merged")
-            }
+            Some(e) if e.written() || e.status == "merged" => (
+                e.new_key.clone().map_or(Ref::Flagged, Ref::Mapped),
+                e.status == "merged",
+            ),
             Some(_) => (Ref::Flagged, false),
         }
     }
@@ -136,31 +153,47 @@ fn text(v: &Val) -> String {
     }
 }
 
-fn map_entry(target: &mut dyn D1Target, table: &str, legacy_id: &str) -> Result<Option<MapEntry>, TargetError> {
+fn map_entry(
+    target: &mut dyn D1Target,
+    table: &str,
+    legacy_id: &str,
+) -> Result<Option<MapEntry>, TargetError> {
     Ok(target
         .query(
             "SELECT new_key, status FROM legacy_id_map WHERE legacy_table = ?1 AND legacy_id = ?2",
             &[Val::text(table), Val::text(legacy_id)],
         )?
         .first()
-        .map(|r| MapEntry { new_key: r[0].as_text().map(str::to_owned), status: text(&r[1]) }))
+        .map(|r| MapEntry {
+            new_key: r[0].as_text().map(str::to_owned),
+            status: text(&r[1]),
+        }))
 }
 
-fn key_owner(target: &mut dyn D1Target, new_table: &str, new_key: &str) -> Result<Option<String>, TargetError> {
+fn key_owner(
+    target: &mut dyn D1Target,
+    new_table: &str,
+    new_key: &str,
+) -> Result<Option<Owner>, TargetError> {
     Ok(target
         .query(
-            "SELECT legacy_id FROM legacy_id_map WHERE new_table = ?1 AND new_key = ?2 AND status IN ('imported', 'provisional') LIMIT 1",
+            "SELECT legacy_id, COALESCE(json_extract(detail, '$.via_merged_account'), 0) FROM legacy_id_map \
+             WHERE new_table = ?1 AND new_key = ?2 AND status IN ('imported', 'provisional') LIMIT 1",
             &[Val::text(new_table), Val::text(new_key)],
         )?
         .first()
-        .map(|r| text(&r[0])))
+        .map(|r| Owner { legacy_id: text(&r[0]), via_merged: r[1] == Val::Int(1) }))
 }
 
 /// Refuses to write over rows the new app wrote, unless `merge`.
 pub fn check_live_writes(target: &mut dyn D1Target, merge: bool) -> Result<(), Error> {
     let mut counts = Vec::new();
     for spec in TABLES {
-        let n = target.query(&writes::unowned_rows(spec), &[])?.first().and_then(|r| r[0].as_int()).unwrap_or(0);
+        let n = target
+            .query(&writes::unowned_rows(spec), &[])?
+            .first()
+            .and_then(|r| r[0].as_int())
+            .unwrap_or(0);
         counts.push((spec.target, n));
     }
     writes::live_writes_verdict(&counts, merge).map_err(Into::into)
@@ -183,13 +216,34 @@ enum Outcome {
     Flagged,
 }
 
-fn flag_stmts(spec: &TableSpec, read: &Read, issue: &Issue, own_written_key: Option<&str>, now: i64) -> Vec<Stmt> {
+fn flag_stmts(
+    spec: &TableSpec,
+    read: &Read,
+    issue: &Issue,
+    own_written_key: Option<&str>,
+    now: i64,
+) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     if let Some(old) = own_written_key {
         stmts.push(writes::delete(spec, old));
     }
-    stmts.push(writes::map_upsert(spec, &read.key, None, "flagged", None, changed_ms(&read.row), &[], now));
-    stmts.push(writes::issue_upsert(spec.legacy, &read.key, issue, &row_json(&read.row), now));
+    stmts.push(writes::map_upsert(
+        spec,
+        &read.key,
+        None,
+        "flagged",
+        None,
+        changed_ms(&read.row),
+        &[],
+        now,
+    ));
+    stmts.push(writes::issue_upsert(
+        spec.legacy,
+        &read.key,
+        issue,
+        &row_json(&read.row),
+        now,
+    ));
     stmts
 }
 
@@ -198,16 +252,22 @@ fn plan_row<'a>(
     spec: &TableSpec,
     read: &'a Read,
     plan: RowPlan,
-    pending: &mut HashMap<String, String>,
+    pending: &mut HashMap<String, Owner>,
     now: i64,
 ) -> Result<RowWrite<'a>, TargetError> {
     let own = map_entry(target, spec.legacy, &read.key)?;
-    let own_written_key = own.as_ref().filter(|e| e.written()).and_then(|e| e.new_key.clone());
+    let own_written_key = own
+        .as_ref()
+        .filter(|e| e.written())
+        .and_then(|e| e.new_key.clone());
     let updated = changed_ms(&read.row);
     let flagged = |issue: Issue, own_key: Option<String>| RowWrite {
         read,
         stmts: flag_stmts(spec, read, &issue, own_key.as_deref(), now),
-        entry: MapEntry { new_key: None, status: "flagged".into() },
+        entry: MapEntry {
+            new_key: None,
+            status: "flagged".into(),
+        },
         outcome: Outcome::Flagged,
         own_written_key: None,
     };
@@ -217,14 +277,31 @@ fn plan_row<'a>(
         RowPlan::Merged { into, issue } => RowWrite {
             read,
             stmts: vec![
-                writes::map_upsert(spec, &read.key, Some(&into), "merged", None, updated, &[], now),
+                writes::map_upsert(
+                    spec,
+                    &read.key,
+                    Some(&into),
+                    "merged",
+                    None,
+                    updated,
+                    &[],
+                    now,
+                ),
                 writes::issue_upsert(spec.legacy, &read.key, &issue, &row_json(&read.row), now),
             ],
-            entry: MapEntry { new_key: Some(into), status: "merged".into() },
+            entry: MapEntry {
+                new_key: Some(into),
+                status: "merged".into(),
+            },
             outcome: Outcome::Merged,
             own_written_key: None,
         },
-        RowPlan::Write { cols, issue, detail } => {
+        RowPlan::Write {
+            cols,
+            issue,
+            detail,
+            via_merged,
+        } => {
             let planned = writes::planned_key(spec, &cols);
             let owner = match &planned {
                 Some(k) => match pending.get(k) {
@@ -233,14 +310,29 @@ fn plan_row<'a>(
                 },
                 None => None,
             };
-            let kind = writes::write_kind(own.as_ref(), planned.as_deref(), owner.as_deref(), &read.key);
-            let status = if issue.is_some() { "provisional" } else { "imported" };
+            let kind = writes::write_kind(
+                own.as_ref(),
+                planned.as_deref(),
+                owner.as_ref(),
+                &read.key,
+                via_merged,
+            );
+            let status = if issue.is_some() {
+                "provisional"
+            } else {
+                "imported"
+            };
             let mut stmts = Vec::new();
             let key = match kind {
                 WriteKind::Conflict { owner } => {
                     let issue = Issue::new(
                         "duplicate_key",
-                        format!("{} {} is already imported from legacy {} {owner}", spec.target, planned.clone().unwrap_or_default(), spec.legacy),
+                        format!(
+                            "{} {} is already imported from legacy {} {owner}",
+                            spec.target,
+                            planned.clone().unwrap_or_default(),
+                            spec.legacy
+                        ),
                     );
                     return Ok(flagged(issue, own_written_key));
                 }
@@ -257,19 +349,65 @@ fn plan_row<'a>(
                     stmts.push(writes::insert(spec, &cols));
                     planned.clone()
                 }
+                WriteKind::Takeover { owner, key } => {
+                    let issue = Issue::new(
+                        "duplicate_key",
+                        format!("{} {key} is taken over by legacy {} {}, the row of the account this one was merged into", spec.target, spec.legacy, read.key),
+                    );
+                    stmts.push(writes::update(spec, &key, &cols));
+                    stmts.push(writes::map_upsert(
+                        spec,
+                        &owner,
+                        None,
+                        "flagged",
+                        None,
+                        None,
+                        &[],
+                        now,
+                    ));
+                    let kept = serde_json::json!({ "legacy_table": spec.legacy, "legacy_id": owner, "superseded_by": read.key }).to_string();
+                    stmts.push(writes::issue_upsert(
+                        spec.legacy,
+                        &owner,
+                        &issue,
+                        &kept,
+                        now,
+                    ));
+                    Some(key)
+                }
             };
             if let Some(k) = &key {
-                pending.insert(k.clone(), read.key.clone());
+                pending.insert(
+                    k.clone(),
+                    Owner {
+                        legacy_id: read.key.clone(),
+                        via_merged,
+                    },
+                );
             }
-            stmts.push(writes::map_upsert(spec, &read.key, key.as_deref(), status, detail.as_deref(), updated, &cols, now));
+            stmts.push(writes::map_upsert(
+                spec,
+                &read.key,
+                key.as_deref(),
+                status,
+                detail.as_deref(),
+                updated,
+                &cols,
+                now,
+            ));
             stmts.push(match &issue {
-                Some(i) => writes::issue_upsert(spec.legacy, &read.key, i, &row_json(&read.row), now),
+                Some(i) => {
+                    writes::issue_upsert(spec.legacy, &read.key, i, &row_json(&read.row), now)
+                }
                 None => writes::issue_resolve(spec.legacy, &read.key, now),
             });
             RowWrite {
                 read,
                 stmts,
-                entry: MapEntry { new_key: key, status: status.into() },
+                entry: MapEntry {
+                    new_key: key,
+                    status: status.into(),
+                },
                 outcome: Outcome::Written,
                 own_written_key,
             }
@@ -300,13 +438,20 @@ async fn copy_table(
         &[Val::text(spec.legacy)],
     )?;
     let stored = cp.first().and_then(|r| {
-        Some(Cursor { changed: r[0].as_text()?.to_owned(), key: r[1].as_text().unwrap_or_default().to_owned() })
+        Some(Cursor {
+            changed: r[0].as_text()?.to_owned(),
+            key: r[1].as_text().unwrap_or_default().to_owned(),
+        })
     });
     let completed = cp.first().is_some_and(|r| r[2] != Val::Null);
     if !sync && completed {
         return Ok(Pass::Done);
     }
-    let mut cursor = if sync { sync_start(stored.as_ref(), opts.overlap_ms) } else { stored };
+    let mut cursor = if sync {
+        sync_start(stored.as_ref(), opts.overlap_ms)
+    } else {
+        stored
+    };
     loop {
         let reads = legacy.batch(spec, cursor.as_ref(), opts.batch_size).await?;
         if reads.is_empty() {
@@ -317,7 +462,10 @@ async fn copy_table(
             .iter()
             .map(|r| map_row(spec, &r.row, &r.key, cache, identities.get(&r.key)))
             .collect();
-        let deferred: Vec<bool> = plans.iter().map(|p| matches!(p, RowPlan::Defer(_))).collect();
+        let deferred: Vec<bool> = plans
+            .iter()
+            .map(|p| matches!(p, RowPlan::Defer(_)))
+            .collect();
         let n = writable_prefix(&deferred);
         let defer_reason = plans.get(n).map(|p| match p {
             RowPlan::Defer(why) => format!("{} {}: {why}", spec.legacy, reads[n].key),
@@ -333,7 +481,11 @@ async fn copy_table(
         }
         let last = reads[n - 1].cursor.clone();
         let cp_stmt = writes::checkpoint(spec.legacy, Some(&last), n as i64, false, sync, now);
-        let all: Vec<Stmt> = rows.iter().flat_map(|r| r.stmts.iter().cloned()).chain([cp_stmt.clone()]).collect();
+        let all: Vec<Stmt> = rows
+            .iter()
+            .flat_map(|r| r.stmts.iter().cloned())
+            .chain([cp_stmt.clone()])
+            .collect();
         match target.batch(&all) {
             Ok(()) => {}
             Err(TargetError::Constraint(_)) => {
@@ -341,10 +493,15 @@ async fn copy_table(
                 // flag it with the database's own words.
                 for row in rows.iter_mut() {
                     if let Err(TargetError::Constraint(msg)) = target.batch(&row.stmts) {
-                        let issue = Issue::new("schema_violation", format!("{}: {msg}", spec.target));
-                        row.stmts = flag_stmts(spec, row.read, &issue, row.own_written_key.as_deref(), now);
+                        let issue =
+                            Issue::new("schema_violation", format!("{}: {msg}", spec.target));
+                        row.stmts =
+                            flag_stmts(spec, row.read, &issue, row.own_written_key.as_deref(), now);
                         row.outcome = Outcome::Flagged;
-                        row.entry = MapEntry { new_key: None, status: "flagged".into() };
+                        row.entry = MapEntry {
+                            new_key: None,
+                            status: "flagged".into(),
+                        };
                         target.batch(&row.stmts)?;
                     }
                 }
@@ -379,10 +536,19 @@ async fn copy_table(
 }
 
 /// Applies the deletes recorded in the old store since the last sync.
-async fn apply_tombstones(legacy: &Legacy, target: &mut dyn D1Target, cache: &mut IdCache, opts: &Options, summary: &mut Summary) -> Result<(), Error> {
+async fn apply_tombstones(
+    legacy: &Legacy,
+    target: &mut dyn D1Target,
+    cache: &mut IdCache,
+    opts: &Options,
+    summary: &mut Summary,
+) -> Result<(), Error> {
     let now = now_ms();
     let mut after = target
-        .query("SELECT tombstone_seq FROM legacy_checkpoints WHERE legacy_table = ?1", &[Val::text(TOMBSTONES)])?
+        .query(
+            "SELECT tombstone_seq FROM legacy_checkpoints WHERE legacy_table = ?1",
+            &[Val::text(TOMBSTONES)],
+        )?
         .first()
         .and_then(|r| r[0].as_int())
         .unwrap_or(0);
@@ -394,15 +560,28 @@ async fn apply_tombstones(legacy: &Legacy, target: &mut dyn D1Target, cache: &mu
         let mut stmts = Vec::new();
         let mut touched = Vec::new();
         for t in &batch {
-            let Some(spec) = crate::spec::table(&t.table) else { continue };
-            let Some(entry) = map_entry(target, spec.legacy, &t.key)? else { continue };
+            let Some(spec) = crate::spec::table(&t.table) else {
+                continue;
+            };
+            let Some(entry) = map_entry(target, spec.legacy, &t.key)? else {
+                continue;
+            };
             if entry.status == "deleted" {
                 continue;
             }
             if let (true, Some(k)) = (entry.written(), &entry.new_key) {
                 stmts.push(writes::delete(spec, k));
             }
-            stmts.push(writes::map_upsert(spec, &t.key, None, "deleted", None, None, &[], now));
+            stmts.push(writes::map_upsert(
+                spec,
+                &t.key,
+                None,
+                "deleted",
+                None,
+                None,
+                &[],
+                now,
+            ));
             stmts.push(writes::issue_resolve(spec.legacy, &t.key, now));
             touched.push((spec.legacy, t.key.clone()));
         }
@@ -412,7 +591,14 @@ async fn apply_tombstones(legacy: &Legacy, target: &mut dyn D1Target, cache: &mu
         for (table, key) in touched {
             summary.tables.entry(table).or_default().deleted += 1;
             if PARENTS.contains(&table) {
-                cache.set(table, key, MapEntry { new_key: None, status: "deleted".into() });
+                cache.set(
+                    table,
+                    key,
+                    MapEntry {
+                        new_key: None,
+                        status: "deleted".into(),
+                    },
+                );
             }
         }
         after = last;
@@ -422,7 +608,12 @@ async fn apply_tombstones(legacy: &Legacy, target: &mut dyn D1Target, cache: &mu
 /// `import` (sync = false) and `sync` (sync = true): one pass over every
 /// table from its checkpoint. Import resumes an interrupted run; sync
 /// continues from the watermark (with the overlap) and applies tombstones.
-pub async fn copy(legacy: &Legacy, target: &mut dyn D1Target, opts: &Options, sync: bool) -> Result<Summary, Error> {
+pub async fn copy(
+    legacy: &Legacy,
+    target: &mut dyn D1Target,
+    opts: &Options,
+    sync: bool,
+) -> Result<Summary, Error> {
     check_live_writes(target, opts.merge)?;
     legacy.prepare().await?;
     let mut cache = IdCache::load(target, &PARENTS)?;
@@ -431,13 +622,31 @@ pub async fn copy(legacy: &Legacy, target: &mut dyn D1Target, opts: &Options, sy
         apply_tombstones(legacy, target, &mut cache, opts, &mut summary).await?;
     } else {
         // Mark the tombstone position now: deletes from here on are sync's.
-        target.batch(&[writes::checkpoint(TOMBSTONES, None, 0, false, false, now_ms())])?;
+        target.batch(&[writes::checkpoint(
+            TOMBSTONES,
+            None,
+            0,
+            false,
+            false,
+            now_ms(),
+        )])?;
     }
     let workos = reconcile_directory(opts).await?;
     let accounts = legacy.accounts().await?;
     let identities = reconcile::identities(&accounts, &workos);
     for spec in TABLES {
-        match copy_table(legacy, target, spec, &mut cache, &identities, opts, sync, &mut summary).await? {
+        match copy_table(
+            legacy,
+            target,
+            spec,
+            &mut cache,
+            &identities,
+            opts,
+            sync,
+            &mut summary,
+        )
+        .await?
+        {
             Pass::Done => {}
             Pass::Stopped => {
                 summary.stopped = true;
@@ -451,16 +660,32 @@ pub async fn copy(legacy: &Legacy, target: &mut dyn D1Target, opts: &Options, sy
 
 async fn reconcile_directory(opts: &Options) -> Result<HashMap<String, String>, Error> {
     if opts.workos_key.is_empty() {
-        return Err("no WorkOS API key (WORKOS_API_KEY or --workos-key): users cannot be reconciled".into());
+        return Err(
+            "no WorkOS API key (WORKOS_API_KEY or --workos-key): users cannot be reconciled".into(),
+        );
     }
     Ok(crate::workos::directory(&opts.workos_base, &opts.workos_key).await?)
 }
 
 /// `verify`: the parity report.
-pub async fn verify(legacy: &Legacy, target: &mut dyn D1Target, sample: usize, seed: u64) -> Result<Report, Error> {
+pub async fn verify(
+    legacy: &Legacy,
+    target: &mut dyn D1Target,
+    sample: usize,
+    seed: u64,
+) -> Result<Report, Error> {
     let mut map: HashMap<(String, String), MapEntry> = HashMap::new();
-    for r in target.query("SELECT legacy_table, legacy_id, new_key, status FROM legacy_id_map", &[])? {
-        map.insert((text(&r[0]), text(&r[1])), MapEntry { new_key: r[2].as_text().map(str::to_owned), status: text(&r[3]) });
+    for r in target.query(
+        "SELECT legacy_table, legacy_id, new_key, status FROM legacy_id_map",
+        &[],
+    )? {
+        map.insert(
+            (text(&r[0]), text(&r[1])),
+            MapEntry {
+                new_key: r[2].as_text().map(str::to_owned),
+                status: text(&r[3]),
+            },
+        );
     }
     let mut cache = IdCache::default();
     let mut identities = HashMap::new();
@@ -473,7 +698,10 @@ pub async fn verify(legacy: &Legacy, target: &mut dyn D1Target, sample: usize, s
             let identity = match e.status.as_str() {
                 "imported" => Identity::WorkOs(key),
                 "provisional" => Identity::Provisional(key),
-                _ => Identity::MergedInto { canonical: String::new(), into: key },
+                _ => Identity::MergedInto {
+                    canonical: String::new(),
+                    into: key,
+                },
             };
             identities.insert(id.clone(), identity);
         }
@@ -487,16 +715,26 @@ pub async fn verify(legacy: &Legacy, target: &mut dyn D1Target, sample: usize, s
         let mut cursor = None;
         loop {
             let reads = legacy.batch(spec, cursor.as_ref(), 5000).await?;
-            let Some(last) = reads.last().map(|r| r.cursor.clone()) else { break };
+            let Some(last) = reads.last().map(|r| r.cursor.clone()) else {
+                break;
+            };
             for r in &reads {
                 legacy_rows += 1;
-                let d = |what: String| Discrepancy { table: spec.legacy.into(), key: r.key.clone(), what };
+                let d = |what: String| Discrepancy {
+                    table: spec.legacy.into(),
+                    key: r.key.clone(),
+                    what,
+                };
                 let Some(entry) = map.get(&(spec.legacy.to_owned(), r.key.clone())) else {
-                    report.other.push(d("legacy row never imported (no legacy_id_map entry)".into()));
+                    report.other.push(d(
+                        "legacy row never imported (no legacy_id_map entry)".into()
+                    ));
                     continue;
                 };
                 if entry.status == "deleted" {
-                    report.other.push(d("deleted from D1 but still in the old store".into()));
+                    report
+                        .other
+                        .push(d("deleted from D1 but still in the old store".into()));
                     continue;
                 }
                 if !entry.written() {
@@ -507,7 +745,10 @@ pub async fn verify(legacy: &Legacy, target: &mut dyn D1Target, sample: usize, s
                 match map_row(spec, &r.row, &r.key, &cache, identities.get(&r.key)) {
                     RowPlan::Write { cols, .. } => {
                         if let Some(p) = writes::planned_key(spec, &cols).filter(|p| *p != key) {
-                            report.other.push(d(format!("maps to {} {p}, but legacy_id_map says {key}", spec.target)));
+                            report.other.push(d(format!(
+                                "maps to {} {p}, but legacy_id_map says {key}",
+                                spec.target
+                            )));
                         }
                         let keyed = writes::key_params(spec, &key);
                         let vals = spec
@@ -515,22 +756,38 @@ pub async fn verify(legacy: &Legacy, target: &mut dyn D1Target, sample: usize, s
                             .iter()
                             .map(|f| match f.rule {
                                 Rule::NextSeq => {
-                                    let i = spec.target_key.iter().position(|k| *k == f.target).unwrap_or(0);
+                                    let i = spec
+                                        .target_key
+                                        .iter()
+                                        .position(|k| *k == f.target)
+                                        .unwrap_or(0);
                                     keyed.get(i).cloned().unwrap_or(Val::Null)
                                 }
-                                _ => cols.iter().find(|(c, _)| *c == f.target).map_or(Val::Null, |(_, v)| v.clone()),
+                                _ => cols
+                                    .iter()
+                                    .find(|(c, _)| *c == f.target)
+                                    .map_or(Val::Null, |(_, v)| v.clone()),
                             })
                             .collect();
                         expected.insert(key, vals);
                     }
-                    other => report.other.push(d(format!("written to D1, but the mapping now gives {other:?}"))),
+                    other => report.other.push(d(format!(
+                        "written to D1, but the mapping now gives {other:?}"
+                    ))),
                 }
             }
             cursor = Some(last);
         }
         let key_expr = spec.target_key.join(" || '/' || ");
         let mut actual = parity::Rows::new();
-        for r in target.query(&format!("SELECT {key_expr}, {} FROM {}", columns.join(", "), spec.target), &[])? {
+        for r in target.query(
+            &format!(
+                "SELECT {key_expr}, {} FROM {}",
+                columns.join(", "),
+                spec.target
+            ),
+            &[],
+        )? {
             actual.insert(text(&r[0]), r[1..].to_vec());
         }
         let keys = parity::sample_keys(expected.keys(), sample, seed);
@@ -556,7 +813,11 @@ pub async fn plan(legacy: Option<&Legacy>) -> Result<(String, bool), Error> {
     if let Some(legacy) = legacy {
         out.push_str("### The old schema against the mapping\n\n");
         for spec in TABLES {
-            let have: Vec<&str> = legacy.columns(spec.legacy).iter().map(|(c, _)| c.as_str()).collect();
+            let have: Vec<&str> = legacy
+                .columns(spec.legacy)
+                .iter()
+                .map(|(c, _)| c.as_str())
+                .collect();
             let mentioned: Vec<&str> = spec
                 .fields
                 .iter()
@@ -567,7 +828,10 @@ pub async fn plan(legacy: Option<&Legacy>) -> Result<(String, bool), Error> {
             for m in &mentioned {
                 if !have.contains(m) {
                     ok = false;
-                    out.push_str(&format!("- MISSING: {}.{m} is mapped but the old store has no such column\n", spec.legacy));
+                    out.push_str(&format!(
+                        "- MISSING: {}.{m} is mapped but the old store has no such column\n",
+                        spec.legacy
+                    ));
                 }
             }
             for h in &have {

@@ -41,7 +41,12 @@ pub fn timestamp_ms(text: &str) -> Result<i64, String> {
         let zs: i64 = z.next().map_or(Ok(0), |x| x.parse().map_err(|_| bad()))?;
         sign * (zh * 3600 + zm * 60 + zs)
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
         return Err(bad());
     }
     let days = days_from_civil(year, month, day);
@@ -121,22 +126,43 @@ mod tests {
     #[test]
     fn timestamps_with_zones_become_utc_millis() {
         assert_eq!(timestamp_ms("1970-01-01 00:00:00+00"), Ok(0));
-        assert_eq!(timestamp_ms("2024-03-01 15:01:00+05:30"), Ok(1_709_285_460_000));
-        assert_eq!(timestamp_ms("2024-03-01 09:31:00+00"), Ok(1_709_285_460_000));
-        assert_eq!(timestamp_ms("2024-04-20 20:20:20-07"), timestamp_ms("2024-04-21 03:20:20+00"));
-        assert_eq!(timestamp_ms("2024-02-29T12:34:56.789Z"), Ok(1_709_210_096_789));
+        assert_eq!(
+            timestamp_ms("2024-03-01 15:01:00+05:30"),
+            Ok(1_709_285_460_000)
+        );
+        assert_eq!(
+            timestamp_ms("2024-03-01 09:31:00+00"),
+            Ok(1_709_285_460_000)
+        );
+        assert_eq!(
+            timestamp_ms("2024-04-20 20:20:20-07"),
+            timestamp_ms("2024-04-21 03:20:20+00")
+        );
+        assert_eq!(
+            timestamp_ms("2024-02-29T12:34:56.789Z"),
+            Ok(1_709_210_096_789)
+        );
     }
 
     #[test]
     fn naive_timestamps_are_utc_and_fractions_truncate_to_millis() {
         assert_eq!(timestamp_ms("2024-03-01 09:32:05.5"), Ok(1_709_285_525_500));
-        assert_eq!(timestamp_ms("2024-03-01 09:32:05.123999+00"), Ok(1_709_285_525_123));
+        assert_eq!(
+            timestamp_ms("2024-03-01 09:32:05.123999+00"),
+            Ok(1_709_285_525_123)
+        );
         assert_eq!(timestamp_ms("1969-12-31 23:59:59.999+00"), Ok(-1));
     }
 
     #[test]
     fn malformed_timestamps_are_errors() {
-        for bad in ["", "2024-13-01 00:00:00", "2024-01-01", "yesterday", "2024-01-01 00:00:xx"] {
+        for bad in [
+            "",
+            "2024-13-01 00:00:00",
+            "2024-01-01",
+            "yesterday",
+            "2024-01-01 00:00:xx",
+        ] {
             assert!(timestamp_ms(bad).is_err(), "{bad}");
         }
     }
@@ -164,7 +190,10 @@ mod tests {
 
     #[test]
     fn arrays_must_be_json_arrays() {
-        assert_eq!(json_array("[\"rust\", \"ml\"]").as_deref(), Ok("[\"rust\",\"ml\"]"));
+        assert_eq!(
+            json_array("[\"rust\", \"ml\"]").as_deref(),
+            Ok("[\"rust\",\"ml\"]")
+        );
         assert!(json_array("{\"a\":1}").is_err());
     }
 }

@@ -24,7 +24,10 @@ pub fn sync_start(watermark: Option<&Cursor>, overlap_ms: i64) -> Option<Cursor>
         return Some(w.clone());
     }
     let ms = timestamp_ms(&w.changed).ok()?;
-    Some(Cursor { changed: ms_to_pg(ms - overlap_ms), key: String::new() })
+    Some(Cursor {
+        changed: ms_to_pg(ms - overlap_ms),
+        key: String::new(),
+    })
 }
 
 /// Unix ms as a PostgreSQL timestamptz literal in UTC.
@@ -34,7 +37,12 @@ pub fn ms_to_pg(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{millis:03}+00", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{millis:03}+00",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -68,7 +76,10 @@ mod tests {
 
     #[test]
     fn sync_starts_an_overlap_before_the_watermark() {
-        let w = Cursor { changed: "2024-03-01 09:32:05.5+00".into(), key: "k".into() };
+        let w = Cursor {
+            changed: "2024-03-01 09:32:05.5+00".into(),
+            key: "k".into(),
+        };
         let s = sync_start(Some(&w), 5_000).unwrap();
         assert_eq!(timestamp_ms(&s.changed), Ok(1_709_285_520_500));
         assert_eq!(s.key, "");

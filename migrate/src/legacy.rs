@@ -47,8 +47,13 @@ impl Legacy {
                 eprintln!("connvo-migrate: PostgreSQL connection: {e}");
             }
         });
-        client.batch_execute("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'").await?;
-        let mut legacy = Legacy { client, columns: BTreeMap::new() };
+        client
+            .batch_execute("SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'")
+            .await?;
+        let mut legacy = Legacy {
+            client,
+            columns: BTreeMap::new(),
+        };
         for t in TABLES {
             let cols = legacy.table_columns(t.legacy).await?;
             if cols.is_empty() {
@@ -97,8 +102,15 @@ impl Legacy {
     }
 
     /// Up to `limit` rows after `after`, in (updated_at, key) order.
-    pub async fn batch(&self, spec: &TableSpec, after: Option<&Cursor>, limit: i64) -> Result<Vec<Read>, Error> {
-        let (changed, key) = after.map_or(("-infinity".to_owned(), String::new()), |c| (c.changed.clone(), c.key.clone()));
+    pub async fn batch(
+        &self,
+        spec: &TableSpec,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Vec<Read>, Error> {
+        let (changed, key) = after.map_or(("-infinity".to_owned(), String::new()), |c| {
+            (c.changed.clone(), c.key.clone())
+        });
         let sql = format!(
             "SELECT {} FROM {} WHERE (t.updated_at, ({k})) > ($1::text::timestamptz, $2::text) ORDER BY t.updated_at, ({k}) LIMIT $3",
             self.select_list(spec),
@@ -112,11 +124,17 @@ impl Legacy {
                 let mut row = LegacyRow::new();
                 let n = r.len();
                 for i in 0..n - 2 {
-                    row.insert(r.columns()[i].name().to_owned(), r.get::<_, Option<String>>(i));
+                    row.insert(
+                        r.columns()[i].name().to_owned(),
+                        r.get::<_, Option<String>>(i),
+                    );
                 }
                 Read {
                     key: r.get(n - 2),
-                    cursor: Cursor { changed: r.get(n - 1), key: r.get(n - 2) },
+                    cursor: Cursor {
+                        changed: r.get(n - 1),
+                        key: r.get(n - 2),
+                    },
                     row,
                 }
             })
@@ -176,7 +194,14 @@ impl Legacy {
                 &[&after_seq, &limit],
             )
             .await?;
-        Ok(rows.iter().map(|r| Tombstone { seq: r.get(0), table: r.get(1), key: r.get(2) }).collect())
+        Ok(rows
+            .iter()
+            .map(|r| Tombstone {
+                seq: r.get(0),
+                table: r.get(1),
+                key: r.get(2),
+            })
+            .collect())
     }
 
     /// Runs SQL on the old store (tests and the benchmark's generator).

@@ -9,15 +9,15 @@
 //! (`legacy`), write D1 (`target`), ask WorkOS (`workos`), and run the
 //! subcommands (`commands`).
 
+pub mod commands;
 pub mod convert;
-pub mod mapping;
-pub mod spec;
-pub mod value;
 pub mod cursor;
+pub mod legacy;
+pub mod mapping;
 pub mod parity;
 pub mod reconcile;
-pub mod writes;
-pub mod legacy;
+pub mod spec;
 pub mod target;
+pub mod value;
 pub mod workos;
-pub mod commands;
+pub mod writes;

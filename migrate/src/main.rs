@@ -47,7 +47,9 @@ fn parse() -> Result<Args, String> {
     let command = it.next().ok_or("no subcommand")?;
     let mut a = Args {
         command,
-        legacy: std::env::var("CONNVO_LEGACY_PG_URL").ok().filter(|s| !s.is_empty()),
+        legacy: std::env::var("CONNVO_LEGACY_PG_URL")
+            .ok()
+            .filter(|s| !s.is_empty()),
         persist_to: None,
         d1_file: None,
         d1_api: None,
@@ -57,7 +59,8 @@ fn parse() -> Result<Args, String> {
             throttle_ms: 0,
             merge: false,
             overlap_ms: 5_000,
-            workos_base: std::env::var("WORKOS_API_BASE").unwrap_or_else(|_| connvo_migrate::workos::DEFAULT_BASE.into()),
+            workos_base: std::env::var("WORKOS_API_BASE")
+                .unwrap_or_else(|_| connvo_migrate::workos::DEFAULT_BASE.into()),
             workos_key: std::env::var("WORKOS_API_KEY").unwrap_or_default(),
         },
         sample: 50,
@@ -67,7 +70,10 @@ fn parse() -> Result<Args, String> {
     };
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or(format!("{flag} needs a value"));
-        let num = |v: String| v.parse::<u64>().map_err(|_| format!("{flag}: not a number: {v}"));
+        let num = |v: String| {
+            v.parse::<u64>()
+                .map_err(|_| format!("{flag}: not a number: {v}"))
+        };
         match flag.as_str() {
             "--legacy" => a.legacy = Some(val()?),
             "--persist-to" => a.persist_to = Some(val()?.into()),
@@ -93,8 +99,11 @@ fn parse() -> Result<Args, String> {
 
 fn open_target(a: &Args) -> Result<Box<dyn D1Target>, String> {
     if let Some(api) = &a.d1_api {
-        let (account, db) = api.split_once('/').ok_or("--d1-api wants ACCOUNT/DATABASE")?;
-        let token = std::env::var("CLOUDFLARE_API_TOKEN").map_err(|_| "--d1-api needs CLOUDFLARE_API_TOKEN")?;
+        let (account, db) = api
+            .split_once('/')
+            .ok_or("--d1-api wants ACCOUNT/DATABASE")?;
+        let token = std::env::var("CLOUDFLARE_API_TOKEN")
+            .map_err(|_| "--d1-api needs CLOUDFLARE_API_TOKEN")?;
         return Ok(Box::new(HttpD1::new(account, db, &token)));
     }
     let file = match (&a.d1_file, &a.persist_to) {
@@ -106,7 +115,11 @@ fn open_target(a: &Args) -> Result<Box<dyn D1Target>, String> {
 }
 
 async fn run(a: Args) -> Result<ExitCode, String> {
-    let legacy_url = || a.legacy.clone().ok_or("--legacy URL (or CONNVO_LEGACY_PG_URL) is required");
+    let legacy_url = || {
+        a.legacy
+            .clone()
+            .ok_or("--legacy URL (or CONNVO_LEGACY_PG_URL) is required")
+    };
     let err = |e: commands::Error| e.to_string();
     match a.command.as_str() {
         "plan" => {
@@ -116,10 +129,19 @@ async fn run(a: Args) -> Result<ExitCode, String> {
             };
             let (text, ok) = commands::plan(legacy.as_ref()).await.map_err(err)?;
             print!("{text}");
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(4) })
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(4)
+            })
         }
         "prepare" => {
-            Legacy::connect(&legacy_url()?).await.map_err(err)?.prepare().await.map_err(err)?;
+            Legacy::connect(&legacy_url()?)
+                .await
+                .map_err(err)?
+                .prepare()
+                .await
+                .map_err(err)?;
             println!("prepared: tombstone table, delete triggers and keyset indexes are in place");
             Ok(ExitCode::SUCCESS)
         }
@@ -142,7 +164,9 @@ async fn run(a: Args) -> Result<ExitCode, String> {
                 }
                 let mut code = ExitCode::SUCCESS;
                 if !sync || a.verify_after || a.watch_secs.is_some() {
-                    let report = commands::verify(&legacy, target.as_mut(), a.sample, a.seed).await.map_err(err)?;
+                    let report = commands::verify(&legacy, target.as_mut(), a.sample, a.seed)
+                        .await
+                        .map_err(err)?;
                     print!("{}", report.render());
                     if !report.clean() {
                         code = ExitCode::from(4);
@@ -157,9 +181,15 @@ async fn run(a: Args) -> Result<ExitCode, String> {
         "verify" => {
             let legacy = Legacy::connect(&legacy_url()?).await.map_err(err)?;
             let mut target = open_target(&a)?;
-            let report = commands::verify(&legacy, target.as_mut(), a.sample, a.seed).await.map_err(err)?;
+            let report = commands::verify(&legacy, target.as_mut(), a.sample, a.seed)
+                .await
+                .map_err(err)?;
             print!("{}", report.render());
-            Ok(if report.clean() { ExitCode::SUCCESS } else { ExitCode::from(4) })
+            Ok(if report.clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(4)
+            })
         }
         other => Err(format!("unknown subcommand {other}")),
     }

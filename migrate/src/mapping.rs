@@ -34,7 +34,10 @@ pub struct Issue {
 
 impl Issue {
     pub fn new(kind: &'static str, detail: impl Into<String>) -> Issue {
-        Issue { kind, detail: detail.into() }
+        Issue {
+            kind,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -48,6 +51,9 @@ pub enum RowPlan {
         cols: Vec<(&'static str, Val)>,
         issue: Option<Issue>,
         detail: Option<String>,
+        /// A key column points at a merged duplicate account: on a key
+        /// collision, the oldest account's own row wins.
+        via_merged: bool,
     },
     /// A duplicate account folded into `into` (the new user id): nothing
     /// written, the id map points its dependents at `into`.
@@ -73,7 +79,13 @@ pub enum Identity {
 
 /// Maps one row of `spec` (its own legacy key in `key`). `identity` is
 /// required for users and ignored elsewhere.
-pub fn map_row(spec: &TableSpec, row: &LegacyRow, key: &str, refs: &dyn Refs, identity: Option<&Identity>) -> RowPlan {
+pub fn map_row(
+    spec: &TableSpec,
+    row: &LegacyRow,
+    key: &str,
+    refs: &dyn Refs,
+    identity: Option<&Identity>,
+) -> RowPlan {
     match map_fields(spec, row, key, refs, identity) {
         Ok(plan) => plan,
         Err(Stop::Flag(issue)) => RowPlan::Flagged(issue),
@@ -87,11 +99,20 @@ enum Stop {
 }
 
 fn violation(spec: &TableSpec, column: &str, why: String) -> Stop {
-    Stop::Flag(Issue::new("schema_violation", format!("{}.{column}: {why}", spec.target)))
+    Stop::Flag(Issue::new(
+        "schema_violation",
+        format!("{}.{column}: {why}", spec.target),
+    ))
 }
 
 fn required<'a>(spec: &TableSpec, row: &'a LegacyRow, column: &str) -> Result<&'a str, Stop> {
-    col(row, column).ok_or_else(|| violation(spec, column, "NULL where the new store needs a value".into()))
+    col(row, column).ok_or_else(|| {
+        violation(
+            spec,
+            column,
+            "NULL where the new store needs a value".into(),
+        )
+    })
 }
 
 fn millis(spec: &TableSpec, row: &LegacyRow, column: &str) -> Result<Option<i64>, Stop> {
@@ -103,7 +124,13 @@ fn millis(spec: &TableSpec, row: &LegacyRow, column: &str) -> Result<Option<i64>
 /// Resolves a reference to a parent. A parent missing from the map is an
 /// orphan when the old store has no such row either (`<column>_exists` is
 /// false), else it is not imported yet.
-fn parent(spec: &TableSpec, row: &LegacyRow, column: &str, found: Ref, what: &str) -> Result<String, Stop> {
+fn parent(
+    spec: &TableSpec,
+    row: &LegacyRow,
+    column: &str,
+    found: Ref,
+    what: &str,
+) -> Result<String, Stop> {
     let id = col(row, column).unwrap_or_default();
     match found {
         Ref::Mapped(new) => Ok(new),
@@ -116,7 +143,10 @@ fn parent(spec: &TableSpec, row: &LegacyRow, column: &str, found: Ref, what: &st
             if exists == Some(false) {
                 Err(Stop::Flag(Issue::new(
                     "orphan",
-                    format!("{}.{column} → {what} {id}, which does not exist (deleted)", spec.legacy),
+                    format!(
+                        "{}.{column} → {what} {id}, which does not exist (deleted)",
+                        spec.legacy
+                    ),
                 )))
             } else {
                 Err(Stop::Defer(format!("{what} {id} not imported yet")))
@@ -125,7 +155,13 @@ fn parent(spec: &TableSpec, row: &LegacyRow, column: &str, found: Ref, what: &st
     }
 }
 
-fn map_fields(spec: &TableSpec, row: &LegacyRow, key: &str, refs: &dyn Refs, identity: Option<&Identity>) -> Result<RowPlan, Stop> {
+fn map_fields(
+    spec: &TableSpec,
+    row: &LegacyRow,
+    key: &str,
+    refs: &dyn Refs,
+    identity: Option<&Identity>,
+) -> Result<RowPlan, Stop> {
     let mut issue = None;
     let mut detail = None;
     if spec.legacy == "users" {
@@ -135,7 +171,9 @@ fn map_fields(spec: &TableSpec, row: &LegacyRow, key: &str, refs: &dyn Refs, ide
                     into: into.clone(),
                     issue: Issue::new(
                         "duplicate_email",
-                        format!("same email as legacy user {canonical} (case-folded); merged into {into}"),
+                        format!(
+                        "same email as legacy user {canonical} (case-folded); merged into {into}"
+                    ),
                     ),
                 })
             }
@@ -148,7 +186,8 @@ fn map_fields(spec: &TableSpec, row: &LegacyRow, key: &str, refs: &dyn Refs, ide
             Some(Identity::WorkOs(_)) => {}
             None => return Err(Stop::Defer(format!("no identity decided for user {key}"))),
         }
-        detail = col(row, "auth_id").map(|a| serde_json::json!({ "supabase_auth_id": a }).to_string());
+        detail =
+            col(row, "auth_id").map(|a| serde_json::json!({ "supabase_auth_id": a }).to_string());
     }
     if spec.legacy == "profiles" {
         let user = col(row, "user_id").unwrap_or_default();
@@ -160,19 +199,27 @@ fn map_fields(spec: &TableSpec, row: &LegacyRow, key: &str, refs: &dyn Refs, ide
         }
     }
 
+    let mut via_merged = false;
     let mut cols = Vec::with_capacity(spec.fields.len());
     for field in spec.fields {
         let from = field.from;
         let v = match field.rule {
             Rule::NextSeq => continue,
             Rule::Copy => Val::opt_text(col(row, from)),
-            Rule::Millis => Val::Int(millis(spec, row, from)?.ok_or_else(|| violation(spec, field.target, format!("{from} is NULL")))?),
+            Rule::Millis => Val::Int(
+                millis(spec, row, from)?
+                    .ok_or_else(|| violation(spec, field.target, format!("{from} is NULL")))?,
+            ),
             Rule::MillisOrNull => Val::opt_int(millis(spec, row, from)?),
             Rule::Email => Val::text(convert::fold_email(required(spec, row, from)?)),
             Rule::User | Rule::UserOrNull => match col(row, from) {
                 None if field.rule == Rule::UserOrNull => Val::Null,
                 None => return Err(violation(spec, field.target, format!("{from} is NULL"))),
-                Some(id) => Val::Text(parent(spec, row, from, refs.user(id).0, "user")?),
+                Some(id) => {
+                    let (found, merged) = refs.user(id);
+                    via_merged |= merged && spec.target_key.contains(&field.target);
+                    Val::Text(parent(spec, row, from, found, "user")?)
+                }
             },
             Rule::Meeting => {
                 let id = required(spec, row, from)?;
@@ -184,23 +231,35 @@ fn map_fields(spec: &TableSpec, row: &LegacyRow, key: &str, refs: &dyn Refs, ide
             }
             Rule::Enum(table) => {
                 let old = required(spec, row, from)?;
-                Val::text(
-                    convert::map_enum(table, old)
-                        .ok_or_else(|| violation(spec, field.target, format!("unknown {from} value {old:?}")))?,
-                )
+                Val::text(convert::map_enum(table, old).ok_or_else(|| {
+                    violation(spec, field.target, format!("unknown {from} value {old:?}"))
+                })?)
             }
-            Rule::JsonArray => Val::Text(convert::json_array(col(row, from).unwrap_or("[]")).map_err(|e| violation(spec, field.target, e))?),
+            Rule::JsonArray => Val::Text(
+                convert::json_array(col(row, from).unwrap_or("[]"))
+                    .map_err(|e| violation(spec, field.target, e))?,
+            ),
             Rule::ConstText(c) => Val::text(c),
             Rule::ConstInt(n) => Val::Int(n),
             Rule::Derived(_) => derived(spec, field.target, row, identity, refs, &cols)?,
         };
         cols.push((field.target, v));
     }
-    Ok(RowPlan::Write { cols, issue, detail })
+    if via_merged {
+        detail = Some(serde_json::json!({ "via_merged_account": true }).to_string());
+    }
+    Ok(RowPlan::Write {
+        cols,
+        issue,
+        detail,
+        via_merged,
+    })
 }
 
 fn get<'a>(cols: &'a [(&'static str, Val)], name: &str) -> &'a Val {
-    cols.iter().find(|(c, _)| *c == name).map_or(&Val::Null, |(_, v)| v)
+    cols.iter()
+        .find(|(c, _)| *c == name)
+        .map_or(&Val::Null, |(_, v)| v)
 }
 
 /// The `Rule::Derived` columns, one arm per (table, column).
@@ -222,7 +281,11 @@ fn derived(
         ("interests", "key") => {
             let key = convert::interest_key(required(spec, row, "name")?);
             if key.is_empty() {
-                return Err(violation(spec, "key", "the name has no letters or digits".into()));
+                return Err(violation(
+                    spec,
+                    "key",
+                    "the name has no letters or digits".into(),
+                ));
             }
             Val::Text(key)
         }
@@ -231,11 +294,19 @@ fn derived(
             let id = required(spec, row, "user_id")?;
             Val::Text(parent(spec, row, "user_id", refs.user(id).0, "user")?)
         }
-        ("profiles", "display_name") => match (text("user_full_name").map(str::trim), text("user_email")) {
-            (Some(n), _) if !n.is_empty() => Val::text(n),
-            (_, Some(email)) => Val::Text(convert::name_from_email(email)),
-            _ => return Err(violation(spec, "display_name", "the user has neither full_name nor email".into())),
-        },
+        ("profiles", "display_name") => {
+            match (text("user_full_name").map(str::trim), text("user_email")) {
+                (Some(n), _) if !n.is_empty() => Val::text(n),
+                (_, Some(email)) => Val::Text(convert::name_from_email(email)),
+                _ => {
+                    return Err(violation(
+                        spec,
+                        "display_name",
+                        "the user has neither full_name nor email".into(),
+                    ))
+                }
+            }
+        }
         ("profiles", "experience") => match (text("job_title"), text("company")) {
             (Some(j), Some(c)) => Val::Text(format!("{j} at {c}")),
             (Some(x), None) | (None, Some(x)) => Val::text(x),
@@ -253,18 +324,28 @@ fn derived(
             let t = millis(spec, row, "scheduled_at")?
                 .or(millis(spec, row, "started_at")?)
                 .or(millis(spec, row, "created_at")?);
-            Val::Int(t.ok_or_else(|| violation(spec, "scheduled_at", "no scheduled, start or creation time".into()))?)
+            Val::Int(t.ok_or_else(|| {
+                violation(
+                    spec,
+                    "scheduled_at",
+                    "no scheduled, start or creation time".into(),
+                )
+            })?)
         }
         ("meetings", "started_at") => {
             let state = get(done, "state").as_text().unwrap_or_default();
             match millis(spec, row, "started_at")? {
                 Some(t) => Val::Int(t),
-                None if matches!(state, "active" | "concluded") => get(done, "scheduled_at").clone(),
+                None if matches!(state, "active" | "concluded") => {
+                    get(done, "scheduled_at").clone()
+                }
                 None => Val::Null,
             }
         }
         ("meetings", "concluded_at") => match get(done, "state").as_text() {
-            Some("concluded") => Val::opt_int(millis(spec, row, "ended_at")?.or(millis(spec, row, "updated_at")?)),
+            Some("concluded") => {
+                Val::opt_int(millis(spec, row, "ended_at")?.or(millis(spec, row, "updated_at")?))
+            }
             _ => Val::Null,
         },
         ("meetings", "cancelled_at") => match get(done, "state").as_text() {
@@ -279,20 +360,26 @@ fn derived(
             Some(id) => Val::Text(format!("default:{id}")),
             None => Val::Null,
         },
-        ("meetings", "provisioning_status") => Val::text(match (text("stream_room_id"), get(done, "state").as_text()) {
-            (Some(_), _) => "ready",
-            (None, Some("scheduled")) => "pending",
-            (None, _) => "failed",
-        }),
+        ("meetings", "provisioning_status") => Val::text(
+            match (text("stream_room_id"), get(done, "state").as_text()) {
+                (Some(_), _) => "ready",
+                (None, Some("scheduled")) => "pending",
+                (None, _) => "failed",
+            },
+        ),
         ("meetings", "provisioning_error") => match get(done, "provisioning_status").as_text() {
             Some("failed") => Val::text("legacy meeting without a Stream call"),
             _ => Val::Null,
         },
-        ("meeting_participants", "presence") => Val::text(match (text("joined_at"), text("left_at")) {
-            (_, Some(_)) => "left",
-            (Some(_), None) => "joined",
-            (None, None) => "invited",
-        }),
-        (table, column) => unreachable!("no derivation for {table}.{column}: add an arm to mapping::derived"),
+        ("meeting_participants", "presence") => {
+            Val::text(match (text("joined_at"), text("left_at")) {
+                (_, Some(_)) => "left",
+                (Some(_), None) => "joined",
+                (None, None) => "invited",
+            })
+        }
+        (table, column) => {
+            unreachable!("no derivation for {table}.{column}: add an arm to mapping::derived")
+        }
     })
 }

@@ -62,7 +62,13 @@ pub struct TableParity {
 
 /// Compares one table. `sample` are keys of `expected` to compare field by
 /// field and count as sampled (every differing row is reported anyway).
-pub fn compare(table: &str, columns: &[&str], expected: &Rows, actual: &Rows, sample: &[String]) -> TableParity {
+pub fn compare(
+    table: &str,
+    columns: &[&str],
+    expected: &Rows,
+    actual: &Rows,
+    sample: &[String],
+) -> TableParity {
     let mut discrepancies = Vec::new();
     for (key, want) in expected {
         match actual.get(key) {
@@ -136,7 +142,10 @@ pub struct Report {
 
 impl Report {
     pub fn discrepancies(&self) -> impl Iterator<Item = &Discrepancy> {
-        self.tables.iter().flat_map(|t| t.discrepancies.iter()).chain(self.other.iter())
+        self.tables
+            .iter()
+            .flat_map(|t| t.discrepancies.iter())
+            .chain(self.other.iter())
     }
 
     pub fn clean(&self) -> bool {
@@ -147,14 +156,26 @@ impl Report {
     /// the flagged rows.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "{:<22} {:>8} {:>8} {:>9} {:>8} {:>8}  checksum", "table", "legacy", "flagged", "expected", "d1", "sampled");
+        let _ = writeln!(
+            out,
+            "{:<22} {:>8} {:>8} {:>9} {:>8} {:>8}  checksum",
+            "table", "legacy", "flagged", "expected", "d1", "sampled"
+        );
         for t in &self.tables {
             let sum = if t.expected_checksum == t.actual_checksum {
                 format!("{} ok", &t.actual_checksum[..12])
             } else {
-                format!("{} ≠ {}", &t.expected_checksum[..12], &t.actual_checksum[..12])
+                format!(
+                    "{} ≠ {}",
+                    &t.expected_checksum[..12],
+                    &t.actual_checksum[..12]
+                )
             };
-            let _ = writeln!(out, "{:<22} {:>8} {:>8} {:>9} {:>8} {:>8}  {sum}", t.table, t.legacy_rows, t.flagged, t.expected, t.actual, t.sampled);
+            let _ = writeln!(
+                out,
+                "{:<22} {:>8} {:>8} {:>9} {:>8} {:>8}  {sum}",
+                t.table, t.legacy_rows, t.flagged, t.expected, t.actual, t.sampled
+            );
         }
         let n = self.discrepancies().count();
         if n == 0 {
@@ -165,9 +186,17 @@ impl Report {
                 let _ = writeln!(out, "  DISCREPANCY {} {}: {}", d.table, d.key, d.what);
             }
         }
-        let _ = writeln!(out, "flagged rows (not written as they were; kept in legacy_import_issues): {}", self.flagged.len());
+        let _ = writeln!(
+            out,
+            "flagged rows (not written as they were; kept in legacy_import_issues): {}",
+            self.flagged.len()
+        );
         for f in &self.flagged {
-            let _ = writeln!(out, "  FLAGGED {} {} [{}] {}", f.legacy_table, f.legacy_id, f.kind, f.detail);
+            let _ = writeln!(
+                out,
+                "  FLAGGED {} {} [{}] {}",
+                f.legacy_table, f.legacy_id, f.kind, f.detail
+            );
         }
         out
     }
@@ -178,7 +207,10 @@ mod tests {
     use super::*;
 
     fn rows(items: &[(&str, Vec<Val>)]) -> Rows {
-        items.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     #[test]
@@ -205,7 +237,11 @@ mod tests {
         let a = rows(&[("1", vec![Val::Null])]);
         let b = rows(&[("2", vec![Val::Null])]);
         let p = compare("t", &["a"], &a, &b, &[]);
-        let whats: Vec<_> = p.discrepancies.iter().map(|d| (d.key.as_str(), d.what.as_str())).collect();
+        let whats: Vec<_> = p
+            .discrepancies
+            .iter()
+            .map(|d| (d.key.as_str(), d.what.as_str()))
+            .collect();
         assert_eq!(whats[0], ("1", "missing from D1"));
         assert!(whats[1].1.starts_with("in D1 but not"));
     }

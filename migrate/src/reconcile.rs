@@ -19,7 +19,10 @@ pub struct Account {
 
 /// The identity of every account. `workos` maps folded emails to WorkOS
 /// user ids.
-pub fn identities(accounts: &[Account], workos: &HashMap<String, String>) -> HashMap<String, Identity> {
+pub fn identities(
+    accounts: &[Account],
+    workos: &HashMap<String, String>,
+) -> HashMap<String, Identity> {
     let mut groups: BTreeMap<String, Vec<&Account>> = BTreeMap::new();
     for a in accounts {
         groups.entry(fold_email(&a.email)).or_default().push(a);
@@ -30,7 +33,9 @@ pub fn identities(accounts: &[Account], workos: &HashMap<String, String>) -> Has
         group.sort_by(|a, b| (a.created_at_ms, &a.legacy_id).cmp(&(b.created_at_ms, &b.legacy_id)));
         let canonical = group[0];
         let new_id = workos.get(&email).cloned();
-        let into = new_id.clone().unwrap_or_else(|| provisional_user_id(&canonical.legacy_id));
+        let into = new_id
+            .clone()
+            .unwrap_or_else(|| provisional_user_id(&canonical.legacy_id));
         out.insert(
             canonical.legacy_id.clone(),
             match new_id {
@@ -56,7 +61,11 @@ mod tests {
     use super::*;
 
     fn acct(id: &str, email: &str, at: i64) -> Account {
-        Account { legacy_id: id.into(), email: email.into(), created_at_ms: at }
+        Account {
+            legacy_id: id.into(),
+            email: email.into(),
+            created_at_ms: at,
+        }
     }
 
     #[test]
@@ -69,15 +78,36 @@ mod tests {
     #[test]
     fn duplicate_emails_merge_into_the_oldest_account() {
         let workos = HashMap::from([("ana@example.com".to_owned(), "user_ana".to_owned())]);
-        let ids = identities(&[acct("2", "ANA@example.com", 20), acct("1", "ana@example.com", 10)], &workos);
+        let ids = identities(
+            &[
+                acct("2", "ANA@example.com", 20),
+                acct("1", "ana@example.com", 10),
+            ],
+            &workos,
+        );
         assert_eq!(ids["1"], Identity::WorkOs("user_ana".into()));
-        assert_eq!(ids["2"], Identity::MergedInto { canonical: "1".into(), into: "user_ana".into() });
+        assert_eq!(
+            ids["2"],
+            Identity::MergedInto {
+                canonical: "1".into(),
+                into: "user_ana".into()
+            }
+        );
     }
 
     #[test]
     fn unknown_emails_get_a_provisional_id_and_duplicates_follow_it() {
-        let ids = identities(&[acct("b", "c@x.io", 1), acct("a", "C@x.io", 1)], &HashMap::new());
+        let ids = identities(
+            &[acct("b", "c@x.io", 1), acct("a", "C@x.io", 1)],
+            &HashMap::new(),
+        );
         assert_eq!(ids["a"], Identity::Provisional("legacy_a".into()));
-        assert_eq!(ids["b"], Identity::MergedInto { canonical: "a".into(), into: "legacy_a".into() });
+        assert_eq!(
+            ids["b"],
+            Identity::MergedInto {
+                canonical: "a".into(),
+                into: "legacy_a".into()
+            }
+        );
     }
 }

@@ -51,7 +51,13 @@ impl Rule {
             Rule::Email => "trimmed, lowercased".into(),
             Rule::Enum(t) => t
                 .iter()
-                .map(|(o, n)| if o == n { (*o).to_owned() } else { format!("{o}→{n}") })
+                .map(|(o, n)| {
+                    if o == n {
+                        (*o).to_owned()
+                    } else {
+                        format!("{o}→{n}")
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             Rule::JsonArray => "text[] → JSON array".into(),
@@ -294,7 +300,12 @@ pub fn render_markdown() -> String {
         ));
         for fl in t.fields {
             let from = if fl.from.is_empty() { "—" } else { fl.from };
-            out.push_str(&format!("| `{}` | {} | {} |\n", fl.target, from, fl.rule.describe().replace('|', "\\|")));
+            out.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                fl.target,
+                from,
+                fl.rule.describe().replace('|', "\\|")
+            ));
         }
         for (col, why) in t.dropped {
             out.push_str(&format!("| — | {col} | not carried: {why} |\n"));
@@ -311,7 +322,8 @@ mod tests {
     #[test]
     fn docs_embed_the_mapping_plan_prints() {
         let doc = include_str!("../../docs/migration.md");
-        let start = doc.find("<!-- mapping:begin -->").expect("begin marker") + "<!-- mapping:begin -->\n".len();
+        let start = doc.find("<!-- mapping:begin -->").expect("begin marker")
+            + "<!-- mapping:begin -->\n".len();
         let end = doc.find("<!-- mapping:end -->").expect("end marker");
         assert_eq!(
             &doc[start..end],

@@ -43,12 +43,18 @@ pub fn d1_file_in(persist: &Path) -> Result<PathBuf, String> {
         .map_err(|e| format!("no local D1 in {}: {e}", dir.display()))?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "sqlite") && p.file_stem().is_some_and(|s| s.len() == 64))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "sqlite")
+                && p.file_stem().is_some_and(|s| s.len() == 64)
+        })
         .collect::<Vec<_>>();
     match found.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(format!("no D1 database file in {}", dir.display())),
-        _ => Err(format!("several D1 databases in {}; pass --d1-file", dir.display())),
+        _ => Err(format!(
+            "several D1 databases in {}; pass --d1-file",
+            dir.display()
+        )),
     }
 }
 
@@ -59,10 +65,16 @@ pub struct SqliteD1 {
 impl SqliteD1 {
     pub fn open(path: &Path) -> Result<SqliteD1, TargetError> {
         let conn = Connection::open(path).map_err(other)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(other)?;
-        conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(other)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(other)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(other)?;
         let has_map: i64 = conn
-            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'legacy_id_map'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'legacy_id_map'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(other)?;
         if has_map == 0 {
             return Err(TargetError::Other(format!(
@@ -111,7 +123,9 @@ impl D1Target for SqliteD1 {
         let mut stmt = self.conn.prepare_cached(sql).map_err(classify)?;
         let n = stmt.column_count();
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |r| (0..n).map(|i| r.get_ref(i).map(from_ref)).collect())
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                (0..n).map(|i| r.get_ref(i).map(from_ref)).collect()
+            })
             .map_err(classify)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(classify)
     }
@@ -120,7 +134,9 @@ impl D1Target for SqliteD1 {
         let tx = self.conn.transaction().map_err(other)?;
         for s in stmts {
             let mut prepared = tx.prepare_cached(&s.sql).map_err(classify)?;
-            prepared.execute(rusqlite::params_from_iter(s.params.iter())).map_err(classify)?;
+            prepared
+                .execute(rusqlite::params_from_iter(s.params.iter()))
+                .map_err(classify)?;
         }
         tx.commit().map_err(classify)
     }
@@ -139,14 +155,24 @@ impl HttpD1 {
     /// `account/database` ids and an API token with D1 edit rights.
     pub fn new(account: &str, database: &str, token: &str) -> HttpD1 {
         HttpD1 {
-            base: format!("https://api.cloudflare.com/client/v4/accounts/{account}/d1/database/{database}"),
+            base: format!(
+                "https://api.cloudflare.com/client/v4/accounts/{account}/d1/database/{database}"
+            ),
             token: token.to_owned(),
             client: reqwest::Client::new(),
         }
     }
 
-    fn post(&self, endpoint: &str, body: serde_json::Value) -> Result<serde_json::Value, TargetError> {
-        let req = self.client.post(format!("{}/{endpoint}", self.base)).bearer_auth(&self.token).json(&body);
+    fn post(
+        &self,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, TargetError> {
+        let req = self
+            .client
+            .post(format!("{}/{endpoint}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body);
         let res = tokio::task::block_in_place(|| {
             tokio::runtime::Handle::current().block_on(async {
                 let r = req.send().await.map_err(other)?;
@@ -178,7 +204,10 @@ fn json_param(v: &Val) -> serde_json::Value {
 impl D1Target for HttpD1 {
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, TargetError> {
         let res = self.post("raw", serde_json::json!({"sql": sql, "params": params.iter().map(json_param).collect::<Vec<_>>()}))?;
-        let rows = res["result"][0]["results"]["rows"].as_array().cloned().unwrap_or_default();
+        let rows = res["result"][0]["results"]["rows"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         Ok(rows
             .iter()
             .map(|r| {
@@ -188,7 +217,9 @@ impl D1Target for HttpD1 {
                             .iter()
                             .map(|v| match v {
                                 serde_json::Value::Null => Val::Null,
-                                serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Val::Real(n.as_f64().unwrap_or(0.0)), Val::Int),
+                                serde_json::Value::Number(n) => n
+                                    .as_i64()
+                                    .map_or_else(|| Val::Real(n.as_f64().unwrap_or(0.0)), Val::Int),
                                 serde_json::Value::String(s) => Val::Text(s.clone()),
                                 other => Val::Text(other.to_string()),
                             })
@@ -205,6 +236,7 @@ impl D1Target for HttpD1 {
             .iter()
             .map(|s| serde_json::json!({"sql": s.sql, "params": s.params.iter().map(json_param).collect::<Vec<_>>()}))
             .collect();
-        self.post("query", serde_json::json!({ "batch": body })).map(|_| ())
+        self.post("query", serde_json::json!({ "batch": body }))
+            .map(|_| ())
     }
 }

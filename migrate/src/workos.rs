@@ -44,7 +44,10 @@ pub async fn directory(base: &str, api_key: &str) -> Result<HashMap<String, Stri
     let mut throttled = 0;
     loop {
         let mut req = client
-            .get(format!("{}/user_management/users", base.trim_end_matches('/')))
+            .get(format!(
+                "{}/user_management/users",
+                base.trim_end_matches('/')
+            ))
             .bearer_auth(api_key)
             .query(&[("limit", "100"), ("order", "asc")]);
         if let Some(a) = &after {
@@ -67,7 +70,10 @@ pub async fn directory(base: &str, api_key: &str) -> Result<HashMap<String, Stri
             let body = res.text().await.unwrap_or_default();
             return Err(format!("WorkOS list users: HTTP {status}: {body}"));
         }
-        let page: Page = res.json().await.map_err(|e| format!("WorkOS list users: {e}"))?;
+        let page: Page = res
+            .json()
+            .await
+            .map_err(|e| format!("WorkOS list users: {e}"))?;
         for u in page.data {
             out.insert(fold_email(&u.email), u.id);
         }

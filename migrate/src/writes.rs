@@ -36,21 +36,57 @@ impl MapEntry {
 pub enum WriteKind {
     Insert,
     /// The row is already there under `key` (a resumed or repeated pass).
-    Update { key: String },
+    Update {
+        key: String,
+    },
     /// The row's key changed (e.g. a participant moved to another meeting):
     /// delete the old row, insert the new one.
-    Rekey { old: String },
+    Rekey {
+        old: String,
+    },
     /// Another legacy row already owns the new key.
-    Conflict { owner: String },
+    Conflict {
+        owner: String,
+    },
+    /// The owner came through a merged duplicate account and this row
+    /// through the account it was merged into: this row takes the key
+    /// over, the owner is flagged instead.
+    Takeover {
+        owner: String,
+        key: String,
+    },
+}
+
+/// The legacy row owning a new key, and whether it came through a merged
+/// duplicate account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owner {
+    pub legacy_id: String,
+    pub via_merged: bool,
 }
 
 /// Chooses the write. `own` is this row's map entry, `planned` the new key
 /// the mapping gives (None when the target assigns it, as for messages),
-/// and `owner` the legacy row that already owns `planned`, if any.
-pub fn write_kind(own: Option<&MapEntry>, planned: Option<&str>, owner: Option<&str>, legacy_id: &str) -> WriteKind {
+/// `owner` the legacy row that already owns `planned`, if any, and
+/// `via_merged` whether this row came through a merged account.
+pub fn write_kind(
+    own: Option<&MapEntry>,
+    planned: Option<&str>,
+    owner: Option<&Owner>,
+    legacy_id: &str,
+    via_merged: bool,
+) -> WriteKind {
     let mine = own.filter(|e| e.written()).and_then(|e| e.new_key.clone());
-    if let Some(owner) = owner.filter(|o| *o != legacy_id) {
-        return WriteKind::Conflict { owner: owner.to_owned() };
+    if let (Some(owner), Some(key)) = (owner.filter(|o| o.legacy_id != legacy_id), planned) {
+        if owner.via_merged && !via_merged {
+            return WriteKind::Takeover {
+                owner: owner.legacy_id.clone(),
+                key: key.to_owned(),
+            };
+        }
+        return WriteKind::Conflict {
+            owner: owner.legacy_id.clone(),
+        };
     }
     match (mine, planned) {
         (Some(key), None) => WriteKind::Update { key },
@@ -80,15 +116,28 @@ pub fn key_params(spec: &TableSpec, key: &str) -> Vec<Val> {
     spec.target_key
         .iter()
         .zip(parts)
-        .map(|(col, part)| match spec.fields.iter().find(|f| f.target == *col).map(|f| f.rule) {
-            Some(Rule::NextSeq) => part.parse().map(Val::Int).unwrap_or_else(|_| Val::text(part)),
-            _ => Val::text(part),
+        .map(|(col, part)| {
+            match spec
+                .fields
+                .iter()
+                .find(|f| f.target == *col)
+                .map(|f| f.rule)
+            {
+                Some(Rule::NextSeq) => part
+                    .parse()
+                    .map(Val::Int)
+                    .unwrap_or_else(|_| Val::text(part)),
+                _ => Val::text(part),
+            }
         })
         .collect()
 }
 
 fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+    (from..from + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// INSERT of a mapped row. A NextSeq column takes the meeting's next
@@ -107,7 +156,11 @@ pub fn insert(spec: &TableSpec, cols: &[(&'static str, Val)]) -> Stmt {
         Some(seq) => {
             // The sequence is per parent: the first key column.
             let parent = spec.target_key[0];
-            let at = names.iter().position(|c| *c == parent).expect("a NextSeq table maps its parent key") + 1;
+            let at = names
+                .iter()
+                .position(|c| *c == parent)
+                .expect("a NextSeq table maps its parent key")
+                + 1;
             format!(
                 "INSERT INTO {t} ({cols}, {seq}) SELECT {vals}, COALESCE(MAX({seq}) + 1, 0) FROM {t} WHERE {parent} = ?{at}",
                 t = spec.target,
@@ -122,22 +175,40 @@ pub fn insert(spec: &TableSpec, cols: &[(&'static str, Val)]) -> Stmt {
 
 /// UPDATE of a mapped row under its stored key (key columns are not set).
 pub fn update(spec: &TableSpec, key: &str, cols: &[(&'static str, Val)]) -> Stmt {
-    let set: Vec<&(&str, Val)> = cols.iter().filter(|(c, _)| !spec.target_key.contains(c)).collect();
+    let set: Vec<&(&str, Val)> = cols
+        .iter()
+        .filter(|(c, _)| !spec.target_key.contains(c))
+        .collect();
     let mut params: Vec<Val> = set.iter().map(|(_, v)| v.clone()).collect();
-    let assignments: Vec<String> = set.iter().enumerate().map(|(i, (c, _))| format!("{c} = ?{}", i + 1)).collect();
+    let assignments: Vec<String> = set
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| format!("{c} = ?{}", i + 1))
+        .collect();
     let (cond, kp) = key_condition(spec, key, params.len() + 1);
     params.extend(kp);
-    Stmt { sql: format!("UPDATE {} SET {} WHERE {cond}", spec.target, assignments.join(", ")), params }
+    Stmt {
+        sql: format!(
+            "UPDATE {} SET {} WHERE {cond}",
+            spec.target,
+            assignments.join(", ")
+        ),
+        params,
+    }
 }
 
 /// DELETE of the row under a stored key.
 pub fn delete(spec: &TableSpec, key: &str) -> Stmt {
     let (cond, params) = key_condition(spec, key, 1);
-    Stmt { sql: format!("DELETE FROM {} WHERE {cond}", spec.target), params }
+    Stmt {
+        sql: format!("DELETE FROM {} WHERE {cond}", spec.target),
+        params,
+    }
 }
 
 fn key_condition(spec: &TableSpec, key: &str, from: usize) -> (String, Vec<Val>) {
-    let cond = spec.target_key
+    let cond = spec
+        .target_key
         .iter()
         .enumerate()
         .map(|(i, c)| format!("{c} = ?{}", from + i))
@@ -148,7 +219,16 @@ fn key_condition(spec: &TableSpec, key: &str, from: usize) -> (String, Vec<Val>)
 
 /// The id-map upsert for a row. `new_key` None with a NextSeq table reads
 /// the key the insert just assigned (by the row's own id column).
-pub fn map_upsert(spec: &TableSpec, legacy_id: &str, new_key: Option<&str>, status: &str, detail: Option<&str>, source_updated_at: Option<i64>, cols: &[(&'static str, Val)], now: i64) -> Stmt {
+pub fn map_upsert(
+    spec: &TableSpec,
+    legacy_id: &str,
+    new_key: Option<&str>,
+    status: &str,
+    detail: Option<&str>,
+    source_updated_at: Option<i64>,
+    cols: &[(&'static str, Val)],
+    now: i64,
+) -> Stmt {
     let mut params = vec![
         Val::text(spec.legacy),
         Val::text(legacy_id),
@@ -158,7 +238,10 @@ pub fn map_upsert(spec: &TableSpec, legacy_id: &str, new_key: Option<&str>, stat
         Val::opt_int(source_updated_at),
         Val::Int(now),
     ];
-    let key_expr = match (new_key, spec.fields.iter().find(|f| f.rule == Rule::NextSeq)) {
+    let key_expr = match (
+        new_key,
+        spec.fields.iter().find(|f| f.rule == Rule::NextSeq),
+    ) {
         (Some(k), _) => {
             params.push(Val::text(k));
             "?8".to_owned()
@@ -166,7 +249,12 @@ pub fn map_upsert(spec: &TableSpec, legacy_id: &str, new_key: Option<&str>, stat
         (None, Some(seq)) if status != "flagged" && status != "deleted" => {
             // messages: (meeting_id, id) finds the row just inserted.
             let parent = spec.target_key[0];
-            let get = |c: &str| cols.iter().find(|(n, _)| *n == c).map(|(_, v)| v.clone()).unwrap_or(Val::Null);
+            let get = |c: &str| {
+                cols.iter()
+                    .find(|(n, _)| *n == c)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or(Val::Null)
+            };
             params.push(get(parent));
             params.push(get("id"));
             format!(
@@ -189,7 +277,13 @@ pub fn map_upsert(spec: &TableSpec, legacy_id: &str, new_key: Option<&str>, stat
 }
 
 /// Records (or refreshes) why a row was flagged, with the old row.
-pub fn issue_upsert(legacy_table: &str, legacy_id: &str, issue: &Issue, row_json: &str, now: i64) -> Stmt {
+pub fn issue_upsert(
+    legacy_table: &str,
+    legacy_id: &str,
+    issue: &Issue,
+    row_json: &str,
+    now: i64,
+) -> Stmt {
     Stmt {
         sql: "INSERT INTO legacy_import_issues (legacy_table, legacy_id, kind, detail, row_json, resolved_at, created_at, updated_at) \
               VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?6) \
@@ -216,7 +310,14 @@ pub fn issue_resolve(legacy_table: &str, legacy_id: &str, now: i64) -> Stmt {
 }
 
 /// The table's checkpoint after a batch.
-pub fn checkpoint(legacy_table: &str, cursor: Option<&Cursor>, rows: i64, completed: bool, sync: bool, now: i64) -> Stmt {
+pub fn checkpoint(
+    legacy_table: &str,
+    cursor: Option<&Cursor>,
+    rows: i64,
+    completed: bool,
+    sync: bool,
+    now: i64,
+) -> Stmt {
     Stmt {
         sql: "INSERT INTO legacy_checkpoints (legacy_table, cursor_changed, cursor_key, rows_read, import_started_at, import_completed_at, last_sync_at, updated_at) \
               VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 THEN ?5 END, CASE WHEN ?7 THEN ?5 END, ?5) \
@@ -261,7 +362,11 @@ pub fn unowned_rows(spec: &TableSpec) -> String {
 /// Refuses a run over live writes unless the operator said `--merge`.
 /// `unowned` lists (table, rows no legacy row owns).
 pub fn live_writes_verdict(unowned: &[(&str, i64)], merge: bool) -> Result<(), String> {
-    let live: Vec<String> = unowned.iter().filter(|(_, n)| *n > 0).map(|(t, n)| format!("{t}: {n}")).collect();
+    let live: Vec<String> = unowned
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(t, n)| format!("{t}: {n}"))
+        .collect();
     if live.is_empty() || merge {
         Ok(())
     } else {
@@ -278,27 +383,97 @@ mod tests {
     use crate::spec::table;
 
     fn entry(key: &str, status: &str) -> MapEntry {
-        MapEntry { new_key: Some(key.into()), status: status.into() }
+        MapEntry {
+            new_key: Some(key.into()),
+            status: status.into(),
+        }
     }
 
     #[test]
     fn a_row_seen_before_is_updated_not_inserted_again() {
-        assert_eq!(write_kind(None, Some("k"), None, "a"), WriteKind::Insert);
-        assert_eq!(write_kind(Some(&entry("k", "imported")), Some("k"), Some("a"), "a"), WriteKind::Update { key: "k".into() });
-        assert_eq!(write_kind(Some(&entry("m/3", "imported")), None, None, "a"), WriteKind::Update { key: "m/3".into() });
-        assert_eq!(write_kind(Some(&entry("k", "flagged")), Some("k"), None, "a"), WriteKind::Insert);
+        let me = Owner {
+            legacy_id: "a".into(),
+            via_merged: false,
+        };
+        assert_eq!(
+            write_kind(None, Some("k"), None, "a", false),
+            WriteKind::Insert
+        );
+        assert_eq!(
+            write_kind(
+                Some(&entry("k", "imported")),
+                Some("k"),
+                Some(&me),
+                "a",
+                false
+            ),
+            WriteKind::Update { key: "k".into() }
+        );
+        assert_eq!(
+            write_kind(Some(&entry("m/3", "imported")), None, None, "a", false),
+            WriteKind::Update { key: "m/3".into() }
+        );
+        assert_eq!(
+            write_kind(Some(&entry("k", "flagged")), Some("k"), None, "a", false),
+            WriteKind::Insert
+        );
     }
 
     #[test]
     fn a_key_owned_by_another_row_is_a_conflict_and_a_moved_key_rekeys() {
-        assert_eq!(write_kind(None, Some("k"), Some("b"), "a"), WriteKind::Conflict { owner: "b".into() });
-        assert_eq!(write_kind(Some(&entry("old", "imported")), Some("new"), None, "a"), WriteKind::Rekey { old: "old".into() });
+        let b = Owner {
+            legacy_id: "b".into(),
+            via_merged: false,
+        };
+        assert_eq!(
+            write_kind(None, Some("k"), Some(&b), "a", false),
+            WriteKind::Conflict { owner: "b".into() }
+        );
+        assert_eq!(
+            write_kind(None, Some("k"), Some(&b), "a", true),
+            WriteKind::Conflict { owner: "b".into() }
+        );
+        assert_eq!(
+            write_kind(
+                Some(&entry("old", "imported")),
+                Some("new"),
+                None,
+                "a",
+                false
+            ),
+            WriteKind::Rekey { old: "old".into() }
+        );
+    }
+
+    #[test]
+    fn the_oldest_accounts_row_takes_a_key_over_from_a_merged_duplicates() {
+        let dup = Owner {
+            legacy_id: "b".into(),
+            via_merged: true,
+        };
+        assert_eq!(
+            write_kind(None, Some("k"), Some(&dup), "a", false),
+            WriteKind::Takeover {
+                owner: "b".into(),
+                key: "k".into()
+            }
+        );
+        assert_eq!(
+            write_kind(None, Some("k"), Some(&dup), "a", true),
+            WriteKind::Conflict { owner: "b".into() }
+        );
     }
 
     #[test]
     fn messages_take_the_next_seq_of_their_meeting() {
         let spec = table("messages").unwrap();
-        let cols = vec![("meeting_id", Val::text("m")), ("id", Val::text("x")), ("user_id", Val::Null), ("content", Val::text("hi")), ("created_at", Val::Int(1))];
+        let cols = vec![
+            ("meeting_id", Val::text("m")),
+            ("id", Val::text("x")),
+            ("user_id", Val::Null),
+            ("content", Val::text("hi")),
+            ("created_at", Val::Int(1)),
+        ];
         let s = insert(spec, &cols);
         assert_eq!(
             s.sql,
@@ -311,9 +486,16 @@ mod tests {
     #[test]
     fn updates_set_every_column_but_the_key() {
         let spec = table("user_interests").unwrap();
-        let cols = vec![("user_id", Val::text("u")), ("interest_key", Val::text("ml")), ("created_at", Val::Int(5))];
+        let cols = vec![
+            ("user_id", Val::text("u")),
+            ("interest_key", Val::text("ml")),
+            ("created_at", Val::Int(5)),
+        ];
         let s = update(spec, "u/ml", &cols);
-        assert_eq!(s.sql, "UPDATE user_interests SET created_at = ?1 WHERE user_id = ?2 AND interest_key = ?3");
+        assert_eq!(
+            s.sql,
+            "UPDATE user_interests SET created_at = ?1 WHERE user_id = ?2 AND interest_key = ?3"
+        );
         assert_eq!(s.params, vec![Val::Int(5), Val::text("u"), Val::text("ml")]);
         assert_eq!(planned_key(spec, &cols).as_deref(), Some("u/ml"));
     }
