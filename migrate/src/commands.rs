@@ -12,7 +12,7 @@ use crate::reconcile;
 use crate::spec::{Rule, TableSpec, TABLES};
 use crate::target::{D1Target, TargetError};
 use crate::value::Val;
-use crate::writes::{self, MapEntry, Owner, Stmt, WriteKind};
+use crate::writes::{self, MapEntry, MapRow, Owner, Stmt, WriteKind};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -229,11 +229,13 @@ fn flag_stmts(
     }
     stmts.push(writes::map_upsert(
         spec,
-        &read.key,
-        None,
-        "flagged",
-        None,
-        changed_ms(&read.row),
+        &MapRow {
+            legacy_id: &read.key,
+            new_key: None,
+            status: "flagged",
+            detail: None,
+            source_updated_at: changed_ms(&read.row),
+        },
         &[],
         now,
     ));
@@ -279,11 +281,13 @@ fn plan_row<'a>(
             stmts: vec![
                 writes::map_upsert(
                     spec,
-                    &read.key,
-                    Some(&into),
-                    "merged",
-                    None,
-                    updated,
+                    &MapRow {
+                        legacy_id: &read.key,
+                        new_key: Some(&into),
+                        status: "merged",
+                        detail: None,
+                        source_updated_at: updated,
+                    },
                     &[],
                     now,
                 ),
@@ -357,11 +361,13 @@ fn plan_row<'a>(
                     stmts.push(writes::update(spec, &key, &cols));
                     stmts.push(writes::map_upsert(
                         spec,
-                        &owner,
-                        None,
-                        "flagged",
-                        None,
-                        None,
+                        &MapRow {
+                            legacy_id: &owner,
+                            new_key: None,
+                            status: "flagged",
+                            detail: None,
+                            source_updated_at: None,
+                        },
                         &[],
                         now,
                     ));
@@ -387,11 +393,13 @@ fn plan_row<'a>(
             }
             stmts.push(writes::map_upsert(
                 spec,
-                &read.key,
-                key.as_deref(),
-                status,
-                detail.as_deref(),
-                updated,
+                &MapRow {
+                    legacy_id: &read.key,
+                    new_key: key.as_deref(),
+                    status,
+                    detail: detail.as_deref(),
+                    source_updated_at: updated,
+                },
                 &cols,
                 now,
             ));
@@ -574,11 +582,13 @@ async fn apply_tombstones(
             }
             stmts.push(writes::map_upsert(
                 spec,
-                &t.key,
-                None,
-                "deleted",
-                None,
-                None,
+                &MapRow {
+                    legacy_id: &t.key,
+                    new_key: None,
+                    status: "deleted",
+                    detail: None,
+                    source_updated_at: None,
+                },
                 &[],
                 now,
             ));

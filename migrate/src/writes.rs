@@ -217,36 +217,42 @@ fn key_condition(spec: &TableSpec, key: &str, from: usize) -> (String, Vec<Val>)
     (cond, key_params(spec, key))
 }
 
+/// One legacy_id_map row to write.
+#[derive(Debug, Clone, Copy)]
+pub struct MapRow<'a> {
+    pub legacy_id: &'a str,
+    pub new_key: Option<&'a str>,
+    pub status: &'a str,
+    pub detail: Option<&'a str>,
+    pub source_updated_at: Option<i64>,
+}
+
 /// The id-map upsert for a row. `new_key` None with a NextSeq table reads
 /// the key the insert just assigned (by the row's own id column).
 pub fn map_upsert(
     spec: &TableSpec,
-    legacy_id: &str,
-    new_key: Option<&str>,
-    status: &str,
-    detail: Option<&str>,
-    source_updated_at: Option<i64>,
+    entry: &MapRow<'_>,
     cols: &[(&'static str, Val)],
     now: i64,
 ) -> Stmt {
     let mut params = vec![
         Val::text(spec.legacy),
-        Val::text(legacy_id),
+        Val::text(entry.legacy_id),
         Val::text(spec.target),
-        Val::opt_text(detail),
-        Val::text(status),
-        Val::opt_int(source_updated_at),
+        Val::opt_text(entry.detail),
+        Val::text(entry.status),
+        Val::opt_int(entry.source_updated_at),
         Val::Int(now),
     ];
     let key_expr = match (
-        new_key,
+        entry.new_key,
         spec.fields.iter().find(|f| f.rule == Rule::NextSeq),
     ) {
         (Some(k), _) => {
             params.push(Val::text(k));
             "?8".to_owned()
         }
-        (None, Some(seq)) if status != "flagged" && status != "deleted" => {
+        (None, Some(seq)) if entry.status != "flagged" && entry.status != "deleted" => {
             // messages: (meeting_id, id) finds the row just inserted.
             let parent = spec.target_key[0];
             let get = |c: &str| {

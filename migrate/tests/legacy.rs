@@ -59,12 +59,19 @@ async fn legacy_db(name: &str) -> (String, tokio_postgres::Client) {
 }
 
 /// A migrated, empty local D1 file.
-fn fresh_d1(dir: &TempDir) -> PathBuf {
-    let file = dir.path().join("d1.sqlite");
+fn fresh_d1(dir: &TempDir, name: &str) -> PathBuf {
+    let file = dir.path().join(format!("{name}.sqlite"));
     match std::env::var("CONNVO_STATE_TEMPLATE") {
         Ok(template) => {
-            std::fs::copy(connvo_e2e::d1::d1_file(Path::new(&template)), &file)
-                .expect("copy the template D1");
+            // miniflare keeps the database in WAL mode: the -wal file holds
+            // the migrations until a checkpoint, so it travels with the file.
+            let src = connvo_e2e::d1::d1_file(Path::new(&template));
+            std::fs::copy(&src, &file).expect("copy the template D1");
+            let wal = PathBuf::from(format!("{}-wal", src.display()));
+            if wal.exists() {
+                std::fs::copy(&wal, dir.path().join(format!("{name}.sqlite-wal")))
+                    .expect("copy the template's WAL");
+            }
         }
         Err(_) => {
             // Running alone: apply d1-migrations/ the way wrangler does, file by file.
@@ -293,7 +300,7 @@ async fn the_defect_laden_fixture_imports_with_clean_parity_except_the_listed_or
     let (url, _pg) = legacy_db("import").await;
     let workos = FakeWorkos::start().await;
     let dir = TempDir::new("connvo-migrate");
-    let d1 = fresh_d1(&dir);
+    let d1 = fresh_d1(&dir, "d1");
 
     let (code, out) = run(&workos, &url, &d1, &["import"]).await;
     assert_eq!(code, 0, "{out}");
@@ -345,12 +352,11 @@ async fn an_import_stopped_mid_way_resumes_to_the_same_result() {
     let (url, _pg) = legacy_db("resume").await;
     let workos = FakeWorkos::start().await;
     let dir = TempDir::new("connvo-migrate");
-    let straight = fresh_d1(&dir);
+    let straight = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &straight, &["import", "--batch-size", "2"]).await;
     assert_eq!(code, 0, "{out}");
 
-    let resumed = dir.path().join("resumed.sqlite");
-    std::fs::copy(fresh_d1(&TempDir::new("connvo-migrate-b")), &resumed).unwrap();
+    let resumed = fresh_d1(&dir, "resumed");
     let mut stops = 0;
     loop {
         let (code, out) = run(
@@ -382,12 +388,11 @@ async fn an_import_killed_mid_batch_resumes_without_duplicates_or_gaps() {
     let (url, _pg) = legacy_db("kill").await;
     let workos = FakeWorkos::start().await;
     let dir = TempDir::new("connvo-migrate");
-    let straight = fresh_d1(&dir);
+    let straight = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &straight, &["import", "--batch-size", "1"]).await;
     assert_eq!(code, 0, "{out}");
 
-    let killed = dir.path().join("killed.sqlite");
-    std::fs::copy(fresh_d1(&TempDir::new("connvo-migrate-b")), &killed).unwrap();
+    let killed = fresh_d1(&dir, "killed");
     let mut child = command(
         &workos,
         &url,
@@ -434,7 +439,7 @@ async fn sync_carries_inserts_updates_and_deletes_made_after_the_import() {
     let (url, pg) = legacy_db("sync").await;
     let workos = FakeWorkos::start().await;
     let dir = TempDir::new("connvo-migrate");
-    let d1 = fresh_d1(&dir);
+    let d1 = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &d1, &["import"]).await;
     assert_eq!(code, 0, "{out}");
 
@@ -525,7 +530,7 @@ async fn verify_fails_on_a_planted_discrepancy_and_names_it() {
     let (url, _pg) = legacy_db("verify").await;
     let workos = FakeWorkos::start().await;
     let dir = TempDir::new("connvo-migrate");
-    let d1 = fresh_d1(&dir);
+    let d1 = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &d1, &["import"]).await;
     assert_eq!(code, 0, "{out}");
 
@@ -556,7 +561,7 @@ async fn import_refuses_a_d1_with_live_writes_unless_told_to_merge() {
     let (url, _pg) = legacy_db("live").await;
     let workos = FakeWorkos::start().await;
     let dir = TempDir::new("connvo-migrate");
-    let d1 = fresh_d1(&dir);
+    let d1 = fresh_d1(&dir, "d1");
     Connection::open(&d1)
         .unwrap()
         .execute_batch("INSERT INTO users (id, email, created_at, updated_at) VALUES ('user_01NEWAPP', 'new@example.com', 1, 1)")
