@@ -429,13 +429,18 @@ enum Pass {
     Deferred(String),
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a pass knows of identities: the parents' id map and the users'
+/// reconciled identities.
+struct Ids {
+    cache: IdCache,
+    identities: HashMap<String, Identity>,
+}
+
 async fn copy_table(
     legacy: &Legacy,
     target: &mut dyn D1Target,
     spec: &'static TableSpec,
-    cache: &mut IdCache,
-    identities: &HashMap<String, Identity>,
+    ids: &mut Ids,
     opts: &Options,
     sync: bool,
     summary: &mut Summary,
@@ -468,7 +473,7 @@ async fn copy_table(
         }
         let plans: Vec<RowPlan> = reads
             .iter()
-            .map(|r| map_row(spec, &r.row, &r.key, cache, identities.get(&r.key)))
+            .map(|r| map_row(spec, &r.row, &r.key, &ids.cache, ids.identities.get(&r.key)))
             .collect();
         let deferred: Vec<bool> = plans
             .iter()
@@ -526,7 +531,7 @@ async fn copy_table(
                 Outcome::Flagged => counts.flagged += 1,
             }
             if PARENTS.contains(&spec.legacy) {
-                cache.set(spec.legacy, row.read.key.clone(), row.entry);
+                ids.cache.set(spec.legacy, row.read.key.clone(), row.entry);
             }
         }
         summary.batches += 1;
@@ -643,20 +648,12 @@ pub async fn copy(
     }
     let workos = reconcile_directory(opts).await?;
     let accounts = legacy.accounts().await?;
-    let identities = reconcile::identities(&accounts, &workos);
+    let mut ids = Ids {
+        identities: reconcile::identities(&accounts, &workos),
+        cache,
+    };
     for spec in TABLES {
-        match copy_table(
-            legacy,
-            target,
-            spec,
-            &mut cache,
-            &identities,
-            opts,
-            sync,
-            &mut summary,
-        )
-        .await?
-        {
+        match copy_table(legacy, target, spec, &mut ids, opts, sync, &mut summary).await? {
             Pass::Done => {}
             Pass::Stopped => {
                 summary.stopped = true;

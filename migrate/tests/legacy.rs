@@ -6,18 +6,15 @@
 //!
 //! Without CONNVO_LEGACY_PG_URL these tests fail: they are never skipped.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::{Arc, Mutex};
 
 use connvo_e2e::backend::{repo_root, TempDir};
-use connvo_e2e::fakes::http::{FakeResponse, FakeServer};
 use rusqlite::Connection;
-use serde_json::json;
 use tokio_postgres::NoTls;
 
-const API_KEY: &str = "sk_test_migrate";
+mod support;
+use support::workos::{FakeWorkos, API_KEY};
 
 fn pg_url() -> String {
     std::env::var("CONNVO_LEGACY_PG_URL").unwrap_or_else(|_| {
@@ -94,62 +91,6 @@ fn fresh_d1(dir: &TempDir, name: &str) -> PathBuf {
     file
 }
 
-/// The fake WorkOS user management: `GET /user_management/users` with
-/// `limit`/`after` pagination, as WorkOS answers it.
-struct FakeWorkos {
-    server: FakeServer,
-    users: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-impl FakeWorkos {
-    async fn start() -> FakeWorkos {
-        let users = Arc::new(Mutex::new(
-            [
-                ("user_01ANA", "ana@example.com"),
-                ("user_01BEN", "ben@example.com"),
-                ("user_01DEV", "dev@example.com"),
-                ("user_01EVE", "eve@example.com"),
-            ]
-            .iter()
-            .map(|(i, e)| (i.to_string(), e.to_string()))
-            .collect::<Vec<_>>(),
-        ));
-        let shared = users.clone();
-        let server = FakeServer::start(move |req| {
-            let users = shared.clone();
-            async move {
-                let (path, query) = req.path.split_once('?').unwrap_or((req.path.as_str(), ""));
-                if req.method != "GET" || path != "/user_management/users" {
-                    return FakeResponse::json(404, &json!({"message": "Not Found"}));
-                }
-                if req.header("authorization") != Some(&format!("Bearer {API_KEY}")) {
-                    return FakeResponse::json(401, &json!({"message": "Unauthorized"}));
-                }
-                let params: BTreeMap<&str, &str> = query.split('&').filter_map(|p| p.split_once('=')).collect();
-                let limit: usize = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).min(100);
-                let all = users.lock().unwrap().clone();
-                let start = params.get("after").and_then(|a| all.iter().position(|(id, _)| id == a)).map_or(0, |i| i + 1);
-                let page: Vec<_> = all.iter().skip(start).take(limit).collect();
-                let after = if start + page.len() < all.len() { page.last().map(|(id, _)| id.clone()) } else { None };
-                let data: Vec<_> = page
-                    .iter()
-                    .map(|(id, email)| {
-                        json!({"object": "user", "id": id, "email": email, "email_verified": true, "first_name": null, "last_name": null,
-                               "profile_picture_url": null, "created_at": "2024-01-01T00:00:00.000Z", "updated_at": "2024-01-01T00:00:00.000Z"})
-                    })
-                    .collect();
-                FakeResponse::json(200, &json!({"object": "list", "data": data, "list_metadata": {"before": null, "after": after}}))
-            }
-        })
-        .await;
-        FakeWorkos { server, users }
-    }
-
-    fn add(&self, id: &str, email: &str) {
-        self.users.lock().unwrap().push((id.into(), email.into()));
-    }
-}
-
 fn command(workos: &FakeWorkos, legacy: &str, d1: &Path, args: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_connvo-migrate"));
     cmd.args(args)
@@ -157,7 +98,7 @@ fn command(workos: &FakeWorkos, legacy: &str, d1: &Path, args: &[&str]) -> tokio
         .arg(legacy)
         .arg("--d1-file")
         .arg(d1)
-        .env("WORKOS_API_BASE", &workos.server.base_url)
+        .env("WORKOS_API_BASE", workos.base_url())
         .env("WORKOS_API_KEY", API_KEY)
         .kill_on_drop(true);
     cmd
@@ -298,7 +239,7 @@ fn assert_clean_with_the_fixture_flags(out: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_defect_laden_fixture_imports_with_clean_parity_except_the_listed_orphans() {
     let (url, _pg) = legacy_db("import").await;
-    let workos = FakeWorkos::start().await;
+    let workos = FakeWorkos::for_fixture().await;
     let dir = TempDir::new("connvo-migrate");
     let d1 = fresh_d1(&dir, "d1");
 
@@ -350,7 +291,7 @@ async fn the_defect_laden_fixture_imports_with_clean_parity_except_the_listed_or
 #[tokio::test(flavor = "multi_thread")]
 async fn an_import_stopped_mid_way_resumes_to_the_same_result() {
     let (url, _pg) = legacy_db("resume").await;
-    let workos = FakeWorkos::start().await;
+    let workos = FakeWorkos::for_fixture().await;
     let dir = TempDir::new("connvo-migrate");
     let straight = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &straight, &["import", "--batch-size", "2"]).await;
@@ -386,7 +327,7 @@ async fn an_import_stopped_mid_way_resumes_to_the_same_result() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_import_killed_mid_batch_resumes_without_duplicates_or_gaps() {
     let (url, _pg) = legacy_db("kill").await;
-    let workos = FakeWorkos::start().await;
+    let workos = FakeWorkos::for_fixture().await;
     let dir = TempDir::new("connvo-migrate");
     let straight = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &straight, &["import", "--batch-size", "1"]).await;
@@ -437,7 +378,7 @@ async fn an_import_killed_mid_batch_resumes_without_duplicates_or_gaps() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sync_carries_inserts_updates_and_deletes_made_after_the_import() {
     let (url, pg) = legacy_db("sync").await;
-    let workos = FakeWorkos::start().await;
+    let workos = FakeWorkos::for_fixture().await;
     let dir = TempDir::new("connvo-migrate");
     let d1 = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &d1, &["import"]).await;
@@ -528,7 +469,7 @@ async fn sync_carries_inserts_updates_and_deletes_made_after_the_import() {
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_fails_on_a_planted_discrepancy_and_names_it() {
     let (url, _pg) = legacy_db("verify").await;
-    let workos = FakeWorkos::start().await;
+    let workos = FakeWorkos::for_fixture().await;
     let dir = TempDir::new("connvo-migrate");
     let d1 = fresh_d1(&dir, "d1");
     let (code, out) = run(&workos, &url, &d1, &["import"]).await;
@@ -559,7 +500,7 @@ async fn verify_fails_on_a_planted_discrepancy_and_names_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn import_refuses_a_d1_with_live_writes_unless_told_to_merge() {
     let (url, _pg) = legacy_db("live").await;
-    let workos = FakeWorkos::start().await;
+    let workos = FakeWorkos::for_fixture().await;
     let dir = TempDir::new("connvo-migrate");
     let d1 = fresh_d1(&dir, "d1");
     Connection::open(&d1)
@@ -590,10 +531,10 @@ async fn import_refuses_a_d1_with_live_writes_unless_told_to_merge() {
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_prints_the_mapping_and_finds_every_old_column_mapped() {
     let (url, _pg) = legacy_db("plan").await;
-    let workos = FakeWorkos::start().await;
+    let workos = FakeWorkos::for_fixture().await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_connvo-migrate"))
         .args(["plan", "--legacy", &url])
-        .env("WORKOS_API_BASE", &workos.server.base_url)
+        .env("WORKOS_API_BASE", workos.base_url())
         .output()
         .await
         .unwrap();
