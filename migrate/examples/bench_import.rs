@@ -49,7 +49,7 @@ fn volume_sql(users: i64, messages: i64) -> String {
                   now() - interval '2 days', now() - interval '2 days', now() - interval '1 day'
            FROM generate_series(1, {meetings}) j;
          INSERT INTO meeting_participants (meeting_id, user_id, role, joined_at, left_at)
-           SELECT md5('m' || j)::uuid, md5('u' || (j * 10 + o))::uuid, CASE WHEN o = 0 THEN 'host' ELSE 'guest' END::participant_role,
+           SELECT md5('m' || j)::uuid, md5('u' || ((j * 10 + o - 1) % {users} + 1))::uuid, CASE WHEN o = 0 THEN 'host' ELSE 'guest' END::participant_role,
                   now() - interval '2 days', now() - interval '1 day'
            FROM generate_series(1, {meetings}) j, (VALUES (0), (1)) v(o);
          INSERT INTO messages (meeting_id, sender_id, content, created_at, updated_at)

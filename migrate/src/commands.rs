@@ -40,6 +40,8 @@ pub struct Counts {
     pub merged: usize,
     pub flagged: usize,
     pub deleted: usize,
+    /// Wall time of the table's pass.
+    pub seconds: f64,
 }
 
 #[derive(Debug, Default)]
@@ -50,20 +52,27 @@ pub struct Summary {
     pub stopped: bool,
     /// Tables whose pass stopped at a row waiting for its parent.
     pub deferred: Vec<String>,
+    /// Before the tables: the live-write check, `prepare`, the tombstones
+    /// (sync) and the WorkOS directory.
+    pub setup_seconds: f64,
 }
 
 impl Summary {
     pub fn render(&self) -> String {
         let mut out = format!(
-            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
-            "table", "read", "written", "merged", "flagged", "deleted"
+            "{:<22} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}\n",
+            "table", "read", "written", "merged", "flagged", "deleted", "seconds"
         );
         for (t, c) in &self.tables {
             out.push_str(&format!(
-                "{t:<22} {:>8} {:>8} {:>8} {:>8} {:>8}\n",
-                c.read, c.written, c.merged, c.flagged, c.deleted
+                "{t:<22} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9.1}\n",
+                c.read, c.written, c.merged, c.flagged, c.deleted, c.seconds
             ));
         }
+        out.push_str(&format!(
+            "setup (live-write check, prepare, tombstones, WorkOS directory): {:.1} s\n",
+            self.setup_seconds
+        ));
         for d in &self.deferred {
             out.push_str(&format!("deferred: {d}\n"));
         }
@@ -236,7 +245,6 @@ fn flag_stmts(
             detail: None,
             source_updated_at: changed_ms(&read.row),
         },
-        &[],
         now,
     ));
     stmts.push(writes::issue_upsert(
@@ -288,7 +296,6 @@ fn plan_row<'a>(
                         detail: None,
                         source_updated_at: updated,
                     },
-                    &[],
                     now,
                 ),
                 writes::issue_upsert(spec.legacy, &read.key, &issue, &row_json(&read.row), now),
@@ -368,7 +375,6 @@ fn plan_row<'a>(
                             detail: None,
                             source_updated_at: None,
                         },
-                        &[],
                         now,
                     ));
                     let kept = serde_json::json!({ "legacy_table": spec.legacy, "legacy_id": owner, "superseded_by": read.key }).to_string();
@@ -400,7 +406,6 @@ fn plan_row<'a>(
                     detail: detail.as_deref(),
                     source_updated_at: updated,
                 },
-                &cols,
                 now,
             ));
             stmts.push(match &issue {
@@ -594,7 +599,6 @@ async fn apply_tombstones(
                     detail: None,
                     source_updated_at: None,
                 },
-                &[],
                 now,
             ));
             stmts.push(writes::issue_resolve(spec.legacy, &t.key, now));
@@ -629,6 +633,7 @@ pub async fn copy(
     opts: &Options,
     sync: bool,
 ) -> Result<Summary, Error> {
+    let setup = std::time::Instant::now();
     check_live_writes(target, opts.merge)?;
     legacy.prepare().await?;
     let mut cache = IdCache::load(target, &PARENTS)?;
@@ -648,12 +653,16 @@ pub async fn copy(
     }
     let workos = reconcile_directory(opts).await?;
     let accounts = legacy.accounts().await?;
+    summary.setup_seconds = setup.elapsed().as_secs_f64();
     let mut ids = Ids {
         identities: reconcile::identities(&accounts, &workos),
         cache,
     };
     for spec in TABLES {
-        match copy_table(legacy, target, spec, &mut ids, opts, sync, &mut summary).await? {
+        let started = std::time::Instant::now();
+        let pass = copy_table(legacy, target, spec, &mut ids, opts, sync, &mut summary).await?;
+        summary.tables.entry(spec.legacy).or_default().seconds += started.elapsed().as_secs_f64();
+        match pass {
             Pass::Done => {}
             Pass::Stopped => {
                 summary.stopped = true;

@@ -229,12 +229,7 @@ pub struct MapRow<'a> {
 
 /// The id-map upsert for a row. `new_key` None with a NextSeq table reads
 /// the key the insert just assigned (by the row's own id column).
-pub fn map_upsert(
-    spec: &TableSpec,
-    entry: &MapRow<'_>,
-    cols: &[(&'static str, Val)],
-    now: i64,
-) -> Stmt {
+pub fn map_upsert(spec: &TableSpec, entry: &MapRow<'_>, now: i64) -> Stmt {
     let mut params = vec![
         Val::text(spec.legacy),
         Val::text(entry.legacy_id),
@@ -253,18 +248,11 @@ pub fn map_upsert(
             "?8".to_owned()
         }
         (None, Some(seq)) if entry.status != "flagged" && entry.status != "deleted" => {
-            // messages: (meeting_id, id) finds the row just inserted.
+            // messages: the row the insert just before this statement made
+            // (same connection, same batch; no trigger inserts into messages).
             let parent = spec.target_key[0];
-            let get = |c: &str| {
-                cols.iter()
-                    .find(|(n, _)| *n == c)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or(Val::Null)
-            };
-            params.push(get(parent));
-            params.push(get("id"));
             format!(
-                "(SELECT {parent} || '/' || {seq} FROM {t} WHERE {parent} = ?8 AND id = ?9)",
+                "(SELECT {parent} || '/' || {seq} FROM {t} WHERE rowid = last_insert_rowid())",
                 seq = seq.target,
                 t = spec.target
             )
