@@ -3,66 +3,30 @@
 //! milliseconds, emails case-folded, interest names to keys, the old enums
 //! to the new CHECK values. Pure; each rule is tested here.
 
+use connvo_shared::time::parse_rfc3339_ms;
+
 /// A PostgreSQL `timestamptz` or `timestamp` in its text output form
 /// (`2024-03-01 09:32:05.5+05:30`, `2024-03-01 09:32:00`) as unix
 /// milliseconds. A value without a zone is UTC: the old app wrote its one
 /// naive column (messages.created_at) in UTC. Sub-millisecond digits are
-/// truncated toward the past.
+/// truncated toward the past. PostgreSQL's text is put in RFC 3339 form
+/// (`T`, `Z`, `±HH:MM`) and read by the core's one date parser.
 pub fn timestamp_ms(text: &str) -> Result<i64, String> {
     let bad = || format!("not a PostgreSQL timestamp: {text:?}");
     let s = text.trim();
-    let (date, rest) = s.split_once([' ', 'T']).ok_or_else(bad)?;
-    let mut d = date.splitn(3, '-');
-    let year: i64 = d.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-    let month: i64 = d.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-    let day: i64 = d.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-    // The zone starts at the first '+' or '-' after the time, or is 'Z'.
-    let (time, zone) = match rest.find(['+', '-']) {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest.trim_end_matches('Z'), ""),
+    let (date_time, rest) = match (s.get(..19), s.get(19..)) {
+        (Some(dt), Some(rest)) => (dt, rest),
+        _ => return Err(bad()),
     };
-    let mut t = time.splitn(3, ':');
-    let hour: i64 = t.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-    let minute: i64 = t.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-    let sec_text = t.next().ok_or_else(bad)?;
-    let (whole, frac) = sec_text.split_once('.').unwrap_or((sec_text, ""));
-    let second: i64 = whole.parse().map_err(|_| bad())?;
-    if !frac.chars().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let millis: i64 = format!("{frac:0<3}")[..3].parse().map_err(|_| bad())?;
-    let offset_secs = if zone.is_empty() {
-        0
-    } else {
-        let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let mut z = zone[1..].splitn(3, ':');
-        let zh: i64 = z.next().and_then(|x| x.parse().ok()).ok_or_else(bad)?;
-        let zm: i64 = z.next().map_or(Ok(0), |x| x.parse().map_err(|_| bad()))?;
-        let zs: i64 = z.next().map_or(Ok(0), |x| x.parse().map_err(|_| bad()))?;
-        sign * (zh * 3600 + zm * 60 + zs)
+    let zone_at = rest.find(['+', '-', 'Z', 'z']).unwrap_or(rest.len());
+    let (fraction, zone) = rest.split_at(zone_at);
+    let zone = match zone.len() {
+        0 => "Z".to_owned(),
+        3 => format!("{zone}:00"),
+        _ => zone.to_owned(),
     };
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return Err(bad());
-    }
-    let days = days_from_civil(year, month, day);
-    Ok((days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs) * 1000 + millis)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// days_from_civil).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let rfc3339 = format!("{}T{}{fraction}{zone}", &date_time[..10], &date_time[11..]);
+    parse_rfc3339_ms(&rfc3339).ok_or_else(bad)
 }
 
 /// The form emails are compared and stored in: trimmed and lowercased. The

@@ -3,6 +3,8 @@
 //! last row written is the table's checkpoint: an interrupted import resumes
 //! after it, and `sync` continues from it (the `updated_at` watermark).
 
+use connvo_shared::time::format_rfc3339_ms;
+
 use crate::convert::timestamp_ms;
 
 /// A position in a table's (updated_at, key) order. `changed` is
@@ -25,36 +27,10 @@ pub fn sync_start(watermark: Option<&Cursor>, overlap_ms: i64) -> Option<Cursor>
     }
     let ms = timestamp_ms(&w.changed).ok()?;
     Some(Cursor {
-        changed: ms_to_pg(ms - overlap_ms),
+        // PostgreSQL reads RFC 3339 as a timestamptz.
+        changed: format_rfc3339_ms(ms - overlap_ms)?,
         key: String::new(),
     })
-}
-
-/// Unix ms as a PostgreSQL timestamptz literal in UTC.
-pub fn ms_to_pg(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{millis:03}+00",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// How far a batch may go: up to (not including) the first row that must
@@ -68,9 +44,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ms_round_trips_through_the_pg_form() {
+    fn ms_round_trips_through_the_cursor_form() {
         for ms in [0, 1_709_285_525_500, -1, 253_402_300_799_999] {
-            assert_eq!(timestamp_ms(&ms_to_pg(ms)), Ok(ms));
+            assert_eq!(timestamp_ms(&format_rfc3339_ms(ms).unwrap()), Ok(ms));
         }
     }
 

@@ -318,7 +318,8 @@ fn derived(
         },
         ("connections", "responded_at") => match get(done, "status").as_text() {
             Some("pending") => Val::Null,
-            _ => get(done, "updated_at").clone(),
+            // updated_at comes later in the field order: read it from the row.
+            _ => Val::opt_int(millis(spec, row, "updated_at")?),
         },
         ("meetings", "scheduled_at") => {
             let t = millis(spec, row, "scheduled_at")?
@@ -382,4 +383,344 @@ fn derived(
             unreachable!("no derivation for {table}.{column}: add an arm to mapping::derived")
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::spec::{table, TABLES};
+
+    /// An id map for tests: users (with a merged flag), meetings, interests.
+    #[derive(Default)]
+    struct Map {
+        users: HashMap<&'static str, (Ref, bool)>,
+        meetings: HashMap<&'static str, Ref>,
+    }
+
+    impl Refs for Map {
+        fn user(&self, id: &str) -> (Ref, bool) {
+            self.users.get(id).cloned().unwrap_or((Ref::Unknown, false))
+        }
+        fn meeting(&self, id: &str) -> Ref {
+            self.meetings.get(id).cloned().unwrap_or(Ref::Unknown)
+        }
+        fn interest(&self, _: &str) -> Ref {
+            Ref::Unknown
+        }
+    }
+
+    fn row(cols: &[(&str, &str)]) -> LegacyRow {
+        cols.iter()
+            .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+            .collect()
+    }
+
+    fn written(plan: RowPlan) -> Vec<(&'static str, Val)> {
+        match plan {
+            RowPlan::Write { cols, .. } => cols,
+            other => panic!("expected a write, got {other:?}"),
+        }
+    }
+
+    fn get(cols: &[(&'static str, Val)], name: &str) -> Val {
+        super::get(cols, name).clone()
+    }
+
+    const T0: &str = "2024-03-01 09:31:00+00";
+    const T0_MS: i64 = 1_709_285_460_000;
+
+    #[test]
+    fn a_user_takes_its_workos_id_and_a_folded_email() {
+        let r = row(&[
+            ("email", " Ana@Example.com"),
+            ("full_name", "Ana"),
+            ("created_at", T0),
+            ("updated_at", T0),
+            ("auth_id", "a1"),
+        ]);
+        let plan = map_row(
+            table("users").unwrap(),
+            &r,
+            "u1",
+            &Map::default(),
+            Some(&Identity::WorkOs("user_A".into())),
+        );
+        let RowPlan::Write {
+            cols,
+            issue,
+            detail,
+            ..
+        } = plan
+        else {
+            panic!()
+        };
+        assert_eq!(get(&cols, "id"), Val::text("user_A"));
+        assert_eq!(get(&cols, "email"), Val::text("ana@example.com"));
+        assert_eq!(get(&cols, "is_active"), Val::Int(1));
+        assert_eq!(get(&cols, "created_at"), Val::Int(T0_MS));
+        assert_eq!(issue, None);
+        assert_eq!(detail.as_deref(), Some(r#"{"supabase_auth_id":"a1"}"#));
+    }
+
+    #[test]
+    fn a_user_without_workos_identity_is_written_and_flagged_and_a_duplicate_is_merged() {
+        let r = row(&[
+            ("email", "c@x.io"),
+            ("created_at", T0),
+            ("updated_at", T0),
+            ("deleted_at", T0),
+        ]);
+        let spec = table("users").unwrap();
+        let RowPlan::Write { cols, issue, .. } = map_row(
+            spec,
+            &r,
+            "u4",
+            &Map::default(),
+            Some(&Identity::Provisional("legacy_u4".into())),
+        ) else {
+            panic!()
+        };
+        assert_eq!(get(&cols, "id"), Val::text("legacy_u4"));
+        assert_eq!(get(&cols, "is_active"), Val::Int(0));
+        assert_eq!(issue.unwrap().kind, "no_workos_identity");
+        let merged = map_row(
+            spec,
+            &r,
+            "u2",
+            &Map::default(),
+            Some(&Identity::MergedInto {
+                canonical: "u1".into(),
+                into: "user_A".into(),
+            }),
+        );
+        assert!(
+            matches!(merged, RowPlan::Merged { ref into, ref issue } if into == "user_A" && issue.kind == "duplicate_email")
+        );
+    }
+
+    #[test]
+    fn a_participant_of_a_deleted_meeting_is_an_orphan_but_one_of_a_pending_meeting_waits() {
+        let spec = table("meeting_participants").unwrap();
+        let mut map = Map::default();
+        map.users
+            .insert("u1", (Ref::Mapped("user_A".into()), false));
+        let mut r = row(&[
+            ("meeting_id", "m9"),
+            ("user_id", "u1"),
+            ("role", "guest"),
+            ("created_at", T0),
+            ("updated_at", T0),
+            ("meeting_id_exists", "false"),
+        ]);
+        assert!(matches!(
+            map_row(spec, &r, "p", &map, None),
+            RowPlan::Flagged(Issue { kind: "orphan", .. })
+        ));
+        r.insert("meeting_id_exists".into(), Some("true".into()));
+        assert!(matches!(
+            map_row(spec, &r, "p", &map, None),
+            RowPlan::Defer(_)
+        ));
+        map.meetings.insert("m9", Ref::Mapped("m9".into()));
+        let cols = written(map_row(spec, &r, "p", &map, None));
+        assert_eq!(get(&cols, "role"), Val::text("participant"));
+        assert_eq!(get(&cols, "presence"), Val::text("invited"));
+        map.meetings.insert("m9", Ref::Flagged);
+        assert!(matches!(
+            map_row(spec, &r, "p", &map, None),
+            RowPlan::Flagged(Issue {
+                kind: "parent_flagged",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn meetings_get_the_state_times_the_new_checks_require() {
+        let spec = table("meetings").unwrap();
+        let map = Map::default();
+        // live without a start time: started_at falls back to the scheduled time.
+        let live = row(&[
+            ("id", "m1"),
+            ("title", "t"),
+            ("status", "live"),
+            ("scheduled_at", T0),
+            ("stream_room_id", "r1"),
+            ("created_at", T0),
+            ("updated_at", T0),
+        ]);
+        let cols = written(map_row(spec, &live, "m1", &map, None));
+        assert_eq!(get(&cols, "state"), Val::text("active"));
+        assert_eq!(get(&cols, "started_at"), Val::Int(T0_MS));
+        assert_eq!(get(&cols, "stream_call_cid"), Val::text("default:r1"));
+        assert_eq!(get(&cols, "provisioning_status"), Val::text("ready"));
+        assert_eq!(get(&cols, "organizer_id"), Val::Null);
+        // ended without ended_at and without a room: concluded at updated_at, provisioning failed.
+        let ended = row(&[
+            ("id", "m2"),
+            ("title", "t"),
+            ("status", "ended"),
+            ("started_at", T0),
+            ("created_at", T0),
+            ("updated_at", "2024-03-01 10:00:00+00"),
+        ]);
+        let cols = written(map_row(spec, &ended, "m2", &map, None));
+        assert_eq!(get(&cols, "concluded_at"), Val::Int(T0_MS + 29 * 60_000));
+        assert_eq!(get(&cols, "scheduled_at"), Val::Int(T0_MS));
+        assert_eq!(get(&cols, "provisioning_status"), Val::text("failed"));
+        assert_eq!(get(&cols, "stream_call_type"), Val::Null);
+        // scheduled without a time or room: created_at, pending provisioning.
+        let sched = row(&[
+            ("id", "m3"),
+            ("title", "t"),
+            ("status", "scheduled"),
+            ("created_at", T0),
+            ("updated_at", T0),
+        ]);
+        let cols = written(map_row(spec, &sched, "m3", &map, None));
+        assert_eq!(get(&cols, "scheduled_at"), Val::Int(T0_MS));
+        assert_eq!(get(&cols, "provisioning_status"), Val::text("pending"));
+        assert_eq!(get(&cols, "provisioning_error"), Val::Null);
+    }
+
+    #[test]
+    fn connection_statuses_map_and_an_unknown_one_is_reported() {
+        let spec = table("connections").unwrap();
+        let mut map = Map::default();
+        map.users.insert("a", (Ref::Mapped("A".into()), false));
+        map.users.insert("b", (Ref::Mapped("B".into()), false));
+        let mut r = row(&[
+            ("id", "c"),
+            ("requester_id", "a"),
+            ("receiver_id", "b"),
+            ("status", "blocked"),
+            ("created_at", T0),
+            ("updated_at", T0),
+        ]);
+        let cols = written(map_row(spec, &r, "c", &map, None));
+        assert_eq!(get(&cols, "blocked_by"), Val::text("B"));
+        assert_eq!(get(&cols, "responded_at"), Val::Int(T0_MS));
+        r.insert("status".into(), Some("rejected".into()));
+        assert_eq!(
+            get(&written(map_row(spec, &r, "c", &map, None)), "status"),
+            Val::text("declined")
+        );
+        r.insert("status".into(), Some("ghosted".into()));
+        let RowPlan::Flagged(issue) = map_row(spec, &r, "c", &map, None) else {
+            panic!()
+        };
+        assert_eq!(issue.kind, "schema_violation");
+        assert!(issue.detail.contains("ghosted"), "{}", issue.detail);
+    }
+
+    #[test]
+    fn profiles_fall_back_for_the_display_name_and_merged_accounts_profiles_are_flagged() {
+        let spec = table("profiles").unwrap();
+        let mut map = Map::default();
+        map.users.insert("u3", (Ref::Mapped("B".into()), false));
+        map.users.insert("u2", (Ref::Mapped("A".into()), true));
+        let r = row(&[
+            ("user_id", "u3"),
+            ("user_email", "Ben@Example.com"),
+            ("job_title", "PM"),
+            ("skills", "[\"x\"]"),
+            ("created_at", T0),
+            ("updated_at", T0),
+        ]);
+        let cols = written(map_row(spec, &r, "p3", &map, None));
+        assert_eq!(get(&cols, "display_name"), Val::text("ben"));
+        assert_eq!(get(&cols, "experience"), Val::text("PM"));
+        assert_eq!(get(&cols, "languages"), Val::text("[]"));
+        assert_eq!(get(&cols, "roles"), Val::text("[]"));
+        let mut dup = r.clone();
+        dup.insert("user_id".into(), Some("u2".into()));
+        assert!(matches!(
+            map_row(spec, &dup, "p2", &map, None),
+            RowPlan::Flagged(Issue {
+                kind: "merged_account_profile",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn rows_through_a_merged_account_say_so_when_it_is_part_of_their_key() {
+        let spec = table("user_interests").unwrap();
+        struct Interests;
+        impl Refs for Interests {
+            fn user(&self, id: &str) -> (Ref, bool) {
+                (Ref::Mapped("A".into()), id == "dup")
+            }
+            fn meeting(&self, _: &str) -> Ref {
+                Ref::Unknown
+            }
+            fn interest(&self, _: &str) -> Ref {
+                Ref::Mapped("ml".into())
+            }
+        }
+        let r = row(&[
+            ("user_id", "dup"),
+            ("interest_id", "1"),
+            ("created_at", T0),
+            ("updated_at", T0),
+        ]);
+        assert!(matches!(
+            map_row(spec, &r, "dup/1", &Interests, None),
+            RowPlan::Write {
+                via_merged: true,
+                ..
+            }
+        ));
+        let r = row(&[
+            ("user_id", "orig"),
+            ("interest_id", "1"),
+            ("created_at", T0),
+            ("updated_at", T0),
+        ]);
+        assert!(matches!(
+            map_row(spec, &r, "orig/1", &Interests, None),
+            RowPlan::Write {
+                via_merged: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn every_mapped_column_exists_in_the_d1_schema() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../d1-migrations");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for f in files {
+            conn.execute_batch(&std::fs::read_to_string(&f).unwrap())
+                .unwrap();
+        }
+        for spec in TABLES {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{}')",
+                    spec.target
+                ))
+                .unwrap();
+            let have: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .flatten()
+                .collect();
+            for c in spec.target_columns() {
+                assert!(
+                    have.iter().any(|h| h == c),
+                    "{}.{c} is mapped but D1 has no such column",
+                    spec.target
+                );
+            }
+        }
+    }
 }
