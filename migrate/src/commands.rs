@@ -238,13 +238,7 @@ fn flag_stmts(
     }
     stmts.push(writes::map_upsert(
         spec,
-        &MapRow {
-            legacy_id: &read.key,
-            new_key: None,
-            status: "flagged",
-            detail: None,
-            source_updated_at: changed_ms(&read.row),
-        },
+        &MapRow::unwritten(&read.key, "flagged", changed_ms(&read.row)),
         now,
     ));
     stmts.push(writes::issue_upsert(
@@ -368,13 +362,7 @@ fn plan_row<'a>(
                     stmts.push(writes::update(spec, &key, &cols));
                     stmts.push(writes::map_upsert(
                         spec,
-                        &MapRow {
-                            legacy_id: &owner,
-                            new_key: None,
-                            status: "flagged",
-                            detail: None,
-                            source_updated_at: None,
-                        },
+                        &MapRow::unwritten(&owner, "flagged", None),
                         now,
                     ));
                     let kept = serde_json::json!({ "legacy_table": spec.legacy, "legacy_id": owner, "superseded_by": read.key }).to_string();
@@ -592,13 +580,7 @@ async fn apply_tombstones(
             }
             stmts.push(writes::map_upsert(
                 spec,
-                &MapRow {
-                    legacy_id: &t.key,
-                    new_key: None,
-                    status: "deleted",
-                    detail: None,
-                    source_updated_at: None,
-                },
+                &MapRow::unwritten(&t.key, "deleted", None),
                 now,
             ));
             stmts.push(writes::issue_resolve(spec.legacy, &t.key, now));

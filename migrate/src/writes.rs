@@ -227,6 +227,23 @@ pub struct MapRow<'a> {
     pub source_updated_at: Option<i64>,
 }
 
+impl<'a> MapRow<'a> {
+    /// The entry of a row with no new row under it (flagged or deleted).
+    pub fn unwritten(
+        legacy_id: &'a str,
+        status: &'a str,
+        source_updated_at: Option<i64>,
+    ) -> MapRow<'a> {
+        MapRow {
+            legacy_id,
+            new_key: None,
+            status,
+            detail: None,
+            source_updated_at,
+        }
+    }
+}
+
 /// The id-map upsert for a row. `new_key` None with a NextSeq table reads
 /// the key the insert just assigned (by the row's own id column).
 pub fn map_upsert(spec: &TableSpec, entry: &MapRow<'_>, now: i64) -> Stmt {
