@@ -133,7 +133,8 @@ pub fn key_params(spec: &TableSpec, key: &str) -> Vec<Val> {
         .collect()
 }
 
-fn placeholders(from: usize, n: usize) -> String {
+/// `?from, ?from+1, …` for `n` parameters.
+pub fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()
