@@ -67,7 +67,10 @@ impl SqliteD1 {
         let conn = Connection::open(path).map_err(other)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(other)?;
-        conn.execute_batch("PRAGMA foreign_keys = ON;")
+        // Foreign keys on, as D1 enforces them. A 256 MiB page cache: the
+        // old rows arrive in updated_at order, so inserts land all over the
+        // (meeting_id, seq) index, and the default 2 MiB cache thrashes.
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA cache_size = -262144;")
             .map_err(other)?;
         let has_map: i64 = conn
             .query_row(
