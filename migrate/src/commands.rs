@@ -237,10 +237,33 @@ fn key_owners(
     Ok(out)
 }
 
+/// Which of these keys of a single-key table are already in D1.
+fn existing_keys(
+    target: &mut dyn D1Target,
+    spec: &TableSpec,
+    keys: &[String],
+) -> Result<std::collections::HashSet<String>, TargetError> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in keys.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT {k} FROM {t} WHERE {k} IN ({})",
+            writes::placeholders(1, chunk.len()),
+            k = spec.target_key[0],
+            t = spec.target
+        );
+        let params: Vec<Val> = chunk.iter().map(|k| Val::text(k.clone())).collect();
+        for r in target.query(&sql, &params)? {
+            out.insert(text(&r[0]));
+        }
+    }
+    Ok(out)
+}
+
 /// Refuses to write over rows the new app wrote, unless `merge`.
 pub fn check_live_writes(target: &mut dyn D1Target, merge: bool) -> Result<(), Error> {
     let mut counts = Vec::new();
-    for spec in TABLES {
+    // Seeded reference rows (the interest catalogue) are not live writes.
+    for spec in TABLES.iter().filter(|s| !s.adopt_existing) {
         let n = target
             .query(&writes::unowned_rows(spec), &[])?
             .first()
@@ -294,15 +317,22 @@ fn flag_stmts(
     stmts
 }
 
-/// One row's write. `own` is its id-map entry, `owners` the owners of the
-/// batch's planned keys before the batch, `pending` those of the rows
-/// planned earlier in this batch.
+/// The batch's planned keys that are already taken in D1 before it.
+struct Taken {
+    /// By a legacy row.
+    owners: HashMap<String, Owner>,
+    /// By seeded reference data (`adopt_existing` tables), no legacy row.
+    seeded: std::collections::HashSet<String>,
+}
+
+/// One row's write. `own` is its id-map entry, `taken` the keys taken
+/// before the batch, `pending` those of the rows planned earlier in it.
 fn plan_row<'a>(
     spec: &TableSpec,
     read: &'a Read,
     plan: RowPlan,
     own: Option<MapEntry>,
-    owners: &HashMap<String, Owner>,
+    taken: &Taken,
     pending: &mut HashMap<String, Owner>,
     now: i64,
 ) -> RowWrite<'a> {
@@ -356,8 +386,46 @@ fn plan_row<'a>(
             let planned = writes::planned_key(spec, &cols);
             let owner = planned
                 .as_ref()
-                .and_then(|k| pending.get(k).or_else(|| owners.get(k)))
+                .and_then(|k| pending.get(k).or_else(|| taken.owners.get(k)))
                 .cloned();
+            if let Some(k) = planned
+                .as_ref()
+                .filter(|k| owner.is_none() && taken.seeded.contains(*k))
+            {
+                let issue = Issue::new(
+                    "catalogue_match",
+                    format!("the seeded {} already has {k}; the old row maps onto it (its own values are not copied)", spec.target),
+                );
+                return RowWrite {
+                    read,
+                    stmts: vec![
+                        writes::map_upsert(
+                            spec,
+                            &MapRow {
+                                legacy_id: &read.key,
+                                new_key: Some(k),
+                                status: "merged",
+                                detail: None,
+                                source_updated_at: updated,
+                            },
+                            now,
+                        ),
+                        writes::issue_upsert(
+                            spec.legacy,
+                            &read.key,
+                            &issue,
+                            &row_json(&read.row),
+                            now,
+                        ),
+                    ],
+                    entry: MapEntry {
+                        new_key: Some(k.clone()),
+                        status: "merged".into(),
+                    },
+                    outcome: Outcome::Merged,
+                    own_written_key: None,
+                };
+            }
             let kind = writes::write_kind(
                 own.as_ref(),
                 planned.as_deref(),
@@ -535,11 +603,22 @@ async fn copy_table(
             })
             .collect();
         let owners = key_owners(target, spec.target, &planned)?;
+        let seeded = if spec.adopt_existing {
+            let unowned: Vec<String> = planned
+                .iter()
+                .filter(|k| !owners.contains_key(*k))
+                .cloned()
+                .collect();
+            existing_keys(target, spec, &unowned)?
+        } else {
+            Default::default()
+        };
+        let taken = Taken { owners, seeded };
         let mut pending = HashMap::new();
         let mut rows = Vec::with_capacity(n);
         for (read, plan) in reads.iter().zip(plans).take(n) {
             let own = owns.remove(&read.key);
-            rows.push(plan_row(spec, read, plan, own, &owners, &mut pending, now));
+            rows.push(plan_row(spec, read, plan, own, &taken, &mut pending, now));
         }
         let last = reads[n - 1].cursor.clone();
         let cp_stmt = writes::checkpoint(spec.legacy, Some(&last), n as i64, false, sync, now);
@@ -843,6 +922,10 @@ pub async fn verify(
             &[],
         )? {
             actual.insert(text(&r[0]), r[1..].to_vec());
+        }
+        if spec.adopt_existing {
+            // The seeded catalogue's own rows are not the old store's business.
+            actual.retain(|k, _| expected.contains_key(k));
         }
         let keys = parity::sample_keys(expected.keys(), sample, seed);
         let mut t = parity::compare(spec.target, &columns, &expected, &actual, &keys);

@@ -43,18 +43,19 @@ pub fn name_from_email(email: &str) -> String {
 }
 
 /// An interest's key in the new taxonomy: its old name lowercased, every run
-/// of characters other than letters and digits replaced by one `_`.
-/// `"Machine Learning"` → `machine_learning`.
+/// of characters other than letters and digits replaced by one `-`, the
+/// slug form of the seeded catalogue (`ai-ml`, `remote-work`).
+/// `"Machine Learning"` → `machine-learning`.
 pub fn interest_key(name: &str) -> String {
     let mut out = String::new();
     for c in name.trim().chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
             out.push(c);
-        } else if !out.is_empty() && !out.ends_with('_') {
-            out.push('_');
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
         }
     }
-    while out.ends_with('_') {
+    while out.ends_with('-') {
         out.pop();
     }
     out
@@ -140,8 +141,8 @@ mod tests {
 
     #[test]
     fn interest_names_become_keys() {
-        assert_eq!(interest_key("Machine Learning"), "machine_learning");
-        assert_eq!(interest_key("  Rock -- climbing! "), "rock_climbing");
+        assert_eq!(interest_key("Machine Learning"), "machine-learning");
+        assert_eq!(interest_key("  Rock -- climbing! "), "rock-climbing");
         assert_eq!(interest_key("Café"), "café");
     }
 

@@ -99,6 +99,11 @@ pub struct TableSpec {
     pub fields: &'static [Field],
     /// Old columns not carried, and why.
     pub dropped: &'static [(&'static str, &'static str)],
+    /// Reference data the D1 migrations seed (the interest catalogue): an
+    /// old row whose key is already there maps onto it (status `merged`,
+    /// flagged `catalogue_match`) instead of colliding, and seeded rows are
+    /// neither live writes nor parity discrepancies.
+    pub adopt_existing: bool,
 }
 
 impl TableSpec {
@@ -141,6 +146,7 @@ pub const TABLES: &[TableSpec] = &[
             f("created_at", "created_at", Rule::Millis),
             f("updated_at", "updated_at", Rule::Millis),
         ],
+        adopt_existing: false,
         dropped: &[("auth_id", "the Supabase auth id; kept in legacy_id_map.detail")],
     },
     TableSpec {
@@ -151,12 +157,13 @@ pub const TABLES: &[TableSpec] = &[
         extra: &[],
         from: "interests t",
         fields: &[
-            f("key", "name", Rule::Derived("name lowercased, each run of other characters than letters and digits → `_`")),
+            f("key", "name", Rule::Derived("name lowercased, each run of other characters than letters and digits → `-` (the catalogue's slug form); a key the seeded catalogue already has: the old interest maps onto it")),
             f("label", "name", Rule::Copy),
             f("category", "category", Rule::Derived("category, else `general`")),
             f("created_at", "created_at", Rule::Millis),
             f("updated_at", "updated_at", Rule::Millis),
         ],
+        adopt_existing: true,
         dropped: &[("id", "serial; replaced by the key (legacy_id_map)")],
     },
     TableSpec {
@@ -179,6 +186,7 @@ pub const TABLES: &[TableSpec] = &[
             f("created_at", "created_at", Rule::Millis),
             f("updated_at", "updated_at", Rule::Millis),
         ],
+        adopt_existing: false,
         dropped: &[("id", "uuid; profiles are keyed by user_id")],
     },
     TableSpec {
@@ -193,6 +201,7 @@ pub const TABLES: &[TableSpec] = &[
             f("interest_key", "interest_id", Rule::Interest),
             f("created_at", "created_at", Rule::Millis),
         ],
+        adopt_existing: false,
         dropped: &[("updated_at", "the new table is insert/delete only; read for sync")],
     },
     TableSpec {
@@ -213,6 +222,7 @@ pub const TABLES: &[TableSpec] = &[
             f("created_at", "created_at", Rule::Millis),
             f("updated_at", "updated_at", Rule::Millis),
         ],
+        adopt_existing: false,
         dropped: &[],
     },
     TableSpec {
@@ -241,6 +251,7 @@ pub const TABLES: &[TableSpec] = &[
             f("created_at", "created_at", Rule::Millis),
             f("updated_at", "updated_at", Rule::Millis),
         ],
+        adopt_existing: false,
         dropped: &[],
     },
     TableSpec {
@@ -260,6 +271,7 @@ pub const TABLES: &[TableSpec] = &[
             f("created_at", "created_at", Rule::Millis),
             f("updated_at", "updated_at", Rule::Millis),
         ],
+        adopt_existing: false,
         dropped: &[("id", "uuid; participants are keyed by (meeting_id, user_id)")],
     },
     TableSpec {
@@ -277,6 +289,7 @@ pub const TABLES: &[TableSpec] = &[
             f("content", "content", Rule::Copy),
             f("created_at", "created_at", Rule::Millis),
         ],
+        adopt_existing: false,
         dropped: &[("updated_at", "edits carry over by sync; the new table has no updated_at")],
     },
 ];

@@ -549,3 +549,44 @@ async fn plan_prints_the_mapping_and_finds_every_old_column_mapped() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_old_interest_the_seeded_catalogue_already_has_maps_onto_it() {
+    let (url, _pg) = legacy_db("catalogue").await;
+    let workos = FakeWorkos::for_fixture().await;
+    let dir = TempDir::new("connvo-migrate");
+    let d1 = fresh_d1(&dir, "d1");
+    // What a D1 migration seeds (the interest catalogue) is neither a live
+    // write nor something to collide with.
+    Connection::open(&d1)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO interests (key, label, category, created_at, updated_at) VALUES
+               ('rock-climbing', 'Climbing', 'sports', 1, 1), ('rust', 'Rust', 'engineering', 1, 1)
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .unwrap();
+    let (code, out) = run(&workos, &url, &d1, &["import"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("parity: clean"), "{out}");
+    assert!(
+        out.contains("FLAGGED interests 3 [catalogue_match]"),
+        "{out}"
+    );
+    assert_eq!(
+        query_one(
+            &d1,
+            "SELECT label FROM interests WHERE key = 'rock-climbing'"
+        ),
+        "Text(\"Climbing\")",
+        "the catalogue's row is kept as it is"
+    );
+    assert_eq!(
+        query_one(
+            &d1,
+            "SELECT interest_key FROM user_interests WHERE user_id = 'user_01BEN'"
+        ),
+        "Text(\"rock-climbing\")",
+        "the old user interest points at the catalogue's key"
+    );
+}
