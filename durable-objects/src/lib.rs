@@ -7,6 +7,7 @@
 pub mod d1;
 mod d1_sink;
 mod internal;
+mod jobs_sink;
 mod logging;
 mod meeting_room;
 mod sockets;

@@ -24,7 +24,7 @@ use worker::{
 
 use crate::sockets::DoSockets;
 use crate::sql_exec::DoSql;
-use crate::{d1_sink, internal, logging, sockets};
+use crate::{d1_sink, internal, jobs_sink, logging, sockets};
 
 pub(crate) type Room = RoomCore<SqlRoomStore<DoSql>>;
 
@@ -41,6 +41,8 @@ pub struct MeetingRoom {
     room: RefCell<Option<Room>>,
     /// The alarm we last set, so we only touch storage when it moves earlier.
     alarm_at: Cell<Option<u64>>,
+    /// The prompt gate's shed count last logged (`RoomCore::prompt_counters`).
+    shed_logged: Cell<u64>,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -73,6 +75,7 @@ impl DurableObject for MeetingRoom {
             env,
             room: RefCell::new(None),
             alarm_at: Cell::new(None),
+            shed_logged: Cell::new(0),
         }
     }
 
@@ -212,8 +215,19 @@ impl MeetingRoom {
             (None, Some(id)) => id.to_owned(),
             (None, None) => return Err("this room has never been opened for a meeting".into()),
         };
-        let mut room =
-            RoomCore::load(store, RoomConfig::default(), &id).map_err(|e| e.to_string())?;
+        // The in-call detectors' settings come from this environment's vars.
+        let (config, bad) =
+            RoomConfig::with_vars(|name| self.env.var(name).ok().map(|v| v.to_string()));
+        if !bad.is_empty() {
+            logging::emit(
+                Level::Warn,
+                "room vars ignored (defaults used)",
+                &id,
+                &[("vars", bad.join(","))],
+            );
+        }
+        let mut room = RoomCore::load(store, config, &id).map_err(|e| e.to_string())?;
+        self.shed_logged.set(room.prompt_counters().shed);
         for (ws, session, attachment) in sockets::all(&self.state) {
             match session {
                 // A socket the core refuses to restore gets its goodbye via outputs.
@@ -305,11 +319,51 @@ impl MeetingRoom {
         }
     }
 
-    /// The core's drain loop on this object's sockets.
+    /// The core's drain loop on this object's sockets. Logs detections
+    /// the prompt gate shed under overload (the counter is also in
+    /// `meeting_state.lull_state.gate`).
     fn drain(&self) -> Drained {
         match self.room.borrow_mut().as_mut() {
-            Some(room) => room.drain(now_ms(), &mut DoSockets(&self.state)),
+            Some(room) => {
+                let drained = room.drain(now_ms(), &mut DoSockets(&self.state));
+                let counters = room.prompt_counters();
+                if counters.shed > self.shed_logged.get() {
+                    self.shed_logged.set(counters.shed);
+                    logging::emit(
+                        Level::Warn,
+                        "prompt detection shed (room overloaded)",
+                        room.meeting_id(),
+                        &[
+                            ("shed", counters.shed.to_string()),
+                            ("allowed", counters.allowed.to_string()),
+                            ("rate_limited", counters.rate_limited.to_string()),
+                        ],
+                    );
+                }
+                drained
+            }
             None => Drained::default(),
+        }
+    }
+
+    /// Queues the in-call generations the room asked for.
+    async fn send_jobs(&self, jobs: &mut Vec<connvo_shared::jobs::JobMessage>) {
+        for job in std::mem::take(jobs) {
+            let fields = [("key", job.idempotency_key.clone())];
+            match jobs_sink::send(&self.env, &job).await {
+                Ok(()) => logging::emit(
+                    Level::Info,
+                    "prompt generation queued",
+                    job.job.meeting_id(),
+                    &fields,
+                ),
+                Err(e) => logging::emit(
+                    Level::Error,
+                    "prompt generation not queued",
+                    job.job.meeting_id(),
+                    &[("key", job.idempotency_key.clone()), ("error", e)],
+                ),
+            }
         }
     }
 
@@ -358,6 +412,7 @@ impl MeetingRoom {
                 );
             }
             drained.audits.clear();
+            self.send_jobs(&mut drained.jobs).await;
             if drained.flushes.is_empty() {
                 break;
             }

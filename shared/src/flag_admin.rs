@@ -15,6 +15,17 @@
 //! through an isolate cache of [`CACHE_TTL_MS`], so a change holds
 //! everywhere within that time without a redeploy; a change to
 //! `intelligence.incall` is also pushed to the live rooms.
+//!
+//! **I38 — who may change what.** Flags are environment-wide, so a tenant's
+//! admin must not be able to switch a feature off for every other tenant.
+//! A platform operator (a user id listed in `FLAG_OPERATORS`) may change any
+//! part of a flag. An organisation admin who is not an operator may change
+//! only their own organisation's override (`orgs.<their org>`): the rest of
+//! what they send must equal the stored row (or the default when there is
+//! none), else 403 `FLAG_SCOPE` and nothing is written. With
+//! `FLAG_OPERATORS` unset, only a local deployment (`ENVIRONMENT=local`,
+//! where anyone can mint a dev token anyway) treats org admins as operators;
+//! staging and production then have no operator until one is configured.
 
 use std::collections::BTreeMap;
 
@@ -194,6 +205,75 @@ fn parse_orgs(value: Option<&Value>) -> Result<BTreeMap<String, bool>, ApiError>
     Ok(out)
 }
 
+/// Whether `user_id` is a platform operator (I38): listed in
+/// `flag_operators` (the comma-separated `FLAG_OPERATORS` value), or, when
+/// that is unset or empty, any flag admin of a local deployment.
+pub fn is_operator(flag_operators: Option<&str>, local: bool, user_id: &str) -> bool {
+    match flag_operators.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(list) => list.split(',').any(|id| id.trim() == user_id),
+        None => local,
+    }
+}
+
+/// Whether a caller may make `set` over `previous` (I38): an operator may
+/// make any change; anyone else only one that answers the same as before
+/// for every subject outside their own organisation.
+pub fn authorize_set(
+    set: &SetFlag,
+    previous: Option<&StoredFlag>,
+    caller_org: &str,
+    operator: bool,
+) -> Result<(), ApiError> {
+    let before = match previous {
+        Some(p) => {
+            let row = p.to_row();
+            let on = row.enabled && row.value != Value::Bool(false);
+            Outside::of(on, row.rollout_percentage, row.org_overrides(), caller_org)
+        }
+        None => Outside::of(set.key.default_on(), 100, BTreeMap::new(), caller_org),
+    };
+    let after = Outside::of(
+        set.enabled,
+        set.rollout_percentage,
+        set.orgs.clone(),
+        caller_org,
+    );
+    let description_same = set.description.is_none()
+        || set.description == previous.and_then(|p| p.description.clone());
+    if operator || (before == after && description_same) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "only a platform operator (FLAG_OPERATORS) changes a flag beyond your organisation's \
+         override: keep the stored row and change only orgs.<your org>",
+    )
+    .with_details(json!({"reason": "FLAG_SCOPE", "org_id": caller_org})))
+}
+
+/// How a flag answers outside one organisation: off for everyone (the kill
+/// switch, or on with no rollout and no other override), or on by rollout
+/// with the other organisations' overrides.
+#[derive(Debug, PartialEq)]
+enum Outside {
+    Off,
+    On {
+        rollout: u8,
+        orgs: BTreeMap<String, bool>,
+    },
+}
+
+impl Outside {
+    fn of(on: bool, rollout: u8, mut orgs: BTreeMap<String, bool>, caller_org: &str) -> Outside {
+        orgs.remove(caller_org);
+        let rollout = rollout.min(100);
+        if !on || (rollout == 0 && orgs.values().all(|o| !o)) {
+            Outside::Off
+        } else {
+            Outside::On { rollout, orgs }
+        }
+    }
+}
+
 /// What the shell does for a change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetPlan {
@@ -351,6 +431,73 @@ mod tests {
         ))
         .unwrap();
         assert!(!plan_set("local", &precall, None, "u", 1).notify_rooms);
+    }
+
+    fn stored(enabled: i64, value: &str, rollout: i64) -> StoredFlag {
+        StoredFlag {
+            key: "intelligence.insights".into(),
+            env: "production".into(),
+            enabled,
+            value: value.into(),
+            rollout_percentage: rollout,
+            description: None,
+            updated_by: None,
+            reason: None,
+            updated_at: 1,
+        }
+    }
+
+    #[test]
+    fn i38_operators_are_listed_or_local() {
+        assert!(is_operator(Some("user_a, user_b"), false, "user_b"));
+        assert!(!is_operator(Some("user_a"), true, "user_b"));
+        assert!(is_operator(None, true, "anyone"));
+        assert!(is_operator(Some(" "), true, "anyone"));
+        assert!(!is_operator(None, false, "anyone"));
+    }
+
+    #[test]
+    fn i38_an_org_admin_changes_only_their_own_override() {
+        let prev = stored(1, r#"{"orgs":{"org_b":false}}"#, 40);
+        let set = |v: Value| parse_set(&body(v)).unwrap();
+        // Their own override, everything else as stored: allowed.
+        let own = set(json!({"key": "intelligence.insights", "enabled": true,
+            "rollout_percentage": 40, "orgs": {"org_a": false, "org_b": false}, "reason": "r"}));
+        assert!(authorize_set(&own, Some(&prev), "org_a", false).is_ok());
+        // The kill switch, the rollout, or another org's override: refused.
+        for other in [
+            json!({"key": "intelligence.insights", "enabled": false,
+                   "rollout_percentage": 40, "orgs": {"org_b": false}, "reason": "r"}),
+            json!({"key": "intelligence.insights", "enabled": true,
+                   "rollout_percentage": 100, "orgs": {"org_b": false}, "reason": "r"}),
+            json!({"key": "intelligence.insights", "enabled": true,
+                   "rollout_percentage": 40, "orgs": {"org_b": true}, "reason": "r"}),
+            json!({"key": "intelligence.insights", "enabled": true,
+                   "rollout_percentage": 40, "reason": "r"}),
+        ] {
+            let err = authorize_set(&set(other.clone()), Some(&prev), "org_a", false).unwrap_err();
+            assert_eq!(err.status(), 403, "{other}");
+            assert_eq!(err.details.unwrap()["reason"], "FLAG_SCOPE");
+            // An operator may make the same change.
+            assert!(authorize_set(&set(other), Some(&prev), "org_a", true).is_ok());
+        }
+        // No row: matching is off by default, so an org may opt itself in
+        // with a row that stays off for everyone else (no rollout).
+        let opt_in = set(
+            json!({"key": "matching", "enabled": true, "rollout_percentage": 0,
+                                "orgs": {"org_a": true}, "reason": "pilot"}),
+        );
+        assert!(authorize_set(&opt_in, None, "org_a", false).is_ok());
+        let flags = crate::intelligence::flags::FlagSet::new([FlagRow {
+            key: "matching".into(),
+            enabled: true,
+            rollout_percentage: 0,
+            value: opt_in.value(),
+        }]);
+        assert!(flags.is_on(FlagKey::Matching, Some("org_a"), "user_1"));
+        assert!(!flags.is_on(FlagKey::Matching, Some("org_b"), "user_1"));
+        let global = set(json!({"key": "matching", "enabled": true, "reason": "all"}));
+        assert!(authorize_set(&global, None, "org_a", false).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::route::is_valid_id;
 
 pub mod aggregate;
 pub mod finalize;
+pub mod incall;
 pub mod insights;
 pub mod precall;
 pub mod provision;
@@ -32,7 +33,7 @@ pub mod records;
 pub const JOB_MESSAGE_VERSION: u32 = 1;
 
 /// One unit of background work.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Job {
     /// Get-or-create the meeting's Stream call and record it on the meeting.
@@ -53,6 +54,15 @@ pub enum Job {
     /// Idempotent by the generation's request hash, not by this key: every
     /// member change is the same kind of work on newer inputs.
     GeneratePrecall { meeting_id: String },
+    /// One in-call prompt for the room's `detection`-th detection
+    /// (`incall::IncallRequest`, queued by the MeetingRoom, docs/intelligence.md
+    /// "The room's pipeline"): checked against the in-call flag, generated,
+    /// stored, and sent back to the room. One job per detection.
+    GenerateIncall {
+        meeting_id: String,
+        detection: u64,
+        request: Box<incall::IncallRequest>,
+    },
 }
 
 impl Job {
@@ -64,6 +74,7 @@ impl Job {
             Job::AggregateTranscript { .. } => "aggregate_transcript",
             Job::GenerateInsights { .. } => "generate_insights",
             Job::GeneratePrecall { .. } => "generate_precall",
+            Job::GenerateIncall { .. } => "generate_incall",
         }
     }
 
@@ -73,21 +84,27 @@ impl Job {
             | Job::FinalizeMeeting { meeting_id }
             | Job::AggregateTranscript { meeting_id }
             | Job::GenerateInsights { meeting_id }
-            | Job::GeneratePrecall { meeting_id } => meeting_id,
+            | Job::GeneratePrecall { meeting_id }
+            | Job::GenerateIncall { meeting_id, .. } => meeting_id,
         }
     }
 
     /// The unit of work this job stands for: two messages with the same key
     /// are the same work, and the second finds it done. One of each kind per
     /// meeting: provisioning converges on the meeting's one call, and a
-    /// meeting ends once.
+    /// meeting ends once. In-call prompts are one per detection.
     pub fn idempotency_key(&self) -> String {
-        format!("{}:{}", self.kind(), self.meeting_id())
+        match self {
+            Job::GenerateIncall { detection, .. } => {
+                format!("{}:{}:{detection}", self.kind(), self.meeting_id())
+            }
+            _ => format!("{}:{}", self.kind(), self.meeting_id()),
+        }
     }
 }
 
 /// What goes on the queue: the job and its key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobMessage {
     pub v: u32,
     pub job: Job,

@@ -20,6 +20,9 @@ pub mod path {
     pub const END: &str = "https://room/internal/end";
     /// `POST`: the in-call feature flag changed ([`super::FlagsNotice`]).
     pub const FLAGS: &str = "https://room/internal/flags";
+    /// `POST`: an in-call prompt, generated and stored, for the room to
+    /// stream ([`super::PromptNotice`]).
+    pub const PROMPT: &str = "https://room/internal/prompt";
     /// `GET`: a bounded read of the live transcript ([`super::TranscriptQuery`]).
     pub const TRANSCRIPT: &str = "https://room/internal/transcript";
     /// The WebSocket upgrade, forwarded after the ticket and the roster check.
@@ -92,6 +95,23 @@ pub mod header {
 pub struct FlagsNotice {
     /// `intelligence.incall` for this meeting.
     pub incall: bool,
+}
+
+/// `POST /internal/prompt`: an in-call prompt the `generate_incall` job
+/// generated and stored (`prompts` row `prompt_id`, type `incall`), for the
+/// room to sequence on the prompts stream. Idempotent by `prompt_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptNotice {
+    pub prompt_id: String,
+    /// `agenda`, `question` or `starter`.
+    pub kind: String,
+    pub content: String,
+    pub tags: Vec<String>,
+    pub relevance: f64,
+    /// `prompts.trigger_reason`: `lull` or `topic_shift`.
+    pub trigger: String,
+    /// `prompts.source`: `ai`, `heuristic` or `fallback`.
+    pub source: String,
 }
 
 /// `POST /internal/state`: the meeting's lifecycle state changed in D1.

@@ -170,17 +170,26 @@ fn flush_rows_fit_the_d1_tables_and_retries_write_nothing() {
         })
         .unwrap();
     assert_eq!(stream_source, "stream");
-    let (active, ended, stats): (i64, Option<i64>, String) = db
+    let (active, ended, stats, lull, topics): (i64, Option<i64>, String, String, String) = db
         .query_row(
-            "SELECT active, ended_at, speaking_stats FROM meeting_state WHERE meeting_id = ?1",
+            "SELECT active, ended_at, speaking_stats, lull_state, topics FROM meeting_state
+             WHERE meeting_id = ?1",
             params![MEETING],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .unwrap();
     assert_eq!(active, 0);
     assert!(ended.is_some());
+    // The in-call detectors' columns (docs/intelligence.md, I2 and I25).
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
-    assert_eq!(stats["bob"], 3000, "final chunks only");
+    assert_eq!(
+        stats["speakers"]["bob"]["speaking_ms"], 3000,
+        "final chunks only"
+    );
+    let lull: serde_json::Value = serde_json::from_str(&lull).unwrap();
+    assert!(lull["gate"]["shed"].is_u64(), "{lull}");
+    let topics: serde_json::Value = serde_json::from_str(&topics).unwrap();
+    assert!(topics.is_array());
 }
 
 #[test]

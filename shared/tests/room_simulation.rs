@@ -10,7 +10,11 @@
 //! - every peer holds exactly the room's notes;
 //! - every peer received every transcript chunk and chat message exactly
 //!   once and in order, across all its connections;
-//! - every chat message a peer sent (retries included) exists exactly once.
+//! - every chat message a peer sent (retries included) exists exactly once;
+//! - in-call prompts: the room's detectors (short windows) queue generation
+//!   jobs, which answer late, twice, or never; every peer received every
+//!   prompt and reaction exactly once and in order, and every reaction
+//!   reached D1's flush.
 //!
 //! Each seed is reproducible. `ROOM_SIM_SEEDS=5000` runs more seeds
 //! (`ROOM_SIM_SEED_START` picks the first); a seed that ever failed stays
@@ -21,13 +25,15 @@ mod room_support;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use connvo_shared::acl::{MeetingRole, MeetingState};
+use connvo_shared::jobs::{Job, JobMessage};
 use connvo_shared::ot::gen::{below, chance, random_op};
 use connvo_shared::ot::{CommittedOp, NotesClient};
 use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
-    CloseReason, FlushBatch, Frame, MemoryStore, RoomConfig, RoomCore, RoomStore, SessionId,
-    SessionIdentity, SessionState, Sockets, Stream, TranscriptInput,
+    CloseReason, FlushBatch, Frame, MemoryStore, PromptEventBody, RoomConfig, RoomCore, RoomStore,
+    SessionId, SessionIdentity, SessionState, Sockets, Stream, TranscriptInput,
 };
+use connvo_shared::room_internal::PromptNotice;
 use room_support::{chunk_json, MEETING, T0};
 use serde_json::json;
 
@@ -44,6 +50,8 @@ struct Peer {
     conn: Option<Conn>,
     transcript: Vec<u64>,
     chat: Vec<u64>,
+    prompts: Vec<u64>,
+    prompt_ids: Vec<String>,
     sent_refs: Vec<String>,
     errors: Vec<String>,
 }
@@ -60,6 +68,12 @@ struct Stats {
     rejects: u64,
     flushes: u64,
     stalls: u64,
+    jobs: u64,
+    prompts: u64,
+    reactions: u64,
+    shed: u64,
+    rate_limited: u64,
+    reactions_flushed: u64,
 }
 
 /// The peers' connections, as the drain loop sees them.
@@ -111,6 +125,7 @@ struct Sim {
     peers: Vec<Peer>,
     attachments: BTreeMap<SessionId, SessionState>,
     flushes: VecDeque<FlushBatch>,
+    jobs: VecDeque<JobMessage>,
     stalled: u32,
     next_session: u64,
     stats: Stats,
@@ -131,8 +146,16 @@ impl Sim {
             resume_max_items: 100_000,
             resume_frame_items: 1 + below(&mut rng, 8) as usize,
             rate_burst: 1_000_000,
+            prompt_overload_frames: 4 + below(&mut rng, 40) as usize,
             ..RoomConfig::default()
         };
+        let mut config = config;
+        // Windows short enough for a 400-step meeting to see lulls and shifts.
+        config.live.lull.silence_ms = 200 + below(&mut rng, 800);
+        config.live.lull.window_ms = 2_000;
+        config.live.topic.window_ms = 1_000 + below(&mut rng, 2_000);
+        config.live.topic.min_words = 2;
+        config.live.gate.min_interval_ms = below(&mut rng, 1_500);
         let mut room = RoomCore::load(MemoryStore::new(), config.clone(), MEETING).unwrap();
         room.set_meeting_state(T0, MeetingState::Active).unwrap();
         let count = 2 + below(&mut rng, 3) as usize;
@@ -148,6 +171,8 @@ impl Sim {
                 conn: None,
                 transcript: Vec::new(),
                 chat: Vec::new(),
+                prompts: Vec::new(),
+                prompt_ids: Vec::new(),
                 sent_refs: Vec::new(),
                 errors: Vec::new(),
             })
@@ -160,6 +185,7 @@ impl Sim {
             peers,
             attachments: BTreeMap::new(),
             flushes: VecDeque::new(),
+            jobs: VecDeque::new(),
             stalled: 0,
             next_session: 0,
             stats: Stats::default(),
@@ -187,12 +213,17 @@ impl Sim {
             peers,
             attachments,
             flushes,
+            jobs,
             now,
+            stats,
             ..
         } = self;
         let drained = room.drain(*now, &mut Wires { peers, attachments });
         // D1 answers later (`answer_flush`); audit rows are not simulated.
         flushes.extend(drained.flushes);
+        // The queue consumer answers later (`answer_job`), or never.
+        stats.jobs += drained.jobs.len() as u64;
+        jobs.extend(drained.jobs);
     }
 
     fn connect(&mut self, i: usize) {
@@ -206,6 +237,7 @@ impl Sim {
                 "notes_version": version,
                 "transcript_seq": peer.transcript.last().copied().unwrap_or(0),
                 "chat_seq": peer.chat.last().copied().unwrap_or(0),
+                "prompts_seq": peer.prompts.last().copied().unwrap_or(0),
             }
         });
         peer.conn = Some(Conn {
@@ -323,6 +355,18 @@ impl Sim {
                     peer.chat.push(message.seq);
                 }
             }
+            ServerMsg::PromptsItems { items, truncated } => {
+                assert!(!truncated);
+                for item in items {
+                    let expected = peer.prompts.last().copied().unwrap_or(0) + 1;
+                    assert_eq!(item.seq, expected, "{}: prompts out of order", peer.user);
+                    peer.prompts.push(item.seq);
+                    if let PromptEventBody::Prompt(p) = item.body {
+                        assert!(!peer.prompt_ids.contains(&p.prompt_id), "a prompt twice");
+                        peer.prompt_ids.push(p.prompt_id);
+                    }
+                }
+            }
             ServerMsg::Resync { stream } => {
                 self.stats.resyncs += 1;
                 let resume = match stream {
@@ -333,7 +377,10 @@ impl Sim {
                         json!({"transcript_seq": peer.transcript.last().copied().unwrap_or(0)})
                     }
                     Stream::Chat => json!({"chat_seq": peer.chat.last().copied().unwrap_or(0)}),
-                    Stream::State | Stream::Presence | Stream::Prompts => json!({}),
+                    Stream::Prompts => {
+                        json!({"prompts_seq": peer.prompts.last().copied().unwrap_or(0)})
+                    }
+                    Stream::State | Stream::Presence => json!({}),
                 };
                 let frame = json!({"type": "subscribe", "streams": [stream], "resume": resume});
                 if let Some(conn) = peer.conn.as_mut() {
@@ -398,11 +445,60 @@ impl Sim {
         self.drain();
     }
 
+    /// The queue consumer runs the oldest generation job: the room gets
+    /// its prompt, sometimes twice (a retried job), sometimes never.
+    fn answer_job(&mut self) {
+        let Some(msg) = self.jobs.pop_front() else {
+            return;
+        };
+        let Job::GenerateIncall {
+            detection, request, ..
+        } = msg.job
+        else {
+            panic!("the room queued {:?}", msg.job.kind());
+        };
+        if chance(&mut self.rng, 10) {
+            return;
+        }
+        let notice = PromptNotice {
+            prompt_id: format!("prm_{detection}"),
+            kind: "question".into(),
+            content: format!("prompt {detection} on {:?}", request.topics),
+            tags: vec![request.trigger.reason().to_owned()],
+            relevance: 0.5,
+            trigger: request.trigger.reason().to_owned(),
+            source: "heuristic".into(),
+        };
+        let times = if chance(&mut self.rng, 20) { 2 } else { 1 };
+        for _ in 0..times {
+            let first = self.room.deliver_prompt(self.now, notice.clone()).unwrap();
+            assert!(first > 0);
+        }
+        self.drain();
+    }
+
+    /// A peer reacts to a prompt it has seen.
+    fn react(&mut self, i: usize) {
+        let peer = &mut self.peers[i];
+        if peer.prompt_ids.is_empty() || peer.role == MeetingRole::Observer {
+            return;
+        }
+        let k = below(&mut self.rng, peer.prompt_ids.len() as u64) as usize;
+        let reaction = ["used", "upvoted", "dismissed"][below(&mut self.rng, 3) as usize];
+        let frame =
+            json!({"type": "prompts.react", "prompt_id": peer.prompt_ids[k], "reaction": reaction});
+        if let Some(conn) = peer.conn.as_mut() {
+            conn.to_server.push_back(frame.to_string());
+            self.stats.reactions += 1;
+        }
+    }
+
     fn answer_flush(&mut self) {
         let Some(batch) = self.flushes.pop_front() else {
             return;
         };
         self.stats.flushes += 1;
+        self.stats.reactions_flushed += batch.reactions.len() as u64;
         if chance(&mut self.rng, 20) {
             self.room.flush_failed(self.now);
         } else {
@@ -484,7 +580,9 @@ impl Sim {
                     self.stalled = 1 + below(&mut self.rng, 12) as u32;
                 }
             }
-            92..=95 => self.answer_flush(),
+            92..=93 => self.answer_flush(),
+            94 => self.answer_job(),
+            95 => self.react(i),
             _ => {
                 let start = self.now - below(&mut self.rng, 500);
                 let caption = TranscriptInput {
@@ -524,6 +622,9 @@ impl Sim {
                 self.deliver_to_server(i, usize::MAX);
             }
             self.advance(1_000);
+            while !self.jobs.is_empty() {
+                self.answer_job();
+            }
             while !self.flushes.is_empty() {
                 let batch = self.flushes.pop_front().unwrap();
                 self.room.flush_done(self.now, batch.upto).unwrap();
@@ -538,6 +639,7 @@ impl Sim {
                         .as_ref()
                         .is_some_and(|c| c.to_server.is_empty() && c.to_client.is_empty())
             }) && !self.room.has_unflushed()
+                && self.jobs.is_empty()
                 && self
                     .room
                     .poll_timeout()
@@ -554,6 +656,7 @@ impl Sim {
         let heads = self.room.heads();
         let all_chunks: Vec<u64> = (1..=heads.transcript_seq).collect();
         let all_chat: Vec<u64> = (1..=heads.chat_seq).collect();
+        let all_prompts: Vec<u64> = (1..=heads.prompts_seq).collect();
         for peer in &self.peers {
             assert_eq!(peer.notes.content(), doc.content(), "{}'s notes", peer.user);
             assert_eq!(
@@ -564,6 +667,7 @@ impl Sim {
             );
             assert_eq!(peer.transcript, all_chunks, "{}'s transcript", peer.user);
             assert_eq!(peer.chat, all_chat, "{}'s chat", peer.user);
+            assert_eq!(peer.prompts, all_prompts, "{}'s prompts", peer.user);
             assert!(peer.errors.is_empty(), "{}: {:?}", peer.user, peer.errors);
         }
         let stored = self.room.store().chat_after(0, usize::MAX).unwrap();
@@ -578,6 +682,24 @@ impl Sim {
             assert!(peer.sent_refs.contains(client_ref));
         }
         assert!(!self.room.has_unflushed(), "everything reached D1");
+        // The stream holds each prompt once, and every reaction made it
+        // through the ledger (I10) into a flush.
+        let events = self
+            .room
+            .store()
+            .prompt_events_after(0, usize::MAX)
+            .unwrap();
+        let mut ids = BTreeSet::new();
+        for e in &events {
+            if let PromptEventBody::Prompt(p) = &e.body {
+                assert!(
+                    ids.insert(p.prompt_id.clone()),
+                    "prompt {} twice",
+                    p.prompt_id
+                );
+            }
+        }
+        assert_eq!(ids.len(), self.room.intel().prompts.len());
     }
 }
 
@@ -599,6 +721,10 @@ fn run(seed: u64, steps: usize) -> Stats {
         sim.settle();
         sim.check();
     }));
+    let counters = sim.room.prompt_counters();
+    sim.stats.shed = counters.shed;
+    sim.stats.rate_limited = counters.rate_limited;
+    sim.stats.prompts = sim.room.intel().prompts.len() as u64;
     if let Err(panic) = outcome {
         eprintln!("seed {seed} failed; last frames:");
         for line in &sim.trace {
@@ -632,6 +758,12 @@ fn meetings_converge_and_deliver_every_item_exactly_once() {
         total.rejects += stats.rejects;
         total.flushes += stats.flushes;
         total.stalls += stats.stalls;
+        total.jobs += stats.jobs;
+        total.prompts += stats.prompts;
+        total.reactions += stats.reactions;
+        total.shed += stats.shed;
+        total.rate_limited += stats.rate_limited;
+        total.reactions_flushed += stats.reactions_flushed;
     }
     eprintln!("{total:?}");
     // The runs must actually exercise what they claim to.
@@ -641,6 +773,11 @@ fn meetings_converge_and_deliver_every_item_exactly_once() {
         assert!(total.snapshots > 10, "{total:?}");
         assert!(total.rejects > 0, "{total:?}");
         assert!(total.reconnects > 300, "{total:?}");
+        assert!(total.prompts > 20, "{total:?}");
+        assert!(total.reactions > 10, "{total:?}");
+        assert!(total.reactions_flushed > 0, "{total:?}");
+        assert!(total.shed > 0, "{total:?}");
+        assert!(total.rate_limited > 0, "{total:?}");
     }
 }
 

@@ -284,6 +284,67 @@ fn nonces_are_single_use_until_they_expire<S: RoomStore>(mut store: S) {
     assert!(store.nonce_insert(&[1; 16], 2000).unwrap());
 }
 
+fn prompt_events_are_sequenced_and_intel_round_trips<S: RoomStore>(mut store: S) {
+    use connvo_shared::intelligence::feedback::{Reaction, Tally};
+    use connvo_shared::intelligence::generator::IdeaKind;
+    use connvo_shared::room::{
+        LivePrompt, PromptEvent, PromptEventBody, PromptReaction, RoomIntel,
+    };
+    let prompt = |seq| PromptEvent {
+        seq,
+        at_ms: 10 + seq,
+        body: PromptEventBody::Prompt(LivePrompt {
+            prompt_id: format!("prm_{seq}"),
+            idea_kind: IdeaKind::Question,
+            content: "Ask Bob about pricing?".into(),
+            tags: vec!["lull".into()],
+            relevance: 0.75,
+            trigger: "lull".into(),
+            source: "heuristic".into(),
+        }),
+    };
+    assert_eq!(store.prompt_head().unwrap(), 0);
+    assert!(store.prompt_events_after(0, 10).unwrap().is_empty());
+    store.append_prompt_event(&prompt(1)).unwrap();
+    assert!(is_conflict(store.append_prompt_event(&prompt(1))));
+    assert!(is_conflict(store.append_prompt_event(&prompt(3))));
+    let reaction = PromptEvent {
+        seq: 2,
+        at_ms: 20,
+        body: PromptEventBody::Reaction(PromptReaction {
+            prompt_id: "prm_1".into(),
+            user_id: "u1".into(),
+            reaction: Reaction::Used,
+            previous: None,
+            tally: Tally {
+                used: 1,
+                upvoted: 0,
+                dismissed: 0,
+            },
+            transcript_seq: 7,
+            notes_version: 3,
+        }),
+    };
+    store.append_prompt_event(&reaction).unwrap();
+    assert_eq!(store.prompt_head().unwrap(), 2);
+    assert_eq!(
+        store.prompt_events_after(0, 10).unwrap(),
+        [prompt(1), reaction.clone()]
+    );
+    assert_eq!(store.prompt_events_after(1, 1).unwrap(), [reaction]);
+    assert_eq!(store.load_intel().unwrap(), None);
+    let mut intel = RoomIntel {
+        incall_enabled: false,
+        detections: 4,
+        flushed_prompt_seq: 2,
+        ..RoomIntel::default()
+    };
+    store.save_intel(&intel).unwrap();
+    intel.detections = 5;
+    store.save_intel(&intel).unwrap();
+    assert_eq!(store.load_intel().unwrap(), Some(intel));
+}
+
 fn integers_past_2_pow_53_are_refused<S: RoomStore>(mut store: S) {
     let big = MAX_SAFE_INT + 1;
     assert_eq!(
@@ -423,6 +484,10 @@ macro_rules! contract_suite {
             #[test]
             fn nonces_are_single_use_until_they_expire() {
                 super::nonces_are_single_use_until_they_expire($make);
+            }
+            #[test]
+            fn prompt_events_are_sequenced_and_intel_round_trips() {
+                super::prompt_events_are_sequenced_and_intel_round_trips($make);
             }
             #[test]
             fn integers_past_2_pow_53_are_refused() {

@@ -23,9 +23,14 @@ pub struct User {
 }
 
 pub async fn user(b: &Backend, id: &str) -> User {
+    user_with_role(b, id, "member").await
+}
+
+/// As [`user`], with the organisation role `role` (`member` or `admin`).
+pub async fn user_with_role(b: &Backend, id: &str, role: &str) -> User {
     let resp = reqwest::Client::new()
         .post(b.url("/v1/dev/token"))
-        .json(&json!({"user_id": id, "org_id": "org_test", "role": "member"}))
+        .json(&json!({"user_id": id, "org_id": "org_test", "role": role}))
         .send()
         .await
         .expect("dev token");
@@ -181,7 +186,40 @@ impl Session {
 
     /// Waits (up to 10 s) for a frame matching `pred`; panics otherwise.
     pub async fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.until_within(Duration::from_secs(10), pred).await
+    }
+
+    /// Waits for the first `prompts.items` item matching `pred` (frames
+    /// already seen included), up to `within`; panics otherwise.
+    pub async fn prompt_item(&mut self, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let find = |frames: &[Value]| {
+            frames
+                .iter()
+                .filter(|f| f["type"] == "prompts.items")
+                .flat_map(|f| f["items"].as_array().cloned().unwrap_or_default())
+                .find(|item| pred(item))
+        };
+        if let Some(item) = find(&self.seen) {
+            return item;
+        }
+        let frame = self
+            .until_within(within, |f| find(std::slice::from_ref(f)).is_some())
+            .await;
+        find(std::slice::from_ref(&frame)).expect("matched above")
+    }
+
+    /// Every `prompts.items` item received so far, in order.
+    pub fn prompt_items(&self) -> Vec<Value> {
+        self.seen
+            .iter()
+            .filter(|f| f["type"] == "prompts.items")
+            .flat_map(|f| f["items"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// Like [`Session::until`], with its own deadline.
+    pub async fn until_within(&mut self, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.next(left).await {
@@ -190,7 +228,7 @@ impl Session {
                     panic!("socket closed while waiting: {v}; seen {:?}", self.seen)
                 }
                 Some(_) => continue,
-                None => panic!("no matching frame within 10 s; seen {:?}", self.seen),
+                None => panic!("no matching frame within {within:?}; seen {:?}", self.seen),
             }
         }
     }

@@ -3,7 +3,7 @@
 //! below): profiles, pre-call ideas built from them, their promotion on
 //! start, private post-call insights, and the feature flags that stop each.
 //!
-//! Rules: I30 (flag changes), I31–I32 (profiles), I33 (pre-call job), I34
+//! Rules: I30 (flag changes), I38 (who may change them), I31–I32 (profiles), I33 (pre-call job), I34
 //! (insights after aggregation), I35 (matching signal), I36 (privacy), I37
 //! (promotion on start), I18 (fallback and its provenance).
 
@@ -321,8 +321,45 @@ async fn i31_i33_i36_precall_ideas_from_two_profiles_then_private_insights() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn i30_flags_turned_off_stop_generation_within_seconds() {
-    let w = World::start(&[HOST, GUEST]).await;
+    // HOST is this environment's platform operator (I38).
+    let w = World::start_with(
+        &[HOST, GUEST],
+        BackendOptions::default().var("FLAG_OPERATORS", HOST),
+    )
+    .await;
     let admin = w.token_with_role(HOST, "admin");
+
+    // I38: another org admin may change only their own organisation's
+    // override, never the flag for everyone.
+    let guest_admin = w.token_with_role(GUEST, "admin");
+    let global_off = json!({"key": "intelligence.precall", "enabled": false, "reason": "mine"});
+    let a = w
+        .call_with(
+            "PUT",
+            "/v1/admin/flags",
+            Some(&guest_admin),
+            Some(&global_off),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert_eq!(a.body["error"]["details"]["reason"], "FLAG_SCOPE");
+    assert!(w
+        .d1("SELECT 1 FROM feature_flags WHERE key = 'intelligence.precall'")
+        .is_empty());
+    let opt_in = json!({"key": "matching", "enabled": true, "rollout_percentage": 0,
+                        "orgs": {connvo_e2e::meet::ORG: true}, "reason": "our pilot"});
+    let a = w
+        .call_with(
+            "PUT",
+            "/v1/admin/flags",
+            Some(&guest_admin),
+            Some(&opt_in),
+            &[],
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["orgs"][connvo_e2e::meet::ORG], true);
     put_profile(&w, HOST, &host_profile()).await;
     put_profile(&w, GUEST, &guest_profile()).await;
 
@@ -378,11 +415,13 @@ async fn i30_flags_turned_off_stop_generation_within_seconds() {
     let audit = w
         .wait_rows(
             "SELECT actor_user_id, metadata FROM audit_logs WHERE action = 'admin.feature_flag.set'",
-            2,
+            3,
             Duration::from_secs(10),
         )
         .await;
-    assert!(audit.iter().all(|r| r["actor_user_id"] == HOST));
+    // The operator's two changes, and the other admin's own-org override.
+    let by = |user: &str| audit.iter().filter(|r| r["actor_user_id"] == user).count();
+    assert_eq!((by(HOST), by(GUEST)), (2, 1), "{audit:?}");
     assert!(audit.iter().any(|r| r["metadata"]
         .as_str()
         .unwrap()

@@ -13,7 +13,7 @@ use std::time::Duration;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::room_internal::{
     header, path, CaptionNotice, EndNotice, FlagsNotice, MemberAction, MemberNotice,
-    PresenceNotice, PresenceStatus, StateNotice, TranscriptQuery,
+    PresenceNotice, PresenceStatus, PromptNotice, StateNotice, TranscriptQuery,
 };
 use connvo_shared::ApiError;
 use futures::future::{select, Either};
@@ -166,6 +166,12 @@ impl<'a> Room<'a> {
     /// One final closed-caption line for the live transcript.
     pub async fn caption(&self, caption: &CaptionNotice) -> Result<(), RoomCallError> {
         self.post(path::CAPTION, caption, NOTICE_TIMEOUT).await
+    }
+
+    /// A generated in-call prompt for the room to stream (`PromptNotice`).
+    /// A 4xx means the room refused it (ended, flag off): not retried.
+    pub async fn prompt(&self, prompt: &PromptNotice) -> Result<(), RoomCallError> {
+        self.post(path::PROMPT, prompt, NOTICE_TIMEOUT).await
     }
 
     /// The meeting's intelligence flags changed (`FlagsNotice`).

@@ -128,10 +128,11 @@ impl Wire for ConnvoWire {
                 code: "NOTES_SNAPSHOT".into(),
                 message: "a notes snapshot mid-session (the client fell behind)".into(),
             }),
-            // Not measured: chat is not part of the workload; presence,
-            // state, role changes and pongs carry no tagged payload.
+            // Not measured: chat and prompts are not part of the workload;
+            // presence, state, role changes and pongs carry no tagged payload.
             ServerMsg::Welcome { .. }
             | ServerMsg::ChatMessages { .. }
+            | ServerMsg::PromptsItems { .. }
             | ServerMsg::ChatAck { .. }
             | ServerMsg::Presence { .. }
             | ServerMsg::State { .. }

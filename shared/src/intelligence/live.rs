@@ -126,11 +126,14 @@ impl LiveDetectors {
         }
     }
 
-    /// The earliest time a detector wants a poll (absolute unix ms).
+    /// The earliest time a detector wants a poll (absolute unix ms). The
+    /// topic detector only looks before the lull's wake-up: a poll then
+    /// checks both.
     pub fn poll_timeout(&self) -> Option<u64> {
-        match (self.lull.poll_timeout(), self.topic.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let lull = self.lull.poll_timeout();
+        match self.topic.poll_timeout_before(lull) {
+            Some(t) => Some(lull.map_or(t, |l| l.min(t))),
+            None => lull,
         }
     }
 

@@ -12,7 +12,7 @@
 //! chunks age out). [`TopicShiftDetector::current_topics`] is what the room
 //! writes to `meeting_state.topics`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +51,7 @@ pub struct TopicShift {
     pub current_topics: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TopicShiftDetector {
     config: TopicShiftConfig,
     /// (end_ms, terms) of the chunks inside the last two windows.
@@ -59,6 +59,28 @@ pub struct TopicShiftDetector {
     hold_until_ms: u64,
     latest_ms: u64,
     shifts: u64,
+    /// Each chunk's (stem, count) list, for the wake-up sweep; kept in step
+    /// with `chunks` while awake, rebuilt from them after a restore. Not
+    /// state: never serialised or compared.
+    #[serde(skip)]
+    term_lists: VecDeque<Vec<(String, i64)>>,
+}
+
+impl PartialEq for TopicShiftDetector {
+    fn eq(&self, other: &Self) -> bool {
+        self.config == other.config
+            && self.chunks == other.chunks
+            && self.hold_until_ms == other.hold_until_ms
+            && self.latest_ms == other.latest_ms
+            && self.shifts == other.shifts
+    }
+}
+
+fn term_list(t: &TermCounts) -> Vec<(String, i64)> {
+    t.top(usize::MAX)
+        .into_iter()
+        .map(|k| (k.stem, i64::from(k.count)))
+        .collect()
 }
 
 impl TopicShiftDetector {
@@ -69,6 +91,7 @@ impl TopicShiftDetector {
             hold_until_ms: 0,
             latest_ms: 0,
             shifts: 0,
+            term_lists: VecDeque::new(),
         }
     }
 
@@ -87,7 +110,12 @@ impl TopicShiftDetector {
     pub fn observe(&mut self, u: &Utterance) {
         let terms = TermCounts::from_text(&u.text);
         self.latest_ms = self.latest_ms.max(u.end_ms);
+        if self.term_lists.len() != self.chunks.len() {
+            // Restored from storage: rebuild the lists once.
+            self.term_lists = self.chunks.iter().map(|(_, t)| term_list(t)).collect();
+        }
         if terms.total() > 0 {
+            self.term_lists.push_back(term_list(&terms));
             self.chunks.push_back((u.end_ms, terms));
         }
         let from = self
@@ -95,6 +123,7 @@ impl TopicShiftDetector {
             .saturating_sub(self.config.window_ms.saturating_mul(2));
         while self.chunks.front().is_some_and(|(end, _)| *end <= from) {
             self.chunks.pop_front();
+            self.term_lists.pop_front();
         }
     }
 
@@ -133,8 +162,24 @@ impl TopicShiftDetector {
         self.topics(&cur)
     }
 
+    /// Words in the chunks ending in `(from, to]`, without merging terms.
+    fn words(&self, from: u64, to: u64) -> u64 {
+        self.chunks
+            .iter()
+            .filter(|(end, _)| *end > from && *end <= to)
+            .map(|(_, t)| u64::from(t.total()))
+            .sum()
+    }
+
     fn check(&self, now_ms: u64) -> Option<TopicShift> {
         if now_ms < self.hold_until_ms {
+            return None;
+        }
+        // Cheap first: both windows need enough words before any merging.
+        let w = self.config.window_ms;
+        let mid = now_ms.saturating_sub(w);
+        let min = u64::from(self.config.min_words);
+        if self.words(mid.saturating_sub(w), mid) < min || self.words(mid, now_ms) < min {
             return None;
         }
         let (prev, cur) = self.windows(now_ms);
@@ -163,6 +208,14 @@ impl TopicShiftDetector {
     /// windows only change when a chunk crosses a window edge, so those
     /// instants (and the end of a hold-off) are the only candidates.
     pub fn poll_timeout(&self) -> Option<u64> {
+        self.poll_timeout_before(None)
+    }
+
+    /// [`TopicShiftDetector::poll_timeout`] among the instants before
+    /// `limit` only: a caller that wakes at `limit` anyway (the lull's
+    /// wake-up) polls then and needs no later candidate. Each candidate
+    /// costs a window check, so this keeps a busy room's deadline cheap.
+    pub fn poll_timeout_before(&self, limit: Option<u64>) -> Option<u64> {
         let w = self.config.window_ms;
         let now = self.latest_ms;
         let mut candidates: Vec<u64> = vec![now, self.hold_until_ms];
@@ -170,10 +223,126 @@ impl TopicShiftDetector {
             candidates.push(end.saturating_add(w));
             candidates.push(end.saturating_add(w.saturating_mul(2)));
         }
-        candidates.retain(|t| *t >= now);
+        candidates.retain(|t| *t >= now && limit.is_none_or(|l| *t < l));
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.into_iter().find(|t| self.check(*t).is_some())
+        self.first_shift(&candidates)
+    }
+
+    /// The first of `candidates` (ascending) at which [`Self::check`]
+    /// would report a shift, found in one sweep: the two windows are kept
+    /// as dense term vectors with their dot product and squared norms, and
+    /// each candidate only moves the chunks that crossed a window edge, so
+    /// the cosine at every candidate is exact (integer sums) and costs no
+    /// merge.
+    fn first_shift(&self, candidates: &[u64]) -> Option<u64> {
+        let w = self.config.window_ms;
+        let min = u64::from(self.config.min_words);
+        let rebuilt: Vec<Vec<(String, i64)>>;
+        let lists: Vec<&Vec<(String, i64)>> = if self.term_lists.len() == self.chunks.len() {
+            self.term_lists.iter().collect()
+        } else {
+            rebuilt = self.chunks.iter().map(|(_, t)| term_list(t)).collect();
+            rebuilt.iter().collect()
+        };
+        let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+        let chunks: Vec<SweepChunk> = self
+            .chunks
+            .iter()
+            .zip(lists)
+            .map(|((end, t), list)| {
+                let terms = list
+                    .iter()
+                    .map(|(stem, n)| {
+                        let next = ids.len();
+                        (*ids.entry(stem.as_str()).or_insert(next), *n)
+                    })
+                    .collect();
+                (*end, terms, u64::from(t.total()))
+            })
+            .collect();
+        let mut sweep = Sweep::new(ids.len());
+        // 0: in neither window, 1: current, 2: previous.
+        let mut place = vec![0u8; chunks.len()];
+        for &t in candidates {
+            let mid = t.saturating_sub(w);
+            let lo = mid.saturating_sub(w);
+            for (i, (end, terms, words)) in chunks.iter().enumerate() {
+                let want = if *end > mid && *end <= t {
+                    1
+                } else if *end > lo && *end <= mid {
+                    2
+                } else {
+                    0
+                };
+                if want != place[i] {
+                    sweep.shift(place[i], terms, *words, -1);
+                    sweep.shift(want, terms, *words, 1);
+                    place[i] = want;
+                }
+            }
+            if t < self.hold_until_ms || sweep.words[1] < min || sweep.words[2] < min {
+                continue;
+            }
+            if sweep.cosine() < self.config.threshold {
+                return Some(t);
+            }
+        }
+        None
+    }
+}
+
+/// A chunk in the sweep: its end, its (term id, count) pairs, its words.
+type SweepChunk = (u64, Vec<(usize, i64)>, u64);
+
+/// The two windows of [`TopicShiftDetector::first_shift`]: index 1 is the
+/// current window, 2 the previous one (0 is unused).
+struct Sweep {
+    counts: [Vec<i64>; 3],
+    words: [u64; 3],
+    dot: i64,
+    norm2: [i64; 3],
+}
+
+impl Sweep {
+    fn new(terms: usize) -> Sweep {
+        Sweep {
+            counts: [Vec::new(), vec![0; terms], vec![0; terms]],
+            words: [0; 3],
+            dot: 0,
+            norm2: [0; 3],
+        }
+    }
+
+    /// Adds (`sign` 1) or removes (−1) a chunk's terms to window `which`.
+    fn shift(&mut self, which: u8, terms: &[(usize, i64)], words: u64, sign: i64) {
+        let (this, other) = match which {
+            1 => (1, 2),
+            2 => (2, 1),
+            _ => return,
+        };
+        for (id, n) in terms {
+            let d = sign * n;
+            let before = self.counts[this][*id];
+            self.dot += d * self.counts[other][*id];
+            self.norm2[this] += 2 * before * d + d * d;
+            self.counts[this][*id] = before + d;
+        }
+        self.words[this] = if sign > 0 {
+            self.words[this] + words
+        } else {
+            self.words[this].saturating_sub(words)
+        };
+    }
+
+    /// [`TermCounts::cosine`] of the two windows (the same value: every sum
+    /// is of integers).
+    fn cosine(&self) -> f64 {
+        let (a, b) = (self.norm2[1] as f64, self.norm2[2] as f64);
+        if a == 0.0 || b == 0.0 {
+            return 0.0;
+        }
+        (self.dot as f64 / (b.sqrt() * a.sqrt())).clamp(0.0, 1.0)
     }
 }
 
@@ -267,5 +436,51 @@ mod tests {
         assert!(d.poll(at - 1).is_none());
         assert!(d.poll(at).is_some());
         assert_eq!(d.poll_timeout(), None);
+    }
+
+    /// The sweep finds exactly what checking each instant finds.
+    #[test]
+    fn i7_the_sweep_agrees_with_checking_every_instant() {
+        let naive = |d: &TopicShiftDetector| {
+            let w = d.config.window_ms;
+            let now = d.latest_ms;
+            let mut c: Vec<u64> = vec![now, d.hold_until_ms];
+            for (end, _) in &d.chunks {
+                c.extend([end + w, end + 2 * w]);
+            }
+            c.retain(|t| *t >= now);
+            c.sort_unstable();
+            c.dedup();
+            c.into_iter().find(|t| d.check(*t).is_some())
+        };
+        let mut d = TopicShiftDetector::new(TopicShiftConfig::default());
+        let mut seen_some = false;
+        for (i, lines) in [PRICING, HIRING, PRICING, HIRING].iter().enumerate() {
+            let from = i as u64 * 45_000;
+            let mut t = from;
+            let mut k = 0;
+            while t < from + 45_000 {
+                d.observe(&Utterance::new("a", lines[k % lines.len()], t, t + 5_000));
+                assert_eq!(d.poll_timeout(), naive(&d), "at {t}");
+                seen_some |= d.poll_timeout().is_some();
+                d.poll(t + 5_000);
+                assert_eq!(d.poll_timeout(), naive(&d), "after the poll at {t}");
+                t += 5_000;
+                k += 1;
+            }
+        }
+        assert!(seen_some, "the script reaches a wake-up");
+    }
+
+    #[test]
+    fn i7_a_bounded_wake_up_is_the_full_one_when_it_comes_first() {
+        let mut d = TopicShiftDetector::new(TopicShiftConfig::default());
+        speak(&mut d, PRICING, 0, 60_000);
+        speak(&mut d, HIRING, 60_000, 100_000);
+        let full = d.poll_timeout();
+        let t = full.expect("old talk ageing out reveals a shift");
+        assert_eq!(d.poll_timeout_before(Some(t + 1)), full);
+        assert_eq!(d.poll_timeout_before(Some(t)), None);
+        assert_eq!(d.poll_timeout_before(None), full);
     }
 }

@@ -1,10 +1,11 @@
 //! Every tunable of a room in one place, with the defaults the protocol
 //! document promises. Tests shrink them to hit edge cases quickly.
 
+use crate::intelligence::live::LiveConfig;
 use crate::ot::NotesLimits;
 
 /// Limits and timings of one meeting room.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RoomConfig {
     /// Coalescing window for the hot streams (notes ops, transcript chunks,
     /// speaking stats): items are delivered at most this long after they
@@ -70,6 +71,19 @@ pub struct RoomConfig {
     pub max_call_users: usize,
     /// Denied writes are audited at most once per session, action and window.
     pub audit_denial_window_ms: u64,
+    /// The in-call detectors and the prompt gate (docs/intelligence.md);
+    /// set per environment from the `INCALL_*` vars ([`RoomConfig::with_vars`]).
+    pub live: LiveConfig,
+    /// The room counts as overloaded for in-call prompts (detections are
+    /// shed, I9) while more than this many frames wait in its outbox, or
+    /// while any connection is being paced.
+    pub prompt_overload_frames: usize,
+    /// How many of the latest transcript chunks a generation request carries.
+    pub prompt_recent_lines: usize,
+    /// `false`: the room runs no in-call detectors at all — nothing is
+    /// observed, polled or queued, and `meeting_state` keeps only the
+    /// speaking time (`INCALL_DETECTORS=off`; the benchmark's baseline).
+    pub detectors: bool,
 }
 
 impl Default for RoomConfig {
@@ -100,6 +114,106 @@ impl Default for RoomConfig {
             max_speakers: 64,
             max_call_users: 256,
             audit_denial_window_ms: 60_000,
+            live: LiveConfig::default(),
+            prompt_overload_frames: 2_000,
+            prompt_recent_lines: 20,
+            detectors: true,
         }
+    }
+}
+
+/// The environment vars that tune the in-call detectors (README,
+/// "Configuration"), each with the [`LiveConfig`] field it sets.
+pub const INCALL_VARS: [&str; 9] = [
+    "INCALL_DETECTORS",
+    "INCALL_SILENCE_MS",
+    "INCALL_LULL_WINDOW_MS",
+    "INCALL_LULL_MIN_WPM",
+    "INCALL_TOPIC_WINDOW_MS",
+    "INCALL_TOPIC_MIN_WORDS",
+    "INCALL_TOPIC_THRESHOLD",
+    "INCALL_MIN_INTERVAL_MS",
+    "INCALL_OVERLOAD_FRAMES",
+];
+
+impl RoomConfig {
+    /// The defaults with the `INCALL_*` vars `var` returns applied. A var
+    /// that does not parse (or is out of range) keeps its default and is
+    /// named in the second value, for the shell to log.
+    pub fn with_vars(var: impl Fn(&str) -> Option<String>) -> (RoomConfig, Vec<&'static str>) {
+        let mut c = RoomConfig::default();
+        let mut bad = Vec::new();
+        let mut ms = |name: &'static str, slot: &mut u64| {
+            if let Some(v) = var(name) {
+                match v.trim().parse::<u64>() {
+                    Ok(n) if (1..=86_400_000).contains(&n) => *slot = n,
+                    _ => bad.push(name),
+                }
+            }
+        };
+        ms("INCALL_SILENCE_MS", &mut c.live.lull.silence_ms);
+        ms("INCALL_LULL_WINDOW_MS", &mut c.live.lull.window_ms);
+        ms("INCALL_TOPIC_WINDOW_MS", &mut c.live.topic.window_ms);
+        ms("INCALL_MIN_INTERVAL_MS", &mut c.live.gate.min_interval_ms);
+        let mut words = 0u64;
+        ms("INCALL_TOPIC_MIN_WORDS", &mut words);
+        if words > 0 {
+            c.live.topic.min_words = u32::try_from(words).unwrap_or(u32::MAX);
+        }
+        let mut frames = 0u64;
+        ms("INCALL_OVERLOAD_FRAMES", &mut frames);
+        if frames > 0 {
+            c.prompt_overload_frames = usize::try_from(frames).unwrap_or(usize::MAX);
+        }
+        let mut real = |name: &'static str, slot: &mut f64, max: f64| {
+            if let Some(v) = var(name) {
+                match v.trim().parse::<f64>() {
+                    Ok(x) if x.is_finite() && (0.0..=max).contains(&x) => *slot = x,
+                    _ => bad.push(name),
+                }
+            }
+        };
+        real(
+            "INCALL_LULL_MIN_WPM",
+            &mut c.live.lull.min_words_per_min,
+            1_000.0,
+        );
+        real("INCALL_TOPIC_THRESHOLD", &mut c.live.topic.threshold, 1.0);
+        match var("INCALL_DETECTORS").as_deref().map(str::trim) {
+            None | Some("on") => {}
+            Some("off") => c.detectors = false,
+            Some(_) => bad.push("INCALL_DETECTORS"),
+        }
+        (c, bad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incall_vars_override_the_defaults_and_bad_ones_are_named() {
+        let vars = |name: &str| match name {
+            "INCALL_SILENCE_MS" => Some("3000".to_owned()),
+            "INCALL_TOPIC_THRESHOLD" => Some("0.3".to_owned()),
+            "INCALL_TOPIC_MIN_WORDS" => Some("6".to_owned()),
+            "INCALL_MIN_INTERVAL_MS" => Some("soon".to_owned()),
+            "INCALL_LULL_MIN_WPM" => Some("-1".to_owned()),
+            _ => None,
+        };
+        let (c, bad) = RoomConfig::with_vars(vars);
+        assert_eq!(c.live.lull.silence_ms, 3_000);
+        assert_eq!(c.live.topic.threshold, 0.3);
+        assert_eq!(c.live.topic.min_words, 6);
+        assert_eq!(c.live.gate.min_interval_ms, 60_000);
+        assert_eq!(c.live.lull.min_words_per_min, 40.0);
+        assert_eq!(bad, ["INCALL_MIN_INTERVAL_MS", "INCALL_LULL_MIN_WPM"]);
+        let (d, none) = RoomConfig::with_vars(|_| None);
+        assert_eq!(d, RoomConfig::default());
+        assert!(none.is_empty());
+        assert_eq!(INCALL_VARS.len(), 9);
+        let (off, _) = RoomConfig::with_vars(|n| (n == "INCALL_DETECTORS").then(|| "off".into()));
+        assert!(!off.detectors);
     }
 }

@@ -167,6 +167,17 @@ pub struct RoomCore<S: RoomStore> {
     /// Sessions whose paced delivery stopped at a full queue: delivery
     /// resumes once the shell has taken their queued frames.
     pub(super) behind: BTreeSet<SessionId>,
+    /// In-call prompts: detectors, reactions, the flag (`prompts.rs`).
+    pub(super) intel: super::prompts::RoomIntel,
+    /// The prompts stream's newest seq.
+    pub(super) prompt_head: u64,
+    /// When the detectors were last polled (not persisted).
+    pub(super) live_polled_at: Option<u64>,
+    /// The detectors' `poll_timeout`, as of their last change: it costs
+    /// window checks, and the deadline is asked for after every input.
+    pub(super) live_deadline: Option<u64>,
+    /// When a flush last saved the in-call state (not persisted).
+    pub(super) intel_saved_at: Option<u64>,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -203,6 +214,10 @@ impl<S: RoomStore> RoomCore<S> {
         let transcript_head = store.transcript_head()?;
         let chat_head = store.chat_head()?;
         let next_nonce_expiry = store.nonce_next_expiry()?;
+        let intel = store.load_intel()?.unwrap_or_default();
+        let prompt_head = store.prompt_head()?;
+        let mut meta = meta;
+        meta.flushed.prompt_seq = intel.flushed_prompt_seq;
         let mut room = RoomCore {
             store,
             config,
@@ -219,7 +234,13 @@ impl<S: RoomStore> RoomCore<S> {
             next_nonce_expiry,
             dirty: BTreeSet::new(),
             behind: BTreeSet::new(),
+            intel,
+            prompt_head,
+            live_polled_at: None,
+            live_deadline: None,
+            intel_saved_at: None,
         };
+        room.restore_live()?;
         // Users in the video call are listed even without a connection:
         // rebuild them silently (the connections saw them before).
         let calling: Vec<String> = room
@@ -255,6 +276,7 @@ impl<S: RoomStore> RoomCore<S> {
             notes_version: self.notes.version(),
             transcript_seq: self.transcript_head,
             chat_seq: self.chat_head,
+            prompts_seq: self.prompt_head,
         }
     }
 
@@ -278,6 +300,14 @@ impl<S: RoomStore> RoomCore<S> {
 
     pub fn session_ids(&self) -> impl Iterator<Item = &SessionId> {
         self.sessions.keys()
+    }
+
+    /// The user behind a session (a handler's sender).
+    pub(super) fn session_user(&self, sid: &SessionId) -> Result<String, RoomError> {
+        self.sessions
+            .get(sid)
+            .map(|s| s.user_id().to_owned())
+            .ok_or(RoomError::UnknownSession)
     }
 
     /// A session's persisted state (what its attachment holds).
@@ -316,10 +346,16 @@ impl<S: RoomStore> RoomCore<S> {
             Some(until) => Some(until),
             None => self.flush.due_at,
         };
-        [self.hot.deadline, flush, self.next_nonce_expiry, hello]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.hot.deadline,
+            flush,
+            self.next_nonce_expiry,
+            hello,
+            self.live_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     // --- connections ----------------------------------------------------
@@ -548,6 +584,10 @@ impl<S: RoomStore> RoomCore<S> {
                 ClientMsg::TranscriptAppend(chunk) => self.on_transcript(now_ms, sid, chunk),
                 ClientMsg::ChatSend(chat) => self.on_chat(now_ms, sid, chat),
                 ClientMsg::PresenceUpdate { speaking } => self.on_presence(now_ms, sid, speaking),
+                ClientMsg::PromptReact {
+                    prompt_id,
+                    reaction,
+                } => self.on_prompt_react(now_ms, sid, prompt_id, reaction),
             }
         } else {
             match frame.msg {
@@ -559,7 +599,8 @@ impl<S: RoomStore> RoomCore<S> {
                 | ClientMsg::BadNotesOp { .. }
                 | ClientMsg::TranscriptAppend(_)
                 | ClientMsg::ChatSend(_)
-                | ClientMsg::PresenceUpdate { .. } => Err(RoomError::HelloRequired),
+                | ClientMsg::PresenceUpdate { .. }
+                | ClientMsg::PromptReact { .. } => Err(RoomError::HelloRequired),
             }
         };
         if let Err(err) = result {
@@ -571,7 +612,7 @@ impl<S: RoomStore> RoomCore<S> {
 
     /// Time passed: deliver what the coalescing window held back, close
     /// connections that never said hello, forget expired ticket nonces,
-    /// and flush if due.
+    /// poll the in-call detectors when they asked to be, and flush if due.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if self.hot.deadline.is_some_and(|at| at <= now_ms) {
             self.deliver_hot();
@@ -593,6 +634,9 @@ impl<S: RoomStore> RoomCore<S> {
         }
         if self.next_nonce_expiry.is_some_and(|at| at <= now_ms) {
             self.prune_nonces(now_ms);
+        }
+        if self.live_timeout().is_some_and(|at| at <= now_ms) {
+            self.poll_live(now_ms);
         }
         self.after_input(now_ms);
     }

@@ -22,6 +22,7 @@ use super::close::CloseReason;
 use super::core::RoomCore;
 use super::error::RoomError;
 use super::identity::SessionId;
+use super::prompts::PromptEventBody;
 use super::protocol::{ServerMsg, WireOp};
 use super::session::{Session, Sub};
 use super::store::RoomStore;
@@ -181,6 +182,9 @@ impl<S: RoomStore> RoomCore<S> {
         self.deliver_notes_all();
         self.deliver_feed_all(Stream::Transcript);
         self.deliver_feed_all(Stream::Chat);
+        // Not hot, but paced like the others: a connection whose queue was
+        // full catches up here once it drained.
+        self.deliver_feed_all(Stream::Prompts);
         if state_dirty {
             self.broadcast_state();
         }
@@ -193,12 +197,13 @@ impl<S: RoomStore> RoomCore<S> {
             Stream::Transcript => self.transcript_head,
             Stream::Chat => self.chat_head,
             Stream::Notes => self.notes.version(),
-            Stream::State | Stream::Presence | Stream::Prompts => 0,
+            Stream::Prompts => self.prompt_head,
+            Stream::State | Stream::Presence => 0,
         }
     }
 
     /// Encoded frames taking a client from `cursor` to the head of a feed
-    /// (transcript or chat): the missing tail, or — when more than
+    /// (transcript, chat or prompts): the missing tail, or — when more than
     /// `resume_max_items` behind — the latest window marked `truncated`.
     fn feed_frames(
         &self,
@@ -217,38 +222,60 @@ impl<S: RoomStore> RoomCore<S> {
             (cursor, false)
         };
         let count = usize::try_from(head - from).unwrap_or(usize::MAX);
+        // Each frame with the seq it reaches; only the first is marked.
+        fn encode<T>(
+            frames: Vec<Vec<T>>,
+            cursor: u64,
+            truncated: bool,
+            seq: impl Fn(&T) -> u64,
+            frame: impl Fn(Vec<T>, bool) -> ServerMsg,
+        ) -> Vec<(String, u64)> {
+            frames
+                .into_iter()
+                .enumerate()
+                .map(|(i, items)| {
+                    let to = items.last().map_or(cursor, &seq);
+                    (frame(items, truncated && i == 0).encode(), to)
+                })
+                .collect()
+        }
         let frames = match stream {
-            Stream::Transcript => {
-                let chunks = self.store.transcript_after(from, count)?;
-                batches(chunks, per_frame, |c| c.text.len())
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, chunks)| {
-                        let to = chunks.last().map_or(cursor, |c| c.seq);
-                        let frame = ServerMsg::TranscriptChunks {
-                            chunks,
-                            truncated: truncated && i == 0,
-                        };
-                        (frame.encode(), to)
-                    })
-                    .collect()
-            }
-            Stream::Chat => {
-                let messages = self.store.chat_after(from, count)?;
-                batches(messages, per_frame, |m| m.text.len())
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, messages)| {
-                        let to = messages.last().map_or(cursor, |m| m.seq);
-                        let frame = ServerMsg::ChatMessages {
-                            messages,
-                            truncated: truncated && i == 0,
-                        };
-                        (frame.encode(), to)
-                    })
-                    .collect()
-            }
-            Stream::Notes | Stream::State | Stream::Presence | Stream::Prompts => Vec::new(),
+            Stream::Transcript => encode(
+                batches(self.store.transcript_after(from, count)?, per_frame, |c| {
+                    c.text.len()
+                }),
+                cursor,
+                truncated,
+                |c| c.seq,
+                |chunks, truncated| ServerMsg::TranscriptChunks { chunks, truncated },
+            ),
+            Stream::Chat => encode(
+                batches(self.store.chat_after(from, count)?, per_frame, |m| {
+                    m.text.len()
+                }),
+                cursor,
+                truncated,
+                |m| m.seq,
+                |messages, truncated| ServerMsg::ChatMessages {
+                    messages,
+                    truncated,
+                },
+            ),
+            Stream::Prompts => encode(
+                batches(
+                    self.store.prompt_events_after(from, count)?,
+                    per_frame,
+                    |e| match &e.body {
+                        PromptEventBody::Prompt(p) => p.content.len(),
+                        PromptEventBody::Reaction(_) => 0,
+                    },
+                ),
+                cursor,
+                truncated,
+                |e| e.seq,
+                |items, truncated| ServerMsg::PromptsItems { items, truncated },
+            ),
+            Stream::Notes | Stream::State | Stream::Presence => Vec::new(),
         };
         Ok(frames)
     }

@@ -10,6 +10,7 @@
 //! again. [`Drained::wake`] says how to wait for the deadline.
 
 use crate::audit::{AuditContext, AuditEvent};
+use crate::jobs::JobMessage;
 
 use super::close::CloseReason;
 use super::core::RoomCore;
@@ -49,6 +50,8 @@ pub struct Drained {
     pub flushes: Vec<FlushBatch>,
     /// Write each row: `event.statement(random, &context)`.
     pub audits: Vec<(AuditEvent, AuditContext)>,
+    /// Put each on the `JOBS` queue (in-call generations).
+    pub jobs: Vec<JobMessage>,
     /// When `handle_timeout` is next due (`poll_timeout`).
     pub next_deadline: Option<u64>,
 }
@@ -100,6 +103,7 @@ impl<S: RoomStore> RoomCore<S> {
                     Output::SaveSession { session, state } => sockets.save(&session, &state),
                     Output::Flush(batch) => drained.flushes.push(batch),
                     Output::Audit { event, context } => drained.audits.push((event, context)),
+                    Output::Job(job) => drained.jobs.push(job),
                 }
             }
             if failed.is_empty() {

@@ -11,8 +11,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::intelligence::feedback::Reaction;
+use crate::intelligence::live::MeetingStateColumns;
 use crate::ot::CommittedOp;
-use crate::sql::{meeting_state, messages, notes, transcripts, Statement};
+use crate::sql::{meeting_state, messages, notes, prompts, transcripts, Statement};
 
 use super::chat::ChatMessage;
 use super::meta::FlushWatermarks;
@@ -20,7 +22,7 @@ use super::store::{NotesSnapshot, SqlValue, StoreError};
 use super::transcript::TranscriptChunk;
 
 /// The meeting's lifecycle and engagement, for the `meeting_state` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActivityRow {
     pub active: bool,
     pub started_at_ms: Option<u64>,
@@ -29,6 +31,21 @@ pub struct ActivityRow {
     pub event_at_ms: u64,
     pub last_activity_ms: Option<u64>,
     pub speaking_ms: BTreeMap<String, u64>,
+    /// The in-call detectors' columns (`speaking_stats`, `lull_state`,
+    /// `topics`), once the meeting started; without them `speaking_stats`
+    /// is the speaking time per speaker.
+    pub engagement: Option<MeetingStateColumns>,
+}
+
+/// A participant's reaction to a prompt (I10), for `prompt_feedback` and
+/// the prompt's shared state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptReactionRow {
+    pub prompt_id: String,
+    pub user_id: String,
+    pub reaction: Reaction,
+    /// When the room took it: the row's time (a retried row is identical).
+    pub at_ms: u64,
 }
 
 /// Rows for D1, and how far they reach.
@@ -45,6 +62,8 @@ pub struct FlushBatch {
     /// Chat messages, by seq.
     pub messages: Vec<ChatMessage>,
     pub activity: Option<ActivityRow>,
+    /// Reactions on the prompts stream, in seq order.
+    pub reactions: Vec<PromptReactionRow>,
     /// What to pass to `flush_done` once D1 has these rows.
     pub upto: FlushWatermarks,
 }
@@ -69,6 +88,7 @@ impl FlushBatch {
             && self.notes.is_none()
             && self.messages.is_empty()
             && self.activity.is_none()
+            && self.reactions.is_empty()
     }
 
     pub fn row_count(&self) -> usize {
@@ -77,6 +97,7 @@ impl FlushBatch {
             + self.messages.len()
             + usize::from(self.notes.is_some())
             + 2 * usize::from(self.activity.is_some())
+            + 2 * self.reactions.len()
     }
 
     /// The statements to run as one D1 `batch` (one transaction), in order.
@@ -152,8 +173,22 @@ impl FlushBatch {
             );
         }
         if let Some(a) = &self.activity {
-            let speaking = serde_json::to_string(&a.speaking_ms)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let encode = |v: &serde_json::Value| {
+                serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+            };
+            let (speaking, lull_state, topics) = match &a.engagement {
+                Some(cols) => (
+                    encode(&cols.speaking_stats)?,
+                    Some(encode(&cols.lull_state)?),
+                    encode(&cols.topics)?,
+                ),
+                None => (
+                    serde_json::to_string(&a.speaking_ms)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    None,
+                    "[]".to_owned(),
+                ),
+            };
             out.push(
                 meeting_state::MeetingStateUpsertActivity {
                     meeting_id,
@@ -170,9 +205,30 @@ impl FlushBatch {
                 meeting_state::MeetingStateUpsertEngagement {
                     meeting_id,
                     speaking_stats: &speaking,
-                    lull_state: None,
-                    topics: "[]",
+                    lull_state: lull_state.as_deref(),
+                    topics: &topics,
                     now_ms,
+                }
+                .statement(),
+            );
+        }
+        for r in &self.reactions {
+            let at = safe(r.at_ms, "reaction at")?;
+            let feedback = Some(r.reaction.as_str());
+            out.push(
+                prompts::PromptFeedbackUpsert {
+                    prompt_id: &r.prompt_id,
+                    user_id: &r.user_id,
+                    feedback,
+                    now_ms: at,
+                }
+                .statement(),
+            );
+            out.push(
+                prompts::PromptSetFeedback {
+                    id: &r.prompt_id,
+                    feedback,
+                    now_ms: at,
                 }
                 .statement(),
             );
@@ -221,7 +277,14 @@ mod tests {
                 event_at_ms: 1,
                 last_activity_ms: None,
                 speaking_ms: BTreeMap::new(),
+                engagement: None,
             }),
+            reactions: vec![PromptReactionRow {
+                prompt_id: "prm_1".into(),
+                user_id: "u".into(),
+                reaction: Reaction::Used,
+                at_ms: 9,
+            }],
             upto: FlushWatermarks::default(),
         }
     }
@@ -239,7 +302,9 @@ mod tests {
                 "NOTE_OP_INSERT",
                 "NOTES_UPSERT",
                 "MEETING_STATE_UPSERT_ACTIVITY",
-                "MEETING_STATE_UPSERT_ENGAGEMENT"
+                "MEETING_STATE_UPSERT_ENGAGEMENT",
+                "PROMPT_FEEDBACK_UPSERT",
+                "PROMPT_SET_FEEDBACK"
             ]
         );
         assert_eq!(statements.len(), batch.row_count());

@@ -7,12 +7,16 @@
 
 use super::core::RoomCore;
 use super::error::RoomError;
-use super::flush_batch::{ActivityRow, FlushBatch};
+use super::flush_batch::{ActivityRow, FlushBatch, PromptReactionRow};
 use super::meta::FlushWatermarks;
 use super::output::Output;
+use super::prompts::PromptEventBody;
 use super::store::RoomStore;
 
 use crate::acl::MeetingState;
+
+/// The longest a flush waits to save the in-call detectors' state.
+const INTEL_SAVE_EVERY_MS: u64 = 30_000;
 
 impl<S: RoomStore> RoomCore<S> {
     /// The newest position of everything a flush writes.
@@ -22,6 +26,7 @@ impl<S: RoomStore> RoomCore<S> {
             notes_version: self.notes.version(),
             chat_seq: self.chat_head,
             activity_rev: self.meta.activity_rev,
+            prompt_seq: self.prompt_head,
         }
     }
 
@@ -58,7 +63,7 @@ impl<S: RoomStore> RoomCore<S> {
     }
 
     fn emit_flush(&mut self, now_ms: u64) {
-        match self.build_flush() {
+        match self.build_flush(now_ms) {
             Ok(batch) if batch.is_empty() => {
                 // Only an activity change for a meeting that never started.
                 self.meta.flushed = self.meta.flushed.max(batch.upto);
@@ -77,7 +82,7 @@ impl<S: RoomStore> RoomCore<S> {
     }
 
     /// The rows after the stored watermarks, at most `flush_max_rows` of each kind.
-    pub(super) fn build_flush(&self) -> Result<FlushBatch, RoomError> {
+    pub(super) fn build_flush(&self, now_ms: u64) -> Result<FlushBatch, RoomError> {
         let from = self.meta.flushed;
         let max = self.config.flush_max_rows.max(1);
         let transcripts = if self.transcript_head > from.transcript_seq {
@@ -104,9 +109,29 @@ impl<S: RoomStore> RoomCore<S> {
         } else {
             Vec::new()
         };
+        let prompt_events = if self.prompt_head > from.prompt_seq {
+            self.store.prompt_events_after(from.prompt_seq, max)?
+        } else {
+            Vec::new()
+        };
+        let reactions: Vec<PromptReactionRow> = prompt_events
+            .iter()
+            .filter_map(|e| match &e.body {
+                PromptEventBody::Reaction(r) => Some(PromptReactionRow {
+                    prompt_id: r.prompt_id.clone(),
+                    user_id: r.user_id.clone(),
+                    reaction: r.reaction,
+                    at_ms: e.at_ms,
+                }),
+                PromptEventBody::Prompt(_) => None,
+            })
+            .collect();
         let meta = &self.meta;
         let started = meta.started_at_ms.is_some() || meta.state != MeetingState::Scheduled;
-        let anything = !transcripts.is_empty() || !note_ops.is_empty() || !messages.is_empty();
+        let anything = !transcripts.is_empty()
+            || !note_ops.is_empty()
+            || !messages.is_empty()
+            || !prompt_events.is_empty();
         let activity =
             (started && (anything || meta.activity_rev > from.activity_rev)).then(|| ActivityRow {
                 active: meta.state == MeetingState::Active,
@@ -115,12 +140,14 @@ impl<S: RoomStore> RoomCore<S> {
                 event_at_ms: meta.ended_at_ms.or(meta.started_at_ms).unwrap_or(0),
                 last_activity_ms: meta.last_activity_ms,
                 speaking_ms: meta.speaking_ms.clone(),
+                engagement: self.meeting_state_columns(now_ms),
             });
         let upto = FlushWatermarks {
             transcript_seq: transcripts.last().map_or(from.transcript_seq, |c| c.seq),
             notes_version: notes_upto,
             chat_seq: messages.last().map_or(from.chat_seq, |m| m.seq),
             activity_rev: meta.activity_rev,
+            prompt_seq: prompt_events.last().map_or(from.prompt_seq, |e| e.seq),
         };
         Ok(FlushBatch {
             meeting_id: meta.meeting_id.clone(),
@@ -129,6 +156,7 @@ impl<S: RoomStore> RoomCore<S> {
             notes,
             messages,
             activity,
+            reactions,
             upto,
         })
     }
@@ -145,6 +173,19 @@ impl<S: RoomStore> RoomCore<S> {
         } else {
             self.store.save_meta(&self.meta)
         };
+        // The in-call state goes with a flush: at once when its prompts
+        // watermark moved, else at most every INTEL_SAVE_EVERY_MS (the
+        // detectors' JSON is the costly part; chunks after the save are
+        // observed again on load, so nothing is lost by waiting).
+        let moved = self.intel.flushed_prompt_seq != self.meta.flushed.prompt_seq;
+        self.intel.flushed_prompt_seq = self.meta.flushed.prompt_seq;
+        let stale = self
+            .intel_saved_at
+            .is_none_or(|at| now_ms.saturating_sub(at) >= INTEL_SAVE_EVERY_MS);
+        if moved || stale {
+            self.save_intel();
+            self.intel_saved_at = Some(now_ms);
+        }
         // Compaction is housekeeping: if it fails it runs after the next flush.
         let _ = self.compact_stored_notes();
         if self.has_unflushed() {

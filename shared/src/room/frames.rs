@@ -143,7 +143,6 @@ impl<S: RoomStore> RoomCore<S> {
                 let frame = self.presence_frame();
                 self.send_stream(sid, stream, frame);
             }
-            Stream::Prompts => {}
             Stream::Notes => {
                 let head = self.notes.version();
                 match cursor {
@@ -157,7 +156,9 @@ impl<S: RoomStore> RoomCore<S> {
                     }
                 }
             }
-            Stream::Transcript | Stream::Chat => self.catch_up_feed(sid, stream, start),
+            Stream::Transcript | Stream::Chat | Stream::Prompts => {
+                self.catch_up_feed(sid, stream, start)
+            }
         }
     }
 
@@ -207,11 +208,7 @@ impl<S: RoomStore> RoomCore<S> {
         chunk: CheckedChunk,
     ) -> Result<(), RoomError> {
         self.authorize(now_ms, sid, Action::WriteTranscript)?;
-        let user_id = self
-            .sessions
-            .get(sid)
-            .map(|s| s.user_id().to_owned())
-            .ok_or(RoomError::UnknownSession)?;
+        let user_id = self.session_user(sid)?;
         if chunk
             .input()
             .speaker_id
@@ -249,6 +246,10 @@ impl<S: RoomStore> RoomCore<S> {
             let _ = self.store.save_meta(&self.meta);
         }
         self.mark_hot(now_ms);
+        // The in-call detectors see every chunk in order, and are polled
+        // after each one (docs/intelligence.md, "The room's pipeline").
+        self.observe_chunk(&chunk);
+        self.poll_live(now_ms);
         Ok(seq)
     }
 
@@ -259,11 +260,7 @@ impl<S: RoomStore> RoomCore<S> {
         chat: CheckedChat,
     ) -> Result<(), RoomError> {
         self.authorize(now_ms, sid, Action::WriteChat)?;
-        let user_id = self
-            .sessions
-            .get(sid)
-            .map(|s| s.user_id().to_owned())
-            .ok_or(RoomError::UnknownSession)?;
+        let user_id = self.session_user(sid)?;
         if let Some(existing) = self.store.chat_by_client_ref(&user_id, chat.client_ref())? {
             let ack = ServerMsg::ChatAck {
                 client_ref: existing.client_ref,

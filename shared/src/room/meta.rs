@@ -26,6 +26,10 @@ pub struct FlushWatermarks {
     pub chat_seq: u64,
     /// The [`RoomMeta::activity_rev`] last written to `meeting_state`.
     pub activity_rev: u64,
+    /// The prompts stream (its reactions go to `prompt_feedback`). Kept
+    /// with the room's in-call state (`RoomIntel::flushed_prompt_seq`).
+    #[serde(default)]
+    pub prompt_seq: u64,
 }
 
 impl FlushWatermarks {
@@ -37,6 +41,7 @@ impl FlushWatermarks {
             notes_version: self.notes_version.max(other.notes_version),
             chat_seq: self.chat_seq.max(other.chat_seq),
             activity_rev: self.activity_rev.max(other.activity_rev),
+            prompt_seq: self.prompt_seq.max(other.prompt_seq),
         }
     }
 
@@ -48,6 +53,7 @@ impl FlushWatermarks {
             notes_version: self.notes_version.min(other.notes_version),
             chat_seq: self.chat_seq.min(other.chat_seq),
             activity_rev: self.activity_rev.min(other.activity_rev),
+            prompt_seq: self.prompt_seq.min(other.prompt_seq),
         }
     }
 }
@@ -191,12 +197,14 @@ mod tests {
             notes_version: 1,
             chat_seq: 9,
             activity_rev: 2,
+            prompt_seq: 1,
         };
         let b = FlushWatermarks {
             transcript_seq: 3,
             notes_version: 4,
             chat_seq: 9,
             activity_rev: 0,
+            prompt_seq: 0,
         };
         assert_eq!(
             a.max(b),
@@ -204,7 +212,8 @@ mod tests {
                 transcript_seq: 5,
                 notes_version: 4,
                 chat_seq: 9,
-                activity_rev: 2
+                activity_rev: 2,
+                prompt_seq: 1,
             }
         );
         assert_eq!(a.min(b).transcript_seq, 3);

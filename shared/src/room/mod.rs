@@ -49,6 +49,7 @@ mod notes_flow;
 mod notice;
 mod output;
 mod presence;
+mod prompts;
 pub mod protocol;
 mod server_commands;
 mod session;
@@ -59,16 +60,20 @@ mod upgrade;
 
 pub use chat::{ChatInput, ChatMessage, CheckedChat, MAX_CLIENT_REF_LEN};
 pub use close::{CloseCode, CloseReason};
-pub use config::RoomConfig;
+pub use config::{RoomConfig, INCALL_VARS};
 pub use core::{Frame, RoomCore};
 pub use drain::{Drained, Sockets, Wake, INLINE_WAIT_MS, MAX_INLINE_WAITS};
 pub use error::RoomError;
-pub use flush_batch::{ActivityRow, FlushBatch};
+pub use flush_batch::{ActivityRow, FlushBatch, PromptReactionRow};
 pub use identity::{ClientInfo, SessionId, SessionIdentity};
 pub use meta::{CallPresence, FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
 pub use notice::{notice_meeting_id, Notice, NoticeReply};
 pub use output::Output;
 pub use presence::UserPresence;
+pub use prompts::{
+    KnownPrompt, LivePrompt, PromptEvent, PromptEventBody, PromptReaction, RoomIntel,
+    MAX_PROMPTS_PER_MEETING,
+};
 pub use session::{LiveState, Phase, SessionState, Sub, SESSION_STATE_VERSION};
 pub use store::{
     MemoryStore, NotesHead, NotesSnapshot, RoomStore, Row, SqlExec, SqlRoomStore, SqlValue,

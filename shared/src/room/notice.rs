@@ -14,8 +14,8 @@ use crate::acl::{MeetingRole, MeetingState};
 use crate::error::ApiError;
 use crate::meeting::lifecycle::parse_state;
 use crate::room_internal::{
-    path, CaptionNotice, EndNotice, MemberAction, MemberNotice, PresenceNotice, PresenceStatus,
-    StateNotice, TranscriptQuery,
+    path, CaptionNotice, EndNotice, FlagsNotice, MemberAction, MemberNotice, PresenceNotice,
+    PresenceStatus, PromptNotice, StateNotice, TranscriptQuery,
 };
 
 use super::core::RoomCore;
@@ -45,6 +45,10 @@ pub enum Notice {
     End,
     /// `GET /internal/transcript?…`.
     Transcript(TranscriptQuery),
+    /// `POST /internal/prompt`: a generated in-call prompt to stream.
+    Prompt(PromptNotice),
+    /// `POST /internal/flags`: `intelligence.incall` for this meeting.
+    Flags(FlagsNotice),
 }
 
 /// How the shell answers a notice the room accepted.
@@ -149,6 +153,12 @@ impl Notice {
             let _: EndNotice = body(bytes)?;
             return Ok(Notice::End);
         }
+        if p == route(path::PROMPT) {
+            return body(bytes).map(Notice::Prompt);
+        }
+        if p == route(path::FLAGS) {
+            return body(bytes).map(Notice::Flags);
+        }
         if p == route(path::TRANSCRIPT) {
             return TranscriptQuery::parse(query).map(Notice::Transcript);
         }
@@ -176,6 +186,13 @@ impl<S: RoomStore> RoomCore<S> {
                 at_ms,
             } => self.set_call_presence(now_ms, &user_id, in_call, at_ms),
             Notice::Caption(input) => self.append_server_transcript(now_ms, input).map(|_| ()),
+            Notice::Prompt(prompt) => {
+                return self
+                    .deliver_prompt(now_ms, prompt)
+                    .map(|seq| NoticeReply::Json(serde_json::json!({ "seq": seq })))
+                    .map_err(room_refused)
+            }
+            Notice::Flags(flags) => self.set_incall_enabled(now_ms, flags.incall),
             Notice::End => {
                 return self
                     .set_meeting_state(now_ms, MeetingState::Concluded)
@@ -271,6 +288,16 @@ mod tests {
             Notice::decode("/internal/end", "", br#"{"at_ms":1,"reason":"host"}"#).unwrap(),
             Notice::End
         );
+        assert_eq!(
+            Notice::decode("/internal/flags", "", br#"{"incall":false}"#).unwrap(),
+            Notice::Flags(FlagsNotice { incall: false })
+        );
+        let prompt = br#"{"prompt_id":"prm_1","kind":"question","content":"Why?","tags":[],
+            "relevance":0.5,"trigger":"lull","source":"heuristic"}"#;
+        assert!(matches!(
+            Notice::decode("/internal/prompt", "", prompt).unwrap(),
+            Notice::Prompt(PromptNotice { relevance, .. }) if relevance == 0.5
+        ));
         assert!(matches!(
             Notice::decode("/internal/transcript", "after_seq=3", b"").unwrap(),
             Notice::Transcript(TranscriptQuery::AfterSeq { after_seq: 3, .. })

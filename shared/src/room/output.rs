@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::audit::{AuditContext, AuditEvent};
+use crate::jobs::JobMessage;
 
 use super::close::{CloseCode, CloseReason};
 use super::flush_batch::FlushBatch;
@@ -43,6 +44,9 @@ pub enum Output {
         event: AuditEvent,
         context: AuditContext,
     },
+    /// Put this on the `JOBS` queue (an in-call generation). Best effort:
+    /// a job that cannot be queued is logged and the detection is lost.
+    Job(JobMessage),
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +72,11 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
+    /// Everything waiting for the shell.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
     pub(crate) fn usage(&self, session: &SessionId) -> Usage {
         self.usage.get(session).copied().unwrap_or_default()
     }
@@ -138,7 +147,7 @@ impl Outbox {
             Output::Send { session: s, .. }
             | Output::Close { session: s, .. }
             | Output::SaveSession { session: s, .. } => s != session,
-            Output::Flush(_) | Output::Audit { .. } => true,
+            Output::Flush(_) | Output::Audit { .. } | Output::Job(_) => true,
         });
         self.usage.remove(session);
     }

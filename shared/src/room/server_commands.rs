@@ -208,6 +208,7 @@ impl<S: RoomStore> RoomCore<S> {
             MeetingState::Active => {
                 self.meta.started_at_ms.get_or_insert(now_ms);
                 self.meta.ended_at_ms = None;
+                self.start_live(now_ms);
                 false
             }
             MeetingState::Concluded | MeetingState::Cancelled => {

@@ -1,10 +1,10 @@
 //! The named streams a session can subscribe to, and the small set type
 //! that holds a subscription list.
 //!
-//! Three streams are sequenced and resumable (`notes` by document version,
-//! `transcript` and `chat` by a per-meeting seq); the other three are
-//! ephemeral views re-sent whole on every subscribe (`presence`, `state`)
-//! or reserved for later protocol versions (`prompts`).
+//! Four streams are sequenced and resumable (`notes` by document version,
+//! `transcript`, `chat` and `prompts` by a per-meeting seq); the other two
+//! are ephemeral views re-sent whole on every subscribe (`presence`,
+//! `state`).
 
 use serde::{Deserialize, Serialize};
 
@@ -64,8 +64,8 @@ impl Stream {
     /// Whether the stream carries a sequence a client resumes from.
     pub fn is_sequenced(self) -> bool {
         match self {
-            Stream::Notes | Stream::Transcript | Stream::Chat => true,
-            Stream::State | Stream::Presence | Stream::Prompts => false,
+            Stream::Notes | Stream::Transcript | Stream::Chat | Stream::Prompts => true,
+            Stream::State | Stream::Presence => false,
         }
     }
 

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use connvo_shared::acl::MeetingRole;
 use connvo_shared::audit::AuditEvent;
+use connvo_shared::jobs::JobMessage;
 use connvo_shared::room::protocol::ServerMsg;
 use connvo_shared::room::{
     CloseCode, CloseReason, FlushBatch, Frame, MemoryStore, RoomConfig, RoomCore, RoomStore,
@@ -33,7 +34,7 @@ pub struct Socket {
 }
 
 /// The test shell's sockets, as the shared drain loop sees them.
-struct SocketMap<'a>(&'a mut BTreeMap<SessionId, Socket>);
+pub struct SocketMap<'a>(pub &'a mut BTreeMap<SessionId, Socket>);
 
 impl Sockets for SocketMap<'_> {
     fn send(&mut self, session: &SessionId, text: &str) -> bool {
@@ -62,6 +63,8 @@ pub struct Shell<S: RoomStore> {
     pub sockets: BTreeMap<SessionId, Socket>,
     pub flushes: Vec<FlushBatch>,
     pub audits: Vec<AuditEvent>,
+    /// Jobs the room queued (in-call generations).
+    pub jobs: Vec<JobMessage>,
 }
 
 impl Shell<MemoryStore> {
@@ -89,6 +92,7 @@ impl<S: RoomStore> Shell<S> {
             sockets: BTreeMap::new(),
             flushes: Vec::new(),
             audits: Vec::new(),
+            jobs: Vec::new(),
         }
     }
 
@@ -98,6 +102,7 @@ impl<S: RoomStore> Shell<S> {
     pub fn drain(&mut self) {
         let drained = self.room.drain(self.now, &mut SocketMap(&mut self.sockets));
         self.flushes.extend(drained.flushes);
+        self.jobs.extend(drained.jobs);
         self.audits
             .extend(drained.audits.into_iter().map(|(event, _)| event));
     }

@@ -1,7 +1,9 @@
 //! `GET /v1/admin/flags` and `PUT /v1/admin/flags` (rule I30): this
-//! environment's feature flags, for operators — callers allowed
-//! `ManageFeatureFlags`, which the ACL gives to organisation admins (the
-//! same people who read the audit log). A change requires a reason; it is
+//! environment's feature flags, for callers allowed `ManageFeatureFlags`
+//! (organisation admins). Flags are environment-wide, so only a platform
+//! operator (`FLAG_OPERATORS`) changes them beyond the caller's own
+//! organisation's override (I38, `flag_admin::authorize_set`). A change
+//! requires a reason; it is
 //! written with the operator on the row and audited
 //! (`admin.feature_flag.set`, with the previous row), this isolate's flag
 //! cache is dropped, every other isolate's expires within
@@ -11,7 +13,9 @@
 
 use connvo_rooms::d1::D1;
 use connvo_shared::audit::{AuditEvent, Outcome};
-use connvo_shared::flag_admin::{list_json, parse_set, plan_set, StoredFlag, ACTION_SET};
+use connvo_shared::flag_admin::{
+    authorize_set, is_operator, list_json, parse_set, plan_set, StoredFlag, ACTION_SET,
+};
 use connvo_shared::intelligence::flags::{FlagKey, FlagSet};
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::room_internal::FlagsNotice;
@@ -24,6 +28,7 @@ use worker::{Env, Response};
 use super::flags::{env_name, forget};
 use crate::audit::record;
 use crate::clock::now_ms;
+use crate::config::{var, Config, Environment};
 use crate::logging;
 use crate::pipeline::Call;
 use crate::request::RequestCtx;
@@ -60,6 +65,12 @@ pub async fn set(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, A
             env: name,
         })
         .await?;
+    let operator = is_operator(
+        var(env, "FLAG_OPERATORS").as_deref(),
+        Config::from_env(env).environment == Environment::Local,
+        authed.user_id(),
+    );
+    authorize_set(&set, previous.as_ref(), org, operator)?;
     let plan = plan_set(name, &set, previous.as_ref(), authed.user_id(), now_ms());
     let outcomes = db.batch(&plan.statements).await?;
     forget();

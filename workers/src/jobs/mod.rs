@@ -17,6 +17,7 @@
 
 mod aggregate;
 mod finalize;
+mod incall;
 mod insights;
 mod precall;
 pub mod provision;
@@ -74,6 +75,11 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::AggregateTranscript { meeting_id } => aggregate::run(env, msg, meeting_id, jc).await,
         Job::GenerateInsights { meeting_id } => insights::run(env, msg, meeting_id, jc).await,
         Job::GeneratePrecall { meeting_id } => precall::run(env, msg, meeting_id, jc).await,
+        Job::GenerateIncall {
+            meeting_id,
+            request,
+            ..
+        } => incall::run(env, msg, meeting_id, request, jc).await,
     }
 }
 

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::intelligence::feedback::Reaction;
 use crate::ot::{Op, OtError};
 use crate::room::chat::{ChatInput, CheckedChat};
 use crate::room::config::RoomConfig;
@@ -28,6 +29,8 @@ pub struct Resume {
     pub transcript_seq: Option<u64>,
     #[serde(default)]
     pub chat_seq: Option<u64>,
+    #[serde(default)]
+    pub prompts_seq: Option<u64>,
 }
 
 impl Resume {
@@ -37,7 +40,8 @@ impl Resume {
             Stream::Notes => self.notes_version,
             Stream::Transcript => self.transcript_seq,
             Stream::Chat => self.chat_seq,
-            Stream::State | Stream::Presence | Stream::Prompts => None,
+            Stream::Prompts => self.prompts_seq,
+            Stream::State | Stream::Presence => None,
         }
     }
 }
@@ -77,6 +81,11 @@ pub enum ClientMsg {
     ChatSend(CheckedChat),
     PresenceUpdate {
         speaking: bool,
+    },
+    /// `prompts.react` (R24): the sender's reaction to a streamed prompt.
+    PromptReact {
+        prompt_id: String,
+        reaction: Reaction,
     },
     Ping,
 }
@@ -122,6 +131,12 @@ struct NotesOpWire {
 #[derive(Deserialize)]
 struct TranscriptWire {
     chunk: TranscriptInput,
+}
+
+#[derive(Deserialize)]
+struct ReactWire {
+    prompt_id: String,
+    reaction: String,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +189,7 @@ fn checked_resume(resume: Resume) -> Result<Resume, RoomError> {
         (resume.notes_version, "resume.notes_version"),
         (resume.transcript_seq, "resume.transcript_seq"),
         (resume.chat_seq, "resume.chat_seq"),
+        (resume.prompts_seq, "resume.prompts_seq"),
     ] {
         if let Some(v) = value {
             safe(v, field)?;
@@ -280,6 +296,23 @@ fn parse_body(kind: &str, body: Value, config: &RoomConfig) -> Result<ClientMsg,
                 speaking: wire.speaking,
             })
         }
+        "prompts.react" => {
+            let wire: ReactWire = fields(body)?;
+            if !is_token(&wire.prompt_id, 64) {
+                return Err(RoomError::InvalidField {
+                    field: "prompt_id",
+                    reason: "1 to 64 printable ASCII characters",
+                });
+            }
+            let reaction = Reaction::parse(&wire.reaction).ok_or(RoomError::InvalidField {
+                field: "reaction",
+                reason: "used, upvoted or dismissed",
+            })?;
+            Ok(ClientMsg::PromptReact {
+                prompt_id: wire.prompt_id,
+                reaction,
+            })
+        }
         "ping" => Ok(ClientMsg::Ping),
         other => Err(RoomError::UnknownType(other.chars().take(64).collect())),
     }
@@ -352,6 +385,15 @@ mod tests {
             ClientMsg::PresenceUpdate { speaking: true }
         );
         assert_eq!(parse(r#"{"type":"ping"}"#).unwrap().msg, ClientMsg::Ping);
+        assert_eq!(
+            parse(r#"{"type":"prompts.react","prompt_id":"prm_1","reaction":"used"}"#)
+                .unwrap()
+                .msg,
+            ClientMsg::PromptReact {
+                prompt_id: "prm_1".into(),
+                reaction: Reaction::Used
+            }
+        );
         assert!(matches!(
             parse(r#"{"type":"subscribe","streams":["transcript"],"resume":{"transcript_seq":9}}"#)
                 .unwrap()
@@ -410,6 +452,18 @@ mod tests {
                 r#"{"type":"transcript.append","chunk":{"text":"a","confidence":2,"start_ms":1,"end_ms":2,"final":true}}"#
             ),
             "INVALID_FIELD"
+        );
+        assert_eq!(
+            code(r#"{"type":"prompts.react","prompt_id":"p","reaction":"liked"}"#),
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            code(r#"{"type":"prompts.react","prompt_id":"","reaction":"used"}"#),
+            "INVALID_FIELD"
+        );
+        assert_eq!(
+            code(r#"{"type":"prompts.react","reaction":"used"}"#),
+            "BAD_FRAME"
         );
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(code(&deep), "BAD_FRAME");

@@ -10,6 +10,7 @@ use crate::ot::{CommittedOp, Op};
 use crate::room::chat::ChatMessage;
 use crate::room::error::RoomError;
 use crate::room::presence::UserPresence;
+use crate::room::prompts::PromptEvent;
 use crate::room::stream::{Stream, StreamSet};
 use crate::room::transcript::TranscriptChunk;
 
@@ -22,6 +23,9 @@ pub struct Heads {
     pub notes_version: u64,
     pub transcript_seq: u64,
     pub chat_seq: u64,
+    /// The prompts stream's newest seq (0 when none).
+    #[serde(default)]
+    pub prompts_seq: u64,
 }
 
 /// Limits a client should respect, announced in the welcome.
@@ -124,6 +128,13 @@ pub enum ServerMsg {
         #[serde(default, skip_serializing_if = "is_false")]
         truncated: bool,
     },
+    /// Prompts and reactions, in seq order (R23).
+    #[serde(rename = "prompts.items")]
+    PromptsItems {
+        items: Vec<PromptEvent>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        truncated: bool,
+    },
     /// Your `chat.send` has `seq` (`duplicate`: it had been sent before).
     #[serde(rename = "chat.ack")]
     ChatAck {
@@ -197,6 +208,7 @@ impl ServerMsg {
             ServerMsg::TranscriptChunks { .. } => Some(Stream::Transcript),
             ServerMsg::ChatMessages { .. } | ServerMsg::ChatAck { .. } => Some(Stream::Chat),
             ServerMsg::Presence { .. } => Some(Stream::Presence),
+            ServerMsg::PromptsItems { .. } => Some(Stream::Prompts),
             ServerMsg::State { .. } => Some(Stream::State),
             ServerMsg::Welcome { .. }
             | ServerMsg::Error { .. }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use crate::ot::{ClientClock, CommittedOp};
 use crate::room::chat::ChatMessage;
 use crate::room::meta::RoomMeta;
+use crate::room::prompts::{PromptEvent, RoomIntel};
 use crate::room::transcript::TranscriptChunk;
 use crate::room::MAX_SAFE_INT;
 
@@ -24,6 +25,8 @@ pub struct MemoryStore {
     chat: Vec<ChatMessage>,
     chat_refs: BTreeMap<(String, String), u64>,
     nonces: BTreeMap<[u8; 16], u64>,
+    prompts: Vec<PromptEvent>,
+    intel: Option<RoomIntel>,
     fail_writes: bool,
 }
 
@@ -285,5 +288,37 @@ impl RoomStore for MemoryStore {
 
     fn nonce_next_expiry(&self) -> Result<Option<u64>, StoreError> {
         Ok(self.nonces.values().min().copied())
+    }
+
+    fn prompt_head(&self) -> Result<u64, StoreError> {
+        Ok(self.prompts.last().map_or(0, |e| e.seq))
+    }
+
+    fn append_prompt_event(&mut self, event: &PromptEvent) -> Result<(), StoreError> {
+        self.writable()?;
+        check(event.seq, "seq")?;
+        check(event.at_ms, "at_ms")?;
+        if event.seq != self.prompt_head()? + 1 {
+            return Err(out_of_sequence("prompt event"));
+        }
+        self.prompts.push(event.clone());
+        Ok(())
+    }
+
+    fn prompt_events_after(&self, seq: u64, limit: usize) -> Result<Vec<PromptEvent>, StoreError> {
+        Ok(take_limit(
+            self.prompts.iter().filter(|e| e.seq > seq).cloned(),
+            limit,
+        ))
+    }
+
+    fn load_intel(&self) -> Result<Option<RoomIntel>, StoreError> {
+        Ok(self.intel.clone())
+    }
+
+    fn save_intel(&mut self, intel: &RoomIntel) -> Result<(), StoreError> {
+        self.writable()?;
+        self.intel = Some(intel.clone());
+        Ok(())
     }
 }

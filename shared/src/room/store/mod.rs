@@ -38,6 +38,7 @@ use crate::ot::{ClientClock, CommittedOp};
 
 use super::chat::ChatMessage;
 use super::meta::RoomMeta;
+use super::prompts::{PromptEvent, RoomIntel};
 use super::transcript::TranscriptChunk;
 
 /// Why storage failed. The room never half-applies a change on error.
@@ -143,4 +144,13 @@ pub trait RoomStore {
     /// Forgets nonces that expired at or before `now_ms`; returns how many.
     fn nonce_prune(&mut self, now_ms: u64) -> Result<usize, StoreError>;
     fn nonce_next_expiry(&self) -> Result<Option<u64>, StoreError>;
+
+    // --- in-call prompts ------------------------------------------------
+    fn prompt_head(&self) -> Result<u64, StoreError>;
+    /// Appends an item of the prompts stream (seq = head + 1).
+    fn append_prompt_event(&mut self, event: &PromptEvent) -> Result<(), StoreError>;
+    fn prompt_events_after(&self, seq: u64, limit: usize) -> Result<Vec<PromptEvent>, StoreError>;
+    /// The detectors, reactions and flag (`None` until first saved).
+    fn load_intel(&self) -> Result<Option<RoomIntel>, StoreError>;
+    fn save_intel(&mut self, intel: &RoomIntel) -> Result<(), StoreError>;
 }

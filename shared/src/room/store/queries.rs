@@ -134,6 +134,26 @@ pub const NONCE_PRUNE: &str = "DELETE FROM room_nonces WHERE expires_at <= ?1 RE
 
 pub const NONCE_NEXT_EXPIRY: &str = "SELECT min(expires_at) FROM room_nonces";
 
+pub const PROMPTS_MAX: &str = "SELECT max(seq) FROM room_prompts";
+
+/// Params: ?1 seq, ?2 body (the event as JSON), ?3 created_at.
+pub const PROMPTS_APPEND: &str = "\
+INSERT INTO room_prompts (seq, body, created_at)
+SELECT ?1, ?2, ?3
+WHERE ?1 = coalesce((SELECT max(seq) FROM room_prompts), 0) + 1
+RETURNING seq";
+
+/// Params: ?1 after seq, ?2 limit.
+pub const PROMPTS_AFTER: &str = "\
+SELECT body FROM room_prompts WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+
+pub const INTEL_GET: &str = "SELECT state FROM room_intel WHERE id = 1";
+
+/// Params: ?1 state (JSON).
+pub const INTEL_UPSERT: &str = "\
+INSERT INTO room_intel (id, state) VALUES (1, ?1)
+ON CONFLICT (id) DO UPDATE SET state = excluded.state";
+
 /// Every statement, by name.
 pub const ALL: &[(&str, &str)] = &[
     ("META_UPSERT", META_UPSERT),
@@ -159,4 +179,9 @@ pub const ALL: &[(&str, &str)] = &[
     ("NONCE_INSERT", NONCE_INSERT),
     ("NONCE_PRUNE", NONCE_PRUNE),
     ("NONCE_NEXT_EXPIRY", NONCE_NEXT_EXPIRY),
+    ("PROMPTS_MAX", PROMPTS_MAX),
+    ("PROMPTS_APPEND", PROMPTS_APPEND),
+    ("PROMPTS_AFTER", PROMPTS_AFTER),
+    ("INTEL_GET", INTEL_GET),
+    ("INTEL_UPSERT", INTEL_UPSERT),
 ];

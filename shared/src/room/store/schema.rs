@@ -10,8 +10,9 @@
 //! Every read the store issues is a primary-key or index range, so none
 //! scans a table (`shared/tests/room_store_contract.rs` checks the plans).
 
-/// Stored in `room_meta.schema_version`. 2 added `room_call_presence`.
-pub const ROOM_SCHEMA_VERSION: u64 = 2;
+/// Stored in `room_meta.schema_version`. 2 added `room_call_presence`; 3
+/// added `room_prompts` and `room_intel` (in-call prompts).
+pub const ROOM_SCHEMA_VERSION: u64 = 3;
 
 /// `CREATE … IF NOT EXISTS` statements, run in order.
 pub const ROOM_SCHEMA: &[&str] = &[
@@ -96,4 +97,17 @@ pub const ROOM_SCHEMA: &[&str] = &[
       expires_at INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS room_nonces_expiry ON room_nonces (expires_at)",
+    // The prompts stream: prompts and reactions, each event as JSON
+    // (`PromptEvent`). Schema version 3.
+    "CREATE TABLE IF NOT EXISTS room_prompts (
+      seq        INTEGER PRIMARY KEY CHECK (seq > 0),
+      body       TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    ) STRICT",
+    // One row: the in-call state (`RoomIntel`) as JSON: the detectors, the
+    // reactions, the flag, the prompts watermark. Schema version 3.
+    "CREATE TABLE IF NOT EXISTS room_intel (
+      id    INTEGER PRIMARY KEY CHECK (id = 1),
+      state TEXT NOT NULL
+    ) STRICT",
 ];

@@ -7,6 +7,7 @@ use crate::acl::{MeetingRole, MeetingState};
 use crate::ot::{ClientClock, CommittedOp, Op};
 use crate::room::chat::ChatMessage;
 use crate::room::meta::{CallPresence, FlushWatermarks, RoomMeta};
+use crate::room::prompts::{PromptEvent, RoomIntel};
 use crate::room::transcript::{TranscriptChunk, TranscriptSource};
 
 use super::queries as q;
@@ -197,6 +198,8 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
                 notes_version: c.u64(9, "flushed_notes_version")?,
                 chat_seq: c.u64(10, "flushed_chat_seq")?,
                 activity_rev: c.u64(11, "flushed_activity_rev")?,
+                // Kept with the in-call state (`load_intel`).
+                prompt_seq: 0,
             },
         }))
     }
@@ -433,5 +436,37 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             Some(row) => Cols::new(row).opt_u64(0, "expires_at"),
             None => Ok(None),
         }
+    }
+
+    fn prompt_head(&self) -> Result<u64, StoreError> {
+        self.scalar(q::PROMPTS_MAX)
+    }
+
+    fn append_prompt_event(&mut self, event: &PromptEvent) -> Result<(), StoreError> {
+        let params = [
+            SqlValue::uint(event.seq, "seq")?,
+            json(event)?,
+            SqlValue::uint(event.at_ms, "at_ms")?,
+        ];
+        conflict_unless_returned(self.query(q::PROMPTS_APPEND, &params)?, "prompt event")
+    }
+
+    fn prompt_events_after(&self, seq: u64, limit: usize) -> Result<Vec<PromptEvent>, StoreError> {
+        let params = [SqlValue::uint(seq, "seq")?, SqlValue::count(limit)];
+        self.query(q::PROMPTS_AFTER, &params)?
+            .iter()
+            .map(|row| from_json(&Cols::new(row).text(0, "body")?, "prompt event"))
+            .collect()
+    }
+
+    fn load_intel(&self) -> Result<Option<RoomIntel>, StoreError> {
+        self.query(q::INTEL_GET, &[])?
+            .first()
+            .map(|row| from_json(&Cols::new(row).text(0, "state")?, "intel"))
+            .transpose()
+    }
+
+    fn save_intel(&mut self, intel: &RoomIntel) -> Result<(), StoreError> {
+        self.query(q::INTEL_UPSERT, &[json(intel)?]).map(drop)
     }
 }
