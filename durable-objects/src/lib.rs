@@ -15,5 +15,4 @@ mod sql_exec;
 mod user_hub;
 
 pub use meeting_room::MeetingRoom;
-pub use user_hub::header as user_hub_header;
 pub use user_hub::UserHub;

@@ -5,8 +5,9 @@
 //! docs/notifications.md "The per-user channel".
 //!
 //! - `GET /ws` (an upgrade the worker forwards after verifying the user's
-//!   ticket): headers `x-connvo-user-id`, `x-connvo-ticket-nonce` and
-//!   `x-connvo-ticket-exp` (unix ms). A nonce seen before is refused with
+//!   ticket): the meeting room's internal headers
+//!   (`room_internal::header`: `x-connvo-user-id`, `x-connvo-ticket-nonce`
+//!   in lowercase hex, `x-connvo-ticket-exp-ms`). A nonce seen before is refused with
 //!   401 `TICKET_REPLAYED` (single use, like the meeting room's tickets).
 //!   The first frame is `{"type": "hello", "user_id"}`; a text `ping` is
 //!   answered `pong` by the runtime without waking the object.
@@ -21,18 +22,13 @@
 use std::cell::RefCell;
 
 use connvo_shared::auth::ticket::{TicketClaims, UsedNonces};
+use connvo_shared::room_internal::header;
+use connvo_shared::signature::from_hex;
 use connvo_shared::{ApiError, ErrorCode};
 use worker::{
     durable_object, Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
 };
-
-/// The headers the worker sets on a forwarded upgrade.
-pub mod header {
-    pub const USER_ID: &str = "x-connvo-user-id";
-    pub const TICKET_NONCE: &str = "x-connvo-ticket-nonce";
-    pub const TICKET_EXP: &str = "x-connvo-ticket-exp";
-}
 
 #[durable_object]
 pub struct UserHub {
@@ -46,7 +42,7 @@ fn error(err: &ApiError) -> Result<Response> {
     Response::from_json(&err.body()).map(|r| r.with_status(err.status()))
 }
 
-fn header(req: &Request, name: &str) -> Option<String> {
+fn header_value(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get(name)
         .ok()
@@ -58,18 +54,16 @@ impl UserHub {
     fn accept(&self, req: &Request) -> Result<Response> {
         let now = Date::now().as_millis();
         let (Some(user_id), Some(nonce), Some(exp)) = (
-            header(req, header::USER_ID),
-            header(req, header::TICKET_NONCE),
-            header(req, header::TICKET_EXP).and_then(|e| e.parse::<u64>().ok()),
+            header_value(req, header::USER_ID),
+            header_value(req, header::TICKET_NONCE),
+            header_value(req, header::TICKET_EXP_MS).and_then(|e| e.parse::<u64>().ok()),
         ) else {
             return error(&ApiError::new(
                 ErrorCode::Unauthorized,
                 "the upgrade carries no verified ticket",
             ));
         };
-        let nonce: Option<[u8; 16]> = connvo_shared::auth::base64url::decode(&nonce)
-            .ok()
-            .and_then(|n| n.try_into().ok());
+        let nonce: Option<[u8; 16]> = from_hex(&nonce).and_then(|n| n.try_into().ok());
         let Some(nonce) = nonce else {
             return error(&ApiError::new(ErrorCode::Unauthorized, "bad ticket nonce"));
         };

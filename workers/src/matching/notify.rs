@@ -7,9 +7,10 @@
 //! at once (both people of a proposal are told together). A failed notice
 //! is logged, never fatal: D1 holds the truth and REST reads it.
 
-use connvo_shared::auth::base64url;
 use connvo_shared::auth::ticket::{issue_ticket, verify_ticket};
 use connvo_shared::log::{Level, LogLine};
+use connvo_shared::room_internal::header;
+use connvo_shared::signature::to_hex;
 use connvo_shared::validation::expect_empty;
 use connvo_shared::ApiError;
 use futures::future::join_all;
@@ -83,17 +84,18 @@ pub async fn ws(req: &Request, env: &Env) -> Result<Response, ApiError> {
     let internal = |e: worker::Error| ApiError::internal(format!("hub upgrade: {e}"));
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
-        if !name.starts_with("x-connvo-") {
+        if header::forwardable(&name) {
             headers.set(&name, &value).map_err(internal)?;
         }
     }
-    use connvo_rooms::user_hub_header as h;
-    headers.set(h::USER_ID, &claims.user_id).map_err(internal)?;
     headers
-        .set(h::TICKET_NONCE, &base64url::encode(&claims.nonce))
+        .set(header::USER_ID, &claims.user_id)
         .map_err(internal)?;
     headers
-        .set(h::TICKET_EXP, &claims.expires_at_ms.to_string())
+        .set(header::TICKET_NONCE, &to_hex(&claims.nonce))
+        .map_err(internal)?;
+    headers
+        .set(header::TICKET_EXP_MS, &claims.expires_at_ms.to_string())
         .map_err(internal)?;
     let forwarded = Request::new_with_init(
         "https://hub/ws",
