@@ -149,6 +149,7 @@ async fn main() {
         overlap_ms: 5000,
         workos_base: workos.base_url().to_owned(),
         workos_key: API_KEY.to_owned(),
+        flags_env: "local".to_owned(),
     };
     let t = Instant::now();
     let summary = commands::copy(&legacy, &mut target, &opts, false)

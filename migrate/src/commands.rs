@@ -9,6 +9,7 @@ use crate::legacy::{changed_ms, row_json, Legacy, Read};
 use crate::mapping::{map_row, Identity, Issue, Ref, Refs, RowPlan};
 use crate::parity::{self, Discrepancy, Flagged, Report};
 use crate::reconcile;
+use crate::rekey::{self, Move};
 use crate::spec::{Rule, TableSpec, TABLES};
 use crate::target::{D1Target, TargetError};
 use crate::value::Val;
@@ -30,6 +31,9 @@ pub struct Options {
     pub overlap_ms: i64,
     pub workos_base: String,
     pub workos_key: String,
+    /// The target's `feature_flags.env` (the worker's `ENVIRONMENT`), where
+    /// `import` turns the read switches off (L1).
+    pub flags_env: String,
 }
 
 /// Counts per legacy table.
@@ -55,6 +59,8 @@ pub struct Summary {
     /// Before the tables: the live-write check, `prepare`, the tombstones
     /// (sync) and the WorkOS directory.
     pub setup_seconds: f64,
+    /// Provisional users moved to the WorkOS id WorkOS now has for them (L4).
+    pub rekeyed: Vec<Move>,
 }
 
 impl Summary {
@@ -73,6 +79,12 @@ impl Summary {
             "setup (live-write check, prepare, tombstones, WorkOS directory): {:.1} s\n",
             self.setup_seconds
         ));
+        for m in &self.rekeyed {
+            out.push_str(&format!(
+                "re-keyed: legacy user {} from {} to {} (WorkOS now knows the email)\n",
+                m.legacy_id, m.from, m.to
+            ));
+        }
         for d in &self.deferred {
             out.push_str(&format!("deferred: {d}\n"));
         }
@@ -540,6 +552,30 @@ struct Ids {
     identities: HashMap<String, Identity>,
 }
 
+/// L4: moves every provisional user WorkOS now knows to their WorkOS id
+/// (one atomic batch each), then reloads the parents' id map.
+fn rekey_provisional(target: &mut dyn D1Target, ids: &mut Ids) -> Result<Vec<Move>, Error> {
+    let moves = rekey::candidates(&ids.identities, |id| ids.cache.get("users", id).cloned());
+    if moves.is_empty() {
+        return Ok(moves);
+    }
+    let columns: Vec<String> = target
+        .query(rekey::USERS_COLUMNS_SQL, &[])?
+        .iter()
+        .map(|r| text(&r[0]))
+        .collect();
+    let references: Vec<(String, String)> = target
+        .query(rekey::REFERENCES_SQL, &[])?
+        .iter()
+        .map(|r| (text(&r[0]), text(&r[1])))
+        .collect();
+    for m in &moves {
+        target.batch(&rekey::statements(m, &columns, &references, now_ms()))?;
+    }
+    ids.cache = IdCache::load(target, &PARENTS)?;
+    Ok(moves)
+}
+
 async fn copy_table(
     legacy: &Legacy,
     target: &mut dyn D1Target,
@@ -758,15 +794,18 @@ pub async fn copy(
     if sync {
         apply_tombstones(legacy, target, &mut cache, opts, &mut summary).await?;
     } else {
-        // Mark the tombstone position now: deletes from here on are sync's.
-        target.batch(&[writes::checkpoint(
+        // Mark the tombstone position now: deletes from here on are sync's;
+        // and keep reads of the migrated modules on the old backend (L1).
+        let mut first = vec![writes::checkpoint(
             TOMBSTONES,
             None,
             0,
             false,
             false,
             now_ms(),
-        )])?;
+        )];
+        first.extend(writes::read_switches_off(&opts.flags_env, now_ms()));
+        target.batch(&first)?;
     }
     let workos = reconcile_directory(opts).await?;
     let accounts = legacy.accounts().await?;
@@ -775,6 +814,7 @@ pub async fn copy(
         identities: reconcile::identities(&accounts, &workos),
         cache,
     };
+    summary.rekeyed = rekey_provisional(target, &mut ids)?;
     for spec in TABLES {
         let started = std::time::Instant::now();
         let pass = copy_table(legacy, target, spec, &mut ids, opts, sync, &mut summary).await?;

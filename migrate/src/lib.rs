@@ -3,7 +3,8 @@
 //!
 //! The decisions are pure and tested natively: the mapping as data
 //! (`spec`), the field conversions (`convert`), one row's mapping
-//! (`mapping`), identity reconciliation (`reconcile`), the write plan and
+//! (`mapping`), identity reconciliation (`reconcile`) and re-keying provisional
+//! users once WorkOS knows them (`rekey`), the write plan and
 //! its bookkeeping (`writes`), keyset cursors and watermarks (`cursor`),
 //! and the parity comparison (`parity`). The I/O shells read the old store
 //! (`legacy`), write D1 (`target`), ask WorkOS (`workos`), and run the
@@ -16,6 +17,7 @@ pub mod legacy;
 pub mod mapping;
 pub mod parity;
 pub mod reconcile;
+pub mod rekey;
 pub mod spec;
 pub mod target;
 pub mod value;

@@ -15,9 +15,12 @@ connvo-migrate — move Connvo's data from the old PostgreSQL store into D1
 usage:
   connvo-migrate plan    [--legacy URL]
   connvo-migrate prepare  --legacy URL
-  connvo-migrate import   --legacy URL TARGET [--batch-size N] [--stop-after N] [--throttle-ms N] [--merge] [--workos-key KEY] [--workos-base URL]
+  connvo-migrate import   --legacy URL TARGET [--batch-size N] [--stop-after N] [--throttle-ms N] [--merge] [--workos-key KEY] [--workos-base URL] [--env NAME]
   connvo-migrate verify   --legacy URL TARGET [--sample N] [--seed N]
   connvo-migrate sync     --legacy URL TARGET [--overlap-ms N] [--verify] [--watch SECS] [--merge] [...import options]
+
+--env NAME: the target's ENVIRONMENT, where `import` turns the migration.read.*
+switches off (default local).
 
 TARGET (where D1 is):
   --persist-to DIR        the local D1 of `wrangler dev --persist-to DIR` (default .wrangler/state)
@@ -62,6 +65,7 @@ fn parse() -> Result<Args, String> {
             workos_base: std::env::var("WORKOS_API_BASE")
                 .unwrap_or_else(|_| connvo_migrate::workos::DEFAULT_BASE.into()),
             workos_key: std::env::var("WORKOS_API_KEY").unwrap_or_default(),
+            flags_env: "local".into(),
         },
         sample: 50,
         seed: 1,
@@ -86,6 +90,7 @@ fn parse() -> Result<Args, String> {
             "--merge" => a.opts.merge = true,
             "--workos-key" => a.opts.workos_key = val()?,
             "--workos-base" => a.opts.workos_base = val()?,
+            "--env" => a.opts.flags_env = val()?,
             "--sample" => a.sample = num(val()?)? as usize,
             "--seed" => a.seed = num(val()?)?,
             "--verify" => a.verify_after = true,

@@ -321,6 +321,29 @@ pub fn issue_resolve(legacy_table: &str, legacy_id: &str, now: i64) -> Stmt {
     }
 }
 
+/// L1: the first import turns the cutover's read switches off in the
+/// target environment (`feature_flags` rows `migration.read.*`, disabled),
+/// so the new API refuses reads of migrated modules until an operator rolls
+/// each one out. A row already there (a resumed import, or an operator's
+/// setting) is kept.
+pub fn read_switches_off(env: &str, now: i64) -> Vec<Stmt> {
+    connvo_shared::migration_reads::ReadModule::ALL
+        .into_iter()
+        .map(|module| Stmt {
+            sql: "INSERT INTO feature_flags (key, env, enabled, value, rollout_percentage, description, updated_by, reason, created_at, updated_at) \
+                  VALUES (?1, ?2, 0, 'true', 0, ?3, 'connvo-migrate', 'legacy import: reads stay on the old backend until cutover', ?4, ?4) \
+                  ON CONFLICT (key, env) DO NOTHING"
+                .into(),
+            params: vec![
+                Val::text(module.flag().as_str()),
+                Val::text(env),
+                Val::text(format!("read {} from D1 (legacy cutover)", module.as_str())),
+                Val::Int(now),
+            ],
+        })
+        .collect()
+}
+
 /// The table's checkpoint after a batch.
 pub fn checkpoint(
     legacy_table: &str,

@@ -277,6 +277,14 @@ async fn the_defect_laden_fixture_imports_with_clean_parity_except_the_listed_or
     assert_eq!(query_one(&d1, "SELECT participant_count FROM meetings WHERE id = '30000000-0000-4000-8000-000000000001'"), "Integer(2)");
     // Nothing is dropped: a flagged row keeps its old row.
     assert!(query_one(&d1, "SELECT row_json FROM legacy_import_issues WHERE legacy_id = '40000000-0000-4000-8000-000000000006'").contains("3dead000"));
+    // L1: reads of the migrated modules stay on the old backend until cutover.
+    assert_eq!(
+        query_one(
+            &d1,
+            "SELECT group_concat(key || '=' || enabled, ',') FROM (SELECT * FROM feature_flags WHERE env = 'local' AND key LIKE 'migration.read.%' ORDER BY key)"
+        ),
+        "Text(\"migration.read.connections=0,migration.read.meetings=0,migration.read.profiles=0\")"
+    );
 
     // verify alone agrees, and a second import is a no-op that changes nothing.
     let before = dump(&d1);
@@ -464,6 +472,88 @@ async fn sync_carries_inserts_updates_and_deletes_made_after_the_import() {
     let (code, out) = run(&workos, &url, &d1, &["sync"]).await;
     assert_eq!(code, 0, "{out}");
     assert_eq!(dump(&d1), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn l4_a_provisional_user_moves_to_the_workos_id_once_workos_knows_the_email() {
+    let (url, _pg) = legacy_db("rekey").await;
+    let workos = FakeWorkos::for_fixture().await;
+    let dir = TempDir::new("connvo-migrate");
+    let d1 = fresh_d1(&dir, "d1");
+    let (code, out) = run(&workos, &url, &d1, &["import"]).await;
+    assert_eq!(code, 0, "{out}");
+    let provisional = "legacy_00000000-0000-4000-8000-000000000004";
+    assert_eq!(
+        query_one(
+            &d1,
+            "SELECT id FROM users WHERE email = 'chloe@example.com'"
+        ),
+        format!("Text(\"{provisional}\")")
+    );
+    let references = "SELECT (SELECT COUNT(*) FROM profiles WHERE user_id = ?1) || '/' || \
+         (SELECT COUNT(*) FROM user_interests WHERE user_id = ?1) || '/' || \
+         (SELECT COUNT(*) FROM connections WHERE requester_id = ?1 OR addressee_id = ?1)";
+    let before = query_one(&d1, &references.replace("?1", &format!("'{provisional}'")));
+    assert_ne!(
+        before, "Text(\"0/0/0\")",
+        "the fixture gives Chloé rows to move"
+    );
+
+    // Chloé signs up with WorkOS; the next sync moves her.
+    workos.add("user_01CHL", "Chloe@Example.com");
+    let (code, out) = run(&workos, &url, &d1, &["sync", "--verify"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("re-keyed: legacy user 00000000-0000-4000-8000-000000000004 from {provisional} to user_01CHL")),
+        "{out}"
+    );
+    assert!(out.contains("parity: clean"), "{out}");
+    assert_eq!(
+        query_one(
+            &d1,
+            "SELECT id FROM users WHERE email = 'chloe@example.com'"
+        ),
+        "Text(\"user_01CHL\")"
+    );
+    assert_eq!(
+        query_one(
+            &d1,
+            &format!("SELECT COUNT(*) FROM users WHERE id = '{provisional}'")
+        ),
+        "Integer(0)"
+    );
+    // Every row that was hers is hers under the new id; none was lost.
+    assert_eq!(
+        query_one(&d1, &references.replace("?1", "'user_01CHL'")),
+        before
+    );
+    assert_eq!(
+        query_one(
+            &d1,
+            "SELECT status || ':' || new_key FROM legacy_id_map WHERE legacy_table = 'users' AND legacy_id = '00000000-0000-4000-8000-000000000004'"
+        ),
+        "Text(\"imported:user_01CHL\")"
+    );
+    assert_eq!(
+        query_one(
+            &d1,
+            &format!("SELECT COUNT(*) FROM legacy_id_map WHERE new_key LIKE '%{provisional}%'")
+        ),
+        "Integer(0)"
+    );
+    assert_ne!(
+        query_one(
+            &d1,
+            "SELECT COALESCE(resolved_at, 0) FROM legacy_import_issues WHERE legacy_table = 'users' AND legacy_id = '00000000-0000-4000-8000-000000000004'"
+        ),
+        "Integer(0)"
+    );
+    // A further pass finds nothing to move and changes nothing.
+    let settled = dump(&d1);
+    let (code, out) = run(&workos, &url, &d1, &["sync"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("re-keyed"), "{out}");
+    assert_eq!(dump(&d1), settled);
 }
 
 #[tokio::test(flavor = "multi_thread")]

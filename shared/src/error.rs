@@ -21,12 +21,15 @@ pub enum ErrorCode {
     RateLimited,
     /// An outside provider (WorkOS, Stream, an AI provider) failed or is unreachable.
     ProviderError,
+    /// During a legacy cutover, this module's reads are still served by the
+    /// old backend for this caller (rule L2, docs/migration.md).
+    ReadsOnLegacy,
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for exhaustive tests and docs.
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -37,6 +40,7 @@ impl ErrorCode {
         ErrorCode::MeetingNotActive,
         ErrorCode::RateLimited,
         ErrorCode::ProviderError,
+        ErrorCode::ReadsOnLegacy,
         ErrorCode::Internal,
     ];
 
@@ -53,6 +57,7 @@ impl ErrorCode {
             ErrorCode::MeetingNotActive => "MEETING_NOT_ACTIVE",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::ProviderError => "PROVIDER_ERROR",
+            ErrorCode::ReadsOnLegacy => "READS_ON_LEGACY",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -71,6 +76,7 @@ impl ErrorCode {
             ErrorCode::MeetingNotActive => 409,
             ErrorCode::RateLimited => 429,
             ErrorCode::ProviderError => 502,
+            ErrorCode::ReadsOnLegacy => 409,
             ErrorCode::Internal => 500,
         }
     }
@@ -177,6 +183,7 @@ mod tests {
             ("MEETING_NOT_ACTIVE", 409),
             ("RATE_LIMITED", 429),
             ("PROVIDER_ERROR", 502),
+            ("READS_ON_LEGACY", 409),
             ("INTERNAL", 500),
         ];
         for (code, (name, status)) in ErrorCode::ALL.iter().zip(table) {

@@ -48,6 +48,9 @@ pub enum Route {
     UserProfile { user_id: String },
     /// `GET /v1/interests`: the interest catalogue.
     Interests,
+    /// `GET /v1/migration/read-switches`: where the caller's reads of each
+    /// migrated module go during a legacy cutover (rule L2).
+    ReadSwitches,
     /// `GET /v1/insights`: the caller's post-call insights, newest first.
     MyInsights,
     /// `DELETE /v1/insights/{id}`: delete one of the caller's insights.
@@ -297,6 +300,14 @@ pub static ROUTES: &[RouteSpec] = &[
         access: RouteAccess::User,
         class: RouteClass::Default,
         build: |_| Route::Interests,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/migration/read-switches",
+        name: "migration.read_switches",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::ReadSwitches,
     },
     RouteSpec {
         method: "GET",

@@ -23,6 +23,7 @@ mod jobs;
 mod logging;
 mod matching;
 mod meetings;
+mod migration_reads;
 mod pipeline;
 mod profiles;
 pub mod rate_limit;

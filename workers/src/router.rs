@@ -110,6 +110,7 @@ async fn run(
     env: &Env,
 ) -> Result<Response, ApiError> {
     let call = pipeline::prepare(&matched, ctx, &mut req, env).await?;
+    crate::migration_reads::gate(&matched.route, &call, env).await?;
     dispatch(matched.route, call, ctx, req, env).await
 }
 
@@ -138,6 +139,7 @@ async fn dispatch(
         Route::PutMyProfile => crate::profiles::put(&call, env).await,
         Route::UserProfile { user_id } => crate::profiles::user(&call, env, &user_id).await,
         Route::Interests => crate::profiles::interests(env).await,
+        Route::ReadSwitches => crate::migration_reads::switches(&call, env).await,
         Route::MyInsights => crate::intelligence::reads::list(&call, &req, env).await,
         Route::DeleteInsight { insight_id } => {
             crate::intelligence::reads::delete(&call, env, &insight_id).await

@@ -29,14 +29,24 @@ pub enum FlagKey {
     Insights,
     #[serde(rename = "matching")]
     Matching,
+    /// The legacy cutover's read switches (rule L1, docs/migration.md).
+    #[serde(rename = "migration.read.profiles")]
+    ReadProfiles,
+    #[serde(rename = "migration.read.connections")]
+    ReadConnections,
+    #[serde(rename = "migration.read.meetings")]
+    ReadMeetings,
 }
 
 impl FlagKey {
-    pub const ALL: [FlagKey; 4] = [
+    pub const ALL: [FlagKey; 7] = [
         FlagKey::Precall,
         FlagKey::Incall,
         FlagKey::Insights,
         FlagKey::Matching,
+        FlagKey::ReadProfiles,
+        FlagKey::ReadConnections,
+        FlagKey::ReadMeetings,
     ];
 
     /// `feature_flags.key`.
@@ -46,6 +56,9 @@ impl FlagKey {
             FlagKey::Incall => "intelligence.incall",
             FlagKey::Insights => "intelligence.insights",
             FlagKey::Matching => "matching",
+            FlagKey::ReadProfiles => "migration.read.profiles",
+            FlagKey::ReadConnections => "migration.read.connections",
+            FlagKey::ReadMeetings => "migration.read.meetings",
         }
     }
 
@@ -55,7 +68,10 @@ impl FlagKey {
 
     /// The answer when the environment has no row for the flag: the
     /// intelligence features are on (the heuristic costs nothing), matching
-    /// (not built yet) is off.
+    /// is off until an operator turns it on, and the migration's read
+    /// switches are on: a deployment that never imported a legacy store
+    /// reads everything from D1; `connvo-migrate import` writes the rows
+    /// that turn them off (rule L1).
     pub fn default_on(self) -> bool {
         !matches!(self, FlagKey::Matching)
     }
