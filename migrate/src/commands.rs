@@ -390,11 +390,12 @@ fn plan_row<'a>(
             own_written_key: None,
         },
         RowPlan::Write {
-            cols,
+            mut cols,
             issue,
             detail,
             via_merged,
         } => {
+            writes::keep_mapped_key(spec, &mut cols, own_written_key.as_deref());
             let planned = writes::planned_key(spec, &cols);
             let owner = planned
                 .as_ref()
@@ -916,7 +917,8 @@ pub async fn verify(
                 }
                 let key = entry.new_key.clone().unwrap_or_default();
                 match map_row(spec, &r.row, &r.key, &cache, identities.get(&r.key)) {
-                    RowPlan::Write { cols, .. } => {
+                    RowPlan::Write { mut cols, .. } => {
+                        writes::keep_mapped_key(spec, &mut cols, Some(&key));
                         if let Some(p) = writes::planned_key(spec, &cols).filter(|p| *p != key) {
                             report.other.push(d(format!(
                                 "maps to {} {p}, but legacy_id_map says {key}",

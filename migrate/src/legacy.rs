@@ -10,10 +10,12 @@
 
 use std::collections::BTreeMap;
 
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls};
 
 use crate::cursor::Cursor;
 use crate::reconcile::Account;
+use crate::rollback::PgStmt;
 use crate::spec::{TableSpec, TABLES};
 use crate::value::{col, LegacyRow};
 
@@ -205,6 +207,41 @@ impl Legacy {
     }
 
     /// Runs SQL on the old store (tests and the benchmark's generator).
+    /// Runs the statements in one transaction: all or nothing (the
+    /// rollback's replay). Every parameter is text; the SQL casts it.
+    pub async fn apply(&self, stmts: &[PgStmt]) -> Result<(), Error> {
+        self.client.batch_execute("BEGIN").await?;
+        for s in stmts {
+            let params: Vec<&(dyn ToSql + Sync)> =
+                s.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            if let Err(e) = self.client.execute(s.sql.as_str(), &params).await {
+                let _ = self.client.batch_execute("ROLLBACK").await;
+                return Err(format!("{}: {e}", s.sql).into());
+            }
+        }
+        self.client.batch_execute("COMMIT").await?;
+        Ok(())
+    }
+
+    /// The serial id of the interest named `name`, inserting it when the
+    /// old store does not have it (the rollback of an interest the new
+    /// catalogue added).
+    pub async fn ensure_interest(
+        &self,
+        name: &str,
+        category: Option<&str>,
+    ) -> Result<String, Error> {
+        let row = self
+            .client
+            .query_one(
+                "INSERT INTO interests (name, category) VALUES ($1::text, $2::text) \
+                 ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id::text",
+                &[&name, &category],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
     pub async fn execute(&self, sql: &str) -> Result<(), Error> {
         self.client.batch_execute(sql).await?;
         Ok(())

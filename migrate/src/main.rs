@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use connvo_migrate::commands::{self, Options};
 use connvo_migrate::legacy::Legacy;
+use connvo_migrate::rollback_run;
 use connvo_migrate::target::{d1_file_in, D1Target, HttpD1, SqliteD1};
 
 const USAGE: &str = "\
@@ -18,6 +19,8 @@ usage:
   connvo-migrate import   --legacy URL TARGET [--batch-size N] [--stop-after N] [--throttle-ms N] [--merge] [--workos-key KEY] [--workos-base URL] [--env NAME]
   connvo-migrate verify   --legacy URL TARGET [--sample N] [--seed N]
   connvo-migrate sync     --legacy URL TARGET [--overlap-ms N] [--verify] [--watch SECS] [--merge] [...import options]
+  connvo-migrate rollback --legacy URL TARGET --since MS [--dry-run]
+      replays into the old store what D1 changed after the cutover time MS
 
 --env NAME: the target's ENVIRONMENT, where `import` turns the migration.read.*
 switches off (default local).
@@ -30,7 +33,8 @@ TARGET (where D1 is):
 environment: CONNVO_LEGACY_PG_URL (for --legacy), WORKOS_API_KEY, WORKOS_API_BASE.
 
 exit status: 0 done; 1 error; 2 usage; 3 refused (live writes in the target);
-4 verify found discrepancies (each one is printed, named).";
+4 verify found discrepancies (each one is printed, named); 5 rollback found rows
+it cannot reverse (each one is printed; nothing was written).";
 
 struct Args {
     command: String,
@@ -43,6 +47,8 @@ struct Args {
     seed: u64,
     verify_after: bool,
     watch_secs: Option<u64>,
+    since: Option<i64>,
+    dry_run: bool,
 }
 
 fn parse() -> Result<Args, String> {
@@ -71,6 +77,8 @@ fn parse() -> Result<Args, String> {
         seed: 1,
         verify_after: false,
         watch_secs: None,
+        since: None,
+        dry_run: false,
     };
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or(format!("{flag} needs a value"));
@@ -95,6 +103,8 @@ fn parse() -> Result<Args, String> {
             "--seed" => a.seed = num(val()?)?,
             "--verify" => a.verify_after = true,
             "--watch" => a.watch_secs = Some(num(val()?)?.max(1)),
+            "--since" => a.since = Some(num(val()?)? as i64),
+            "--dry-run" => a.dry_run = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -194,6 +204,28 @@ async fn run(a: Args) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(4)
+            })
+        }
+        "rollback" => {
+            let since = a
+                .since
+                .ok_or("rollback needs --since MS (the cutover time T)")?;
+            let legacy = Legacy::connect(&legacy_url()?).await.map_err(err)?;
+            let mut target = open_target(&a)?;
+            let report = rollback_run::rollback(
+                &legacy,
+                target.as_mut(),
+                since,
+                a.dry_run,
+                commands::now_ms(),
+            )
+            .await
+            .map_err(err)?;
+            print!("{}", report.render());
+            Ok(if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(5)
             })
         }
         other => Err(format!("unknown subcommand {other}")),

@@ -110,6 +110,30 @@ pub fn planned_key(spec: &TableSpec, cols: &[(&'static str, Val)]) -> Option<Str
     Some(parts.join("/"))
 }
 
+/// L5: in a table keyed by the old id itself (meetings, connections), the
+/// id map's key wins over the copied old id. Old ids never change, so the
+/// two differ only for a row the new app created and a rollback wrote
+/// back under a minted old id: the D1 row keeps its own key, and the
+/// next `sync` updates it instead of re-keying (which would cascade).
+pub fn keep_mapped_key(spec: &TableSpec, cols: &mut [(&'static str, Val)], own_key: Option<&str>) {
+    let Some(own) = own_key else {
+        return;
+    };
+    let copied = spec.target_key.iter().all(|k| {
+        spec.fields
+            .iter()
+            .any(|f| f.target == *k && f.rule == Rule::Copy)
+    });
+    if !copied || planned_key(spec, cols).as_deref() == Some(own) {
+        return;
+    }
+    for (k, v) in spec.target_key.iter().zip(key_params(spec, own)) {
+        if let Some(c) = cols.iter_mut().find(|(c, _)| c == k) {
+            c.1 = v;
+        }
+    }
+}
+
 /// The key parts of a stored new key, typed for the WHERE clause.
 pub fn key_params(spec: &TableSpec, key: &str) -> Vec<Val> {
     let parts: Vec<&str> = key.splitn(spec.target_key.len(), '/').collect();
@@ -452,6 +476,22 @@ mod tests {
             write_kind(Some(&entry("k", "flagged")), Some("k"), None, "a", false),
             WriteKind::Insert
         );
+    }
+
+    #[test]
+    fn l5_a_row_a_rollback_minted_keeps_its_d1_key() {
+        let meetings = crate::spec::table("meetings").unwrap();
+        let mut cols = vec![
+            ("id", Val::text("minted-uuid")),
+            ("title", Val::text("Retro")),
+        ];
+        keep_mapped_key(meetings, &mut cols, Some("mtg_after"));
+        assert_eq!(cols[0].1, Val::text("mtg_after"));
+        // Tables keyed by something else than the copied old id are untouched.
+        let parts = crate::spec::table("meeting_participants").unwrap();
+        let mut cols = vec![("meeting_id", Val::text("m")), ("user_id", Val::text("u"))];
+        keep_mapped_key(parts, &mut cols, Some("x/y"));
+        assert_eq!(cols[0].1, Val::text("m"));
     }
 
     #[test]

@@ -556,6 +556,129 @@ async fn l4_a_provisional_user_moves_to_the_workos_id_once_workos_knows_the_emai
     assert_eq!(dump(&d1), settled);
 }
 
+/// One value from the old store, as text.
+async fn pg_one(pg: &tokio_postgres::Client, sql: &str) -> String {
+    let row = pg
+        .query_one(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    row.get::<_, Option<String>>(0)
+        .unwrap_or_else(|| "NULL".into())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn l5_rollback_replays_what_the_new_store_changed_after_cutover_into_the_old_one() {
+    let (url, pg) = legacy_db("rollback").await;
+    let workos = FakeWorkos::for_fixture().await;
+    let dir = TempDir::new("connvo-migrate");
+    let d1 = fresh_d1(&dir, "d1");
+    let (code, out) = run(&workos, &url, &d1, &["import"]).await;
+    assert_eq!(code, 0, "{out}");
+
+    // Cutover at T; then the new app writes (as its handlers would).
+    let t: i64 = 1_800_000_000_000;
+    Connection::open(&d1)
+        .unwrap()
+        .execute_batch(&format!(
+            "UPDATE meetings SET title = 'Design review (after cutover)', updated_at = {t} + 1000
+               WHERE id = '30000000-0000-4000-8000-000000000002';
+             INSERT INTO users (id, email, display_name, created_at, updated_at)
+               VALUES ('user_01NEW', 'new@example.com', 'Nia New', {t} + 10, {t} + 10);
+             INSERT INTO profiles (user_id, display_name, experience, skills, languages, created_at, updated_at)
+               VALUES ('user_01NEW', 'Nia New', 'PM at Acme', '[\"roadmaps\"]', '[\"en\"]', {t} + 11, {t} + 11);
+             INSERT INTO user_interests (user_id, interest_key, created_at)
+               VALUES ('user_01NEW', 'distributed-systems', {t} + 12);
+             INSERT INTO meetings (id, organizer_id, title, scheduled_at, state, created_at, updated_at)
+               VALUES ('mtg_after', 'user_01ANA', 'Retro', {t} + 86400000, 'scheduled', {t} + 20, {t} + 20);
+             INSERT INTO meeting_participants (meeting_id, user_id, role, created_at, updated_at) VALUES
+               ('mtg_after', 'user_01ANA', 'host', {t} + 21, {t} + 21),
+               ('mtg_after', 'user_01NEW', 'cohost', {t} + 21, {t} + 21);
+             INSERT INTO messages (meeting_id, seq, id, user_id, content, created_at)
+               VALUES ('mtg_after', 0, 'cli-msg-1', 'user_01NEW', 'Agenda coming', {t} + 30);
+             DELETE FROM connections WHERE id = '20000000-0000-4000-8000-000000000001';"
+        ))
+        .unwrap();
+
+    let since = t.to_string();
+    let (code, out) = run(
+        &workos,
+        &url,
+        &d1,
+        &["rollback", "--since", &since, "--dry-run"],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("dry run, nothing written"), "{out}");
+    assert_eq!(
+        pg_one(&pg, "SELECT COUNT(*)::text FROM meetings").await,
+        "4"
+    );
+
+    let (code, out) = run(&workos, &url, &d1, &["rollback", "--since", &since]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("replayed into the old store"), "{out}");
+    assert!(out.contains("role cohost has no old value"), "{out}");
+    assert_eq!(
+        pg_one(
+            &pg,
+            "SELECT title FROM meetings WHERE id = '30000000-0000-4000-8000-000000000002'"
+        )
+        .await,
+        "Design review (after cutover)"
+    );
+    assert_eq!(
+        pg_one(&pg, "SELECT full_name || '|' || COALESCE(auth_id::text, 'no auth') FROM users WHERE email = 'new@example.com'").await,
+        "Nia New|no auth"
+    );
+    assert_eq!(
+        pg_one(&pg, "SELECT p.job_title || '|' || p.company || '|' || array_to_string(p.skills, ',') FROM profiles p JOIN users u ON u.id = p.user_id WHERE u.email = 'new@example.com'").await,
+        "PM|Acme|roadmaps"
+    );
+    assert_eq!(
+        pg_one(&pg, "SELECT i.name FROM user_interests ui JOIN interests i ON i.id = ui.interest_id JOIN users u ON u.id = ui.user_id WHERE u.email = 'new@example.com'").await,
+        "Distributed systems"
+    );
+    assert_eq!(
+        pg_one(&pg, "SELECT m.status::text || '|' || h.email || '|' || (SELECT string_agg(p.role::text, ',' ORDER BY p.role) FROM meeting_participants p WHERE p.meeting_id = m.id) FROM meetings m JOIN users h ON h.id = m.host_id WHERE m.title = 'Retro'").await,
+        "scheduled|ana@example.com|host,guest"
+    );
+    assert_eq!(
+        pg_one(&pg, "SELECT msg.content || '|' || u.email || '|' || to_char(msg.created_at, 'YYYY-MM-DD HH24:MI:SS') FROM messages msg JOIN users u ON u.id = msg.sender_id WHERE msg.content = 'Agenda coming'").await,
+        "Agenda coming|new@example.com|2027-01-15 08:00:00"
+    );
+    assert_eq!(
+        pg_one(&pg, "SELECT COUNT(*)::text FROM connections WHERE id = '20000000-0000-4000-8000-000000000001'").await,
+        "0"
+    );
+
+    // Running it again writes the same rows: nothing doubles.
+    let counts = "SELECT (SELECT COUNT(*) FROM users) || '/' || (SELECT COUNT(*) FROM profiles) || '/' || \
+        (SELECT COUNT(*) FROM user_interests) || '/' || (SELECT COUNT(*) FROM interests) || '/' || \
+        (SELECT COUNT(*) FROM meetings) || '/' || (SELECT COUNT(*) FROM meeting_participants) || '/' || \
+        (SELECT COUNT(*) FROM messages) || '/' || (SELECT COUNT(*) FROM connections)";
+    let before = pg_one(&pg, counts).await;
+    let (code, out) = run(&workos, &url, &d1, &["rollback", "--since", &since]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(pg_one(&pg, counts).await, before);
+
+    // The next attempt starts with `sync`: the replayed rows map onto the
+    // D1 rows they came from (the minted ids are in the id map).
+    workos.add("user_01NEW", "new@example.com");
+    let d1_users = query_one(&d1, "SELECT COUNT(*) FROM users");
+    let (code, out) = run(&workos, &url, &d1, &["sync", "--verify"]).await;
+    assert_eq!(
+        query_one(&d1, "SELECT COUNT(*) FROM users"),
+        d1_users,
+        "{out}"
+    );
+    assert_eq!(
+        query_one(&d1, "SELECT COUNT(*) FROM meetings WHERE title = 'Retro'"),
+        "Integer(1)",
+        "{out}"
+    );
+    assert_eq!(code, 0, "{out}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_fails_on_a_planted_discrepancy_and_names_it() {
     let (url, _pg) = legacy_db("verify").await;
