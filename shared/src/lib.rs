@@ -23,6 +23,7 @@ pub mod limits;
 pub mod log;
 pub mod matching;
 pub mod meeting;
+pub mod metrics;
 pub mod migration_reads;
 pub mod notifications;
 pub mod ot;
