@@ -112,40 +112,22 @@ function join(meetingId: string, title: string): void {
   });
   notes.addEventListener("input", () => client.setNotesText(notes.value));
 
-  client.on("transcript", (chunks) => {
-    const list = $("transcript-list");
-    list.replaceChildren(
-      ...chunks.slice(-50).map((c) => {
-        const li = document.createElement("li");
-        li.className = c.final ? "final" : "interim";
-        li.innerHTML = `<b></b> <span></span>`;
-        li.querySelector("b")!.textContent = c.speaker_id ?? c.source;
-        li.querySelector("span")!.textContent = c.text;
-        return li;
-      }),
-    );
-    list.scrollTop = list.scrollHeight;
-  });
+  client.on("transcript", (chunks) =>
+    renderFeed("transcript-list", chunks.slice(-50), (c) => [
+      c.speaker_id ?? c.source,
+      c.text,
+      c.final ? "final" : "interim",
+    ]),
+  );
   $("caption-form").onsubmit = (ev) => {
     ev.preventDefault();
     const input = $<HTMLInputElement>("caption");
     if (input.value.trim() && client.caption(input.value.trim())) input.value = "";
   };
 
-  client.on("chat", (messages) => {
-    const list = $("chat-list");
-    list.replaceChildren(
-      ...messages.slice(-100).map((m) => {
-        const li = document.createElement("li");
-        li.dataset.seq = String(m.seq);
-        li.innerHTML = `<b></b> <span></span>`;
-        li.querySelector("b")!.textContent = m.user_id;
-        li.querySelector("span")!.textContent = m.text;
-        return li;
-      }),
-    );
-    list.scrollTop = list.scrollHeight;
-  });
+  client.on("chat", (messages) =>
+    renderFeed("chat-list", messages.slice(-100), (m) => [m.user_id, m.text, ""]),
+  );
   $("chat-form").onsubmit = (ev) => {
     ev.preventDefault();
     const input = $<HTMLInputElement>("chat-input");
@@ -171,6 +153,28 @@ function join(meetingId: string, title: string): void {
 
   client.on("prompts", (prompts) => renderPrompts(client, prompts));
   client.connect();
+}
+
+/** Renders a feed (transcript, chat): one `<b>who</b> text` line per item, newest in view. */
+function renderFeed<T extends { seq: number }>(
+  listId: string,
+  items: T[],
+  line: (item: T) => [who: string, text: string, className: string],
+): void {
+  const list = $(listId);
+  list.replaceChildren(
+    ...items.map((item) => {
+      const [who, text, className] = line(item);
+      const li = document.createElement("li");
+      li.dataset.seq = String(item.seq);
+      li.className = className;
+      const b = document.createElement("b");
+      b.textContent = who;
+      li.append(b, ` ${text}`);
+      return li;
+    }),
+  );
+  list.scrollTop = list.scrollHeight;
 }
 
 function renderPrompts(client: RoomClient, prompts: PromptView[]): void {

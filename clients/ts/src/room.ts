@@ -546,19 +546,11 @@ export class RoomClient {
         this.flushNotes();
         return;
       case "transcript.chunks":
-        for (const chunk of frame.chunks) {
-          if (chunk.seq <= this.cursors.transcript_seq) continue;
-          this.transcript_.push(chunk);
-          this.cursors.transcript_seq = chunk.seq;
-        }
+        this.appendSequenced(this.transcript_, frame.chunks, "transcript_seq");
         this.emit("transcript", this.transcript_);
         return;
       case "chat.messages":
-        for (const message of frame.messages) {
-          if (message.seq <= this.cursors.chat_seq) continue;
-          this.chat_.push(message);
-          this.cursors.chat_seq = message.seq;
-        }
+        this.appendSequenced(this.chat_, frame.messages, "chat_seq");
         this.emit("chat", this.chat_);
         return;
       case "chat.ack": {
@@ -610,6 +602,19 @@ export class RoomClient {
         return;
       case "pong":
         return;
+    }
+  }
+
+  /** Appends the items past the stream's cursor, moving it: a catch-up never duplicates. */
+  private appendSequenced<T extends { seq: number }>(
+    list: T[],
+    items: T[],
+    cursor: "transcript_seq" | "chat_seq",
+  ): void {
+    for (const item of items) {
+      if (item.seq <= this.cursors[cursor]) continue;
+      list.push(item);
+      this.cursors[cursor] = item.seq;
     }
   }
 
