@@ -76,6 +76,7 @@ impl OrgRole {
 /// A participant's role in one meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum MeetingRole {
     Host,
     Cohost,
@@ -109,6 +110,7 @@ impl MeetingRole {
 /// Where a meeting is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum MeetingState {
     Scheduled,
     Active,

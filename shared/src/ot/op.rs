@@ -46,6 +46,11 @@ impl Component {
 /// Build one with [`Op::builder`], [`Op::insert_at`], [`Op::delete_at`],
 /// [`Op::from_components`], or by deserialising the JSON wire form.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(export, type = "Array<number | string | { d: number }>")
+)]
 pub struct Op {
     components: Vec<Component>,
 }

@@ -17,6 +17,7 @@ pub const MAX_CLIENT_REF_LEN: usize = 64;
 
 /// A `chat.send` as received.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ChatInput {
     pub client_ref: String,
     pub text: String,
@@ -69,6 +70,7 @@ impl ChatInput {
 
 /// A sequenced chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ChatMessage {
     pub seq: u64,
     pub user_id: String,

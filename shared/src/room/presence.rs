@@ -23,6 +23,7 @@ use super::stream::Stream;
 
 /// One user's presence, as sent in a `presence` frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct UserPresence {
     pub user_id: String,
     pub role: MeetingRole,

@@ -111,6 +111,7 @@ impl Default for RoomIntel {
 
 /// A prompt as streamed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LivePrompt {
     pub prompt_id: String,
     pub idea_kind: IdeaKind,
@@ -125,6 +126,7 @@ pub struct LivePrompt {
 
 /// A reaction as streamed (and flushed to `prompt_feedback`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PromptReaction {
     pub prompt_id: String,
     pub user_id: String,
@@ -144,6 +146,7 @@ pub struct PromptReaction {
 /// What a prompts-stream item carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum PromptEventBody {
     Prompt(LivePrompt),
     Reaction(PromptReaction),
@@ -151,6 +154,7 @@ pub enum PromptEventBody {
 
 /// One item of the prompts stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PromptEvent {
     pub seq: u64,
     /// When the room committed it.

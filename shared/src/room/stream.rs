@@ -13,6 +13,7 @@ use crate::acl::Action;
 /// One stream of the meeting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum Stream {
     State,
     Presence,
@@ -89,6 +90,7 @@ impl std::fmt::Display for Stream {
 
 /// A set of streams. Serialises as a list of names in [`Stream::ALL`] order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export, as = "Vec<Stream>"))]
 pub struct StreamSet(u8);
 
 impl StreamSet {

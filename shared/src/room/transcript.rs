@@ -18,6 +18,7 @@ use crate::sql::transcripts::BUCKET_MS;
 /// Where a chunk came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum TranscriptSource {
     /// Sent by a participant's client over the socket.
     Participant,
@@ -54,6 +55,7 @@ impl TranscriptSource {
 /// A chunk as submitted: the `chunk` of a `transcript.append` frame, or
 /// what the shell builds from a Stream caption.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TranscriptInput {
     /// A user id, or a provisional label for captions. Participants may
     /// only name themselves (or leave it out).
@@ -138,6 +140,7 @@ impl TranscriptInput {
 
 /// A sequenced chunk: what is stored, sent and flushed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TranscriptChunk {
     pub seq: u64,
     pub speaker_id: Option<String>,

@@ -22,6 +22,7 @@ pub const MAX_REF_LEN: usize = 64;
 /// Where a client wants each sequenced stream to resume from: the last seq
 /// (or notes version) it holds. Absent means "I hold nothing".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Resume {
     #[serde(default)]
     pub notes_version: Option<u64>,

@@ -19,6 +19,7 @@ pub const PROTOCOL_VERSION: u64 = 1;
 
 /// The newest position of each sequenced stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Heads {
     pub notes_version: u64,
     pub transcript_seq: u64,
@@ -30,6 +31,7 @@ pub struct Heads {
 
 /// Limits a client should respect, announced in the welcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct WireLimits {
     pub max_frame_bytes: usize,
     pub chat_max_chars: usize,
@@ -39,6 +41,7 @@ pub struct WireLimits {
 
 /// A committed notes op on the wire (snake_case, like every other frame).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct WireOp {
     /// The version this op produced (the notes stream's sequence).
     pub version: u64,
@@ -86,6 +89,7 @@ fn is_false(b: &bool) -> bool {
 /// Every frame the server sends. See `docs/protocol.md` for each one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum ServerMsg {
     #[serde(rename = "welcome")]
     Welcome {
