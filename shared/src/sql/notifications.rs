@@ -140,13 +140,15 @@ params! {
     NOTIFICATION_PREFS_PUT => NotificationPrefsPut<'a> { user_id: &'a str, prefs: &'a str, now_ms: i64 }
 }
 
-/// The one email of a notification (N5): a second insert changes nothing.
+/// The one email of a notification (N5): a second insert changes nothing,
+/// and none is written when the notification itself was a duplicate.
 ///
 /// Params: ?1 notification_id, ?2 user_id, ?3 to_address, ?4 subject, ?5 body,
 /// ?6 send_after, ?7 now_ms.
 pub const EMAIL_OUTBOX_INSERT: &str = "\
 INSERT INTO email_outbox (notification_id, user_id, to_address, subject, body, send_after, created_at, updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7
+WHERE EXISTS (SELECT 1 FROM notifications WHERE id = ?1)
 ON CONFLICT (notification_id) DO NOTHING";
 params! {
     /// Parameters of [`EMAIL_OUTBOX_INSERT`], `?1..?7` in order.
