@@ -54,6 +54,8 @@ pub struct UserHub {
     streams: RefCell<Vec<UnboundedSender<Vec<u8>>>>,
 }
 
+/// The tag of sockets opened by `/v1/me/ws` (no resume header).
+const LEGACY_TAG: &str = "legacy";
 /// The storage key of the inbox.
 const INBOX_KEY: &str = "inbox";
 
@@ -115,10 +117,19 @@ impl UserHub {
                 return error(&ApiError::from(err));
             }
         }
-        let inbox = self.load().await?;
-        let after = parse_after(header_value(req, AFTER_HEADER).as_deref(), inbox.seq);
-        let replay = inbox.since(after);
         let pair = WebSocketPair::new()?;
+        // `/v1/me/ws` (issue 12's path) sets no resume header: its sockets
+        // keep that protocol (a hello without `seq`, matching frames only).
+        let Some(after) = header_value(req, AFTER_HEADER) else {
+            self.state
+                .accept_websocket_with_tags(&pair.server, &[LEGACY_TAG]);
+            pair.server.send_with_str(
+                serde_json::json!({ "type": "hello", "user_id": user_id }).to_string(),
+            )?;
+            return Response::from_websocket(pair.client);
+        };
+        let inbox = self.load().await?;
+        let replay = inbox.since(parse_after(Some(&after), inbox.seq));
         self.state.accept_web_socket(&pair.server);
         pair.server.send_with_str(
             serde_json::json!({ "type": "hello", "user_id": user_id, "seq": inbox.seq })
@@ -176,13 +187,21 @@ impl UserHub {
         else {
             return Response::error("a notice is a JSON object", 400);
         };
+        let body_type = body
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
         let mut inbox = self.load().await?;
         let (seq, frame) = inbox.push(body);
         // Stored before it is sent: a client that sees `seq` can resume from it.
         self.state.storage().put(INBOX_KEY, &inbox).await?;
         *self.inbox.borrow_mut() = Some(inbox);
+        let notification = body_type.as_deref() == Some("notification");
         let mut delivered = 0;
         for ws in self.state.get_websockets() {
+            if notification && self.state.get_tags(&ws).iter().any(|t| t == LEGACY_TAG) {
+                continue;
+            }
             if ws.send_with_str(&frame).is_ok() {
                 delivered += 1;
             }

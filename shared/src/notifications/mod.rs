@@ -6,6 +6,7 @@
 //! ones through. Rule IDs `N1`… are the ones of `docs/notifications.md`.
 
 pub mod decide;
+pub mod email;
 pub mod hub;
 pub mod plan;
 pub mod preferences;

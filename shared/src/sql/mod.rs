@@ -308,6 +308,7 @@ pub const ALL: &[(&str, &str)] = registry![
     notifications::EMAIL_OUTBOX_SENT,
     notifications::EMAIL_OUTBOX_DEAD,
     notifications::EMAIL_OUTBOX_LIST_SENT,
+    notifications::NOTIFICATION_MEETINGS_STARTING,
     // health
     health::HEALTH_PING,
     health::HEALTH_SCHEMA_VERSION,
@@ -885,6 +886,10 @@ mod tests {
             (
                 notifications::EMAIL_OUTBOX_DEAD,
                 notifications::EmailOutboxDead::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_MEETINGS_STARTING,
+                notifications::NotificationMeetingsStarting::FIELDS,
             ),
             (
                 notifications::EMAIL_OUTBOX_LIST_SENT,

@@ -246,3 +246,18 @@ params! {
     /// Parameters of [`NOTIFICATION_DELETE`], `?1..?2` in order.
     NOTIFICATION_DELETE => NotificationDelete<'a> { id: &'a str, user_id: &'a str }
 }
+
+/// Scheduled meetings starting in `[?1, ?2)`: the "meeting starting" sweep
+/// (N15). Its notifications carry a dedupe key, so a meeting seen by
+/// several cron runs is notified once.
+///
+/// Params: ?1 from scheduled_at, ?2 to scheduled_at, ?3 limit.
+pub const NOTIFICATION_MEETINGS_STARTING: &str = "\
+SELECT id, title, scheduled_at FROM meetings
+WHERE state = 'scheduled' AND scheduled_at >= ?1 AND scheduled_at < ?2
+ORDER BY scheduled_at, id
+LIMIT ?3";
+params! {
+    /// Parameters of [`NOTIFICATION_MEETINGS_STARTING`], `?1..?3` in order.
+    NOTIFICATION_MEETINGS_STARTING => NotificationMeetingsStarting { from_ms: i64, to_ms: i64, limit: i64 }
+}
