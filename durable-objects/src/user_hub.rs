@@ -193,9 +193,11 @@ impl UserHub {
             .map(str::to_owned);
         let mut inbox = self.load().await?;
         let (seq, frame) = inbox.push(body);
-        // Stored before it is sent: a client that sees `seq` can resume from it.
+        // The cache first (no await in between), so a concurrent notice
+        // takes the next sequence; then storage, before the frame is sent:
+        // a client that sees `seq` can resume from it.
+        *self.inbox.borrow_mut() = Some(inbox.clone());
         self.state.storage().put(INBOX_KEY, &inbox).await?;
-        *self.inbox.borrow_mut() = Some(inbox);
         let notification = body_type.as_deref() == Some("notification");
         let mut delivered = 0;
         for ws in self.state.get_websockets() {

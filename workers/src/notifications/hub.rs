@@ -158,10 +158,21 @@ pub async fn stream(call: &Call, req: &Request, env: &Env) -> Result<Response, A
             .with_headers(headers),
     )
     .map_err(internal)?;
-    stub(env, user)?
+    let mut resp = stub(env, user)?
         .fetch_with_request(forwarded)
         .await
-        .map_err(internal)
+        .map_err(internal)?;
+    // A fetched response's headers are immutable: re-wrap the stream so
+    // the pipeline can add its headers (request id, CORS, security).
+    let body = resp.stream().map_err(internal)?;
+    let headers = Headers::new();
+    headers
+        .set("content-type", "text/event-stream")
+        .map_err(internal)?;
+    headers.set("cache-control", "no-store").map_err(internal)?;
+    Ok(Response::from_stream(body)
+        .map_err(internal)?
+        .with_headers(headers))
 }
 
 async fn post_to(env: &Env, user_id: &str, target: &str, body: String) -> Result<(), String> {
