@@ -4,6 +4,7 @@
 //! people never appear, in results, counts, facets or suggestions; FTS5
 //! syntax in a query gives results or a 400, never a 500.
 
+use connvo_e2e::fakes::workos::{access_token_claims, TestKey};
 use connvo_e2e::meet::{World, ORG};
 use connvo_e2e::BackendOptions;
 use serde_json::Value;
@@ -99,8 +100,15 @@ async fn s10_another_orgs_data_never_appears() {
     assert_eq!(suggest["meetings"].as_array().unwrap().len(), 1, "{suggest}");
     assert!(!suggest.to_string().contains("secret"));
     assert!(!suggest.to_string().contains("Stranger"));
-    // And the other way round: the stranger sees only their own.
-    let (_, theirs) = get(&w, STRANGER, "/v1/search?q=zanzibar").await;
+    // And the other way round: the stranger (signed in to their own
+    // organisation) sees only their own.
+    let token = TestKey::one().sign(&access_token_claims(STRANGER, OTHER_ORG, "member"));
+    let theirs = w
+        .call_with("GET", "/v1/search?q=zanzibar", Some(&token), None, &[])
+        .await
+        .body;
+    assert_eq!(theirs["counts"]["users"], 1, "{theirs}");
+    assert!(!theirs.to_string().contains(GUEST), "{theirs}");
     assert!(!theirs.to_string().contains("mtg_OURS"), "{theirs}");
     assert_eq!(theirs["counts"]["transcripts"], 1);
     // Not a member of a meeting in the filter: nothing, not an error.
