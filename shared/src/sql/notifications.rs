@@ -75,11 +75,13 @@ params! {
     NOTIFICATION_SIMILAR => NotificationSimilar<'a> { user_id: &'a str, group_key: &'a str, since: i64 }
 }
 
-/// Folds one more event into a grouped notification (N2): its count and title.
+/// Folds one more event into a grouped notification (N2): its count and
+/// title. (D1 binds numbers as JS numbers, REAL in SQLite: the cast keeps
+/// the JSON count an integer.)
 ///
 /// Params: ?1 id, ?2 user_id, ?3 count, ?4 title, ?5 now_ms.
 pub const NOTIFICATION_GROUP_BUMP: &str = "\
-UPDATE notifications SET data = json_set(data, '$.count', ?3), title = ?4, updated_at = ?5
+UPDATE notifications SET data = json_set(data, '$.count', CAST(?3 AS INTEGER)), title = ?4, updated_at = ?5
 WHERE id = ?1 AND user_id = ?2";
 params! {
     /// Parameters of [`NOTIFICATION_GROUP_BUMP`], `?1..?5` in order.
