@@ -99,7 +99,12 @@ async fn n15_a_hub_socket_gets_meeting_started_within_a_second() {
     let (mut ws, hello) = hub(&w, GUEST, None).await;
     assert!(hello["seq"].is_u64(), "{hello}");
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/start"), Some(HOST), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/start"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     let started = Instant::now();
@@ -159,9 +164,7 @@ async fn n15_a_hub_socket_gets_meeting_started_within_a_second() {
     assert_eq!(del.status, 204);
     // The legacy channel (issue 12) keeps its hello and gets no
     // `notification` frames.
-    let t = w
-        .call("POST", "/v1/me/ws-ticket", Some(GUEST), None)
-        .await;
+    let t = w.call("POST", "/v1/me/ws-ticket", Some(GUEST), None).await;
     let ticket = t.body["ticket"].as_str().unwrap();
     let (mut old, _) = connect_async(w.backend.ws_url(&format!("/v1/me/ws?ticket={ticket}")))
         .await
@@ -271,15 +274,27 @@ async fn n2_grouping_and_n3_the_hourly_cap() {
             HOST,
             meeting_body(
                 "Standup",
-                &[(ANN, "participant"), (BOB, "participant"), (CAT, "participant")],
+                &[
+                    (ANN, "participant"),
+                    (BOB, "participant"),
+                    (CAT, "participant"),
+                ],
             ),
         )
         .await;
     let id = m["id"].as_str().unwrap().to_owned();
     let provisioned = w.wait_provisioned(HOST, &id).await;
-    let cid = provisioned["video"]["call_cid"].as_str().unwrap().to_owned();
+    let cid = provisioned["video"]["call_cid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let a = w
-        .call("POST", &format!("/v1/meetings/{id}/start"), Some(HOST), None)
+        .call(
+            "POST",
+            &format!("/v1/meetings/{id}/start"),
+            Some(HOST),
+            None,
+        )
         .await;
     assert_eq!(a.status, 200);
     for (i, user) in [ANN, BOB, CAT].iter().enumerate() {
@@ -358,7 +373,8 @@ async fn n10_the_unread_count_is_exact_after_a_race() {
         let w = &w;
         work.push(Box::pin(async move {
             announce(w, &format!("race {i}")).await;
-        }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>);
+        })
+            as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>);
     }
     for id in &ids[..3] {
         let w = &w;
@@ -376,8 +392,13 @@ async fn n10_the_unread_count_is_exact_after_a_race() {
         let w = &w;
         let id = ids[3].clone();
         work.push(Box::pin(async move {
-            w.call("DELETE", &format!("/v1/notifications/{id}"), Some(GUEST), None)
-                .await;
+            w.call(
+                "DELETE",
+                &format!("/v1/notifications/{id}"),
+                Some(GUEST),
+                None,
+            )
+            .await;
         }));
         work.push(Box::pin(async move {
             w.call("POST", "/v1/notifications/read-all", Some(GUEST), None)
@@ -405,7 +426,10 @@ async fn n8_preferences_are_validated_and_round_trip() {
         )
         .await;
     assert_eq!(bad.status, 400);
-    assert_eq!(bad.body["error"]["details"]["field"], "quiet_hours.time_zone");
+    assert_eq!(
+        bad.body["error"]["details"]["field"],
+        "quiet_hours.time_zone"
+    );
     let doc = json!({
         "channels": {"default": {"in_app": true, "email": true},
                      "participant_left": {"in_app": false, "email": false}},
@@ -414,7 +438,12 @@ async fn n8_preferences_are_validated_and_round_trip() {
         "max_per_hour": 30
     });
     let put = w
-        .call("PUT", "/v1/notifications/preferences", Some(GUEST), Some(&doc))
+        .call(
+            "PUT",
+            "/v1/notifications/preferences",
+            Some(GUEST),
+            Some(&doc),
+        )
         .await;
     assert_eq!(put.status, 200, "{}", put.body);
     let get = w
@@ -438,16 +467,21 @@ async fn n4_quiet_hours_hold_email_then_send_and_n5_exactly_one_email_each() {
     let resend = FakeResend::start().await;
     let w = World::start_with(
         &[HOST, GUEST],
-        resend.backend_options().merge(BackendOptions::default().seed_sql(format!(
-            "UPDATE users SET email = 'guest@example.com' WHERE id = '{GUEST}'"
-        ))),
+        resend
+            .backend_options()
+            .merge(BackendOptions::default().seed_sql(format!(
+                "UPDATE users SET email = 'guest@example.com' WHERE id = '{GUEST}'"
+            ))),
     )
     .await;
-    let prefs = |quiet: Option<Value>| {
-        json!({"channels": {"default": {"in_app": true, "email": true}}, "quiet_hours": quiet})
-    };
+    let prefs = |quiet: Option<Value>| json!({"channels": {"default": {"in_app": true, "email": true}}, "quiet_hours": quiet});
     let p = w
-        .call("PUT", "/v1/notifications/preferences", Some(GUEST), Some(&prefs(None)))
+        .call(
+            "PUT",
+            "/v1/notifications/preferences",
+            Some(GUEST),
+            Some(&prefs(None)),
+        )
         .await;
     assert_eq!(p.status, 200, "{}", p.body);
     // Outside quiet hours: sent at once.
@@ -513,10 +547,14 @@ async fn n4_quiet_hours_hold_email_then_send_and_n5_exactly_one_email_each() {
     let outbox = w.d1(&format!(
         "SELECT status, provider FROM email_outbox WHERE user_id = '{GUEST}'"
     ));
-    assert!(outbox.iter().all(|r| r["status"] == "sent" && r["provider"] == "resend"));
+    assert!(outbox
+        .iter()
+        .all(|r| r["status"] == "sent" && r["provider"] == "resend"));
     // The host has no address: no email row at all.
     assert!(w
-        .d1(&format!("SELECT 1 FROM email_outbox WHERE user_id = '{HOST}'"))
+        .d1(&format!(
+            "SELECT 1 FROM email_outbox WHERE user_id = '{HOST}'"
+        ))
         .is_empty());
     let _ = ORG;
 }

@@ -63,7 +63,11 @@ async fn n5_the_resend_fake_answers_like_resend_for_its_sdk() {
         text: "Body",
     };
     let ours = resend_body(&m);
-    assert_eq!(keys(&ours), keys(&sdk_body), "ours {ours} vs the SDK's {sdk_body}");
+    assert_eq!(
+        keys(&ours),
+        keys(&sdk_body),
+        "ours {ours} vs the SDK's {sdk_body}"
+    );
     assert_eq!(ours["to"], sdk_body["to"]);
     let resp = reqwest::Client::new()
         .post(format!("{}/emails", fake.base_url()))

@@ -51,7 +51,10 @@ async fn s8_a_spoken_word_is_found_with_snippet_offset_and_typo() {
     assert_eq!(hit["meeting_id"], "mtg_OURS");
     assert_eq!(hit["meeting_title"], "Zanzibar planning");
     assert!(
-        hit["snippet"].as_str().unwrap().contains("<mark>zanzibar</mark>"),
+        hit["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>zanzibar</mark>"),
         "{hit}"
     );
     assert_eq!(hit["offset_ms"], 61000);
@@ -60,11 +63,7 @@ async fn s8_a_spoken_word_is_found_with_snippet_offset_and_typo() {
     for typo in ["zanzibra", "zanziba", "zanzibars"] {
         let (s, body) = get(&w, GUEST, &format!("/v1/search/transcripts?q={typo}")).await;
         assert_eq!(s, 200);
-        assert_eq!(
-            body["items"].as_array().unwrap().len(),
-            1,
-            "{typo}: {body}"
-        );
+        assert_eq!(body["items"].as_array().unwrap().len(), 1, "{typo}: {body}");
     }
     // Filters: another speaker finds nothing.
     let (_, body) = get(
@@ -97,7 +96,11 @@ async fn s10_another_orgs_data_never_appears() {
         assert!(!text.contains(leak), "{leak} leaked: {text}");
     }
     let (_, suggest) = get(&w, GUEST, "/v1/search/suggest?q=zan").await;
-    assert_eq!(suggest["meetings"].as_array().unwrap().len(), 1, "{suggest}");
+    assert_eq!(
+        suggest["meetings"].as_array().unwrap().len(),
+        1,
+        "{suggest}"
+    );
     assert!(!suggest.to_string().contains("secret"));
     assert!(!suggest.to_string().contains("Stranger"));
     // And the other way round: the stranger (signed in to their own
@@ -126,10 +129,28 @@ async fn s10_another_orgs_data_never_appears() {
 async fn s1_fts_syntax_gives_results_or_a_400_never_a_500() {
     let w = World::start_with(&[HOST, GUEST], seed()).await;
     let nasty = [
-        "\"", "\"zanzibar", "zanzibar\"", "NEAR(zanzibar next)", "zanzibar NEAR/2 next", "*",
-        "zan*", "(", ")", "((zanzibar)", "zanzibar OR", "AND NOT", "NOT zanzibar", "^zanzibar",
-        "text:zanzibar", "{text}:zanzibar", "'; DROP TABLE meetings; --", "\\", "zanzibar AND (",
-        "\"NEAR(\" OR \")\"", "-zanzibar", "+",
+        "\"",
+        "\"zanzibar",
+        "zanzibar\"",
+        "NEAR(zanzibar next)",
+        "zanzibar NEAR/2 next",
+        "*",
+        "zan*",
+        "(",
+        ")",
+        "((zanzibar)",
+        "zanzibar OR",
+        "AND NOT",
+        "NOT zanzibar",
+        "^zanzibar",
+        "text:zanzibar",
+        "{text}:zanzibar",
+        "'; DROP TABLE meetings; --",
+        "\\",
+        "zanzibar AND (",
+        "\"NEAR(\" OR \")\"",
+        "-zanzibar",
+        "+",
     ];
     let routes = [
         "/v1/search",
@@ -139,10 +160,7 @@ async fn s1_fts_syntax_gives_results_or_a_400_never_a_500() {
         "/v1/search/suggest",
     ];
     for q in nasty {
-        let encoded: String = q
-            .bytes()
-            .map(|b| format!("%{b:02X}"))
-            .collect();
+        let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
         for route in routes {
             let (s, body) = get(&w, GUEST, &format!("{route}?q={encoded}")).await;
             assert!(

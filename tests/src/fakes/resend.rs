@@ -64,10 +64,11 @@ fn handle(state: &Mutex<State>, req: &FakeRequest) -> FakeResponse {
     }
     let key = req.header("idempotency-key").map(str::to_owned);
     let mut s = state.lock().unwrap();
-    if let Some(first) = key
-        .as_ref()
-        .and_then(|k| s.sent.iter().find(|e| e.idempotency_key.as_ref() == Some(k)))
-    {
+    if let Some(first) = key.as_ref().and_then(|k| {
+        s.sent
+            .iter()
+            .find(|e| e.idempotency_key.as_ref() == Some(k))
+    }) {
         return FakeResponse::json(200, &json!({ "id": first.id }));
     }
     let id = format!("re_{:08}", s.sent.len() + 1);

@@ -25,6 +25,7 @@ use super::notify::notify_all;
 use crate::clock::now_ms;
 use crate::pipeline::Call;
 use crate::respond;
+use crate::search::query_pairs;
 
 /// Rows marked read per statement of "mark all read"; more loops.
 const MARK_ALL_BATCH: i64 = 500;
@@ -38,16 +39,6 @@ struct Unread {
 #[derive(Deserialize)]
 struct PrefsRow {
     prefs: String,
-}
-
-fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
-    let url = req
-        .url()
-        .map_err(|_| ApiError::validation("the request URL is malformed"))?;
-    Ok(url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect())
 }
 
 fn not_found() -> ApiError {

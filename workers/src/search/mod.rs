@@ -50,7 +50,8 @@ struct Facet {
     n: i64,
 }
 
-fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
+/// The request's query string as pairs (the inbox routes use it too).
+pub fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
     let url = req
         .url()
         .map_err(|_| ApiError::validation("the request URL is malformed"))?;
