@@ -531,10 +531,10 @@ async fn n4_quiet_hours_hold_email_then_send_and_n5_exactly_one_email_each() {
     .await;
     let held = &resend.sent()[1];
     assert_eq!(held.body["subject"], "held");
-    let sent_at = w.d1(&format!(
+    let sent_at = w.d1(
         "SELECT o.sent_at, o.send_after FROM email_outbox o JOIN notifications n \
-         ON n.id = o.notification_id WHERE n.title = 'held'"
-    ));
+         ON n.id = o.notification_id WHERE n.title = 'held'",
+    );
     assert!(sent_at[0]["sent_at"].as_i64() >= sent_at[0]["send_after"].as_i64());
     // Exactly one per notification: distinct idempotency keys, no repeats
     // even after the queue settles.
