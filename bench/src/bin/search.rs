@@ -273,7 +273,7 @@ async fn search(a: &Args) {
 async fn fanout(a: &Args) {
     let users = a.hubs.max(1);
     let w = World::start_with(
-        &[ADMIN],
+        &[ADMIN, SEARCHER],
         BackendOptions::default()
             .var("RATE_LIMITS", lifted())
             .seed_sql(seed(10, 100, users)),
@@ -337,9 +337,9 @@ async fn fanout(a: &Args) {
                 _ => None,
             }
         });
-        // The recipients are the org's first members by id: the admin
-        // (no socket), then the first sockets.
-        let arrivals = futures::future::join_all(waits.take(expected.saturating_sub(1))).await;
+        // The recipients are the org's first members by id: the admin and
+        // the searcher (no sockets), then the first sockets.
+        let arrivals = futures::future::join_all(waits.take(expected.saturating_sub(2))).await;
         for at in arrivals.into_iter().flatten() {
             got += 1;
             receipts.push(at.duration_since(t).as_secs_f64() * 1000.0);
