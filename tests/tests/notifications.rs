@@ -134,34 +134,18 @@ async fn n15_a_hub_socket_gets_meeting_started_within_a_second() {
         )
         .await;
     assert_eq!((r.status, r.body["unread"].clone()), (200, json!(0)));
-    // Another user's notification is 404, to read and to delete.
-    let other = w
-        .call(
-            "POST",
-            &format!("/v1/notifications/{nid}/read"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(other.status, 404);
-    let del = w
-        .call(
-            "DELETE",
-            &format!("/v1/notifications/{nid}"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(del.status, 404);
-    let del = w
-        .call(
-            "DELETE",
-            &format!("/v1/notifications/{nid}"),
-            Some(GUEST),
-            None,
-        )
-        .await;
-    assert_eq!(del.status, 204);
+    // Another user's notification is 404, to read and to delete; its
+    // owner deletes it.
+    let read = format!("/v1/notifications/{nid}/read");
+    let one = format!("/v1/notifications/{nid}");
+    for (method, path, user, status) in [
+        ("POST", &read, HOST, 404),
+        ("DELETE", &one, HOST, 404),
+        ("DELETE", &one, GUEST, 204),
+    ] {
+        let a = w.call(method, path, Some(user), None).await;
+        assert_eq!(a.status, status, "{method} {path} as {user}: {}", a.body);
+    }
     // The legacy channel (issue 12) keeps its hello and gets no
     // `notification` frames.
     let t = w.call("POST", "/v1/me/ws-ticket", Some(GUEST), None).await;
