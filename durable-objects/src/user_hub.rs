@@ -1,30 +1,42 @@
 //! `UserHub`: one Durable Object per user (`idFromName(user_id)`), the
-//! user's real-time channel (issue 12; the notifications work, issue 13,
-//! extends it). It holds the user's open WebSockets (hibernatable) and
-//! fans every notice the worker posts out to all of them. Protocol:
-//! docs/notifications.md "The per-user channel".
+//! user's real-time channel (issue 12 built it for matching; issue 13 made
+//! it the notifications channel). It holds the user's open WebSockets
+//! (hibernatable) and Server-Sent-Events streams, gives every frame the
+//! user's next sequence number and keeps the last frames for resume
+//! (`connvo_shared::notifications::hub::Inbox`, rules N12–N14). Protocol:
+//! docs/protocol.md "The per-user channel".
 //!
 //! - `GET /ws` (an upgrade the worker forwards after verifying the user's
 //!   ticket): the meeting room's internal headers
 //!   (`room_internal::header`: `x-connvo-user-id`, `x-connvo-ticket-nonce`
-//!   in lowercase hex, `x-connvo-ticket-exp-ms`). A nonce seen before is refused with
-//!   401 `TICKET_REPLAYED` (single use, like the meeting room's tickets).
-//!   The first frame is `{"type": "hello", "user_id"}`; a text `ping` is
-//!   answered `pong` by the runtime without waking the object.
-//! - `POST /notify` (from the worker only: a stub is not reachable from
-//!   outside): the body, a JSON object, is sent as one text frame to every
-//!   open socket; the answer is `{"delivered": n}`. Nothing is stored: a
-//!   user with no socket open misses the notice and reads the state over
-//!   REST (the notifications work adds the stored inbox).
+//!   in lowercase hex, `x-connvo-ticket-exp-ms`), and optionally
+//!   `x-connvo-hub-after` (the last sequence the client saw). A nonce seen
+//!   before is refused with 401 `TICKET_REPLAYED` (single use). The first
+//!   frame is `{"type": "hello", "user_id", "seq"}`, then the missed frames
+//!   (after `resync` when the ring no longer holds them all); a text
+//!   `ping` is answered `pong` by the runtime without waking the object.
+//! - `GET /stream` (the worker, for an authenticated user): the same as
+//!   Server-Sent Events, resuming after `x-connvo-hub-after`. An open stream
+//!   keeps the object in memory (streams cannot hibernate).
+//! - `POST /notify` (from the worker only): the body, a JSON object, gets
+//!   `seq`, is stored in the ring, then sent to every socket and stream;
+//!   the answer is `{"seq", "delivered"}`.
+//! - `POST /close`: the user's access was revoked: every socket is closed
+//!   (4001) and every stream ended.
 //!
 //! Client frames other than `ping` are ignored.
 
 use std::cell::RefCell;
 
 use connvo_shared::auth::ticket::{TicketClaims, UsedNonces};
+use connvo_shared::notifications::hub::{
+    parse_after, sse_event, Inbox, AFTER_HEADER, CLOSE_REVOKED,
+};
 use connvo_shared::room_internal::header;
 use connvo_shared::signature::from_hex;
 use connvo_shared::{ApiError, ErrorCode};
+use futures::channel::mpsc::{unbounded, UnboundedSender};
+use futures::StreamExt;
 use worker::{
     durable_object, Date, DurableObject, Env, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
@@ -36,7 +48,16 @@ pub struct UserHub {
     /// Ticket nonces accepted, until their expiry (in memory: a ticket
     /// lives 30 s, shorter than an idle object's life).
     used: RefCell<UsedNonces>,
+    /// The stored inbox, read once per object life.
+    inbox: RefCell<Option<Inbox>>,
+    /// Open SSE streams (dropped ones fail to send and are removed).
+    streams: RefCell<Vec<UnboundedSender<Vec<u8>>>>,
 }
+
+/// The tag of sockets opened by `/v1/me/ws` (no resume header).
+const LEGACY_TAG: &str = "legacy";
+/// The storage key of the inbox.
+const INBOX_KEY: &str = "inbox";
 
 fn error(err: &ApiError) -> Result<Response> {
     Response::from_json(&err.body()).map(|r| r.with_status(err.status()))
@@ -51,7 +72,21 @@ fn header_value(req: &Request, name: &str) -> Option<String> {
 }
 
 impl UserHub {
-    fn accept(&self, req: &Request) -> Result<Response> {
+    async fn load(&self) -> Result<Inbox> {
+        if let Some(inbox) = self.inbox.borrow().clone() {
+            return Ok(inbox);
+        }
+        let stored: Inbox = self
+            .state
+            .storage()
+            .get(INBOX_KEY)
+            .await?
+            .unwrap_or_default();
+        *self.inbox.borrow_mut() = Some(stored.clone());
+        Ok(stored)
+    }
+
+    async fn accept(&self, req: &Request) -> Result<Response> {
         let now = Date::now().as_millis();
         let (Some(user_id), Some(nonce), Some(exp)) = (
             header_value(req, header::USER_ID),
@@ -83,25 +118,102 @@ impl UserHub {
             }
         }
         let pair = WebSocketPair::new()?;
+        // `/v1/me/ws` (issue 12's path) sets no resume header: its sockets
+        // keep that protocol (a hello without `seq`, matching frames only).
+        let Some(after) = header_value(req, AFTER_HEADER) else {
+            self.state
+                .accept_websocket_with_tags(&pair.server, &[LEGACY_TAG]);
+            pair.server.send_with_str(
+                serde_json::json!({ "type": "hello", "user_id": user_id }).to_string(),
+            )?;
+            return Response::from_websocket(pair.client);
+        };
+        let inbox = self.load().await?;
+        let replay = inbox.since(parse_after(Some(&after), inbox.seq));
         self.state.accept_web_socket(&pair.server);
         pair.server.send_with_str(
-            serde_json::json!({ "type": "hello", "user_id": user_id }).to_string(),
+            serde_json::json!({ "type": "hello", "user_id": user_id, "seq": inbox.seq })
+                .to_string(),
         )?;
+        if replay.resync {
+            pair.server
+                .send_with_str(serde_json::json!({ "type": "resync" }).to_string())?;
+        }
+        for (_, frame) in replay.frames {
+            pair.server.send_with_str(frame)?;
+        }
         Response::from_websocket(pair.client)
+    }
+
+    async fn stream(&self, req: &Request) -> Result<Response> {
+        let inbox = self.load().await?;
+        let after = parse_after(header_value(req, AFTER_HEADER).as_deref(), inbox.seq);
+        let replay = inbox.since(after);
+        let (tx, rx) = unbounded::<Vec<u8>>();
+        // A comment first, so the response starts at once.
+        let _ = tx.unbounded_send(b": connvo hub\n\n".to_vec());
+        if replay.resync {
+            let _ = tx.unbounded_send(b"event: resync\ndata: {}\n\n".to_vec());
+        }
+        for (seq, frame) in replay.frames {
+            let _ = tx.unbounded_send(sse_event(seq, frame).into_bytes());
+        }
+        self.streams.borrow_mut().push(tx);
+        let headers = worker::Headers::new();
+        headers.set("content-type", "text/event-stream")?;
+        headers.set("cache-control", "no-store")?;
+        Ok(Response::from_stream(rx.map(Ok::<Vec<u8>, worker::Error>))?.with_headers(headers))
+    }
+
+    fn close_all(&self) -> Result<Response> {
+        let mut closed = 0;
+        for ws in self.state.get_websockets() {
+            if ws
+                .close(Some(CLOSE_REVOKED), Some("access revoked"))
+                .is_ok()
+            {
+                closed += 1;
+            }
+        }
+        let streams = std::mem::take(&mut *self.streams.borrow_mut());
+        closed += streams.len();
+        drop(streams);
+        Response::from_json(&serde_json::json!({ "closed": closed }))
     }
 
     async fn notify(&self, mut req: Request) -> Result<Response> {
         let body = req.text().await?;
-        if !serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| v.is_object()) {
+        let Ok(serde_json::Value::Object(body)) = serde_json::from_str::<serde_json::Value>(&body)
+        else {
             return Response::error("a notice is a JSON object", 400);
-        }
+        };
+        let body_type = body
+            .get("type")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let mut inbox = self.load().await?;
+        let (seq, frame) = inbox.push(body);
+        // The cache first (no await in between), so a concurrent notice
+        // takes the next sequence; then storage, before the frame is sent:
+        // a client that sees `seq` can resume from it.
+        *self.inbox.borrow_mut() = Some(inbox.clone());
+        self.state.storage().put(INBOX_KEY, &inbox).await?;
+        let notification = body_type.as_deref() == Some("notification");
         let mut delivered = 0;
         for ws in self.state.get_websockets() {
-            if ws.send_with_str(&body).is_ok() {
+            if notification && self.state.get_tags(&ws).iter().any(|t| t == LEGACY_TAG) {
+                continue;
+            }
+            if ws.send_with_str(&frame).is_ok() {
                 delivered += 1;
             }
         }
-        Response::from_json(&serde_json::json!({ "delivered": delivered }))
+        let event = sse_event(seq, &frame).into_bytes();
+        self.streams
+            .borrow_mut()
+            .retain(|tx| tx.unbounded_send(event.clone()).is_ok());
+        delivered += self.streams.borrow().len();
+        Response::from_json(&serde_json::json!({ "seq": seq, "delivered": delivered }))
     }
 }
 
@@ -113,13 +225,17 @@ impl DurableObject for UserHub {
         UserHub {
             state,
             used: RefCell::new(UsedNonces::new()),
+            inbox: RefCell::new(None),
+            streams: RefCell::new(Vec::new()),
         }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         match (req.method().to_string().as_str(), req.path().as_str()) {
-            ("GET", "/ws") => self.accept(&req),
+            ("GET", "/ws") => self.accept(&req).await,
+            ("GET", "/stream") => self.stream(&req).await,
             ("POST", "/notify") => self.notify(req).await,
+            ("POST", "/close") => self.close_all(),
             _ => Response::error("not found", 404),
         }
     }

@@ -63,6 +63,10 @@ pub enum Job {
         detection: u64,
         request: Box<incall::IncallRequest>,
     },
+    /// Send the email of one notification (`email_outbox`, rule N5): at most
+    /// once, whatever the number of deliveries. Its subject id is the
+    /// notification's, not a meeting's.
+    SendEmail { notification_id: String },
 }
 
 impl Job {
@@ -75,6 +79,7 @@ impl Job {
             Job::GenerateInsights { .. } => "generate_insights",
             Job::GeneratePrecall { .. } => "generate_precall",
             Job::GenerateIncall { .. } => "generate_incall",
+            Job::SendEmail { .. } => "send_email",
         }
     }
 
@@ -86,6 +91,9 @@ impl Job {
             | Job::GenerateInsights { meeting_id }
             | Job::GeneratePrecall { meeting_id }
             | Job::GenerateIncall { meeting_id, .. } => meeting_id,
+            // The one job about a notification: its id stands in (a valid
+            // id, so `decode` checks it the same way).
+            Job::SendEmail { notification_id } => notification_id,
         }
     }
 

@@ -90,6 +90,42 @@ pub enum Route {
     HubSocket,
     /// `POST /v1/dev/matching/cycle`: run matching cycles now (dev auth only).
     DevMatchingCycle,
+    /// `GET /v1/notifications`: the caller's inbox (cursor, unread filter).
+    Notifications,
+    /// `GET /v1/notifications/unread-count`
+    NotificationsUnread,
+    /// `POST /v1/notifications/{id}/read`
+    NotificationRead { notification_id: String },
+    /// `POST /v1/notifications/read-all`
+    NotificationsReadAll,
+    /// `DELETE /v1/notifications/{id}`
+    DeleteNotification { notification_id: String },
+    /// `GET /v1/notifications/preferences`
+    NotificationPrefs,
+    /// `PUT /v1/notifications/preferences`
+    PutNotificationPrefs,
+    /// `POST /v1/notifications/ws-ticket`: a ticket for the caller's hub.
+    NotificationsTicket,
+    /// `GET /v1/notifications/ws?ticket=&after=`: the resumable hub socket.
+    NotificationsSocket,
+    /// `GET /v1/notifications/stream`: the hub as Server-Sent Events.
+    NotificationsStream,
+    /// `POST /v1/admin/announcements`: a system announcement to the org.
+    AdminAnnouncement,
+    /// `GET /v1/dev/outbox`: the local email outbox (local only).
+    DevOutbox,
+    /// `GET /v1/search`: every type, with counts and facets.
+    Search,
+    /// `GET /v1/search/meetings`
+    SearchMeetings,
+    /// `GET /v1/search/transcripts`
+    SearchTranscripts,
+    /// `GET /v1/search/users`
+    SearchUsers,
+    /// `GET /v1/search/suggest`
+    SearchSuggest,
+    /// `POST /v1/admin/search/{entity}/reindex`: rebuild one index.
+    AdminReindex { entity: String },
 }
 
 /// The route's class, for body limits and rate limits.
@@ -503,6 +539,156 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |_| Route::DevMatchingCycle,
     },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/notifications",
+        name: "notifications.list",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::Notifications,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/notifications/unread-count",
+        name: "notifications.unread",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::NotificationsUnread,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/notifications/read-all",
+        name: "notifications.read_all",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::NotificationsReadAll,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/notifications/preferences",
+        name: "notifications.preferences.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::NotificationPrefs,
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/notifications/preferences",
+        name: "notifications.preferences.put",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::PutNotificationPrefs,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/notifications/ws-ticket",
+        name: "notifications.ws_ticket",
+        access: RouteAccess::User,
+        class: RouteClass::WsTicket,
+        build: |_| Route::NotificationsTicket,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/notifications/ws",
+        name: "notifications.ws",
+        access: RouteAccess::Public,
+        class: RouteClass::Default,
+        build: |_| Route::NotificationsSocket,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/notifications/stream",
+        name: "notifications.stream",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::NotificationsStream,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/notifications/{id}/read",
+        name: "notifications.read",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::NotificationRead {
+            notification_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/notifications/{id}",
+        name: "notifications.delete",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::DeleteNotification {
+            notification_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/admin/announcements",
+        name: "admin.announcements",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminAnnouncement,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/dev/outbox",
+        name: "dev.outbox",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevOutbox,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/search",
+        name: "search",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::Search,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/search/meetings",
+        name: "search.meetings",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::SearchMeetings,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/search/transcripts",
+        name: "search.transcripts",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::SearchTranscripts,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/search/users",
+        name: "search.users",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::SearchUsers,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/search/suggest",
+        name: "search.suggest",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::SearchSuggest,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/admin/search/{id}/reindex",
+        name: "admin.search.reindex",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |p| Route::AdminReindex {
+            entity: path_id(p, 0),
+        },
+    },
 ];
 
 /// Every row of the route table.
@@ -588,6 +774,9 @@ mod tests {
         // The ticket in the query is the credential (verified by the
         // handler, single use in the hub), as for a meeting's socket.
         "me.ws",
+        "notifications.ws",
+        // The local email outbox: dev auth only (404 elsewhere).
+        "dev.outbox",
     ];
 
     /// Authenticated routes whose access is the caller's own (no ACL action
@@ -622,6 +811,23 @@ mod tests {
         "matching.proposals.accept",
         "matching.proposals.decline",
         "me.ws_ticket",
+        // The inbox routes bind the caller's id in every statement (N9);
+        // search puts the caller's memberships or organisation in every
+        // query (S10).
+        "notifications.list",
+        "notifications.unread",
+        "notifications.read_all",
+        "notifications.preferences.get",
+        "notifications.preferences.put",
+        "notifications.ws_ticket",
+        "notifications.stream",
+        "notifications.read",
+        "notifications.delete",
+        "search",
+        "search.meetings",
+        "search.transcripts",
+        "search.users",
+        "search.suggest",
     ];
 
     #[test]

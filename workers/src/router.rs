@@ -171,9 +171,36 @@ async fn dispatch(
             };
             crate::matching::proposals::answer(ctx, &call, env, &proposal_id, answer).await
         }
-        Route::HubTicket => crate::matching::notify::ticket(&call, env).await,
-        Route::HubSocket => crate::matching::notify::ws(&req, env).await,
+        Route::HubTicket | Route::NotificationsTicket => {
+            crate::notifications::hub::ticket(&call, env).await
+        }
+        Route::HubSocket => crate::notifications::hub::ws(&req, env, false).await,
+        Route::NotificationsSocket => crate::notifications::hub::ws(&req, env, true).await,
+        Route::NotificationsStream => crate::notifications::hub::stream(&call, &req, env).await,
         Route::DevMatchingCycle => crate::matching::cycle::dev(&call, env).await,
+        Route::Notifications => crate::notifications::routes::list(&call, &req, env).await,
+        Route::NotificationsUnread => crate::notifications::routes::unread_count(&call, env).await,
+        Route::NotificationRead { notification_id } => {
+            crate::notifications::routes::mark_read(&call, env, &notification_id).await
+        }
+        Route::NotificationsReadAll => {
+            crate::notifications::routes::mark_all_read(&call, env).await
+        }
+        Route::DeleteNotification { notification_id } => {
+            crate::notifications::routes::delete(&call, env, &notification_id).await
+        }
+        Route::NotificationPrefs => crate::notifications::routes::preferences(&call, env).await,
+        Route::PutNotificationPrefs => {
+            crate::notifications::routes::put_preferences(&call, env).await
+        }
+        Route::AdminAnnouncement => crate::notifications::routes::announce(&call, env).await,
+        Route::DevOutbox => crate::notifications::email::outbox(&call, env).await,
+        Route::Search => crate::search::all(&call, &req, env).await,
+        Route::SearchMeetings => crate::search::meetings(&call, &req, env).await,
+        Route::SearchTranscripts => crate::search::transcripts(&call, &req, env).await,
+        Route::SearchUsers => crate::search::users(&call, &req, env).await,
+        Route::SearchSuggest => crate::search::suggest(&call, &req, env).await,
+        Route::AdminReindex { entity } => crate::search::reindex(&call, env, &entity).await,
     }
 }
 

@@ -6,7 +6,12 @@
 //! ones through. Rule IDs `N1`… are the ones of `docs/notifications.md`.
 
 pub mod decide;
+pub mod email;
+pub mod hub;
+pub mod plan;
 pub mod preferences;
+pub mod wire;
 
 pub use decide::{decide, Decision, Email, History, NewNotification, Priority};
+pub use plan::{plan, Category, Loaded, Outgoing, Plan};
 pub use preferences::{ChannelPrefs, PrefError, Preferences, QuietHours};

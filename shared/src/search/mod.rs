@@ -4,3 +4,4 @@
 //! of indexed terms. Rule IDs `S1`… are the ones of `docs/search.md`.
 
 pub mod query;
+pub mod request;

@@ -172,6 +172,21 @@ pub const ALL: &[(&str, &str)] = registry![
     search::SEARCH_SEGMENTS_IN_MEETING,
     search::SEARCH_SEGMENTS_FOR_USER,
     search::SEARCH_NOTES_FOR_USER,
+    search::SEARCH_TRANSCRIPTS,
+    search::SEARCH_TRANSCRIPTS_COUNT,
+    search::SEARCH_MEETINGS,
+    search::SEARCH_MEETINGS_FACETS,
+    search::SEARCH_USERS,
+    search::SEARCH_USERS_COUNT,
+    search::SEARCH_NOTES_COUNT,
+    search::SEARCH_TRANSCRIPT_VOCAB,
+    search::SEARCH_MEETINGS_VOCAB,
+    search::SEARCH_PROFILES_VOCAB,
+    search::SEARCH_REBUILD_TRANSCRIPTS,
+    search::SEARCH_REBUILD_MEETINGS,
+    search::SEARCH_REBUILD_NOTES,
+    search::SEARCH_REBUILD_USERS,
+    search::SEARCH_INDEX_JOB_INSERT,
     // messages
     messages::MESSAGE_INSERT,
     messages::MESSAGE_LIST_AFTER_SEQ,
@@ -278,6 +293,22 @@ pub const ALL: &[(&str, &str)] = registry![
     notifications::NOTIFICATION_MARK_READ,
     notifications::NOTIFICATION_MARK_ALL_READ,
     notifications::NOTIFICATION_DELETE,
+    notifications::NOTIFICATION_INBOX,
+    notifications::NOTIFICATION_COUNT_SINCE,
+    notifications::NOTIFICATION_SIMILAR,
+    notifications::NOTIFICATION_GROUP_BUMP,
+    notifications::NOTIFICATION_GET,
+    notifications::NOTIFICATION_COUNTER_SYNC,
+    notifications::NOTIFICATION_COUNTER_GET,
+    notifications::NOTIFICATION_PREFS_GET,
+    notifications::NOTIFICATION_PREFS_PUT,
+    notifications::EMAIL_OUTBOX_INSERT,
+    notifications::EMAIL_OUTBOX_GET,
+    notifications::EMAIL_OUTBOX_FAILED,
+    notifications::EMAIL_OUTBOX_SENT,
+    notifications::EMAIL_OUTBOX_DEAD,
+    notifications::EMAIL_OUTBOX_LIST_SENT,
+    notifications::NOTIFICATION_MEETINGS_STARTING,
     // health
     health::HEALTH_PING,
     health::HEALTH_SCHEMA_VERSION,
@@ -801,6 +832,70 @@ mod tests {
                 notifications::NotificationDelete::FIELDS,
             ),
             (
+                notifications::NOTIFICATION_INBOX,
+                notifications::NotificationInbox::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_COUNT_SINCE,
+                notifications::NotificationCountSince::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_SIMILAR,
+                notifications::NotificationSimilar::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_GROUP_BUMP,
+                notifications::NotificationGroupBump::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_GET,
+                notifications::NotificationGet::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_COUNTER_SYNC,
+                notifications::NotificationCounterSync::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_COUNTER_GET,
+                notifications::NotificationCounterGet::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_PREFS_GET,
+                notifications::NotificationPrefsGet::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_PREFS_PUT,
+                notifications::NotificationPrefsPut::FIELDS,
+            ),
+            (
+                notifications::EMAIL_OUTBOX_INSERT,
+                notifications::EmailOutboxInsert::FIELDS,
+            ),
+            (
+                notifications::EMAIL_OUTBOX_GET,
+                notifications::EmailOutboxGet::FIELDS,
+            ),
+            (
+                notifications::EMAIL_OUTBOX_FAILED,
+                notifications::EmailOutboxFailed::FIELDS,
+            ),
+            (
+                notifications::EMAIL_OUTBOX_SENT,
+                notifications::EmailOutboxSent::FIELDS,
+            ),
+            (
+                notifications::EMAIL_OUTBOX_DEAD,
+                notifications::EmailOutboxDead::FIELDS,
+            ),
+            (
+                notifications::NOTIFICATION_MEETINGS_STARTING,
+                notifications::NotificationMeetingsStarting::FIELDS,
+            ),
+            (
+                notifications::EMAIL_OUTBOX_LIST_SENT,
+                notifications::EmailOutboxListSent::FIELDS,
+            ),
+            (
                 participants::PARTICIPANT_INSERT,
                 participants::ParticipantInsert::FIELDS,
             ),
@@ -1004,6 +1099,54 @@ mod tests {
             (
                 search::SEARCH_NOTES_FOR_USER,
                 search::SearchNotesForUser::FIELDS,
+            ),
+            (
+                search::SEARCH_TRANSCRIPTS,
+                search::SearchTranscripts::FIELDS,
+            ),
+            (
+                search::SEARCH_TRANSCRIPTS_COUNT,
+                search::SearchTranscriptsCount::FIELDS,
+            ),
+            (search::SEARCH_MEETINGS, search::SearchMeetings::FIELDS),
+            (
+                search::SEARCH_MEETINGS_FACETS,
+                search::SearchMeetingsFacets::FIELDS,
+            ),
+            (search::SEARCH_USERS, search::SearchUsers::FIELDS),
+            (search::SEARCH_USERS_COUNT, search::SearchUsersCount::FIELDS),
+            (search::SEARCH_NOTES_COUNT, search::SearchNotesCount::FIELDS),
+            (
+                search::SEARCH_TRANSCRIPT_VOCAB,
+                search::SearchTranscriptVocab::FIELDS,
+            ),
+            (
+                search::SEARCH_MEETINGS_VOCAB,
+                search::SearchMeetingsVocab::FIELDS,
+            ),
+            (
+                search::SEARCH_PROFILES_VOCAB,
+                search::SearchProfilesVocab::FIELDS,
+            ),
+            (
+                search::SEARCH_REBUILD_TRANSCRIPTS,
+                search::SearchRebuildTranscripts::FIELDS,
+            ),
+            (
+                search::SEARCH_REBUILD_MEETINGS,
+                search::SearchRebuildMeetings::FIELDS,
+            ),
+            (
+                search::SEARCH_REBUILD_NOTES,
+                search::SearchRebuildNotes::FIELDS,
+            ),
+            (
+                search::SEARCH_REBUILD_USERS,
+                search::SearchRebuildUsers::FIELDS,
+            ),
+            (
+                search::SEARCH_INDEX_JOB_INSERT,
+                search::SearchIndexJobInsert::FIELDS,
             ),
             (segments::SEGMENT_UPSERT, segments::SegmentUpsert::FIELDS),
             (segments::SEGMENT_GET, segments::SegmentGet::FIELDS),

@@ -12,7 +12,7 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
 ON CONFLICT (user_id, dedupe_key) DO NOTHING";
 params! {
     /// Parameters of [`NOTIFICATION_INSERT`], `?1..?12` in order.
-    NOTIFICATION_INSERT => NotificationInsert<'a> { id: &'a str, user_id: &'a str, kind: &'a str, category: &'a str, priority: &'a str, meeting_id: &'a str, title: &'a str, body: &'a str, data: Option<&'a str>, dedupe_key: Option<&'a str>, expires_at: Option<i64>, now_ms: i64 }
+    NOTIFICATION_INSERT => NotificationInsert<'a> { id: &'a str, user_id: &'a str, kind: &'a str, category: &'a str, priority: &'a str, meeting_id: Option<&'a str>, title: &'a str, body: Option<&'a str>, data: &'a str, dedupe_key: &'a str, expires_at: Option<i64>, now_ms: i64 }
 }
 
 /// A user's inbox, newest first. Keyset on (created_at, id); first page:
@@ -28,6 +28,190 @@ LIMIT ?4";
 params! {
     /// Parameters of [`NOTIFICATION_LIST_FOR_USER`], `?1..?4` in order.
     NOTIFICATION_LIST_FOR_USER => NotificationListForUser<'a> { user_id: &'a str, before_created_at: i64, before_id: &'a str, limit: i64 }
+}
+
+/// The inbox route's page (`GET /v1/notifications`): as
+/// [`NOTIFICATION_LIST_FOR_USER`] without expired ones, and only unread
+/// ones when `?5` is true.
+///
+/// Params: ?1 user_id, ?2 before created_at, ?3 before id, ?4 limit,
+/// ?5 unread only, ?6 now_ms.
+pub const NOTIFICATION_INBOX: &str = "\
+SELECT id, kind, category, priority, meeting_id, title, body, data, read_at, expires_at, created_at, updated_at
+FROM notifications
+WHERE user_id = ?1 AND (created_at, id) < (?2, ?3)
+  AND (?5 = 0 OR read_at IS NULL)
+  AND (expires_at IS NULL OR expires_at > ?6)
+ORDER BY created_at DESC, id DESC
+LIMIT ?4";
+params! {
+    /// Parameters of [`NOTIFICATION_INBOX`], `?1..?6` in order.
+    NOTIFICATION_INBOX => NotificationInbox<'a> { user_id: &'a str, before_created_at: i64, before_id: &'a str, limit: i64, unread_only: bool, now_ms: i64 }
+}
+
+/// How many notifications the user got since `?2` (the hourly cap, N3).
+///
+/// Params: ?1 user_id, ?2 since created_at.
+pub const NOTIFICATION_COUNT_SINCE: &str = "\
+SELECT count(*) AS n FROM notifications WHERE user_id = ?1 AND created_at >= ?2";
+params! {
+    /// Parameters of [`NOTIFICATION_COUNT_SINCE`], `?1..?2` in order.
+    NOTIFICATION_COUNT_SINCE => NotificationCountSince<'a> { user_id: &'a str, since: i64 }
+}
+
+/// The newest unread notification with this group key created since `?3`
+/// (grouping, N2). The key is kept in `data.group_key`.
+///
+/// Params: ?1 user_id, ?2 group key, ?3 since created_at.
+pub const NOTIFICATION_SIMILAR: &str = "\
+SELECT id, created_at, CAST(coalesce(json_extract(data, '$.count'), 1) AS INTEGER) AS count
+FROM notifications
+WHERE user_id = ?1 AND read_at IS NULL AND created_at >= ?3
+  AND json_extract(data, '$.group_key') = ?2
+ORDER BY created_at DESC
+LIMIT 1";
+params! {
+    /// Parameters of [`NOTIFICATION_SIMILAR`], `?1..?3` in order.
+    NOTIFICATION_SIMILAR => NotificationSimilar<'a> { user_id: &'a str, group_key: &'a str, since: i64 }
+}
+
+/// Folds one more event into a grouped notification (N2): its count and
+/// title. (D1 binds numbers as JS numbers, REAL in SQLite: the cast keeps
+/// the JSON count an integer.)
+///
+/// Params: ?1 id, ?2 user_id, ?3 count, ?4 title, ?5 now_ms.
+pub const NOTIFICATION_GROUP_BUMP: &str = "\
+UPDATE notifications SET data = json_set(data, '$.count', CAST(?3 AS INTEGER)), title = ?4, updated_at = ?5
+WHERE id = ?1 AND user_id = ?2";
+params! {
+    /// Parameters of [`NOTIFICATION_GROUP_BUMP`], `?1..?5` in order.
+    NOTIFICATION_GROUP_BUMP => NotificationGroupBump<'a> { id: &'a str, user_id: &'a str, count: i64, title: &'a str, now_ms: i64 }
+}
+
+/// One notification (the email job reads what to send).
+///
+/// Params: ?1 id.
+pub const NOTIFICATION_GET: &str = "\
+SELECT id, user_id, kind, category, priority, meeting_id, title, body, data, read_at, expires_at,
+       created_at, updated_at
+FROM notifications WHERE id = ?1";
+params! {
+    /// Parameters of [`NOTIFICATION_GET`], `?1..?1` in order.
+    NOTIFICATION_GET => NotificationGet<'a> { id: &'a str }
+}
+
+/// Recomputes the user's unread counter (N10). Every batch that creates,
+/// marks or deletes a user's notifications ends with this statement, so the
+/// counter is computed inside the same transaction as the change and cannot
+/// drift under concurrent requests.
+///
+/// Params: ?1 user_id, ?2 now_ms.
+pub const NOTIFICATION_COUNTER_SYNC: &str = "\
+INSERT INTO notification_counters (user_id, unread, updated_at)
+VALUES (?1, (SELECT count(*) FROM notifications WHERE user_id = ?1 AND read_at IS NULL), ?2)
+ON CONFLICT (user_id) DO UPDATE SET unread = excluded.unread, updated_at = excluded.updated_at";
+params! {
+    /// Parameters of [`NOTIFICATION_COUNTER_SYNC`], `?1..?2` in order.
+    NOTIFICATION_COUNTER_SYNC => NotificationCounterSync<'a> { user_id: &'a str, now_ms: i64 }
+}
+
+/// Params: ?1 user_id.
+pub const NOTIFICATION_COUNTER_GET: &str = "\
+SELECT unread FROM notification_counters WHERE user_id = ?1";
+params! {
+    /// Parameters of [`NOTIFICATION_COUNTER_GET`], `?1..?1` in order.
+    NOTIFICATION_COUNTER_GET => NotificationCounterGet<'a> { user_id: &'a str }
+}
+
+/// The user's saved preferences (absent: defaults).
+///
+/// Params: ?1 user_id.
+pub const NOTIFICATION_PREFS_GET: &str = "\
+SELECT prefs FROM notification_preferences WHERE user_id = ?1";
+params! {
+    /// Parameters of [`NOTIFICATION_PREFS_GET`], `?1..?1` in order.
+    NOTIFICATION_PREFS_GET => NotificationPrefsGet<'a> { user_id: &'a str }
+}
+
+/// Params: ?1 user_id, ?2 prefs (JSON object), ?3 now_ms.
+pub const NOTIFICATION_PREFS_PUT: &str = "\
+INSERT INTO notification_preferences (user_id, prefs, updated_at) VALUES (?1, ?2, ?3)
+ON CONFLICT (user_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at";
+params! {
+    /// Parameters of [`NOTIFICATION_PREFS_PUT`], `?1..?3` in order.
+    NOTIFICATION_PREFS_PUT => NotificationPrefsPut<'a> { user_id: &'a str, prefs: &'a str, now_ms: i64 }
+}
+
+/// The one email of a notification (N5): a second insert changes nothing,
+/// and none is written when the notification itself was a duplicate.
+///
+/// Params: ?1 notification_id, ?2 user_id, ?3 to_address, ?4 subject, ?5 body,
+/// ?6 send_after, ?7 now_ms.
+pub const EMAIL_OUTBOX_INSERT: &str = "\
+INSERT INTO email_outbox (notification_id, user_id, to_address, subject, body, send_after, created_at, updated_at)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7
+WHERE EXISTS (SELECT 1 FROM notifications WHERE id = ?1)
+ON CONFLICT (notification_id) DO NOTHING";
+params! {
+    /// Parameters of [`EMAIL_OUTBOX_INSERT`], `?1..?7` in order.
+    EMAIL_OUTBOX_INSERT => EmailOutboxInsert<'a> { notification_id: &'a str, user_id: &'a str, to_address: &'a str, subject: &'a str, body: &'a str, send_after: i64, now_ms: i64 }
+}
+
+/// Params: ?1 notification_id.
+pub const EMAIL_OUTBOX_GET: &str = "\
+SELECT notification_id, user_id, to_address, subject, body, send_after, status, attempts,
+       provider, provider_id, last_error, sent_at, created_at
+FROM email_outbox WHERE notification_id = ?1";
+params! {
+    /// Parameters of [`EMAIL_OUTBOX_GET`], `?1..?1` in order.
+    EMAIL_OUTBOX_GET => EmailOutboxGet<'a> { notification_id: &'a str }
+}
+
+/// Records a delivery attempt that failed (`?2` the error).
+///
+/// Params: ?1 notification_id, ?2 error, ?3 now_ms.
+pub const EMAIL_OUTBOX_FAILED: &str = "\
+UPDATE email_outbox SET attempts = attempts + 1, last_error = ?2, updated_at = ?3
+WHERE notification_id = ?1 AND status = 'pending'";
+params! {
+    /// Parameters of [`EMAIL_OUTBOX_FAILED`], `?1..?3` in order.
+    EMAIL_OUTBOX_FAILED => EmailOutboxFailed<'a> { notification_id: &'a str, error: &'a str, now_ms: i64 }
+}
+
+/// pending → sent, once: `changes() == 0` means it was already sent.
+///
+/// Params: ?1 notification_id, ?2 provider, ?3 provider_id, ?4 now_ms.
+pub const EMAIL_OUTBOX_SENT: &str = "\
+UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, provider = ?2, provider_id = ?3,
+       sent_at = ?4, updated_at = ?4
+WHERE notification_id = ?1 AND status = 'pending'";
+params! {
+    /// Parameters of [`EMAIL_OUTBOX_SENT`], `?1..?4` in order.
+    EMAIL_OUTBOX_SENT => EmailOutboxSent<'a> { notification_id: &'a str, provider: &'a str, provider_id: &'a str, now_ms: i64 }
+}
+
+/// pending → dead after the last attempt (the dead letter, N5).
+///
+/// Params: ?1 notification_id, ?2 error, ?3 now_ms.
+pub const EMAIL_OUTBOX_DEAD: &str = "\
+UPDATE email_outbox SET status = 'dead', last_error = ?2, updated_at = ?3
+WHERE notification_id = ?1 AND status = 'pending'";
+params! {
+    /// Parameters of [`EMAIL_OUTBOX_DEAD`], `?1..?3` in order.
+    EMAIL_OUTBOX_DEAD => EmailOutboxDead<'a> { notification_id: &'a str, error: &'a str, now_ms: i64 }
+}
+
+/// The local outbox (`GET /v1/dev/outbox`): mail the local provider
+/// "sent", newest first.
+///
+/// Params: ?1 limit.
+pub const EMAIL_OUTBOX_LIST_SENT: &str = "\
+SELECT notification_id, user_id, to_address, subject, body, send_after, status, attempts,
+       provider, provider_id, last_error, sent_at, created_at
+FROM email_outbox WHERE status = 'sent' ORDER BY sent_at DESC LIMIT ?1";
+params! {
+    /// Parameters of [`EMAIL_OUTBOX_LIST_SENT`], `?1..?1` in order.
+    EMAIL_OUTBOX_LIST_SENT => EmailOutboxListSent { limit: i64 }
 }
 
 /// Params: ?1 user_id.
@@ -63,4 +247,19 @@ pub const NOTIFICATION_DELETE: &str = "DELETE FROM notifications WHERE id = ?1 A
 params! {
     /// Parameters of [`NOTIFICATION_DELETE`], `?1..?2` in order.
     NOTIFICATION_DELETE => NotificationDelete<'a> { id: &'a str, user_id: &'a str }
+}
+
+/// Scheduled meetings starting in `[?1, ?2)`: the "meeting starting" sweep
+/// (N15). Its notifications carry a dedupe key, so a meeting seen by
+/// several cron runs is notified once.
+///
+/// Params: ?1 from scheduled_at, ?2 to scheduled_at, ?3 limit.
+pub const NOTIFICATION_MEETINGS_STARTING: &str = "\
+SELECT id, title, scheduled_at FROM meetings
+WHERE state = 'scheduled' AND scheduled_at >= ?1 AND scheduled_at < ?2
+ORDER BY scheduled_at, id
+LIMIT ?3";
+params! {
+    /// Parameters of [`NOTIFICATION_MEETINGS_STARTING`], `?1..?3` in order.
+    NOTIFICATION_MEETINGS_STARTING => NotificationMeetingsStarting { from_ms: i64, to_ms: i64, limit: i64 }
 }

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod openai;
+pub mod resend;
 pub mod sdk;
 pub mod stream;
 pub mod workos;

@@ -80,7 +80,9 @@ pub async fn request(call: &Call, env: &Env) -> Result<Response, ApiError> {
         &id,
         now,
     )?;
-    execute(&db, plan, actor).await
+    let resp = execute(&db, plan, actor).await?;
+    crate::notifications::producers::connection_changed(env, actor, &body.user_id).await;
+    Ok(resp)
 }
 
 /// `POST /v1/connections/{id}/{accept,decline,withdraw}`, `DELETE /v1/connections/{id}`
@@ -96,7 +98,11 @@ pub async fn act(
         .first::<StoredConnection>(ConnectionGet { id: connection_id })
         .await?;
     let plan = plan_action(actor, stored.as_ref(), action, now_ms())?;
-    execute(&db, plan, actor).await
+    let resp = execute(&db, plan, actor).await?;
+    if let Some(c) = stored.filter(|_| action == ConnectionAction::Accept) {
+        crate::notifications::producers::connection_changed(env, actor, &c.requester_id).await;
+    }
+    Ok(resp)
 }
 
 /// `PUT /v1/users/{id}/block`

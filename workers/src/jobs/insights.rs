@@ -126,6 +126,13 @@ async fn attempt(
     for batch in store(&msg.idempotency_key, meeting_id, &generated, now_ms()) {
         d1.batch(&batch).await?;
     }
+    let owners: Vec<String> = generated
+        .output
+        .participants
+        .iter()
+        .map(|p| p.user_id.clone())
+        .collect();
+    crate::notifications::producers::insights_ready(env, meeting_id, &owners).await;
     logging::emit(
         &log(jc, Level::Info, "insights stored", msg)
             .field("participants", generated.output.participants.len())

@@ -80,6 +80,9 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
             request,
             ..
         } => incall::run(env, msg, meeting_id, request, jc).await,
+        Job::SendEmail { notification_id } => {
+            crate::notifications::email::run(env, msg, notification_id, jc).await
+        }
     }
 }
 

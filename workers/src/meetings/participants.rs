@@ -79,7 +79,10 @@ pub async fn change_role(
     )?;
     let plan = members::change_role(&access.meeting.id, &target, role, now_ms())?;
     let on = For::new(ctx, env, &db, access);
-    Ok(execute(&on, plan, unreachable_race).await?.0)
+    let resp = execute(&on, plan, unreachable_race).await?.0;
+    crate::notifications::producers::role_changed(env, &access.meeting.id, user_id, role.as_str())
+        .await;
+    Ok(resp)
 }
 
 /// `POST /v1/meetings/{id}/transfer-host` `{"user_id"}` → 200.

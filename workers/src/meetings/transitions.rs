@@ -42,7 +42,12 @@ async fn move_to(
     let db = D1::from_env(env)?;
     let on = For::new(ctx, env, &db, access);
     let lost = |current: Option<&_>| transitions::lost_race(current, transition);
-    Ok(execute(&on, plan, lost).await?.0)
+    let resp = execute(&on, plan, lost).await?.0;
+    if transition == Transition::Start {
+        let host = access.caller.user_id.as_str();
+        crate::notifications::producers::meeting_started(env, &access.meeting.id, host).await;
+    }
+    Ok(resp)
 }
 
 /// `POST /v1/meetings/{id}/start`
@@ -80,6 +85,7 @@ pub async fn end(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, A
     } else {
         202
     };
+    crate::notifications::producers::meeting_ended(env, meeting_id).await;
     let mut body = meeting_body(&db, meeting_id, access.role()).await?;
     body["finalization"] = finalization;
     Ok(respond::json(status, &body))

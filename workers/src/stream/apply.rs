@@ -68,6 +68,14 @@ pub async fn apply(
     let meeting_id = plan.meeting_id.clone();
     let settled = plan.settle(&changes, stored.as_ref());
     if let Some(meeting_id) = meeting_id {
+        crate::notifications::producers::stream_event(
+            env,
+            &meeting_id,
+            event,
+            settled.applied,
+            &settled.effects,
+        )
+        .await;
         let room = Room::new(env, &meeting_id, &ctx.request_id);
         for effect in settled.effects {
             match effect {

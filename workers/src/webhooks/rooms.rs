@@ -28,6 +28,17 @@ pub fn revoke_later(ctx: &RequestCtx, env: &Env, revocation: Revocation) {
 }
 
 async fn revoke(env: &Env, request_id: &str, r: &Revocation) {
+    // The user's own channel first (N14): their hub sockets and streams.
+    if let Err(e) = crate::notifications::hub::close(env, &r.user_id).await {
+        log(
+            Level::Warn,
+            request_id,
+            "hub close failed",
+            None,
+            Some(&e),
+            r,
+        );
+    }
     let meetings = match active_meetings(env, r).await {
         Ok(m) => m,
         Err(e) => {

@@ -1,0 +1,225 @@
+//! The search routes' input and typo candidates (S7–S10): query-string
+//! parsing with bounded pagination, and which vocabulary terms to fetch
+//! for a word's one-typo rewrite.
+
+use super::query::{parse, Group, QueryError, MIN_TYPO_CHARS};
+use crate::error::ApiError;
+use crate::route::is_valid_id;
+use crate::validation::{invalid, reason};
+
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 50;
+/// Offset pagination stops here (S7): ranked results have no stable
+/// keyset, and deep pages of a full-text search are never read.
+pub const MAX_OFFSET: i64 = 200;
+
+/// A parsed search query string.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchParams {
+    pub q: String,
+    pub limit: i64,
+    pub offset: i64,
+    pub meeting_id: Option<String>,
+    pub speaker_id: Option<String>,
+    pub host_id: Option<String>,
+    pub state: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Suggest: `meetings` or `users` (both when absent).
+    pub kind: Option<String>,
+}
+
+fn int(name: &str, v: &str, min: i64, max: i64) -> Result<i64, ApiError> {
+    v.parse::<i64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            invalid(
+                name,
+                reason::OUT_OF_RANGE,
+                format!("{name} must be {min} to {max}"),
+            )
+        })
+}
+
+fn id(name: &str, v: &str) -> Result<String, ApiError> {
+    if is_valid_id(v) {
+        Ok(v.to_owned())
+    } else {
+        Err(invalid(
+            name,
+            reason::INVALID_VALUE,
+            format!("{name} is not an id"),
+        ))
+    }
+}
+
+/// Maps a query error to its 400 (S6).
+pub fn query_error(err: &QueryError) -> ApiError {
+    let why = match err {
+        QueryError::TooLong => reason::TOO_LONG,
+        QueryError::Empty => reason::EMPTY,
+    };
+    invalid("q", why, err.to_string())
+}
+
+/// Parses the query string; `allowed` names the filters this route takes
+/// (`q`, `limit` and `offset` are always allowed).
+pub fn parse_params(
+    pairs: &[(String, String)],
+    allowed: &[&str],
+) -> Result<SearchParams, ApiError> {
+    let mut p = SearchParams {
+        limit: DEFAULT_LIMIT,
+        ..SearchParams::default()
+    };
+    let mut has_q = false;
+    for (k, v) in pairs {
+        let k = k.as_str();
+        if !["q", "limit", "offset"].contains(&k) && !allowed.contains(&k) {
+            return Err(crate::page::unknown(k));
+        }
+        match k {
+            "q" => {
+                has_q = true;
+                p.q = v.clone();
+            }
+            "limit" => p.limit = int("limit", v, 1, MAX_LIMIT)?,
+            "offset" => p.offset = int("offset", v, 0, MAX_OFFSET)?,
+            "meeting_id" => p.meeting_id = Some(id(k, v)?),
+            "speaker_id" => p.speaker_id = Some(id(k, v)?),
+            "host_id" => p.host_id = Some(id(k, v)?),
+            "state" => {
+                if !["scheduled", "active", "concluded", "cancelled"].contains(&v.as_str()) {
+                    return Err(invalid(
+                        "state",
+                        reason::INVALID_VALUE,
+                        "state must be scheduled, active, concluded or cancelled",
+                    ));
+                }
+                p.state = Some(v.clone());
+            }
+            "from" => p.from_ms = Some(int("from", v, 0, i64::MAX)?),
+            "to" => p.to_ms = Some(int("to", v, 0, i64::MAX)?),
+            "type" => {
+                if !["meetings", "users"].contains(&v.as_str()) {
+                    return Err(invalid(
+                        "type",
+                        reason::INVALID_VALUE,
+                        "type must be meetings or users",
+                    ));
+                }
+                p.kind = Some(v.clone());
+            }
+            _ => {}
+        }
+    }
+    if !has_q {
+        return Err(invalid("q", reason::REQUIRED, "q is required"));
+    }
+    // Validate the text now, so every route answers the same 400 (S6).
+    parse(&p.q).map_err(|e| query_error(&e))?;
+    Ok(p)
+}
+
+/// The vocabulary lookup of one word (S4): terms from its first letter up
+/// to (not including) the next letter, one character shorter to one longer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VocabRange {
+    pub from: String,
+    pub to: String,
+    pub min_len: i64,
+    pub max_len: i64,
+}
+
+/// The words of `input` that may be corrected, with their lookups (S4,
+/// S5). A typo in the first letter is not corrected (the lookup is by
+/// first letter, which fts5vocab answers without a scan).
+pub fn vocab_ranges(input: &str) -> Vec<VocabRange> {
+    let Ok(groups) = parse(input) else {
+        return Vec::new();
+    };
+    groups
+        .iter()
+        .filter_map(|g| match g {
+            Group::Word(w) if w.chars().count() >= MIN_TYPO_CHARS => Some(w),
+            _ => None,
+        })
+        .filter_map(|w| {
+            let first = w.chars().next()?;
+            let next = char::from_u32(u32::from(first) + 1)?;
+            let len = i64::try_from(w.chars().count()).ok()?;
+            Some(VocabRange {
+                from: first.to_string(),
+                to: next.to_string(),
+                min_len: len - 1,
+                max_len: len + 1,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
+    }
+
+    #[test]
+    fn s7_params_are_bounded_and_filters_checked() {
+        let p = parse_params(
+            &pairs(&[
+                ("q", "budget"),
+                ("limit", "5"),
+                ("offset", "10"),
+                ("state", "concluded"),
+            ]),
+            &["state"],
+        )
+        .unwrap();
+        assert_eq!(
+            (p.limit, p.offset, p.state.as_deref()),
+            (5, 10, Some("concluded"))
+        );
+        let reason = |v: &[(&str, &str)], allowed: &[&str]| {
+            parse_params(&pairs(v), allowed)
+                .unwrap_err()
+                .details
+                .unwrap()["reason"]
+                .clone()
+        };
+        assert_eq!(
+            reason(&[("q", "a"), ("offset", "201")], &[]),
+            "out_of_range"
+        );
+        assert_eq!(reason(&[("q", "a"), ("limit", "0")], &[]), "out_of_range");
+        assert_eq!(
+            reason(&[("q", "a"), ("state", "x")], &["state"]),
+            "invalid_value"
+        );
+        assert_eq!(
+            reason(&[("q", "a"), ("state", "active")], &[]),
+            "unknown_field"
+        );
+        assert_eq!(reason(&[("limit", "2")], &[]), "required");
+        assert_eq!(reason(&[("q", "(*)")], &[]), "empty");
+        assert_eq!(reason(&[("q", &"a".repeat(300))], &[]), "too_long");
+    }
+
+    #[test]
+    fn s4_vocabulary_lookups_by_first_letter_and_length() {
+        let r = vocab_ranges("the bugdet \"exact phrase\" now");
+        assert_eq!(
+            r,
+            vec![VocabRange {
+                from: "b".into(),
+                to: "c".into(),
+                min_len: 5,
+                max_len: 7
+            }]
+        );
+        assert!(vocab_ranges("").is_empty());
+    }
+}
