@@ -828,6 +828,8 @@ mod tests {
         "search.transcripts",
         "search.users",
         "search.suggest",
+        // The caller's own flag decisions (L2).
+        "migration.read_switches",
     ];
 
     #[test]
