@@ -14,6 +14,7 @@ use crate::audit::{AuditContext, AuditEvent, Outcome as AuditOutcome};
 use crate::ot::NotesDoc;
 
 use super::close::CloseReason;
+use super::coalesce::Hot;
 use super::config::RoomConfig;
 use super::error::RoomError;
 use super::identity::{SessionId, SessionIdentity};
@@ -124,17 +125,6 @@ fn refused_socket(denial: Denial, otherwise: CloseReason) -> CloseReason {
         | Denial::RoleInsufficient
         | Denial::AdminOnly => otherwise,
     }
-}
-
-/// The coalescing window of the hot streams.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Hot {
-    /// When the waiting items must go out.
-    pub(super) deadline: Option<u64>,
-    /// Items committed since the last delivery.
-    pub(super) pending: usize,
-    /// The speaking stats changed: send a `state` frame with the next delivery.
-    pub(super) state_dirty: bool,
 }
 
 /// Flush scheduling. Not persisted: after an eviction the next flush

@@ -1,5 +1,5 @@
 //! Getting frames to connections: cursor-driven delivery of the sequenced
-//! streams, the coalescing window, the state view, and the
+//! streams, the hot streams' delivery (`coalesce.rs` says when), the state view, and the
 //! per-connection queue caps.
 //!
 //! Delivery is driven by cursors, not by per-connection buffers: each
@@ -166,19 +166,22 @@ impl<S: RoomStore> RoomCore<S> {
 
     // --- the hot streams --------------------------------------------------
 
-    /// Counts a hot item and opens the coalescing window if it is closed.
+    /// Counts a committed hot item and schedules its delivery (adaptive
+    /// coalescing, R26, `coalesce.rs`).
     pub(super) fn mark_hot(&mut self, now_ms: u64) {
-        self.hot.pending += 1;
-        if self.hot.deadline.is_none() {
-            self.hot.deadline = Some(now_ms.saturating_add(self.config.coalesce_ms));
-        }
+        self.hot.mark(
+            now_ms,
+            self.config.coalesce_ms,
+            self.config.coalesce_idle_per_sec,
+            false,
+        );
     }
 
     /// Sends every connection what it is missing of the sequenced streams,
     /// and the state frame if the speaking stats changed.
     pub(super) fn deliver_hot(&mut self) {
         let state_dirty = self.hot.state_dirty;
-        self.hot = Default::default();
+        self.hot.delivered();
         self.deliver_notes_all();
         self.deliver_feed_all(Stream::Transcript);
         self.deliver_feed_all(Stream::Chat);

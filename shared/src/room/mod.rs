@@ -35,6 +35,7 @@
 
 mod chat;
 mod close;
+mod coalesce;
 mod config;
 mod core;
 mod delivery;
