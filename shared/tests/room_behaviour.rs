@@ -410,6 +410,53 @@ fn r26_an_idle_room_delivers_at_once_a_busy_one_within_the_window() {
 }
 
 #[test]
+fn r27_a_lagging_room_sheds_state_frames_and_coalescing_but_no_chunk() {
+    let config = RoomConfig {
+        shed_lag_ms: 50,
+        shed_state_every_ms: 1_000,
+        ..RoomConfig::default()
+    };
+    let mut shell = Shell::active(busy(config));
+    shell.join("a", "alice", Participant);
+    shell.join("b", "bob", Participant);
+    shell.json("a", chunk_json("one", T0, true));
+    // The timer fires 300 ms late: the room is falling behind.
+    shell.now += 400;
+    shell.room.handle_timeout(shell.now);
+    shell.drain();
+    assert_eq!(transcript_seqs(&shell.take("b")), [1]);
+    assert_eq!(shell.room.shed_counters().episodes, 1);
+    // While shedding, the speaking stats go out at most once a second;
+    // every chunk still arrives, in order.
+    let mut seqs = Vec::new();
+    let mut states = 0;
+    for i in 0..10 {
+        shell.json("a", chunk_json("more", T0 + i * 100, true));
+        // Each window's timer fires 100 ms late: still behind.
+        shell.now += 200;
+        shell.room.handle_timeout(shell.now);
+        shell.drain();
+        let got = shell.take("b");
+        states += got.iter().filter(|m| msg_type(m) == "state").count();
+        seqs.extend(transcript_seqs(&got));
+    }
+    shell.advance(1_000);
+    let got = shell.take("b");
+    states += got.iter().filter(|m| msg_type(m) == "state").count();
+    seqs.extend(transcript_seqs(&got));
+    assert_eq!(seqs, (2..=11).collect::<Vec<u64>>());
+    assert!((2..=4).contains(&states), "{states} state frames");
+    let shed = shell.room.shed_counters();
+    assert!(shed.state_frames >= 6, "{shed:?}");
+    assert_eq!(shed.held_items, 10);
+    // The last state frame carries every chunk's speaking time.
+    assert_eq!(
+        shell.room.meta().speaking_ms.get("alice").copied(),
+        Some(11 * 1_000)
+    );
+}
+
+#[test]
 fn r08_transcript_chunks_carry_the_sender_as_speaker() {
     let mut shell = Shell::active(RoomConfig::default());
     shell.join("a", "alice", Participant);

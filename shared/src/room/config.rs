@@ -19,6 +19,11 @@ pub struct RoomConfig {
     /// …or as soon as this many items are waiting, whichever comes first.
     /// Also the most items one live `notes.ops` / `transcript.chunks` frame carries.
     pub coalesce_max: usize,
+    /// The room sheds load (R27, `load.rs`) while its timer fires more than
+    /// this late, or while its queue is past `prompt_overload_frames`.
+    pub shed_lag_ms: u64,
+    /// While shedding, the speaking stats go out at most this often.
+    pub shed_state_every_ms: u64,
     /// The largest frame a client may send, in bytes. Larger ones close the
     /// connection with 1009 (the sender only).
     pub max_frame_bytes: usize,
@@ -97,6 +102,8 @@ impl Default for RoomConfig {
             coalesce_ms: 100,
             coalesce_idle_per_sec: 30,
             coalesce_max: 20,
+            shed_lag_ms: 200,
+            shed_state_every_ms: 1_000,
             max_frame_bytes: 64 * 1024,
             chat_max_chars: 2_000,
             transcript_max_chars: 4_000,

@@ -169,17 +169,28 @@ impl<S: RoomStore> RoomCore<S> {
     /// Counts a committed hot item and schedules its delivery (adaptive
     /// coalescing, R26, `coalesce.rs`).
     pub(super) fn mark_hot(&mut self, now_ms: u64) {
+        let shedding = self.shedding();
+        if shedding {
+            self.load.counters.held_items += 1;
+        }
         self.hot.mark(
             now_ms,
             self.config.coalesce_ms,
             self.config.coalesce_idle_per_sec,
-            false,
+            shedding,
         );
     }
 
+    /// What the room shed while overloaded (R27).
+    pub fn shed_counters(&self) -> super::load::ShedCounters {
+        self.load.counters
+    }
+
     /// Sends every connection what it is missing of the sequenced streams,
-    /// and the state frame if the speaking stats changed.
-    pub(super) fn deliver_hot(&mut self) {
+    /// and the state frame if the speaking stats changed — while shedding
+    /// load at most every `shed_state_every_ms` (R27): a held one goes out
+    /// then, with the latest values.
+    pub(super) fn deliver_hot(&mut self, now_ms: u64) {
         let state_dirty = self.hot.state_dirty;
         self.hot.delivered();
         self.deliver_notes_all();
@@ -189,7 +200,21 @@ impl<S: RoomStore> RoomCore<S> {
         // full catches up here once it drained.
         self.deliver_feed_all(Stream::Prompts);
         if state_dirty {
-            self.broadcast_state();
+            let every = self.config.shed_state_every_ms;
+            let shedding = self.shedding();
+            if self.load.state_frame_allowed(now_ms, every, shedding) {
+                self.load.state_due = None;
+                self.load.state_sent_at = Some(now_ms);
+                self.broadcast_state();
+            } else {
+                self.hot.state_dirty = true;
+                let at = self
+                    .load
+                    .state_sent_at
+                    .unwrap_or(now_ms)
+                    .saturating_add(every);
+                self.load.state_due = Some(at);
+            }
         }
     }
 
