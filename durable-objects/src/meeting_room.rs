@@ -43,6 +43,8 @@ pub struct MeetingRoom {
     alarm_at: Cell<Option<u64>>,
     /// The prompt gate's shed count last logged (`RoomCore::prompt_counters`).
     shed_logged: Cell<u64>,
+    /// The load-shedding episodes last logged (`RoomCore::shed_counters`, R27).
+    load_episodes_logged: Cell<u64>,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -76,6 +78,7 @@ impl DurableObject for MeetingRoom {
             room: RefCell::new(None),
             alarm_at: Cell::new(None),
             shed_logged: Cell::new(0),
+            load_episodes_logged: Cell::new(0),
         }
     }
 
@@ -321,7 +324,8 @@ impl MeetingRoom {
 
     /// The core's drain loop on this object's sockets. Logs detections
     /// the prompt gate shed under overload (the counter is also in
-    /// `meeting_state.lull_state.gate`).
+    /// `meeting_state.lull_state.gate`), and each time the room starts
+    /// shedding load (R27) with what it shed so far.
     fn drain(&self) -> Drained {
         match self.room.borrow_mut().as_mut() {
             Some(room) => {
@@ -337,6 +341,20 @@ impl MeetingRoom {
                             ("shed", counters.shed.to_string()),
                             ("allowed", counters.allowed.to_string()),
                             ("rate_limited", counters.rate_limited.to_string()),
+                        ],
+                    );
+                }
+                let load = room.shed_counters();
+                if load.episodes > self.load_episodes_logged.get() {
+                    self.load_episodes_logged.set(load.episodes);
+                    logging::emit(
+                        Level::Warn,
+                        "room shedding load (timer lag)",
+                        room.meeting_id(),
+                        &[
+                            ("episodes", load.episodes.to_string()),
+                            ("state_frames_held", load.state_frames.to_string()),
+                            ("items_coalesced", load.held_items.to_string()),
                         ],
                     );
                 }

@@ -19,6 +19,15 @@ fn op(client_seq: u64, base_version: u64, op: serde_json::Value) -> serde_json::
     json!({"type": "notes.op", "client_seq": client_seq, "base_version": base_version, "op": op})
 }
 
+/// A room that is always busy (R26): every hot item waits for the window,
+/// which is what the tests of the window's bounds need.
+fn busy(config: RoomConfig) -> RoomConfig {
+    RoomConfig {
+        coalesce_idle_per_sec: 0,
+        ..config
+    }
+}
+
 #[test]
 fn r01_nothing_is_sent_before_hello_and_frames_before_it_are_refused() {
     let mut shell = Shell::active(RoomConfig::default());
@@ -104,7 +113,7 @@ fn r02_welcome_then_catch_up_in_stream_order() {
 
 #[test]
 fn r03_r04_notes_sender_is_acked_at_once_others_within_the_window() {
-    let mut shell = Shell::active(RoomConfig::default());
+    let mut shell = Shell::active(busy(RoomConfig::default()));
     shell.join("a", "alice", Host);
     shell.join("b", "bob", Participant);
     shell.clear();
@@ -293,10 +302,10 @@ fn r06_too_far_behind_gets_a_snapshot_or_the_latest_window() {
 
 #[test]
 fn r07_transcript_is_coalesced_by_time_and_by_count() {
-    let config = RoomConfig {
+    let config = busy(RoomConfig {
         coalesce_max: 4,
         ..RoomConfig::default()
-    };
+    });
     let mut shell = Shell::active(config);
     shell.join("a", "alice", Participant);
     shell.join("b", "bob", Participant);
@@ -351,6 +360,100 @@ fn r07_transcript_is_coalesced_by_time_and_by_count() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn r26_an_idle_room_delivers_at_once_a_busy_one_within_the_window() {
+    let config = RoomConfig {
+        coalesce_idle_per_sec: 5,
+        ..RoomConfig::default()
+    };
+    let mut shell = Shell::active(config);
+    shell.join("a", "alice", Host);
+    shell.join("b", "bob", Participant);
+    shell.advance(2_000);
+    shell.clear();
+    // Idle: a lone edit reaches bob in the input that committed it.
+    shell.json("a", op(1, 0, json!(["hi"])));
+    assert!(matches!(
+        shell.take("b").as_slice(),
+        [ServerMsg::NotesOps { ops }] if ops.len() == 1
+    ));
+    assert!(shell
+        .room
+        .poll_timeout()
+        .is_none_or(|t| t > shell.now + 100));
+    // Busy: past the idle rate (the edit and four chunks in this second),
+    // the next items wait for the window together…
+    for i in 0..4 {
+        shell.json("a", chunk_json("fast", T0 + i, false));
+        assert_eq!(transcript_seqs(&shell.take("b")), [i + 1]);
+    }
+    shell.json("a", chunk_json("held", T0, false));
+    shell.json("a", chunk_json("joins", T0, false));
+    assert!(shell.take("b").is_empty());
+    shell.advance(99);
+    assert!(shell.take("b").is_empty());
+    shell.advance(1);
+    let got = shell.take("b");
+    assert_eq!(
+        got.iter()
+            .filter(|m| msg_type(m) == "transcript.chunks")
+            .count(),
+        1
+    );
+    assert_eq!(transcript_seqs(&got), [5, 6]);
+    // …and after a quiet second the room is idle again.
+    shell.advance(2_000);
+    shell.json("a", op(2, 1, json!([2, "!"])));
+    assert_eq!(shell.take("b").len(), 1);
+}
+
+#[test]
+fn r27_a_lagging_room_sheds_state_frames_and_coalescing_but_no_chunk() {
+    let config = RoomConfig {
+        shed_lag_ms: 50,
+        shed_state_every_ms: 1_000,
+        ..RoomConfig::default()
+    };
+    let mut shell = Shell::active(busy(config));
+    shell.join("a", "alice", Participant);
+    shell.join("b", "bob", Participant);
+    shell.json("a", chunk_json("one", T0, true));
+    // The timer fires 300 ms late: the room is falling behind.
+    shell.now += 400;
+    shell.room.handle_timeout(shell.now);
+    shell.drain();
+    assert_eq!(transcript_seqs(&shell.take("b")), [1]);
+    assert_eq!(shell.room.shed_counters().episodes, 1);
+    // While shedding, the speaking stats go out at most once a second;
+    // every chunk still arrives, in order.
+    let mut seqs = Vec::new();
+    let mut states = 0;
+    for i in 0..10 {
+        shell.json("a", chunk_json("more", T0 + i * 100, true));
+        // Each window's timer fires 100 ms late: still behind.
+        shell.now += 200;
+        shell.room.handle_timeout(shell.now);
+        shell.drain();
+        let got = shell.take("b");
+        states += got.iter().filter(|m| msg_type(m) == "state").count();
+        seqs.extend(transcript_seqs(&got));
+    }
+    shell.advance(1_000);
+    let got = shell.take("b");
+    states += got.iter().filter(|m| msg_type(m) == "state").count();
+    seqs.extend(transcript_seqs(&got));
+    assert_eq!(seqs, (2..=11).collect::<Vec<u64>>());
+    assert!((2..=4).contains(&states), "{states} state frames");
+    let shed = shell.room.shed_counters();
+    assert!(shed.state_frames >= 6, "{shed:?}");
+    assert_eq!(shed.held_items, 10);
+    // The last state frame carries every chunk's speaking time.
+    assert_eq!(
+        shell.room.meta().speaking_ms.get("alice").copied(),
+        Some(11 * 1_000)
+    );
 }
 
 #[test]
@@ -586,7 +689,7 @@ fn r12_role_changes_apply_in_place_and_removal_closes() {
 
 #[test]
 fn r13_ending_the_meeting_delivers_closes_and_flushes() {
-    let mut shell = Shell::active(RoomConfig::default());
+    let mut shell = Shell::active(busy(RoomConfig::default()));
     shell.join("a", "alice", Host);
     shell.join("b", "bob", Participant);
     shell.json("a", chunk_json("last words", T0, true));

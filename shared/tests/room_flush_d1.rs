@@ -209,6 +209,9 @@ fn an_older_notes_flush_never_overwrites_a_newer_document() {
         json!({"type": "notes.op", "client_seq": 2, "base_version": 1, "op": [3, " two"]}),
     );
     shell.room.flush_done(shell.now, first.upto).unwrap();
+    // The second flush is emitted at once (the second op is waiting):
+    // a shell drains after every input.
+    shell.drain();
     shell.advance(5_000);
     let second = shell.flushes.pop().unwrap();
     apply(&mut db, &second, shell.now);

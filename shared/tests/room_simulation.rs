@@ -156,6 +156,9 @@ impl Sim {
         config.live.topic.window_ms = 1_000 + below(&mut rng, 2_000);
         config.live.topic.min_words = 2;
         config.live.gate.min_interval_ms = below(&mut rng, 1_500);
+        // R26: from always busy (0: every item waits for the window) to
+        // mostly idle (items go out in the input that committed them).
+        config.coalesce_idle_per_sec = below(&mut rng, 40);
         let mut room = RoomCore::load(MemoryStore::new(), config.clone(), MEETING).unwrap();
         room.set_meeting_state(T0, MeetingState::Active).unwrap();
         let count = 2 + below(&mut rng, 3) as usize;

@@ -536,8 +536,17 @@ fn a_database_from_schema_version_1_opens_and_gains_call_presence() {
     store.save_meta(&meta).unwrap();
     db.0.execute_batch("DROP TABLE room_call_presence").unwrap();
     // Both rows are written atomically: without the table, neither is.
+    // (The call presence changes too: an unchanged one is not rewritten.)
     let mut ended = meta.clone();
     ended.state = MeetingState::Concluded;
+    ended.call_presence.insert(
+        "u".into(),
+        CallPresence {
+            in_call: true,
+            at_ms: 1,
+            role: None,
+        },
+    );
     assert!(store.save_meta(&ended).is_err());
     let mut store = connvo_shared::room::SqlRoomStore::open(db.clone()).unwrap();
     assert_eq!(store.load_meta().unwrap(), Some(meta.clone()));

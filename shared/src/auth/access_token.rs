@@ -7,7 +7,7 @@
 //! is chosen by `kid` from a JWKS we fetched; claims are parsed only after the
 //! signature checks out.
 
-use jwt_compact::alg::{Rsa, RsaPrivateKey, RsaSignature};
+use jwt_compact::alg::{Rsa, RsaPrivateKey, RsaPublicKey, RsaSignature};
 use jwt_compact::{Algorithm, AlgorithmSignature};
 use serde::{Deserialize, Deserializer};
 
@@ -98,13 +98,46 @@ pub struct VerifiedToken {
     pub issued_at: Option<i64>,
 }
 
-/// [`verify_access_token`], also returning the token's issue time.
+/// [`verify_access_token`], also returning the token's issue time. The
+/// signature is checked here in Rust; the Worker checks it with the
+/// runtime's WebCrypto instead ([`SignedToken`]), with the same rules.
 pub fn verify_access_token_full(
     token: &str,
     keys: &KeySet,
     config: &VerifyConfig,
     now_secs: i64,
 ) -> Result<VerifiedToken, AuthError> {
+    let signed = prepare_access_token(token, keys)?;
+    if !signed.signature_is_valid() {
+        return Err(AuthError::BadSignature);
+    }
+    signed.accept(config, now_secs)
+}
+
+/// An access token whose header passed (RS256 pinned, no `crit`, a `kid`
+/// of the key set) and whose key was found, but whose signature is not yet
+/// checked. The check can run anywhere — the Worker hands it to the
+/// runtime's WebCrypto, which is several times faster than RSA in wasm —
+/// and [`SignedToken::accept`] then applies the claim rules, which stay here.
+pub struct SignedToken<'a> {
+    /// The key the header names.
+    pub kid: String,
+    pub key: &'a RsaPublicKey,
+    /// `b64(header).b64(payload)`: the bytes the signature covers.
+    pub signing_input: &'a str,
+    /// The RSASSA-PKCS1-v1_5 signature, decoded.
+    pub signature: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+/// Splits a token, checks its header and finds its key: everything before
+/// the signature check (RFC 8725 order: the algorithm is pinned before any
+/// key is chosen). [`AuthError::UnknownKeyId`] asks the caller to refetch
+/// the JWKS once.
+pub fn prepare_access_token<'a>(
+    token: &'a str,
+    keys: &'a KeySet,
+) -> Result<SignedToken<'a>, AuthError> {
     let compact = jws::split(token).map_err(AuthError::Malformed)?;
     let header: Header =
         serde_json::from_slice(&compact.header).map_err(|_| AuthError::Malformed("header"))?;
@@ -127,44 +160,59 @@ pub fn verify_access_token_full(
     let key = keys.get(&kid).ok_or_else(|| AuthError::UnknownKeyId {
         kid: kid.chars().take(MAX_REPORTED_KID_LEN).collect(),
     })?;
-    let signature =
-        RsaSignature::try_from_slice(&compact.signature).map_err(|_| AuthError::BadSignature)?;
-    if !Rsa::rs256().verify_signature(&signature, key, compact.signing_input.as_bytes()) {
-        return Err(AuthError::BadSignature);
+    Ok(SignedToken {
+        kid,
+        key,
+        signing_input: compact.signing_input,
+        signature: compact.signature,
+        payload: compact.payload,
+    })
+}
+
+impl SignedToken<'_> {
+    /// The signature check in Rust (jwt-compact's RS256).
+    pub fn signature_is_valid(&self) -> bool {
+        RsaSignature::try_from_slice(&self.signature).is_ok_and(|signature| {
+            Rsa::rs256().verify_signature(&signature, self.key, self.signing_input.as_bytes())
+        })
     }
 
-    let claims: Claims =
-        serde_json::from_slice(&compact.payload).map_err(|_| AuthError::Malformed("claims"))?;
-    check_issuer(&claims, config)?;
-    let user_id = claims
-        .sub
-        .filter(|s| !s.is_empty())
-        .ok_or(AuthError::MissingClaim("sub"))?;
-    let exp = check_times(
-        claims.exp,
-        claims.nbf,
-        claims.iat,
-        config.leeway_secs(),
-        now_secs,
-    )?;
-    check_audience(claims.aud.as_ref(), config.audience())?;
+    /// The claim rules, for a token whose signature the caller checked:
+    /// claims are parsed only now (RFC 8725: nothing unsigned is trusted).
+    pub fn accept(self, config: &VerifyConfig, now_secs: i64) -> Result<VerifiedToken, AuthError> {
+        let claims: Claims =
+            serde_json::from_slice(&self.payload).map_err(|_| AuthError::Malformed("claims"))?;
+        check_issuer(&claims, config)?;
+        let user_id = claims
+            .sub
+            .filter(|s| !s.is_empty())
+            .ok_or(AuthError::MissingClaim("sub"))?;
+        let exp = check_times(
+            claims.exp,
+            claims.nbf,
+            claims.iat,
+            config.leeway_secs(),
+            now_secs,
+        )?;
+        check_audience(claims.aud.as_ref(), config.audience())?;
 
-    let identity = Identity {
-        user_id,
-        org_id: claims.org_id,
-        role: claims.role,
-        roles: claims.roles.unwrap_or_default(),
-        permissions: claims.permissions.unwrap_or_default(),
-        entitlements: claims.entitlements.unwrap_or_default(),
-        session_id: claims.sid,
-        email: claims.email,
-        impersonator: claims.act.and_then(|a| a.sub),
-        exp,
-    };
-    Ok(VerifiedToken {
-        identity,
-        issued_at: claims.iat,
-    })
+        let identity = Identity {
+            user_id,
+            org_id: claims.org_id,
+            role: claims.role,
+            roles: claims.roles.unwrap_or_default(),
+            permissions: claims.permissions.unwrap_or_default(),
+            entitlements: claims.entitlements.unwrap_or_default(),
+            session_id: claims.sid,
+            email: claims.email,
+            impersonator: claims.act.and_then(|a| a.sub),
+            exp,
+        };
+        Ok(VerifiedToken {
+            identity,
+            issued_at: claims.iat,
+        })
+    }
 }
 
 fn check_issuer(claims: &Claims, config: &VerifyConfig) -> Result<(), AuthError> {

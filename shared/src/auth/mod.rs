@@ -29,7 +29,8 @@ pub mod ticket;
 pub mod verified_cache;
 
 pub use access_token::{
-    sign_access_token, verify_access_token, verify_access_token_full, VerifiedToken,
+    prepare_access_token, sign_access_token, verify_access_token, verify_access_token_full,
+    SignedToken, VerifiedToken,
 };
 pub use bearer::parse_bearer;
 pub use config::VerifyConfig;

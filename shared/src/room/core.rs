@@ -14,9 +14,11 @@ use crate::audit::{AuditContext, AuditEvent, Outcome as AuditOutcome};
 use crate::ot::NotesDoc;
 
 use super::close::CloseReason;
+use super::coalesce::Hot;
 use super::config::RoomConfig;
 use super::error::RoomError;
 use super::identity::{SessionId, SessionIdentity};
+use super::load::Load;
 use super::meta::RoomMeta;
 use super::output::{Outbox, Output};
 use super::presence::PresenceBoard;
@@ -126,17 +128,6 @@ fn refused_socket(denial: Denial, otherwise: CloseReason) -> CloseReason {
     }
 }
 
-/// The coalescing window of the hot streams.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Hot {
-    /// When the waiting items must go out.
-    pub(super) deadline: Option<u64>,
-    /// Items committed since the last delivery.
-    pub(super) pending: usize,
-    /// The speaking stats changed: send a `state` frame with the next delivery.
-    pub(super) state_dirty: bool,
-}
-
 /// Flush scheduling. Not persisted: after an eviction the next flush
 /// simply starts from the stored watermarks again.
 #[derive(Debug, Clone, Copy, Default)]
@@ -160,6 +151,8 @@ pub struct RoomCore<S: RoomStore> {
     pub(super) presence: PresenceBoard,
     pub(super) outbox: Outbox,
     pub(super) hot: Hot,
+    /// The room's load measure and what it shed (`load.rs`, R27).
+    pub(super) load: Load,
     pub(super) flush: FlushClock,
     pub(super) next_nonce_expiry: Option<u64>,
     /// Sessions whose attachment must be saved at the end of this input.
@@ -230,6 +223,7 @@ impl<S: RoomStore> RoomCore<S> {
             presence: PresenceBoard::default(),
             outbox: Outbox::default(),
             hot: Hot::default(),
+            load: Load::default(),
             flush: FlushClock::default(),
             next_nonce_expiry,
             dirty: BTreeSet::new(),
@@ -348,6 +342,7 @@ impl<S: RoomStore> RoomCore<S> {
         };
         [
             self.hot.deadline,
+            self.load.state_due,
             flush,
             self.next_nonce_expiry,
             hello,
@@ -614,8 +609,15 @@ impl<S: RoomStore> RoomCore<S> {
     /// connections that never said hello, forget expired ticket nonces,
     /// poll the in-call detectors when they asked to be, and flush if due.
     pub fn handle_timeout(&mut self, now_ms: u64) {
-        if self.hot.deadline.is_some_and(|at| at <= now_ms) {
-            self.deliver_hot();
+        // How late the timer fired (R27). A deadline of 0 means "as soon as
+        // possible", not a time the timer was asked for.
+        if let Some(due) = self.poll_timeout().filter(|at| *at > 0 && *at <= now_ms) {
+            self.load.sample_lag(now_ms, due);
+            self.load.update(now_ms, self.config.shed_lag_ms, false);
+        }
+        let state_due = self.load.state_due.is_some_and(|at| at <= now_ms);
+        if state_due || self.hot.deadline.is_some_and(|at| at <= now_ms) {
+            self.deliver_hot(now_ms);
         }
         let late: Vec<SessionId> = self
             .sessions
@@ -648,8 +650,11 @@ impl<S: RoomStore> RoomCore<S> {
         let due = self.hot.deadline.is_some_and(|at| at <= now_ms)
             || self.hot.pending >= self.config.coalesce_max;
         if due {
-            self.deliver_hot();
+            self.deliver_hot(now_ms);
         }
+        // The queue depth is read live (`shedding`): here, before the
+        // shell drained this input's frames, it would always look deep.
+        self.load.update(now_ms, self.config.shed_lag_ms, false);
         self.schedule_flush(now_ms);
         for sid in std::mem::take(&mut self.dirty) {
             if let Some(session) = self.sessions.get(&sid) {

@@ -1,5 +1,5 @@
 //! Getting frames to connections: cursor-driven delivery of the sequenced
-//! streams, the coalescing window, the state view, and the
+//! streams, the hot streams' delivery (`coalesce.rs` says when), the state view, and the
 //! per-connection queue caps.
 //!
 //! Delivery is driven by cursors, not by per-connection buffers: each
@@ -166,19 +166,33 @@ impl<S: RoomStore> RoomCore<S> {
 
     // --- the hot streams --------------------------------------------------
 
-    /// Counts a hot item and opens the coalescing window if it is closed.
+    /// Counts a committed hot item and schedules its delivery (adaptive
+    /// coalescing, R26, `coalesce.rs`).
     pub(super) fn mark_hot(&mut self, now_ms: u64) {
-        self.hot.pending += 1;
-        if self.hot.deadline.is_none() {
-            self.hot.deadline = Some(now_ms.saturating_add(self.config.coalesce_ms));
+        let shedding = self.shedding();
+        if shedding {
+            self.load.counters.held_items += 1;
         }
+        self.hot.mark(
+            now_ms,
+            self.config.coalesce_ms,
+            self.config.coalesce_idle_per_sec,
+            shedding,
+        );
+    }
+
+    /// What the room shed while overloaded (R27).
+    pub fn shed_counters(&self) -> super::load::ShedCounters {
+        self.load.counters
     }
 
     /// Sends every connection what it is missing of the sequenced streams,
-    /// and the state frame if the speaking stats changed.
-    pub(super) fn deliver_hot(&mut self) {
+    /// and the state frame if the speaking stats changed — while shedding
+    /// load at most every `shed_state_every_ms` (R27): a held one goes out
+    /// then, with the latest values.
+    pub(super) fn deliver_hot(&mut self, now_ms: u64) {
         let state_dirty = self.hot.state_dirty;
-        self.hot = Default::default();
+        self.hot.delivered();
         self.deliver_notes_all();
         self.deliver_feed_all(Stream::Transcript);
         self.deliver_feed_all(Stream::Chat);
@@ -186,7 +200,21 @@ impl<S: RoomStore> RoomCore<S> {
         // full catches up here once it drained.
         self.deliver_feed_all(Stream::Prompts);
         if state_dirty {
-            self.broadcast_state();
+            let every = self.config.shed_state_every_ms;
+            let shedding = self.shedding();
+            if self.load.state_frame_allowed(now_ms, every, shedding) {
+                self.load.state_due = None;
+                self.load.state_sent_at = Some(now_ms);
+                self.broadcast_state();
+            } else {
+                self.hot.state_dirty = true;
+                let at = self
+                    .load
+                    .state_sent_at
+                    .unwrap_or(now_ms)
+                    .saturating_add(every);
+                self.load.state_due = Some(at);
+            }
         }
     }
 

@@ -22,7 +22,7 @@ use super::store::RoomStore;
 
 /// Deadlines at most this far ahead are waited for in memory: an alarm
 /// costs a storage write, and a storage write holds every outgoing frame
-/// behind its fsync (the coalescing window of the hot streams is 100 ms).
+/// behind its fsync (a busy room's coalescing window is 100 ms, R26).
 pub const INLINE_WAIT_MS: u64 = 250;
 /// At most this many in-memory waits per event before falling back to an alarm.
 pub const MAX_INLINE_WAITS: u32 = 40;

@@ -35,6 +35,7 @@
 
 mod chat;
 mod close;
+mod coalesce;
 mod config;
 mod core;
 mod delivery;
@@ -44,6 +45,7 @@ mod flush_batch;
 mod flush_schedule;
 mod frames;
 mod identity;
+mod load;
 mod meta;
 mod notes_flow;
 mod notice;
@@ -66,6 +68,7 @@ pub use drain::{Drained, Sockets, Wake, INLINE_WAIT_MS, MAX_INLINE_WAITS};
 pub use error::RoomError;
 pub use flush_batch::{ActivityRow, FlushBatch, PromptReactionRow};
 pub use identity::{ClientInfo, SessionId, SessionIdentity};
+pub use load::ShedCounters;
 pub use meta::{CallPresence, FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
 pub use notice::{notice_meeting_id, Notice, NoticeReply};
 pub use output::Output;

@@ -304,8 +304,20 @@ impl<S: RoomStore> RoomCore<S> {
         live.observe(&Utterance::new(speaker, &chunk.text, start, end));
     }
 
-    /// The room's backpressure signal for the prompt gate (see the module docs).
+    /// The room's backpressure signal for the prompt gate (see the module
+    /// docs): its queue is deep, or it is shedding load (R27).
     fn overloaded(&self) -> bool {
+        self.shedding()
+    }
+
+    /// Whether the room sheds load now (R27): its timer runs late, or its
+    /// queue is deep.
+    pub(super) fn shedding(&self) -> bool {
+        self.load.shedding() || self.queue_over()
+    }
+
+    /// Frames pile up in the outbox, or a connection is being paced.
+    pub(super) fn queue_over(&self) -> bool {
         !self.behind.is_empty() || self.outbox.len() > self.config.prompt_overload_frames
     }
 

@@ -225,7 +225,8 @@ impl<S: RoomStore> RoomCore<S> {
         // Everything committed goes out before the news (which includes
         // the speaking stats, so the window's state frame is not needed).
         self.hot.state_dirty = false;
-        self.deliver_hot();
+        self.load.state_due = None;
+        self.deliver_hot(now_ms);
         self.broadcast_state();
         if ended {
             // A failed snapshot only means a longer replay on the next load.

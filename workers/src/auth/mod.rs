@@ -9,7 +9,8 @@
 //!    refuses malformed tokens, `alg: none`, HS256 and missing `kid`s
 //!    without touching the network;
 //! 3. verify against the WorkOS JWKS (memory → KV → fetch), refetching once
-//!    when the `kid` is unknown (key rotation, throttled);
+//!    when the `kid` is unknown (key rotation, throttled); the signature is
+//!    checked by the runtime's WebCrypto (`webcrypto.rs`);
 //! 4. refuse revoked sessions (`session.revoked` webhook);
 //! 5. upsert the user (no write when nothing changed) and settle the
 //!    effective org role;
@@ -20,15 +21,14 @@ pub mod dev;
 mod jwks;
 pub mod revocation;
 pub mod settings;
+pub mod webcrypto;
 
 use connvo_shared::acl::{MeetingRole, OrgRole, Subject};
 use connvo_shared::audit::{actions, AuditEvent, Outcome};
 use connvo_shared::auth::dev::DevAuth;
 use connvo_shared::auth::membership::{effective, StoredUser, TokenMembership};
 use connvo_shared::auth::verified_cache::{CachedVerification, VerifiedCache};
-use connvo_shared::auth::{
-    parse_bearer, verify_access_token_full, AuthError, Identity, VerifiedToken,
-};
+use connvo_shared::auth::{parse_bearer, AuthError, Identity, VerifiedToken};
 use connvo_shared::meeting::access::Caller;
 use connvo_shared::{ApiError, ErrorCode};
 use std::cell::RefCell;
@@ -237,7 +237,7 @@ async fn verify_uncached(
     // The dev key set is empty unless dev mode is on, so this pass also
     // refuses every structurally bad token before any JWKS fetch.
     let dev_keys = dev::key_set(settings.dev)?;
-    match verify_access_token_full(token, &dev_keys, &dev::verify_config(), now_secs) {
+    match webcrypto::verify_access_token(token, &dev_keys, &dev::verify_config(), now_secs).await {
         Ok(verified) if settings.dev == DevAuth::On => return Ok((verified, true)),
         Ok(_) => {
             return Err(ApiError::internal(
@@ -248,12 +248,15 @@ async fn verify_uncached(
         Err(err) => return Err(err.into()),
     }
     let keys = jwks::keys(env, ctx, settings, now_ms).await?;
-    match verify_access_token_full(token, &keys, &settings.verify, now_secs) {
+    match webcrypto::verify_access_token(token, &keys, &settings.verify, now_secs).await {
         Err(AuthError::UnknownKeyId { kid }) => {
             match jwks::refetch_for_unknown_kid(env, ctx, settings, &kid, now_ms).await {
-                Some(keys) => verify_access_token_full(token, &keys, &settings.verify, now_secs)
-                    .map(|v| (v, false))
-                    .map_err(ApiError::from),
+                Some(keys) => {
+                    webcrypto::verify_access_token(token, &keys, &settings.verify, now_secs)
+                        .await
+                        .map(|v| (v, false))
+                        .map_err(ApiError::from)
+                }
                 None => Err(AuthError::UnknownKeyId { kid }.into()),
             }
         }

@@ -42,6 +42,21 @@ pub trait SqlExec {
 #[derive(Debug, Clone)]
 pub struct SqlRoomStore<E: SqlExec> {
     exec: E,
+    /// The call presence this store last wrote: `save_meta` runs for every
+    /// transcript chunk (the speaking stats), the call presence changes
+    /// only with Stream's call events, so an unchanged one is not rewritten.
+    call_presence_written: Written,
+}
+
+/// A value this store instance wrote. Forgotten by a clone, which may not
+/// be the only writer afterwards (so it never skips a write wrongly).
+#[derive(Debug, Default)]
+struct Written(Option<String>);
+
+impl Clone for Written {
+    fn clone(&self) -> Self {
+        Written::default()
+    }
 }
 
 impl<E: SqlExec> SqlRoomStore<E> {
@@ -50,7 +65,10 @@ impl<E: SqlExec> SqlRoomStore<E> {
         for statement in ROOM_SCHEMA {
             exec.exec(statement, &[])?;
         }
-        Ok(SqlRoomStore { exec })
+        Ok(SqlRoomStore {
+            exec,
+            call_presence_written: Written::default(),
+        })
     }
 
     pub fn executor(&self) -> &E {
@@ -236,11 +254,22 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             return Err(StoreError::OutOfRange("call_presence"));
         }
         let call_params = [json(&meta.call_presence)?];
+        let unchanged = matches!(
+            (&self.call_presence_written.0, &call_params[0]),
+            (Some(old), SqlValue::Text(new)) if old == new
+        );
         let exec = &self.exec;
         exec.atomically(&mut || {
             exec.exec(q::META_UPSERT, &params)?;
+            if unchanged {
+                return Ok(());
+            }
             exec.exec(q::CALL_PRESENCE_UPSERT, &call_params).map(drop)
-        })
+        })?;
+        if let SqlValue::Text(new) = &call_params[0] {
+            self.call_presence_written.0 = Some(new.clone());
+        }
+        Ok(())
     }
 
     fn notes_head(&self) -> Result<NotesHead, StoreError> {
