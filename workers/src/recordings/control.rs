@@ -17,6 +17,8 @@ use connvo_shared::recordings::job::{JobEvent, JobStatus};
 use connvo_shared::sql::privacy::ConsentListForMeeting;
 use connvo_shared::sql::recordings::RecordingJobLatest;
 use connvo_shared::stream::call::CallOutcome;
+use connvo_shared::log::{Level, LogLine};
+use connvo_shared::meeting::view::MeetingRow;
 use connvo_shared::{ApiError, ErrorCode};
 use serde_json::json;
 use worker::{Env, Response};
@@ -24,6 +26,7 @@ use worker::{Env, Response};
 use crate::audit::record;
 use crate::clock::now_ms;
 use crate::entropy::random;
+use crate::logging;
 use crate::pipeline::Call;
 use crate::request::RequestCtx;
 use crate::respond;
@@ -60,10 +63,15 @@ fn job_json(job: &JobRow) -> serde_json::Value {
     json!({ "job": job })
 }
 
-pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
-    let access = call.meeting()?;
-    let meeting = &access.meeting;
-    let user_id = access.caller.user_id.as_str();
+/// Passes the consent gate, opens a job and asks Stream to start; the job
+/// as stored afterwards (`recording`), or the refusal. `started_by` is
+/// `None` for the automatic start of a `recording_enabled` meeting.
+async fn begin(
+    ctx: &RequestCtx,
+    env: &Env,
+    meeting: &MeetingRow,
+    started_by: Option<&str>,
+) -> Result<JobRow, ApiError> {
     let db = D1::from_env(env)?;
     let consents: Vec<MemberConsentRow> = db
         .all(ConsentListForMeeting {
@@ -82,7 +90,7 @@ pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response,
         &job_id,
         &meeting.id,
         cid.unwrap_or_default(),
-        Some(user_id),
+        started_by,
         now,
     )?;
     if db.run(create).await? == 0 {
@@ -108,30 +116,53 @@ pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response,
     if let Some(s) = transition(&job_id, JobStatus::Pending, &event, now_ms())? {
         db.run(s).await?;
     }
-    record(
-        ctx,
-        AuditEvent::new(
-            "meeting.recording.start",
-            if outcome.is_ok() {
-                Outcome::Success
-            } else {
-                Outcome::Failure
-            },
-            "meeting",
-        )
-        .actor(user_id)
-        .org(meeting.org_id.clone())
-        .resource(meeting.id.as_str())
-        .meta("job_id", job_id.as_str()),
-    );
+    let mut audit = AuditEvent::new(
+        "meeting.recording.start",
+        if outcome.is_ok() {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
+        "meeting",
+    )
+    .org(meeting.org_id.clone())
+    .resource(meeting.id.as_str())
+    .meta("job_id", job_id.as_str());
+    if let Some(user) = started_by {
+        audit = audit.actor(user);
+    }
+    record(ctx, audit);
     let job = latest(&db, &meeting.id).await?;
     match (outcome, job) {
-        (Ok(()), Some(job)) => Ok(respond::json(201, &job_json(&job))),
+        (Ok(()), Some(job)) => Ok(job),
         (Err(error), _) => Err(ApiError::provider_unavailable(
             "Stream refused to start the recording",
         )
         .with_details(json!({ "reason": "PROVIDER_ERROR", "job_id": job_id, "error": error }))),
         (Ok(()), None) => Err(ApiError::internal("the recording job vanished")),
+    }
+}
+
+pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
+    let access = call.meeting()?;
+    let job = begin(ctx, env, &access.meeting, Some(access.caller.user_id.as_str())).await?;
+    Ok(respond::json(201, &job_json(&job)))
+}
+
+/// A `recording_enabled` meeting records from its start (F22). Best
+/// effort: the start itself never fails for it; a refusal (no consent, no
+/// call yet, Stream down) is logged, and a host can start it by hand.
+pub async fn auto_start(ctx: &RequestCtx, env: &Env, meeting: &MeetingRow) {
+    if meeting.recording_enabled == 0 {
+        return;
+    }
+    if let Err(err) = begin(ctx, env, meeting, None).await {
+        logging::emit(
+            &LogLine::new(Level::Warn, "automatic recording start refused", &ctx.request_id)
+                .field("meeting_id", meeting.id.as_str())
+                .field("error", err.message.as_str()),
+            Level::Warn,
+        );
     }
 }
 

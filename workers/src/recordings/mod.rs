@@ -8,6 +8,6 @@ mod control;
 mod export;
 mod files;
 
-pub use control::{start, stop};
+pub use control::{auto_start, start, stop};
 pub use export::transcript;
 pub use files::{file, get, list};
