@@ -14,13 +14,21 @@ const MEMBER: &str = "user_01MEMBER";
 fn seed() -> BackendOptions {
     let now = connvo_e2e::fakes::workos::now_ms() as i64;
     let mut o = BackendOptions::default();
-    for (id, org) in [("mtg_old", ORG), ("mtg_held", ORG), ("mtg_other_org", "org_other")] {
+    for (id, org) in [
+        ("mtg_old", ORG),
+        ("mtg_held", ORG),
+        ("mtg_other_org", "org_other"),
+    ] {
         o = o.seed_sql(format!(
             "INSERT INTO meetings (id, organizer_id, org_id, title, scheduled_at, state, concluded_at, started_at, created_at, updated_at) \
              VALUES ('{id}', '{MEMBER}', '{org}', 'Old', 1000, 'concluded', 2000, 1000, 1000, 1000)"
         ));
     }
-    for (meeting, seq, created) in [("mtg_old", 0, 1000), ("mtg_old", 1, now), ("mtg_held", 0, 1000)] {
+    for (meeting, seq, created) in [
+        ("mtg_old", 0, 1000),
+        ("mtg_old", 1, now),
+        ("mtg_held", 0, 1000),
+    ] {
         o = o.seed_sql(format!(
             "INSERT INTO messages (meeting_id, seq, id, user_id, content, created_at) \
              VALUES ('{meeting}', {seq}, 'msg_{meeting}_{seq}', '{MEMBER}', 'hello', {created})"
@@ -50,8 +58,14 @@ async fn p15_p20_retention_deletes_an_expired_row_and_keeps_a_held_one() {
         let admin = admin.clone();
         let w = &w;
         async move {
-            w.call_with("POST", "/v1/admin/legal-holds", Some(&admin), Some(&body), &[])
-                .await
+            w.call_with(
+                "POST",
+                "/v1/admin/legal-holds",
+                Some(&admin),
+                Some(&body),
+                &[],
+            )
+            .await
         }
     };
 

@@ -8,7 +8,9 @@
 
 use connvo_rooms::d1::D1;
 use connvo_shared::audit::{AuditEvent, Outcome};
+use connvo_shared::log::{Level, LogLine};
 use connvo_shared::meeting::ids::new_id;
+use connvo_shared::meeting::view::MeetingRow;
 use connvo_shared::recordings::control::{
     call_of, consent_gate, start as plan_start, stoppable, transition, JobRow, MemberConsentRow,
     ProviderOp,
@@ -17,8 +19,6 @@ use connvo_shared::recordings::job::{JobEvent, JobStatus};
 use connvo_shared::sql::privacy::ConsentListForMeeting;
 use connvo_shared::sql::recordings::RecordingJobLatest;
 use connvo_shared::stream::call::CallOutcome;
-use connvo_shared::log::{Level, LogLine};
-use connvo_shared::meeting::view::MeetingRow;
 use connvo_shared::{ApiError, ErrorCode};
 use serde_json::json;
 use worker::{Env, Response};
@@ -145,7 +145,13 @@ async fn begin(
 
 pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
     let access = call.meeting()?;
-    let job = begin(ctx, env, &access.meeting, Some(access.caller.user_id.as_str())).await?;
+    let job = begin(
+        ctx,
+        env,
+        &access.meeting,
+        Some(access.caller.user_id.as_str()),
+    )
+    .await?;
     Ok(respond::json(201, &job_json(&job)))
 }
 
@@ -158,9 +164,13 @@ pub async fn auto_start(ctx: &RequestCtx, env: &Env, meeting: &MeetingRow) {
     }
     if let Err(err) = begin(ctx, env, meeting, None).await {
         logging::emit(
-            &LogLine::new(Level::Warn, "automatic recording start refused", &ctx.request_id)
-                .field("meeting_id", meeting.id.as_str())
-                .field("error", err.message.as_str()),
+            &LogLine::new(
+                Level::Warn,
+                "automatic recording start refused",
+                &ctx.request_id,
+            )
+            .field("meeting_id", meeting.id.as_str())
+            .field("error", err.message.as_str()),
             Level::Warn,
         );
     }

@@ -201,11 +201,14 @@ pub async fn file(req: &Request, env: &Env, file_id: &str) -> Result<Response, A
         .as_ref()
         .and_then(|r| r["url"].as_str())
         .ok_or_else(|| ApiError::not_found("the file is gone"))?;
-    let target = worker::Url::parse(url).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut resp = Response::redirect_with_status(target, 302)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    resp.headers_mut()
+    // Built by hand: `Response.redirect` has immutable headers, and the
+    // pipeline still adds its own (request id, CORS).
+    let fail = |e: worker::Error| ApiError::internal(e.to_string());
+    let mut resp = Response::empty().map_err(fail)?.with_status(302);
+    let headers = resp.headers_mut();
+    headers.set("location", url).map_err(fail)?;
+    headers
         .set("cache-control", "private, no-store")
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        .map_err(fail)?;
     Ok(resp)
 }
