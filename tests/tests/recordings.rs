@@ -10,7 +10,8 @@
 //!   refused once expired, tampered with, or moved to another file (F1–F6);
 //! - the transcript exports as SRT and WebVTT that third-party parsers
 //!   (`srt-parser-2`, `webvtt-parser`) read back with the right cues,
-//!   timings and speakers (F10–F17).
+//!   timings and speakers (F10–F17);
+//! - a withdrawn data-processing consent refuses a matching queue entry (P21).
 
 use std::time::Duration;
 
@@ -342,4 +343,43 @@ async fn f18_consent_changes_are_validated_and_nothing_is_written_on_refusal() {
     assert_eq!(a.status, 200);
     assert_eq!(a.body["consents"]["recording"]["state"], "granted");
     assert_eq!(a.body["consents"]["data_processing"]["state"], "missing");
+}
+
+#[tokio::test]
+async fn p21_withdrawn_data_processing_consent_refuses_a_matching_queue_entry() {
+    let w = World::start_with(
+        &[HOST],
+        connvo_e2e::BackendOptions::default().seed_sql(
+            "INSERT INTO feature_flags (key, env, enabled, created_at, updated_at) \
+             VALUES ('matching', 'local', 1, 1, 1)",
+        ),
+    )
+    .await;
+    let now = connvo_e2e::fakes::workos::now_ms() as i64;
+    let window = json!({"available_from": now, "available_to": now + 3 * 3_600_000});
+    let set = |consented: bool| json!({"consent_type": "data_processing", "version": "2026-01", "consented": consented});
+    let a = w
+        .call("POST", "/v1/me/consents", Some(HOST), Some(&set(false)))
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let a = w
+        .call("POST", "/v1/matching/queue", Some(HOST), Some(&window))
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert_eq!(
+        a.body["error"]["details"]["reason"],
+        "DATA_PROCESSING_WITHDRAWN"
+    );
+    assert!(w.d1("SELECT id FROM matching_queue").is_empty());
+    assert!(w.d1("SELECT id FROM embeddings").is_empty());
+    // Granted again: the entry is accepted.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let a = w
+        .call("POST", "/v1/me/consents", Some(HOST), Some(&set(true)))
+        .await;
+    assert_eq!(a.status, 201);
+    let a = w
+        .call("POST", "/v1/matching/queue", Some(HOST), Some(&window))
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
 }

@@ -6,7 +6,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::consent::{effective, validate_change, ConsentError, ConsentEvent, ConsentType};
+use super::consent::{
+    effective, processing_allowed, validate_change, ConsentError, ConsentEvent, ConsentType,
+};
 use crate::sql::privacy::ConsentRecord;
 use crate::sql::Statement;
 use crate::validation::{invalid, parse_object, reason, FieldReader};
@@ -106,6 +108,18 @@ pub fn view(rows: &[ConsentRow]) -> Value {
     json!({ "consents": consents, "history": events })
 }
 
+/// P21: no matching or embedding for a user who withdrew data-processing
+/// consent (P3): 403 `DATA_PROCESSING_WITHDRAWN`, nothing written.
+pub fn processing_gate(rows: &[ConsentRow]) -> Result<(), ApiError> {
+    if processing_allowed(&events(rows)) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "you withdrew consent to data processing; grant it again to use matching",
+    )
+    .with_details(json!({ "reason": "DATA_PROCESSING_WITHDRAWN" })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +164,20 @@ mod tests {
         assert_eq!(v["history"].as_array().unwrap().len(), 2);
         let s = record("c1", "u1", &ok, 5);
         assert_eq!(s.name, "CONSENT_RECORD");
+    }
+
+    #[test]
+    fn p21_withdrawn_data_processing_stops_matching() {
+        let row = |consented: i64, at: i64| ConsentRow {
+            consent_type: "data_processing".into(),
+            version: "1".into(),
+            consented,
+            created_at: at,
+        };
+        assert!(processing_gate(&[]).is_ok());
+        assert!(processing_gate(&[row(1, 1)]).is_ok());
+        let err = processing_gate(&[row(1, 1), row(0, 2)]).unwrap_err();
+        assert_eq!(err.details.unwrap()["reason"], "DATA_PROCESSING_WITHDRAWN");
+        assert!(processing_gate(&[row(0, 1), row(1, 2)]).is_ok());
     }
 }
