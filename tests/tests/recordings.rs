@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use connvo_e2e::fakes::stream::webhook_event;
-use connvo_e2e::meet::{meeting_body, World};
+use connvo_e2e::meet::World;
 use connvo_e2e::room::{connect, User};
 use serde_json::{json, Value};
 
@@ -26,21 +26,7 @@ const NOSY: &str = "user_01NOSY";
 
 /// An active, provisioned meeting of HOST and GUEST; returns (id, cid).
 async fn live_meeting(w: &World) -> (String, String) {
-    let m = w
-        .create_meeting(HOST, meeting_body("Recorded", &[(GUEST, "participant")]))
-        .await;
-    let id = m["id"].as_str().unwrap().to_owned();
-    let m = w.wait_provisioned(HOST, &id).await;
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/meetings/{id}/start"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    (id, m["video"]["call_cid"].as_str().unwrap().to_owned())
+    w.live_meeting("Recorded", HOST, GUEST).await
 }
 
 async fn consent(w: &World, user: &str, consented: bool) {

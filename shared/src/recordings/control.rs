@@ -80,7 +80,7 @@ pub fn consent_gate(rows: &[MemberConsentRow]) -> Result<(), ApiError> {
     })
 }
 
-/// A stored job (`RECORDING_JOB_LATEST`).
+/// A stored job (`RECORDING_JOB_LIST`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct JobRow {
     pub id: String,

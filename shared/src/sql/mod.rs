@@ -149,7 +149,6 @@ pub const ALL: &[(&str, &str)] = registry![
     recordings::RECORDING_LIST_BY_MEETING,
     recordings::RECORDING_JOB_CREATE,
     recordings::RECORDING_JOB_MOVE,
-    recordings::RECORDING_JOB_LATEST,
     recordings::RECORDING_JOB_LIST,
     recordings::RECORDING_JOB_FILES_READY,
     // notes
@@ -966,10 +965,6 @@ mod tests {
             (
                 recordings::RECORDING_JOB_MOVE,
                 recordings::RecordingJobMove::FIELDS,
-            ),
-            (
-                recordings::RECORDING_JOB_LATEST,
-                recordings::RecordingJobLatest::FIELDS,
             ),
             (
                 recordings::RECORDING_JOB_LIST,

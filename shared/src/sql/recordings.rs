@@ -76,22 +76,8 @@ params! {
     RECORDING_JOB_MOVE => RecordingJobMove<'a> { id: &'a str, from: &'a str, to: &'a str, error: Option<&'a str>, now_ms: i64 }
 }
 
-/// A meeting's newest job (the live one, if any, is the newest).
-///
-/// Params: ?1 meeting_id.
-pub const RECORDING_JOB_LATEST: &str = "\
-SELECT id, meeting_id, status, recording_type, call_cid, started_by, error,
-       started_at, stopped_at, completed_at, created_at
-FROM recording_jobs
-WHERE meeting_id = ?1
-ORDER BY created_at DESC, id DESC
-LIMIT 1";
-params! {
-    /// Parameters of [`RECORDING_JOB_LATEST`], `?1..?1` in order.
-    RECORDING_JOB_LATEST => RecordingJobLatest<'a> { meeting_id: &'a str }
-}
-
-/// A meeting's jobs, newest first.
+/// A meeting's jobs, newest first (`limit` 1: the newest, which is the
+/// live one if any).
 ///
 /// Params: ?1 meeting_id, ?2 limit.
 pub const RECORDING_JOB_LIST: &str = "\

@@ -17,7 +17,7 @@ use connvo_shared::recordings::control::{
 };
 use connvo_shared::recordings::job::{JobEvent, JobStatus};
 use connvo_shared::sql::privacy::ConsentListForMeeting;
-use connvo_shared::sql::recordings::RecordingJobLatest;
+use connvo_shared::sql::recordings::RecordingJobList;
 use connvo_shared::stream::call::CallOutcome;
 use connvo_shared::{ApiError, ErrorCode};
 use serde_json::json;
@@ -38,7 +38,12 @@ use crate::stream::config::StreamConfig;
 const CONSENT_ROWS: i64 = 2000;
 
 async fn latest(db: &D1, meeting_id: &str) -> Result<Option<JobRow>, ApiError> {
-    Ok(db.first(RecordingJobLatest { meeting_id }).await?)
+    Ok(db
+        .first(RecordingJobList {
+            meeting_id,
+            limit: 1,
+        })
+        .await?)
 }
 
 /// Runs the two provider requests; the first failure wins.
