@@ -168,6 +168,10 @@ pub enum Action {
     // Getting into the live meeting.
     MintVideoToken,
     OpenSocket,
+    // Starting and stopping the call's recording and transcription (F18).
+    ManageRecording,
+    // Legal holds and retention policies (organisation admins, P20).
+    ManageRetention,
     // Audit: a meeting's log with a meeting, the organisation's without.
     ReadAuditLog,
     ExportAuditLog,
@@ -188,7 +192,7 @@ pub enum Scope {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 30] = [
         Action::ReadMeeting,
         Action::ReadParticipants,
         Action::UpdateMeeting,
@@ -213,6 +217,8 @@ impl Action {
         Action::ReadInsights,
         Action::MintVideoToken,
         Action::OpenSocket,
+        Action::ManageRecording,
+        Action::ManageRetention,
         Action::ReadAuditLog,
         Action::ExportAuditLog,
         Action::CreateMeeting,
@@ -250,13 +256,17 @@ impl Action {
             Action::ExportAuditLog => "export_audit_log",
             Action::CreateMeeting => "create_meeting",
             Action::ManageFeatureFlags => "manage_feature_flags",
+            Action::ManageRecording => "manage_recording",
+            Action::ManageRetention => "manage_retention",
         }
     }
 
     pub fn scope(self) -> Scope {
         match self {
             Action::ReadAuditLog | Action::ExportAuditLog => Scope::MeetingOrOrg,
-            Action::CreateMeeting | Action::ManageFeatureFlags => Scope::Org,
+            Action::CreateMeeting | Action::ManageFeatureFlags | Action::ManageRetention => {
+                Scope::Org
+            }
             Action::ReadMeeting
             | Action::ReadParticipants
             | Action::UpdateMeeting
@@ -280,7 +290,8 @@ impl Action {
             | Action::ReadState
             | Action::ReadInsights
             | Action::MintVideoToken
-            | Action::OpenSocket => Scope::Meeting,
+            | Action::OpenSocket
+            | Action::ManageRecording => Scope::Meeting,
         }
     }
 
@@ -316,7 +327,9 @@ impl Action {
             | Action::InteractPrompts
             | Action::UpdatePresence
             | Action::CreateMeeting
-            | Action::ManageFeatureFlags => false,
+            | Action::ManageFeatureFlags
+            | Action::ManageRecording
+            | Action::ManageRetention => false,
         }
     }
 }
@@ -460,7 +473,7 @@ fn meeting_roles_granting(action: Action) -> &'static [MeetingRole] {
         | Action::WriteChat
         | Action::InteractPrompts
         | Action::UpdatePresence => CONTRIBUTORS,
-        Action::ManageParticipants => MODERATORS,
+        Action::ManageParticipants | Action::ManageRecording => MODERATORS,
         Action::UpdateMeeting
         | Action::CancelMeeting
         | Action::StartMeeting
@@ -469,7 +482,10 @@ fn meeting_roles_granting(action: Action) -> &'static [MeetingRole] {
         | Action::TransferHost
         | Action::ReadAuditLog => HOST_ONLY,
         // Export is a compliance function, kept with the organisation.
-        Action::ExportAuditLog | Action::CreateMeeting | Action::ManageFeatureFlags => NO_ROLE,
+        Action::ExportAuditLog
+        | Action::CreateMeeting
+        | Action::ManageFeatureFlags
+        | Action::ManageRetention => NO_ROLE,
     }
 }
 
@@ -481,7 +497,8 @@ fn org_admin_may(action: Action) -> bool {
         | Action::ReadAuditLog
         | Action::ExportAuditLog
         | Action::CreateMeeting
-        | Action::ManageFeatureFlags => true,
+        | Action::ManageFeatureFlags
+        | Action::ManageRetention => true,
         Action::UpdateMeeting
         | Action::CancelMeeting
         | Action::StartMeeting
@@ -503,7 +520,8 @@ fn org_admin_may(action: Action) -> bool {
         | Action::ReadState
         | Action::ReadInsights
         | Action::MintVideoToken
-        | Action::OpenSocket => false,
+        | Action::OpenSocket
+        | Action::ManageRecording => false,
     }
 }
 
@@ -537,7 +555,8 @@ fn states_allowing(action: Action) -> &'static [MeetingState] {
         | Action::ReadAuditLog
         | Action::ExportAuditLog
         | Action::CreateMeeting
-        | Action::ManageFeatureFlags => ANY_STATE,
+        | Action::ManageFeatureFlags
+        | Action::ManageRetention => ANY_STATE,
         // Everything that changes the meeting or joins it stops at the end.
         Action::UpdateMeeting
         | Action::ManageParticipants
@@ -552,7 +571,10 @@ fn states_allowing(action: Action) -> &'static [MeetingState] {
         | Action::MintVideoToken
         | Action::OpenSocket => BEFORE_END,
         Action::CancelMeeting | Action::StartMeeting => &[MeetingState::Scheduled],
-        Action::EndMeeting | Action::WriteTranscript | Action::WriteChat => &[MeetingState::Active],
+        Action::EndMeeting
+        | Action::WriteTranscript
+        | Action::WriteChat
+        | Action::ManageRecording => &[MeetingState::Active],
         Action::ReadTranscript | Action::ReadChat => ACTIVE_OR_AFTER,
         // Pre-call prompts exist before the meeting starts.
         Action::ReadPrompts => NOT_CANCELLED,

@@ -126,6 +126,22 @@ pub enum Route {
     SearchSuggest,
     /// `POST /v1/admin/search/{entity}/reindex`: rebuild one index.
     AdminReindex { entity: String },
+    /// `GET /v1/recordings/{id}`: one recording with its signed download
+    /// URL, for the meeting's members (F1).
+    Recording { recording_id: String },
+    /// `GET /v1/files/{id}?purpose=&u=&exp=&sig=`: a signed URL's file (the
+    /// signature is the credential, F2–F4).
+    File { file_id: String },
+    /// `GET /v1/me/consents`: the caller's consents, effective and history (P19).
+    MyConsents,
+    /// `POST /v1/me/consents`: grant or withdraw one consent (P19).
+    SetConsent,
+    /// `POST /v1/admin/legal-holds`: place a hold on a meeting or user (P20).
+    PlaceLegalHold,
+    /// `DELETE /v1/admin/legal-holds/{id}`: release a hold (P20).
+    ReleaseLegalHold { hold_id: String },
+    /// `POST /v1/dev/retention/run`: one retention run now (dev auth only).
+    DevRetentionRun,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -624,6 +640,60 @@ pub static ROUTES: &[RouteSpec] = &[
         },
     },
     RouteSpec {
+        method: "GET",
+        path: "/v1/recordings/{recording_id}",
+        name: "recordings.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::Recording {
+            recording_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/files/{file_id}",
+        name: "files.get",
+        access: RouteAccess::Public,
+        class: RouteClass::Default,
+        build: |p| Route::File {
+            file_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/me/consents",
+        name: "me.consents.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::MyConsents,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/me/consents",
+        name: "me.consents.set",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::SetConsent,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/admin/legal-holds",
+        name: "admin.legal_holds.place",
+        access: RouteAccess::Org(Action::ManageRetention),
+        class: RouteClass::Default,
+        build: |_| Route::PlaceLegalHold,
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/admin/legal-holds/{hold_id}",
+        name: "admin.legal_holds.release",
+        access: RouteAccess::Org(Action::ManageRetention),
+        class: RouteClass::Default,
+        build: |p| Route::ReleaseLegalHold {
+            hold_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
         method: "POST",
         path: "/v1/admin/announcements",
         name: "admin.announcements",
@@ -688,6 +758,14 @@ pub static ROUTES: &[RouteSpec] = &[
         build: |p| Route::AdminReindex {
             entity: path_id(p, 0),
         },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/retention/run",
+        name: "dev.retention_run",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevRetentionRun,
     },
 ];
 
@@ -771,6 +849,10 @@ mod tests {
         "dev_bench_verify",
         // Runs matching cycles: dev auth only (404 elsewhere).
         "dev.matching_cycle",
+        // One retention run now: dev auth only (404 elsewhere).
+        "dev.retention_run",
+        // The signed URL is the credential (F2–F4), verified by the handler.
+        "files.get",
         // The ticket in the query is the credential (verified by the
         // handler, single use in the hub), as for a meeting's socket.
         "me.ws",
@@ -807,6 +889,11 @@ mod tests {
         "matching.queue.get",
         "matching.queue.enter",
         "matching.queue.leave",
+        // A recording's plan decides the caller's access to its meeting
+        // (ReadTranscript) and answers 404 otherwise; consents are the caller's own.
+        "recordings.get",
+        "me.consents.get",
+        "me.consents.set",
         "matching.proposals.get",
         "matching.proposals.accept",
         "matching.proposals.decline",

@@ -17,6 +17,11 @@
 //   get-or-create {base, api_key, secret, type, id, data}
 //                                                -> {created, call}
 //       Drives the fake Stream server with the SDK's real getOrCreate request.
+//   recording     {base, api_key, secret, type, id}
+//                                                -> {steps: [{op, ok, status?}]}
+//       Drives the fake with the SDK's startRecording('composite'),
+//       startTranscription, stopRecording and stopTranscription, then a
+//       second stopRecording (which Stream refuses), recording each outcome.
 
 import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -78,6 +83,26 @@ const commands = {
     const call = client.video.call(type, id);
     const response = await call.getOrCreate({ data: { ...data, starts_at: new Date(data.starts_at) } });
     return { created: response.created, call: { cid: response.call.cid, id: response.call.id } };
+  },
+
+  recording: async ({ base, api_key, secret, type, id }) => {
+    const client = new StreamClient(api_key, secret, { basePath: base, timeout: 5000 });
+    const call = client.video.call(type, id);
+    const steps = [];
+    const step = async (op, fn) => {
+      try {
+        await fn();
+        steps.push({ op, ok: true });
+      } catch (err) {
+        steps.push({ op, ok: false, status: err && (err.metadata?.responseCode ?? err.code ?? null) });
+      }
+    };
+    await step('start_recording', () => call.startRecording({ recording_type: 'composite' }));
+    await step('start_transcription', () => call.startTranscription({ language: 'auto' }));
+    await step('stop_recording', () => call.stopRecording({ recording_type: 'composite' }));
+    await step('stop_transcription', () => call.stopTranscription({}));
+    await step('stop_recording_again', () => call.stopRecording({ recording_type: 'composite' }));
+    return { steps };
   },
 };
 

@@ -119,6 +119,30 @@ impl World {
         }
     }
 
+    /// An active, provisioned meeting titled `title`, hosted by `host` with
+    /// `guest` as a participant; returns (id, Stream call cid).
+    pub async fn live_meeting(&self, title: &str, host: &str, guest: &str) -> (String, String) {
+        let m = self
+            .create_meeting(host, meeting_body(title, &[(guest, "participant")]))
+            .await;
+        let id = m["id"].as_str().expect("meeting id").to_owned();
+        let m = self.wait_provisioned(host, &id).await;
+        let a = self
+            .call(
+                "POST",
+                &format!("/v1/meetings/{id}/start"),
+                Some(host),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        let cid = m["video"]["call_cid"]
+            .as_str()
+            .expect("call cid")
+            .to_owned();
+        (id, cid)
+    }
+
     /// Schedules a meeting as `host` (starting now unless `body` says), and
     /// returns its JSON.
     pub async fn create_meeting(&self, host: &str, body: Value) -> Value {

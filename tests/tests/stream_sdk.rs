@@ -8,7 +8,10 @@
 //!   library (HS256, our secret) and carries the claims the SDK's own
 //!   `generateCallToken` puts in;
 //! - the fake Stream server accepts the SDK's own `getOrCreate` request, so
-//!   the fake speaks the real wire format.
+//!   the fake speaks the real wire format;
+//! - and the SDK's own recording and transcription start/stop requests
+//!   (issue 14), on the paths and bodies our worker sends
+//!   (`recordings::control::ProviderOp`).
 
 use connvo_e2e::fakes::stream::{participant, sign_webhook, webhook_event, API_KEY, API_SECRET};
 use connvo_e2e::fakes::workos::now_ms;
@@ -132,4 +135,42 @@ async fn the_fake_stream_accepts_the_sdks_own_get_or_create() {
         r.path,
         format!("/api/v2/video/call/default/mtg_sdk_check?api_key={API_KEY}")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_serves_the_sdks_recording_requests_on_our_paths() {
+    use connvo_shared::recordings::control::ProviderOp;
+    let fake = connvo_e2e::fakes::stream::FakeStream::start().await;
+    let create = json!({
+        "base": fake.base_url(), "api_key": API_KEY, "secret": API_SECRET,
+        "type": "default", "id": "mtg_rec_sdk",
+        "data": {"created_by_id": HOST, "members": [{"user_id": HOST, "role": "host"}],
+                 "custom": {}, "starts_at": "2026-01-01T00:00:00.000Z"},
+    });
+    sdk("get-or-create", &create);
+    let out = sdk(
+        "recording",
+        &json!({"base": fake.base_url(), "api_key": API_KEY, "secret": API_SECRET,
+                "type": "default", "id": "mtg_rec_sdk"}),
+    );
+    let steps = out["steps"].as_array().unwrap();
+    let ok: Vec<bool> = steps.iter().map(|s| s["ok"] == true).collect();
+    assert_eq!(ok, vec![true, true, true, true, false], "{out}");
+    assert_eq!(fake.recording_state("default:mtg_rec_sdk"), (false, false));
+    // The SDK's paths are the ones our worker builds.
+    let paths: Vec<String> = fake
+        .requests()
+        .iter()
+        .skip(1)
+        .map(|r| r.path.split('?').next().unwrap().to_owned())
+        .collect();
+    let ours = [
+        ProviderOp::StartRecording,
+        ProviderOp::StartTranscription,
+        ProviderOp::StopRecording,
+        ProviderOp::StopTranscription,
+        ProviderOp::StopRecording,
+    ]
+    .map(|op| op.path("default", "mtg_rec_sdk"));
+    assert_eq!(paths, ours);
 }

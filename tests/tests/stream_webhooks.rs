@@ -23,21 +23,7 @@ const GUEST: &str = "user_01GUEST";
 
 /// An active, provisioned meeting of HOST and GUEST; returns (id, cid).
 async fn live_meeting(w: &World) -> (String, String) {
-    let m = w
-        .create_meeting(HOST, meeting_body("Live", &[(GUEST, "participant")]))
-        .await;
-    let id = m["id"].as_str().unwrap().to_owned();
-    let m = w.wait_provisioned(HOST, &id).await;
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/meetings/{id}/start"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    (id, m["video"]["call_cid"].as_str().unwrap().to_owned())
+    w.live_meeting("Live", HOST, GUEST).await
 }
 
 fn presence(w: &World, id: &str, user: &str) -> String {

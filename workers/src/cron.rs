@@ -13,4 +13,5 @@ pub async fn run(event: ScheduledEvent, env: Env) {
     crate::meetings::sweep::provisioning(&env).await;
     crate::matching::cycle::tick(&env).await;
     crate::notifications::producers::meetings_starting(&env).await;
+    crate::retention::run::tick(&env).await;
 }

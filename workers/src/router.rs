@@ -201,6 +201,17 @@ async fn dispatch(
         Route::SearchUsers => crate::search::users(&call, &req, env).await,
         Route::SearchSuggest => crate::search::suggest(&call, &req, env).await,
         Route::AdminReindex { entity } => crate::search::reindex(&call, env, &entity).await,
+        Route::Recording { recording_id } => {
+            crate::recordings::get(ctx, &call, &req, env, &recording_id).await
+        }
+        Route::File { file_id } => crate::recordings::file(&req, env, &file_id).await,
+        Route::MyConsents => crate::privacy::consents::get(&call, env).await,
+        Route::SetConsent => crate::privacy::consents::set(ctx, &call, env).await,
+        Route::PlaceLegalHold => crate::retention::holds::place_hold(ctx, &call, env).await,
+        Route::ReleaseLegalHold { hold_id } => {
+            crate::retention::holds::release_hold(ctx, &call, env, &hold_id).await
+        }
+        Route::DevRetentionRun => crate::retention::run::dev(&call, env).await,
     }
 }
 

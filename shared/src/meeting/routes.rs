@@ -48,6 +48,14 @@ pub enum MeetingRoute {
     MyInsights { meeting_id: String },
     /// `DELETE /v1/meetings/{id}/insights/me`
     DeleteMyInsights { meeting_id: String },
+    /// `GET /v1/meetings/{id}/transcript/export?format=txt|srt|vtt|json`
+    TranscriptExport { meeting_id: String },
+    /// `GET /v1/meetings/{id}/recordings`
+    Recordings { meeting_id: String },
+    /// `POST /v1/meetings/{id}/recording/start`
+    RecordingStart { meeting_id: String },
+    /// `POST /v1/meetings/{id}/recording/stop`
+    RecordingStop { meeting_id: String },
 }
 
 impl MeetingRoute {
@@ -72,7 +80,11 @@ impl MeetingRoute {
             | MeetingRoute::Segments { meeting_id }
             | MeetingRoute::Prompts { meeting_id }
             | MeetingRoute::MyInsights { meeting_id }
-            | MeetingRoute::DeleteMyInsights { meeting_id } => Some(meeting_id),
+            | MeetingRoute::DeleteMyInsights { meeting_id }
+            | MeetingRoute::TranscriptExport { meeting_id }
+            | MeetingRoute::Recordings { meeting_id }
+            | MeetingRoute::RecordingStart { meeting_id }
+            | MeetingRoute::RecordingStop { meeting_id } => Some(meeting_id),
         }
     }
 
@@ -330,6 +342,55 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |p| {
             m(MeetingRoute::DeleteMyInsights {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{meeting_id}/transcript/export",
+        name: "meetings.transcript.export",
+        access: always(Action::ReadTranscript),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::TranscriptExport {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/meetings/{meeting_id}/recordings",
+        name: "meetings.recordings",
+        // Recordings are read like the transcript: members, once active.
+        access: always(Action::ReadTranscript),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::Recordings {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/recording/start",
+        name: "meetings.recording.start",
+        access: always(Action::ManageRecording),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::RecordingStart {
+                meeting_id: path_id(p, 0),
+            })
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/meetings/{meeting_id}/recording/stop",
+        name: "meetings.recording.stop",
+        access: always(Action::ManageRecording),
+        class: RouteClass::Default,
+        build: |p| {
+            m(MeetingRoute::RecordingStop {
                 meeting_id: path_id(p, 0),
             })
         },

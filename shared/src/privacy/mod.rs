@@ -11,5 +11,6 @@
 //! `docs/privacy.md`; the tests that prove them carry the ID in their name.
 
 pub mod consent;
+pub mod consent_routes;
 pub mod erasure;
 pub mod export;

@@ -12,6 +12,7 @@
 //! IDs (`F1`…) are the ones of `docs/recordings.md`; the tests that prove
 //! them carry the ID in their name.
 
+pub mod control;
 pub mod job;
 pub mod signed_url;
 pub mod transcript_export;

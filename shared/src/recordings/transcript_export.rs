@@ -15,6 +15,8 @@
 //! - hours are not wrapped: 100 hours prints as `100:00:00,000` (F13).
 //!
 //! Lines whose text is blank are dropped (an empty cue ends a SRT block).
+//! [`lines_from_chunks`] turns the room's chunks into lines with speaker
+//! labels (F17).
 
 use serde::Serialize;
 
@@ -250,6 +252,72 @@ pub fn render(format: Format, meeting_id: &str, lines: &[Line]) -> String {
     }
 }
 
+/// One chunk as the room returns it (`GET …/transcript`), the fields an
+/// export needs; interim chunks are skipped.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RoomChunk {
+    pub seq: u64,
+    #[serde(default)]
+    pub speaker_id: Option<String>,
+    pub text: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    #[serde(rename = "final", default = "yes")]
+    pub is_final: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The room's page size when reading a transcript for export.
+pub const EXPORT_PAGE: u64 = 500;
+
+/// The most lines one export carries (F17): 200 pages; a longer meeting's
+/// file stops there and says so in `truncated`.
+pub const MAX_EXPORT_LINES: usize = 100_000;
+
+/// Speaker labels (F17): a member's display name; anyone else (a speaker
+/// who left, an erased user's pseudonym, a provisional label) is
+/// "Speaker N", numbered by first appearance, so an export never prints a
+/// raw user id.
+pub fn lines_from_chunks(chunks: &[RoomChunk], names: &[(String, Option<String>)]) -> Vec<Line> {
+    let mut unknown: Vec<String> = Vec::new();
+    chunks
+        .iter()
+        .filter(|c| c.is_final)
+        .map(|c| {
+            let speaker = c.speaker_id.as_deref().filter(|s| !s.is_empty()).map(|id| {
+                let named = names
+                    .iter()
+                    .find(|(user_id, _)| user_id == id)
+                    .and_then(|(_, name)| name.as_deref())
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty());
+                match named {
+                    Some(name) => name.to_owned(),
+                    None => {
+                        let n = match unknown.iter().position(|u| u == id) {
+                            Some(i) => i + 1,
+                            None => {
+                                unknown.push(id.to_owned());
+                                unknown.len()
+                            }
+                        };
+                        format!("Speaker {n}")
+                    }
+                }
+            });
+            Line {
+                speaker,
+                start_ms: c.start_ms,
+                end_ms: c.end_ms,
+                text: c.text.clone(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,5 +431,53 @@ mod tests {
         }
         assert_eq!(Format::parse("docx"), None);
         assert!(render(Format::Vtt, "m", &[]).starts_with("WEBVTT"));
+    }
+
+    fn chunk(seq: u64, speaker: Option<&str>, is_final: bool) -> RoomChunk {
+        RoomChunk {
+            seq,
+            speaker_id: speaker.map(str::to_owned),
+            text: format!("line {seq}"),
+            start_ms: seq as i64 * 1000,
+            end_ms: seq as i64 * 1000 + 500,
+            is_final,
+        }
+    }
+
+    #[test]
+    fn f17_speakers_are_named_or_numbered_and_never_raw_ids() {
+        let names = vec![
+            ("user_ada".to_owned(), Some("Ada".to_owned())),
+            ("user_blank".to_owned(), Some("  ".to_owned())),
+        ];
+        let lines = lines_from_chunks(
+            &[
+                chunk(1, Some("user_ada"), true),
+                chunk(2, Some("erased_abc"), true),
+                chunk(3, Some("user_blank"), true),
+                chunk(4, Some("erased_abc"), true),
+                chunk(5, Some("user_ada"), false),
+                chunk(6, None, true),
+            ],
+            &names,
+        );
+        let speakers: Vec<Option<&str>> = lines.iter().map(|l| l.speaker.as_deref()).collect();
+        assert_eq!(
+            speakers,
+            vec![
+                Some("Ada"),
+                Some("Speaker 1"),
+                Some("Speaker 2"),
+                Some("Speaker 1"),
+                None
+            ]
+        );
+        let srt = to_srt(&lines);
+        assert!(!srt.contains("erased_") && !srt.contains("user_"), "{srt}");
+        let parsed: RoomChunk = serde_json::from_str(
+            r#"{"seq":3,"speaker_id":null,"text":"x","start_ms":1,"end_ms":2,"confidence":0.9}"#,
+        )
+        .unwrap();
+        assert!(parsed.is_final);
     }
 }

@@ -15,6 +15,8 @@
 //! entries and expired idempotency keys are operational data and use the
 //! plain purges.
 
+pub mod holds;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

@@ -245,3 +245,12 @@ params! {
     /// Parameters of [`RETENTION_HELD_PURGE_AUDIT_LOGS`], `?1..?2` in order.
     RETENTION_HELD_PURGE_AUDIT_LOGS => RetentionHeldPurgeAuditLogs { cutoff_ms: i64, limit: i64 }
 }
+
+/// One hold, for its release. Params: ?1 id.
+pub const LEGAL_HOLD_GET: &str = "\
+SELECT id, scope, subject_id, reason, placed_by, released_at, created_at
+FROM legal_holds WHERE id = ?1";
+params! {
+    /// Parameters of [`LEGAL_HOLD_GET`], `?1..?1` in order.
+    LEGAL_HOLD_GET => LegalHoldGet<'a> { id: &'a str }
+}

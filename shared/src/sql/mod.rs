@@ -147,6 +147,10 @@ pub const ALL: &[(&str, &str)] = registry![
     recordings::RECORDING_INSERT,
     recordings::RECORDING_GET,
     recordings::RECORDING_LIST_BY_MEETING,
+    recordings::RECORDING_JOB_CREATE,
+    recordings::RECORDING_JOB_MOVE,
+    recordings::RECORDING_JOB_LIST,
+    recordings::RECORDING_JOB_FILES_READY,
     // notes
     notes::NOTES_GET,
     notes::NOTES_UPSERT,
@@ -328,6 +332,7 @@ pub const ALL: &[(&str, &str)] = registry![
     legal_holds::LEGAL_HOLD_RELEASE,
     legal_holds::LEGAL_HOLD_ACTIVE_FOR,
     legal_holds::LEGAL_HOLD_LIST,
+    legal_holds::LEGAL_HOLD_GET,
     legal_holds::RETENTION_HELD_PURGE_MESSAGES,
     legal_holds::RETENTION_HELD_PURGE_MESSAGES_FOR_ORG,
     legal_holds::RETENTION_HELD_PURGE_TRANSCRIPTS,
@@ -1049,6 +1054,22 @@ mod tests {
                 recordings::RecordingListByMeeting::FIELDS,
             ),
             (
+                recordings::RECORDING_JOB_CREATE,
+                recordings::RecordingJobCreate::FIELDS,
+            ),
+            (
+                recordings::RECORDING_JOB_MOVE,
+                recordings::RecordingJobMove::FIELDS,
+            ),
+            (
+                recordings::RECORDING_JOB_LIST,
+                recordings::RecordingJobList::FIELDS,
+            ),
+            (
+                recordings::RECORDING_JOB_FILES_READY,
+                recordings::RecordingJobFilesReady::FIELDS,
+            ),
+            (
                 retention::RETENTION_PURGE_MESSAGES,
                 retention::RetentionPurgeMessages::FIELDS,
             ),
@@ -1233,6 +1254,10 @@ mod tests {
             (
                 legal_holds::LEGAL_HOLD_LIST,
                 legal_holds::LegalHoldList::FIELDS,
+            ),
+            (
+                legal_holds::LEGAL_HOLD_GET,
+                legal_holds::LegalHoldGet::FIELDS,
             ),
             (
                 legal_holds::RETENTION_HELD_PURGE_MESSAGES,

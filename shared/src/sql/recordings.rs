@@ -43,3 +43,65 @@ params! {
     /// Parameters of [`RECORDING_LIST_BY_MEETING`], `?1..?2` in order.
     RECORDING_LIST_BY_MEETING => RecordingListByMeeting<'a> { meeting_id: &'a str, limit: i64 }
 }
+
+// --- recording jobs (0012) ----------------------------------------------------
+
+/// Open a job in `pending`; collides with a live one (`changes() == 0`: a
+/// recording is already running).
+///
+/// Params: ?1 id, ?2 meeting_id, ?3 call_cid, ?4 started_by, ?5 now_ms.
+pub const RECORDING_JOB_CREATE: &str = "\
+INSERT INTO recording_jobs (id, meeting_id, status, call_cid, started_by, created_at, updated_at)
+VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?5)
+ON CONFLICT DO NOTHING";
+params! {
+    /// Parameters of [`RECORDING_JOB_CREATE`], `?1..?5` in order.
+    RECORDING_JOB_CREATE => RecordingJobCreate<'a> { id: &'a str, meeting_id: &'a str, call_cid: &'a str, started_by: Option<&'a str>, now_ms: i64 }
+}
+
+/// Move a job from `from` to `to` (guarded by `from`), keeping the provider
+/// error and stamping the time column of the new status.
+///
+/// Params: ?1 id, ?2 from, ?3 to, ?4 error, ?5 now_ms.
+pub const RECORDING_JOB_MOVE: &str = "\
+UPDATE recording_jobs
+SET status = ?3, error = coalesce(?4, error),
+    started_at = CASE WHEN ?3 = 'recording' THEN ?5 ELSE started_at END,
+    stopped_at = CASE WHEN ?3 = 'processing' THEN ?5 ELSE stopped_at END,
+    completed_at = CASE WHEN ?3 IN ('completed', 'failed') THEN ?5 ELSE completed_at END,
+    updated_at = ?5
+WHERE id = ?1 AND status = ?2";
+params! {
+    /// Parameters of [`RECORDING_JOB_MOVE`], `?1..?5` in order.
+    RECORDING_JOB_MOVE => RecordingJobMove<'a> { id: &'a str, from: &'a str, to: &'a str, error: Option<&'a str>, now_ms: i64 }
+}
+
+/// A meeting's jobs, newest first (`limit` 1: the newest, which is the
+/// live one if any).
+///
+/// Params: ?1 meeting_id, ?2 limit.
+pub const RECORDING_JOB_LIST: &str = "\
+SELECT id, meeting_id, status, recording_type, call_cid, started_by, error,
+       started_at, stopped_at, completed_at, created_at
+FROM recording_jobs
+WHERE meeting_id = ?1
+ORDER BY created_at DESC, id DESC
+LIMIT ?2";
+params! {
+    /// Parameters of [`RECORDING_JOB_LIST`], `?1..?2` in order.
+    RECORDING_JOB_LIST => RecordingJobList<'a> { meeting_id: &'a str, limit: i64 }
+}
+
+/// `call.recording_ready`: the meeting's recording or processing jobs are
+/// complete (F7: files may overtake the stop). A redelivery changes nothing.
+///
+/// Params: ?1 meeting_id, ?2 now_ms.
+pub const RECORDING_JOB_FILES_READY: &str = "\
+UPDATE recording_jobs
+SET status = 'completed', completed_at = ?2, updated_at = ?2,
+    stopped_at = coalesce(stopped_at, ?2)
+WHERE meeting_id = ?1 AND status IN ('recording', 'processing')";
+params! {
+    /// Parameters of [`RECORDING_JOB_FILES_READY`], `?1..?2` in order.
+    RECORDING_JOB_FILES_READY => RecordingJobFilesReady<'a> { meeting_id: &'a str, now_ms: i64 }
+}

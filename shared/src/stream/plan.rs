@@ -32,7 +32,7 @@ use crate::signature::sha256_hex;
 use crate::sql::meeting_state::MeetingStateUpsertActivity;
 use crate::sql::meetings::MeetingTransitionState;
 use crate::sql::participants::ParticipantSetPresence;
-use crate::sql::recordings::RecordingInsert;
+use crate::sql::recordings::{RecordingInsert, RecordingJobFilesReady};
 use crate::sql::Statement;
 
 use super::webhook::{CallCid, Caption, EventKind, FileReady, PresenceChange, WebhookEvent};
@@ -342,8 +342,19 @@ fn file_ready(
         end_time_ms: file.end_ms,
         now_ms: now,
     };
+    let mut batch = vec![insert.statement()];
+    if file.kind.as_str() == "recording" {
+        // The recording's job is complete (F7); a redelivery finds none live.
+        batch.push(
+            RecordingJobFilesReady {
+                meeting_id,
+                now_ms: now,
+            }
+            .statement(),
+        );
+    }
     (
-        vec![insert.statement()],
+        batch,
         // Unchanged: the same file was recorded before.
         Judge::Guarded {
             index: 0,

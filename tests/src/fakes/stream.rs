@@ -10,6 +10,10 @@
 //!   "starts_at"}}`); it is get-or-create (a second request for a cid answers
 //!   `created: false`), records every request, and fails on demand (N × 503
 //!   then success; a 4xx with Stream's `{code, message}` body; a slow answer);
+//! - the recording endpoints
+//!   `POST …/call/{type}/{id}/recordings/{recording_type}/start|stop` and
+//!   `POST …/call/{type}/{id}/start_transcription|stop_transcription`, with
+//!   the same authentication, holding whether each call records;
 //! - [`sign_webhook`] signs a webhook body as Stream does (`X-Signature`:
 //!   lowercase hex HMAC-SHA256 of the uncompressed body with the API secret)
 //!   and [`webhook_event`] builds event bodies.
@@ -80,6 +84,9 @@ struct State {
     requests: Vec<Recorded>,
     script: VecDeque<Injected>,
     creations: usize,
+    /// Whether each call's recording and transcription run.
+    recording: BTreeMap<String, bool>,
+    transcribing: BTreeMap<String, bool>,
 }
 
 /// The fake Stream server.
@@ -193,14 +200,42 @@ impl FakeStream {
     pub fn call(&self, cid: &str) -> Option<FakeCall> {
         self.with(|s| s.calls.get(cid).cloned())
     }
+
+    /// Whether the call is being recorded and transcribed now.
+    pub fn recording_state(&self, cid: &str) -> (bool, bool) {
+        self.with(|s| {
+            (
+                s.recording.get(cid).copied().unwrap_or(false),
+                s.transcribing.get(cid).copied().unwrap_or(false),
+            )
+        })
+    }
 }
 
 /// Handles a request as Stream would.
 fn handle(state: &Arc<Mutex<State>>, req: &FakeRequest) -> FakeResponse {
     let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
     let segments: Vec<&str> = path.split('/').collect();
-    let ["", "api", "v2", "video", "call", call_type, call_id] = segments.as_slice() else {
-        return error(404, 16, "route not found");
+    let (call_type, call_id, action) = match segments.as_slice() {
+        ["", "api", "v2", "video", "call", t, i] => (*t, *i, None),
+        ["", "api", "v2", "video", "call", t, i, "recordings", rt, op @ ("start" | "stop")] => (
+            *t,
+            *i,
+            Some(RecordingAction::Recording {
+                recording_type: rt.to_string(),
+                start: *op == "start",
+            }),
+        ),
+        ["", "api", "v2", "video", "call", t, i, op @ ("start_transcription" | "stop_transcription")] => {
+            (
+                *t,
+                *i,
+                Some(RecordingAction::Transcription {
+                    start: *op == "start_transcription",
+                }),
+            )
+        }
+        _ => return error(404, 16, "route not found"),
     };
     if req.method != "POST" {
         return error(405, 4, "method not allowed");
@@ -236,6 +271,9 @@ fn handle(state: &Arc<Mutex<State>>, req: &FakeRequest) -> FakeResponse {
     let Ok(body) = serde_json::from_slice::<Value>(&req.body) else {
         return error(400, 4, "invalid JSON body");
     };
+    if let Some(action) = action {
+        return recording(state, &format!("{call_type}:{call_id}"), action, &body);
+    }
     let data = body.get("data").cloned().unwrap_or(json!({}));
     if !data.is_object() {
         return error(
@@ -329,6 +367,69 @@ fn handle(state: &Arc<Mutex<State>>, req: &FakeRequest) -> FakeResponse {
             }
         }),
     )
+}
+
+/// A recording or transcription request (the node SDK's `startRecording`,
+/// `stopRecording`, `startTranscription`, `stopTranscription`).
+#[derive(Debug, Clone)]
+enum RecordingAction {
+    Recording { recording_type: String, start: bool },
+    Transcription { start: bool },
+}
+
+/// Starts or stops a call's recording or transcription as Stream does: the
+/// call must exist, only `composite` (and the other known types) may be
+/// recorded, and starting twice or stopping what is not running is a 400.
+fn recording(
+    state: &Arc<Mutex<State>>,
+    cid: &str,
+    action: RecordingAction,
+    body: &Value,
+) -> FakeResponse {
+    if !body.is_object() {
+        return error(400, 4, "body must be an object");
+    }
+    let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+    if !guard.calls.contains_key(cid) {
+        return error(404, 16, &format!("Can't find call with id {cid}"));
+    }
+    let (flag, start, what) = match &action {
+        RecordingAction::Recording {
+            recording_type,
+            start,
+        } => {
+            if !matches!(recording_type.as_str(), "composite" | "individual" | "raw") {
+                return error(400, 4, "recording_type is not valid");
+            }
+            (
+                guard.recording.entry(cid.to_owned()).or_default(),
+                *start,
+                "recording",
+            )
+        }
+        RecordingAction::Transcription { start } => {
+            if let Some(lang) = body.get("language") {
+                if !lang.is_string() {
+                    return error(400, 4, "language must be a string");
+                }
+            }
+            (
+                guard.transcribing.entry(cid.to_owned()).or_default(),
+                *start,
+                "transcription",
+            )
+        }
+    };
+    if *flag == start {
+        let state = if start {
+            "already running"
+        } else {
+            "not running"
+        };
+        return error(400, 4, &format!("{what} is {state}"));
+    }
+    *flag = start;
+    FakeResponse::json(200, &json!({"duration": "1.00ms"}))
 }
 
 /// `X-Signature` for `body`: the lowercase hex HMAC-SHA256 of the

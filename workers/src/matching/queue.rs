@@ -13,8 +13,10 @@ use connvo_shared::matching::queue_plan::{
     enter_raced, known_keys, not_queued, plan_enter, status_json, QueueRow, QUEUE_PREFIX,
 };
 use connvo_shared::meeting::ids::new_id;
+use connvo_shared::privacy::consent_routes::{processing_gate, ConsentRow, HISTORY_LIMIT};
 use connvo_shared::profiles::{InterestRow, ProfileRow, MAX_CATALOGUE};
 use connvo_shared::sql::matching::MatchingQueueGetActive;
+use connvo_shared::sql::privacy::ConsentListForUser;
 use connvo_shared::sql::profiles::{InterestList, ProfileGet, UserInterestListForUser};
 use connvo_shared::ApiError;
 use worker::{Env, Response};
@@ -37,6 +39,14 @@ pub async fn enter(call: &Call, env: &Env) -> Result<Response, ApiError> {
     gate(env, authed).await?;
     let user_id = authed.user_id();
     let db = D1::from_env(env)?;
+    // P21: a withdrawn data-processing consent stops matching.
+    let consents: Vec<ConsentRow> = db
+        .all(ConsentListForUser {
+            user_id,
+            limit: HISTORY_LIMIT,
+        })
+        .await?;
+    processing_gate(&consents)?;
     let now = now_ms();
     let catalogue = db
         .all::<InterestRow>(InterestList {

@@ -60,5 +60,11 @@ pub async fn dispatch(
         MeetingRoute::DeleteMyInsights { .. } => {
             crate::intelligence::reads::delete_mine(&call, env).await
         }
+        MeetingRoute::TranscriptExport { .. } => {
+            crate::recordings::transcript(ctx, &call, &req, env).await
+        }
+        MeetingRoute::Recordings { .. } => crate::recordings::list(&call, &req, env).await,
+        MeetingRoute::RecordingStart { .. } => crate::recordings::start(ctx, &call, env).await,
+        MeetingRoute::RecordingStop { .. } => crate::recordings::stop(ctx, &call, env).await,
     }
 }

@@ -50,9 +50,19 @@ async fn move_to(
     Ok(resp)
 }
 
-/// `POST /v1/meetings/{id}/start`
+/// `POST /v1/meetings/{id}/start`; a `recording_enabled` meeting then
+/// starts recording (F22, best effort).
 pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
-    move_to(ctx, call, env, Transition::Start).await
+    let resp = move_to(ctx, call, env, Transition::Start).await?;
+    let access = call.meeting()?;
+    if access.meeting.recording_enabled != 0 {
+        // The row loaded before the start: re-read it, now active.
+        let db = D1::from_env(env)?;
+        if let Some(meeting) = store::meeting(&db, &access.meeting.id).await? {
+            crate::recordings::auto_start(ctx, env, &meeting).await;
+        }
+    }
+    Ok(resp)
 }
 
 /// `POST /v1/meetings/{id}/cancel`

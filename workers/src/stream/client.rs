@@ -1,11 +1,14 @@
-//! The one REST call we make to Stream: get-or-create a call
-//! (`connvo_shared::stream::call` builds it and reads the answer). The
+//! The REST calls we make to Stream: get-or-create a call
+//! (`connvo_shared::stream::call` builds it and reads the answer), and
+//! starting and stopping its recording and transcription
+//! (`connvo_shared::recordings::control::ProviderOp`). The
 //! server token goes raw in `Authorization` (no `Bearer`), with
 //! `stream-auth-type: jwt`; it is minted per request and never logged.
 
 use std::time::Duration;
 
 use connvo_shared::auth::stream_token::mint_server_token;
+use connvo_shared::recordings::control::ProviderOp;
 use connvo_shared::stream::call::{classify, CallOutcome, CreateCall, ProviderError};
 use futures::future::{select, Either};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
@@ -15,6 +18,27 @@ use super::config::StreamConfig;
 /// Sends the create-call request and classifies the outcome. Never fails:
 /// a transport error or a timeout is a transient outcome.
 pub async fn create_call(cfg: &StreamConfig, call: &CreateCall) -> CallOutcome {
+    post(cfg, &call.url(&cfg.api_base, &cfg.api_key), call.body()).await
+}
+
+/// Sends one recording or transcription request for the call `type:id`.
+pub async fn recording_op(
+    cfg: &StreamConfig,
+    op: ProviderOp,
+    call_type: &str,
+    call_id: &str,
+) -> CallOutcome {
+    let url = format!(
+        "{}{}?api_key={}",
+        cfg.api_base.trim_end_matches('/'),
+        op.path(call_type, call_id),
+        cfg.api_key
+    );
+    post(cfg, &url, op.body().to_owned()).await
+}
+
+/// A server-authenticated JSON `POST`, classified (`stream::call::classify`).
+async fn post(cfg: &StreamConfig, url: &str, body: String) -> CallOutcome {
     let token = match mint_server_token(&cfg.api_secret) {
         Ok(t) => t,
         Err(e) => return CallOutcome::Permanent(ProviderError::transport(e.to_string())),
@@ -35,9 +59,8 @@ pub async fn create_call(cfg: &StreamConfig, call: &CreateCall) -> CallOutcome {
     if let Err(e) = set {
         return CallOutcome::Transient(ProviderError::transport(e.to_string()));
     }
-    let body = call.body();
     let request = Request::new_with_init(
-        &call.url(&cfg.api_base, &cfg.api_key),
+        url,
         RequestInit::new()
             .with_method(Method::Post)
             .with_headers(headers)

@@ -252,7 +252,15 @@ fn a_file_is_recorded_once() {
         json!({"call_recording": {"filename": "f.mp4", "url": "https://x/f.mp4"}}),
     );
     let p = run(&e, Some(&m));
-    assert_eq!(names(&p), ["RECORDING_INSERT", "IDEMPOTENCY_COMPLETE"]);
+    // F7: the recording's job completes with the file.
+    assert_eq!(
+        names(&p),
+        [
+            "RECORDING_INSERT",
+            "RECORDING_JOB_FILES_READY",
+            "IDEMPOTENCY_COMPLETE"
+        ]
+    );
     assert_eq!(
         p.batch[0].params[0],
         crate::sql::SqlValue::Text("rec_1".into())
@@ -261,8 +269,18 @@ fn a_file_is_recorded_once() {
         p.batch[0].params[4],
         crate::sql::SqlValue::Text("default:mtg_1".into())
     );
-    assert_eq!(p.clone().settle(&[1, 1], None).applied, Applied::Applied);
-    assert_eq!(p.settle(&[0, 1], None).applied, Applied::Ignored);
+    assert_eq!(p.clone().settle(&[1, 1, 1], None).applied, Applied::Applied);
+    assert_eq!(p.settle(&[0, 0, 1], None).applied, Applied::Ignored);
+    // A transcription file leaves the job alone.
+    let t = event(
+        "call.transcription_ready",
+        "default:mtg_1",
+        json!({"call_transcription": {"filename": "t.jsonl", "url": "https://x/t.jsonl"}}),
+    );
+    assert_eq!(
+        names(&run(&t, Some(&m))),
+        ["RECORDING_INSERT", "IDEMPOTENCY_COMPLETE"]
+    );
 }
 
 #[test]

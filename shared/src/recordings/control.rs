@@ -1,0 +1,332 @@
+//! Starting and stopping a meeting's recording and transcription (rules
+//! F18–F21 of `docs/recordings.md`): the consent gate, the job rows, and the
+//! four Stream requests, matching `@stream-io/node-sdk`:
+//!
+//! ```text
+//! POST {base}/api/v2/video/call/{type}/{id}/recordings/{recording_type}/start   {}
+//! POST {base}/api/v2/video/call/{type}/{id}/recordings/{recording_type}/stop    {}
+//! POST {base}/api/v2/video/call/{type}/{id}/start_transcription                 {"language": "auto"}
+//! POST {base}/api/v2/video/call/{type}/{id}/stop_transcription                  {}
+//! ```
+//!
+//! Recording is refused unless every member of the meeting has granted
+//! recording consent and not withdrawn it (F18, `privacy::consent`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::privacy::consent::{recording_allowed, ConsentEvent, ConsentType};
+use crate::recordings::job::{apply, clamp_error, JobEvent, JobStatus, Transition};
+use crate::sql::recordings::{RecordingJobCreate, RecordingJobMove};
+use crate::sql::Statement;
+use crate::{ApiError, ErrorCode};
+
+/// Stream's recording type we start: one composite of the call.
+pub const RECORDING_TYPE: &str = "composite";
+
+/// One row of `CONSENT_LIST_FOR_MEETING` (`consent_type` NULL: the member
+/// has no recording consent row at all).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberConsentRow {
+    pub user_id: String,
+    pub consent_type: Option<String>,
+    pub version: Option<String>,
+    pub consented: Option<i64>,
+    pub created_at: Option<i64>,
+}
+
+/// The consent gate (F18): `Ok` when every member granted recording
+/// consent; else 409 `RECORDING_CONSENT_REQUIRED` naming who is missing and
+/// who withdrew.
+pub fn consent_gate(rows: &[MemberConsentRow]) -> Result<(), ApiError> {
+    let mut members: Vec<(String, Vec<ConsentEvent>)> = Vec::new();
+    for row in rows {
+        if members
+            .last()
+            .map(|(u, _)| u != &row.user_id)
+            .unwrap_or(true)
+        {
+            members.push((row.user_id.clone(), Vec::new()));
+        }
+        if let (Some(version), Some(consented), Some(at_ms)) =
+            (&row.version, row.consented, row.created_at)
+        {
+            if row.consent_type.as_deref() == Some(ConsentType::Recording.as_str()) {
+                if let Some((_, events)) = members.last_mut() {
+                    events.push(ConsentEvent {
+                        consent_type: ConsentType::Recording,
+                        version: version.clone(),
+                        consented: consented != 0,
+                        at_ms,
+                    });
+                }
+            }
+        }
+    }
+    let view: Vec<(&str, &[ConsentEvent])> = members
+        .iter()
+        .map(|(u, e)| (u.as_str(), e.as_slice()))
+        .collect();
+    recording_allowed(&view).map_err(|blocked| {
+        ApiError::new(
+            ErrorCode::Conflict,
+            "every member must consent to recording before it starts",
+        )
+        .with_details(json!({
+            "reason": "RECORDING_CONSENT_REQUIRED",
+            "missing": blocked.missing,
+            "withdrawn": blocked.withdrawn,
+        }))
+    })
+}
+
+/// A stored job (`RECORDING_JOB_LIST`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct JobRow {
+    pub id: String,
+    pub meeting_id: String,
+    pub status: String,
+    pub recording_type: String,
+    pub call_cid: String,
+    pub started_by: Option<String>,
+    pub error: Option<String>,
+    pub started_at: Option<i64>,
+    pub stopped_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl JobRow {
+    pub fn status(&self) -> JobStatus {
+        JobStatus::parse(&self.status).unwrap_or(JobStatus::Failed)
+    }
+}
+
+fn conflict(reason: &str, message: &str) -> ApiError {
+    ApiError::new(ErrorCode::Conflict, message.to_owned()).with_details(json!({ "reason": reason }))
+}
+
+/// The call a start needs (F19): a provisioned Stream call.
+pub fn call_of(call_cid: Option<&str>) -> Result<(&str, &str), ApiError> {
+    call_cid.and_then(|c| c.split_once(':')).ok_or_else(|| {
+        conflict(
+            "CALL_NOT_PROVISIONED",
+            "the meeting's video call is not provisioned yet",
+        )
+    })
+}
+
+/// Opens a job (F19): refused while one is live (`pending`/`recording`).
+pub fn start<'a>(
+    latest: Option<&JobRow>,
+    job_id: &'a str,
+    meeting_id: &'a str,
+    call_cid: &'a str,
+    started_by: Option<&'a str>,
+    now_ms: i64,
+) -> Result<Statement, ApiError> {
+    if let Some(job) = latest {
+        if matches!(job.status(), JobStatus::Pending | JobStatus::Recording) {
+            return Err(conflict(
+                "RECORDING_IN_PROGRESS",
+                "the meeting is already being recorded",
+            ));
+        }
+    }
+    Ok(RecordingJobCreate {
+        id: job_id,
+        meeting_id,
+        call_cid,
+        started_by,
+        now_ms,
+    }
+    .statement())
+}
+
+/// The statement moving `job` on `event`, or `None` for a redelivery (F7–F9).
+pub fn transition(
+    job_id: &str,
+    from: JobStatus,
+    event: &JobEvent,
+    now_ms: i64,
+) -> Result<Option<Statement>, ApiError> {
+    let to = match apply(from, event) {
+        Ok(Transition::To(to)) => to,
+        Ok(Transition::Unchanged) => return Ok(None),
+        Err(illegal) => {
+            return Err(conflict(
+                "RECORDING_STATE",
+                &format!(
+                    "a {} recording cannot take '{}'",
+                    illegal.from.as_str(),
+                    illegal.event
+                ),
+            ))
+        }
+    };
+    let error = match event {
+        JobEvent::Failed { error } => Some(clamp_error(error)),
+        _ => None,
+    };
+    Ok(Some(
+        RecordingJobMove {
+            id: job_id,
+            from: from.as_str(),
+            to: to.as_str(),
+            error: error.as_deref(),
+            now_ms,
+        }
+        .statement(),
+    ))
+}
+
+/// The job a stop applies to (F20): the live one.
+pub fn stoppable(latest: Option<&JobRow>) -> Result<&JobRow, ApiError> {
+    match latest {
+        Some(job) if job.status() == JobStatus::Recording => Ok(job),
+        _ => Err(conflict(
+            "NOT_RECORDING",
+            "the meeting is not being recorded",
+        )),
+    }
+}
+
+/// One of the four provider requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderOp {
+    StartRecording,
+    StopRecording,
+    StartTranscription,
+    StopTranscription,
+}
+
+impl ProviderOp {
+    /// The request path under the API base (F21), for the call `type:id`.
+    pub fn path(self, call_type: &str, call_id: &str) -> String {
+        let call = format!("/api/v2/video/call/{call_type}/{call_id}");
+        match self {
+            ProviderOp::StartRecording => format!("{call}/recordings/{RECORDING_TYPE}/start"),
+            ProviderOp::StopRecording => format!("{call}/recordings/{RECORDING_TYPE}/stop"),
+            ProviderOp::StartTranscription => format!("{call}/start_transcription"),
+            ProviderOp::StopTranscription => format!("{call}/stop_transcription"),
+        }
+    }
+
+    /// The JSON body, as the SDK sends it (no external storage: Stream's own).
+    pub fn body(self) -> &'static str {
+        match self {
+            ProviderOp::StartTranscription => r#"{"language":"auto"}"#,
+            _ => "{}",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderOp::StartRecording => "start_recording",
+            ProviderOp::StopRecording => "stop_recording",
+            ProviderOp::StartTranscription => "start_transcription",
+            ProviderOp::StopTranscription => "stop_transcription",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(user: &str, consented: Option<i64>, at: i64) -> MemberConsentRow {
+        MemberConsentRow {
+            user_id: user.into(),
+            consent_type: consented.map(|_| "recording".into()),
+            version: consented.map(|_| "1".into()),
+            consented,
+            created_at: consented.map(|_| at),
+        }
+    }
+
+    #[test]
+    fn f18_every_member_must_consent_and_a_withdrawal_blocks() {
+        assert!(consent_gate(&[row("a", Some(1), 1), row("b", Some(1), 1)]).is_ok());
+        let err = consent_gate(&[
+            row("a", Some(1), 1),
+            row("b", Some(1), 1),
+            row("b", Some(0), 2),
+            row("c", None, 0),
+        ])
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Conflict);
+        let details = err.details.clone().unwrap();
+        assert_eq!(details["reason"], "RECORDING_CONSENT_REQUIRED");
+        assert_eq!(details["withdrawn"], json!(["b"]));
+        assert_eq!(details["missing"], json!(["c"]));
+        assert!(consent_gate(&[]).is_err(), "no members, no recording");
+    }
+
+    fn job(status: &str) -> JobRow {
+        JobRow {
+            id: "rj_1".into(),
+            meeting_id: "m".into(),
+            status: status.into(),
+            recording_type: RECORDING_TYPE.into(),
+            call_cid: "default:m".into(),
+            started_by: None,
+            error: None,
+            started_at: None,
+            stopped_at: None,
+            completed_at: None,
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn f19_one_live_job_per_meeting() {
+        assert!(start(None, "rj_2", "m", "default:m", Some("u"), 5).is_ok());
+        assert!(start(Some(&job("completed")), "rj_2", "m", "default:m", None, 5).is_ok());
+        for live in ["pending", "recording"] {
+            let err = start(Some(&job(live)), "rj_2", "m", "default:m", None, 5).unwrap_err();
+            assert_eq!(err.details.unwrap()["reason"], "RECORDING_IN_PROGRESS");
+        }
+        assert!(call_of(None).is_err());
+        assert_eq!(call_of(Some("default:m")).unwrap(), ("default", "m"));
+    }
+
+    #[test]
+    fn f20_only_a_recording_job_stops_and_failures_keep_the_error() {
+        assert!(stoppable(Some(&job("recording"))).is_ok());
+        assert!(stoppable(Some(&job("processing"))).is_err());
+        assert!(stoppable(None).is_err());
+        let s = transition(
+            "rj_1",
+            JobStatus::Pending,
+            &JobEvent::Failed {
+                error: "x".repeat(2000),
+            },
+            9,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.name, "RECORDING_JOB_MOVE");
+        assert!(
+            transition("rj_1", JobStatus::Recording, &JobEvent::Started, 9)
+                .unwrap()
+                .is_none()
+        );
+        assert!(transition("rj_1", JobStatus::Failed, &JobEvent::Stopped, 9).is_err());
+    }
+
+    #[test]
+    fn f21_provider_paths_match_the_node_sdk() {
+        assert_eq!(
+            ProviderOp::StartRecording.path("default", "m1"),
+            "/api/v2/video/call/default/m1/recordings/composite/start"
+        );
+        assert_eq!(
+            ProviderOp::StopTranscription.path("default", "m1"),
+            "/api/v2/video/call/default/m1/stop_transcription"
+        );
+        assert_eq!(
+            ProviderOp::StartTranscription.body(),
+            r#"{"language":"auto"}"#
+        );
+    }
+}
