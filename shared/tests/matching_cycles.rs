@@ -8,6 +8,7 @@
 use std::fs;
 use std::path::Path;
 
+use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
@@ -17,6 +18,7 @@ use connvo_shared::matching::queue::{shard_of, QueueStatus};
 use connvo_shared::matching::queue_plan::{MatchingConfig, QueueRow};
 use connvo_shared::matching::scoring::Weights;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
+use connvo_shared::sql::embeddings::ConsentProcessingAmong;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
@@ -175,6 +177,13 @@ fn plan(conn: &Connection, now: i64) -> CycleRun {
             },
         ),
         blocks: all::<BlockRow>(conn, ConnectionBlocksAmong { user_ids: &ids }),
+        withdrawn: processing_withdrawn(&all::<ConsentRow>(
+            conn,
+            ConsentProcessingAmong {
+                user_ids: &ids,
+                limit: 10_000,
+            },
+        )),
         seeds,
         candidates,
         ..CycleInput::default()
@@ -294,4 +303,24 @@ fn m25_a_cycle_proposes_with_factors_and_m11_a_decline_rests_the_pair() {
         .query_row("SELECT weights FROM matching_weights", [], |r| r.get(0))
         .unwrap();
     assert_ne!(learned, serde_json::to_string(&Weights::default()).unwrap());
+}
+
+#[test]
+fn m27_a_withdrawn_data_processing_consent_keeps_the_user_out_of_cycles() {
+    let conn = db();
+    person(&conn, "ann", &["ai-ml", "databases"]);
+    person(&conn, "bob", &["ai-ml", "databases"]);
+    let consent = |id: &str, consented: i64, at: i64| {
+        conn.execute(
+            "INSERT INTO user_consents (id, user_id, consent_type, version, consented, created_at)
+             VALUES (?1, 'bob', 'data_processing', '1', ?2, ?3)",
+            rusqlite::params![id, consented, at],
+        )
+        .unwrap();
+    };
+    consent("c1", 1, NOW - 2 * HOUR);
+    consent("c2", 0, NOW - HOUR);
+    assert!(plan(&conn, NOW).claims.is_empty(), "bob withdrew");
+    consent("c3", 1, NOW - 1);
+    assert_eq!(plan(&conn, NOW).claims.len(), 1, "bob granted again");
 }

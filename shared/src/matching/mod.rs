@@ -11,6 +11,8 @@
 //! - [`queue`], [`cycle`]: the queue entry state machine, enter-request
 //!   validation, sharding, and the planning of one matching cycle.
 //! - [`connections`]: the connection-request state machine.
+//! - [`consent_gate`], [`embed_plan`]: who may be embedded and matched
+//!   (M27), and embedding one source (M28).
 //!
 //! Nothing here reads the clock or a random source: times come in as unix
 //! milliseconds (`now_ms`). Rule IDs (`M1`…) are the ones of
@@ -18,8 +20,10 @@
 
 pub mod connection_plan;
 pub mod connections;
+pub mod consent_gate;
 pub mod cycle;
 pub mod cycle_run;
+pub mod embed_plan;
 pub mod embedder;
 pub mod feedback;
 pub mod hashing;

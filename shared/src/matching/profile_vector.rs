@@ -18,12 +18,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::embedder::{content_hash, Provenance, SourceType};
-use super::local_embedder::{LocalEmbedder, LOCAL_EMBEDDER_DIM, LOCAL_EMBEDDER_MODEL};
-use super::vector_codec::{decode_blob, encode_blob};
+use super::embed_plan::{store, EmbedTarget};
+use super::embedder::{Provenance, SourceType};
+use super::local_embedder::LocalEmbedder;
+use super::vector_codec::decode_blob;
 use super::vector_index::cosine;
 use crate::profiles::{InterestRow, ProfileRow};
-use crate::sql::embeddings::EmbeddingUpsert;
 use crate::sql::Statement;
 
 /// The id prefix of an `embeddings` row.
@@ -63,27 +63,16 @@ pub fn plan_profile_embedding(
     if vector.iter().all(|x| *x == 0.0) {
         return None;
     }
-    let info = LocalEmbedder::model_info();
-    let metadata = Provenance::direct(info.clone()).metadata().to_string();
-    let blob = encode_blob(&vector);
-    let hash = content_hash(text);
-    Some(
-        EmbeddingUpsert {
-            id: new_id,
-            source_type: SourceType::Profile.as_str(),
-            source_id: user_id,
-            org_id,
-            language: None,
-            model: LOCAL_EMBEDDER_MODEL,
-            dim: i64::try_from(LOCAL_EMBEDDER_DIM).unwrap_or(0),
-            version: &info.version,
-            vector: &blob,
-            content_hash: &hash,
-            metadata: Some(&metadata),
-            now_ms,
-        }
-        .statement(),
-    )
+    let target = EmbedTarget {
+        source_type: SourceType::Profile,
+        source_id: user_id,
+        org_id,
+        language: None,
+    };
+    let provenance = Provenance::direct(LocalEmbedder::model_info());
+    store(&target, text, &vector, &provenance, new_id, now_ms)
+        .into_iter()
+        .next()
 }
 
 /// A row of `EMBEDDING_LIST_FOR_SOURCES`.
@@ -141,6 +130,7 @@ pub fn similarities(rows: &[StoredVector]) -> BTreeMap<(String, String), f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::vector_codec::encode_blob;
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02X}")).collect()

@@ -240,6 +240,9 @@ pub const ALL: &[(&str, &str)] = registry![
     embeddings::VECTOR_INDEX_LIST_BY_STATUS,
     embeddings::VECTOR_INDEX_UPSERT,
     embeddings::VECTOR_INDEX_SET_STATUS,
+    embeddings::EMBEDDING_STATE_FOR_SOURCE,
+    embeddings::EMBEDDING_DELETE_FOR_SOURCE_MODEL,
+    embeddings::CONSENT_PROCESSING_AMONG,
     // audit
     audit::AUDIT_INSERT,
     audit::AUDIT_GET,
@@ -518,6 +521,18 @@ mod tests {
             (
                 embeddings::VECTOR_INDEX_SET_STATUS,
                 embeddings::VectorIndexSetStatus::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_STATE_FOR_SOURCE,
+                embeddings::EmbeddingStateForSource::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_DELETE_FOR_SOURCE_MODEL,
+                embeddings::EmbeddingDeleteForSourceModel::FIELDS,
+            ),
+            (
+                embeddings::CONSENT_PROCESSING_AMONG,
+                embeddings::ConsentProcessingAmong::FIELDS,
             ),
             (flags::FLAG_GET, flags::FlagGet::FIELDS),
             (flags::FLAG_LIST_FOR_ENV, flags::FlagListForEnv::FIELDS),

@@ -6,6 +6,7 @@
 
 use connvo_rooms::d1::D1;
 use connvo_shared::log::{Level, LogLine};
+use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
@@ -16,7 +17,7 @@ use connvo_shared::matching::profile_vector::{similarities, StoredVector};
 use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
 use connvo_shared::matching::queue_plan::MatchingConfig;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
-use connvo_shared::sql::embeddings::EmbeddingListForSources;
+use connvo_shared::sql::embeddings::{ConsentProcessingAmong, EmbeddingListForSources};
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalListDue, MatchingQueueExpire, MatchingQueueListWaiting, MatchingWeightsGet,
@@ -31,6 +32,10 @@ use crate::clock::now_ms;
 use crate::logging;
 use crate::pipeline::Call;
 use crate::respond;
+
+/// Consent events read per cycle (M27): a handful per user, at most
+/// a few thousand users per cycle.
+const CONSENT_ROWS_LIMIT: i64 = 20_000;
 
 /// What one shard's run did (the dev route answers with these; cron logs them).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -100,6 +105,11 @@ pub async fn run_shard(
                 source_ids: &ids,
             }
             .statement(),
+            ConsentProcessingAmong {
+                user_ids: &ids,
+                limit: CONSENT_ROWS_LIMIT,
+            }
+            .statement(),
         ])
         .await?;
     let rows = |i: usize| reads.get(i).cloned().unwrap_or_default();
@@ -111,6 +121,7 @@ pub async fn run_shard(
         declines: rows(2).decode::<DeclineRow>()?,
         blocks: rows(3).decode::<BlockRow>()?,
         similarity: similarities(&rows(5).decode::<StoredVector>()?),
+        withdrawn: processing_withdrawn(&rows(6).decode::<ConsentRow>()?),
         seeds,
         candidates,
     };

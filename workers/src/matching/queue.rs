@@ -1,10 +1,14 @@
 //! `POST`, `GET` and `DELETE /v1/matching/queue` (rules M12–M14, M21):
 //! load the caller's active entry and the interest catalogue → plan
 //! (`connvo_shared::matching::queue_plan`) → one statement → respond.
+//! A caller who withdrew data-processing consent may not enter (M27).
 //! Leaving while in a proposal settles the proposal (M23).
 
 use connvo_rooms::d1::D1;
 use connvo_shared::matching::connection_plan::concurrent_change;
+use connvo_shared::matching::consent_gate::{
+    processing_withdrawn_error, user_may_be_processed, ConsentRow,
+};
 use connvo_shared::matching::profile_vector::{
     plan_profile_embedding, profile_text, EMBEDDING_PREFIX,
 };
@@ -14,6 +18,7 @@ use connvo_shared::matching::queue_plan::{
 };
 use connvo_shared::meeting::ids::new_id;
 use connvo_shared::profiles::{InterestRow, ProfileRow, MAX_CATALOGUE};
+use connvo_shared::sql::embeddings::ConsentProcessingAmong;
 use connvo_shared::sql::matching::MatchingQueueGetActive;
 use connvo_shared::sql::profiles::{InterestList, ProfileGet, UserInterestListForUser};
 use connvo_shared::ApiError;
@@ -46,6 +51,16 @@ pub async fn enter(call: &Call, env: &Env) -> Result<Response, ApiError> {
         .await?;
     let known = known_keys(catalogue.into_iter().map(|r| r.key));
     let current = active(&db, user_id).await?;
+    // M27: no matching (nor embedding) after a data-processing withdrawal.
+    let consents = db
+        .all::<ConsentRow>(ConsentProcessingAmong {
+            user_ids: &serde_json::json!([user_id]).to_string(),
+            limit: 1_000,
+        })
+        .await?;
+    if !user_may_be_processed(user_id, &consents) {
+        return Err(processing_withdrawn_error());
+    }
     let id = new_id(QUEUE_PREFIX, now, random::<10>()?);
     let plan = plan_enter(
         user_id,
