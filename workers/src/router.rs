@@ -135,7 +135,7 @@ async fn dispatch(
         Route::Meeting(route) => crate::meetings::dispatch(route, call, ctx, req, env).await,
         Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
         Route::MyProfile => crate::profiles::me(&call, env).await,
-        Route::PutMyProfile => crate::profiles::put(&call, env).await,
+        Route::PutMyProfile => crate::profiles::put(ctx, &call, env).await,
         Route::UserProfile { user_id } => crate::profiles::user(&call, env, &user_id).await,
         Route::Interests => crate::profiles::interests(env).await,
         Route::MyInsights => crate::intelligence::reads::list(&call, &req, env).await,
@@ -153,7 +153,7 @@ async fn dispatch(
         Route::BlockUser { user_id } => crate::connections::block(&call, env, &user_id).await,
         Route::UnblockUser { user_id } => crate::connections::unblock(&call, env, &user_id).await,
         Route::MatchingQueue => crate::matching::queue::status(&call, env).await,
-        Route::EnterQueue => crate::matching::queue::enter(&call, env).await,
+        Route::EnterQueue => crate::matching::queue::enter(ctx, &call, env).await,
         Route::LeaveQueue => crate::matching::queue::leave(&call, env).await,
         Route::Proposal { proposal_id } => {
             crate::matching::proposals::get(&call, env, &proposal_id).await

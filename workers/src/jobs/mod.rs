@@ -80,6 +80,9 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
             request,
             ..
         } => incall::run(env, msg, meeting_id, request, jc).await,
+        Job::EmbedProfile { .. } | Job::EmbedMeeting { .. } => {
+            crate::embeddings::job::run(env, msg, jc).await
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use connvo_shared::matching::cycle_run::{
     PersonRow, WaitingRow,
 };
 use connvo_shared::matching::embedder::SourceType;
-use connvo_shared::matching::local_embedder::LOCAL_EMBEDDER_MODEL;
 use connvo_shared::matching::profile_vector::{similarities, StoredVector};
 use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
 use connvo_shared::matching::queue_plan::MatchingConfig;
@@ -29,6 +28,7 @@ use worker::{Env, Response};
 
 use super::config;
 use crate::clock::now_ms;
+use crate::embeddings::Configured;
 use crate::logging;
 use crate::pipeline::Call;
 use crate::respond;
@@ -88,6 +88,8 @@ pub async fn run_shard(
     report.candidates = candidates.len();
     let ids = user_ids_json(&seeds, &candidates);
     let since = now.saturating_sub(cfg.scoring.decline_cooldown_ms);
+    // The vectors of the configured embedding model (M26, M28).
+    let model = Configured::from_env(env)?.model();
     let reads = db
         .batch(&[
             MatchingPeople { user_ids: &ids }.statement(),
@@ -100,7 +102,7 @@ pub async fn run_shard(
             ConnectionBlocksAmong { user_ids: &ids }.statement(),
             MatchingWeightsGet {}.statement(),
             EmbeddingListForSources {
-                model: LOCAL_EMBEDDER_MODEL,
+                model: &model.name,
                 source_type: SourceType::Profile.as_str(),
                 source_ids: &ids,
             }
