@@ -156,7 +156,7 @@ async fn dispatch(
         Route::EnterQueue => crate::matching::queue::enter(ctx, &call, env).await,
         Route::LeaveQueue => crate::matching::queue::leave(&call, env).await,
         Route::Proposal { proposal_id } => {
-            crate::matching::proposals::get(&call, env, &proposal_id).await
+            crate::matching::proposals::get(ctx, &call, env, &proposal_id).await
         }
         Route::AnswerProposal {
             proposal_id,
@@ -171,7 +171,7 @@ async fn dispatch(
         }
         Route::HubTicket => crate::matching::notify::ticket(&call, env).await,
         Route::HubSocket => crate::matching::notify::ws(&req, env).await,
-        Route::DevMatchingCycle => crate::matching::cycle::dev(&call, env).await,
+        Route::DevMatchingCycle => crate::matching::cycle::dev(ctx, &call, env).await,
     }
 }
 

@@ -13,6 +13,7 @@
 //! - [`connections`]: the connection-request state machine.
 //! - [`consent_gate`], [`embed_plan`]: who may be embedded and matched
 //!   (M27), and embedding one source (M28).
+//! - [`proposal_retry`]: the meeting of a matched proposal, retried (M29).
 //!
 //! Nothing here reads the clock or a random source: times come in as unix
 //! milliseconds (`now_ms`). Rule IDs (`M1`…) are the ones of
@@ -30,6 +31,7 @@ pub mod hashing;
 pub mod local_embedder;
 pub mod profile_vector;
 pub mod proposal_plan;
+pub mod proposal_retry;
 pub mod queue;
 pub mod queue_plan;
 pub mod ready;

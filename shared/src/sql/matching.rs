@@ -434,3 +434,32 @@ params! {
     /// Parameters of [`MATCHING_PROPOSAL_SET_MEETING`], `?1..?3` in order.
     MATCHING_PROPOSAL_SET_MEETING => MatchingProposalSetMeeting<'a> { id: &'a str, meeting_id: &'a str, now_ms: i64 }
 }
+
+/// Matched proposals whose meeting was never created (its creation failed
+/// after the settle, M29), last touched before ?1, oldest first, bounded.
+///
+/// Params: ?1 touched before ms, ?2 limit.
+pub const MATCHING_PROPOSAL_LIST_UNSCHEDULED: &str = "\
+SELECT id, a_entry_id, a_user_id, b_entry_id, b_user_id, score, detail, starts_at, respond_by,
+       status, meeting_id, created_at, updated_at
+FROM matching_proposals
+WHERE status = 'matched' AND meeting_id IS NULL AND updated_at <= ?1
+ORDER BY updated_at
+LIMIT ?2";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_LIST_UNSCHEDULED`], `?1..?2` in order.
+    MATCHING_PROPOSAL_LIST_UNSCHEDULED => MatchingProposalListUnscheduled { touched_before_ms: i64, limit: i64 }
+}
+
+/// Takes the lease to (re)create a matched proposal's meeting (M29): moves
+/// `updated_at` from the value read to now, so of concurrent retries
+/// exactly one changes the row and schedules.
+///
+/// Params: ?1 id, ?2 updated_at read, ?3 now_ms.
+pub const MATCHING_PROPOSAL_LEASE_SCHEDULE: &str = "\
+UPDATE matching_proposals SET updated_at = ?3
+WHERE id = ?1 AND status = 'matched' AND meeting_id IS NULL AND updated_at = ?2";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_LEASE_SCHEDULE`], `?1..?3` in order.
+    MATCHING_PROPOSAL_LEASE_SCHEDULE => MatchingProposalLeaseSchedule<'a> { id: &'a str, read_updated_at: i64, now_ms: i64 }
+}

@@ -229,6 +229,8 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCHING_WEIGHTS_PUT,
     matching::MATCH_ANSWER_RECORD,
     matching::MATCHING_PROPOSAL_SET_MEETING,
+    matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
+    matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
     embeddings::EMBEDDING_LIST_FOR_SOURCES,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
@@ -691,6 +693,14 @@ mod tests {
             (
                 matching::MATCHING_PROPOSAL_SET_MEETING,
                 matching::MatchingProposalSetMeeting::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
+                matching::MatchingProposalListUnscheduled::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
+                matching::MatchingProposalLeaseSchedule::FIELDS,
             ),
             (
                 embeddings::EMBEDDING_LIST_FOR_SOURCES,

@@ -4,7 +4,10 @@
 //! every shard, or one). Each run also expires finished waiting entries
 //! and settles proposals past their deadline.
 
+use std::cell::RefCell;
+
 use connvo_rooms::d1::D1;
+use connvo_shared::auth::membership::StoredUser;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
@@ -13,14 +16,22 @@ use connvo_shared::matching::cycle_run::{
 };
 use connvo_shared::matching::embedder::SourceType;
 use connvo_shared::matching::profile_vector::{similarities, StoredVector};
+use connvo_shared::matching::proposal_plan::ProposalRow;
 use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
+use connvo_shared::matching::proposal_retry::{
+    SCHEDULE_RETRIES_PER_SWEEP, SCHEDULE_RETRY_AFTER_MS,
+};
 use connvo_shared::matching::queue_plan::MatchingConfig;
+use connvo_shared::meeting::access::Caller;
+use connvo_shared::route::RouteClass;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
 use connvo_shared::sql::embeddings::{ConsentProcessingAmong, EmbeddingListForSources};
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
-    MatchingProposalListDue, MatchingQueueExpire, MatchingQueueListWaiting, MatchingWeightsGet,
+    MatchingProposalListDue, MatchingProposalListUnscheduled, MatchingQueueExpire,
+    MatchingQueueListWaiting, MatchingWeightsGet,
 };
+use connvo_shared::sql::users::UserGetForAuth;
 use connvo_shared::validation::FlatObject;
 use connvo_shared::ApiError;
 use serde::{Deserialize, Serialize};
@@ -31,6 +42,7 @@ use crate::clock::now_ms;
 use crate::embeddings::Configured;
 use crate::logging;
 use crate::pipeline::Call;
+use crate::request::RequestCtx;
 use crate::respond;
 
 /// Consent events read per cycle (M27): a handful per user, at most
@@ -154,8 +166,9 @@ struct Due {
     id: String,
 }
 
-/// Finished waiting entries expire and overdue proposals settle (bounded).
-pub async fn sweep(db: &D1, env: &Env, now: i64) -> Result<usize, ApiError> {
+/// Finished waiting entries expire, overdue proposals settle, and matched
+/// proposals without a meeting get one (M29), each bounded.
+pub async fn sweep(db: &D1, env: &Env, ctx: &RequestCtx, now: i64) -> Result<usize, ApiError> {
     db.run(MatchingQueueExpire {
         now_ms: now,
         limit: 500,
@@ -170,7 +183,43 @@ pub async fn sweep(db: &D1, env: &Env, now: i64) -> Result<usize, ApiError> {
     for d in &due {
         super::proposals::settle(db, env, &d.id, None, now).await?;
     }
+    let unscheduled = db
+        .all::<ProposalRow>(MatchingProposalListUnscheduled {
+            touched_before_ms: now.saturating_sub(SCHEDULE_RETRY_AFTER_MS),
+            limit: SCHEDULE_RETRIES_PER_SWEEP,
+        })
+        .await?;
+    for p in &unscheduled {
+        // The `a` side hosts; its user row says its organisation and role.
+        let row = db
+            .first::<StoredUser>(UserGetForAuth { id: &p.a_user_id })
+            .await?;
+        let host = Caller::from_user_row(&p.a_user_id, row.as_ref());
+        if let Err(err) = super::proposals::retry_meeting(ctx, env, db, &host, p, now).await {
+            logging::emit(
+                &LogLine::new(Level::Warn, "matched meeting retry failed", &ctx.request_id)
+                    .field("proposal", p.id.as_str())
+                    .field("error", err.message.as_str()),
+                Level::Warn,
+            );
+        }
+    }
     Ok(due.len())
+}
+
+/// The context of a cron run: no request, no fetch event. Audit events a
+/// retried meeting creation (M29) records here are not written (the
+/// audit buffer needs a fetch event's `wait_until`; named gap, logged).
+fn background() -> RequestCtx {
+    RequestCtx {
+        request_id: "cron".to_owned(),
+        route_class: RouteClass::Default,
+        client_ip: None,
+        user_agent: None,
+        worker_ctx: None,
+        audit: Default::default(),
+        rate_limit: RefCell::new(None),
+    }
 }
 
 /// The cron step: this minute's shards, then the sweep. Errors are logged;
@@ -185,7 +234,7 @@ pub async fn tick(env: &Env) {
         for i in 0..cfg.shards_per_tick.min(cfg.shards) {
             reports.push(run_shard(env, &db, &cfg, (minute + i) % cfg.shards, now).await?);
         }
-        sweep(&db, env, now).await?;
+        sweep(&db, env, &background(), now).await?;
         Ok(reports)
     }
     .await;
@@ -206,7 +255,7 @@ pub async fn tick(env: &Env) {
 
 /// `POST /v1/dev/matching/cycle` (`{"shard": n}` optional): every shard, or
 /// one, then the sweep; answers the reports. Dev auth only.
-pub async fn dev(call: &Call, env: &Env) -> Result<Response, ApiError> {
+pub async fn dev(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
     let body = if call.body.is_empty() {
         b"{}".as_slice()
     } else {
@@ -225,7 +274,7 @@ pub async fn dev(call: &Call, env: &Env) -> Result<Response, ApiError> {
     for shard in shards {
         reports.push(run_shard(env, &db, &cfg, shard, now).await?);
     }
-    let settled = sweep(&db, env, now).await?;
+    let settled = sweep(&db, env, ctx, now).await?;
     Ok(respond::json(
         200,
         &serde_json::json!({ "shards": reports, "settled": settled }),
