@@ -324,3 +324,36 @@ fn m27_a_withdrawn_data_processing_consent_keeps_the_user_out_of_cycles() {
     consent("c3", 1, NOW - 1);
     assert_eq!(plan(&conn, NOW).claims.len(), 1, "bob granted again");
 }
+
+#[test]
+fn m29_an_unscheduled_match_is_listed_once_rested_and_leased_by_one_retry() {
+    use connvo_shared::matching::proposal_retry::{lease, SCHEDULE_RETRY_AFTER_MS};
+    use connvo_shared::sql::matching::MatchingProposalListUnscheduled;
+    let conn = db();
+    person(&conn, "ann", &["ai-ml"]);
+    person(&conn, "bob", &["ai-ml"]);
+    conn.execute(
+        "INSERT INTO matching_proposals (id, a_entry_id, a_user_id, b_entry_id, b_user_id, score,
+           starts_at, respond_by, status, created_at, updated_at)
+         VALUES ('match_1', 'mq_ann', 'ann', 'mq_bob', 'bob', 0.5, ?1, ?1, 'matched', ?1, ?1)",
+        [NOW],
+    )
+    .unwrap();
+    let list = |now: i64| -> Vec<ProposalRow> {
+        all(
+            &conn,
+            MatchingProposalListUnscheduled {
+                touched_before_ms: now - SCHEDULE_RETRY_AFTER_MS,
+                limit: 20,
+            },
+        )
+    };
+    assert!(list(NOW + 1).is_empty(), "not rested yet");
+    let later = NOW + SCHEDULE_RETRY_AFTER_MS;
+    let found = list(later);
+    assert_eq!(found.len(), 1);
+    // Two retries read the same row; only the first lease holds.
+    assert_eq!(run(&conn, &lease(&found[0], later)), 1);
+    assert_eq!(run(&conn, &lease(&found[0], later + 1)), 0);
+    assert!(list(later).is_empty(), "the lease rests it again");
+}
