@@ -11,8 +11,9 @@
 //! gets no vector (the `vector` feature is then absent and the others are
 //! re-weighted). A cycle reads the vectors of exactly the users it scores
 //! (`EMBEDDING_LIST_FOR_SOURCES`) and uses their cosine, clamped to [0, 1].
-//! Stubbed scope, named: only the local embedder writes here; the remote
-//! providers (M3) and the embed/backfill/drift jobs are not wired yet.
+//! Only the local embedder writes here (entering the queue with the local
+//! embedder configured); the embed jobs (M28, [`super::embed_plan`]) write
+//! profile vectors of any configured model.
 
 use std::collections::BTreeMap;
 
