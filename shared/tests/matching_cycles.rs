@@ -13,15 +13,21 @@ use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
+use connvo_shared::matching::local_embedder::LOCAL_EMBEDDER_MODEL;
+use connvo_shared::matching::profile_vector::plan_profile_embedding;
 use connvo_shared::matching::proposal_plan::{plan_settle, ProposalRow};
 use connvo_shared::matching::queue::{shard_of, QueueStatus};
 use connvo_shared::matching::queue_plan::{MatchingConfig, QueueRow};
 use connvo_shared::matching::scoring::Weights;
+use connvo_shared::matching::vector_candidates::{
+    merge_candidates, vector_candidates, PoolRow, VECTOR_POOL_LIMIT,
+};
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
 use connvo_shared::sql::embeddings::ConsentProcessingAmong;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
+    MatchingVectorPool,
 };
 use connvo_shared::sql::{SqlValue, Statement};
 use rusqlite::types::{Value, ValueRef};
@@ -165,6 +171,16 @@ fn plan(conn: &Connection, now: i64) -> CycleRun {
             per_interest: cfg.candidate_fan_out,
         },
     );
+    let pool: Vec<PoolRow> = all(
+        conn,
+        MatchingVectorPool {
+            model: LOCAL_EMBEDDER_MODEL,
+            now_ms: now,
+            limit: VECTOR_POOL_LIMIT,
+        },
+    );
+    let near = vector_candidates(&seeds, &pool, cfg.cycle.max_candidates_per_entry);
+    let candidates = merge_candidates(candidates, near);
     let ids = user_ids_json(&seeds, &candidates);
     let input = CycleInput {
         people: all::<PersonRow>(conn, MatchingPeople { user_ids: &ids }),
@@ -356,4 +372,49 @@ fn m29_an_unscheduled_match_is_listed_once_rested_and_leased_by_one_retry() {
     assert_eq!(run(&conn, &lease(&found[0], later)), 1);
     assert_eq!(run(&conn, &lease(&found[0], later + 1)), 0);
     assert!(list(later).is_empty(), "the lease rests it again");
+}
+
+#[test]
+fn m30_alike_profiles_without_a_shared_interest_meet_through_the_vector_index() {
+    let conn = db();
+    person(&conn, "ann", &["ai-ml"]);
+    person(&conn, "bob", &["climate"]);
+    person(&conn, "cat", &["databases"]);
+    // Complementary skills, and profiles that read alike.
+    conn.execute_batch(
+        "UPDATE profiles SET goals = 'meet a websockets and webrtc engineer',
+           skills = '[\"rust\", \"tokio\"]' WHERE user_id = 'ann';
+         UPDATE profiles SET goals = 'learn rust and tokio',
+           skills = '[\"websockets\", \"webrtc\"]' WHERE user_id = 'bob';",
+    )
+    .unwrap();
+    assert!(
+        plan(&conn, NOW).claims.is_empty(),
+        "no interest in common, no vectors"
+    );
+    for (user, bio) in [
+        (
+            "ann",
+            "realtime websocket servers in rust, collaborative editing",
+        ),
+        (
+            "bob",
+            "rust engineer building realtime websocket servers for editors",
+        ),
+        ("cat", "sourdough bread, pastry and laminated doughs"),
+    ] {
+        let st = plan_profile_embedding(user, None, bio, &format!("emb_{user}"), NOW).unwrap();
+        run(&conn, &st);
+    }
+    let r = plan(&conn, NOW);
+    assert_eq!(
+        r.claims.len(),
+        1,
+        "{} pairs scored",
+        r.plan.pairs_considered
+    );
+    let p = &r.plan.proposals[0];
+    let mut pair = [p.a.user_id.as_str(), p.b.user_id.as_str()];
+    pair.sort_unstable();
+    assert_eq!(pair, ["ann", "bob"]);
 }

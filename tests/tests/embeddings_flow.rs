@@ -180,7 +180,10 @@ async fn m27_a_withdrawn_user_loses_their_vectors_and_may_not_enter_the_queue() 
         .call("POST", "/v1/matching/queue", Some(EVE), Some(&body))
         .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
-    assert_eq!(refused.reason(), "PROCESSING_WITHDRAWN");
+    assert_eq!(
+        refused.body["error"]["details"]["reason"],
+        "PROCESSING_WITHDRAWN"
+    );
     assert!(w
         .d1(&format!(
             "SELECT id FROM matching_queue WHERE user_id = '{EVE}'"

@@ -15,9 +15,9 @@
 //! their ids). Writes: per proposal one
 //! batch of [`MATCHING_QUEUE_CLAIM_PAIR`] (both entries or neither, by
 //! version) then the proposal row (written only if the claim held); per
-//! finished entry one guarded move to `expired`. A candidate with no shared
-//! interest is never reached: a profile without interests is not matched
-//! (the vector index is used for similarity only, docs/matching.md).
+//! finished entry one guarded move to `expired`. Candidates with no shared
+//! interest come from the vector index (M30,
+//! [`vector_candidates`](super::vector_candidates)).
 //!
 //! [`MATCHING_QUEUE_CLAIM_PAIR`]: crate::sql::matching::MATCHING_QUEUE_CLAIM_PAIR
 

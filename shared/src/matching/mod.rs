@@ -14,6 +14,7 @@
 //! - [`consent_gate`], [`embed_plan`]: who may be embedded and matched
 //!   (M27), and embedding one source (M28).
 //! - [`proposal_retry`]: the meeting of a matched proposal, retried (M29).
+//! - [`vector_candidates`]: cycle candidates through the vector index (M30).
 //!
 //! Nothing here reads the clock or a random source: times come in as unix
 //! milliseconds (`now_ms`). Rule IDs (`M1`…) are the ones of
@@ -38,5 +39,6 @@ pub mod ready;
 pub mod remote_embedder;
 pub mod scoring;
 pub mod text;
+pub mod vector_candidates;
 pub mod vector_codec;
 pub mod vector_index;

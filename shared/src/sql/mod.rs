@@ -231,6 +231,7 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCHING_PROPOSAL_SET_MEETING,
     matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
     matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
+    matching::MATCHING_VECTOR_POOL,
     embeddings::EMBEDDING_LIST_FOR_SOURCES,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
@@ -701,6 +702,10 @@ mod tests {
             (
                 matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
                 matching::MatchingProposalLeaseSchedule::FIELDS,
+            ),
+            (
+                matching::MATCHING_VECTOR_POOL,
+                matching::MatchingVectorPool::FIELDS,
             ),
             (
                 embeddings::EMBEDDING_LIST_FOR_SOURCES,

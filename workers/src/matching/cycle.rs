@@ -1,8 +1,9 @@
-//! Matching cycles (rules M14, M15, M25): one shard at a time, from the
+//! Matching cycles (rules M14, M15, M25, M27, M30): one shard at a time, from the
 //! cron tick (a rotating window of `shards_per_tick` shards per minute) and
 //! from `POST /v1/dev/matching/cycle` (local development and the e2e tests:
-//! every shard, or one). Each run also expires finished waiting entries
-//! and settles proposals past their deadline.
+//! every shard, or one). Each run also expires finished waiting entries,
+//! settles proposals past their deadline and retries the meetings of
+//! matched proposals that have none (M29).
 
 use std::cell::RefCell;
 
@@ -22,6 +23,9 @@ use connvo_shared::matching::proposal_retry::{
     SCHEDULE_RETRIES_PER_SWEEP, SCHEDULE_RETRY_AFTER_MS,
 };
 use connvo_shared::matching::queue_plan::MatchingConfig;
+use connvo_shared::matching::vector_candidates::{
+    merge_candidates, vector_candidates, PoolRow, VECTOR_POOL_LIMIT,
+};
 use connvo_shared::meeting::access::Caller;
 use connvo_shared::route::RouteClass;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
@@ -29,7 +33,7 @@ use connvo_shared::sql::embeddings::{ConsentProcessingAmong, EmbeddingListForSou
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalListDue, MatchingProposalListUnscheduled, MatchingQueueExpire,
-    MatchingQueueListWaiting, MatchingWeightsGet,
+    MatchingQueueListWaiting, MatchingVectorPool, MatchingWeightsGet,
 };
 use connvo_shared::sql::users::UserGetForAuth;
 use connvo_shared::validation::FlatObject;
@@ -97,11 +101,21 @@ pub async fn run_shard(
             per_interest: cfg.candidate_fan_out,
         })
         .await?;
+    // M30: and the seeds' nearest waiting people by profile vector (the
+    // configured embedding model's, M26, M28).
+    let model = Configured::from_env(env)?.model();
+    let pool = db
+        .all::<PoolRow>(MatchingVectorPool {
+            model: &model.name,
+            now_ms: now,
+            limit: VECTOR_POOL_LIMIT,
+        })
+        .await?;
+    let near = vector_candidates(&seeds, &pool, cfg.cycle.max_candidates_per_entry);
+    let candidates = merge_candidates(candidates, near);
     report.candidates = candidates.len();
     let ids = user_ids_json(&seeds, &candidates);
     let since = now.saturating_sub(cfg.scoring.decline_cooldown_ms);
-    // The vectors of the configured embedding model (M26, M28).
-    let model = Configured::from_env(env)?.model();
     let reads = db
         .batch(&[
             MatchingPeople { user_ids: &ids }.statement(),
