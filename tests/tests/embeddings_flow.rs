@@ -99,7 +99,7 @@ async fn m28_m3_a_saved_profile_is_embedded_remotely_or_by_the_local_fallback() 
     let w = World::start_with(&[ANN], fake.backend_options()).await;
 
     // The provider is down: the local embedder stands in, marked.
-    fake.fail_next(6, 503);
+    fake.fail_next(1, 503);
     put_profile(&w, ANN, "I build realtime collaboration servers in rust").await;
     let fallback = eventually("a fallback embedding", WAIT, || async {
         rows(&w, ANN).into_iter().find(|r| r["model"] == LOCAL)
