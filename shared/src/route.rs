@@ -87,6 +87,11 @@ pub enum Route {
     HubSocket,
     /// `POST /v1/dev/matching/cycle`: run matching cycles now (dev auth only).
     DevMatchingCycle,
+    /// `GET /v1/admin/embeddings`: the embeddings sweep's progress (M31).
+    AdminEmbeddings,
+    /// `POST /v1/dev/embeddings/sweep`: one page of the embeddings sweep now
+    /// (dev auth only).
+    DevEmbeddingsSweep,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -492,6 +497,22 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |_| Route::DevMatchingCycle,
     },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/embeddings",
+        name: "admin_embeddings",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminEmbeddings,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/embeddings/sweep",
+        name: "dev.embeddings_sweep",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevEmbeddingsSweep,
+    },
 ];
 
 /// Every row of the route table.
@@ -574,6 +595,8 @@ mod tests {
         "dev_bench_verify",
         // Runs matching cycles: dev auth only (404 elsewhere).
         "dev.matching_cycle",
+        // Runs one page of the embeddings sweep: dev auth only (404 elsewhere).
+        "dev.embeddings_sweep",
         // The ticket in the query is the credential (verified by the
         // handler, single use in the hub), as for a meeting's socket.
         "me.ws",

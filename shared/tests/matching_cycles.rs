@@ -418,3 +418,35 @@ fn m30_alike_profiles_without_a_shared_interest_meet_through_the_vector_index() 
     pair.sort_unstable();
     assert_eq!(pair, ["ann", "bob"]);
 }
+
+#[test]
+fn m31_sweep_progress_adds_up_and_a_stale_cursor_records_nothing() {
+    use connvo_shared::matching::embed_sweep::{advance, PageCounts, ProgressRow, SWEEP_PAGE};
+    use connvo_shared::sql::embeddings::EmbeddingProgressGet;
+    let conn = db();
+    let page = |n: usize| -> Vec<String> { (0..n).map(|i| format!("user_{i:03}")).collect() };
+    let full = usize::try_from(SWEEP_PAGE).unwrap();
+    let counts = PageCounts {
+        scanned: SWEEP_PAGE,
+        embedded: 2,
+        current: SWEEP_PAGE - 2,
+        ..PageCounts::default()
+    };
+    assert_eq!(run(&conn, &advance("m", "", &page(full), &counts, 1)), 1);
+    // A concurrent sweep that read the same (empty) cursor records nothing.
+    assert_eq!(run(&conn, &advance("m", "", &page(full), &counts, 2)), 0);
+    let last = format!("user_{:03}", full - 1);
+    let short = PageCounts {
+        scanned: 3,
+        fallback: 1,
+        ..PageCounts::default()
+    };
+    assert_eq!(run(&conn, &advance("m", &last, &page(3), &short, 3)), 1);
+    let row: ProgressRow = all(&conn, EmbeddingProgressGet { model: "m" }).remove(0);
+    assert_eq!(row.cursor, "", "a short page ends the pass");
+    assert_eq!(
+        (row.passes, row.scanned, row.embedded, row.fallback),
+        (1, SWEEP_PAGE + 3, 2, 1)
+    );
+    assert_eq!(row.last_pass_at, Some(3));
+}

@@ -240,3 +240,56 @@ async fn m29_a_matched_proposal_without_a_meeting_gets_one_on_read_and_from_the_
     ));
     assert_eq!(meetings[0]["n"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m31_the_sweep_backfills_legacy_profiles_and_re_embeds_drifted_ones() {
+    // Two legacy profiles (imported, never saved through the API): ann's
+    // has no vector, bob's has one of an older version of the model.
+    let options = BackendOptions::default()
+        .seed_sql(format!(
+            "INSERT INTO profiles (user_id, display_name, bio, created_at, updated_at) VALUES \
+             ('{ANN}', 'Ann', 'realtime websocket servers in rust', 1, 1), \
+             ('{BOB}', 'Bob', 'pricing developer tools', 1, 1)"
+        ))
+        .seed_sql(format!(
+            "INSERT INTO embeddings (id, source_type, source_id, model, dim, version, vector, \
+               content_hash, metadata, last_computed_at, created_at, updated_at) \
+             VALUES ('emb_old', 'profile', '{BOB}', '{LOCAL}', 1, '0', x'0000803f', 'x', '{{}}', 1, 1, 1)"
+        ));
+    let w = World::start_with(&[ANN, BOB], options).await;
+    let sweep = w.call("POST", "/v1/dev/embeddings/sweep", None, None).await;
+    assert_eq!(
+        sweep.status,
+        200,
+        "{}\n{}",
+        sweep.body,
+        w.backend.log_tail()
+    );
+    assert_eq!(sweep.body["page"]["scanned"], 2, "{}", sweep.body);
+    assert_eq!(sweep.body["page"]["embedded"], 2, "{}", sweep.body);
+    for user in [ANN, BOB] {
+        let r = rows(&w, user);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(
+            (r[0]["dim"].clone(), r[0]["version"].clone()),
+            (json!(384), json!("1"))
+        );
+    }
+    // The pass ended (a short page); the next one finds both current.
+    let again = w.call("POST", "/v1/dev/embeddings/sweep", None, None).await;
+    assert_eq!(again.body["page"]["current"], 2, "{}", again.body);
+    // Admins read the counters; members may not.
+    let admin = w.token_with_role(ANN, "admin");
+    let read = w
+        .call_with("GET", "/v1/admin/embeddings", Some(&admin), None, &[])
+        .await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["configured_model"]["name"], LOCAL);
+    let progress = &read.body["progress"][0];
+    assert_eq!(progress["model"], LOCAL);
+    assert_eq!(progress["passes"], 2);
+    assert_eq!(progress["scanned"], 4);
+    assert_eq!(progress["embedded"], 2);
+    let member = w.call("GET", "/v1/admin/embeddings", Some(BOB), None).await;
+    assert_eq!(member.status, 403, "{}", member.body);
+}

@@ -12,4 +12,5 @@ pub async fn run(event: ScheduledEvent, env: Env) {
     );
     crate::meetings::sweep::provisioning(&env).await;
     crate::matching::cycle::tick(&env).await;
+    crate::embeddings::sweep::tick(&env).await;
 }

@@ -172,6 +172,8 @@ async fn dispatch(
         Route::HubTicket => crate::matching::notify::ticket(&call, env).await,
         Route::HubSocket => crate::matching::notify::ws(&req, env).await,
         Route::DevMatchingCycle => crate::matching::cycle::dev(ctx, &call, env).await,
+        Route::AdminEmbeddings => crate::embeddings::sweep::admin(&call, env).await,
+        Route::DevEmbeddingsSweep => crate::embeddings::sweep::dev(env).await,
     }
 }
 

@@ -12,7 +12,8 @@
 //!   validation, sharding, and the planning of one matching cycle.
 //! - [`connections`]: the connection-request state machine.
 //! - [`consent_gate`], [`embed_plan`]: who may be embedded and matched
-//!   (M27), and embedding one source (M28).
+//!   (M27), and embedding one source (M28); [`embed_sweep`]: backfill and
+//!   drift (M31).
 //! - [`proposal_retry`]: the meeting of a matched proposal, retried (M29).
 //! - [`vector_candidates`]: cycle candidates through the vector index (M30).
 //!
@@ -26,6 +27,7 @@ pub mod consent_gate;
 pub mod cycle;
 pub mod cycle_run;
 pub mod embed_plan;
+pub mod embed_sweep;
 pub mod embedder;
 pub mod feedback;
 pub mod hashing;

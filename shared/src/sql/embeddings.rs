@@ -193,3 +193,60 @@ params! {
     /// Parameters of [`CONSENT_PROCESSING_AMONG`], `?1..?2` in order.
     CONSENT_PROCESSING_AMONG => ConsentProcessingAmong<'a> { user_ids: &'a str, limit: i64 }
 }
+
+/// The sweep's progress for a model (M31).
+///
+/// Params: ?1 model.
+pub const EMBEDDING_PROGRESS_GET: &str = "\
+SELECT model, cursor, passes, scanned, embedded, deleted, current, fallback, last_pass_at, updated_at
+FROM embedding_progress WHERE model = ?1";
+params! {
+    /// Parameters of [`EMBEDDING_PROGRESS_GET`], `?1..?1` in order.
+    EMBEDDING_PROGRESS_GET => EmbeddingProgressGet<'a> { model: &'a str }
+}
+
+/// Every model's sweep progress (the admin route).
+pub const EMBEDDING_PROGRESS_LIST: &str = "\
+SELECT model, cursor, passes, scanned, embedded, deleted, current, fallback, last_pass_at, updated_at
+FROM embedding_progress ORDER BY model LIMIT 100";
+params! {
+    /// Parameters of [`EMBEDDING_PROGRESS_LIST`] (none).
+    EMBEDDING_PROGRESS_LIST => EmbeddingProgressList {}
+}
+
+/// Records one page of the sweep (M31): moves the cursor from the value
+/// read (a concurrent sweep that moved it first wins; this one changes
+/// nothing), adds the page's counters, counts a finished pass.
+///
+/// Params: ?1 model, ?2 cursor read, ?3 new cursor, ?4 pass done (0/1), ?5 scanned,
+/// ?6 embedded, ?7 deleted, ?8 current, ?9 fallback, ?10 now_ms.
+pub const EMBEDDING_PROGRESS_ADVANCE: &str = "\
+INSERT INTO embedding_progress (model, cursor, passes, scanned, embedded, deleted, current, fallback,
+                                last_pass_at, updated_at)
+SELECT ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, CASE WHEN ?4 = 1 THEN ?10 END, ?10
+WHERE 1
+ON CONFLICT (model) DO UPDATE SET
+  cursor = excluded.cursor,
+  passes = embedding_progress.passes + excluded.passes,
+  scanned = embedding_progress.scanned + excluded.scanned,
+  embedded = embedding_progress.embedded + excluded.embedded,
+  deleted = embedding_progress.deleted + excluded.deleted,
+  current = embedding_progress.current + excluded.current,
+  fallback = embedding_progress.fallback + excluded.fallback,
+  last_pass_at = coalesce(excluded.last_pass_at, embedding_progress.last_pass_at),
+  updated_at = excluded.updated_at
+WHERE embedding_progress.cursor = ?2";
+params! {
+    /// Parameters of [`EMBEDDING_PROGRESS_ADVANCE`], `?1..?10` in order.
+    EMBEDDING_PROGRESS_ADVANCE => EmbeddingProgressAdvance<'a> { model: &'a str, read_cursor: &'a str, cursor: &'a str, pass_done: bool, scanned: i64, embedded: i64, deleted: i64, current: i64, fallback: i64, now_ms: i64 }
+}
+
+/// The next page of profiles for the sweep, keyset on the user id.
+///
+/// Params: ?1 after user id, ?2 limit.
+pub const EMBEDDING_SWEEP_PROFILES: &str = "\
+SELECT user_id FROM profiles WHERE user_id > ?1 ORDER BY user_id LIMIT ?2";
+params! {
+    /// Parameters of [`EMBEDDING_SWEEP_PROFILES`], `?1..?2` in order.
+    EMBEDDING_SWEEP_PROFILES => EmbeddingSweepProfiles<'a> { after_user_id: &'a str, limit: i64 }
+}

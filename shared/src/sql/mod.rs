@@ -246,6 +246,10 @@ pub const ALL: &[(&str, &str)] = registry![
     embeddings::EMBEDDING_STATE_FOR_SOURCE,
     embeddings::EMBEDDING_DELETE_FOR_SOURCE_MODEL,
     embeddings::CONSENT_PROCESSING_AMONG,
+    embeddings::EMBEDDING_PROGRESS_GET,
+    embeddings::EMBEDDING_PROGRESS_LIST,
+    embeddings::EMBEDDING_PROGRESS_ADVANCE,
+    embeddings::EMBEDDING_SWEEP_PROFILES,
     // audit
     audit::AUDIT_INSERT,
     audit::AUDIT_GET,
@@ -536,6 +540,22 @@ mod tests {
             (
                 embeddings::CONSENT_PROCESSING_AMONG,
                 embeddings::ConsentProcessingAmong::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_PROGRESS_GET,
+                embeddings::EmbeddingProgressGet::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_PROGRESS_LIST,
+                embeddings::EmbeddingProgressList::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_PROGRESS_ADVANCE,
+                embeddings::EmbeddingProgressAdvance::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_SWEEP_PROFILES,
+                embeddings::EmbeddingSweepProfiles::FIELDS,
             ),
             (flags::FLAG_GET, flags::FlagGet::FIELDS),
             (flags::FLAG_LIST_FOR_ENV, flags::FlagListForEnv::FIELDS),

@@ -41,11 +41,11 @@ const BATCH: usize = 50;
 
 /// What one run did.
 #[derive(Default)]
-struct Counts {
-    embedded: usize,
-    deleted: usize,
-    current: usize,
-    fallback: bool,
+pub struct Counts {
+    pub embedded: usize,
+    pub deleted: usize,
+    pub current: usize,
+    pub fallback: bool,
 }
 
 pub async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
@@ -83,7 +83,8 @@ struct Notes {
     content: String,
 }
 
-async fn profile(env: &Env, user_id: &str) -> Result<Counts, ApiError> {
+/// M28 for one profile (the job, and each profile of the sweep, M31).
+pub async fn profile(env: &Env, user_id: &str) -> Result<Counts, ApiError> {
     let db = D1::from_env(env)?;
     let user = db
         .first::<StoredUser>(UserGetForAuth { id: user_id })

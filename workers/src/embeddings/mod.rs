@@ -15,6 +15,7 @@
 
 pub mod job;
 mod remote;
+pub mod sweep;
 
 use connvo_shared::matching::embedder::{EmbedError, ModelInfo, Provenance};
 use connvo_shared::matching::local_embedder::LocalEmbedder;
