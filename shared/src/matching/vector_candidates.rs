@@ -35,13 +35,8 @@ pub const MIN_VECTOR_SIMILARITY: f32 = 0.1;
 /// A row of `MATCHING_VECTOR_POOL`: a waiting entry and its profile vector.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PoolRow {
-    pub id: String,
-    pub user_id: String,
-    pub org_id: Option<String>,
-    pub available_from: i64,
-    pub available_to: i64,
-    pub constraints: String,
-    pub version: i64,
+    #[serde(flatten)]
+    pub entry: WaitingRow,
     pub dim: i64,
     pub vector_hex: String,
 }
@@ -50,19 +45,13 @@ impl PoolRow {
     fn waiting(&self, seed: Option<&str>) -> WaitingRow {
         WaitingRow {
             seed_user_id: seed.map(str::to_owned),
-            id: self.id.clone(),
-            user_id: self.user_id.clone(),
-            org_id: self.org_id.clone(),
-            available_from: self.available_from,
-            available_to: self.available_to,
-            constraints: self.constraints.clone(),
-            version: self.version,
+            ..self.entry.clone()
         }
     }
 
     fn vector(&self) -> Option<Vec<f32>> {
         StoredVector {
-            source_id: self.user_id.clone(),
+            source_id: self.entry.user_id.clone(),
             dim: self.dim,
             version: String::new(),
             vector_hex: self.vector_hex.clone(),
@@ -94,8 +83,8 @@ pub fn vector_candidates(
         .iter()
         .filter(|(_, v)| v.len() == dim)
         .map(|(row, v)| VectorRecord {
-            key: key(&row.user_id),
-            org_id: row.org_id.clone(),
+            key: key(&row.entry.user_id),
+            org_id: row.entry.org_id.clone(),
             language: None,
             vector: v.clone(),
         })
@@ -104,12 +93,12 @@ pub fn vector_candidates(
         return Vec::new();
     }
     let by_user: std::collections::BTreeMap<&str, &PoolRow> =
-        pool.iter().map(|r| (r.user_id.as_str(), r)).collect();
+        pool.iter().map(|r| (r.entry.user_id.as_str(), r)).collect();
     let mut out = Vec::new();
     for seed in seeds {
         let Some((_, vector)) = decoded
             .iter()
-            .find(|(row, v)| row.user_id == seed.user_id && v.len() == dim)
+            .find(|(row, v)| row.entry.user_id == seed.user_id && v.len() == dim)
         else {
             continue;
         };
@@ -162,13 +151,16 @@ mod tests {
 
     fn pooled(user: &str, org: &str, bio: &str) -> PoolRow {
         PoolRow {
-            id: format!("mq_{user}"),
-            user_id: user.into(),
-            org_id: Some(org.into()),
-            available_from: 0,
-            available_to: 10,
-            constraints: "{}".into(),
-            version: 1,
+            entry: WaitingRow {
+                seed_user_id: None,
+                id: format!("mq_{user}"),
+                user_id: user.into(),
+                org_id: Some(org.into()),
+                available_from: 0,
+                available_to: 10,
+                constraints: "{}".into(),
+                version: 1,
+            },
             dim: 384,
             vector_hex: hex(&encode_blob(&LocalEmbedder.embed_one(bio))),
         }
@@ -209,7 +201,7 @@ mod tests {
     #[test]
     fn m30_same_org_seeds_are_pre_filtered_and_vectorless_seeds_get_none() {
         let mut pool = pool();
-        pool[0].constraints = r#"{"org_constraints":"same_org"}"#.into();
+        pool[0].entry.constraints = r#"{"org_constraints":"same_org"}"#.into();
         let seeds = vec![pool[0].waiting(None)];
         let found = vector_candidates(&seeds, &pool, 5);
         assert!(found.iter().all(|c| c.org_id.as_deref() == Some("o1")));

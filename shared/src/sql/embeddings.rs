@@ -205,13 +205,15 @@ params! {
     EMBEDDING_PROGRESS_GET => EmbeddingProgressGet<'a> { model: &'a str }
 }
 
-/// Every model's sweep progress (the admin route).
+/// The models' sweep progress (the admin route), keyset on the model.
+///
+/// Params: ?1 after model ('' for the first page), ?2 limit.
 pub const EMBEDDING_PROGRESS_LIST: &str = "\
 SELECT model, cursor, passes, scanned, embedded, deleted, current, fallback, last_pass_at, updated_at
-FROM embedding_progress ORDER BY model LIMIT 100";
+FROM embedding_progress WHERE model > ?1 ORDER BY model LIMIT ?2";
 params! {
-    /// Parameters of [`EMBEDDING_PROGRESS_LIST`] (none).
-    EMBEDDING_PROGRESS_LIST => EmbeddingProgressList {}
+    /// Parameters of [`EMBEDDING_PROGRESS_LIST`], `?1..?2` in order.
+    EMBEDDING_PROGRESS_LIST => EmbeddingProgressList<'a> { after_model: &'a str, limit: i64 }
 }
 
 /// Records one page of the sweep (M31): moves the cursor from the value

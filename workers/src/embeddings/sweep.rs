@@ -82,7 +82,13 @@ pub async fn tick(env: &Env) {
 
 async fn progress(env: &Env) -> Result<serde_json::Value, ApiError> {
     let db = D1::from_env(env)?;
-    let rows = db.all::<ProgressRow>(EmbeddingProgressList {}).await?;
+    // A deployment has a handful of models (one per provider switch).
+    let rows = db
+        .all::<ProgressRow>(EmbeddingProgressList {
+            after_model: "",
+            limit: 100,
+        })
+        .await?;
     let model = Configured::from_env(env)?.model();
     Ok(json!({ "configured_model": model, "progress": rows }))
 }
