@@ -67,6 +67,14 @@ pub enum Job {
     /// once, whatever the number of deliveries. Its subject id is the
     /// notification's, not a meeting's.
     SendEmail { notification_id: String },
+    /// Embed a user's profile (rule M28, `matching::embed_plan`), queued
+    /// when the profile is saved and when the user enters the matching
+    /// queue. Idempotent by the text's content hash, not by this key: a
+    /// repeat finds the stored vector current. Its id is the user's.
+    EmbedProfile { user_id: String },
+    /// Embed a meeting's notes and transcript segments (M28), once its
+    /// transcript is aggregated (it waits like the insights job).
+    EmbedMeeting { meeting_id: String },
 }
 
 impl Job {
@@ -80,17 +88,23 @@ impl Job {
             Job::GeneratePrecall { .. } => "generate_precall",
             Job::GenerateIncall { .. } => "generate_incall",
             Job::SendEmail { .. } => "send_email",
+            Job::EmbedProfile { .. } => "embed_profile",
+            Job::EmbedMeeting { .. } => "embed_meeting",
         }
     }
 
+    /// The id the job is about: its meeting's, or for `EmbedProfile` the
+    /// user's (checked like a meeting id, and logged under `meeting_id`).
     pub fn meeting_id(&self) -> &str {
         match self {
+            Job::EmbedProfile { user_id } => user_id,
             Job::ProvisionCall { meeting_id }
             | Job::FinalizeMeeting { meeting_id }
             | Job::AggregateTranscript { meeting_id }
             | Job::GenerateInsights { meeting_id }
             | Job::GeneratePrecall { meeting_id }
-            | Job::GenerateIncall { meeting_id, .. } => meeting_id,
+            | Job::GenerateIncall { meeting_id, .. }
+            | Job::EmbedMeeting { meeting_id } => meeting_id,
             // The one job about a notification: its id stands in (a valid
             // id, so `decode` checks it the same way).
             Job::SendEmail { notification_id } => notification_id,
@@ -292,6 +306,8 @@ mod tests {
             Job::AggregateTranscript { meeting_id: id() },
             Job::GenerateInsights { meeting_id: id() },
             Job::GeneratePrecall { meeting_id: id() },
+            Job::EmbedProfile { user_id: id() },
+            Job::EmbedMeeting { meeting_id: id() },
         ];
         let mut keys: Vec<String> = jobs.iter().map(Job::idempotency_key).collect();
         keys.sort();

@@ -142,6 +142,11 @@ pub enum Route {
     ReleaseLegalHold { hold_id: String },
     /// `POST /v1/dev/retention/run`: one retention run now (dev auth only).
     DevRetentionRun,
+    /// `GET /v1/admin/embeddings`: the embeddings sweep's progress (M31).
+    AdminEmbeddings,
+    /// `POST /v1/dev/embeddings/sweep`: one page of the embeddings sweep now
+    /// (dev auth only).
+    DevEmbeddingsSweep,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -767,6 +772,22 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |_| Route::DevRetentionRun,
     },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/embeddings",
+        name: "admin_embeddings",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminEmbeddings,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/embeddings/sweep",
+        name: "dev.embeddings_sweep",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevEmbeddingsSweep,
+    },
 ];
 
 /// Every row of the route table.
@@ -853,6 +874,8 @@ mod tests {
         "dev.retention_run",
         // The signed URL is the credential (F2–F4), verified by the handler.
         "files.get",
+        // Runs one page of the embeddings sweep: dev auth only (404 elsewhere).
+        "dev.embeddings_sweep",
         // The ticket in the query is the credential (verified by the
         // handler, single use in the hub), as for a meeting's socket.
         "me.ws",

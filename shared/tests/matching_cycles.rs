@@ -8,18 +8,26 @@
 use std::fs;
 use std::path::Path;
 
+use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
+use connvo_shared::matching::local_embedder::LOCAL_EMBEDDER_MODEL;
+use connvo_shared::matching::profile_vector::plan_profile_embedding;
 use connvo_shared::matching::proposal_plan::{plan_settle, ProposalRow};
 use connvo_shared::matching::queue::{shard_of, QueueStatus};
 use connvo_shared::matching::queue_plan::{MatchingConfig, QueueRow};
 use connvo_shared::matching::scoring::Weights;
+use connvo_shared::matching::vector_candidates::{
+    merge_candidates, vector_candidates, PoolRow, VECTOR_POOL_LIMIT,
+};
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
+use connvo_shared::sql::embeddings::ConsentProcessingAmong;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
+    MatchingVectorPool,
 };
 use connvo_shared::sql::{SqlValue, Statement};
 use rusqlite::types::{Value, ValueRef};
@@ -163,6 +171,16 @@ fn plan(conn: &Connection, now: i64) -> CycleRun {
             per_interest: cfg.candidate_fan_out,
         },
     );
+    let pool: Vec<PoolRow> = all(
+        conn,
+        MatchingVectorPool {
+            model: LOCAL_EMBEDDER_MODEL,
+            now_ms: now,
+            limit: VECTOR_POOL_LIMIT,
+        },
+    );
+    let near = vector_candidates(&seeds, &pool, cfg.cycle.max_candidates_per_entry);
+    let candidates = merge_candidates(candidates, near);
     let ids = user_ids_json(&seeds, &candidates);
     let input = CycleInput {
         people: all::<PersonRow>(conn, MatchingPeople { user_ids: &ids }),
@@ -175,6 +193,13 @@ fn plan(conn: &Connection, now: i64) -> CycleRun {
             },
         ),
         blocks: all::<BlockRow>(conn, ConnectionBlocksAmong { user_ids: &ids }),
+        withdrawn: processing_withdrawn(&all::<ConsentRow>(
+            conn,
+            ConsentProcessingAmong {
+                user_ids: &ids,
+                limit: 10_000,
+            },
+        )),
         seeds,
         candidates,
         ..CycleInput::default()
@@ -294,4 +319,134 @@ fn m25_a_cycle_proposes_with_factors_and_m11_a_decline_rests_the_pair() {
         .query_row("SELECT weights FROM matching_weights", [], |r| r.get(0))
         .unwrap();
     assert_ne!(learned, serde_json::to_string(&Weights::default()).unwrap());
+}
+
+#[test]
+fn m27_a_withdrawn_data_processing_consent_keeps_the_user_out_of_cycles() {
+    let conn = db();
+    person(&conn, "ann", &["ai-ml", "databases"]);
+    person(&conn, "bob", &["ai-ml", "databases"]);
+    let consent = |id: &str, consented: i64, at: i64| {
+        conn.execute(
+            "INSERT INTO user_consents (id, user_id, consent_type, version, consented, created_at)
+             VALUES (?1, 'bob', 'data_processing', '1', ?2, ?3)",
+            rusqlite::params![id, consented, at],
+        )
+        .unwrap();
+    };
+    consent("c1", 1, NOW - 2 * HOUR);
+    consent("c2", 0, NOW - HOUR);
+    assert!(plan(&conn, NOW).claims.is_empty(), "bob withdrew");
+    consent("c3", 1, NOW - 1);
+    assert_eq!(plan(&conn, NOW).claims.len(), 1, "bob granted again");
+}
+
+#[test]
+fn m29_an_unscheduled_match_is_listed_once_rested_and_leased_by_one_retry() {
+    use connvo_shared::matching::proposal_retry::{lease, SCHEDULE_RETRY_AFTER_MS};
+    use connvo_shared::sql::matching::MatchingProposalListUnscheduled;
+    let conn = db();
+    person(&conn, "ann", &["ai-ml"]);
+    person(&conn, "bob", &["ai-ml"]);
+    conn.execute(
+        "INSERT INTO matching_proposals (id, a_entry_id, a_user_id, b_entry_id, b_user_id, score,
+           starts_at, respond_by, status, created_at, updated_at)
+         VALUES ('match_1', 'mq_ann', 'ann', 'mq_bob', 'bob', 0.5, ?1, ?1, 'matched', ?1, ?1)",
+        [NOW],
+    )
+    .unwrap();
+    let list = |now: i64| -> Vec<ProposalRow> {
+        all(
+            &conn,
+            MatchingProposalListUnscheduled {
+                touched_before_ms: now - SCHEDULE_RETRY_AFTER_MS,
+                limit: 20,
+            },
+        )
+    };
+    assert!(list(NOW + 1).is_empty(), "not rested yet");
+    let later = NOW + SCHEDULE_RETRY_AFTER_MS;
+    let found = list(later);
+    assert_eq!(found.len(), 1);
+    // Two retries read the same row; only the first lease holds.
+    assert_eq!(run(&conn, &lease(&found[0], later)), 1);
+    assert_eq!(run(&conn, &lease(&found[0], later + 1)), 0);
+    assert!(list(later).is_empty(), "the lease rests it again");
+}
+
+#[test]
+fn m30_alike_profiles_without_a_shared_interest_meet_through_the_vector_index() {
+    let conn = db();
+    person(&conn, "ann", &["ai-ml"]);
+    person(&conn, "bob", &["climate"]);
+    person(&conn, "cat", &["databases"]);
+    // Complementary skills, and profiles that read alike.
+    conn.execute_batch(
+        "UPDATE profiles SET goals = 'meet a websockets and webrtc engineer',
+           skills = '[\"rust\", \"tokio\"]' WHERE user_id = 'ann';
+         UPDATE profiles SET goals = 'learn rust and tokio',
+           skills = '[\"websockets\", \"webrtc\"]' WHERE user_id = 'bob';",
+    )
+    .unwrap();
+    assert!(
+        plan(&conn, NOW).claims.is_empty(),
+        "no interest in common, no vectors"
+    );
+    for (user, bio) in [
+        (
+            "ann",
+            "realtime websocket servers in rust, collaborative editing",
+        ),
+        (
+            "bob",
+            "rust engineer building realtime websocket servers for editors",
+        ),
+        ("cat", "sourdough bread, pastry and laminated doughs"),
+    ] {
+        let st = plan_profile_embedding(user, None, bio, &format!("emb_{user}"), NOW).unwrap();
+        run(&conn, &st);
+    }
+    let r = plan(&conn, NOW);
+    assert_eq!(
+        r.claims.len(),
+        1,
+        "{} pairs scored",
+        r.plan.pairs_considered
+    );
+    let p = &r.plan.proposals[0];
+    let mut pair = [p.a.user_id.as_str(), p.b.user_id.as_str()];
+    pair.sort_unstable();
+    assert_eq!(pair, ["ann", "bob"]);
+}
+
+#[test]
+fn m31_sweep_progress_adds_up_and_a_stale_cursor_records_nothing() {
+    use connvo_shared::matching::embed_sweep::{advance, PageCounts, ProgressRow, SWEEP_PAGE};
+    use connvo_shared::sql::embeddings::EmbeddingProgressGet;
+    let conn = db();
+    let page = |n: usize| -> Vec<String> { (0..n).map(|i| format!("user_{i:03}")).collect() };
+    let full = usize::try_from(SWEEP_PAGE).unwrap();
+    let counts = PageCounts {
+        scanned: SWEEP_PAGE,
+        embedded: 2,
+        current: SWEEP_PAGE - 2,
+        ..PageCounts::default()
+    };
+    assert_eq!(run(&conn, &advance("m", "", &page(full), &counts, 1)), 1);
+    // A concurrent sweep that read the same (empty) cursor records nothing.
+    assert_eq!(run(&conn, &advance("m", "", &page(full), &counts, 2)), 0);
+    let last = format!("user_{:03}", full - 1);
+    let short = PageCounts {
+        scanned: 3,
+        fallback: 1,
+        ..PageCounts::default()
+    };
+    assert_eq!(run(&conn, &advance("m", &last, &page(3), &short, 3)), 1);
+    let row: ProgressRow = all(&conn, EmbeddingProgressGet { model: "m" }).remove(0);
+    assert_eq!(row.cursor, "", "a short page ends the pass");
+    assert_eq!(
+        (row.passes, row.scanned, row.embedded, row.fallback),
+        (1, SWEEP_PAGE + 3, 2, 1)
+    );
+    assert_eq!(row.last_pass_at, Some(3));
 }

@@ -14,4 +14,5 @@ pub async fn run(event: ScheduledEvent, env: Env) {
     crate::matching::cycle::tick(&env).await;
     crate::notifications::producers::meetings_starting(&env).await;
     crate::retention::run::tick(&env).await;
+    crate::embeddings::sweep::tick(&env).await;
 }

@@ -15,6 +15,7 @@ mod config;
 mod connections;
 mod cors;
 mod cron;
+mod embeddings;
 mod entropy;
 mod health;
 #[allow(dead_code)] // the issue-10 shells call these; the skeleton lands first

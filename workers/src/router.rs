@@ -136,7 +136,7 @@ async fn dispatch(
         Route::Meeting(route) => crate::meetings::dispatch(route, call, ctx, req, env).await,
         Route::StreamWebhook => crate::stream::webhook::handle(ctx, req, env).await,
         Route::MyProfile => crate::profiles::me(&call, env).await,
-        Route::PutMyProfile => crate::profiles::put(&call, env).await,
+        Route::PutMyProfile => crate::profiles::put(ctx, &call, env).await,
         Route::UserProfile { user_id } => crate::profiles::user(&call, env, &user_id).await,
         Route::Interests => crate::profiles::interests(env).await,
         Route::ReadSwitches => crate::migration_reads::switches(&call, env).await,
@@ -155,10 +155,10 @@ async fn dispatch(
         Route::BlockUser { user_id } => crate::connections::block(&call, env, &user_id).await,
         Route::UnblockUser { user_id } => crate::connections::unblock(&call, env, &user_id).await,
         Route::MatchingQueue => crate::matching::queue::status(&call, env).await,
-        Route::EnterQueue => crate::matching::queue::enter(&call, env).await,
+        Route::EnterQueue => crate::matching::queue::enter(ctx, &call, env).await,
         Route::LeaveQueue => crate::matching::queue::leave(&call, env).await,
         Route::Proposal { proposal_id } => {
-            crate::matching::proposals::get(&call, env, &proposal_id).await
+            crate::matching::proposals::get(ctx, &call, env, &proposal_id).await
         }
         Route::AnswerProposal {
             proposal_id,
@@ -177,7 +177,7 @@ async fn dispatch(
         Route::HubSocket => crate::notifications::hub::ws(&req, env, false).await,
         Route::NotificationsSocket => crate::notifications::hub::ws(&req, env, true).await,
         Route::NotificationsStream => crate::notifications::hub::stream(&call, &req, env).await,
-        Route::DevMatchingCycle => crate::matching::cycle::dev(&call, env).await,
+        Route::DevMatchingCycle => crate::matching::cycle::dev(ctx, &call, env).await,
         Route::Notifications => crate::notifications::routes::list(&call, &req, env).await,
         Route::NotificationsUnread => crate::notifications::routes::unread_count(&call, env).await,
         Route::NotificationRead { notification_id } => {
@@ -212,6 +212,8 @@ async fn dispatch(
             crate::retention::holds::release_hold(ctx, &call, env, &hold_id).await
         }
         Route::DevRetentionRun => crate::retention::run::dev(&call, env).await,
+        Route::AdminEmbeddings => crate::embeddings::sweep::admin(&call, env).await,
+        Route::DevEmbeddingsSweep => crate::embeddings::sweep::dev(env).await,
     }
 }
 

@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
@@ -32,6 +33,7 @@ use connvo_shared::matching::scoring::{
 };
 use connvo_shared::matching::vector_index::cosine;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
+use connvo_shared::sql::embeddings::ConsentProcessingAmong;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingQueueListWaiting,
@@ -594,6 +596,14 @@ fn scale(args: &[String]) {
                 &mut log,
             ),
             blocks: read::<BlockRow>(&conn, ConnectionBlocksAmong { user_ids: &ids }, &mut log),
+            withdrawn: processing_withdrawn(&read::<ConsentRow>(
+                &conn,
+                ConsentProcessingAmong {
+                    user_ids: &ids,
+                    limit: 10_000,
+                },
+                &mut log,
+            )),
             seeds,
             candidates,
             similarity: BTreeMap::new(),

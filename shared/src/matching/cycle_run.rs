@@ -10,13 +10,14 @@
 //! waiting entries of one shard (`MATCHING_QUEUE_LIST_WAITING`), at most
 //! `max_candidates_per_entry` candidates per seed through shared interests
 //! (`MATCHING_CANDIDATES_BY_INTEREST`, never all pairs), and the people,
-//! history, declines and blocks of exactly those users (one statement
-//! each, keyed by a JSON array of their ids). Writes: per proposal one
+//! history, declines, blocks and data-processing consents (M27) of
+//! exactly those users (one statement each, keyed by a JSON array of
+//! their ids). Writes: per proposal one
 //! batch of [`MATCHING_QUEUE_CLAIM_PAIR`] (both entries or neither, by
 //! version) then the proposal row (written only if the claim held); per
-//! finished entry one guarded move to `expired`. A candidate with no shared
-//! interest is never reached: a profile without interests is not matched
-//! (the vector index is used for similarity only, docs/matching.md).
+//! finished entry one guarded move to `expired`. Candidates with no shared
+//! interest come from the vector index (M30,
+//! [`vector_candidates`](super::vector_candidates)).
 //!
 //! [`MATCHING_QUEUE_CLAIM_PAIR`]: crate::sql::matching::MATCHING_QUEUE_CLAIM_PAIR
 
@@ -118,6 +119,9 @@ pub struct CycleInput {
     /// Profile-embedding similarity of user pairs, when the shell has
     /// embeddings for both (keyed by the ordered pair).
     pub similarity: BTreeMap<(String, String), f32>,
+    /// Users whose data-processing consent is withdrawn (M27,
+    /// `consent_gate::processing_withdrawn`): never scored nor proposed.
+    pub withdrawn: BTreeSet<String>,
 }
 
 /// The seeds' user ids as the JSON array the candidate query takes.
@@ -203,8 +207,12 @@ pub fn plan_run(
         .iter()
         .map(|b| pair(&b.requester_id, &b.addressee_id))
         .collect();
-    // A deleted user has no person row and is never proposed (M8).
+    // A deleted user has no person row and is never proposed (M8); nor is
+    // one who withdrew data-processing consent (M27).
     let candidate = |row: &WaitingRow| -> Option<MatchCandidate> {
+        if input.withdrawn.contains(&row.user_id) {
+            return None;
+        }
         let p = people.get(row.user_id.as_str())?;
         Some(MatchCandidate {
             user_id: row.user_id.clone(),
@@ -414,6 +422,16 @@ mod tests {
         let mut deleted = input();
         deleted.people.pop();
         assert!(run(&deleted).plan.proposals.is_empty());
+    }
+
+    #[test]
+    fn m27_a_user_who_withdrew_processing_consent_is_never_proposed() {
+        let mut withdrawn = input();
+        withdrawn.withdrawn.insert("bob".into());
+        assert!(run(&withdrawn).plan.proposals.is_empty());
+        let mut other = input();
+        other.withdrawn.insert("cat".into());
+        assert_eq!(run(&other).plan.proposals.len(), 1);
     }
 
     #[test]

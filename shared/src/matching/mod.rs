@@ -11,6 +11,11 @@
 //! - [`queue`], [`cycle`]: the queue entry state machine, enter-request
 //!   validation, sharding, and the planning of one matching cycle.
 //! - [`connections`]: the connection-request state machine.
+//! - [`consent_gate`], [`embed_plan`]: who may be embedded and matched
+//!   (M27), and embedding one source (M28); [`embed_sweep`]: backfill and
+//!   drift (M31).
+//! - [`proposal_retry`]: the meeting of a matched proposal, retried (M29).
+//! - [`vector_candidates`]: cycle candidates through the vector index (M30).
 //!
 //! Nothing here reads the clock or a random source: times come in as unix
 //! milliseconds (`now_ms`). Rule IDs (`M1`…) are the ones of
@@ -18,19 +23,24 @@
 
 pub mod connection_plan;
 pub mod connections;
+pub mod consent_gate;
 pub mod cycle;
 pub mod cycle_run;
+pub mod embed_plan;
+pub mod embed_sweep;
 pub mod embedder;
 pub mod feedback;
 pub mod hashing;
 pub mod local_embedder;
 pub mod profile_vector;
 pub mod proposal_plan;
+pub mod proposal_retry;
 pub mod queue;
 pub mod queue_plan;
 pub mod ready;
 pub mod remote_embedder;
 pub mod scoring;
 pub mod text;
+pub mod vector_candidates;
 pub mod vector_codec;
 pub mod vector_index;

@@ -11,19 +11,20 @@
 //! gets no vector (the `vector` feature is then absent and the others are
 //! re-weighted). A cycle reads the vectors of exactly the users it scores
 //! (`EMBEDDING_LIST_FOR_SOURCES`) and uses their cosine, clamped to [0, 1].
-//! Stubbed scope, named: only the local embedder writes here; the remote
-//! providers (M3) and the embed/backfill/drift jobs are not wired yet.
+//! Only the local embedder writes here (entering the queue with the local
+//! embedder configured); the embed jobs (M28, [`super::embed_plan`]) write
+//! profile vectors of any configured model.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::embedder::{content_hash, Provenance, SourceType};
-use super::local_embedder::{LocalEmbedder, LOCAL_EMBEDDER_DIM, LOCAL_EMBEDDER_MODEL};
-use super::vector_codec::{decode_blob, encode_blob};
+use super::embed_plan::{store, EmbedTarget};
+use super::embedder::{Provenance, SourceType};
+use super::local_embedder::LocalEmbedder;
+use super::vector_codec::decode_blob;
 use super::vector_index::cosine;
 use crate::profiles::{InterestRow, ProfileRow};
-use crate::sql::embeddings::EmbeddingUpsert;
 use crate::sql::Statement;
 
 /// The id prefix of an `embeddings` row.
@@ -63,27 +64,16 @@ pub fn plan_profile_embedding(
     if vector.iter().all(|x| *x == 0.0) {
         return None;
     }
-    let info = LocalEmbedder::model_info();
-    let metadata = Provenance::direct(info.clone()).metadata().to_string();
-    let blob = encode_blob(&vector);
-    let hash = content_hash(text);
-    Some(
-        EmbeddingUpsert {
-            id: new_id,
-            source_type: SourceType::Profile.as_str(),
-            source_id: user_id,
-            org_id,
-            language: None,
-            model: LOCAL_EMBEDDER_MODEL,
-            dim: i64::try_from(LOCAL_EMBEDDER_DIM).unwrap_or(0),
-            version: &info.version,
-            vector: &blob,
-            content_hash: &hash,
-            metadata: Some(&metadata),
-            now_ms,
-        }
-        .statement(),
-    )
+    let target = EmbedTarget {
+        source_type: SourceType::Profile,
+        source_id: user_id,
+        org_id,
+        language: None,
+    };
+    let provenance = Provenance::direct(LocalEmbedder::model_info());
+    store(&target, text, &vector, &provenance, new_id, now_ms)
+        .into_iter()
+        .next()
 }
 
 /// A row of `EMBEDDING_LIST_FOR_SOURCES`.
@@ -141,6 +131,7 @@ pub fn similarities(rows: &[StoredVector]) -> BTreeMap<(String, String), f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matching::vector_codec::encode_blob;
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02X}")).collect()

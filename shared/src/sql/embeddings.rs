@@ -5,7 +5,8 @@
 use crate::params;
 
 /// Store or refresh a source's embedding for a model. Skips the write when
-/// neither the content hash nor the model version changed.
+/// neither the content hash, the model version nor the metadata (a
+/// fallback mark, M28) changed.
 ///
 /// Params: ?1 id, ?2 source_type, ?3 source_id, ?4 org_id, ?5 language, ?6 model, ?7 dim,
 /// ?8 version, ?9 vector (BLOB), ?10 content_hash, ?11 metadata (JSON object), ?12 now_ms.
@@ -23,7 +24,8 @@ ON CONFLICT (source_type, source_id, model) DO UPDATE SET
   metadata = excluded.metadata,
   last_computed_at = excluded.last_computed_at,
   updated_at = excluded.updated_at
-WHERE embeddings.content_hash IS NOT excluded.content_hash OR embeddings.version IS NOT excluded.version";
+WHERE embeddings.content_hash IS NOT excluded.content_hash OR embeddings.version IS NOT excluded.version
+   OR embeddings.metadata IS NOT excluded.metadata";
 params! {
     /// Parameters of [`EMBEDDING_UPSERT`], `?1..?12` in order.
     EMBEDDING_UPSERT => EmbeddingUpsert<'a> { id: &'a str, source_type: &'a str, source_id: &'a str, org_id: Option<&'a str>, language: Option<&'a str>, model: &'a str, dim: i64, version: &'a str, vector: &'a [u8], content_hash: &'a str, metadata: Option<&'a str>, now_ms: i64 }
@@ -70,7 +72,7 @@ ORDER BY id
 LIMIT ?4";
 params! {
     /// Parameters of [`EMBEDDING_LIST_STALE`], `?1..?4` in order.
-    EMBEDDING_LIST_STALE => EmbeddingListStale<'a> { model: &'a str, current_version: i64, after_id: &'a str, limit: i64 }
+    EMBEDDING_LIST_STALE => EmbeddingListStale<'a> { model: &'a str, current_version: &'a str, after_id: &'a str, limit: i64 }
 }
 
 /// Delete a source's embeddings (all models). Deleting a user, profile,
@@ -149,4 +151,104 @@ WHERE source_type = ?2 AND source_id IN (SELECT value FROM json_each(?3)) AND mo
 params! {
     /// Parameters of [`EMBEDDING_LIST_FOR_SOURCES`], `?1..?3` in order.
     EMBEDDING_LIST_FOR_SOURCES => EmbeddingListForSources<'a> { model: &'a str, source_type: &'a str, source_ids: &'a str }
+}
+
+/// What the embed job compares before embedding a source again (M5, M28):
+/// the stored row's version, dimension, content hash and fallback mark.
+///
+/// Params: ?1 source_type, ?2 source_id, ?3 model.
+pub const EMBEDDING_STATE_FOR_SOURCE: &str = "\
+SELECT version, dim, content_hash,
+       coalesce(json_extract(metadata, '$.reembed'), 0) AS reembed
+FROM embeddings
+WHERE source_type = ?1 AND source_id = ?2 AND model = ?3";
+params! {
+    /// Parameters of [`EMBEDDING_STATE_FOR_SOURCE`], `?1..?3` in order.
+    EMBEDDING_STATE_FOR_SOURCE => EmbeddingStateForSource<'a> { source_type: &'a str, source_id: &'a str, model: &'a str }
+}
+
+/// Delete one model's embedding of a source (a fallback row once the
+/// configured provider has re-embedded it, M28).
+///
+/// Params: ?1 source_type, ?2 source_id, ?3 model.
+pub const EMBEDDING_DELETE_FOR_SOURCE_MODEL: &str = "\
+DELETE FROM embeddings WHERE source_type = ?1 AND source_id = ?2 AND model = ?3";
+params! {
+    /// Parameters of [`EMBEDDING_DELETE_FOR_SOURCE_MODEL`], `?1..?3` in order.
+    EMBEDDING_DELETE_FOR_SOURCE_MODEL => EmbeddingDeleteForSourceModel<'a> { source_type: &'a str, source_id: &'a str, model: &'a str }
+}
+
+/// The data-processing consent events of a set of users, oldest first
+/// (M27: a withdrawn user is neither embedded nor matched). A user has a
+/// handful; the limit bounds a pathological history.
+///
+/// Params: ?1 user ids (JSON array), ?2 limit.
+pub const CONSENT_PROCESSING_AMONG: &str = "\
+SELECT user_id, consent_type, version, consented, created_at
+FROM user_consents
+WHERE user_id IN (SELECT value FROM json_each(?1)) AND consent_type = 'data_processing'
+ORDER BY user_id, created_at, id
+LIMIT ?2";
+params! {
+    /// Parameters of [`CONSENT_PROCESSING_AMONG`], `?1..?2` in order.
+    CONSENT_PROCESSING_AMONG => ConsentProcessingAmong<'a> { user_ids: &'a str, limit: i64 }
+}
+
+/// The sweep's progress for a model (M31).
+///
+/// Params: ?1 model.
+pub const EMBEDDING_PROGRESS_GET: &str = "\
+SELECT model, cursor, passes, scanned, embedded, deleted, current, fallback, last_pass_at, updated_at
+FROM embedding_progress WHERE model = ?1";
+params! {
+    /// Parameters of [`EMBEDDING_PROGRESS_GET`], `?1..?1` in order.
+    EMBEDDING_PROGRESS_GET => EmbeddingProgressGet<'a> { model: &'a str }
+}
+
+/// The models' sweep progress (the admin route), keyset on the model.
+///
+/// Params: ?1 after model ('' for the first page), ?2 limit.
+pub const EMBEDDING_PROGRESS_LIST: &str = "\
+SELECT model, cursor, passes, scanned, embedded, deleted, current, fallback, last_pass_at, updated_at
+FROM embedding_progress WHERE model > ?1 ORDER BY model LIMIT ?2";
+params! {
+    /// Parameters of [`EMBEDDING_PROGRESS_LIST`], `?1..?2` in order.
+    EMBEDDING_PROGRESS_LIST => EmbeddingProgressList<'a> { after_model: &'a str, limit: i64 }
+}
+
+/// Records one page of the sweep (M31): moves the cursor from the value
+/// read (a concurrent sweep that moved it first wins; this one changes
+/// nothing), adds the page's counters, counts a finished pass.
+///
+/// Params: ?1 model, ?2 cursor read, ?3 new cursor, ?4 pass done (0/1), ?5 scanned,
+/// ?6 embedded, ?7 deleted, ?8 current, ?9 fallback, ?10 now_ms.
+pub const EMBEDDING_PROGRESS_ADVANCE: &str = "\
+INSERT INTO embedding_progress (model, cursor, passes, scanned, embedded, deleted, current, fallback,
+                                last_pass_at, updated_at)
+SELECT ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, CASE WHEN ?4 = 1 THEN ?10 END, ?10
+WHERE 1
+ON CONFLICT (model) DO UPDATE SET
+  cursor = excluded.cursor,
+  passes = embedding_progress.passes + excluded.passes,
+  scanned = embedding_progress.scanned + excluded.scanned,
+  embedded = embedding_progress.embedded + excluded.embedded,
+  deleted = embedding_progress.deleted + excluded.deleted,
+  current = embedding_progress.current + excluded.current,
+  fallback = embedding_progress.fallback + excluded.fallback,
+  last_pass_at = coalesce(excluded.last_pass_at, embedding_progress.last_pass_at),
+  updated_at = excluded.updated_at
+WHERE embedding_progress.cursor = ?2";
+params! {
+    /// Parameters of [`EMBEDDING_PROGRESS_ADVANCE`], `?1..?10` in order.
+    EMBEDDING_PROGRESS_ADVANCE => EmbeddingProgressAdvance<'a> { model: &'a str, read_cursor: &'a str, cursor: &'a str, pass_done: bool, scanned: i64, embedded: i64, deleted: i64, current: i64, fallback: i64, now_ms: i64 }
+}
+
+/// The next page of profiles for the sweep, keyset on the user id.
+///
+/// Params: ?1 after user id, ?2 limit.
+pub const EMBEDDING_SWEEP_PROFILES: &str = "\
+SELECT user_id FROM profiles WHERE user_id > ?1 ORDER BY user_id LIMIT ?2";
+params! {
+    /// Parameters of [`EMBEDDING_SWEEP_PROFILES`], `?1..?2` in order.
+    EMBEDDING_SWEEP_PROFILES => EmbeddingSweepProfiles<'a> { after_user_id: &'a str, limit: i64 }
 }

@@ -434,3 +434,52 @@ params! {
     /// Parameters of [`MATCHING_PROPOSAL_SET_MEETING`], `?1..?3` in order.
     MATCHING_PROPOSAL_SET_MEETING => MatchingProposalSetMeeting<'a> { id: &'a str, meeting_id: &'a str, now_ms: i64 }
 }
+
+/// Matched proposals whose meeting was never created (its creation failed
+/// after the settle, M29), last touched before ?1, oldest first, bounded.
+///
+/// Params: ?1 touched before ms, ?2 limit.
+pub const MATCHING_PROPOSAL_LIST_UNSCHEDULED: &str = "\
+SELECT id, a_entry_id, a_user_id, b_entry_id, b_user_id, score, detail, starts_at, respond_by,
+       status, meeting_id, created_at, updated_at
+FROM matching_proposals
+WHERE status = 'matched' AND meeting_id IS NULL AND updated_at <= ?1
+ORDER BY updated_at
+LIMIT ?2";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_LIST_UNSCHEDULED`], `?1..?2` in order.
+    MATCHING_PROPOSAL_LIST_UNSCHEDULED => MatchingProposalListUnscheduled { touched_before_ms: i64, limit: i64 }
+}
+
+/// Takes the lease to (re)create a matched proposal's meeting (M29): moves
+/// `updated_at` from the value read to now, so of concurrent retries
+/// exactly one changes the row and schedules.
+///
+/// Params: ?1 id, ?2 updated_at read, ?3 now_ms.
+pub const MATCHING_PROPOSAL_LEASE_SCHEDULE: &str = "\
+UPDATE matching_proposals SET updated_at = ?3
+WHERE id = ?1 AND status = 'matched' AND meeting_id IS NULL AND updated_at = ?2";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_LEASE_SCHEDULE`], `?1..?3` in order.
+    MATCHING_PROPOSAL_LEASE_SCHEDULE => MatchingProposalLeaseSchedule<'a> { id: &'a str, read_updated_at: i64, now_ms: i64 }
+}
+
+/// The pool of vector candidates of one cycle (M30): waiting entries whose
+/// window is still open and that have a profile vector of the model, the
+/// soonest to finish first (index `matching_queue_expiry`), bounded. The
+/// vector as hex, as `EMBEDDING_LIST_FOR_SOURCES` reads it.
+///
+/// Params: ?1 model, ?2 now_ms, ?3 limit.
+pub const MATCHING_VECTOR_POOL: &str = "\
+SELECT q.id, q.user_id, q.org_id, q.available_from, q.available_to, q.constraints, q.version,
+       e.dim, hex(e.vector) AS vector_hex
+FROM matching_queue AS q
+JOIN embeddings AS e
+  ON e.source_type = 'profile' AND e.source_id = q.user_id AND e.model = ?1
+WHERE q.status = 'waiting' AND q.available_to > ?2
+ORDER BY q.available_to
+LIMIT ?3";
+params! {
+    /// Parameters of [`MATCHING_VECTOR_POOL`], `?1..?3` in order.
+    MATCHING_VECTOR_POOL => MatchingVectorPool<'a> { model: &'a str, now_ms: i64, limit: i64 }
+}

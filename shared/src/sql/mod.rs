@@ -248,6 +248,9 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCHING_WEIGHTS_PUT,
     matching::MATCH_ANSWER_RECORD,
     matching::MATCHING_PROPOSAL_SET_MEETING,
+    matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
+    matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
+    matching::MATCHING_VECTOR_POOL,
     embeddings::EMBEDDING_LIST_FOR_SOURCES,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
@@ -259,6 +262,13 @@ pub const ALL: &[(&str, &str)] = registry![
     embeddings::VECTOR_INDEX_LIST_BY_STATUS,
     embeddings::VECTOR_INDEX_UPSERT,
     embeddings::VECTOR_INDEX_SET_STATUS,
+    embeddings::EMBEDDING_STATE_FOR_SOURCE,
+    embeddings::EMBEDDING_DELETE_FOR_SOURCE_MODEL,
+    embeddings::CONSENT_PROCESSING_AMONG,
+    embeddings::EMBEDDING_PROGRESS_GET,
+    embeddings::EMBEDDING_PROGRESS_LIST,
+    embeddings::EMBEDDING_PROGRESS_ADVANCE,
+    embeddings::EMBEDDING_SWEEP_PROFILES,
     // audit
     audit::AUDIT_INSERT,
     audit::AUDIT_GET,
@@ -555,6 +565,34 @@ mod tests {
                 embeddings::VECTOR_INDEX_SET_STATUS,
                 embeddings::VectorIndexSetStatus::FIELDS,
             ),
+            (
+                embeddings::EMBEDDING_STATE_FOR_SOURCE,
+                embeddings::EmbeddingStateForSource::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_DELETE_FOR_SOURCE_MODEL,
+                embeddings::EmbeddingDeleteForSourceModel::FIELDS,
+            ),
+            (
+                embeddings::CONSENT_PROCESSING_AMONG,
+                embeddings::ConsentProcessingAmong::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_PROGRESS_GET,
+                embeddings::EmbeddingProgressGet::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_PROGRESS_LIST,
+                embeddings::EmbeddingProgressList::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_PROGRESS_ADVANCE,
+                embeddings::EmbeddingProgressAdvance::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_SWEEP_PROFILES,
+                embeddings::EmbeddingSweepProfiles::FIELDS,
+            ),
             (flags::FLAG_GET, flags::FlagGet::FIELDS),
             (flags::FLAG_LIST_FOR_ENV, flags::FlagListForEnv::FIELDS),
             (flags::FLAG_UPSERT, flags::FlagUpsert::FIELDS),
@@ -712,6 +750,18 @@ mod tests {
             (
                 matching::MATCHING_PROPOSAL_SET_MEETING,
                 matching::MatchingProposalSetMeeting::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
+                matching::MatchingProposalListUnscheduled::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
+                matching::MatchingProposalLeaseSchedule::FIELDS,
+            ),
+            (
+                matching::MATCHING_VECTOR_POOL,
+                matching::MatchingVectorPool::FIELDS,
             ),
             (
                 embeddings::EMBEDDING_LIST_FOR_SOURCES,

@@ -83,6 +83,9 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::SendEmail { notification_id } => {
             crate::notifications::email::run(env, msg, notification_id, jc).await
         }
+        Job::EmbedProfile { .. } | Job::EmbedMeeting { .. } => {
+            crate::embeddings::job::run(env, msg, jc).await
+        }
     }
 }
 

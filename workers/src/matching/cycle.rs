@@ -1,26 +1,41 @@
-//! Matching cycles (rules M14, M15, M25): one shard at a time, from the
+//! Matching cycles (rules M14, M15, M25, M27, M30): one shard at a time, from the
 //! cron tick (a rotating window of `shards_per_tick` shards per minute) and
 //! from `POST /v1/dev/matching/cycle` (local development and the e2e tests:
-//! every shard, or one). Each run also expires finished waiting entries
-//! and settles proposals past their deadline.
+//! every shard, or one). Each run also expires finished waiting entries,
+//! settles proposals past their deadline and retries the meetings of
+//! matched proposals that have none (M29).
+
+use std::cell::RefCell;
 
 use connvo_rooms::d1::D1;
+use connvo_shared::auth::membership::StoredUser;
 use connvo_shared::log::{Level, LogLine};
+use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
 use connvo_shared::matching::embedder::SourceType;
-use connvo_shared::matching::local_embedder::LOCAL_EMBEDDER_MODEL;
 use connvo_shared::matching::profile_vector::{similarities, StoredVector};
+use connvo_shared::matching::proposal_plan::ProposalRow;
 use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
+use connvo_shared::matching::proposal_retry::{
+    SCHEDULE_RETRIES_PER_SWEEP, SCHEDULE_RETRY_AFTER_MS,
+};
 use connvo_shared::matching::queue_plan::MatchingConfig;
+use connvo_shared::matching::vector_candidates::{
+    merge_candidates, vector_candidates, PoolRow, VECTOR_POOL_LIMIT,
+};
+use connvo_shared::meeting::access::Caller;
+use connvo_shared::route::RouteClass;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
-use connvo_shared::sql::embeddings::EmbeddingListForSources;
+use connvo_shared::sql::embeddings::{ConsentProcessingAmong, EmbeddingListForSources};
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
-    MatchingProposalListDue, MatchingQueueExpire, MatchingQueueListWaiting, MatchingWeightsGet,
+    MatchingProposalListDue, MatchingProposalListUnscheduled, MatchingQueueExpire,
+    MatchingQueueListWaiting, MatchingVectorPool, MatchingWeightsGet,
 };
+use connvo_shared::sql::users::UserGetForAuth;
 use connvo_shared::validation::FlatObject;
 use connvo_shared::ApiError;
 use serde::{Deserialize, Serialize};
@@ -28,9 +43,15 @@ use worker::{Env, Response};
 
 use super::config;
 use crate::clock::now_ms;
+use crate::embeddings::Configured;
 use crate::logging;
 use crate::pipeline::Call;
+use crate::request::RequestCtx;
 use crate::respond;
+
+/// Consent events read per cycle (M27): a handful per user, at most
+/// a few thousand users per cycle.
+const CONSENT_ROWS_LIMIT: i64 = 20_000;
 
 /// What one shard's run did (the dev route answers with these; cron logs them).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -80,6 +101,18 @@ pub async fn run_shard(
             per_interest: cfg.candidate_fan_out,
         })
         .await?;
+    // M30: and the seeds' nearest waiting people by profile vector (the
+    // configured embedding model's, M26, M28).
+    let model = Configured::from_env(env)?.model();
+    let pool = db
+        .all::<PoolRow>(MatchingVectorPool {
+            model: &model.name,
+            now_ms: now,
+            limit: VECTOR_POOL_LIMIT,
+        })
+        .await?;
+    let near = vector_candidates(&seeds, &pool, cfg.cycle.max_candidates_per_entry);
+    let candidates = merge_candidates(candidates, near);
     report.candidates = candidates.len();
     let ids = user_ids_json(&seeds, &candidates);
     let since = now.saturating_sub(cfg.scoring.decline_cooldown_ms);
@@ -95,9 +128,14 @@ pub async fn run_shard(
             ConnectionBlocksAmong { user_ids: &ids }.statement(),
             MatchingWeightsGet {}.statement(),
             EmbeddingListForSources {
-                model: LOCAL_EMBEDDER_MODEL,
+                model: &model.name,
                 source_type: SourceType::Profile.as_str(),
                 source_ids: &ids,
+            }
+            .statement(),
+            ConsentProcessingAmong {
+                user_ids: &ids,
+                limit: CONSENT_ROWS_LIMIT,
             }
             .statement(),
         ])
@@ -111,6 +149,7 @@ pub async fn run_shard(
         declines: rows(2).decode::<DeclineRow>()?,
         blocks: rows(3).decode::<BlockRow>()?,
         similarity: similarities(&rows(5).decode::<StoredVector>()?),
+        withdrawn: processing_withdrawn(&rows(6).decode::<ConsentRow>()?),
         seeds,
         candidates,
     };
@@ -141,8 +180,9 @@ struct Due {
     id: String,
 }
 
-/// Finished waiting entries expire and overdue proposals settle (bounded).
-pub async fn sweep(db: &D1, env: &Env, now: i64) -> Result<usize, ApiError> {
+/// Finished waiting entries expire, overdue proposals settle, and matched
+/// proposals without a meeting get one (M29), each bounded.
+pub async fn sweep(db: &D1, env: &Env, ctx: &RequestCtx, now: i64) -> Result<usize, ApiError> {
     db.run(MatchingQueueExpire {
         now_ms: now,
         limit: 500,
@@ -157,7 +197,43 @@ pub async fn sweep(db: &D1, env: &Env, now: i64) -> Result<usize, ApiError> {
     for d in &due {
         super::proposals::settle(db, env, &d.id, None, now).await?;
     }
+    let unscheduled = db
+        .all::<ProposalRow>(MatchingProposalListUnscheduled {
+            touched_before_ms: now.saturating_sub(SCHEDULE_RETRY_AFTER_MS),
+            limit: SCHEDULE_RETRIES_PER_SWEEP,
+        })
+        .await?;
+    for p in &unscheduled {
+        // The `a` side hosts; its user row says its organisation and role.
+        let row = db
+            .first::<StoredUser>(UserGetForAuth { id: &p.a_user_id })
+            .await?;
+        let host = Caller::from_user_row(&p.a_user_id, row.as_ref());
+        if let Err(err) = super::proposals::retry_meeting(ctx, env, db, &host, p, now).await {
+            logging::emit(
+                &LogLine::new(Level::Warn, "matched meeting retry failed", &ctx.request_id)
+                    .field("proposal", p.id.as_str())
+                    .field("error", err.message.as_str()),
+                Level::Warn,
+            );
+        }
+    }
     Ok(due.len())
+}
+
+/// The context of a cron run: no request, no fetch event. Audit events a
+/// retried meeting creation (M29) records here are not written (the
+/// audit buffer needs a fetch event's `wait_until`; named gap, logged).
+fn background() -> RequestCtx {
+    RequestCtx {
+        request_id: "cron".to_owned(),
+        route_class: RouteClass::Default,
+        client_ip: None,
+        user_agent: None,
+        worker_ctx: None,
+        audit: Default::default(),
+        rate_limit: RefCell::new(None),
+    }
 }
 
 /// The cron step: this minute's shards, then the sweep. Errors are logged;
@@ -172,7 +248,7 @@ pub async fn tick(env: &Env) {
         for i in 0..cfg.shards_per_tick.min(cfg.shards) {
             reports.push(run_shard(env, &db, &cfg, (minute + i) % cfg.shards, now).await?);
         }
-        sweep(&db, env, now).await?;
+        sweep(&db, env, &background(), now).await?;
         Ok(reports)
     }
     .await;
@@ -193,7 +269,7 @@ pub async fn tick(env: &Env) {
 
 /// `POST /v1/dev/matching/cycle` (`{"shard": n}` optional): every shard, or
 /// one, then the sweep; answers the reports. Dev auth only.
-pub async fn dev(call: &Call, env: &Env) -> Result<Response, ApiError> {
+pub async fn dev(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
     let body = if call.body.is_empty() {
         b"{}".as_slice()
     } else {
@@ -212,7 +288,7 @@ pub async fn dev(call: &Call, env: &Env) -> Result<Response, ApiError> {
     for shard in shards {
         reports.push(run_shard(env, &db, &cfg, shard, now).await?);
     }
-    let settled = sweep(&db, env, now).await?;
+    let settled = sweep(&db, env, ctx, now).await?;
     Ok(respond::json(
         200,
         &serde_json::json!({ "shards": reports, "settled": settled }),

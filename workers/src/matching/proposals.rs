@@ -2,7 +2,9 @@
 //! M22–M24), and the settlement the answer route, the leave route and the
 //! expiry sweep share. Both accepting schedules the meeting through the
 //! meeting-creation plan (`meeting::plan::create`), so provisioning and
-//! pre-call ideas follow as for any created meeting.
+//! pre-call ideas follow as for any created meeting; a meeting whose
+//! creation failed is retried (M29: [`retry_meeting`], from reads and the
+//! sweep).
 
 use connvo_rooms::d1::D1;
 use connvo_shared::acl::MeetingRole;
@@ -11,6 +13,7 @@ use connvo_shared::matching::proposal_plan::{
     current_weights, meeting_request, plan_answer, plan_settle, visible, Answer, ProposalRow,
     WeightsRow,
 };
+use connvo_shared::matching::proposal_retry::{lease, needs_meeting};
 use connvo_shared::matching::queue::ProposalOutcome;
 use connvo_shared::matching::queue_plan::QueueRow;
 use connvo_shared::meeting::access::Caller;
@@ -49,11 +52,45 @@ async fn view(db: &D1, viewer: &str, id: &str) -> Result<Response, ApiError> {
     Ok(respond::json(200, &body))
 }
 
-/// `GET /v1/matching/proposals/{id}` (M24: 404 for anyone but its two users).
-pub async fn get(call: &Call, env: &Env, id: &str) -> Result<Response, ApiError> {
+/// `GET /v1/matching/proposals/{id}` (M24: 404 for anyone but its two
+/// users). A matched proposal whose meeting creation failed is retried
+/// here, with the reader as host (M29).
+pub async fn get(ctx: &RequestCtx, call: &Call, env: &Env, id: &str) -> Result<Response, ApiError> {
     let authed = call.user()?;
     gate(env, authed).await?;
-    view(&D1::from_env(env)?, authed.user_id(), id).await
+    let db = D1::from_env(env)?;
+    let found = proposal(&db, id).await?;
+    let p = visible(authed.user_id(), found.as_ref())?;
+    if needs_meeting(p, now_ms()) {
+        retry_meeting(ctx, env, &db, &authed.caller(), p, now_ms()).await?;
+    }
+    view(&db, authed.user_id(), id).await
+}
+
+/// M29: takes the lease and schedules the meeting of a matched proposal
+/// that has none; `Ok(None)` when another retry holds the lease. The pair
+/// is told (`match.settled` with the meeting) as after a first schedule.
+pub async fn retry_meeting(
+    ctx: &RequestCtx,
+    env: &Env,
+    db: &D1,
+    host: &Caller,
+    p: &ProposalRow,
+    now: i64,
+) -> Result<Option<String>, ApiError> {
+    if db.run(lease(p, now)).await? != 1 {
+        return Ok(None);
+    }
+    let meeting_id = schedule(ctx, env, db, host, p, now).await?;
+    super::notify::settled(
+        &p.id,
+        [p.a_user_id.as_str(), p.b_user_id.as_str()],
+        "matched",
+        Some(&meeting_id),
+    )
+    .send(env)
+    .await;
+    Ok(Some(meeting_id))
 }
 
 /// `POST /v1/matching/proposals/{id}/accept` and `…/decline` (M22).

@@ -1,9 +1,11 @@
 //! `POST`, `GET` and `DELETE /v1/matching/queue` (rules M12–M14, M21):
 //! load the caller's active entry and the interest catalogue → plan
 //! (`connvo_shared::matching::queue_plan`) → one statement → respond.
+//! A caller who withdrew data-processing consent may not enter (M27).
 //! Leaving while in a proposal settles the proposal (M23).
 
 use connvo_rooms::d1::D1;
+use connvo_shared::jobs::Job;
 use connvo_shared::matching::connection_plan::concurrent_change;
 use connvo_shared::matching::profile_vector::{
     plan_profile_embedding, profile_text, EMBEDDING_PREFIX,
@@ -23,8 +25,11 @@ use worker::{Env, Response};
 
 use super::{config, gate};
 use crate::clock::now_ms;
+use crate::embeddings::Configured;
 use crate::entropy::random;
+use crate::jobs::send::enqueue;
 use crate::pipeline::Call;
+use crate::request::RequestCtx;
 use crate::respond;
 
 pub async fn active(db: &D1, user_id: &str) -> Result<Option<QueueRow>, ApiError> {
@@ -34,12 +39,12 @@ pub async fn active(db: &D1, user_id: &str) -> Result<Option<QueueRow>, ApiError
 }
 
 /// `POST /v1/matching/queue`
-pub async fn enter(call: &Call, env: &Env) -> Result<Response, ApiError> {
+pub async fn enter(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
     let authed = call.user()?;
     gate(env, authed).await?;
     let user_id = authed.user_id();
     let db = D1::from_env(env)?;
-    // P21: a withdrawn data-processing consent stops matching.
+    // P21 (and M27): a withdrawn data-processing consent stops matching.
     let consents: Vec<ConsentRow> = db
         .all(ConsentListForUser {
             user_id,
@@ -67,25 +72,35 @@ pub async fn enter(call: &Call, env: &Env) -> Result<Response, ApiError> {
         &id,
         now,
     )?;
-    // M26: the profile's vector rides in the same batch (unchanged text
-    // writes nothing).
-    let profile = db.first::<ProfileRow>(ProfileGet { user_id }).await?;
-    let interests = db
-        .all::<InterestRow>(UserInterestListForUser { user_id })
-        .await?;
-    let text = profile_text(profile.as_ref(), &interests);
-    let vector_id = new_id(EMBEDDING_PREFIX, now, random::<10>()?);
+    // M26: with the local embedder the profile's vector rides in the same
+    // batch (unchanged text writes nothing); with a remote one the embed
+    // job (M28) computes it.
+    let embedder = Configured::from_env(env)?;
     let mut batch = vec![plan.statement];
-    batch.extend(plan_profile_embedding(
-        user_id,
-        authed.org_id.as_deref(),
-        &text,
-        &vector_id,
-        now,
-    ));
+    if embedder.is_local() {
+        let profile = db.first::<ProfileRow>(ProfileGet { user_id }).await?;
+        let interests = db
+            .all::<InterestRow>(UserInterestListForUser { user_id })
+            .await?;
+        let text = profile_text(profile.as_ref(), &interests);
+        let vector_id = new_id(EMBEDDING_PREFIX, now, random::<10>()?);
+        batch.extend(plan_profile_embedding(
+            user_id,
+            authed.org_id.as_deref(),
+            &text,
+            &vector_id,
+            now,
+        ));
+    }
     let outcomes = db.batch(&batch).await?;
     if outcomes.first().map_or(0, |o| o.changes) != 1 {
         return Err(enter_raced());
+    }
+    if !embedder.is_local() {
+        let job = Job::EmbedProfile {
+            user_id: user_id.to_owned(),
+        };
+        enqueue(env, job, &ctx.request_id).await;
     }
     Ok(respond::json(201, &plan.entry.to_json()))
 }

@@ -76,6 +76,10 @@ pub async fn enqueue_post_call(env: &Env, meeting_id: &str, request_id: &str) {
         Job::GenerateInsights {
             meeting_id: meeting_id.to_owned(),
         },
+        // M28: the notes and transcript segments, once aggregated.
+        Job::EmbedMeeting {
+            meeting_id: meeting_id.to_owned(),
+        },
     ] {
         enqueue(env, job, request_id).await;
     }

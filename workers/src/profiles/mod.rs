@@ -3,10 +3,12 @@
 //! Load → plan (`connvo_shared::profiles`, rules I31–I32) → execute →
 //! respond. A changed profile does not re-queue pre-call ideas by itself:
 //! the next member change or schedule of a meeting does, and its request
-//! hash includes the profile.
+//! hash includes the profile. Saving a profile queues its embedding
+//! (`Job::EmbedProfile`, docs/matching.md M28).
 
 use connvo_rooms::d1::D1;
 use connvo_shared::auth::membership::StoredUser;
+use connvo_shared::jobs::Job;
 use connvo_shared::profiles::{
     catalogue_json, empty_json, may_view, not_found, parse_put, plan_put, InterestRow, ProfileRow,
     MAX_CATALOGUE,
@@ -21,7 +23,9 @@ use serde::Deserialize;
 use worker::{Env, Response};
 
 use crate::clock::now_ms;
+use crate::jobs::send::enqueue;
 use crate::pipeline::Call;
+use crate::request::RequestCtx;
 use crate::respond;
 
 /// A meeting's members with their profiles and interests (the pre-call and
@@ -69,7 +73,7 @@ pub async fn me(call: &Call, env: &Env) -> Result<Response, ApiError> {
 }
 
 /// `PUT /v1/me/profile`: validated against the catalogue; one batch.
-pub async fn put(call: &Call, env: &Env) -> Result<Response, ApiError> {
+pub async fn put(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
     let authed = call.user()?;
     let user_id = authed.user_id();
     let db = D1::from_env(env)?;
@@ -82,6 +86,16 @@ pub async fn put(call: &Call, env: &Env) -> Result<Response, ApiError> {
         now_ms(),
     );
     db.batch(&batch).await?;
+    // M28: the profile's vector follows the saved text (the job skips an
+    // unchanged one).
+    enqueue(
+        env,
+        Job::EmbedProfile {
+            user_id: user_id.to_owned(),
+        },
+        &ctx.request_id,
+    )
+    .await;
     let body = profile_json(&db, user_id)
         .await?
         .ok_or_else(|| ApiError::internal("the profile vanished after its write"))?;
