@@ -468,3 +468,65 @@ async fn event_ids_follow_the_one_idempotency_policy() {
         a.text
     );
 }
+
+/// N14: revoking a user (here `user.deleted`) closes their open hub
+/// sockets with 4001, so a deleted person stops receiving notifications at
+/// once instead of at their token's expiry.
+#[tokio::test]
+async fn n14_a_revoked_user_s_hub_sockets_close() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let (_workos, b) = start().await;
+    let frank = token("user_01FRANK", "member", "session_frank_1");
+    let a = call(
+        &b,
+        "POST",
+        "/v1/notifications/ws-ticket",
+        Some(&frank),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let ticket = a.body["ticket"].as_str().unwrap().to_owned();
+    let (mut ws, _) = tokio_tungstenite::connect_async(
+        b.ws_url(&format!("/v1/notifications/ws?ticket={ticket}")),
+    )
+    .await
+    .expect("hub upgrade");
+    let hello = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .expect("hello in time");
+    match hello {
+        Some(Ok(Message::Text(t))) => assert!(t.contains("\"hello\""), "{t}"),
+        other => panic!("expected hello, got {other:?}"),
+    }
+
+    let a = deliver(
+        &b,
+        &event(
+            "event_01FRANKDEL",
+            "user.deleted",
+            user_data("user_01FRANK", "frank@acme.test", now_ms() as i64),
+        ),
+        SECRET,
+        now_ms(),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+
+    let code = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .expect("the hub closes the socket within 5 s");
+    assert_eq!(code, Some(4001), "{}", b.log_tail());
+}
