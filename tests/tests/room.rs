@@ -478,6 +478,32 @@ async fn transcript_reads_back_by_sequence_and_time_and_is_aggregated_after_the_
         .unwrap()
         .iter()
         .any(|t| t == "pricing"));
+
+    // M28 (docs/matching.md): after the call, each aggregated segment is
+    // embedded once (the local embedder by default), with its provenance.
+    let sql = format!(
+        "SELECT e.source_id, e.model, e.dim FROM embeddings e \
+         JOIN transcript_segments s ON s.id = e.source_id \
+         WHERE e.source_type = 'transcript_segment' AND s.meeting_id = '{m}'"
+    );
+    let mut embedded = Vec::new();
+    for _ in 0..100 {
+        embedded = connvo_e2e::d1::query(b.state_dir(), &sql, &[]);
+        if embedded.len() == segments.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        embedded.len(),
+        segments.len(),
+        "one vector per segment: {embedded:?}\n{}",
+        b.log_tail()
+    );
+    assert!(
+        embedded.iter().all(|r| r["dim"].as_i64().unwrap_or(0) > 0),
+        "{embedded:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
