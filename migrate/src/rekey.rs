@@ -219,16 +219,8 @@ mod tests {
         };
         let tx = db.unchecked_transaction().unwrap();
         for s in statements(&m, &cols, &refs, 99) {
-            let params: Vec<rusqlite::types::Value> = s
-                .params
-                .iter()
-                .map(|v| match v {
-                    Val::Text(t) => rusqlite::types::Value::Text(t.clone()),
-                    Val::Int(i) => rusqlite::types::Value::Integer(*i),
-                    _ => rusqlite::types::Value::Null,
-                })
-                .collect();
-            tx.execute(&s.sql, rusqlite::params_from_iter(params))
+            // `Val` is `ToSql` (the target's own binding, `target.rs`).
+            tx.execute(&s.sql, rusqlite::params_from_iter(s.params.iter()))
                 .unwrap_or_else(|e| panic!("{}: {e}", s.sql));
         }
         tx.commit().unwrap();

@@ -124,13 +124,18 @@ pub fn minted_uuid(legacy_table: &str, new_key: &str) -> String {
     )
 }
 
-fn text(row: &NewRow, col: &str) -> Option<String> {
-    match row.get(col) {
-        Some(Val::Text(s)) => Some(s.clone()),
-        Some(Val::Int(n)) => Some(n.to_string()),
-        Some(Val::Real(f)) => Some(f.to_string()),
-        _ => None,
+/// A D1 value as the text the old store is sent (None for NULL).
+pub fn val_text(v: &Val) -> Option<String> {
+    match v {
+        Val::Text(s) => Some(s.clone()),
+        Val::Int(n) => Some(n.to_string()),
+        Val::Real(f) => Some(f.to_string()),
+        Val::Null => None,
     }
+}
+
+fn text(row: &NewRow, col: &str) -> Option<String> {
+    row.get(col).and_then(val_text)
 }
 
 fn p(column: &'static str, value: Option<String>, cast: Cast) -> Param {
@@ -172,6 +177,13 @@ pub fn reverse_row(
                 .map(Some)
                 .ok_or_else(|| format!("{}.{col}: user {id} is not in the old store", spec.target)),
         }
+    };
+    let meeting = || -> Result<String, String> {
+        let id = text(row, "meeting_id")
+            .ok_or_else(|| format!("{}: meeting_id is missing", spec.target))?;
+        lookup
+            .legacy_id("meetings", &id)
+            .ok_or_else(|| format!("{}: meeting {id} is not in the old store", spec.target))
     };
     let required = |v: Option<String>, what: &str| {
         v.ok_or_else(|| format!("{}: {what} is missing", spec.target))
@@ -312,10 +324,7 @@ pub fn reverse_row(
             )
         }
         "meeting_participants" => {
-            let meeting = required(text(row, "meeting_id"), "meeting_id")?;
-            let old_meeting = lookup.legacy_id("meetings", &meeting).ok_or_else(|| {
-                format!("meeting_participants: meeting {meeting} is not in the old store")
-            })?;
+            let old_meeting = meeting()?;
             let role = text(row, "role").unwrap_or_default();
             let old_role = match role.as_str() {
                 "host" => "host",
@@ -345,10 +354,7 @@ pub fn reverse_row(
             )
         }
         "messages" => {
-            let meeting = required(text(row, "meeting_id"), "meeting_id")?;
-            let old_meeting = lookup
-                .legacy_id("meetings", &meeting)
-                .ok_or_else(|| format!("messages: meeting {meeting} is not in the old store"))?;
+            let old_meeting = meeting()?;
             let created = text(row, "created_at");
             (
                 id.clone(),

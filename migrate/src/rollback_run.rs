@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::legacy::{Error, Legacy};
-use crate::rollback::{self, Lookup, NewRow, PgStmt};
+use crate::rollback::{self, val_text as text, Lookup, NewRow, PgStmt};
 use crate::spec::{self, TABLES};
 use crate::target::D1Target;
 use crate::value::Val;
@@ -79,14 +79,6 @@ impl Lookup for Ids {
         self.0
             .get(&(legacy_table.to_owned(), new_key.to_owned()))
             .cloned()
-    }
-}
-
-fn text(v: &Val) -> Option<String> {
-    match v {
-        Val::Text(s) => Some(s.clone()),
-        Val::Int(n) => Some(n.to_string()),
-        _ => None,
     }
 }
 
