@@ -27,6 +27,10 @@ pub struct SearchParams {
     pub to_ms: Option<i64>,
     /// Suggest: `meetings` or `users` (both when absent).
     pub kind: Option<String>,
+    /// `language=`: a BCP 47 tag, lowercased (S13); `en` also matches `en-us`.
+    pub language: Option<String>,
+    /// `scope=org`: an org admin's view of their whole organisation (S14).
+    pub org_scope: bool,
 }
 
 fn int(name: &str, v: &str, min: i64, max: i64) -> Result<i64, ApiError> {
@@ -50,6 +54,27 @@ fn id(name: &str, v: &str) -> Result<String, ApiError> {
             name,
             reason::INVALID_VALUE,
             format!("{name} is not an id"),
+        ))
+    }
+}
+
+/// A language filter (S13): a BCP 47 tag such as `en` or `pt-BR` (a 2–3
+/// letter language, then up to three subtags of 1–8 letters or digits),
+/// lowercased as the meetings' language is stored.
+fn language(v: &str) -> Result<String, ApiError> {
+    let mut parts = v.split('-');
+    let primary = parts.next().unwrap_or_default();
+    let ok = (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.clone().count() <= 3
+        && parts.all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()));
+    if ok {
+        Ok(v.to_ascii_lowercase())
+    } else {
+        Err(invalid(
+            "language",
+            reason::INVALID_VALUE,
+            "language must be a language tag such as en or pt-BR",
         ))
     }
 }
@@ -99,6 +124,20 @@ pub fn parse_params(
                 }
                 p.state = Some(v.clone());
             }
+            "language" => p.language = Some(language(v)?),
+            "scope" => {
+                p.org_scope = match v.as_str() {
+                    "mine" => false,
+                    "org" => true,
+                    _ => {
+                        return Err(invalid(
+                            "scope",
+                            reason::INVALID_VALUE,
+                            "scope must be mine or org",
+                        ))
+                    }
+                }
+            }
             "from" => p.from_ms = Some(int("from", v, 0, i64::MAX)?),
             "to" => p.to_ms = Some(int("to", v, 0, i64::MAX)?),
             "type" => {
@@ -133,8 +172,8 @@ pub struct VocabRange {
 }
 
 /// The words of `input` that may be corrected, with their lookups (S4,
-/// S5). A typo in the first letter is not corrected (the lookup is by
-/// first letter, which fts5vocab answers without a scan).
+/// S5): by first letter, which fts5vocab answers without a scan. A typo in
+/// the first letter is found by [`first_letter_candidates`].
 pub fn vocab_ranges(input: &str) -> Vec<VocabRange> {
     let Ok(groups) = parse(input) else {
         return Vec::new();
@@ -157,6 +196,47 @@ pub fn vocab_ranges(input: &str) -> Vec<VocabRange> {
             })
         })
         .collect()
+}
+
+/// The first characters tried when the first letter itself is the typo
+/// (S15): what `unicode61 remove_diacritics` leaves of Latin text.
+const FIRST_LETTERS: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Every term within one edit of a word whose edit touches its first
+/// character (S15): the first letter replaced, dropped, swapped with the
+/// second, or a letter added before it. [`vocab_ranges`] cannot reach
+/// these (they start with another letter); looked up by exact term
+/// (`term = ?`, a seek in fts5vocab), they cost one statement for every
+/// word of the query. Words of at least [`MIN_TYPO_CHARS`] characters
+/// outside phrases, as S5.
+pub fn first_letter_candidates(input: &str) -> Vec<String> {
+    let Ok(groups) = parse(input) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for g in &groups {
+        let Group::Word(w) = g else { continue };
+        let chars: Vec<char> = w.chars().collect();
+        if chars.len() < MIN_TYPO_CHARS {
+            continue;
+        }
+        let rest: String = chars[1..].iter().collect();
+        for c in FIRST_LETTERS.chars() {
+            if c != chars[0] {
+                out.push(format!("{c}{rest}"));
+            }
+            out.push(format!("{c}{w}"));
+        }
+        out.push(rest);
+        if chars[0] != chars[1] {
+            let mut swapped = chars.clone();
+            swapped.swap(0, 1);
+            out.push(swapped.into_iter().collect());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 #[cfg(test)]
@@ -221,5 +301,40 @@ mod tests {
             }]
         );
         assert!(vocab_ranges("").is_empty());
+    }
+
+    #[test]
+    fn s15_first_letter_typos_have_exact_candidates() {
+        let c = first_letter_candidates("the xudget \"exact phrase\"");
+        // replaced, added before, dropped, swapped
+        for want in ["budget", "bxudget", "udget", "uxdget"] {
+            assert!(c.contains(&want.to_owned()), "{want} missing");
+        }
+        assert!(!c.contains(&"xudget".to_owned()), "not the word itself");
+        assert!(!c.iter().any(|t| t.contains("phrase")), "phrases as typed");
+        assert!(first_letter_candidates("the a").is_empty());
+        // Every candidate is one edit away, so S4 accepts it.
+        assert!(c
+            .iter()
+            .all(|t| super::super::query::within_one_edit("xudget", t)));
+        let q = super::super::query::typo_tolerant_query("xudget", &["budget"]).unwrap();
+        assert_eq!(q, r#"("xudget" OR "budget")"#);
+    }
+
+    #[test]
+    fn s13_s14_language_and_scope() {
+        let p = parse_params(
+            &pairs(&[("q", "a"), ("language", "pt-BR"), ("scope", "org")]),
+            &["language", "scope"],
+        )
+        .unwrap();
+        assert_eq!((p.language.as_deref(), p.org_scope), (Some("pt-br"), true));
+        for bad in ["e", "english", "en-", "en_US", "en-%", "en-a-b-c-d"] {
+            let e = parse_params(&pairs(&[("q", "a"), ("language", bad)]), &["language"])
+                .unwrap_err();
+            assert_eq!(e.details.unwrap()["reason"], "invalid_value", "{bad}");
+        }
+        let e = parse_params(&pairs(&[("q", "a"), ("scope", "all")]), &["scope"]).unwrap_err();
+        assert_eq!(e.details.unwrap()["field"], "scope");
     }
 }

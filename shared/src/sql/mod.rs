@@ -187,7 +187,14 @@ pub const ALL: &[(&str, &str)] = registry![
     search::SEARCH_MEETINGS_VOCAB,
     search::SEARCH_PROFILES_VOCAB,
     search::SEARCH_REBUILD_TRANSCRIPTS,
-    search::SEARCH_REBUILD_MEETINGS,
+    search::SEARCH_REBUILD_MEETINGS_CLEAR,
+    search::SEARCH_REBUILD_MEETINGS_FILL,
+    search::SEARCH_MEETINGS_MAX_ROWID,
+    search::SEARCH_REBUILD_TRANSCRIPT_CHUNKS,
+    search::SEARCH_USERS_BY_EMAIL,
+    search::SEARCH_TRANSCRIPT_TERMS,
+    search::SEARCH_MEETINGS_TERMS,
+    search::SEARCH_PROFILES_TERMS,
     search::SEARCH_REBUILD_NOTES,
     search::SEARCH_REBUILD_USERS,
     search::SEARCH_INDEX_JOB_INSERT,
@@ -1204,8 +1211,36 @@ mod tests {
                 search::SearchRebuildTranscripts::FIELDS,
             ),
             (
-                search::SEARCH_REBUILD_MEETINGS,
-                search::SearchRebuildMeetings::FIELDS,
+                search::SEARCH_REBUILD_MEETINGS_CLEAR,
+                search::SearchRebuildMeetingsClear::FIELDS,
+            ),
+            (
+                search::SEARCH_REBUILD_MEETINGS_FILL,
+                search::SearchRebuildMeetingsFill::FIELDS,
+            ),
+            (
+                search::SEARCH_MEETINGS_MAX_ROWID,
+                search::SearchMeetingsMaxRowid::FIELDS,
+            ),
+            (
+                search::SEARCH_REBUILD_TRANSCRIPT_CHUNKS,
+                search::SearchRebuildTranscriptChunks::FIELDS,
+            ),
+            (
+                search::SEARCH_USERS_BY_EMAIL,
+                search::SearchUsersByEmail::FIELDS,
+            ),
+            (
+                search::SEARCH_TRANSCRIPT_TERMS,
+                search::SearchTranscriptTerms::FIELDS,
+            ),
+            (
+                search::SEARCH_MEETINGS_TERMS,
+                search::SearchMeetingsTerms::FIELDS,
+            ),
+            (
+                search::SEARCH_PROFILES_TERMS,
+                search::SearchProfilesTerms::FIELDS,
             ),
             (
                 search::SEARCH_REBUILD_NOTES,
