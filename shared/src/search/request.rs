@@ -198,6 +198,16 @@ pub fn vocab_ranges(input: &str) -> Vec<VocabRange> {
         .collect()
 }
 
+/// The rowid ranges `(after, last]` covering `1..=max` in steps of
+/// `size` (S9: the meetings index is rebuilt range by range).
+pub fn rowid_ranges(max: i64, size: i64) -> Vec<(i64, i64)> {
+    let size = size.max(1);
+    (0..max.max(0))
+        .step_by(usize::try_from(size).unwrap_or(1))
+        .map(|after| (after, (after + size).min(max)))
+        .collect()
+}
+
 /// The first characters tried when the first letter itself is the typo
 /// (S15): what `unicode61 remove_diacritics` leaves of Latin text.
 const FIRST_LETTERS: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -319,6 +329,13 @@ mod tests {
             .all(|t| super::super::query::within_one_edit("xudget", t)));
         let q = super::super::query::typo_tolerant_query("xudget", &["budget"]).unwrap();
         assert_eq!(q, r#"("xudget" OR "budget")"#);
+    }
+
+    #[test]
+    fn s9_rowid_ranges_cover_every_row_once() {
+        assert_eq!(rowid_ranges(0, 10), vec![]);
+        assert_eq!(rowid_ranges(25, 10), vec![(0, 10), (10, 20), (20, 25)]);
+        assert_eq!(rowid_ranges(10, 10), vec![(0, 10)]);
     }
 
     #[test]

@@ -10,12 +10,17 @@
 
 use connvo_rooms::d1::D1;
 use connvo_shared::search::query::{fts_query, prefix_query, typo_tolerant_query};
-use connvo_shared::search::request::{parse_params, query_error, vocab_ranges, SearchParams};
+use connvo_shared::acl::OrgRole;
+use connvo_shared::search::request::{
+    first_letter_candidates, parse_params, query_error, rowid_ranges, vocab_ranges, SearchParams,
+};
 use connvo_shared::sql::search::{
-    SearchIndexJobInsert, SearchMeetings, SearchMeetingsFacets, SearchMeetingsVocab,
-    SearchNotesCount, SearchProfilesVocab, SearchRebuildMeetings, SearchRebuildNotes,
-    SearchRebuildTranscripts, SearchRebuildUsers, SearchTranscriptVocab, SearchTranscripts,
-    SearchTranscriptsCount, SearchUsers, SearchUsersCount,
+    SearchIndexJobInsert, SearchMeetings, SearchMeetingsFacets, SearchMeetingsMaxRowid,
+    SearchMeetingsTerms, SearchMeetingsVocab, SearchNotesCount, SearchProfilesTerms,
+    SearchProfilesVocab, SearchRebuildMeetingsClear, SearchRebuildMeetingsFill,
+    SearchRebuildNotes, SearchRebuildTranscriptChunks, SearchRebuildTranscripts,
+    SearchRebuildUsers, SearchTranscriptTerms, SearchTranscriptVocab, SearchTranscripts,
+    SearchTranscriptsCount, SearchUsers, SearchUsersByEmail, SearchUsersCount,
 };
 use connvo_shared::sql::Statement;
 use connvo_shared::validation::{expect_empty, invalid, reason};
@@ -24,9 +29,15 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::{Env, Request, Response};
 
+use crate::auth::Authed;
 use crate::clock::now_ms;
 use crate::pipeline::Call;
 use crate::respond;
+
+/// Meeting rowids per statement of the meetings reindex (S9, S11).
+const REINDEX_RANGE: i64 = 1_000;
+/// Ranges per D1 batch of the meetings reindex.
+const REINDEX_RANGES_PER_BATCH: usize = 10;
 
 /// Which index a typo rewrite reads.
 #[derive(Clone, Copy)]
@@ -61,9 +72,27 @@ pub fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
         .collect())
 }
 
-/// The MATCH string with one-typo rewrites from the index's vocabulary.
+/// The organisation whose every meeting the caller may search (S14):
+/// `scope=org` from one of its admins; `scope=org` from anyone else is 403.
+fn admin_org<'a>(authed: &'a Authed, p: &SearchParams) -> Result<Option<&'a str>, ApiError> {
+    if !p.org_scope {
+        return Ok(None);
+    }
+    match authed.org_id.as_deref() {
+        Some(org) if authed.org_role == OrgRole::Admin => Ok(Some(org)),
+        _ => Err(ApiError::forbidden(
+            "scope=org is for organisation admins only",
+        )),
+    }
+}
+
+/// The MATCH string with one-typo rewrites from the index's vocabulary:
+/// terms with the word's first letter (S4) and the exact terms a typo in
+/// the first letter would be (S15), read in one batch.
 async fn match_query(db: &D1, q: &str, index: Index) -> Result<String, ApiError> {
-    let lookups: Vec<Statement> = vocab_ranges(q)
+    let candidates = first_letter_candidates(q);
+    let candidates_json = serde_json::to_string(&candidates).unwrap_or_default();
+    let mut lookups: Vec<Statement> = vocab_ranges(q)
         .iter()
         .map(|r| match index {
             Index::Transcripts => SearchTranscriptVocab {
@@ -89,6 +118,22 @@ async fn match_query(db: &D1, q: &str, index: Index) -> Result<String, ApiError>
             .statement(),
         })
         .collect();
+    if !candidates.is_empty() {
+        lookups.push(match index {
+            Index::Transcripts => SearchTranscriptTerms {
+                terms_json: &candidates_json,
+            }
+            .statement(),
+            Index::Meetings => SearchMeetingsTerms {
+                terms_json: &candidates_json,
+            }
+            .statement(),
+            Index::Profiles => SearchProfilesTerms {
+                terms_json: &candidates_json,
+            }
+            .statement(),
+        });
+    }
     if lookups.is_empty() {
         return fts_query(q).map_err(|e| query_error(&e));
     }
@@ -124,6 +169,7 @@ fn page(items: Vec<Value>, p: &SearchParams) -> Value {
 async fn transcript_hits(
     db: &D1,
     user: &str,
+    admin_org: Option<&str>,
     m: &str,
     p: &SearchParams,
 ) -> Result<Vec<Value>, ApiError> {
@@ -131,8 +177,10 @@ async fn transcript_hits(
         .all::<Value>(SearchTranscripts {
             fts5_query: m,
             user_id: user,
+            admin_org,
             meeting_id: p.meeting_id.as_deref(),
             speaker_id: p.speaker_id.as_deref(),
+            language: p.language.as_deref(),
             limit: p.limit,
             offset: p.offset,
         })
@@ -145,6 +193,14 @@ async fn transcript_hits(
             v["context"] = v["text"].take();
             if let Some(o) = v.as_object_mut() {
                 o.remove("text");
+                o.remove("ord");
+                // A live hit has a chunk `seq`; a segment hit its `id`.
+                if o.get("seq").is_some_and(Value::is_null) {
+                    o.remove("seq");
+                }
+                if o.get("id").is_some_and(Value::is_null) {
+                    o.remove("id");
+                }
             }
             v
         })
@@ -154,6 +210,7 @@ async fn transcript_hits(
 async fn meeting_hits(
     db: &D1,
     user: &str,
+    admin_org: Option<&str>,
     m: &str,
     p: &SearchParams,
 ) -> Result<Vec<Value>, ApiError> {
@@ -161,8 +218,10 @@ async fn meeting_hits(
         db.all::<Value>(SearchMeetings {
             fts5_query: m,
             user_id: user,
+            admin_org,
             state: p.state.as_deref(),
             host_id: p.host_id.as_deref(),
+            language: p.language.as_deref(),
             from_ms: p.from_ms,
             to_ms: p.to_ms,
             limit: p.limit,
@@ -172,44 +231,84 @@ async fn meeting_hits(
     ))
 }
 
+/// People of the caller's organisation; an org admin also sees their
+/// email, and on the first page the members whose email contains the
+/// query (S14), before the profile matches.
 async fn user_hits(
     db: &D1,
-    org: Option<&str>,
+    authed: &Authed,
     m: &str,
     p: &SearchParams,
 ) -> Result<Vec<Value>, ApiError> {
     // A caller outside any organisation finds no one (S10).
-    let Some(org) = org else {
+    let Some(org) = authed.org_id.as_deref() else {
         return Ok(Vec::new());
     };
-    Ok(rows(
+    let admin = authed.org_role == OrgRole::Admin;
+    let mut found = rows(
         db.all::<Value>(SearchUsers {
             fts5_query: m,
             org_id: org,
             limit: p.limit,
             offset: p.offset,
+            show_email: admin,
         })
         .await?,
-    ))
+    );
+    if !admin {
+        for v in &mut found {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("email");
+            }
+        }
+        return Ok(found);
+    }
+    let needle = p.q.trim().to_lowercase();
+    if p.offset > 0 || needle.is_empty() {
+        return Ok(found);
+    }
+    let by_email = db
+        .all::<Value>(SearchUsersByEmail {
+            org_id: org,
+            text: &needle,
+            limit: p.limit,
+        })
+        .await?;
+    let mut out: Vec<Value> = by_email;
+    for v in found {
+        if !out.iter().any(|e| e["user_id"] == v["user_id"]) {
+            out.push(v);
+        }
+    }
+    out.truncate(usize::try_from(p.limit).unwrap_or(0));
+    Ok(out)
 }
 
-/// `GET /v1/search/transcripts?q=&meeting_id=&speaker_id=&limit=&offset=`
+/// `GET /v1/search/transcripts?q=&meeting_id=&speaker_id=&language=&scope=&limit=&offset=`
 pub async fn transcripts(call: &Call, req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let user = call.user()?.user_id();
-    let p = parse_params(&query_pairs(req)?, &["meeting_id", "speaker_id"])?;
+    let authed = call.user()?;
+    let p = parse_params(
+        &query_pairs(req)?,
+        &["meeting_id", "speaker_id", "language", "scope"],
+    )?;
+    let org = admin_org(authed, &p)?;
     let db = D1::from_env(env)?;
     let m = match_query(&db, &p.q, Index::Transcripts).await?;
-    let items = transcript_hits(&db, user, &m, &p).await?;
+    let items = transcript_hits(&db, authed.user_id(), org, &m, &p).await?;
     Ok(respond::json(200, &page(items, &p)))
 }
 
-/// `GET /v1/search/meetings?q=&state=&host_id=&from=&to=&limit=&offset=`
+/// `GET /v1/search/meetings?q=&state=&host_id=&language=&from=&to=&scope=&limit=&offset=`
 pub async fn meetings(call: &Call, req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let user = call.user()?.user_id();
-    let p = parse_params(&query_pairs(req)?, &["state", "host_id", "from", "to"])?;
+    let authed = call.user()?;
+    let p = parse_params(
+        &query_pairs(req)?,
+        &["state", "host_id", "language", "from", "to", "scope"],
+    )?;
+    let org = admin_org(authed, &p)?;
     let db = D1::from_env(env)?;
     let m = match_query(&db, &p.q, Index::Meetings).await?;
-    let items = meeting_hits(&db, user, &m, &p).await?;
+    let items = meeting_hits(&db, authed.user_id(), org, &m, &p).await?;
     Ok(respond::json(200, &page(items, &p)))
 }
 
@@ -219,7 +318,7 @@ pub async fn users(call: &Call, req: &Request, env: &Env) -> Result<Response, Ap
     let p = parse_params(&query_pairs(req)?, &[])?;
     let db = D1::from_env(env)?;
     let m = match_query(&db, &p.q, Index::Profiles).await?;
-    let items = user_hits(&db, authed.org_id.as_deref(), &m, &p).await?;
+    let items = user_hits(&db, authed, &m, &p).await?;
     Ok(respond::json(200, &page(items, &p)))
 }
 
@@ -228,7 +327,8 @@ pub async fn users(call: &Call, req: &Request, env: &Env) -> Result<Response, Ap
 pub async fn all(call: &Call, req: &Request, env: &Env) -> Result<Response, ApiError> {
     let authed = call.user()?;
     let user = authed.user_id();
-    let p = parse_params(&query_pairs(req)?, &[])?;
+    let p = parse_params(&query_pairs(req)?, &["language", "scope"])?;
+    let org = admin_org(authed, &p)?;
     let db = D1::from_env(env)?;
     let tq = match_query(&db, &p.q, Index::Transcripts).await?;
     let mq = match_query(&db, &p.q, Index::Meetings).await?;
@@ -239,16 +339,19 @@ pub async fn all(call: &Call, req: &Request, env: &Env) -> Result<Response, ApiE
         SearchTranscriptsCount {
             fts5_query: &tq,
             user_id: user,
+            admin_org: org,
         }
         .statement(),
         SearchNotesCount {
             fts5_query: &nq,
             user_id: user,
+            admin_org: org,
         }
         .statement(),
         SearchMeetingsFacets {
             fts5_query: &mq,
             user_id: user,
+            admin_org: org,
         }
         .statement(),
     ];
@@ -278,9 +381,9 @@ pub async fn all(call: &Call, req: &Request, env: &Env) -> Result<Response, ApiE
     }
     let meetings_count: i64 = facets.iter().map(|f| f.n).sum();
     let body = json!({
-        "meetings": meeting_hits(&db, user, &mq, &p).await?,
-        "transcripts": transcript_hits(&db, user, &tq, &p).await?,
-        "users": user_hits(&db, authed.org_id.as_deref(), &uq, &p).await?,
+        "meetings": meeting_hits(&db, user, org, &mq, &p).await?,
+        "transcripts": transcript_hits(&db, user, org, &tq, &p).await?,
+        "users": user_hits(&db, authed, &uq, &p).await?,
         "counts": {
             "meetings": meetings_count,
             "transcripts": count(0),
@@ -303,7 +406,7 @@ pub async fn suggest(call: &Call, req: &Request, env: &Env) -> Result<Response, 
     let db = D1::from_env(env)?;
     let want = |k: &str| p.kind.as_deref().is_none_or(|x| x == k);
     let meetings = if want("meetings") {
-        meeting_hits(&db, authed.user_id(), &m, &p)
+        meeting_hits(&db, authed.user_id(), None, &m, &p)
             .await?
             .into_iter()
             .map(|v| json!({"id": v["id"], "title": v["title"], "highlight": v["title_highlight"]}))
@@ -312,7 +415,7 @@ pub async fn suggest(call: &Call, req: &Request, env: &Env) -> Result<Response, 
         Vec::new()
     };
     let users = if want("users") {
-        user_hits(&db, authed.org_id.as_deref(), &m, &p)
+        user_hits(&db, authed, &m, &p)
             .await?
             .into_iter()
             .map(|v| json!({"user_id": v["user_id"], "display_name": v["display_name"], "highlight": v["name_highlight"]}))
@@ -333,11 +436,35 @@ pub async fn suggest(call: &Call, req: &Request, env: &Env) -> Result<Response, 
 pub async fn reindex(call: &Call, env: &Env, entity: &str) -> Result<Response, ApiError> {
     let authed = call.user()?;
     expect_empty(&call.body)?;
-    let rebuild = match entity {
-        "meetings" => SearchRebuildMeetings {}.statement(),
-        "transcripts" => SearchRebuildTranscripts {}.statement(),
-        "notes" => SearchRebuildNotes {}.statement(),
-        "users" => SearchRebuildUsers {}.statement(),
+    let db = D1::from_env(env)?;
+    // Each batch is atomic: a range of the meetings index is never seen empty.
+    let mut batches: Vec<Vec<Statement>> = match entity {
+        "meetings" => {
+            let max = db
+                .first::<Count>(SearchMeetingsMaxRowid {})
+                .await?
+                .map_or(0, |c| c.n);
+            rowid_ranges(max, REINDEX_RANGE)
+                .chunks(REINDEX_RANGES_PER_BATCH)
+                .map(|chunk| {
+                    chunk
+                        .iter()
+                        .flat_map(|&(after, last)| {
+                            [
+                                SearchRebuildMeetingsClear { after, last }.statement(),
+                                SearchRebuildMeetingsFill { after, last }.statement(),
+                            ]
+                        })
+                        .collect()
+                })
+                .collect()
+        }
+        "transcripts" => vec![vec![
+            SearchRebuildTranscripts {}.statement(),
+            SearchRebuildTranscriptChunks {}.statement(),
+        ]],
+        "notes" => vec![vec![SearchRebuildNotes {}.statement()]],
+        "users" => vec![vec![SearchRebuildUsers {}.statement()]],
         _ => {
             return Err(invalid(
                 "entity",
@@ -348,18 +475,20 @@ pub async fn reindex(call: &Call, env: &Env, entity: &str) -> Result<Response, A
     };
     let now = now_ms();
     let id = connvo_shared::meeting::ids::new_id("six_", now, crate::entropy::random::<10>()?);
-    D1::from_env(env)?
-        .batch(&[
-            rebuild,
-            SearchIndexJobInsert {
-                id: &id,
-                entity,
-                requested_by: authed.user_id(),
-                now_ms: now,
-            }
-            .statement(),
-        ])
-        .await?;
+    let record = SearchIndexJobInsert {
+        id: &id,
+        entity,
+        requested_by: authed.user_id(),
+        now_ms: now,
+    }
+    .statement();
+    match batches.last_mut() {
+        Some(last) => last.push(record),
+        None => batches.push(vec![record]),
+    }
+    for batch in &batches {
+        db.batch(batch).await?;
+    }
     Ok(respond::json(
         200,
         &json!({ "id": id, "entity": entity, "status": "done", "finished_at": now }),
