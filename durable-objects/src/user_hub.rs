@@ -23,6 +23,9 @@
 //!   the answer is `{"seq", "delivered"}`.
 //! - `POST /close`: the user's access was revoked: every socket is closed
 //!   (4001) and every stream ended.
+//! - `POST /erase`: the user is erased (N17): every socket is closed
+//!   (4003), every stream ended, and the stored ring and sequence deleted;
+//!   the answer is `{"closed", "erased": true}`.
 //!
 //! Client frames other than `ping` are ignored.
 
@@ -30,7 +33,7 @@ use std::cell::RefCell;
 
 use connvo_shared::auth::ticket::{TicketClaims, UsedNonces};
 use connvo_shared::notifications::hub::{
-    parse_after, sse_event, Inbox, AFTER_HEADER, CLOSE_REVOKED,
+    parse_after, sse_event, Inbox, AFTER_HEADER, CLOSE_ERASED, CLOSE_REVOKED,
 };
 use connvo_shared::room_internal::header;
 use connvo_shared::signature::from_hex;
@@ -165,20 +168,33 @@ impl UserHub {
         Ok(Response::from_stream(rx.map(Ok::<Vec<u8>, worker::Error>))?.with_headers(headers))
     }
 
-    fn close_all(&self) -> Result<Response> {
+    /// Closes every socket with `code` and ends every stream; how many.
+    fn close_with(&self, code: u16, reason: &str) -> usize {
         let mut closed = 0;
         for ws in self.state.get_websockets() {
-            if ws
-                .close(Some(CLOSE_REVOKED), Some("access revoked"))
-                .is_ok()
-            {
+            if ws.close(Some(code), Some(reason)).is_ok() {
                 closed += 1;
             }
         }
         let streams = std::mem::take(&mut *self.streams.borrow_mut());
         closed += streams.len();
         drop(streams);
+        closed
+    }
+
+    fn close_all(&self) -> Result<Response> {
+        let closed = self.close_with(CLOSE_REVOKED, "access revoked");
         Response::from_json(&serde_json::json!({ "closed": closed }))
+    }
+
+    /// N17: the sockets first (no frame can be sent after the erase), then
+    /// the stored ring: the notifications' titles and bodies are personal
+    /// data, and the object keeps nothing else.
+    async fn erase(&self) -> Result<Response> {
+        let closed = self.close_with(CLOSE_ERASED, "user erased");
+        *self.inbox.borrow_mut() = Some(Inbox::default());
+        self.state.storage().delete_all().await?;
+        Response::from_json(&serde_json::json!({ "closed": closed, "erased": true }))
     }
 
     async fn notify(&self, mut req: Request) -> Result<Response> {
@@ -236,6 +252,7 @@ impl DurableObject for UserHub {
             ("GET", "/stream") => self.stream(&req).await,
             ("POST", "/notify") => self.notify(req).await,
             ("POST", "/close") => self.close_all(),
+            ("POST", "/erase") => self.erase().await,
             _ => Response::error("not found", 404),
         }
     }

@@ -75,6 +75,13 @@ pub enum Job {
     /// Embed a meeting's notes and transcript segments (M28), once its
     /// transcript is aggregated (it waits like the insights job).
     EmbedMeeting { meeting_id: String },
+    /// Notify one batch of an organisation's members of a system
+    /// announcement (N16, `notifications::announce`); queued, one per
+    /// batch, by the admin route. Its id is the announcement's.
+    AnnounceBatch {
+        announcement_id: String,
+        batch_no: u32,
+    },
 }
 
 impl Job {
@@ -90,6 +97,7 @@ impl Job {
             Job::SendEmail { .. } => "send_email",
             Job::EmbedProfile { .. } => "embed_profile",
             Job::EmbedMeeting { .. } => "embed_meeting",
+            Job::AnnounceBatch { .. } => "announce_batch",
         }
     }
 
@@ -108,6 +116,9 @@ impl Job {
             // The one job about a notification: its id stands in (a valid
             // id, so `decode` checks it the same way).
             Job::SendEmail { notification_id } => notification_id,
+            Job::AnnounceBatch {
+                announcement_id, ..
+            } => announcement_id,
         }
     }
 
@@ -119,6 +130,9 @@ impl Job {
         match self {
             Job::GenerateIncall { detection, .. } => {
                 format!("{}:{}:{detection}", self.kind(), self.meeting_id())
+            }
+            Job::AnnounceBatch { batch_no, .. } => {
+                format!("{}:{}:{batch_no}", self.kind(), self.meeting_id())
             }
             _ => format!("{}:{}", self.kind(), self.meeting_id()),
         }

@@ -114,6 +114,11 @@ pub enum Route {
     AdminAnnouncement,
     /// `GET /v1/dev/outbox`: the local email outbox (local only).
     DevOutbox,
+    /// `GET /v1/admin/announcements/{id}`: an announcement's fan-out progress (N16).
+    AdminAnnouncementProgress { announcement_id: String },
+    /// `POST /v1/dev/users/{id}/hub/erase`: erase a user's hub now (N17,
+    /// local only; the privacy erasure calls the same function).
+    DevEraseHub { user_id: String },
     /// `GET /v1/search`: every type, with counts and facets.
     Search,
     /// `GET /v1/search/meetings`
@@ -708,6 +713,26 @@ pub static ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: "GET",
+        path: "/v1/admin/announcements/{id}",
+        name: "admin.announcements.progress",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |p| Route::AdminAnnouncementProgress {
+            announcement_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/users/{id}/hub/erase",
+        name: "dev.hub_erase",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |p| Route::DevEraseHub {
+            user_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "GET",
         path: "/v1/dev/outbox",
         name: "dev.outbox",
         access: RouteAccess::Dev,
@@ -882,6 +907,8 @@ mod tests {
         "notifications.ws",
         // The local email outbox: dev auth only (404 elsewhere).
         "dev.outbox",
+        // Erases a user's hub now: dev auth only (404 elsewhere).
+        "dev.hub_erase",
     ];
 
     /// Authenticated routes whose access is the caller's own (no ACL action

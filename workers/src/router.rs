@@ -193,8 +193,12 @@ async fn dispatch(
         Route::PutNotificationPrefs => {
             crate::notifications::routes::put_preferences(&call, env).await
         }
-        Route::AdminAnnouncement => crate::notifications::routes::announce(&call, env).await,
+        Route::AdminAnnouncement => crate::notifications::announce::announce(&call, env).await,
         Route::DevOutbox => crate::notifications::email::outbox(&call, env).await,
+        Route::AdminAnnouncementProgress { announcement_id } => {
+            crate::notifications::announce::progress(&call, env, &announcement_id).await
+        }
+        Route::DevEraseHub { user_id } => crate::notifications::hub::dev_erase(env, &user_id).await,
         Route::Search => crate::search::all(&call, &req, env).await,
         Route::SearchMeetings => crate::search::meetings(&call, &req, env).await,
         Route::SearchTranscripts => crate::search::transcripts(&call, &req, env).await,

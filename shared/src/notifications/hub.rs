@@ -28,10 +28,13 @@ pub mod url {
     pub const STREAM: &str = "https://hub/stream";
     pub const NOTIFY: &str = "https://hub/notify";
     pub const CLOSE: &str = "https://hub/close";
+    pub const ERASE: &str = "https://hub/erase";
 }
 
 /// Close code of hub sockets when the user's access is revoked (N14).
 pub const CLOSE_REVOKED: u16 = 4001;
+/// Close code of hub sockets when the user is erased (N17).
+pub const CLOSE_ERASED: u16 = 4003;
 
 /// The stored state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 //! (IANA time zones through `jiff` and its bundled tzdb) and lets urgent
 //! ones through. Rule IDs `N1`… are the ones of `docs/notifications.md`.
 
+pub mod announce;
 pub mod decide;
 pub mod email;
 pub mod hub;

@@ -198,6 +198,13 @@ pub const ALL: &[(&str, &str)] = registry![
     search::SEARCH_REBUILD_NOTES,
     search::SEARCH_REBUILD_USERS,
     search::SEARCH_INDEX_JOB_INSERT,
+    notifications::ANNOUNCEMENT_INSERT,
+    notifications::ANNOUNCEMENT_BATCH_INSERT,
+    notifications::ANNOUNCEMENT_BOUNDS,
+    notifications::ANNOUNCEMENT_BATCH_GET,
+    notifications::ANNOUNCEMENT_BATCH_MEMBERS,
+    notifications::ANNOUNCEMENT_BATCH_DONE,
+    notifications::ANNOUNCEMENT_PROGRESS,
     // messages
     messages::MESSAGE_INSERT,
     messages::MESSAGE_LIST_AFTER_SEQ,
@@ -1253,6 +1260,34 @@ mod tests {
             (
                 search::SEARCH_INDEX_JOB_INSERT,
                 search::SearchIndexJobInsert::FIELDS,
+            ),
+            (
+                notifications::ANNOUNCEMENT_INSERT,
+                notifications::AnnouncementInsert::FIELDS,
+            ),
+            (
+                notifications::ANNOUNCEMENT_BATCH_INSERT,
+                notifications::AnnouncementBatchInsert::FIELDS,
+            ),
+            (
+                notifications::ANNOUNCEMENT_BOUNDS,
+                notifications::AnnouncementBounds::FIELDS,
+            ),
+            (
+                notifications::ANNOUNCEMENT_BATCH_GET,
+                notifications::AnnouncementBatchGet::FIELDS,
+            ),
+            (
+                notifications::ANNOUNCEMENT_BATCH_MEMBERS,
+                notifications::AnnouncementBatchMembers::FIELDS,
+            ),
+            (
+                notifications::ANNOUNCEMENT_BATCH_DONE,
+                notifications::AnnouncementBatchDone::FIELDS,
+            ),
+            (
+                notifications::ANNOUNCEMENT_PROGRESS,
+                notifications::AnnouncementProgress::FIELDS,
             ),
             (segments::SEGMENT_UPSERT, segments::SegmentUpsert::FIELDS),
             (segments::SEGMENT_GET, segments::SegmentGet::FIELDS),

@@ -263,3 +263,94 @@ params! {
     /// Parameters of [`NOTIFICATION_MEETINGS_STARTING`], `?1..?3` in order.
     NOTIFICATION_MEETINGS_STARTING => NotificationMeetingsStarting { from_ms: i64, to_ms: i64, limit: i64 }
 }
+
+/// A system announcement (N16): the text every batch job sends.
+///
+/// Params: ?1 id, ?2 org_id, ?3 created_by, ?4 title, ?5 body, ?6 priority,
+/// ?7 batches_total, ?8 now_ms.
+pub const ANNOUNCEMENT_INSERT: &str = "\
+INSERT INTO announcements (id, org_id, created_by, title, body, priority, batches_total, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+params! {
+    /// Parameters of [`ANNOUNCEMENT_INSERT`], `?1..?8` in order.
+    ANNOUNCEMENT_INSERT => AnnouncementInsert<'a> { id: &'a str, org_id: &'a str, created_by: &'a str, title: &'a str, body: Option<&'a str>, priority: &'a str, batches_total: i64, now_ms: i64 }
+}
+
+/// One batch of an announcement: the members with `after_id < id <= last_id` (N16).
+///
+/// Params: ?1 announcement_id, ?2 batch_no, ?3 after_id, ?4 last_id.
+pub const ANNOUNCEMENT_BATCH_INSERT: &str = "\
+INSERT INTO announcement_batches (announcement_id, batch_no, after_id, last_id)
+VALUES (?1, ?2, ?3, ?4)";
+params! {
+    /// Parameters of [`ANNOUNCEMENT_BATCH_INSERT`], `?1..?4` in order.
+    ANNOUNCEMENT_BATCH_INSERT => AnnouncementBatchInsert<'a> { announcement_id: &'a str, batch_no: i64, after_id: &'a str, last_id: &'a str }
+}
+
+/// The last member id of every batch of `?2` active members of the
+/// organisation, in id order (and the last member's): the batches' bounds
+/// (N16). Reads the organisation's slice of `users_org_active` once.
+///
+/// Params: ?1 org_id, ?2 batch size.
+pub const ANNOUNCEMENT_BOUNDS: &str = "\
+SELECT id FROM (
+  SELECT id, row_number() OVER (ORDER BY id) AS rn, count(*) OVER () AS total
+  FROM users WHERE org_id = ?1 AND is_active = 1
+)
+WHERE rn % ?2 = 0 OR rn = total
+ORDER BY id";
+params! {
+    /// Parameters of [`ANNOUNCEMENT_BOUNDS`], `?1..?2` in order.
+    ANNOUNCEMENT_BOUNDS => AnnouncementBounds<'a> { org_id: &'a str, batch_size: i64 }
+}
+
+/// One batch with its announcement, for the batch job (N16).
+///
+/// Params: ?1 announcement_id, ?2 batch_no.
+pub const ANNOUNCEMENT_BATCH_GET: &str = "\
+SELECT a.id, a.org_id, a.title, a.body, a.priority, b.batch_no, b.after_id, b.last_id, b.status
+FROM announcement_batches b
+JOIN announcements a ON a.id = b.announcement_id
+WHERE b.announcement_id = ?1 AND b.batch_no = ?2";
+params! {
+    /// Parameters of [`ANNOUNCEMENT_BATCH_GET`], `?1..?2` in order.
+    ANNOUNCEMENT_BATCH_GET => AnnouncementBatchGet<'a> { announcement_id: &'a str, batch_no: i64 }
+}
+
+/// The active members of one batch's range, bounded (N16).
+///
+/// Params: ?1 org_id, ?2 after_id (exclusive), ?3 last_id (inclusive), ?4 limit.
+pub const ANNOUNCEMENT_BATCH_MEMBERS: &str = "\
+SELECT id FROM users
+WHERE org_id = ?1 AND is_active = 1 AND id > ?2 AND id <= ?3
+ORDER BY id
+LIMIT ?4";
+params! {
+    /// Parameters of [`ANNOUNCEMENT_BATCH_MEMBERS`], `?1..?4` in order.
+    ANNOUNCEMENT_BATCH_MEMBERS => AnnouncementBatchMembers<'a> { org_id: &'a str, after_id: &'a str, last_id: &'a str, limit: i64 }
+}
+
+/// Marks a batch done, once (a redelivered job changes nothing) (N16).
+///
+/// Params: ?1 announcement_id, ?2 batch_no, ?3 recipients, ?4 now_ms.
+pub const ANNOUNCEMENT_BATCH_DONE: &str = "\
+UPDATE announcement_batches SET status = 'done', recipients = ?3, finished_at = ?4
+WHERE announcement_id = ?1 AND batch_no = ?2 AND status = 'pending'";
+params! {
+    /// Parameters of [`ANNOUNCEMENT_BATCH_DONE`], `?1..?4` in order.
+    ANNOUNCEMENT_BATCH_DONE => AnnouncementBatchDone<'a> { announcement_id: &'a str, batch_no: i64, recipients: i64, now_ms: i64 }
+}
+
+/// An announcement's progress, to an admin of its organisation (N16).
+///
+/// Params: ?1 id, ?2 org_id.
+pub const ANNOUNCEMENT_PROGRESS: &str = "\
+SELECT a.id, a.title, a.priority, a.batches_total, a.created_at,
+       (SELECT count(*) FROM announcement_batches b WHERE b.announcement_id = a.id AND b.status = 'done') AS batches_done,
+       (SELECT coalesce(sum(b.recipients), 0) FROM announcement_batches b WHERE b.announcement_id = a.id) AS recipients
+FROM announcements a
+WHERE a.id = ?1 AND a.org_id = ?2";
+params! {
+    /// Parameters of [`ANNOUNCEMENT_PROGRESS`], `?1..?2` in order.
+    ANNOUNCEMENT_PROGRESS => AnnouncementProgress<'a> { id: &'a str, org_id: &'a str }
+}

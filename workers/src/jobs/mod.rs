@@ -86,6 +86,10 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::EmbedProfile { .. } | Job::EmbedMeeting { .. } => {
             crate::embeddings::job::run(env, msg, jc).await
         }
+        Job::AnnounceBatch {
+            announcement_id,
+            batch_no,
+        } => crate::notifications::announce::run(env, msg, announcement_id, *batch_no, jc).await,
     }
 }
 

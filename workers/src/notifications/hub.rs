@@ -209,3 +209,20 @@ pub async fn post(env: &Env, user_id: &str, frame: &serde_json::Value) -> Result
 pub async fn close(env: &Env, user_id: &str) -> Result<(), String> {
     post_to(env, user_id, url::CLOSE, "{}".to_owned()).await
 }
+
+/// Erases the user's hub (N17): sockets closed, the stored ring deleted.
+pub async fn erase(env: &Env, user_id: &str) -> Result<(), String> {
+    post_to(env, user_id, url::ERASE, "{}".to_owned()).await
+}
+
+/// `POST /v1/dev/users/{id}/hub/erase` (dev auth only): what the privacy
+/// erasure does to the hub (N17), on demand, for tests and local use.
+pub async fn dev_erase(env: &Env, user_id: &str) -> Result<Response, ApiError> {
+    super::erase_user_hub(env, user_id)
+        .await
+        .map_err(|e| ApiError::internal(format!("hub erase: {e}")))?;
+    Ok(respond::json(
+        200,
+        &json!({ "user_id": user_id, "erased": true }),
+    ))
+}

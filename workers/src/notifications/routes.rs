@@ -1,6 +1,6 @@
 //! The inbox routes (N9, N10): list (cursor, unread filter), unread count,
-//! mark read, mark all read, delete, preferences, and the admin's system
-//! announcement. Every statement binds the caller's id, so no route reaches
+//! mark read, mark all read, delete and preferences (the admin's system
+//! announcement is `announce.rs`). Every statement binds the caller's id, so no route reaches
 //! another user's notification (another user's id is 404). Every write
 //! recomputes the unread counter in the same batch (N10).
 
@@ -8,20 +8,17 @@ use connvo_rooms::d1::D1;
 use connvo_shared::notifications::wire::{
     from_stored, list_json, parse_list, parse_put, to_json, NotificationRow,
 };
-use connvo_shared::notifications::{Category, Outgoing, Priority};
 use connvo_shared::sql::notifications::{
     NotificationCounterGet, NotificationCounterSync, NotificationDelete, NotificationInbox,
     NotificationMarkAllRead, NotificationMarkRead, NotificationPrefsGet, NotificationPrefsPut,
 };
-use connvo_shared::sql::users::UserListByOrg;
 use connvo_shared::sql::Statement;
-use connvo_shared::validation::{expect_empty, parse_object, FieldReader};
+use connvo_shared::validation::expect_empty;
 use connvo_shared::ApiError;
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Request, Response};
 
-use super::notify::notify_all;
 use crate::clock::now_ms;
 use crate::pipeline::Call;
 use crate::respond;
@@ -210,55 +207,4 @@ pub async fn put_preferences(call: &Call, env: &Env) -> Result<Response, ApiErro
         })
         .await?;
     Ok(respond::json(200, &doc))
-}
-
-/// The most members one announcement reaches per request: each costs a few
-/// subrequests, and a request has a bounded number. Larger organisations
-/// need a queued fan-out (not built; docs/notifications.md "Limits").
-const ANNOUNCE_MAX: i64 = 200;
-
-#[derive(Deserialize)]
-struct Member {
-    id: String,
-}
-
-/// `POST /v1/admin/announcements` `{title, body?, priority?}`: a system
-/// announcement to every active member of the admin's organisation.
-pub async fn announce(call: &Call, env: &Env) -> Result<Response, ApiError> {
-    let org = call.org_id()?;
-    let map = parse_object(&call.body)?;
-    let mut r = FieldReader::new(&map, "");
-    let title = r.text("title", 200, false)?;
-    let body = r.opt_text("body", 2000, true)?;
-    let priority = r.opt_enum("priority", Priority::parse, "low, medium, high, urgent")?;
-    r.finish()?;
-    let members = D1::from_env(env)?
-        .all::<Member>(UserListByOrg {
-            org_id: Some(org),
-            after_id: "",
-            limit: ANNOUNCE_MAX,
-        })
-        .await?;
-    let id = crate::entropy::random::<8>().map(|b| connvo_shared::signature::to_hex(&b))?;
-    let items: Vec<Outgoing> = members
-        .iter()
-        .map(|m| {
-            let mut n = Outgoing::new(
-                &m.id,
-                "system_announcement",
-                Category::Announcement,
-                priority.unwrap_or(Priority::Medium),
-                title.clone(),
-            )
-            .data("announcement_id", id.as_str())
-            .dedupe(format!("announcement:{id}"));
-            n.body = body.clone();
-            n
-        })
-        .collect();
-    notify_all(env, &items).await;
-    Ok(respond::json(
-        202,
-        &json!({ "announcement_id": id, "recipients": items.len() }),
-    ))
 }
