@@ -1,12 +1,13 @@
 //! System announcements (N16): `POST /v1/admin/announcements` records the
 //! announcement and its batches and queues one `AnnounceBatch` job per
 //! batch (`connvo_shared::notifications::announce`), so an organisation of
-//! any size is reached in bounded pieces; `GET
+//! any size is reached in bounded pieces (the first delivered by the
+//! request itself); `GET
 //! /v1/admin/announcements/{id}` reports the progress; the job notifies one
 //! batch through [`notify`] and marks it done.
 
 use connvo_rooms::d1::D1;
-use connvo_shared::jobs::{JobMessage, JobResult};
+use connvo_shared::jobs::{Job, JobMessage, JobResult};
 use connvo_shared::notifications::announce::{
     batch_notifications, plan, Announcement, BATCH_MEMBER_LIMIT, BATCH_SIZE,
 };
@@ -52,8 +53,9 @@ struct BatchRow {
 }
 
 /// `POST /v1/admin/announcements` `{title, body?, priority?}`: a system
-/// announcement to every active member of the admin's organisation, fanned
-/// out by the queue. 202 `{announcement_id, batches}`.
+/// announcement to every active member of the admin's organisation, in
+/// batches: the first now, the others by the queue. 202 `{announcement_id,
+/// batches, queued}`.
 pub async fn announce(call: &Call, env: &Env) -> Result<Response, ApiError> {
     let org = call.org_id()?;
     let admin = call.user()?.user_id();
@@ -92,11 +94,24 @@ pub async fn announce(call: &Call, env: &Env) -> Result<Response, ApiError> {
         now,
     );
     db.batch(&p.statements).await?;
+    // The first batch is delivered by this request (an organisation of up
+    // to BATCH_SIZE members is reached before the answer, as before the
+    // fan-out existed); the rest, or the first if it failed, by the queue.
     // The rows first: a job that runs at once finds its batch.
+    let mut jobs = p.jobs;
+    if let Some(Job::AnnounceBatch {
+        announcement_id,
+        batch_no,
+    }) = jobs.first().cloned()
+    {
+        if deliver(env, &announcement_id, batch_no).await.is_ok() {
+            jobs.remove(0);
+        }
+    }
     let queue = env
         .queue(JOBS)
         .map_err(|e| ApiError::internal(format!("JOBS binding: {e}")))?;
-    for chunk in p.jobs.chunks(SEND_BATCH) {
+    for chunk in jobs.chunks(SEND_BATCH) {
         let messages: Vec<JobMessage> = chunk.iter().cloned().map(JobMessage::new).collect();
         queue
             .send_batch(messages)
@@ -105,7 +120,7 @@ pub async fn announce(call: &Call, env: &Env) -> Result<Response, ApiError> {
     }
     Ok(respond::json(
         202,
-        &json!({ "announcement_id": id, "batches": p.jobs.len() }),
+        &json!({ "announcement_id": id, "batches": bounds.len(), "queued": jobs.len() }),
     ))
 }
 
@@ -123,47 +138,35 @@ pub async fn progress(call: &Call, env: &Env, id: &str) -> Result<Response, ApiE
     Ok(respond::json(200, &row))
 }
 
-/// The `AnnounceBatch` job: notifies the members of one batch, then marks
-/// it done. A member already notified (a redelivery) is a `Duplicate`; any
-/// failure retries the whole batch with the jobs' backoff.
-pub async fn run(
-    env: &Env,
-    msg: &JobMessage,
-    announcement_id: &str,
-    batch_no: u32,
-    jc: &JobCtx,
-) -> JobResult {
-    let db = match D1::from_env(env) {
-        Ok(db) => db,
-        Err(e) => return failed(env, jc, msg, "announce: no database", &e.into()),
-    };
+/// Notifies the members of one batch, then marks it done. A member
+/// already notified (a redelivery) is a `Duplicate`; any failure is an
+/// error, and the whole batch is tried again by its job.
+async fn deliver(env: &Env, announcement_id: &str, batch_no: u32) -> Result<(), ApiError> {
+    let db = D1::from_env(env)?;
     let batch_no = i64::from(batch_no);
-    let row = match db
+    let Some(row) = db
         .first::<BatchRow>(AnnouncementBatchGet {
             announcement_id,
             batch_no,
         })
-        .await
-    {
-        Ok(Some(row)) => row,
-        Ok(None) => return JobResult::Done, // deleted with its announcement
-        Err(e) => return failed(env, jc, msg, "announce: batch read failed", &e.into()),
+        .await?
+    else {
+        return Ok(()); // deleted with its announcement
     };
     if row.status == "done" {
-        return JobResult::Done;
+        return Ok(());
     }
-    let members: Vec<String> = match db
+    let members: Vec<String> = db
         .all::<Bound>(AnnouncementBatchMembers {
             org_id: &row.org_id,
             after_id: &row.after_id,
             last_id: &row.last_id,
             limit: BATCH_MEMBER_LIMIT,
         })
-        .await
-    {
-        Ok(rows) => rows.into_iter().map(|b| b.id).collect(),
-        Err(e) => return failed(env, jc, msg, "announce: members read failed", &e.into()),
-    };
+        .await?
+        .into_iter()
+        .map(|b| b.id)
+        .collect();
     let items = batch_notifications(
         announcement_id,
         &row.title,
@@ -174,17 +177,29 @@ pub async fn run(
     for chunk in items.chunks(CONCURRENCY) {
         let results = join_all(chunk.iter().map(|n| notify(env, n))).await;
         if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
-            return failed(env, jc, msg, "announce: a notification failed", &e);
+            return Err(e);
         }
     }
-    let done = AnnouncementBatchDone {
+    db.run(AnnouncementBatchDone {
         announcement_id,
         batch_no,
         recipients: i64::try_from(members.len()).unwrap_or(i64::MAX),
         now_ms: now_ms(),
-    };
-    match db.run(done).await {
-        Ok(_) => JobResult::Done,
-        Err(e) => failed(env, jc, msg, "announce: batch write failed", &e.into()),
+    })
+    .await?;
+    Ok(())
+}
+
+/// The `AnnounceBatch` job: [`deliver`], retried with the jobs' backoff.
+pub async fn run(
+    env: &Env,
+    msg: &JobMessage,
+    announcement_id: &str,
+    batch_no: u32,
+    jc: &JobCtx,
+) -> JobResult {
+    match deliver(env, announcement_id, batch_no).await {
+        Ok(()) => JobResult::Done,
+        Err(e) => failed(env, jc, msg, "announce: batch failed", &e),
     }
 }
