@@ -77,36 +77,59 @@ BEGIN
   SELECT doc_rowid, title, description, host, participants FROM meeting_search_docs WHERE meeting_id = OLD.meeting_id;
 END;
 
--- A member's name changed (or appeared, or was erased): their meetings'
--- documents are refreshed.
+-- A member's (or host's) name changed, appeared or was erased: their
+-- meetings' documents are refreshed. A user inserted after their
+-- memberships (a restore imports tables in any order) counts as appearing.
+CREATE TRIGGER meetings_fts_user_insert AFTER INSERT ON users
+BEGIN
+  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = NEW.id
+    UNION SELECT rowid FROM meetings WHERE organizer_id = NEW.id);
+  INSERT INTO meetings_fts (rowid, title, description, host, participants)
+  SELECT doc_rowid, title, description, host, participants FROM meeting_search_docs
+  WHERE meeting_id IN (SELECT meeting_id FROM meeting_participants WHERE user_id = NEW.id
+    UNION SELECT id FROM meetings WHERE organizer_id = NEW.id);
+END;
+
 CREATE TRIGGER meetings_fts_profile_insert AFTER INSERT ON profiles
 BEGIN
-  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = NEW.user_id);
+  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = NEW.user_id
+    UNION SELECT rowid FROM meetings WHERE organizer_id = NEW.user_id);
   INSERT INTO meetings_fts (rowid, title, description, host, participants)
-  SELECT d.doc_rowid, d.title, d.description, d.host, d.participants FROM meeting_participants mp JOIN meeting_search_docs d ON d.meeting_id = mp.meeting_id WHERE mp.user_id = NEW.user_id;
+  SELECT doc_rowid, title, description, host, participants FROM meeting_search_docs
+  WHERE meeting_id IN (SELECT meeting_id FROM meeting_participants WHERE user_id = NEW.user_id
+    UNION SELECT id FROM meetings WHERE organizer_id = NEW.user_id);
 END;
 
 CREATE TRIGGER meetings_fts_profile_name AFTER UPDATE OF display_name ON profiles
 WHEN OLD.display_name IS NOT NEW.display_name
 BEGIN
-  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = NEW.user_id);
+  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = NEW.user_id
+    UNION SELECT rowid FROM meetings WHERE organizer_id = NEW.user_id);
   INSERT INTO meetings_fts (rowid, title, description, host, participants)
-  SELECT d.doc_rowid, d.title, d.description, d.host, d.participants FROM meeting_participants mp JOIN meeting_search_docs d ON d.meeting_id = mp.meeting_id WHERE mp.user_id = NEW.user_id;
+  SELECT doc_rowid, title, description, host, participants FROM meeting_search_docs
+  WHERE meeting_id IN (SELECT meeting_id FROM meeting_participants WHERE user_id = NEW.user_id
+    UNION SELECT id FROM meetings WHERE organizer_id = NEW.user_id);
 END;
 
 CREATE TRIGGER meetings_fts_profile_delete AFTER DELETE ON profiles
 BEGIN
-  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = OLD.user_id);
+  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = OLD.user_id
+    UNION SELECT rowid FROM meetings WHERE organizer_id = OLD.user_id);
   INSERT INTO meetings_fts (rowid, title, description, host, participants)
-  SELECT d.doc_rowid, d.title, d.description, d.host, d.participants FROM meeting_participants mp JOIN meeting_search_docs d ON d.meeting_id = mp.meeting_id WHERE mp.user_id = OLD.user_id;
+  SELECT doc_rowid, title, description, host, participants FROM meeting_search_docs
+  WHERE meeting_id IN (SELECT meeting_id FROM meeting_participants WHERE user_id = OLD.user_id
+    UNION SELECT id FROM meetings WHERE organizer_id = OLD.user_id);
 END;
 
 CREATE TRIGGER meetings_fts_user_name AFTER UPDATE OF display_name ON users
 WHEN OLD.display_name IS NOT NEW.display_name
 BEGIN
-  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = NEW.id);
+  DELETE FROM meetings_fts WHERE rowid IN (SELECT m.rowid FROM meeting_participants mp JOIN meetings m ON m.id = mp.meeting_id WHERE mp.user_id = NEW.id
+    UNION SELECT rowid FROM meetings WHERE organizer_id = NEW.id);
   INSERT INTO meetings_fts (rowid, title, description, host, participants)
-  SELECT d.doc_rowid, d.title, d.description, d.host, d.participants FROM meeting_participants mp JOIN meeting_search_docs d ON d.meeting_id = mp.meeting_id WHERE mp.user_id = NEW.id;
+  SELECT doc_rowid, title, description, host, participants FROM meeting_search_docs
+  WHERE meeting_id IN (SELECT meeting_id FROM meeting_participants WHERE user_id = NEW.id
+    UNION SELECT id FROM meetings WHERE organizer_id = NEW.id);
 END;
 
 CREATE VIRTUAL TABLE meetings_vocab USING fts5vocab(meetings_fts, 'row');

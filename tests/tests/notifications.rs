@@ -573,3 +573,99 @@ async fn n5_the_local_outbox_shows_mail_in_development() {
     assert_eq!(items[0]["subject"], "local mail");
     assert_eq!(items[0]["provider"], "local");
 }
+
+#[tokio::test]
+async fn n16_an_announcement_reaches_an_org_of_any_size_in_batches() {
+    // 130 members more than the two of the world: three batches of 50.
+    let mut seed = String::new();
+    for i in 0..130 {
+        seed.push_str(&format!(
+            "INSERT INTO users (id, org_id, org_role, display_name, is_active, created_at, updated_at) \
+             VALUES ('user_01M{i:03}', '{ORG}', 'member', 'M{i}', 1, 1, 1);\n"
+        ));
+    }
+    let w = World::start_with(&[HOST, GUEST], BackendOptions::default().seed_sql(seed)).await;
+    let a = announce(&w, "Everyone").await;
+    assert_eq!(a["batches"], 3, "{a}");
+    assert_eq!(a["queued"], 2, "the first batch is delivered by the request: {a}");
+    let id = a["announcement_id"].as_str().unwrap().to_owned();
+    let admin = w.token_with_role(HOST, "admin");
+    let progress = eventually("every batch", Duration::from_secs(60), || async {
+        let p = w
+            .call_with(
+                "GET",
+                &format!("/v1/admin/announcements/{id}"),
+                Some(&admin),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        (p.body["status"] == "done").then_some(p.body)
+    })
+    .await;
+    assert_eq!(progress["batches_total"], 3);
+    assert_eq!(progress["batches_done"], 3);
+    assert_eq!(progress["recipients"], 132, "{progress}");
+    // Exactly one each, whatever the queue redelivered.
+    let rows = w.d1(
+        "SELECT count(*) AS n, count(DISTINCT user_id) AS users FROM notifications \
+         WHERE kind = 'system_announcement'",
+    );
+    assert_eq!((rows[0]["n"].clone(), rows[0]["users"].clone()), (json!(132), json!(132)));
+    // Progress is for the organisation's admins.
+    let p = w
+        .call("GET", &format!("/v1/admin/announcements/{id}"), Some(GUEST), None)
+        .await;
+    assert_eq!(p.status, 403);
+    let p = w
+        .call_with(
+            "GET",
+            "/v1/admin/announcements/ann_unknown",
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(p.status, 404);
+}
+
+#[tokio::test]
+async fn n17_erasing_a_hub_closes_its_sockets_and_forgets_its_ring() {
+    let w = World::start(&[HOST, GUEST]).await;
+    let (mut ws, _) = hub(&w, GUEST, None).await;
+    announce(&w, "before erase").await;
+    let f = next_frame(&mut ws, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(f["notification"]["title"], "before erase");
+    assert!(f["seq"].as_u64().unwrap() >= 1);
+    let a = w
+        .call("POST", &format!("/v1/dev/users/{GUEST}/hub/erase"), None, None)
+        .await;
+    assert_eq!(a.status, 200, "{}\n{}", a.body, w.backend.log_tail());
+    // The socket is closed with 4003.
+    let closed = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed within 3 s");
+    assert_eq!(closed, Some(4003));
+    // Nothing is left to resume: sequence 0, no frames.
+    let (mut again, hello) = hub(&w, GUEST, Some(0)).await;
+    assert_eq!(hello["seq"], 0, "{hello}");
+    assert_eq!(next_frame(&mut again, Duration::from_millis(500)).await, None);
+    let mut stream = sse(&w, GUEST, Some(0)).await;
+    assert!(sse_events(&mut stream, 1, Duration::from_millis(700))
+        .await
+        .is_empty());
+    // Erasing again is the same empty hub.
+    let a = w
+        .call("POST", &format!("/v1/dev/users/{GUEST}/hub/erase"), None, None)
+        .await;
+    assert_eq!(a.status, 200);
+}
