@@ -587,7 +587,10 @@ async fn n16_an_announcement_reaches_an_org_of_any_size_in_batches() {
     let w = World::start_with(&[HOST, GUEST], BackendOptions::default().seed_sql(seed)).await;
     let a = announce(&w, "Everyone").await;
     assert_eq!(a["batches"], 3, "{a}");
-    assert_eq!(a["queued"], 2, "the first batch is delivered by the request: {a}");
+    assert_eq!(
+        a["queued"], 2,
+        "the first batch is delivered by the request: {a}"
+    );
     let id = a["announcement_id"].as_str().unwrap().to_owned();
     let admin = w.token_with_role(HOST, "admin");
     let progress = eventually("every batch", Duration::from_secs(60), || async {
@@ -612,10 +615,18 @@ async fn n16_an_announcement_reaches_an_org_of_any_size_in_batches() {
         "SELECT count(*) AS n, count(DISTINCT user_id) AS users FROM notifications \
          WHERE kind = 'system_announcement'",
     );
-    assert_eq!((rows[0]["n"].clone(), rows[0]["users"].clone()), (json!(132), json!(132)));
+    assert_eq!(
+        (rows[0]["n"].clone(), rows[0]["users"].clone()),
+        (json!(132), json!(132))
+    );
     // Progress is for the organisation's admins.
     let p = w
-        .call("GET", &format!("/v1/admin/announcements/{id}"), Some(GUEST), None)
+        .call(
+            "GET",
+            &format!("/v1/admin/announcements/{id}"),
+            Some(GUEST),
+            None,
+        )
         .await;
     assert_eq!(p.status, 403);
     let p = w
@@ -639,7 +650,12 @@ async fn n17_erasing_a_hub_closes_its_sockets_and_forgets_its_ring() {
     assert_eq!(f["notification"]["title"], "before erase");
     assert!(f["seq"].as_u64().unwrap() >= 1);
     let a = w
-        .call("POST", &format!("/v1/dev/users/{GUEST}/hub/erase"), None, None)
+        .call(
+            "POST",
+            &format!("/v1/dev/users/{GUEST}/hub/erase"),
+            None,
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}\n{}", a.body, w.backend.log_tail());
     // The socket is closed with 4003.
@@ -658,14 +674,22 @@ async fn n17_erasing_a_hub_closes_its_sockets_and_forgets_its_ring() {
     // Nothing is left to resume: sequence 0, no frames.
     let (mut again, hello) = hub(&w, GUEST, Some(0)).await;
     assert_eq!(hello["seq"], 0, "{hello}");
-    assert_eq!(next_frame(&mut again, Duration::from_millis(500)).await, None);
+    assert_eq!(
+        next_frame(&mut again, Duration::from_millis(500)).await,
+        None
+    );
     let mut stream = sse(&w, GUEST, Some(0)).await;
     assert!(sse_events(&mut stream, 1, Duration::from_millis(700))
         .await
         .is_empty());
     // Erasing again is the same empty hub.
     let a = w
-        .call("POST", &format!("/v1/dev/users/{GUEST}/hub/erase"), None, None)
+        .call(
+            "POST",
+            &format!("/v1/dev/users/{GUEST}/hub/erase"),
+            None,
+            None,
+        )
         .await;
     assert_eq!(a.status, 200);
 }

@@ -267,7 +267,10 @@ async fn s12_the_live_transcript_is_found_until_segments_exist() {
         assert_eq!(body["items"].as_array().unwrap().len(), n, "{lang}: {body}");
     }
     let (s, body) = get(&w, GUEST, "/v1/search/meetings?q=weekly&language=x%25").await;
-    assert_eq!((s, body["error"]["details"]["field"].clone()), (400, "language".into()));
+    assert_eq!(
+        (s, body["error"]["details"]["field"].clone()),
+        (400, "language".into())
+    );
     // The host of mtg_OURS is not in mtg_LIVE: nothing of it.
     let (_, body) = get(&w, HOST, "/v1/search/transcripts?q=marimba").await;
     assert!(body["items"].as_array().unwrap().is_empty(), "{body}");

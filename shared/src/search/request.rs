@@ -67,7 +67,8 @@ fn language(v: &str) -> Result<String, ApiError> {
     let ok = (2..=3).contains(&primary.len())
         && primary.chars().all(|c| c.is_ascii_alphabetic())
         && parts.clone().count() <= 3
-        && parts.all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()));
+        && parts
+            .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()));
     if ok {
         Ok(v.to_ascii_lowercase())
     } else {
@@ -347,8 +348,8 @@ mod tests {
         .unwrap();
         assert_eq!((p.language.as_deref(), p.org_scope), (Some("pt-br"), true));
         for bad in ["e", "english", "en-", "en_US", "en-%", "en-a-b-c-d"] {
-            let e = parse_params(&pairs(&[("q", "a"), ("language", bad)]), &["language"])
-                .unwrap_err();
+            let e =
+                parse_params(&pairs(&[("q", "a"), ("language", bad)]), &["language"]).unwrap_err();
             assert_eq!(e.details.unwrap()["reason"], "invalid_value", "{bad}");
         }
         let e = parse_params(&pairs(&[("q", "a"), ("scope", "all")]), &["scope"]).unwrap_err();

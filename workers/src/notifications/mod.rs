@@ -18,5 +18,7 @@ pub use notify::{notify, notify_all, Notified};
 /// the erasure's own to delete. Idempotent: an erased hub erases to the
 /// same empty state.
 pub async fn erase_user_hub(env: &worker::Env, user_id: &str) -> worker::Result<()> {
-    hub::erase(env, user_id).await.map_err(worker::Error::RustError)
+    hub::erase(env, user_id)
+        .await
+        .map_err(worker::Error::RustError)
 }

@@ -9,18 +9,18 @@
 //! joins, so nothing outside them is counted.
 
 use connvo_rooms::d1::D1;
-use connvo_shared::search::query::{fts_query, prefix_query, typo_tolerant_query};
 use connvo_shared::acl::OrgRole;
+use connvo_shared::search::query::{fts_query, prefix_query, typo_tolerant_query};
 use connvo_shared::search::request::{
     first_letter_candidates, parse_params, query_error, rowid_ranges, vocab_ranges, SearchParams,
 };
 use connvo_shared::sql::search::{
     SearchIndexJobInsert, SearchMeetings, SearchMeetingsFacets, SearchMeetingsMaxRowid,
     SearchMeetingsTerms, SearchMeetingsVocab, SearchNotesCount, SearchProfilesTerms,
-    SearchProfilesVocab, SearchRebuildMeetingsClear, SearchRebuildMeetingsFill,
-    SearchRebuildNotes, SearchRebuildTranscriptChunks, SearchRebuildTranscripts,
-    SearchRebuildUsers, SearchTranscriptTerms, SearchTranscriptVocab, SearchTranscripts,
-    SearchTranscriptsCount, SearchUsers, SearchUsersByEmail, SearchUsersCount,
+    SearchProfilesVocab, SearchRebuildMeetingsClear, SearchRebuildMeetingsFill, SearchRebuildNotes,
+    SearchRebuildTranscriptChunks, SearchRebuildTranscripts, SearchRebuildUsers,
+    SearchTranscriptTerms, SearchTranscriptVocab, SearchTranscripts, SearchTranscriptsCount,
+    SearchUsers, SearchUsersByEmail, SearchUsersCount,
 };
 use connvo_shared::sql::Statement;
 use connvo_shared::validation::{expect_empty, invalid, reason};
