@@ -649,14 +649,8 @@ async fn n17_erasing_a_hub_closes_its_sockets_and_forgets_its_ring() {
     let f = next_frame(&mut ws, Duration::from_secs(2)).await.unwrap();
     assert_eq!(f["notification"]["title"], "before erase");
     assert!(f["seq"].as_u64().unwrap() >= 1);
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/dev/users/{GUEST}/hub/erase"),
-            None,
-            None,
-        )
-        .await;
+    let erase = format!("/v1/dev/users/{GUEST}/hub/erase");
+    let a = w.call("POST", &erase, None, None).await;
     assert_eq!(a.status, 200, "{}\n{}", a.body, w.backend.log_tail());
     // The socket is closed with 4003.
     let closed = tokio::time::timeout(Duration::from_secs(3), async {
@@ -683,13 +677,6 @@ async fn n17_erasing_a_hub_closes_its_sockets_and_forgets_its_ring() {
         .await
         .is_empty());
     // Erasing again is the same empty hub.
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/dev/users/{GUEST}/hub/erase"),
-            None,
-            None,
-        )
-        .await;
+    let a = w.call("POST", &erase, None, None).await;
     assert_eq!(a.status, 200);
 }
