@@ -99,7 +99,10 @@ mod tests {
     #[test]
     fn f23_tracks_come_from_the_recording_type_and_the_file() {
         let rec = FileKind::Recording;
-        assert_eq!(classify(rec, Some("composite"), "call.mp4"), Track::Composite);
+        assert_eq!(
+            classify(rec, Some("composite"), "call.mp4"),
+            Track::Composite
+        );
         assert_eq!(classify(rec, None, "call.mp4"), Track::Composite);
         assert_eq!(
             classify(FileKind::Transcription, None, "t.jsonl"),
@@ -109,7 +112,10 @@ mod tests {
             classify(rec, Some("individual"), "u1_screenshare_audio_video.mp4"),
             Track::ScreenShare
         );
-        assert_eq!(classify(rec, Some("raw"), "u1_track.OPUS"), Track::AudioOnly);
+        assert_eq!(
+            classify(rec, Some("raw"), "u1_track.OPUS"),
+            Track::AudioOnly
+        );
         assert_eq!(
             classify(rec, Some("individual"), "u1_audio_only.webm"),
             Track::AudioOnly
@@ -118,7 +124,10 @@ mod tests {
             classify(rec, Some("individual"), "u1_video_only.webm"),
             Track::VideoOnly
         );
-        assert_eq!(classify(rec, Some("individual"), "u1.mp4"), Track::AudioVideo);
+        assert_eq!(
+            classify(rec, Some("individual"), "u1.mp4"),
+            Track::AudioVideo
+        );
         assert_eq!(Track::ScreenShare.as_str(), "screen_share");
     }
 
@@ -134,7 +143,13 @@ mod tests {
     fn f25_sizes_come_from_a_sane_content_length() {
         assert_eq!(size_from_content_length(Some("2048")), Some(2048));
         assert_eq!(size_from_content_length(Some(" 0 ")), Some(0));
-        for bad in [None, Some(""), Some("-1"), Some("12ab"), Some("99999999999999999")] {
+        for bad in [
+            None,
+            Some(""),
+            Some("-1"),
+            Some("12ab"),
+            Some("99999999999999999"),
+        ] {
             assert_eq!(size_from_content_length(bad), None, "{bad:?}");
         }
     }

@@ -143,11 +143,16 @@ impl DataClass {
 /// Why a policy was refused (a 400 on the admin route).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyError {
-    OutOfRange { class: DataClass, days: u32 },
+    OutOfRange {
+        class: DataClass,
+        days: u32,
+    },
     EmptyOrgId,
     TooManyOrgOverrides,
     /// This class has no per-organisation retention (P22).
-    NotPerOrg { class: DataClass },
+    NotPerOrg {
+        class: DataClass,
+    },
 }
 
 /// The most orgs with their own retention of one class one run handles.
@@ -264,7 +269,10 @@ pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
         if class.per_org() {
             // The default batch skips every org with its own policy; each
             // of those that deletes at all gets its own batch (P16, P22).
-            let excluded: Vec<&str> = policy.org_overrides(class).map(|(o, _)| o.as_str()).collect();
+            let excluded: Vec<&str> = policy
+                .org_overrides(class)
+                .map(|(o, _)| o.as_str())
+                .collect();
             let excluded_orgs_json =
                 serde_json::to_string(&excluded).unwrap_or_else(|_| String::from("[]"));
             if let Some(days) = policy.days(class) {

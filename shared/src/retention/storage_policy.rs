@@ -88,9 +88,13 @@ fn parse_scope(text: &str) -> Option<DataClass> {
 /// another policy).
 fn read(r: &mut FieldReader<'_>, scope: DataClass) -> Result<PolicyInput, ApiError> {
     let name = r.text("name", 100, false)?;
-    let days = r
-        .opt_int("retention_days", 0, MAX_DAYS)?
-        .ok_or_else(|| invalid("retention_days", reason::REQUIRED, "retention_days is required"))?;
+    let days = r.opt_int("retention_days", 0, MAX_DAYS)?.ok_or_else(|| {
+        invalid(
+            "retention_days",
+            reason::REQUIRED,
+            "retention_days is required",
+        )
+    })?;
     let auto_delete = r
         .opt_bool("auto_delete")?
         .ok_or_else(|| invalid("auto_delete", reason::REQUIRED, "auto_delete is required"))?;
@@ -293,7 +297,10 @@ mod tests {
             DataClass::Recordings,
         )
         .unwrap();
-        assert_eq!((up.scope, up.effective_days()), (DataClass::Recordings, None));
+        assert_eq!(
+            (up.scope, up.effective_days()),
+            (DataClass::Recordings, None)
+        );
     }
 
     #[test]
@@ -307,29 +314,53 @@ mod tests {
         ]);
         assert_eq!(skipped, vec!["sp_bad".to_owned(), "sp_scope".to_owned()]);
         assert_eq!(policy.org_days(DataClass::Messages, "org_a"), Some(7));
-        assert_eq!(policy.org_days(DataClass::Messages, "org_b"), None, "auto_delete off keeps");
-        assert_eq!(policy.org_days(DataClass::Messages, "org_c"), Some(90), "default");
+        assert_eq!(
+            policy.org_days(DataClass::Messages, "org_b"),
+            None,
+            "auto_delete off keeps"
+        );
+        assert_eq!(
+            policy.org_days(DataClass::Messages, "org_c"),
+            Some(90),
+            "default"
+        );
         assert_eq!(policy.org_days(DataClass::Recordings, "org_a"), Some(60));
-        assert_eq!(policy.org_days(DataClass::Recordings, "org_b"), None, "recordings are kept by default");
+        assert_eq!(
+            policy.org_days(DataClass::Recordings, "org_b"),
+            None,
+            "recordings are kept by default"
+        );
         let now = 1_000 * 86_400_000;
         let batches = plan(&policy, now, 10);
         let named = |name: &str| -> Vec<&crate::retention::Batch> {
-            batches.iter().filter(|b| b.statement.name == name).collect()
+            batches
+                .iter()
+                .filter(|b| b.statement.name == name)
+                .collect()
         };
         // The default message batch skips both orgs with their own policy.
         let default = named("RETENTION_HELD_PURGE_MESSAGES");
-        assert_eq!(default[0].statement.params[2], SqlValue::Text(r#"["org_a","org_b"]"#.into()));
+        assert_eq!(
+            default[0].statement.params[2],
+            SqlValue::Text(r#"["org_a","org_b"]"#.into())
+        );
         // Only org_a's messages and recordings get batches of their own.
         let org_messages = named("RETENTION_HELD_PURGE_MESSAGES_FOR_ORG");
         assert_eq!(org_messages.len(), 1);
-        assert_eq!(org_messages[0].statement.params[2], SqlValue::Text("org_a".into()));
+        assert_eq!(
+            org_messages[0].statement.params[2],
+            SqlValue::Text("org_a".into())
+        );
         let org_recordings = named("RETENTION_HELD_PURGE_RECORDINGS_FOR_ORG");
         assert_eq!(org_recordings.len(), 1);
         assert_eq!(
             org_recordings[0].statement.params[0],
             SqlValue::Integer(now - 60 * 86_400_000)
         );
-        assert!(named("RETENTION_HELD_PURGE_RECORDINGS").is_empty(), "no default for recordings");
+        assert!(
+            named("RETENTION_HELD_PURGE_RECORDINGS").is_empty(),
+            "no default for recordings"
+        );
     }
 
     #[test]
@@ -343,6 +374,9 @@ mod tests {
         );
         assert!(p.set_org(DataClass::Recordings, "org_a", Some(0)).is_err());
         assert!(p.set_org(DataClass::Recordings, "org_a", None).is_ok());
-        assert_eq!(duplicate(DataClass::Messages).details.unwrap()["reason"], "POLICY_EXISTS");
+        assert_eq!(
+            duplicate(DataClass::Messages).details.unwrap()["reason"],
+            "POLICY_EXISTS"
+        );
     }
 }

@@ -27,13 +27,13 @@ use crate::idempotency::{Decision, Idempotent, StoredKey};
 use crate::meeting::lifecycle::{next_state, Transition};
 use crate::meeting::plan::ending::session_over;
 use crate::meeting::view::MeetingRow;
+use crate::recordings::tracks::{classify, duration_ms};
 use crate::room_internal::{CaptionNotice, PresenceStatus};
 use crate::route::is_valid_id;
 use crate::signature::sha256_hex;
 use crate::sql::meeting_state::MeetingStateUpsertActivity;
 use crate::sql::meetings::MeetingTransitionState;
 use crate::sql::participants::ParticipantSetPresence;
-use crate::recordings::tracks::{classify, duration_ms};
 use crate::sql::recordings::{RecordingInsert, RecordingJobFilesReady, RecordingJobProviderFailed};
 use crate::sql::Statement;
 
