@@ -213,8 +213,20 @@ impl FakeStream {
 }
 
 /// Handles a request as Stream would.
+/// The size of every file the fake's file store (`/files/…`) serves.
+pub const FILE_BYTES: usize = 4096;
+
 fn handle(state: &Arc<Mutex<State>>, req: &FakeRequest) -> FakeResponse {
     let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
+    // Stream's file store (its CDN), where recording files live: GET and
+    // HEAD answer FILE_BYTES bytes (the worker probes sizes with HEAD).
+    if path.starts_with("/files/") && matches!(req.method.as_str(), "GET" | "HEAD") {
+        return FakeResponse {
+            status: 200,
+            content_type: "video/mp4",
+            body: vec![0u8; FILE_BYTES],
+        };
+    }
     let segments: Vec<&str> = path.split('/').collect();
     let (call_type, call_id, action) = match segments.as_slice() {
         ["", "api", "v2", "video", "call", t, i] => (*t, *i, None),
