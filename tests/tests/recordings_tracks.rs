@@ -75,6 +75,23 @@ async fn recordings(w: &World, id: &str) -> Value {
     a.body
 }
 
+/// A world where everyone consented, with a live meeting; (world, id, cid).
+async fn recording_meeting(title: &str) -> (World, String, String) {
+    let w = World::start(&[HOST, GUEST]).await;
+    consent(&w, HOST).await;
+    consent(&w, GUEST).await;
+    let (id, cid) = w.live_meeting(title, HOST, GUEST).await;
+    (w, id, cid)
+}
+
+/// The host starts the recording: 201 `{job}`.
+async fn start_recording(w: &World, id: &str) -> Value {
+    let path = format!("/v1/meetings/{id}/recording/start");
+    let a = w.call("POST", &path, Some(HOST), None).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body
+}
+
 #[tokio::test]
 async fn f22_a_recording_enabled_meeting_records_from_its_start_or_keeps_why_not() {
     let w = World::start(&[HOST, GUEST]).await;
@@ -128,20 +145,11 @@ async fn f22_a_recording_enabled_meeting_records_from_its_start_or_keeps_why_not
 
 #[tokio::test]
 async fn f23_f24_f25_files_complete_the_job_with_tracks_sizes_durations_and_signed_urls() {
-    let w = World::start(&[HOST, GUEST]).await;
-    consent(&w, HOST).await;
-    consent(&w, GUEST).await;
-    let (id, cid) = w.live_meeting("Tracks", HOST, GUEST).await;
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/meetings/{id}/recording/start"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 201, "{}", a.body);
-    let job_id = a.body["job"]["id"].as_str().unwrap().to_owned();
+    let (w, id, cid) = recording_meeting("Tracks").await;
+    let job_id = start_recording(&w, &id).await["job"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let store = format!("{}/files", w.stream.base_url());
     let files = [
@@ -258,19 +266,9 @@ async fn f23_f24_f25_files_complete_the_job_with_tracks_sizes_durations_and_sign
 
 #[tokio::test]
 async fn f26_a_provider_failure_fails_the_job_and_keeps_the_error() {
-    let w = World::start(&[HOST, GUEST]).await;
-    consent(&w, HOST).await;
-    consent(&w, GUEST).await;
-    let (id, cid) = w.live_meeting("Failing", HOST, GUEST).await;
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/meetings/{id}/recording/start"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 201, "{}", a.body);
+    let (w, id, cid) = recording_meeting("Failing").await;
+    start_recording(&w, &id).await;
+    w.stream.fail_recording(&cid);
     let event = webhook_event(
         "call.recording_failed",
         &cid,
@@ -288,13 +286,5 @@ async fn f26_a_provider_failure_fails_the_job_and_keeps_the_error() {
     let a = w.webhook(&event, "wh_fail_2").await;
     assert_eq!(a.body["status"], "ignored", "{}", a.body);
     // A new start is allowed after the failure.
-    let a = w
-        .call(
-            "POST",
-            &format!("/v1/meetings/{id}/recording/start"),
-            Some(HOST),
-            None,
-        )
-        .await;
-    assert_eq!(a.status, 201, "{}", a.body);
+    start_recording(&w, &id).await;
 }

@@ -150,6 +150,37 @@ pub fn parse_update(body: &[u8], scope: DataClass) -> Result<PolicyInput, ApiErr
     Ok(input)
 }
 
+/// Retention runs listed by default and at most.
+pub const RUNS_DEFAULT: i64 = 20;
+pub const RUNS_MAX: i64 = 100;
+
+/// `GET /v1/admin/retention/runs?limit=` (P24): `limit` 1–100 (default
+/// 20), nothing else.
+pub fn runs_limit(pairs: &[(String, String)]) -> Result<i64, ApiError> {
+    let mut limit = RUNS_DEFAULT;
+    for (key, value) in pairs {
+        if key != "limit" {
+            return Err(invalid(
+                key,
+                reason::UNKNOWN_FIELD,
+                format!("unknown query parameter {key}"),
+            ));
+        }
+        limit = value
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=RUNS_MAX).contains(l))
+            .ok_or_else(|| {
+                invalid(
+                    "limit",
+                    reason::OUT_OF_RANGE,
+                    format!("limit must be from 1 to {RUNS_MAX}"),
+                )
+            })?;
+    }
+    Ok(limit)
+}
+
 /// One stored policy (`STORAGE_POLICY_*`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoragePolicyRow {
@@ -361,6 +392,21 @@ mod tests {
             named("RETENTION_HELD_PURGE_RECORDINGS").is_empty(),
             "no default for recordings"
         );
+    }
+
+    #[test]
+    fn p24_the_runs_list_takes_only_a_bounded_limit() {
+        let q = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
+        assert_eq!(runs_limit(&[]).unwrap(), RUNS_DEFAULT);
+        assert_eq!(runs_limit(&q("limit", "5")).unwrap(), 5);
+        for bad in [
+            q("limit", "0"),
+            q("limit", "101"),
+            q("limit", "x"),
+            q("page", "1"),
+        ] {
+            assert!(runs_limit(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -201,6 +201,15 @@ impl FakeStream {
         self.with(|s| s.calls.get(cid).cloned())
     }
 
+    /// The call's recording and transcription die on Stream's side (as
+    /// before a `call.recording_failed`): neither runs any more.
+    pub fn fail_recording(&self, cid: &str) {
+        self.with(|s| {
+            s.recording.insert(cid.to_owned(), false);
+            s.transcribing.insert(cid.to_owned(), false);
+        });
+    }
+
     /// Whether the call is being recorded and transcribed now.
     pub fn recording_state(&self, cid: &str) -> (bool, bool) {
         self.with(|s| {
@@ -212,10 +221,10 @@ impl FakeStream {
     }
 }
 
-/// Handles a request as Stream would.
 /// The size of every file the fake's file store (`/files/…`) serves.
 pub const FILE_BYTES: usize = 4096;
 
+/// Handles a request as Stream would.
 fn handle(state: &Arc<Mutex<State>>, req: &FakeRequest) -> FakeResponse {
     let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
     // Stream's file store (its CDN), where recording files live: GET and

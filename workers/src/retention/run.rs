@@ -9,7 +9,7 @@
 use connvo_rooms::d1::D1;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::meeting::ids::new_id;
-use connvo_shared::retention::storage_policy::{policy_from_rows, StoragePolicyRow};
+use connvo_shared::retention::storage_policy::{policy_from_rows, runs_limit, StoragePolicyRow};
 use connvo_shared::retention::{plan, DataClass, Report, RetentionRun, MAX_ORG_OVERRIDES};
 use connvo_shared::sql::storage_policies::{
     RetentionRunInsert, RetentionRunList, StoragePolicyListForScope,
@@ -28,9 +28,6 @@ use crate::respond;
 const BATCH: i64 = 500;
 /// Statements per run (one cron tick): at most 100 × 500 rows.
 const MAX_STATEMENTS: u32 = 100;
-/// Runs listed by default and at most.
-const RUNS_DEFAULT: i64 = 20;
-const RUNS_MAX: i64 = 100;
 
 /// Every organisation's storage policy of the per-org classes (P24).
 async fn stored_policies(db: &D1) -> Result<Vec<StoragePolicyRow>, ApiError> {
@@ -102,38 +99,15 @@ pub async fn dev(_call: &Call, env: &Env) -> Result<Response, ApiError> {
     Ok(respond::json(200, &json!({ "report": report })))
 }
 
-/// `?limit=` (1–100), else 20.
-fn limit_param(req: &Request) -> Result<i64, ApiError> {
-    let url = req
-        .url()
-        .map_err(|_| ApiError::validation("the request URL could not be read"))?;
-    let mut limit = RUNS_DEFAULT;
-    for (key, value) in url.query_pairs() {
-        match key.as_ref() {
-            "limit" => {
-                limit = value
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|l| (1..=RUNS_MAX).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::validation("limit must be between 1 and 100")
-                            .with_details(json!({ "field": "limit", "reason": "out_of_range" }))
-                    })?
-            }
-            other => {
-                return Err(ApiError::validation("unknown query parameter")
-                    .with_details(json!({ "field": other, "reason": "unknown_field" })))
-            }
-        }
-    }
-    Ok(limit)
-}
-
 /// `GET /v1/admin/retention/runs[?limit=]` (org admins): the newest runs'
 /// counters, deleted rows per class. Runs are platform-wide; they carry
 /// counts, never rows or ids of any organisation.
 pub async fn list(_call: &Call, req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let limit = limit_param(req)?;
+    let url = req
+        .url()
+        .map_err(|_| ApiError::validation("the request URL could not be read"))?;
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let limit = runs_limit(&pairs)?;
     let db = D1::from_env(env)?;
     let mut runs: Vec<Value> = db
         .all(RetentionRunList {
