@@ -147,6 +147,17 @@ pub enum Route {
     ReleaseLegalHold { hold_id: String },
     /// `POST /v1/dev/retention/run`: one retention run now (dev auth only).
     DevRetentionRun,
+    /// `GET /v1/admin/storage-policies`: the organisation's storage
+    /// policies and the defaults (P22–P23).
+    ListStoragePolicies,
+    /// `POST /v1/admin/storage-policies`: a policy for one scope (P23).
+    CreateStoragePolicy,
+    /// `PUT /v1/admin/storage-policies/{id}`: replace its settings (P23).
+    UpdateStoragePolicy { policy_id: String },
+    /// `DELETE /v1/admin/storage-policies/{id}`: back to the default (P23).
+    DeleteStoragePolicy { policy_id: String },
+    /// `GET /v1/admin/retention/runs`: the latest retention runs' counters (P24).
+    RetentionRuns,
     /// `GET /v1/admin/embeddings`: the embeddings sweep's progress (M31).
     AdminEmbeddings,
     /// `POST /v1/dev/embeddings/sweep`: one page of the embeddings sweep now
@@ -702,6 +713,50 @@ pub static ROUTES: &[RouteSpec] = &[
         build: |p| Route::ReleaseLegalHold {
             hold_id: path_id(p, 0),
         },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/storage-policies",
+        name: "admin.storage_policies.list",
+        access: RouteAccess::Org(Action::ManageRetention),
+        class: RouteClass::Default,
+        build: |_| Route::ListStoragePolicies,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/admin/storage-policies",
+        name: "admin.storage_policies.create",
+        access: RouteAccess::Org(Action::ManageRetention),
+        class: RouteClass::Default,
+        build: |_| Route::CreateStoragePolicy,
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/admin/storage-policies/{policy_id}",
+        name: "admin.storage_policies.update",
+        access: RouteAccess::Org(Action::ManageRetention),
+        class: RouteClass::Default,
+        build: |p| Route::UpdateStoragePolicy {
+            policy_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "DELETE",
+        path: "/v1/admin/storage-policies/{policy_id}",
+        name: "admin.storage_policies.delete",
+        access: RouteAccess::Org(Action::ManageRetention),
+        class: RouteClass::Default,
+        build: |p| Route::DeleteStoragePolicy {
+            policy_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/retention/runs",
+        name: "admin.retention.runs",
+        access: RouteAccess::Org(Action::ManageRetention),
+        class: RouteClass::Default,
+        build: |_| Route::RetentionRuns,
     },
     RouteSpec {
         method: "POST",

@@ -706,7 +706,9 @@ fn deleting_a_meeting_cascades_to_everything_it_owns() {
             "https://x",
             1,
             2,
-            7
+            7,
+            "composite",
+            1
         ],
     )
     .unwrap();

@@ -216,6 +216,15 @@ async fn dispatch(
             crate::retention::holds::release_hold(ctx, &call, env, &hold_id).await
         }
         Route::DevRetentionRun => crate::retention::run::dev(&call, env).await,
+        Route::ListStoragePolicies => crate::retention::policies::list(&call, env).await,
+        Route::CreateStoragePolicy => crate::retention::policies::create(ctx, &call, env).await,
+        Route::UpdateStoragePolicy { policy_id } => {
+            crate::retention::policies::update(ctx, &call, env, &policy_id).await
+        }
+        Route::DeleteStoragePolicy { policy_id } => {
+            crate::retention::policies::delete(ctx, &call, env, &policy_id).await
+        }
+        Route::RetentionRuns => crate::retention::run::list(&call, &req, env).await,
         Route::AdminEmbeddings => crate::embeddings::sweep::admin(&call, env).await,
         Route::DevEmbeddingsSweep => crate::embeddings::sweep::dev(env).await,
     }

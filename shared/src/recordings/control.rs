@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::privacy::consent::{recording_allowed, ConsentEvent, ConsentType};
 use crate::recordings::job::{apply, clamp_error, JobEvent, JobStatus, Transition};
-use crate::sql::recordings::{RecordingJobCreate, RecordingJobMove};
+use crate::sql::recordings::{RecordingJobCreate, RecordingJobMove, RecordingJobRefused};
 use crate::sql::Statement;
 use crate::{ApiError, ErrorCode};
 
@@ -191,6 +191,45 @@ pub fn stoppable(latest: Option<&JobRow>) -> Result<&JobRow, ApiError> {
     }
 }
 
+/// F22: the `failed` job an automatic start's refusal leaves, so the
+/// meeting's members see why nothing records (`GET …/recordings`), or
+/// `None` when a job already tells the story: one is recording, or the
+/// provider's failure is kept on the job that asked it (F20).
+pub fn auto_start_refusal<'a>(
+    err: &ApiError,
+    job_id: &'a str,
+    meeting_id: &'a str,
+    call_cid: Option<&'a str>,
+    now_ms: i64,
+) -> Option<(Statement, String)> {
+    let details = err.details.as_ref();
+    let reason = details
+        .and_then(|d| d["reason"].as_str())
+        .unwrap_or(err.code.as_str());
+    if matches!(reason, "RECORDING_IN_PROGRESS" | "PROVIDER_ERROR") {
+        return None;
+    }
+    let mut error = format!("automatic start refused: {reason}: {}", err.message);
+    for list in ["missing", "withdrawn"] {
+        if let Some(users) = details.and_then(|d| d[list].as_array()) {
+            if !users.is_empty() {
+                let names: Vec<&str> = users.iter().filter_map(|u| u.as_str()).collect();
+                error.push_str(&format!("; {list}: {}", names.join(", ")));
+            }
+        }
+    }
+    let error = clamp_error(&error);
+    let statement = RecordingJobRefused {
+        id: job_id,
+        meeting_id,
+        call_cid: call_cid.unwrap_or_default(),
+        error: &error,
+        now_ms,
+    }
+    .statement();
+    Some((statement, reason.to_owned()))
+}
+
 /// One of the four provider requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderOp {
@@ -312,6 +351,29 @@ mod tests {
                 .is_none()
         );
         assert!(transition("rj_1", JobStatus::Failed, &JobEvent::Stopped, 9).is_err());
+    }
+
+    #[test]
+    fn f22_a_refused_automatic_start_is_kept_as_a_failed_job_with_its_reason() {
+        let consent = consent_gate(&[row("a", Some(1), 1), row("c", None, 0)]).unwrap_err();
+        let (s, reason) = auto_start_refusal(&consent, "rj_9", "m", Some("default:m"), 7).unwrap();
+        assert_eq!(reason, "RECORDING_CONSENT_REQUIRED");
+        assert_eq!(s.name, "RECORDING_JOB_REFUSED");
+        let crate::sql::SqlValue::Text(error) = &s.params[3] else {
+            panic!("no error text")
+        };
+        assert!(error.starts_with("automatic start refused: RECORDING_CONSENT_REQUIRED"));
+        assert!(error.ends_with("; missing: c"), "{error}");
+        let (s, reason) =
+            auto_start_refusal(&call_of(None).unwrap_err(), "rj_9", "m", None, 7).unwrap();
+        assert_eq!(reason, "CALL_NOT_PROVISIONED");
+        assert_eq!(s.params[2], crate::sql::SqlValue::Text(String::new()));
+        // A live job, or the provider's failure on its own job: nothing more.
+        let live = start(Some(&job("recording")), "rj_2", "m", "c", None, 5).unwrap_err();
+        assert!(auto_start_refusal(&live, "rj_9", "m", None, 7).is_none());
+        let provider = ApiError::provider_unavailable("down")
+            .with_details(json!({"reason": "PROVIDER_ERROR", "job_id": "rj_1"}));
+        assert!(auto_start_refusal(&provider, "rj_9", "m", None, 7).is_none());
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //!   `json` files.
 //! - [`job`]: the recording job state machine
 //!   `pending → recording → processing → completed | failed`.
+//! - [`control`]: starting and stopping through Stream, the consent gate.
+//! - [`tracks`]: which track each announced file is, its duration and size.
 //!
 //! Nothing here reads the clock: times come in as unix milliseconds. Rule
 //! IDs (`F1`…) are the ones of `docs/recordings.md`; the tests that prove
@@ -15,4 +17,5 @@
 pub mod control;
 pub mod job;
 pub mod signed_url;
+pub mod tracks;
 pub mod transcript_export;

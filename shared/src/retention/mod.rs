@@ -1,7 +1,8 @@
-//! Retention, the pure plan (rules P13–P18 of `docs/privacy.md`).
+//! Retention, the pure plan (rules P13–P18 and P22–P25 of `docs/privacy.md`).
 //!
 //! The schedule (docs/data-model.md, "Retention") says how long each class of data
-//! lives; [`plan`] turns it, the per-org message overrides and `now` into
+//! lives; [`plan`] turns it, the per-org overrides (organisations' storage
+//! policies, [`storage_policy`]) and `now` into
 //! bounded delete statements, and [`RetentionRun`] drives them: run the
 //! next statement, report D1's `changes()`, repeat while a batch came back
 //! full, and stop at the run's statement budget. The run's [`Report`] counts
@@ -16,6 +17,7 @@
 //! plain purges.
 
 pub mod holds;
+pub mod storage_policy;
 
 use std::collections::BTreeMap;
 
@@ -25,10 +27,12 @@ use crate::sql::idempotency::IdempotencyPurgeExpired;
 use crate::sql::legal_holds::{
     RetentionHeldPurgeAuditLogs, RetentionHeldPurgeInsights, RetentionHeldPurgeMeetingNotes,
     RetentionHeldPurgeMessages, RetentionHeldPurgeMessagesForOrg, RetentionHeldPurgeNoteOps,
-    RetentionHeldPurgeNotifications, RetentionHeldPurgePrompts,
-    RetentionHeldPurgeTranscriptSegments, RetentionHeldPurgeTranscripts,
+    RetentionHeldPurgeNotifications, RetentionHeldPurgePrompts, RetentionHeldPurgeRecordings,
+    RetentionHeldPurgeRecordingsForOrg, RetentionHeldPurgeTranscriptSegments,
+    RetentionHeldPurgeTranscripts,
 };
 use crate::sql::retention::RetentionPurgeMatchingQueue;
+use crate::sql::storage_policies::RetentionRunPurge;
 use crate::sql::Statement;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -48,10 +52,15 @@ pub enum DataClass {
     Notifications,
     MatchingQueue,
     IdempotencyKeys,
+    /// Recording files (`meeting_recordings`, 0016): kept unless a storage
+    /// policy says otherwise (P22).
+    Recordings,
+    /// The retention runs' own counters (`retention_runs`, 0016).
+    RetentionRuns,
 }
 
 impl DataClass {
-    pub const ALL: [DataClass; 11] = [
+    pub const ALL: [DataClass; 13] = [
         DataClass::TranscriptChunks,
         DataClass::TranscriptSegments,
         DataClass::NoteOps,
@@ -63,6 +72,8 @@ impl DataClass {
         DataClass::Notifications,
         DataClass::MatchingQueue,
         DataClass::IdempotencyKeys,
+        DataClass::Recordings,
+        DataClass::RetentionRuns,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +89,8 @@ impl DataClass {
             DataClass::Notifications => "notifications",
             DataClass::MatchingQueue => "matching_queue",
             DataClass::IdempotencyKeys => "idempotency_keys",
+            DataClass::Recordings => "recordings",
+            DataClass::RetentionRuns => "retention_runs",
         }
     }
 
@@ -85,10 +98,12 @@ impl DataClass {
         Self::ALL.into_iter().find(|c| c.as_str() == text)
     }
 
-    /// The section 14 default, in days (P13). Idempotency keys carry their
-    /// own expiry, so their "days" is 0: delete once expired.
-    pub fn default_days(self) -> u32 {
-        match self {
+    /// The section 14 default, in days (P13); `None` = kept. Idempotency
+    /// keys carry their own expiry, so their "days" is 0: delete once
+    /// expired. Recordings are not in section 14 and stay until an
+    /// organisation's storage policy deletes them (P22).
+    pub fn default_days(self) -> Option<u32> {
+        Some(match self {
             DataClass::TranscriptChunks => 90,
             DataClass::TranscriptSegments => 365,
             DataClass::NoteOps => 90,
@@ -100,7 +115,15 @@ impl DataClass {
             DataClass::Notifications => 90,
             DataClass::MatchingQueue => 30,
             DataClass::IdempotencyKeys => 0,
-        }
+            DataClass::Recordings => return None,
+            DataClass::RetentionRuns => 30,
+        })
+    }
+
+    /// Classes an organisation's storage policy may override (P22): those
+    /// whose purge can be narrowed to one organisation's meetings.
+    pub fn per_org(self) -> bool {
+        matches!(self, DataClass::Messages | DataClass::Recordings)
     }
 
     /// The days an operator may configure (P14): raw transcript chunks
@@ -111,6 +134,7 @@ impl DataClass {
             DataClass::TranscriptChunks => 30..=90,
             DataClass::AuditLogs => 365..=3650,
             DataClass::IdempotencyKeys => 0..=0,
+            DataClass::RetentionRuns => 30..=30,
             _ => 1..=3650,
         }
     }
@@ -119,12 +143,19 @@ impl DataClass {
 /// Why a policy was refused (a 400 on the admin route).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyError {
-    OutOfRange { class: DataClass, days: u32 },
+    OutOfRange {
+        class: DataClass,
+        days: u32,
+    },
     EmptyOrgId,
     TooManyOrgOverrides,
+    /// This class has no per-organisation retention (P22).
+    NotPerOrg {
+        class: DataClass,
+    },
 }
 
-/// The most orgs with their own message retention one run handles.
+/// The most orgs with their own retention of one class one run handles.
 pub const MAX_ORG_OVERRIDES: usize = 500;
 
 /// How long each class lives; `None` in `days` = keep forever (storage
@@ -132,8 +163,9 @@ pub const MAX_ORG_OVERRIDES: usize = 500;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     days: BTreeMap<DataClass, Option<u32>>,
-    /// Per-org message retention, days (P16).
-    org_messages: BTreeMap<String, u32>,
+    /// Per-org retention of the [`DataClass::per_org`] classes, days or
+    /// `None` = kept (P16, P22).
+    org: BTreeMap<DataClass, BTreeMap<String, Option<u32>>>,
 }
 
 impl Default for Policy {
@@ -141,9 +173,9 @@ impl Default for Policy {
         Policy {
             days: DataClass::ALL
                 .iter()
-                .map(|c| (*c, Some(c.default_days())))
+                .map(|c| (*c, c.default_days()))
                 .collect(),
-            org_messages: BTreeMap::new(),
+            org: BTreeMap::new(),
         }
     }
 }
@@ -166,20 +198,46 @@ impl Policy {
 
     /// An org's own message retention (P16).
     pub fn set_org_messages(&mut self, org_id: &str, days: u32) -> Result<(), PolicyError> {
+        self.set_org(DataClass::Messages, org_id, Some(days))
+    }
+
+    /// An org's own retention of a per-org class (P16, P22); `None` keeps
+    /// its rows (storage policy `auto_delete = false` or 0 days).
+    pub fn set_org(
+        &mut self,
+        class: DataClass,
+        org_id: &str,
+        days: Option<u32>,
+    ) -> Result<(), PolicyError> {
+        if !class.per_org() {
+            return Err(PolicyError::NotPerOrg { class });
+        }
         if org_id.is_empty() {
             return Err(PolicyError::EmptyOrgId);
         }
-        if !DataClass::Messages.allowed_days().contains(&days) {
-            return Err(PolicyError::OutOfRange {
-                class: DataClass::Messages,
-                days,
-            });
+        if let Some(d) = days {
+            if !class.allowed_days().contains(&d) {
+                return Err(PolicyError::OutOfRange { class, days: d });
+            }
         }
-        if !self.org_messages.contains_key(org_id) && self.org_messages.len() >= MAX_ORG_OVERRIDES {
+        let orgs = self.org.entry(class).or_default();
+        if !orgs.contains_key(org_id) && orgs.len() >= MAX_ORG_OVERRIDES {
             return Err(PolicyError::TooManyOrgOverrides);
         }
-        self.org_messages.insert(org_id.to_owned(), days);
+        orgs.insert(org_id.to_owned(), days);
         Ok(())
+    }
+
+    /// An org's retention of `class`: its own if it set one, else the default.
+    pub fn org_days(&self, class: DataClass, org_id: &str) -> Option<u32> {
+        match self.org.get(&class).and_then(|o| o.get(org_id)) {
+            Some(days) => *days,
+            None => self.days(class),
+        }
+    }
+
+    fn org_overrides(&self, class: DataClass) -> impl Iterator<Item = (&String, &Option<u32>)> {
+        self.org.get(&class).into_iter().flatten()
     }
 }
 
@@ -191,24 +249,79 @@ pub struct Batch {
     pub limit: i64,
 }
 
-/// The bounded deletes of one run, in order (P13–P17).
+/// The bounded deletes of one run, in order (P13–P17, P22).
 pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
     let limit = limit.clamp(1, 10_000);
     let cutoff = |days: u32| now_ms.saturating_sub(i64::from(days) * DAY_MS);
     let mut out = Vec::new();
+    let mut push = |class, statement| {
+        out.push(Batch {
+            class,
+            statement,
+            limit,
+        })
+    };
     for class in DataClass::ALL {
         if class == DataClass::IdempotencyKeys {
-            out.push(Batch {
-                class,
-                statement: IdempotencyPurgeExpired { now_ms, limit }.statement(),
-                limit,
-            });
+            push(class, IdempotencyPurgeExpired { now_ms, limit }.statement());
+            continue;
+        }
+        if class.per_org() {
+            // The default batch skips every org with its own policy; each
+            // of those that deletes at all gets its own batch (P16, P22).
+            let excluded: Vec<&str> = policy
+                .org_overrides(class)
+                .map(|(o, _)| o.as_str())
+                .collect();
+            let excluded_orgs_json =
+                serde_json::to_string(&excluded).unwrap_or_else(|_| String::from("[]"));
+            if let Some(days) = policy.days(class) {
+                let cutoff_ms = cutoff(days);
+                let excluded_orgs_json = excluded_orgs_json.as_str();
+                push(
+                    class,
+                    if class == DataClass::Messages {
+                        RetentionHeldPurgeMessages {
+                            cutoff_ms,
+                            limit,
+                            excluded_orgs_json,
+                        }
+                        .statement()
+                    } else {
+                        RetentionHeldPurgeRecordings {
+                            cutoff_ms,
+                            limit,
+                            excluded_orgs_json,
+                        }
+                        .statement()
+                    },
+                );
+            }
+            for (org_id, days) in policy.org_overrides(class) {
+                let Some(days) = days else { continue };
+                let cutoff_ms = cutoff(*days);
+                push(
+                    class,
+                    if class == DataClass::Messages {
+                        RetentionHeldPurgeMessagesForOrg {
+                            cutoff_ms,
+                            limit,
+                            org_id,
+                        }
+                        .statement()
+                    } else {
+                        RetentionHeldPurgeRecordingsForOrg {
+                            cutoff_ms,
+                            limit,
+                            org_id,
+                        }
+                        .statement()
+                    },
+                );
+            }
             continue;
         }
         let Some(days) = policy.days(class) else {
-            if class == DataClass::Messages {
-                push_org_messages(policy, &cutoff, limit, &mut out);
-            }
             continue;
         };
         let cutoff_ms = cutoff(days);
@@ -221,24 +334,6 @@ pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
             }
             DataClass::NoteOps => RetentionHeldPurgeNoteOps { cutoff_ms, limit }.statement(),
             DataClass::Notes => RetentionHeldPurgeMeetingNotes { cutoff_ms, limit }.statement(),
-            DataClass::Messages => {
-                let excluded: Vec<&str> = policy.org_messages.keys().map(String::as_str).collect();
-                let excluded_orgs_json =
-                    serde_json::to_string(&excluded).unwrap_or_else(|_| String::from("[]"));
-                let s = RetentionHeldPurgeMessages {
-                    cutoff_ms,
-                    limit,
-                    excluded_orgs_json: &excluded_orgs_json,
-                }
-                .statement();
-                out.push(Batch {
-                    class,
-                    statement: s,
-                    limit,
-                });
-                push_org_messages(policy, &cutoff, limit, &mut out);
-                continue;
-            }
             DataClass::Prompts => RetentionHeldPurgePrompts { cutoff_ms, limit }.statement(),
             DataClass::Insights => RetentionHeldPurgeInsights { cutoff_ms, limit }.statement(),
             DataClass::AuditLogs => RetentionHeldPurgeAuditLogs { cutoff_ms, limit }.statement(),
@@ -248,35 +343,12 @@ pub fn plan(policy: &Policy, now_ms: i64, limit: i64) -> Vec<Batch> {
             DataClass::MatchingQueue => {
                 RetentionPurgeMatchingQueue { cutoff_ms, limit }.statement()
             }
-            DataClass::IdempotencyKeys => continue,
+            DataClass::RetentionRuns => RetentionRunPurge { cutoff_ms, limit }.statement(),
+            DataClass::IdempotencyKeys | DataClass::Messages | DataClass::Recordings => continue,
         };
-        out.push(Batch {
-            class,
-            statement,
-            limit,
-        });
+        push(class, statement);
     }
     out
-}
-
-fn push_org_messages(
-    policy: &Policy,
-    cutoff: &dyn Fn(u32) -> i64,
-    limit: i64,
-    out: &mut Vec<Batch>,
-) {
-    for (org_id, days) in &policy.org_messages {
-        out.push(Batch {
-            class: DataClass::Messages,
-            statement: RetentionHeldPurgeMessagesForOrg {
-                cutoff_ms: cutoff(*days),
-                limit,
-                org_id,
-            }
-            .statement(),
-            limit,
-        });
-    }
 }
 
 /// What one run deleted.

@@ -19,8 +19,10 @@ fn p13_the_default_schedule_matches_section_14() {
     assert_eq!(p.days(DataClass::Prompts), Some(365));
     assert_eq!(p.days(DataClass::Insights), Some(365));
     assert_eq!(p.days(DataClass::AuditLogs), Some(365));
+    assert_eq!(p.days(DataClass::Recordings), None, "recordings are kept");
     let batches = plan(&p, NOW, 100);
-    assert_eq!(batches.len(), DataClass::ALL.len());
+    // Every class but recordings has one batch.
+    assert_eq!(batches.len(), DataClass::ALL.len() - 1);
     let chunks = &batches[0];
     assert_eq!(chunks.statement.name, "RETENTION_HELD_PURGE_TRANSCRIPTS");
     assert_eq!(

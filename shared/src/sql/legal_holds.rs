@@ -124,6 +124,42 @@ params! {
     RETENTION_HELD_PURGE_MESSAGES_FOR_ORG => RetentionHeldPurgeMessagesForOrg<'a> { cutoff_ms: i64, limit: i64, org_id: &'a str }
 }
 
+/// Recording files (0016, `meeting_recordings` rows; the file itself stays
+/// in Stream's storage), except those of orgs with their own recordings
+/// policy (JSON array of org ids, [`RETENTION_HELD_PURGE_RECORDINGS_FOR_ORG`]).
+/// A recording shows everyone in the meeting, so a meeting hold or a user
+/// hold on any participant keeps it. Params: ?1 cutoff, ?2 limit, ?3 JSON array.
+pub const RETENTION_HELD_PURGE_RECORDINGS: &str = concat!(
+    "DELETE FROM meeting_recordings WHERE rowid IN (\n",
+    "  SELECT t.rowid FROM meeting_recordings t\n",
+    "  WHERE t.created_at < ?1\n",
+    "    AND NOT EXISTS (SELECT 1 FROM meetings m\n",
+    "                    WHERE m.id = t.meeting_id AND m.org_id IN (SELECT value FROM json_each(?3)))\n",
+    meeting_not_held!("t.meeting_id"),
+    "  ORDER BY t.created_at LIMIT ?2\n",
+    ")"
+);
+params! {
+    /// Parameters of [`RETENTION_HELD_PURGE_RECORDINGS`], `?1..?3` in order.
+    RETENTION_HELD_PURGE_RECORDINGS => RetentionHeldPurgeRecordings<'a> { cutoff_ms: i64, limit: i64, excluded_orgs_json: &'a str }
+}
+
+/// Recording files of one org's meetings (its storage policy, P22).
+/// Params: ?1 cutoff, ?2 limit, ?3 org_id.
+pub const RETENTION_HELD_PURGE_RECORDINGS_FOR_ORG: &str = concat!(
+    "DELETE FROM meeting_recordings WHERE rowid IN (\n",
+    "  SELECT t.rowid FROM meeting_recordings t\n",
+    "  WHERE t.created_at < ?1\n",
+    "    AND EXISTS (SELECT 1 FROM meetings m WHERE m.id = t.meeting_id AND m.org_id = ?3)\n",
+    meeting_not_held!("t.meeting_id"),
+    "  ORDER BY t.created_at LIMIT ?2\n",
+    ")"
+);
+params! {
+    /// Parameters of [`RETENTION_HELD_PURGE_RECORDINGS_FOR_ORG`], `?1..?3` in order.
+    RETENTION_HELD_PURGE_RECORDINGS_FOR_ORG => RetentionHeldPurgeRecordingsForOrg<'a> { cutoff_ms: i64, limit: i64, org_id: &'a str }
+}
+
 /// Raw transcript chunks. Params: ?1 cutoff, ?2 limit.
 pub const RETENTION_HELD_PURGE_TRANSCRIPTS: &str = concat!(
     "DELETE FROM transcripts WHERE rowid IN (\n",

@@ -51,6 +51,7 @@ pub mod recordings;
 pub mod retention;
 pub mod search;
 pub mod segments;
+pub mod storage_policies;
 pub mod transcripts;
 pub mod users;
 
@@ -151,6 +152,11 @@ pub const ALL: &[(&str, &str)] = registry![
     recordings::RECORDING_JOB_MOVE,
     recordings::RECORDING_JOB_LIST,
     recordings::RECORDING_JOB_FILES_READY,
+    recordings::RECORDING_LIST_BY_JOB,
+    recordings::RECORDING_SET_SIZE,
+    recordings::RECORDING_JOB_GET,
+    recordings::RECORDING_JOB_REFUSED,
+    recordings::RECORDING_JOB_PROVIDER_FAILED,
     // notes
     notes::NOTES_GET,
     notes::NOTES_UPSERT,
@@ -367,6 +373,18 @@ pub const ALL: &[(&str, &str)] = registry![
     legal_holds::RETENTION_HELD_PURGE_INSIGHTS,
     legal_holds::RETENTION_HELD_PURGE_NOTIFICATIONS,
     legal_holds::RETENTION_HELD_PURGE_AUDIT_LOGS,
+    legal_holds::RETENTION_HELD_PURGE_RECORDINGS,
+    legal_holds::RETENTION_HELD_PURGE_RECORDINGS_FOR_ORG,
+    // storage policies and retention runs
+    storage_policies::STORAGE_POLICY_CREATE,
+    storage_policies::STORAGE_POLICY_GET,
+    storage_policies::STORAGE_POLICY_LIST_FOR_ORG,
+    storage_policies::STORAGE_POLICY_LIST_FOR_SCOPE,
+    storage_policies::STORAGE_POLICY_UPDATE,
+    storage_policies::STORAGE_POLICY_DELETE,
+    storage_policies::RETENTION_RUN_INSERT,
+    storage_policies::RETENTION_RUN_LIST,
+    storage_policies::RETENTION_RUN_PURGE,
     // privacy
     privacy::CONSENT_RECORD,
     privacy::CONSENT_LIST_FOR_USER,
@@ -1132,6 +1150,70 @@ mod tests {
             (
                 recordings::RECORDING_JOB_FILES_READY,
                 recordings::RecordingJobFilesReady::FIELDS,
+            ),
+            (
+                recordings::RECORDING_LIST_BY_JOB,
+                recordings::RecordingListByJob::FIELDS,
+            ),
+            (
+                recordings::RECORDING_SET_SIZE,
+                recordings::RecordingSetSize::FIELDS,
+            ),
+            (
+                recordings::RECORDING_JOB_GET,
+                recordings::RecordingJobGet::FIELDS,
+            ),
+            (
+                recordings::RECORDING_JOB_REFUSED,
+                recordings::RecordingJobRefused::FIELDS,
+            ),
+            (
+                recordings::RECORDING_JOB_PROVIDER_FAILED,
+                recordings::RecordingJobProviderFailed::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_RECORDINGS,
+                legal_holds::RetentionHeldPurgeRecordings::FIELDS,
+            ),
+            (
+                legal_holds::RETENTION_HELD_PURGE_RECORDINGS_FOR_ORG,
+                legal_holds::RetentionHeldPurgeRecordingsForOrg::FIELDS,
+            ),
+            (
+                storage_policies::STORAGE_POLICY_CREATE,
+                storage_policies::StoragePolicyCreate::FIELDS,
+            ),
+            (
+                storage_policies::STORAGE_POLICY_GET,
+                storage_policies::StoragePolicyGet::FIELDS,
+            ),
+            (
+                storage_policies::STORAGE_POLICY_LIST_FOR_ORG,
+                storage_policies::StoragePolicyListForOrg::FIELDS,
+            ),
+            (
+                storage_policies::STORAGE_POLICY_LIST_FOR_SCOPE,
+                storage_policies::StoragePolicyListForScope::FIELDS,
+            ),
+            (
+                storage_policies::STORAGE_POLICY_UPDATE,
+                storage_policies::StoragePolicyUpdate::FIELDS,
+            ),
+            (
+                storage_policies::STORAGE_POLICY_DELETE,
+                storage_policies::StoragePolicyDelete::FIELDS,
+            ),
+            (
+                storage_policies::RETENTION_RUN_INSERT,
+                storage_policies::RetentionRunInsert::FIELDS,
+            ),
+            (
+                storage_policies::RETENTION_RUN_LIST,
+                storage_policies::RetentionRunList::FIELDS,
+            ),
+            (
+                storage_policies::RETENTION_RUN_PURGE,
+                storage_policies::RetentionRunPurge::FIELDS,
             ),
             (
                 retention::RETENTION_PURGE_MESSAGES,

@@ -13,7 +13,8 @@
 //! | `call.session_started` | `meeting_state`: active, session id | |
 //! | `call.session_ended` | `meeting_state`: inactive; everyone joined → left | |
 //! | `call.ended` | as session_ended, and an active meeting is concluded (guarded `active` → `concluded`) | the end-of-meeting flow's flush and post-call jobs, queued |
-//! | `call.recording_ready` / `call.transcription_ready` | a `meeting_recordings` row (a repeat is a no-op) | |
+//! | `call.recording_ready` / `call.transcription_ready` | a `meeting_recordings` row, one track of the newest started job, with its track and duration (a repeat is a no-op); `recording_ready` completes the job | the worker probes the file's size |
+//! | `call.recording_failed` / `call.transcription_failed` | the meeting's unfinished jobs fail with Stream's error (F26) | |
 //! | `call.closed_caption` | its caption id recorded once (scope `stream_caption`) | `internal/caption`, while the meeting is active |
 //!
 //! A session starting does not start the meeting: starting is the host's
@@ -26,13 +27,14 @@ use crate::idempotency::{Decision, Idempotent, StoredKey};
 use crate::meeting::lifecycle::{next_state, Transition};
 use crate::meeting::plan::ending::session_over;
 use crate::meeting::view::MeetingRow;
+use crate::recordings::tracks::{classify, duration_ms};
 use crate::room_internal::{CaptionNotice, PresenceStatus};
 use crate::route::is_valid_id;
 use crate::signature::sha256_hex;
 use crate::sql::meeting_state::MeetingStateUpsertActivity;
 use crate::sql::meetings::MeetingTransitionState;
 use crate::sql::participants::ParticipantSetPresence;
-use crate::sql::recordings::{RecordingInsert, RecordingJobFilesReady};
+use crate::sql::recordings::{RecordingInsert, RecordingJobFilesReady, RecordingJobProviderFailed};
 use crate::sql::Statement;
 
 use super::webhook::{CallCid, Caption, EventKind, FileReady, PresenceChange, WebhookEvent};
@@ -235,6 +237,20 @@ pub fn plan(event: &WebhookEvent, meeting: Option<&MeetingRow>, input: &PlanInpu
         ),
         EventKind::CallEnded => call_ended(meeting, at, now),
         EventKind::FileReady(file) => file_ready(id, cid, file, input.recording_id, now),
+        EventKind::RecordingFailed { error, .. } => (
+            vec![RecordingJobProviderFailed {
+                meeting_id: id,
+                error: &crate::recordings::job::clamp_error(error),
+                now_ms: now,
+            }
+            .statement()],
+            // Unchanged: no unfinished job (a redelivery, or none started).
+            Judge::Guarded {
+                index: 0,
+                effects: Vec::new(),
+                otherwise: Applied::Ignored,
+            },
+        ),
         EventKind::ClosedCaption(c) => {
             if meeting.state() != MeetingState::Active {
                 return ignored("caption outside an active meeting");
@@ -341,6 +357,8 @@ fn file_ready(
         start_time_ms: file.start_ms,
         end_time_ms: file.end_ms,
         now_ms: now,
+        track: classify(file.kind, file.recording_type.as_deref(), &file.filename).as_str(),
+        duration_ms: duration_ms(file.start_ms, file.end_ms),
     };
     let mut batch = vec![insert.statement()];
     if file.kind.as_str() == "recording" {

@@ -108,6 +108,12 @@ pub enum EventKind {
     },
     CallEnded,
     FileReady(FileReady),
+    /// `call.recording_failed` / `call.transcription_failed`: the
+    /// provider's error, as kept on the failed job (F26).
+    RecordingFailed {
+        kind: FileKind,
+        error: String,
+    },
     ClosedCaption(Caption),
     /// Any other type: acknowledged and logged, nothing changes.
     Unknown,
@@ -212,6 +218,28 @@ fn caption(v: &Value, created_at_ms: i64) -> Result<Caption, ApiError> {
     })
 }
 
+/// `call.recording_failed` carries no error text (node SDK 0.7.64: egress
+/// id and recording type only); `call.transcription_failed` may carry
+/// `error`. Either way the job keeps what Stream said (F26).
+fn recording_failed(v: &Value, event_type: &str) -> EventKind {
+    let kind = if event_type == "call.recording_failed" {
+        FileKind::Recording
+    } else {
+        FileKind::Transcription
+    };
+    let mut error = event_type.to_owned();
+    if let Some(t) = opt_str(v, &["recording_type"], MAX_ID_LEN) {
+        error.push_str(&format!(" ({t})"));
+    }
+    if let Some(e) = opt_str(v, &["egress_id"], MAX_ID_LEN) {
+        error.push_str(&format!(", egress {e}"));
+    }
+    if let Some(e) = opt_str(v, &["error"], MAX_TEXT_LEN) {
+        error.push_str(&format!(": {e}"));
+    }
+    EventKind::RecordingFailed { kind, error }
+}
+
 /// Parses the (uncompressed, signature-checked) body of a webhook.
 pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, ApiError> {
     let v: Value = serde_json::from_slice(body)
@@ -251,6 +279,7 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, ApiError> {
             FileKind::Transcription,
             "call_transcription",
         )?),
+        "call.recording_failed" | "call.transcription_failed" => recording_failed(&v, &event_type),
         "call.closed_caption" => EventKind::ClosedCaption(caption(&v, created_at_ms)?),
         _ => EventKind::Unknown,
     };

@@ -71,6 +71,8 @@ impl FakeServer {
                     let Some(req) = read_request(&mut stream).await else {
                         return;
                     };
+                    // A HEAD answer has the GET's headers and no body.
+                    let is_head = req.method == "HEAD";
                     let resp = handler(req).await;
                     let head = format!(
                         "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -80,7 +82,9 @@ impl FakeServer {
                         resp.body.len()
                     );
                     let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(&resp.body).await;
+                    if !is_head {
+                        let _ = stream.write_all(&resp.body).await;
+                    }
                     let _ = stream.shutdown().await;
                 });
             }

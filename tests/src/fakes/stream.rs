@@ -201,6 +201,15 @@ impl FakeStream {
         self.with(|s| s.calls.get(cid).cloned())
     }
 
+    /// The call's recording and transcription die on Stream's side (as
+    /// before a `call.recording_failed`): neither runs any more.
+    pub fn fail_recording(&self, cid: &str) {
+        self.with(|s| {
+            s.recording.insert(cid.to_owned(), false);
+            s.transcribing.insert(cid.to_owned(), false);
+        });
+    }
+
     /// Whether the call is being recorded and transcribed now.
     pub fn recording_state(&self, cid: &str) -> (bool, bool) {
         self.with(|s| {
@@ -212,9 +221,21 @@ impl FakeStream {
     }
 }
 
+/// The size of every file the fake's file store (`/files/…`) serves.
+pub const FILE_BYTES: usize = 4096;
+
 /// Handles a request as Stream would.
 fn handle(state: &Arc<Mutex<State>>, req: &FakeRequest) -> FakeResponse {
     let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
+    // Stream's file store (its CDN), where recording files live: GET and
+    // HEAD answer FILE_BYTES bytes (the worker probes sizes with HEAD).
+    if path.starts_with("/files/") && matches!(req.method.as_str(), "GET" | "HEAD") {
+        return FakeResponse {
+            status: 200,
+            content_type: "video/mp4",
+            body: vec![0u8; FILE_BYTES],
+        };
+    }
     let segments: Vec<&str> = path.split('/').collect();
     let (call_type, call_id, action) = match segments.as_slice() {
         ["", "api", "v2", "video", "call", t, i] => (*t, *i, None),

@@ -12,8 +12,8 @@ use connvo_shared::log::{Level, LogLine};
 use connvo_shared::meeting::ids::new_id;
 use connvo_shared::meeting::view::MeetingRow;
 use connvo_shared::recordings::control::{
-    call_of, consent_gate, start as plan_start, stoppable, transition, JobRow, MemberConsentRow,
-    ProviderOp,
+    auto_start_refusal, call_of, consent_gate, start as plan_start, stoppable, transition, JobRow,
+    MemberConsentRow, ProviderOp,
 };
 use connvo_shared::recordings::job::{JobEvent, JobStatus};
 use connvo_shared::sql::privacy::ConsentListForMeeting;
@@ -161,24 +161,64 @@ pub async fn start(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response,
 }
 
 /// A `recording_enabled` meeting records from its start (F22). Best
-/// effort: the start itself never fails for it; a refusal (no consent, no
-/// call yet, Stream down) is logged, and a host can start it by hand.
+/// effort: the start itself never fails for it. A refusal (no consent, no
+/// call yet) is kept as a `failed` job with its reason and audited
+/// (`meeting.recording.auto_start`, failure); a provider failure is already
+/// on its own job. A host can start it by hand afterwards.
 pub async fn auto_start(ctx: &RequestCtx, env: &Env, meeting: &MeetingRow) {
     if meeting.recording_enabled == 0 {
         return;
     }
-    if let Err(err) = begin(ctx, env, meeting, None).await {
-        logging::emit(
-            &LogLine::new(
-                Level::Warn,
-                "automatic recording start refused",
-                &ctx.request_id,
-            )
-            .field("meeting_id", meeting.id.as_str())
-            .field("error", err.message.as_str()),
-            Level::Warn,
-        );
+    let Err(err) = begin(ctx, env, meeting, None).await else {
+        return;
+    };
+    let kept = match random::<10>() {
+        Ok(bytes) => {
+            let now = now_ms();
+            let job_id = new_id("rj", now, bytes);
+            match auto_start_refusal(
+                &err,
+                &job_id,
+                &meeting.id,
+                meeting.stream_call_cid.as_deref(),
+                now,
+            ) {
+                Some((statement, reason)) => {
+                    let stored = match D1::from_env(env) {
+                        Ok(db) => db.run(statement).await.map(|_| ()),
+                        Err(e) => Err(e),
+                    }
+                    .map_err(|e| ApiError::from(e).message);
+                    record(
+                        ctx,
+                        AuditEvent::new(
+                            "meeting.recording.auto_start",
+                            Outcome::Failure,
+                            "meeting",
+                        )
+                        .org(meeting.org_id.clone())
+                        .resource(meeting.id.as_str())
+                        .meta("job_id", job_id.as_str())
+                        .meta("reason", reason.as_str()),
+                    );
+                    stored.err()
+                }
+                None => None,
+            }
+        }
+        Err(e) => Some(e.message),
+    };
+    let mut line = LogLine::new(
+        Level::Warn,
+        "automatic recording start refused",
+        &ctx.request_id,
+    )
+    .field("meeting_id", meeting.id.as_str())
+    .field("error", err.message.as_str());
+    if let Some(store_err) = kept {
+        line = line.field("store_error", store_err);
     }
+    logging::emit(&line, Level::Warn);
 }
 
 pub async fn stop(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {

@@ -8,7 +8,9 @@
 use connvo_rooms::d1::D1;
 use connvo_shared::acl::Action;
 use connvo_shared::recordings::signed_url::{issue, verify, Purpose, UrlParams};
-use connvo_shared::sql::recordings::{RecordingGet, RecordingJobList, RecordingListByMeeting};
+use connvo_shared::sql::recordings::{
+    RecordingGet, RecordingJobGet, RecordingJobList, RecordingListByJob, RecordingListByMeeting,
+};
 use connvo_shared::ApiError;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response};
@@ -100,7 +102,25 @@ fn with_url(
     Ok(row)
 }
 
-/// `GET /v1/meetings/{id}/recordings`: the files and the jobs.
+/// Each job with its tracks (F23): the files whose `job_id` is the job's.
+fn jobs_with_tracks(jobs: Vec<Value>, recordings: &[Value]) -> Vec<Value> {
+    jobs.into_iter()
+        .map(|mut job| {
+            let tracks: Vec<Value> = recordings
+                .iter()
+                .filter(|r| r["job_id"] == job["id"])
+                .cloned()
+                .collect();
+            if let Some(obj) = job.as_object_mut() {
+                obj.insert("tracks".into(), Value::Array(tracks));
+            }
+            job
+        })
+        .collect()
+}
+
+/// `GET /v1/meetings/{id}/recordings`: the files, and the jobs with their
+/// tracks, each with a signed download URL.
 pub async fn list(call: &Call, req: &Request, env: &Env) -> Result<Response, ApiError> {
     let access = call.meeting()?;
     let ttl = ttl_ms(req)?;
@@ -122,6 +142,7 @@ pub async fn list(call: &Call, req: &Request, env: &Env) -> Result<Response, Api
         .into_iter()
         .map(|r| with_url(r, env, req, &access.caller.user_id, ttl))
         .collect::<Result<Vec<_>, _>>()?;
+    let jobs = jobs_with_tracks(jobs, &recordings);
     Ok(respond::json(
         200,
         &json!({ "recordings": recordings, "jobs": jobs }),
@@ -130,6 +151,8 @@ pub async fn list(call: &Call, req: &Request, env: &Env) -> Result<Response, Api
 
 /// `GET /v1/recordings/{id}`: for the meeting's members (the ACL's
 /// `ReadTranscript` on the recording's meeting); anyone else learns nothing.
+/// With the job the file belongs to and all of that job's tracks, each
+/// with its own signed URL (F23).
 pub async fn get(
     ctx: &RequestCtx,
     call: &Call,
@@ -154,8 +177,29 @@ pub async fn get(
     )
     .await
     .map_err(|_| not_found())?;
+    let job_id = row["job_id"].as_str().map(str::to_owned);
     let recording = with_url(row, env, req, authed.user_id(), ttl)?;
-    Ok(respond::json(200, &json!({ "recording": recording })))
+    let (job, tracks) = match job_id.as_deref() {
+        Some(job_id) => {
+            let job: Option<Value> = db.first(RecordingJobGet { id: job_id }).await?;
+            let files: Vec<Value> = db
+                .all(RecordingListByJob {
+                    job_id,
+                    limit: LIST_LIMIT,
+                })
+                .await?;
+            let tracks = files
+                .into_iter()
+                .map(|r| with_url(r, env, req, authed.user_id(), ttl))
+                .collect::<Result<Vec<_>, _>>()?;
+            (job, tracks)
+        }
+        None => (None, vec![recording.clone()]),
+    };
+    Ok(respond::json(
+        200,
+        &json!({ "recording": recording, "job": job, "tracks": tracks }),
+    ))
 }
 
 /// `GET /v1/files/{id}`: a signed URL's target (F2–F4). Refused with 403

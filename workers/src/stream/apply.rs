@@ -67,6 +67,10 @@ pub async fn apply(
     };
     let meeting_id = plan.meeting_id.clone();
     let settled = plan.settle(&changes, stored.as_ref());
+    // A new file: learn its size from the file store (F25, best effort).
+    if let (EventKind::FileReady(file), Applied::Applied) = (&event.kind, settled.applied) {
+        crate::recordings::probe_size(env, &recording_id, &file.url, &ctx.request_id).await;
+    }
     if let Some(meeting_id) = meeting_id {
         crate::notifications::producers::stream_event(
             env,

@@ -284,6 +284,55 @@ fn a_file_is_recorded_once() {
 }
 
 #[test]
+fn f23_f24_a_file_is_stored_as_a_track_with_its_duration() {
+    use crate::sql::SqlValue;
+    let m = meeting("active", Some("default:mtg_1"));
+    let e = event(
+        "call.recording_ready",
+        "default:mtg_1",
+        json!({"recording_type": "individual",
+               "call_recording": {"filename": "u1_screenshare_audio_video.mp4", "url": "https://x/s.mp4",
+                                  "start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:01:30Z"}}),
+    );
+    let p = run(&e, Some(&m));
+    // ?13 track, ?14 duration_ms.
+    assert_eq!(p.batch[0].params[12], SqlValue::Text("screen_share".into()));
+    assert_eq!(p.batch[0].params[13], SqlValue::Integer(90_000));
+}
+
+#[test]
+fn f26_a_provider_failure_fails_the_unfinished_job_with_its_error() {
+    use crate::sql::SqlValue;
+    let m = meeting("active", Some("default:mtg_1"));
+    let e = event(
+        "call.transcription_failed",
+        "default:mtg_1",
+        json!({"egress_id": "eg_9", "error": "language not supported"}),
+    );
+    let p = run(&e, Some(&m));
+    assert_eq!(
+        names(&p),
+        ["RECORDING_JOB_PROVIDER_FAILED", "IDEMPOTENCY_COMPLETE"]
+    );
+    assert_eq!(
+        p.batch[0].params[1],
+        SqlValue::Text("call.transcription_failed, egress eg_9: language not supported".into())
+    );
+    assert_eq!(p.clone().settle(&[1, 1], None).applied, Applied::Applied);
+    // A redelivery (or no job): nothing to fail.
+    assert_eq!(p.settle(&[0, 1], None).applied, Applied::Ignored);
+    let r = event(
+        "call.recording_failed",
+        "default:mtg_1",
+        json!({"egress_id": "eg_1", "recording_type": "composite"}),
+    );
+    assert_eq!(
+        run(&r, Some(&m)).batch[0].params[1],
+        SqlValue::Text("call.recording_failed (composite), egress eg_1".into())
+    );
+}
+
+#[test]
 fn a_caption_reaches_an_active_room_once_per_caption_id() {
     let e = event(
         "call.closed_caption",
