@@ -17,6 +17,7 @@
 use std::cell::RefCell;
 
 use connvo_shared::metrics::exemplar::{Exemplar, Exemplars};
+use connvo_shared::metrics::rooms::RoomLevels;
 use connvo_shared::metrics::slo::{transitions, AlertState, Breach};
 use connvo_shared::metrics::window::{minute_of, Minute, RETENTION_MINUTES};
 use connvo_shared::metrics::Minutes;
@@ -41,6 +42,8 @@ struct StoredMinute {
 struct Loaded {
     minutes: Minutes,
     exemplars: Exemplars,
+    /// Each room's newest levels (memory only: rooms report every 10 s).
+    rooms: RoomLevels,
 }
 
 #[derive(Deserialize)]
@@ -176,6 +179,10 @@ impl MetricsAggregator {
             };
             let before: Vec<i64> = l.minutes.minutes.keys().copied().collect();
             l.minutes.apply(batch.at_ms, &batch.events, now);
+            if let Some(level) = &batch.room {
+                let gauges = l.rooms.note(level, batch.at_ms);
+                l.minutes.apply(batch.at_ms, &gauges, now);
+            }
             if let Some(t) = &batch.trace {
                 l.exemplars
                     .note(batch.at_ms, &t.series, t.status, t.ms, &t.request_id, now);

@@ -8,6 +8,7 @@
 //! is logged, never surfaced: metrics must not fail a request.
 
 use connvo_shared::metrics::report::parse_sinks;
+use connvo_shared::metrics::rooms::RoomLevel;
 use connvo_shared::metrics::Event;
 use serde::{Deserialize, Serialize};
 use worker::{AnalyticsEngineDataPointBuilder, Env, Method, Request, RequestInit};
@@ -37,6 +38,9 @@ pub struct Batch {
     pub events: Vec<Event>,
     #[serde(default)]
     pub trace: Option<Trace>,
+    /// A room's levels (rooms' reports only, O14).
+    #[serde(default)]
+    pub room: Option<RoomLevel>,
 }
 
 /// A destination for metric events.

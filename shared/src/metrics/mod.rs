@@ -11,6 +11,7 @@
 pub mod exemplar;
 pub mod prometheus;
 pub mod report;
+pub mod rooms;
 pub mod sketch;
 pub mod slo;
 pub mod window;

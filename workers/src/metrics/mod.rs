@@ -41,6 +41,7 @@ pub fn record_response(
             ms,
             request_id: ctx.request_id.clone(),
         }),
+        room: None,
     };
     let env = env.clone();
     worker_ctx.wait_until(async move { record(&env, batch).await });
