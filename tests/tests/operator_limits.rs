@@ -13,7 +13,7 @@ use serde_json::json;
 async fn o11_o13_limits_change_at_run_time_by_tier_and_the_allow_list_bypasses_them() {
     let b = Backend::start_with(BackendOptions::default().var(
         "RATE_LIMITS",
-        r#"{"default":{"per_user":{"limit":4,"window_secs":60},"per_ip":{"limit":40,"window_secs":60}}}"#,
+        r#"{"default":{"per_user":{"limit":4,"window_secs":60},"per_ip":{"limit":200,"window_secs":60}}}"#,
     ))
     .await;
     let admin = dev_token(
