@@ -14,8 +14,8 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use connvo_shared::log::Level;
-use connvo_shared::room::store::SqlRoomStore;
 use connvo_shared::metrics::rooms::{room_events, RoomLevel, REPORT_EVERY_MS};
+use connvo_shared::room::store::SqlRoomStore;
 use connvo_shared::room::{
     CloseReason, Drained, Frame, RoomConfig, RoomCore, RoomMetrics, Upgrade, Wake,
 };
@@ -25,9 +25,9 @@ use worker::{
     State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
+use crate::metrics_sink::{self, Batch};
 use crate::sockets::DoSockets;
 use crate::sql_exec::DoSql;
-use crate::metrics_sink::{self, Batch};
 use crate::{d1_sink, internal, jobs_sink, logging, sockets};
 use worker::wasm_bindgen_futures;
 

@@ -263,3 +263,42 @@ async fn o10_an_induced_breach_fires_exactly_one_alert_to_slack_and_the_admins()
         .collect();
     assert_eq!(alerts.len(), 1, "{}", a.text);
 }
+
+#[tokio::test]
+async fn o14_a_live_room_reports_its_sessions_to_the_metrics() {
+    use connvo_e2e::room;
+    let b = Backend::start().await;
+    let host = room::user_with_role(&b, "user_r_host", "admin").await;
+    let guest = room::user(&b, "user_r_guest").await;
+    let id = room::meeting(&b, &host, &[(&guest, "participant")], true).await;
+    let mut a = room::connect(&b, &host, &id).await;
+    a.hello("c_host", json!({})).await;
+    let mut g = room::connect(&b, &guest, &id).await;
+    g.hello("c_guest", json!({})).await;
+    // The room reports at once, then at most every 10 s; the aggregator
+    // sums the rooms into the gauges.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // Keep the room busy so it drains (and reports) again.
+        a.send(json!({"type": "ping"})).await;
+        let m = get(&b, "/v1/admin/metrics?window=5m", &host.token).await;
+        assert_eq!(m.status, 200, "{}", m.text);
+        let sockets = m.body["gauges"]["rooms.sockets"].as_f64().unwrap_or(0.0);
+        let series = m.body["room"].as_array().unwrap();
+        if sockets >= 2.0 && series.iter().any(|s| s["name"] == "room.sessions") {
+            assert!(
+                m.body["gauges"]["rooms.active"].as_f64().unwrap() >= 1.0,
+                "{}",
+                m.text
+            );
+            assert!(
+                series.iter().any(|s| s["name"] == "room.queue_depth"),
+                "{}",
+                m.text
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no room metrics: {}", m.text);
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+    }
+}
