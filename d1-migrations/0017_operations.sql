@@ -16,3 +16,7 @@ CREATE TABLE operator_limits (
   created_at  INTEGER NOT NULL,
   updated_at  INTEGER NOT NULL
 ) STRICT;
+
+INSERT INTO schema_meta (key, value, updated_at)
+VALUES ('schema_version', '0017', CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;

@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use connvo_shared::metrics::exemplar::{Exemplar, Exemplars};
 use connvo_shared::metrics::rooms::RoomLevels;
 use connvo_shared::metrics::slo::{transitions, AlertState, Breach};
-use connvo_shared::metrics::window::{minute_of, Minute, RETENTION_MINUTES};
+use connvo_shared::metrics::window::{minute_of, minute_range, Minute, RETENTION_MINUTES};
 use connvo_shared::metrics::Minutes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -89,7 +89,7 @@ impl DurableObject for MetricsAggregator {
                         .and_then(|(_, v)| v.parse::<i64>().ok())
                 };
                 let (from, to) = (q("from_ms").unwrap_or(0), q("to_ms").unwrap_or(i64::MAX));
-                let range = minute_of(from)..minute_of(to.saturating_sub(1)) + 1;
+                let range = minute_range(from, to);
                 let guard = self.loaded.borrow();
                 let Some(l) = guard.as_ref() else {
                     return Response::error("not loaded", 500);

@@ -139,23 +139,16 @@ pub async fn record(env: &Env, batch: Batch) {
         }
     };
     if sinks.analytics_engine {
-        if let Err(e) = AnalyticsEngine(env).send(&batch).await {
-            logging::emit(
-                Level::Warn,
-                "metrics not written to Analytics Engine",
-                "metrics",
-                &[("error", e)],
-            );
-        }
+        warn_failed("Analytics Engine", AnalyticsEngine(env).send(&batch).await);
     }
     if sinks.aggregator {
-        if let Err(e) = Aggregator(env).send(&batch).await {
-            logging::emit(
-                Level::Warn,
-                "metrics not sent to the aggregator",
-                "metrics",
-                &[("error", e)],
-            );
-        }
+        warn_failed("the aggregator", Aggregator(env).send(&batch).await);
+    }
+}
+
+fn warn_failed(sink: &str, result: Result<(), String>) {
+    if let Err(e) = result {
+        let msg = format!("metrics not sent to {sink}");
+        logging::emit(Level::Warn, &msg, "metrics", &[("error", e)]);
     }
 }

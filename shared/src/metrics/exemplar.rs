@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::window::{minute_of, MAX_NAMES_PER_MINUTE, RETENTION_MINUTES};
+use super::window::{minute_of, minute_range, MAX_NAMES_PER_MINUTE, RETENTION_MINUTES};
 
 /// One series' exemplars in one minute.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -55,7 +55,7 @@ impl Exemplars {
     /// The request to trace for `series` over `[from_ms, to_ms)`: the newest
     /// 5xx when `errors`, else the slowest request.
     pub fn trace(&self, series: &str, from_ms: i64, to_ms: i64, errors: bool) -> Option<String> {
-        let range = minute_of(from_ms)..minute_of(to_ms.max(from_ms + 1) - 1) + 1;
+        let range = minute_range(from_ms, to_ms);
         let mut slowest: Option<(f64, String)> = None;
         let mut last_5xx = None;
         for minute in self.minutes.range(range).map(|(_, m)| m) {
