@@ -19,9 +19,9 @@ function chart(svg, legend, series, unit) {
     out += `<line x1="${pad}" x2="${w - 8}" y1="${y}" y2="${y}" stroke="#eef0f3"/>`;
     out += `<text x="${pad - 4}" y="${y + 4}" font-size="10" text-anchor="end" fill="#718096">${v.toFixed(v < 10 ? 1 : 0)}</text>`;
   }
-  for (const t of [x0, (x0 + x1) / 2, x1]) {
+  for (const [t, anchor] of [[x0, "start"], [(x0 + x1) / 2, "middle"], [x1, "end"]]) {
     const d = new Date(t);
-    out += `<text x="${X(t)}" y="${h - 4}" font-size="10" text-anchor="middle" fill="#718096">${d.toISOString().slice(11, 16)}</text>`;
+    out += `<text x="${X(t)}" y="${h - 4}" font-size="10" text-anchor="${anchor}" fill="#718096">${d.toISOString().slice(11, 16)}</text>`;
   }
   series.forEach((s, i) => {
     if (!s.points.length) return;
