@@ -154,6 +154,11 @@ async fn o9_after_a_load_the_route_percentiles_match_the_generators_timings() {
     assert!(a.text.contains("Connvo metrics"), "{}", a.text);
 }
 
+/// One alert evaluation now (`POST /v1/dev/alerts/run`).
+async fn run_alerts(b: &Backend) -> connvo_e2e::api::Answer {
+    call(b, "POST", "/v1/dev/alerts/run", None, &[], Some(&json!({}))).await
+}
+
 #[tokio::test]
 async fn o10_an_induced_breach_fires_exactly_one_alert_to_slack_and_the_admins() {
     let slack = FakeSlack::start().await;
@@ -174,15 +179,7 @@ async fn o10_an_induced_breach_fires_exactly_one_alert_to_slack_and_the_admins()
     assert_eq!(get(&b, "/v1/me", &admin).await.status, 200);
 
     // Below min_count: nothing fires.
-    let run = call(
-        &b,
-        "POST",
-        "/v1/dev/alerts/run",
-        None,
-        &[],
-        Some(&json!({})),
-    )
-    .await;
+    let run = run_alerts(&b).await;
     assert_eq!(run.status, 200, "{}", run.text);
     assert_eq!(run.body["fired"], json!([]));
 
@@ -201,15 +198,7 @@ async fn o10_an_induced_breach_fires_exactly_one_alert_to_slack_and_the_admins()
     }
     metrics_with(&b, &admin, "version", 5).await;
 
-    let run = call(
-        &b,
-        "POST",
-        "/v1/dev/alerts/run",
-        None,
-        &[],
-        Some(&json!({})),
-    )
-    .await;
+    let run = run_alerts(&b).await;
     assert_eq!(run.status, 200, "{}", run.text);
     assert_eq!(
         run.body["fired"],
@@ -225,15 +214,7 @@ async fn o10_an_induced_breach_fires_exactly_one_alert_to_slack_and_the_admins()
     );
     // Still breaching: no second alert.
     for _ in 0..2 {
-        let again = call(
-            &b,
-            "POST",
-            "/v1/dev/alerts/run",
-            None,
-            &[],
-            Some(&json!({})),
-        )
-        .await;
+        let again = run_alerts(&b).await;
         assert_eq!(again.body["fired"], json!([]), "{}", again.text);
         assert_eq!(again.body["breaching"], 1);
     }

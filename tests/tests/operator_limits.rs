@@ -9,6 +9,19 @@ use connvo_e2e::api::{call, dev_token, get};
 use connvo_e2e::{Backend, BackendOptions};
 use serde_json::json;
 
+/// `PUT /v1/admin/rate-limits` as `token`.
+async fn put(b: &Backend, token: &str, body: &serde_json::Value) -> connvo_e2e::api::Answer {
+    call(
+        b,
+        "PUT",
+        "/v1/admin/rate-limits",
+        Some(token),
+        &[],
+        Some(body),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn o11_o13_limits_change_at_run_time_by_tier_and_the_allow_list_bypasses_them() {
     let b = Backend::start_with(BackendOptions::default().var(
@@ -32,40 +45,16 @@ async fn o11_o13_limits_change_at_run_time_by_tier_and_the_allow_list_bypasses_t
 
     // A bad change is refused whole, naming the field; nothing is stored.
     let bad = json!({"tiers": {"admin": 0}, "reason": "try"});
-    let a = call(
-        &b,
-        "PUT",
-        "/v1/admin/rate-limits",
-        Some(&admin),
-        &[],
-        Some(&bad),
-    )
-    .await;
+    let a = put(&b, &admin, &bad).await;
     assert_eq!(a.status, 400, "{}", a.text);
     assert_eq!(a.body["error"]["details"]["field"], "tiers.admin");
-    let a = call(
-        &b,
-        "PUT",
-        "/v1/admin/rate-limits",
-        Some(&admin),
-        &[],
-        Some(&json!({"tiers": {}})),
-    )
-    .await;
+    let a = put(&b, &admin, &json!({"tiers": {}})).await;
     assert_eq!(a.body["error"]["details"]["field"], "reason");
 
     // Admins get five times the per-user limit (the admin's 4 requests so
     // far were under the class's own limit of 4).
     let set = json!({"tiers": {"admin": 500}, "reason": "admins run the dashboard"});
-    let a = call(
-        &b,
-        "PUT",
-        "/v1/admin/rate-limits",
-        Some(&admin),
-        &[],
-        Some(&set),
-    )
-    .await;
+    let a = put(&b, &admin, &set).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.body["tiers"]["admin"], 500);
     assert_eq!(a.body["updated_by"], "user_ol_admin");
@@ -93,15 +82,7 @@ async fn o11_o13_limits_change_at_run_time_by_tier_and_the_allow_list_bypasses_t
     // Allow-listed: carol's address is no longer limited.
     let set =
         json!({"tiers": {"admin": 500}, "allow_ips": ["127.0.0.0/8", "::1"], "reason": "office"});
-    let a = call(
-        &b,
-        "PUT",
-        "/v1/admin/rate-limits",
-        Some(&admin),
-        &[],
-        Some(&set),
-    )
-    .await;
+    let a = put(&b, &admin, &set).await;
     assert_eq!(a.status, 200, "{}", a.text);
     tokio::time::sleep(Duration::from_millis(5_500)).await;
     for _ in 0..4 {
