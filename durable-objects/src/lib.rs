@@ -10,9 +10,12 @@ mod internal;
 mod jobs_sink;
 mod logging;
 mod meeting_room;
+mod metrics_aggregator;
+pub mod metrics_sink;
 mod sockets;
 mod sql_exec;
 mod user_hub;
 
 pub use meeting_room::MeetingRoom;
+pub use metrics_aggregator::MetricsAggregator;
 pub use user_hub::UserHub;

@@ -14,17 +14,22 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 use connvo_shared::log::Level;
+use connvo_shared::metrics::rooms::{room_events, RoomLevel, REPORT_EVERY_MS};
 use connvo_shared::room::store::SqlRoomStore;
-use connvo_shared::room::{CloseReason, Drained, Frame, RoomConfig, RoomCore, Upgrade, Wake};
+use connvo_shared::room::{
+    CloseReason, Drained, Frame, RoomConfig, RoomCore, RoomMetrics, Upgrade, Wake,
+};
 use connvo_shared::ApiError;
 use worker::{
     durable_object, Date, Delay, DurableObject, Env, Request, Response, Result, ScheduledTime,
     State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
+use crate::metrics_sink::{self, Batch};
 use crate::sockets::DoSockets;
 use crate::sql_exec::DoSql;
 use crate::{d1_sink, internal, jobs_sink, logging, sockets};
+use worker::wasm_bindgen_futures;
 
 pub(crate) type Room = RoomCore<SqlRoomStore<DoSql>>;
 
@@ -45,6 +50,8 @@ pub struct MeetingRoom {
     shed_logged: Cell<u64>,
     /// The load-shedding episodes last logged (`RoomCore::shed_counters`, R27).
     load_episodes_logged: Cell<u64>,
+    /// The last metrics report: when, and the counters it carried (O14).
+    metrics_sent: Cell<(u64, RoomMetrics)>,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -79,6 +86,7 @@ impl DurableObject for MeetingRoom {
             alarm_at: Cell::new(None),
             shed_logged: Cell::new(0),
             load_episodes_logged: Cell::new(0),
+            metrics_sent: Cell::new((0, RoomMetrics::default())),
         }
     }
 
@@ -344,6 +352,7 @@ impl MeetingRoom {
                         ],
                     );
                 }
+                self.report_metrics(room.meeting_id(), room.metrics());
                 let load = room.shed_counters();
                 if load.episodes > self.load_episodes_logged.get() {
                     self.load_episodes_logged.set(load.episodes);
@@ -362,6 +371,29 @@ impl MeetingRoom {
             }
             None => Drained::default(),
         }
+    }
+
+    /// Sends the room's metrics (O14) at most every `REPORT_EVERY_MS`, in
+    /// the background: the room never waits for the sink.
+    fn report_metrics(&self, meeting_id: &str, now_metrics: RoomMetrics) {
+        let now = now_ms();
+        let (sent_at, last) = self.metrics_sent.get();
+        if now.saturating_sub(sent_at) < REPORT_EVERY_MS {
+            return;
+        }
+        self.metrics_sent.set((now, now_metrics));
+        let batch = Batch {
+            at_ms: i64::try_from(now).unwrap_or(i64::MAX),
+            events: room_events(&now_metrics, &last),
+            trace: None,
+            room: Some(RoomLevel {
+                meeting_id: meeting_id.to_owned(),
+                sessions: now_metrics.sessions as f64,
+                queued: now_metrics.queued as f64,
+            }),
+        };
+        let env = self.env.clone();
+        wasm_bindgen_futures::spawn_local(async move { metrics_sink::record(&env, batch).await });
     }
 
     /// Queues the in-call generations the room asked for.

@@ -121,9 +121,15 @@ impl RateLimits {
     /// `{"default":{"per_user":{"limit":100,"window_secs":60}}}`. Any class
     /// or limit not named keeps its default.
     pub fn from_json(text: &str) -> Result<RateLimits, RateLimitConfigError> {
+        RateLimits::default().with_overrides(text)
+    }
+
+    /// These limits with JSON overrides (the `RATE_LIMITS` shape) applied:
+    /// the run-time settings go over `RATE_LIMITS` (`operator_limits`, O12).
+    pub fn with_overrides(self, text: &str) -> Result<RateLimits, RateLimitConfigError> {
         let raw: RawLimits = serde_json::from_str(text)
             .map_err(|e| RateLimitConfigError::Malformed(e.to_string()))?;
-        let mut limits = RateLimits::default();
+        let mut limits = self;
         let slots = [
             ("default", raw.default, &mut limits.default),
             (

@@ -163,6 +163,18 @@ pub enum Route {
     /// `POST /v1/dev/embeddings/sweep`: one page of the embeddings sweep now
     /// (dev auth only).
     DevEmbeddingsSweep,
+    /// `GET /v1/admin/metrics`: p50/p95/p99 per route and room series over
+    /// `?window=` (docs/operations.md, O9).
+    AdminMetrics,
+    /// `GET /v1/metrics`: the Prometheus exposition (O7), for scrapers with
+    /// the `METRICS_TOKEN` bearer.
+    PrometheusMetrics,
+    /// `POST /v1/dev/alerts/run`: one alert evaluation now (dev auth only).
+    DevAlertsRun,
+    /// `GET /v1/admin/rate-limits`: the effective rate limits (docs/security.md).
+    AdminRateLimits,
+    /// `PUT /v1/admin/rate-limits`: change them at run time (operators, audited).
+    AdminSetRateLimits,
 }
 
 /// The route's class, for body limits and rate limits.
@@ -868,6 +880,46 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |_| Route::DevEmbeddingsSweep,
     },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/metrics",
+        name: "admin.metrics",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminMetrics,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/metrics",
+        name: "metrics.prometheus",
+        access: RouteAccess::Public,
+        class: RouteClass::Default,
+        build: |_| Route::PrometheusMetrics,
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/dev/alerts/run",
+        name: "dev.alerts_run",
+        access: RouteAccess::Dev,
+        class: RouteClass::Default,
+        build: |_| Route::DevAlertsRun,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/admin/rate-limits",
+        name: "admin.rate_limits.get",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminRateLimits,
+    },
+    RouteSpec {
+        method: "PUT",
+        path: "/v1/admin/rate-limits",
+        name: "admin.rate_limits.put",
+        access: RouteAccess::Org(Action::ManageFeatureFlags),
+        class: RouteClass::Default,
+        build: |_| Route::AdminSetRateLimits,
+    },
 ];
 
 /// Every row of the route table.
@@ -964,6 +1016,11 @@ mod tests {
         "dev.outbox",
         // Erases a user's hub now: dev auth only (404 elsewhere).
         "dev.hub_erase",
+        // The Prometheus scrape: the METRICS_TOKEN bearer is the credential,
+        // compared by the handler (401 when missing or wrong, 404 when unset).
+        "metrics.prometheus",
+        // One alert evaluation now: dev auth only (404 elsewhere).
+        "dev.alerts_run",
     ];
 
     /// Authenticated routes whose access is the caller's own (no ACL action

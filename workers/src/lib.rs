@@ -24,6 +24,7 @@ mod jobs;
 mod logging;
 mod matching;
 mod meetings;
+mod metrics;
 mod migration_reads;
 mod notifications;
 mod pipeline;
@@ -42,6 +43,7 @@ mod users;
 mod webhooks;
 
 pub use connvo_rooms::MeetingRoom;
+pub use connvo_rooms::MetricsAggregator;
 pub use connvo_rooms::UserHub;
 pub use rate_limit::limiter::RateLimiter;
 

@@ -28,6 +28,7 @@ use connvo_shared::limits::max_body_bytes;
 use connvo_shared::meeting::access::{authorize, not_visible, Caller};
 use connvo_shared::meeting::routes::MeetingRoute;
 use connvo_shared::meeting::view::{MeetingRow, MembershipRow};
+use connvo_shared::operator_limits::Tier;
 use connvo_shared::route::{Matched, Route, RouteAccess};
 use connvo_shared::sql::meetings::MeetingGet;
 use connvo_shared::sql::participants::ParticipantGet;
@@ -114,7 +115,11 @@ pub async fn prepare(
 ) -> Result<Call, ApiError> {
     let limit = max_body_bytes(matched.spec.class);
     check_declared_length(req, limit)?;
-    rate_limit::check_ip(ctx, env).await?;
+    let anonymous = matches!(
+        matched.spec.access,
+        RouteAccess::Public | RouteAccess::Signed | RouteAccess::Dev
+    );
+    rate_limit::check_ip(ctx, env, anonymous).await?;
     let reads_body = matched.spec.method != "GET";
     match matched.spec.access {
         RouteAccess::Public | RouteAccess::Signed => Ok(Call::bare(Vec::new())),
@@ -157,12 +162,21 @@ pub async fn prepare(
         }
         RouteAccess::Meeting(rule) => {
             let route = meeting_route(&matched.route)?;
+            // The per-user limit's tier is the caller's meeting role (O11):
+            // it is checked after the decision (which only reads).
+            ctx.user_limit_deferred.set(true);
             let authed = auth::authenticate(req, env, ctx).await?;
             let caller = authed.caller();
-            let body = body(req, reads_body, limit).await?;
             let action = rule.resolve(&caller.user_id, route.target_user());
             let meeting_id = route.meeting_id().unwrap_or_default();
-            let access = decide(ctx, env, caller, meeting_id, action, None).await?;
+            let decided = decide(ctx, env, caller, meeting_id, action, None).await;
+            let tier = Tier::of(
+                authed.identity.is_org_admin(),
+                decided.as_ref().ok().and_then(MeetingAccess::role),
+            );
+            rate_limit::check_user(ctx, env, authed.user_id(), tier, true).await?;
+            let access = decided?;
+            let body = body(req, reads_body, limit).await?;
             let mut call = Call::bare(body);
             call.user = Some(authed);
             call.meeting = Some(access);

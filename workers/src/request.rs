@@ -7,7 +7,7 @@
 use connvo_shared::rate_limit::Decision;
 use connvo_shared::route::RouteClass;
 use connvo_shared::{ApiError, ErrorCode};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use worker::{Context, Request};
 
 use crate::audit;
@@ -29,6 +29,10 @@ pub struct RequestCtx {
     pub audit: audit::Buffer,
     /// The tightest rate-limit decision so far, for the `X-RateLimit-*` headers.
     pub rate_limit: RefCell<Option<Decision>>,
+    /// Set by the pipeline on meeting routes: the per-user limit waits for
+    /// the access decision, whose meeting role picks the tier
+    /// (`rate_limit::check_user`).
+    pub user_limit_deferred: Cell<bool>,
 }
 
 impl RequestCtx {
@@ -53,6 +57,7 @@ impl RequestCtx {
             worker_ctx,
             audit: audit::Buffer::default(),
             rate_limit: RefCell::new(None),
+            user_limit_deferred: Cell::new(false),
         }
     }
 }

@@ -14,7 +14,9 @@ use worker::{Context, Date, Env, Request, Response};
 
 use crate::pipeline::{self, Call};
 use crate::request::RequestCtx;
-use crate::{audit, auth, bench, cors, health, logging, rate_limit, respond, users, webhooks};
+use crate::{
+    audit, auth, bench, cors, health, logging, metrics, rate_limit, respond, users, webhooks,
+};
 
 pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Response {
     let started_ms = Date::now().as_millis();
@@ -81,22 +83,33 @@ pub async fn handle(req: Request, env: Env, worker_ctx: Option<Context>) -> Resp
         }
     };
     let status = resp.status_code();
+    let finished_ms = Date::now().as_millis();
+    let duration_ms = finished_ms.saturating_sub(started_ms);
     logging::emit(
         &LogLine::new(Level::Info, "request", &ctx.request_id)
             .field("method", method.as_str())
             .field("route", route_name)
             .field("status", status)
-            .field(
-                "duration_ms",
-                Date::now().as_millis().saturating_sub(started_ms),
-            ),
+            .field("duration_ms", duration_ms),
         Level::Info,
+    );
+    // Once per request, by route name (never the raw path), in the background.
+    metrics::record_response(
+        &env,
+        &ctx,
+        route_name,
+        status,
+        duration_ms,
+        i64::try_from(finished_ms).unwrap_or(i64::MAX),
     );
     let mut resp = respond::finish(resp, &ctx.request_id);
     if resp.status_code() != 101 {
         let headers = resp.headers_mut();
         cors::decorate(&cors_policy, origin.as_deref(), headers);
         rate_limit::decorate(&ctx, headers);
+        // The latency just recorded, so a load generator can compare its
+        // own timings with `/v1/admin/metrics` (docs/operations.md).
+        let _ = headers.set("server-timing", &format!("app;dur={duration_ms}"));
     }
     audit::flush(&ctx, &env);
     resp
@@ -227,6 +240,11 @@ async fn dispatch(
         Route::RetentionRuns => crate::retention::run::list(&call, &req, env).await,
         Route::AdminEmbeddings => crate::embeddings::sweep::admin(&call, env).await,
         Route::DevEmbeddingsSweep => crate::embeddings::sweep::dev(env).await,
+        Route::AdminMetrics => metrics::routes::admin(&req, env).await,
+        Route::PrometheusMetrics => metrics::routes::prometheus(&req, env).await,
+        Route::DevAlertsRun => metrics::alerts::dev(env).await,
+        Route::AdminRateLimits => crate::rate_limit::admin::get(&call, env).await,
+        Route::AdminSetRateLimits => crate::rate_limit::admin::set(ctx, &call, env).await,
     }
 }
 

@@ -3,11 +3,15 @@
 //! bounded relative error (`sketch`), per-minute buckets and window
 //! summaries (`window`), SLO rules, breach detection and alert
 //! deduplication with the Slack webhook body (`slo`), and the Prometheus
-//! text exposition (`prometheus`). The worker records, an aggregator
+//! text exposition (`prometheus`), exemplars to trace (`exemplar`) and
+//! the admin route's window and body (`report`). The worker records, an aggregator
 //! Durable Object folds, a cron evaluates; none of them decides anything
 //! these modules do not.
 
+pub mod exemplar;
 pub mod prometheus;
+pub mod report;
+pub mod rooms;
 pub mod sketch;
 pub mod slo;
 pub mod window;

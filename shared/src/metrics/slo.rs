@@ -156,6 +156,22 @@ pub fn evaluate(rule: &SloRule, summary: &Summary) -> Vec<Breach> {
     }
 }
 
+/// O4 over stored minutes: every rule judged over its own window ending
+/// with the current minute (`report::window_bounds`), with that window.
+pub fn evaluate_all(
+    rules: &[SloRule],
+    minutes: &super::window::Minutes,
+    now_ms: i64,
+) -> Vec<(Breach, i64, i64)> {
+    let mut out = Vec::new();
+    for rule in rules {
+        let (from, to) = super::report::window_bounds(i64::from(rule.window_minutes), now_ms);
+        let summary = minutes.summary(from, to);
+        out.extend(evaluate(rule, &summary).into_iter().map(|b| (b, from, to)));
+    }
+    out
+}
+
 /// Which breaches are firing, since when (unix ms). Stored by the cron
 /// between runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -164,7 +180,7 @@ pub struct AlertState {
 }
 
 /// What one evaluation decided.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transitions {
     /// Breaches that started now: send an alert for each.
     pub fire: Vec<Breach>,

@@ -102,6 +102,11 @@ pub fn minute_of(ms: i64) -> i64 {
     ms.div_euclid(60_000)
 }
 
+/// The minutes that hold `[from_ms, to_ms)` (at least the first one).
+pub fn minute_range(from_ms: i64, to_ms: i64) -> std::ops::Range<i64> {
+    minute_of(from_ms)..minute_of(to_ms.max(from_ms + 1) - 1) + 1
+}
+
 impl Minutes {
     /// Folds events recorded at `at_ms` in, and forgets minutes older than
     /// the retention as of `now_ms`. Events older than the retention are
@@ -123,7 +128,7 @@ impl Minutes {
     /// The summary of the minutes in `[from_ms, to_ms)`.
     pub fn summary(&self, from_ms: i64, to_ms: i64) -> Summary {
         let mut merged = Minute::default();
-        let range = minute_of(from_ms)..minute_of(to_ms.max(from_ms + 1) - 1) + 1;
+        let range = minute_range(from_ms, to_ms);
         let mut last_gauge: BTreeMap<String, f64> = BTreeMap::new();
         for minute in self.minutes.range(range).map(|(_, m)| m) {
             for (name, s) in &minute.latency {

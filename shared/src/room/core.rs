@@ -171,6 +171,8 @@ pub struct RoomCore<S: RoomStore> {
     pub(super) live_deadline: Option<u64>,
     /// When a flush last saved the in-call state (not persisted).
     pub(super) intel_saved_at: Option<u64>,
+    /// Counted for metrics only (`observed.rs`, not persisted).
+    pub(super) observed: super::observed::Observed,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -233,6 +235,7 @@ impl<S: RoomStore> RoomCore<S> {
             live_polled_at: None,
             live_deadline: None,
             intel_saved_at: None,
+            observed: Default::default(),
         };
         room.restore_live()?;
         // Users in the video call are listed even without a connection:
@@ -318,6 +321,7 @@ impl<S: RoomStore> RoomCore<S> {
             if self.outbox.usage(session).frames == 0 && self.behind.remove(session) {
                 // Its queue is empty again: deliver the rest at once.
                 self.hot.deadline = Some(0);
+                self.observed.resynced += 1;
             }
         }
         Some(output)
@@ -779,6 +783,7 @@ impl<S: RoomStore> RoomCore<S> {
     pub(super) fn close(&mut self, sid: &SessionId, reason: CloseReason) {
         if reason == CloseReason::SlowConsumer {
             self.outbox.drop_stream_frames(sid);
+            self.observed.dropped += 1;
         }
         self.dirty.remove(sid);
         self.behind.remove(sid);

@@ -49,6 +49,7 @@ mod load;
 mod meta;
 mod notes_flow;
 mod notice;
+mod observed;
 mod output;
 mod presence;
 mod prompts;
@@ -71,6 +72,7 @@ pub use identity::{ClientInfo, SessionId, SessionIdentity};
 pub use load::ShedCounters;
 pub use meta::{CallPresence, FlushWatermarks, RoomMeta, OTHER_SPEAKERS};
 pub use notice::{notice_meeting_id, Notice, NoticeReply};
+pub use observed::{Observed, RoomMetrics};
 pub use output::Output;
 pub use presence::UserPresence;
 pub use prompts::{

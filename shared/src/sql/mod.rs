@@ -42,6 +42,7 @@ pub mod meetings;
 pub mod messages;
 pub mod notes;
 pub mod notifications;
+pub mod operations;
 pub mod participants;
 pub mod privacy;
 pub mod profiles;
@@ -413,6 +414,10 @@ pub const ALL: &[(&str, &str)] = registry![
     privacy::EXPORT_NOTE_OPS_BY_AUTHOR,
     privacy::EXPORT_TRANSCRIPT_BY_SPEAKER,
     privacy::EXPORT_MEMBERSHIPS,
+    // operations
+    operations::USERS_ORG_ADMINS,
+    operations::OPERATOR_LIMITS_GET,
+    operations::OPERATOR_LIMITS_PUT,
 ];
 
 /// The registered SQL for a constant name, if any.
@@ -1605,6 +1610,18 @@ mod tests {
             (
                 privacy::EXPORT_MEMBERSHIPS,
                 privacy::ExportMemberships::FIELDS,
+            ),
+            (
+                operations::USERS_ORG_ADMINS,
+                operations::UsersOrgAdmins::FIELDS,
+            ),
+            (
+                operations::OPERATOR_LIMITS_GET,
+                operations::OperatorLimitsGet::FIELDS,
+            ),
+            (
+                operations::OPERATOR_LIMITS_PUT,
+                operations::OperatorLimitsPut::FIELDS,
             ),
         ];
         assert_eq!(

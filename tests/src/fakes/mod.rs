@@ -7,5 +7,6 @@ pub mod http;
 pub mod openai;
 pub mod resend;
 pub mod sdk;
+pub mod slack;
 pub mod stream;
 pub mod workos;

@@ -149,7 +149,8 @@ async fn authenticate_inner(
     } = verified;
     let user_id = identity.user_id.clone();
     // Before anything is written: a refused request costs no D1 write.
-    crate::rate_limit::check_user(ctx, env, &user_id)
+    let tier = connvo_shared::operator_limits::Tier::of(identity.is_org_admin(), None);
+    crate::rate_limit::check_user(ctx, env, &user_id, tier, false)
         .await
         .map_err(|e| (e, None))?;
     let refuse = |reason: &str, message: &str| {

@@ -233,6 +233,7 @@ fn background() -> RequestCtx {
         worker_ctx: None,
         audit: Default::default(),
         rate_limit: RefCell::new(None),
+        user_limit_deferred: Default::default(),
     }
 }
 

@@ -1,6 +1,8 @@
-//! Rate limiting per client IP and per user, by route class, with the
-//! limits from configuration (`RATE_LIMITS`, see README.md) and the
-//! counters in the [`limiter::RateLimiter`] Durable Object.
+//! Rate limiting per client IP and per user, by route class and caller
+//! tier, with the limits from configuration (`RATE_LIMITS`, see README.md)
+//! and the operators' run-time settings (`admin`, `operator_limits` in D1;
+//! rules O11–O13), and the counters in the [`limiter::RateLimiter`]
+//! Durable Object. Allow-listed addresses are never limited.
 //!
 //! - [`check_ip`] runs in the router before any handler;
 //! - [`check_user`] runs inside `authenticate`, after the token is verified
@@ -13,18 +15,24 @@
 //! object. If the object cannot be reached the request is allowed and the
 //! failure logged: rate limiting protects capacity, it is not access control.
 
+pub mod admin;
 pub mod limiter;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use connvo_rooms::d1::D1;
 use connvo_shared::log::{Level, LogLine};
+use connvo_shared::operator_limits::{allowed, parse_allow_list, Cidr, Effective, Settings, Tier};
 use connvo_shared::rate_limit::{class_name, Decision, Limit, RateLimits};
+use connvo_shared::sql::operations::OperatorLimitsGet;
 use connvo_shared::{ApiError, ErrorCode};
 use serde_json::json;
 use worker::{Date, Env, Headers, Method, Request, RequestInit};
 
+use crate::clock::now_ms;
 use crate::config::var;
+use crate::intelligence::flags::env_name;
 use crate::logging;
 use crate::request::RequestCtx;
 
@@ -33,55 +41,163 @@ pub const BINDING: &str = "RATE_LIMITER";
 const MAX_DENIALS_REMEMBERED: usize = 10_000;
 
 thread_local! {
-    /// Parsed `RATE_LIMITS`, by the raw text it came from.
-    static CONFIG: RefCell<Option<(String, RateLimits)>> = const { RefCell::new(None) };
+    /// The limits in force, by the raw configuration they came from.
+    static CONFIG: RefCell<Option<(String, Effective)>> = const { RefCell::new(None) };
+    /// The stored run-time settings and when they were read (ms).
+    static STORED: RefCell<Option<(i64, Option<Settings>)>> = const { RefCell::new(None) };
     /// Subjects refused recently: (subject, class) → (until ms, the decision).
     static DENIED: RefCell<HashMap<String, (u64, Decision)>> = RefCell::new(HashMap::new());
 }
 
-/// The configured limits (defaults where `RATE_LIMITS` says nothing; the
-/// defaults entirely, logged once per isolate, when it is malformed).
-pub fn limits(env: &Env, ctx: &RequestCtx) -> RateLimits {
+/// How long an isolate trusts its copy of the stored run-time settings: a
+/// change applies everywhere within this (at once in the isolate that made it).
+pub const SETTINGS_TTL_MS: i64 = 5_000;
+
+/// `RATE_LIMITS` over the defaults, and `RATE_LIMIT_ALLOW_IPS` (each logged
+/// and ignored when malformed).
+pub fn configured(env: &Env, request_id: &str) -> (RateLimits, Vec<Cidr>) {
     let raw = var(env, "RATE_LIMITS").unwrap_or_default();
-    if let Some(cached) = CONFIG.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|(r, _)| *r == raw)
-            .map(|(_, l)| *l)
-    }) {
-        return cached;
-    }
-    let parsed = if raw.trim().is_empty() {
+    let limits = if raw.trim().is_empty() {
         RateLimits::default()
     } else {
         RateLimits::from_json(&raw).unwrap_or_else(|e| {
-            logging::emit(
-                &LogLine::new(
-                    Level::Error,
-                    "RATE_LIMITS refused; using the defaults",
-                    &ctx.request_id,
-                )
-                .field("error", e.to_string()),
-                Level::Error,
+            log_error(
+                request_id,
+                "RATE_LIMITS refused; using the defaults",
+                e.to_string(),
             );
             RateLimits::default()
         })
     };
-    CONFIG.with(|c| *c.borrow_mut() = Some((raw, parsed)));
-    parsed
+    let allow = parse_allow_list(&var(env, "RATE_LIMIT_ALLOW_IPS").unwrap_or_default())
+        .unwrap_or_else(|e| {
+            log_error(request_id, "RATE_LIMIT_ALLOW_IPS refused", e);
+            Vec::new()
+        });
+    (limits, allow)
 }
 
-/// The per-IP limit of the request's route class.
-pub async fn check_ip(ctx: &RequestCtx, env: &Env) -> Result<(), ApiError> {
-    let limit = limits(env, ctx).for_class(ctx.route_class).per_ip;
+fn log_error(request_id: &str, msg: &str, error: String) {
+    logging::emit(
+        &LogLine::new(Level::Error, msg, request_id).field("error", error),
+        Level::Error,
+    );
+}
+
+/// The stored settings of this environment (cached `SETTINGS_TTL_MS`).
+async fn stored(env: &Env, ctx: &RequestCtx) -> Option<Settings> {
+    let now = now_ms();
+    if let Some(s) = STORED.with(|s| {
+        s.borrow()
+            .as_ref()
+            .filter(|(at, _)| now - at < SETTINGS_TTL_MS)
+            .map(|(_, v)| v.clone())
+    }) {
+        return s;
+    }
+    let read = async {
+        let db = D1::from_env(env)?;
+        db.first::<admin::StoredRow>(OperatorLimitsGet { env: env_name(env) })
+            .await
+    };
+    let value = match read.await {
+        Ok(row) => row.and_then(|r| serde_json::from_str::<Settings>(&r.config).ok()),
+        Err(e) => {
+            // Unreadable: keep the last copy (or none) and try again later.
+            log_error(
+                &ctx.request_id,
+                "rate-limit settings not read",
+                e.to_string(),
+            );
+            STORED.with(|s| s.borrow().as_ref().and_then(|(_, v)| v.clone()))
+        }
+    };
+    STORED.with(|s| *s.borrow_mut() = Some((now, value.clone())));
+    value
+}
+
+/// Drops this isolate's copy of the stored settings (after a change here).
+pub fn forget() {
+    STORED.with(|s| *s.borrow_mut() = None);
+}
+
+/// The limits in force (O12): defaults, `RATE_LIMITS`, then the stored
+/// settings (ignored, and logged, if they no longer validate).
+pub async fn effective(env: &Env, ctx: &RequestCtx) -> Effective {
+    let settings = stored(env, ctx).await;
+    let raw = format!(
+        "{}|{}|{}",
+        var(env, "RATE_LIMITS").unwrap_or_default(),
+        var(env, "RATE_LIMIT_ALLOW_IPS").unwrap_or_default(),
+        settings
+            .as_ref()
+            .and_then(|s| serde_json::to_string(s).ok())
+            .unwrap_or_default()
+    );
+    if let Some(cached) = CONFIG.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(r, _)| *r == raw)
+            .map(|(_, e)| e.clone())
+    }) {
+        return cached;
+    }
+    let (base, allow) = configured(env, &ctx.request_id);
+    let settings = settings.unwrap_or_default();
+    let effective = settings.apply(base, &allow).unwrap_or_else(|e| {
+        log_error(
+            &ctx.request_id,
+            "stored rate-limit settings refused",
+            e.message,
+        );
+        Effective {
+            limits: base,
+            tiers: Default::default(),
+            allow,
+        }
+    });
+    CONFIG.with(|c| *c.borrow_mut() = Some((raw, effective.clone())));
+    effective
+}
+
+/// The per-IP limit of the request's route class; an anonymous caller's
+/// (public, webhook and dev routes) is scaled by the anonymous tier (O11).
+/// An allow-listed address is not limited (O13).
+pub async fn check_ip(ctx: &RequestCtx, env: &Env, anonymous: bool) -> Result<(), ApiError> {
+    let e = effective(env, ctx).await;
+    if allowed(&e.allow, ctx.client_ip.as_deref()) {
+        return Ok(());
+    }
+    let mut limit = e.limits.for_class(ctx.route_class).per_ip;
+    if anonymous {
+        limit = e.tiers.scale(limit, Tier::Anonymous);
+    }
     let ip = ctx.client_ip.as_deref().unwrap_or("unknown");
     check(ctx, env, "ip", &format!("ip:{ip}"), limit).await
 }
 
-/// The per-user limit of the request's route class (if the class has one).
-pub async fn check_user(ctx: &RequestCtx, env: &Env, user_id: &str) -> Result<(), ApiError> {
-    match limits(env, ctx).for_class(ctx.route_class).per_user {
-        Some(limit) => check(ctx, env, "user", &format!("user:{user_id}"), limit).await,
+/// The per-user limit of the request's route class (if the class has one),
+/// scaled by the caller's tier (O11). On a meeting route the pipeline
+/// defers it until the meeting role is known (`after_decision`).
+pub async fn check_user(
+    ctx: &RequestCtx,
+    env: &Env,
+    user_id: &str,
+    tier: Tier,
+    after_decision: bool,
+) -> Result<(), ApiError> {
+    if ctx.user_limit_deferred.get() && !after_decision {
+        return Ok(());
+    }
+    let e = effective(env, ctx).await;
+    if allowed(&e.allow, ctx.client_ip.as_deref()) {
+        return Ok(());
+    }
+    match e.limits.for_class(ctx.route_class).per_user {
+        Some(limit) => {
+            let limit = e.tiers.scale(limit, tier);
+            check(ctx, env, "user", &format!("user:{user_id}"), limit).await
+        }
         None => Ok(()),
     }
 }
