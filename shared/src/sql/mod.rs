@@ -269,6 +269,9 @@ pub const ALL: &[(&str, &str)] = registry![
     embeddings::EMBEDDING_PROGRESS_LIST,
     embeddings::EMBEDDING_PROGRESS_ADVANCE,
     embeddings::EMBEDDING_SWEEP_PROFILES,
+    embeddings::EMBEDDING_INDEX_CANDIDATES,
+    embeddings::EMBEDDING_INDEX_CANDIDATES_IN_ORG,
+    embeddings::EMBEDDING_INDEX_UPSERT,
     // audit
     audit::AUDIT_INSERT,
     audit::AUDIT_GET,
@@ -592,6 +595,18 @@ mod tests {
             (
                 embeddings::EMBEDDING_SWEEP_PROFILES,
                 embeddings::EmbeddingSweepProfiles::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_INDEX_CANDIDATES,
+                embeddings::EmbeddingIndexCandidates::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_INDEX_CANDIDATES_IN_ORG,
+                embeddings::EmbeddingIndexCandidatesInOrg::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_INDEX_UPSERT,
+                embeddings::EmbeddingIndexUpsert::FIELDS,
             ),
             (flags::FLAG_GET, flags::FlagGet::FIELDS),
             (flags::FLAG_LIST_FOR_ENV, flags::FlagListForEnv::FIELDS),
