@@ -5,8 +5,13 @@
 //! from the same snapshot and applied interleaved never put a user in two
 //! proposals; a declined pair is not proposed again inside the cooldown.
 
+#[path = "vector_suite/sqlite.rs"]
+mod sqlite_rows;
+
 use std::fs;
 use std::path::Path;
+
+use sqlite_rows::SqliteRows;
 
 use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
@@ -19,15 +24,21 @@ use connvo_shared::matching::proposal_plan::{plan_settle, ProposalRow};
 use connvo_shared::matching::queue::{shard_of, QueueStatus};
 use connvo_shared::matching::queue_plan::{MatchingConfig, QueueRow};
 use connvo_shared::matching::scoring::Weights;
+use connvo_shared::matching::embedder::SourceType;
+use connvo_shared::matching::local_embedder::LocalEmbedder;
+use connvo_shared::matching::profile_vector::StoredVector;
+use connvo_shared::matching::ready::now_or_never;
 use connvo_shared::matching::vector_candidates::{
-    merge_candidates, vector_candidates, PoolRow, VECTOR_POOL_LIMIT,
+    hit_user_ids_json, join_waiting, merge_candidates, nearest,
 };
+use connvo_shared::matching::vector_sql::SqlExactIndex;
+use connvo_shared::sql::embeddings::EmbeddingListForSources;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
 use connvo_shared::sql::embeddings::ConsentProcessingAmong;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
-    MatchingVectorPool,
+    MatchingQueueWaitingAmong,
 };
 use connvo_shared::sql::{SqlValue, Statement};
 use rusqlite::types::{Value, ValueRef};
@@ -171,15 +182,28 @@ fn plan(conn: &Connection, now: i64) -> CycleRun {
             per_interest: cfg.candidate_fan_out,
         },
     );
-    let pool: Vec<PoolRow> = all(
+    // M30 through the exact index over these rows (M32), as the worker.
+    let index = SqlExactIndex::new(SqliteRows(conn), LocalEmbedder::model_info(), now);
+    let vectors: Vec<StoredVector> = all(
         conn,
-        MatchingVectorPool {
+        EmbeddingListForSources {
             model: LOCAL_EMBEDDER_MODEL,
-            now_ms: now,
-            limit: VECTOR_POOL_LIMIT,
+            source_type: SourceType::Profile.as_str(),
+            source_ids: &seed_ids,
         },
     );
-    let near = vector_candidates(&seeds, &pool, cfg.cycle.max_candidates_per_entry);
+    let hits = now_or_never(nearest(&index, &seeds, &vectors))
+        .unwrap()
+        .unwrap();
+    let waiting: Vec<WaitingRow> = all(
+        conn,
+        MatchingQueueWaitingAmong {
+            user_ids: &hit_user_ids_json(&hits),
+            now_ms: now,
+            limit: 2_000,
+        },
+    );
+    let near = join_waiting(&hits, &waiting, cfg.cycle.max_candidates_per_entry);
     let candidates = merge_candidates(candidates, near);
     let ids = user_ids_json(&seeds, &candidates);
     let input = CycleInput {
@@ -403,7 +427,9 @@ fn m30_alike_profiles_without_a_shared_interest_meet_through_the_vector_index() 
         ),
         ("cat", "sourdough bread, pastry and laminated doughs"),
     ] {
-        let st = plan_profile_embedding(user, None, bio, &format!("emb_{user}"), NOW).unwrap();
+        let st = plan_profile_embedding(user, None, bio, &format!("emb_{user}"), NOW)
+            .unwrap()
+            .statement;
         run(&conn, &st);
     }
     let r = plan(&conn, NOW);

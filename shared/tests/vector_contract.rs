@@ -3,15 +3,17 @@
 //!
 //! - `ExactIndex`, the in-memory exact index;
 //! - `SqlExactIndex` (M32), the worker's default backend, here over a
-//!   SQLite database with every D1 migration applied, running the very
-//!   statements the worker sends to D1.
+//!   SQLite database with every D1 migration applied
+//!   (`vector_suite/sqlite.rs`), running the very statements the worker
+//!   sends to D1.
 //!
 //! The Vectorize index (M33) runs the same suite in the e2e crate against
 //! the fake Vectorize (`tests/tests/vectorize_contract.rs`).
 
 mod vector_suite;
+#[path = "vector_suite/sqlite.rs"]
+mod sqlite_rows;
 
-use std::cell::RefCell;
 use std::fs;
 use std::path::Path;
 use std::rc::Rc;
@@ -19,14 +21,10 @@ use std::rc::Rc;
 use connvo_shared::matching::embedder::{ModelInfo, SourceType};
 use connvo_shared::matching::local_embedder::LocalEmbedder;
 use connvo_shared::matching::vector_index::{ExactIndex, VectorFilter, VectorIndex, VectorKey};
-use connvo_shared::matching::vector_sql::{CandidateRow, SqlExactIndex, VectorRows};
-use connvo_shared::sql::{SqlValue, Statement};
-use rusqlite::types::{Value, ValueRef};
+use connvo_shared::matching::vector_sql::{SqlExactIndex, VectorRows};
 use rusqlite::Connection;
+use sqlite_rows::SqliteRows;
 use vector_suite::{contract, run};
-
-/// A SQLite database with the D1 migrations, as a [`VectorRows`] store.
-struct Sqlite(Rc<RefCell<Connection>>);
 
 fn migrated() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
@@ -44,58 +42,6 @@ fn migrated() -> Connection {
     conn
 }
 
-fn bind(s: &Statement) -> Vec<Value> {
-    s.params
-        .iter()
-        .map(|v| match v {
-            SqlValue::Null => Value::Null,
-            SqlValue::Integer(i) => Value::Integer(*i),
-            SqlValue::Real(r) => Value::Real(*r),
-            SqlValue::Text(t) => Value::Text(t.clone()),
-            SqlValue::Blob(b) => Value::Blob(b.clone()),
-        })
-        .collect()
-}
-
-impl VectorRows for Sqlite {
-    async fn candidates(&self, statements: &[Statement]) -> Result<Vec<CandidateRow>, String> {
-        let conn = self.0.borrow();
-        let mut out = Vec::new();
-        for s in statements {
-            let mut stmt = conn.prepare(s.sql).map_err(|e| e.to_string())?;
-            let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-            let mut rows = stmt
-                .query(rusqlite::params_from_iter(bind(s)))
-                .map_err(|e| e.to_string())?;
-            while let Some(row) = rows.next().map_err(|e| e.to_string())? {
-                let mut obj = serde_json::Map::new();
-                for (i, name) in names.iter().enumerate() {
-                    let v = match row.get_ref(i).map_err(|e| e.to_string())? {
-                        ValueRef::Null => serde_json::Value::Null,
-                        ValueRef::Integer(n) => n.into(),
-                        ValueRef::Real(r) => r.into(),
-                        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
-                        ValueRef::Blob(_) => serde_json::Value::Null,
-                    };
-                    obj.insert(name.clone(), v);
-                }
-                out.push(serde_json::from_value(obj.into()).map_err(|e| e.to_string())?);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn write(&self, statements: &[Statement]) -> Result<(), String> {
-        let mut conn = self.0.borrow_mut();
-        let tx = conn.transaction().map_err(|e| e.to_string())?;
-        for s in statements {
-            tx.execute(s.sql, rusqlite::params_from_iter(bind(s)))
-                .map_err(|e| format!("{}: {e}", s.name))?;
-        }
-        tx.commit().map_err(|e| e.to_string())
-    }
-}
-
 fn model(dim: usize) -> ModelInfo {
     ModelInfo {
         dim,
@@ -103,9 +49,9 @@ fn model(dim: usize) -> ModelInfo {
     }
 }
 
-fn sql_index(dim: usize) -> SqlExactIndex<Sqlite> {
+fn sql_index(dim: usize) -> SqlExactIndex<SqliteRows<Rc<Connection>>> {
     SqlExactIndex::new(
-        Sqlite(Rc::new(RefCell::new(migrated()))),
+        SqliteRows(Rc::new(migrated())),
         model(dim),
         1_800_000_000_000,
     )
@@ -126,8 +72,8 @@ fn m32_an_upsert_keeps_the_embed_jobs_provenance_and_other_models_apart() {
     use connvo_shared::matching::vector_codec::encode_blob;
     use connvo_shared::matching::vector_index::VectorRecord;
     use connvo_shared::sql::embeddings::EmbeddingUpsert;
-    let conn = Rc::new(RefCell::new(migrated()));
-    let mut index = SqlExactIndex::new(Sqlite(conn.clone()), model(2), 5);
+    let conn = Rc::new(migrated());
+    let mut index = SqlExactIndex::new(SqliteRows(conn.clone()), model(2), 5);
     // The embed job stored u1's vector with its text's hash and provenance,
     // and another model has a vector of u1 too.
     for (model_name, hash) in [("connvo-local-lexical", "h1"), ("other-model", "h2")] {
@@ -146,7 +92,7 @@ fn m32_an_upsert_keeps_the_embed_jobs_provenance_and_other_models_apart() {
             now_ms: 1,
         }
         .statement();
-        run(Sqlite(conn.clone()).write(&[s])).unwrap();
+        run(SqliteRows(conn.clone()).write(&[s])).unwrap();
     }
     let record = |v: Vec<f32>| VectorRecord {
         key: VectorKey::new(SourceType::Profile, "u1"),
@@ -155,8 +101,7 @@ fn m32_an_upsert_keeps_the_embed_jobs_provenance_and_other_models_apart() {
         vector: v,
     };
     let state = || -> Vec<(String, String, String)> {
-        let c = conn.borrow();
-        let mut stmt = c
+        let mut stmt = conn
             .prepare("SELECT model, content_hash, metadata FROM embeddings ORDER BY model")
             .unwrap();
         let rows = stmt

@@ -464,22 +464,17 @@ params! {
     MATCHING_PROPOSAL_LEASE_SCHEDULE => MatchingProposalLeaseSchedule<'a> { id: &'a str, read_updated_at: i64, now_ms: i64 }
 }
 
-/// The pool of vector candidates of one cycle (M30): waiting entries whose
-/// window is still open and that have a profile vector of the model, the
-/// soonest to finish first (index `matching_queue_expiry`), bounded. The
-/// vector as hex, as `EMBEDDING_LIST_FOR_SOURCES` reads it.
+/// The waiting entries of a set of users whose window is still open
+/// (M30: the people the vector index found for a cycle's seeds), at most
+/// one per user (index `matching_queue_one_active`).
 ///
-/// Params: ?1 model, ?2 now_ms, ?3 limit.
-pub const MATCHING_VECTOR_POOL: &str = "\
-SELECT q.id, q.user_id, q.org_id, q.available_from, q.available_to, q.constraints, q.version,
-       e.dim, hex(e.vector) AS vector_hex
-FROM matching_queue AS q
-JOIN embeddings AS e
-  ON e.source_type = 'profile' AND e.source_id = q.user_id AND e.model = ?1
-WHERE q.status = 'waiting' AND q.available_to > ?2
-ORDER BY q.available_to
+/// Params: ?1 user ids (JSON array), ?2 now_ms, ?3 limit.
+pub const MATCHING_QUEUE_WAITING_AMONG: &str = "\
+SELECT id, user_id, org_id, available_from, available_to, constraints, version
+FROM matching_queue
+WHERE status = 'waiting' AND user_id IN (SELECT value FROM json_each(?1)) AND available_to > ?2
 LIMIT ?3";
 params! {
-    /// Parameters of [`MATCHING_VECTOR_POOL`], `?1..?3` in order.
-    MATCHING_VECTOR_POOL => MatchingVectorPool<'a> { model: &'a str, now_ms: i64, limit: i64 }
+    /// Parameters of [`MATCHING_QUEUE_WAITING_AMONG`], `?1..?3` in order.
+    MATCHING_QUEUE_WAITING_AMONG => MatchingQueueWaitingAmong<'a> { user_ids: &'a str, now_ms: i64, limit: i64 }
 }

@@ -250,7 +250,7 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCHING_PROPOSAL_SET_MEETING,
     matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
     matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
-    matching::MATCHING_VECTOR_POOL,
+    matching::MATCHING_QUEUE_WAITING_AMONG,
     embeddings::EMBEDDING_LIST_FOR_SOURCES,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
@@ -775,8 +775,8 @@ mod tests {
                 matching::MatchingProposalLeaseSchedule::FIELDS,
             ),
             (
-                matching::MATCHING_VECTOR_POOL,
-                matching::MatchingVectorPool::FIELDS,
+                matching::MATCHING_QUEUE_WAITING_AMONG,
+                matching::MatchingQueueWaitingAmong::FIELDS,
             ),
             (
                 embeddings::EMBEDDING_LIST_FOR_SOURCES,
