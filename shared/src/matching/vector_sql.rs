@@ -147,7 +147,7 @@ impl<R: VectorRows> SqlExactIndex<R> {
             .await
             .map_err(VectorIndexError::Backend)?;
         // Several source types: the newest EXACT_CANDIDATE_LIMIT of them all.
-        rows.sort_by(|a, b| b.last_computed_at.cmp(&a.last_computed_at));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.last_computed_at));
         rows.truncate(EXACT_CANDIDATE_LIMIT);
         let records = Rc::new(
             rows.iter()

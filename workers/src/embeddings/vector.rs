@@ -115,12 +115,6 @@ pub enum Index {
     Vectorize(VectorizeIndex<Http>),
 }
 
-impl Index {
-    pub fn is_exact(&self) -> bool {
-        matches!(self, Index::Exact(_))
-    }
-}
-
 fn backend_error(err: VectorIndexError) -> ApiError {
     ApiError::internal(format!("vector index ({}): {err}", err.code()))
 }
@@ -225,9 +219,4 @@ pub async fn forget(
         index.delete_source(key).await.map_err(backend_error)?;
     }
     Ok(())
-}
-
-/// A query's error as the caller's.
-pub fn query_error(err: VectorIndexError) -> ApiError {
-    backend_error(err)
 }
