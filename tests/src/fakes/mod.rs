@@ -8,4 +8,5 @@ pub mod openai;
 pub mod resend;
 pub mod sdk;
 pub mod stream;
+pub mod vectorize;
 pub mod workos;
