@@ -331,7 +331,7 @@ impl FakeVectorize {
             .var("VECTORIZE_API_BASE", self.api_base())
             .var("VECTORIZE_API_TOKEN", TOKEN)
             .var("VECTORIZE_TIMEOUT_MS", "1500")
-            .seed_sql(&format!(
+            .seed_sql(format!(
                 "INSERT INTO vector_index_meta (id, provider, index_name, model, dim, metric, config, \
                  status, created_at, updated_at) VALUES ('vim_e2e', 'vectorize', '{}', '{model}', {}, \
                  'cosine', '{{\"account_id\": \"{ACCOUNT}\"}}', 'active', 1, 1)",
