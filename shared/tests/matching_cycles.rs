@@ -18,23 +18,23 @@ use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
+use connvo_shared::matching::embedder::SourceType;
+use connvo_shared::matching::local_embedder::LocalEmbedder;
 use connvo_shared::matching::local_embedder::LOCAL_EMBEDDER_MODEL;
 use connvo_shared::matching::profile_vector::plan_profile_embedding;
+use connvo_shared::matching::profile_vector::StoredVector;
 use connvo_shared::matching::proposal_plan::{plan_settle, ProposalRow};
 use connvo_shared::matching::queue::{shard_of, QueueStatus};
 use connvo_shared::matching::queue_plan::{MatchingConfig, QueueRow};
-use connvo_shared::matching::scoring::Weights;
-use connvo_shared::matching::embedder::SourceType;
-use connvo_shared::matching::local_embedder::LocalEmbedder;
-use connvo_shared::matching::profile_vector::StoredVector;
 use connvo_shared::matching::ready::now_or_never;
+use connvo_shared::matching::scoring::Weights;
 use connvo_shared::matching::vector_candidates::{
     hit_user_ids_json, join_waiting, merge_candidates, nearest,
 };
 use connvo_shared::matching::vector_sql::SqlExactIndex;
-use connvo_shared::sql::embeddings::EmbeddingListForSources;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
 use connvo_shared::sql::embeddings::ConsentProcessingAmong;
+use connvo_shared::sql::embeddings::EmbeddingListForSources;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
@@ -475,4 +475,68 @@ fn m31_sweep_progress_adds_up_and_a_stale_cursor_records_nothing() {
         (1, SWEEP_PAGE + 3, 2, 1)
     );
     assert_eq!(row.last_pass_at, Some(3));
+}
+
+#[test]
+fn m35_post_call_signals_teach_once_even_when_the_job_runs_again() {
+    use connvo_shared::matching::feedback::LearningConfig;
+    use connvo_shared::matching::post_call::{plan_signals, Signal};
+    use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
+    use connvo_shared::sql::matching::MatchingWeightsGet;
+    let conn = db();
+    person(&conn, "ann", &["ai-ml"]);
+    person(&conn, "bob", &["ai-ml"]);
+    let p = ProposalRow {
+        id: "match_1".into(),
+        a_entry_id: "mq_ann".into(),
+        a_user_id: "ann".into(),
+        b_entry_id: "mq_bob".into(),
+        b_user_id: "bob".into(),
+        score: 0.7,
+        detail: r#"{"features": {"interests": 1.0, "skills": 0.0, "org": 0.5, "history": 0.5, "vector": null}}"#.into(),
+        starts_at: NOW,
+        respond_by: NOW,
+        status: "matched".into(),
+        meeting_id: None,
+        created_at: NOW,
+        updated_at: NOW,
+    };
+    let weights = |conn: &Connection| {
+        let row: Option<WeightsRow> = all::<WeightsRow>(conn, MatchingWeightsGet {}).pop();
+        current_weights(row.as_ref(), &Weights::default())
+    };
+    let learning = LearningConfig::default();
+    // The job: met and the insights, from an empty weights table.
+    let (w0, n0) = weights(&conn);
+    assert_eq!(n0, -1);
+    let signals = [Signal::Met, Signal::Insights { a: 1.0, b: 0.5 }];
+    let changes = batch(
+        &conn,
+        &plan_signals(&p, &signals, (&w0, n0), &learning, NOW),
+    );
+    assert_eq!(changes, [1, 1, 1, 1, 1, 1], "both puts and four rows");
+    let (w1, n1) = weights(&conn);
+    assert_eq!(n1, 2);
+    assert!(w1.interests > w0.interests, "{w1:?}");
+    // The same job again (a retry): nothing changes.
+    let again = batch(
+        &conn,
+        &plan_signals(&p, &signals, (&w1, n1), &learning, NOW),
+    );
+    assert_eq!(again, [0, 0, 0, 0, 0, 0]);
+    assert_eq!(weights(&conn), (w1, n1));
+    // A connection: a third update; a stale count writes the rows only.
+    let stale = batch(
+        &conn,
+        &plan_signals(&p, &[Signal::Connected], (&w0, 0), &learning, NOW),
+    );
+    assert_eq!(stale, [0, 1, 1]);
+    assert_eq!(weights(&conn).1, 2);
+    let history = all::<HistoryRow>(
+        &conn,
+        MatchHistoryForUsers {
+            user_ids: r#"["ann"]"#,
+        },
+    );
+    assert_eq!((history[0].proposals, history[0].completed), (1, 1));
 }

@@ -10,9 +10,9 @@
 //! The Vectorize index (M33) runs the same suite in the e2e crate against
 //! the fake Vectorize (`tests/tests/vectorize_contract.rs`).
 
-mod vector_suite;
 #[path = "vector_suite/sqlite.rs"]
 mod sqlite_rows;
+mod vector_suite;
 
 use std::fs;
 use std::path::Path;
@@ -113,7 +113,11 @@ fn m32_an_upsert_keeps_the_embed_jobs_provenance_and_other_models_apart() {
     run(index.upsert(vec![record(vec![1.0, 0.0])])).unwrap();
     assert_eq!(state(), before, "the same vector again writes nothing");
     run(index.upsert(vec![record(vec![0.0, 1.0])])).unwrap();
-    assert_eq!(state(), before, "a new vector keeps the job's hash and provenance");
+    assert_eq!(
+        state(),
+        before,
+        "a new vector keeps the job's hash and provenance"
+    );
     let hits = run(index.query(&[0.0, 1.0], 5, &VectorFilter::default())).unwrap();
     assert_eq!(hits.len(), 1);
     assert!((hits[0].score - 1.0).abs() < 1e-6);

@@ -137,7 +137,10 @@ async fn assert_ann_and_bob(w: &World, claimed: &[String]) {
         .iter()
         .filter_map(|f| f["kind"].as_str())
         .collect();
-    assert!(!kinds.contains(&"interests"), "no shared interest: {kinds:?}");
+    assert!(
+        !kinds.contains(&"interests"),
+        "no shared interest: {kinds:?}"
+    );
     assert!(
         p.body["factors"]
             .as_array()

@@ -34,6 +34,7 @@ pub mod embedder;
 pub mod feedback;
 pub mod hashing;
 pub mod local_embedder;
+pub mod post_call;
 pub mod profile_vector;
 pub mod proposal_plan;
 pub mod proposal_retry;

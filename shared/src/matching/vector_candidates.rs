@@ -166,7 +166,11 @@ mod tests {
 
     const PEOPLE: [(&str, &str, &str); 5] = [
         ("ann", "o1", "realtime websocket servers in rust"),
-        ("bob", "o2", "rust engineer building realtime websocket servers"),
+        (
+            "bob",
+            "o2",
+            "rust engineer building realtime websocket servers",
+        ),
         ("cat", "o1", "sourdough bread and laminated pastry"),
         ("dan", "o1", "websocket servers for realtime apps"),
         ("eve", "o1", "realtime websocket servers and rust services"),
@@ -200,7 +204,9 @@ mod tests {
     fn m30_seeds_get_their_nearest_waiting_people_not_themselves() {
         let (index, stored) = world();
         let seeds = vec![waiting("ann", "o1")];
-        let hits = now_or_never(nearest(&index, &seeds, &stored)).unwrap().unwrap();
+        let hits = now_or_never(nearest(&index, &seeds, &stored))
+            .unwrap()
+            .unwrap();
         assert_eq!(hits.len(), 1);
         // The pastry chef reads nothing alike: below the similarity floor.
         assert!(!hits[0].users.contains(&"cat".to_owned()));
@@ -219,8 +225,13 @@ mod tests {
         let found = join_waiting(&hits, &queue, 5);
         let users: Vec<&str> = found.iter().map(|c| c.user_id.as_str()).collect();
         assert_eq!(users.len(), 2);
-        assert!(users.contains(&"bob") && users.contains(&"dan"), "{users:?}");
-        assert!(found.iter().all(|c| c.seed_user_id.as_deref() == Some("ann")));
+        assert!(
+            users.contains(&"bob") && users.contains(&"dan"),
+            "{users:?}"
+        );
+        assert!(found
+            .iter()
+            .all(|c| c.seed_user_id.as_deref() == Some("ann")));
         assert_eq!(join_waiting(&hits, &queue, 1).len(), 1);
     }
 
@@ -229,11 +240,15 @@ mod tests {
         let (index, stored) = world();
         let mut ann = waiting("ann", "o1");
         ann.constraints = r#"{"org_constraints":"same_org"}"#.into();
-        let hits = now_or_never(nearest(&index, &[ann], &stored)).unwrap().unwrap();
+        let hits = now_or_never(nearest(&index, &[ann], &stored))
+            .unwrap()
+            .unwrap();
         assert!(!hits[0].users.contains(&"bob".to_owned()));
         assert!(hits[0].users.contains(&"dan".to_owned()));
         let zed = waiting("zed", "o1");
-        let none = now_or_never(nearest(&index, &[zed], &stored)).unwrap().unwrap();
+        let none = now_or_never(nearest(&index, &[zed], &stored))
+            .unwrap()
+            .unwrap();
         assert!(none.is_empty());
     }
 

@@ -133,7 +133,10 @@ impl<R: VectorRows> SqlExactIndex<R> {
             .collect()
     }
 
-    async fn scope(&self, filter: &VectorFilter) -> Result<Rc<Vec<VectorRecord>>, VectorIndexError> {
+    async fn scope(
+        &self,
+        filter: &VectorFilter,
+    ) -> Result<Rc<Vec<VectorRecord>>, VectorIndexError> {
         let mut kinds = filter.source_types.clone();
         kinds.sort();
         kinds.dedup();

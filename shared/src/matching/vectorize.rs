@@ -237,7 +237,11 @@ impl<T: VectorizeTransport> VectorizeIndex<T> {
         Ok(())
     }
 
-    async fn send(&self, op: VectorizeOp, body: String) -> Result<(u16, Vec<u8>), VectorIndexError> {
+    async fn send(
+        &self,
+        op: VectorizeOp,
+        body: String,
+    ) -> Result<(u16, Vec<u8>), VectorIndexError> {
         self.transport
             .send(op, body)
             .await
@@ -353,13 +357,13 @@ mod tests {
     #[test]
     fn m33_answers_drop_exclusions_and_foreign_ids_and_keep_the_contract_order() {
         let answer = json!({"success": true, "errors": [], "messages": [],
-            "result": {"count": 4, "matches": [
-                {"id": "profile:b", "score": 0.5, "metadata": {"org_id": "o"}},
-                {"id": "profile:me", "score": 0.99},
-                {"id": "someone-elses", "score": 0.9},
-                {"id": "profile:a", "score": 0.5},
-                {"id": "profile:c", "score": 1.2},
-            ]}});
+        "result": {"count": 4, "matches": [
+            {"id": "profile:b", "score": 0.5, "metadata": {"org_id": "o"}},
+            {"id": "profile:me", "score": 0.99},
+            {"id": "someone-elses", "score": 0.9},
+            {"id": "profile:a", "score": 0.5},
+            {"id": "profile:c", "score": 1.2},
+        ]}});
         let filter = VectorFilter {
             exclude: vec![key("me")],
             ..VectorFilter::default()
@@ -382,9 +386,14 @@ mod tests {
         assert!(parse_mutation(502, b"<html>").is_err());
         let ok = json!({"success": true, "errors": [], "messages": [],
                         "result": {"mutationId": "m-1"}});
-        assert_eq!(parse_mutation(200, ok.to_string().as_bytes()).unwrap(), "m-1");
-        assert!(parse_query(200, ok.to_string().as_bytes(), 3, &VectorFilter::default())
-            .unwrap()
-            .is_empty());
+        assert_eq!(
+            parse_mutation(200, ok.to_string().as_bytes()).unwrap(),
+            "m-1"
+        );
+        assert!(
+            parse_query(200, ok.to_string().as_bytes(), 3, &VectorFilter::default())
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -251,6 +251,11 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
     matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
     matching::MATCHING_QUEUE_WAITING_AMONG,
+    matching::MATCHING_PROPOSAL_BY_MEETING,
+    matching::MATCHING_PROPOSAL_MATCHED_BETWEEN,
+    matching::MATCH_INSIGHT_SIGNALS_FOR_PAIR,
+    matching::MATCH_SIGNAL_RECORD,
+    matching::MATCHING_WEIGHTS_PUT_FOR_SIGNAL,
     embeddings::EMBEDDING_LIST_FOR_SOURCES,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
@@ -777,6 +782,26 @@ mod tests {
             (
                 matching::MATCHING_QUEUE_WAITING_AMONG,
                 matching::MatchingQueueWaitingAmong::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_BY_MEETING,
+                matching::MatchingProposalByMeeting::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_MATCHED_BETWEEN,
+                matching::MatchingProposalMatchedBetween::FIELDS,
+            ),
+            (
+                matching::MATCH_INSIGHT_SIGNALS_FOR_PAIR,
+                matching::MatchInsightSignalsForPair::FIELDS,
+            ),
+            (
+                matching::MATCH_SIGNAL_RECORD,
+                matching::MatchSignalRecord::FIELDS,
+            ),
+            (
+                matching::MATCHING_WEIGHTS_PUT_FOR_SIGNAL,
+                matching::MatchingWeightsPutForSignal::FIELDS,
             ),
             (
                 embeddings::EMBEDDING_LIST_FOR_SOURCES,

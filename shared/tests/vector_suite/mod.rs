@@ -310,4 +310,3 @@ fn local_embeddings_retrieve_the_related_profile<I: VectorIndex>(make: &impl Fn(
         assert!(hits[0].score > 0.0);
     }
 }
-

@@ -125,8 +125,8 @@ pub async fn open(env: &Env, model: &ModelInfo, now_ms: i64) -> Result<Index, Ap
     let row = db
         .first::<IndexMetaRow>(VectorIndexGetActive { model: &model.name })
         .await?;
-    let backend =
-        choose(row.as_ref(), model).map_err(|e| ApiError::internal(format!("{}: {e}", e.code())))?;
+    let backend = choose(row.as_ref(), model)
+        .map_err(|e| ApiError::internal(format!("{}: {e}", e.code())))?;
     Ok(match backend {
         Backend::Exact => Index::Exact(SqlExactIndex::new(D1Rows(db), model.clone(), now_ms)),
         Backend::Vectorize {

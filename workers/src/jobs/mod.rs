@@ -86,6 +86,9 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::EmbedProfile { .. } | Job::EmbedMeeting { .. } => {
             crate::embeddings::job::run(env, msg, jc).await
         }
+        Job::MatchingPostCall { meeting_id } => {
+            crate::matching::post_call::run(env, msg, meeting_id, jc).await
+        }
     }
 }
 
