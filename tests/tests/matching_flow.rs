@@ -285,6 +285,38 @@ async fn m25_overlapping_people_are_proposed_told_live_and_meet() {
     // The accepted answers are in the analytics.
     let rows = w.d1(&format!("SELECT count(*) AS n FROM matching_analytics WHERE match_id = '{id}' AND outcome = 'accepted'"));
     assert_eq!(rows[0]["n"], 2);
+
+    // M35: the matched pair connects; the matcher learns it once.
+    let updates = |w: &World| w.d1("SELECT updates FROM matching_weights")[0]["updates"].clone();
+    let before = updates(&w);
+    let c = expect(
+        &w,
+        "POST",
+        "/v1/connections",
+        ANN,
+        Some(&json!({"user_id": BOB})),
+        201,
+    )
+    .await;
+    let conn = c.body["id"].as_str().unwrap().to_owned();
+    expect(
+        &w,
+        "POST",
+        &format!("/v1/connections/{conn}/accept"),
+        BOB,
+        None,
+        200,
+    )
+    .await;
+    let rows = w.d1(&format!(
+        "SELECT user_id FROM matching_analytics WHERE match_id = '{id}' AND outcome = 'connected' ORDER BY user_id"
+    ));
+    assert_eq!(rows, [json!({"user_id": ANN}), json!({"user_id": BOB})]);
+    assert_eq!(
+        updates(&w).as_i64().unwrap(),
+        before.as_i64().unwrap() + 1,
+        "one weight update for the connection"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
