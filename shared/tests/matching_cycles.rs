@@ -8,10 +8,7 @@
 #[path = "vector_suite/sqlite.rs"]
 mod sqlite_rows;
 
-use std::fs;
-use std::path::Path;
-
-use sqlite_rows::SqliteRows;
+use sqlite_rows::{bind, migrated, SqliteRows};
 
 use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
@@ -40,8 +37,8 @@ use connvo_shared::sql::matching::{
     MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
     MatchingQueueWaitingAmong,
 };
-use connvo_shared::sql::{SqlValue, Statement};
-use rusqlite::types::{Value, ValueRef};
+use connvo_shared::sql::Statement;
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 
@@ -49,33 +46,9 @@ const NOW: i64 = 1_800_000_000_000;
 const HOUR: i64 = 3_600_000;
 
 fn db() -> Connection {
-    let conn = Connection::open_in_memory().unwrap();
+    let conn = migrated();
     conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d1-migrations");
-    let mut files: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    for f in files {
-        conn.execute_batch(&fs::read_to_string(&f).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-    }
     conn
-}
-
-fn bind(s: &Statement) -> Vec<Value> {
-    s.params
-        .iter()
-        .map(|v| match v {
-            SqlValue::Null => Value::Null,
-            SqlValue::Integer(i) => Value::Integer(*i),
-            SqlValue::Real(r) => Value::Real(*r),
-            SqlValue::Text(t) => Value::Text(t.clone()),
-            SqlValue::Blob(b) => Value::Blob(b.clone()),
-        })
-        .collect()
 }
 
 /// Rows as JSON objects, decoded like the D1 executor does.

@@ -14,8 +14,6 @@
 mod sqlite_rows;
 mod vector_suite;
 
-use std::fs;
-use std::path::Path;
 use std::rc::Rc;
 
 use connvo_shared::matching::embedder::{ModelInfo, SourceType};
@@ -23,24 +21,8 @@ use connvo_shared::matching::local_embedder::LocalEmbedder;
 use connvo_shared::matching::vector_index::{ExactIndex, VectorFilter, VectorIndex, VectorKey};
 use connvo_shared::matching::vector_sql::{SqlExactIndex, VectorRows};
 use rusqlite::Connection;
-use sqlite_rows::SqliteRows;
+use sqlite_rows::{migrated, SqliteRows};
 use vector_suite::{contract, run};
-
-fn migrated() -> Connection {
-    let conn = Connection::open_in_memory().unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d1-migrations");
-    let mut files: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    for f in files {
-        conn.execute_batch(&fs::read_to_string(&f).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-    }
-    conn
-}
 
 fn model(dim: usize) -> ModelInfo {
     ModelInfo {

@@ -30,8 +30,8 @@ use super::embedder::{content_hash, ModelInfo, SourceType};
 use super::profile_vector::EMBEDDING_PREFIX;
 use super::vector_codec::encode_blob;
 use super::vector_index::{
-    rank_exact, VectorFilter, VectorHit, VectorIndex, VectorIndexError, VectorKey, VectorRecord,
-    EXACT_CANDIDATE_LIMIT,
+    check_vector, rank_exact, VectorFilter, VectorHit, VectorIndex, VectorIndexError, VectorKey,
+    VectorRecord, EXACT_CANDIDATE_LIMIT,
 };
 use crate::sql::embeddings::{
     EmbeddingDeleteForSourceModel, EmbeddingIndexCandidates, EmbeddingIndexCandidatesInOrg,
@@ -169,16 +169,7 @@ impl<R: VectorRows> SqlExactIndex<R> {
     }
 
     fn check(&self, vector: &[f32]) -> Result<(), VectorIndexError> {
-        if vector.len() != self.model.dim {
-            return Err(VectorIndexError::DimensionMismatch {
-                expected: self.model.dim,
-                got: vector.len(),
-            });
-        }
-        if vector.iter().any(|x| !x.is_finite()) {
-            return Err(VectorIndexError::NonFinite);
-        }
-        Ok(())
+        check_vector(vector, self.model.dim)
     }
 }
 

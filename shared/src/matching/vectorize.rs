@@ -32,8 +32,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::vector_index::{
-    vectorize_filter, VectorFilter, VectorHit, VectorIndex, VectorIndexError, VectorKey,
-    VectorRecord, MAX_TOP_K,
+    check_vector, vectorize_filter, VectorFilter, VectorHit, VectorIndex, VectorIndexError,
+    VectorKey, VectorRecord, MAX_TOP_K,
 };
 
 /// The Cloudflare API base the REST calls go to by default.
@@ -225,16 +225,7 @@ impl<T: VectorizeTransport> VectorizeIndex<T> {
     }
 
     fn check(&self, vector: &[f32]) -> Result<(), VectorIndexError> {
-        if vector.len() != self.dim {
-            return Err(VectorIndexError::DimensionMismatch {
-                expected: self.dim,
-                got: vector.len(),
-            });
-        }
-        if vector.iter().any(|x| !x.is_finite()) {
-            return Err(VectorIndexError::NonFinite);
-        }
-        Ok(())
+        check_vector(vector, self.dim)
     }
 
     async fn send(

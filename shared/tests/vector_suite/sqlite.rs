@@ -2,7 +2,9 @@
 //! index's row store (`VectorRows`, M32): the index's own statements run
 //! here as the worker runs them on D1 (writes in one transaction).
 
+use std::fs;
 use std::ops::Deref;
+use std::path::Path;
 
 use connvo_shared::matching::vector_sql::{CandidateRow, VectorRows};
 use connvo_shared::sql::{SqlValue, Statement};
@@ -12,7 +14,25 @@ use rusqlite::Connection;
 /// Any handle on a connection (`&Connection`, `Rc<Connection>`).
 pub struct SqliteRows<C>(pub C);
 
-fn bind(s: &Statement) -> Vec<Value> {
+/// An in-memory database with every migration of `d1-migrations/`, in order.
+pub fn migrated() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d1-migrations");
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    for f in files {
+        conn.execute_batch(&fs::read_to_string(&f).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    conn
+}
+
+/// A statement's parameters as rusqlite values.
+pub fn bind(s: &Statement) -> Vec<Value> {
     s.params
         .iter()
         .map(|v| match v {

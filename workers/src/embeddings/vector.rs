@@ -11,8 +11,6 @@
 //! at their fake); `VECTORIZE_TIMEOUT_MS` (default 5000) bounds one
 //! exchange.
 
-use std::time::Duration;
-
 use connvo_rooms::d1::D1;
 use connvo_shared::matching::embedder::ModelInfo;
 use connvo_shared::matching::vector_backend::{choose, Backend, IndexMetaRow};
@@ -26,8 +24,7 @@ use connvo_shared::matching::vectorize::{
 use connvo_shared::sql::embeddings::VectorIndexGetActive;
 use connvo_shared::sql::Statement;
 use connvo_shared::ApiError;
-use futures::future::{select, Either};
-use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::Env;
 
 use crate::config::var;
 
@@ -67,45 +64,11 @@ pub struct Http {
 impl VectorizeTransport for Http {
     async fn send(&self, op: VectorizeOp, body: String) -> Result<(u16, Vec<u8>), String> {
         let url = vectorize_url(&self.base, &self.account_id, &self.index_name, op);
-        let headers = Headers::new();
-        headers
-            .set("content-type", op.content_type())
-            .map_err(|e| e.to_string())?;
+        let mut headers = vec![("content-type", op.content_type().to_owned())];
         if let Some(token) = &self.token {
-            headers
-                .set("authorization", &format!("Bearer {token}"))
-                .map_err(|e| e.to_string())?;
+            headers.push(("authorization", format!("Bearer {token}")));
         }
-        let request = Request::new_with_init(
-            &url,
-            RequestInit::new()
-                .with_method(Method::Post)
-                .with_headers(headers)
-                .with_body(Some(body.into())),
-        )
-        .map_err(|e| e.to_string())?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let exchange = Box::pin(async move {
-            let mut resp = Fetch::Request(request)
-                .send_with_signal(&signal)
-                .await
-                .map_err(|e| format!("request failed: {e}"))?;
-            let status = resp.status_code();
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| format!("reading the body: {e}"))?;
-            Ok::<_, String>((status, bytes))
-        });
-        let timeout = Box::pin(Delay::from(Duration::from_millis(self.timeout_ms)));
-        match select(exchange, timeout).await {
-            Either::Left((result, _)) => result,
-            Either::Right(_) => {
-                controller.abort();
-                Err("timed out".to_owned())
-            }
-        }
+        super::remote::post(&url, &headers, body, self.timeout_ms).await
     }
 }
 
