@@ -82,6 +82,10 @@ pub enum Job {
         announcement_id: String,
         batch_no: u32,
     },
+    /// Post-call signals of a matched pair's meeting (rule M35,
+    /// `matching::post_call`): met, and the insights' recommendations,
+    /// once the insights job is recorded (it waits like that job).
+    MatchingPostCall { meeting_id: String },
 }
 
 impl Job {
@@ -98,6 +102,7 @@ impl Job {
             Job::EmbedProfile { .. } => "embed_profile",
             Job::EmbedMeeting { .. } => "embed_meeting",
             Job::AnnounceBatch { .. } => "announce_batch",
+            Job::MatchingPostCall { .. } => "matching_post_call",
         }
     }
 
@@ -112,7 +117,8 @@ impl Job {
             | Job::GenerateInsights { meeting_id }
             | Job::GeneratePrecall { meeting_id }
             | Job::GenerateIncall { meeting_id, .. }
-            | Job::EmbedMeeting { meeting_id } => meeting_id,
+            | Job::EmbedMeeting { meeting_id }
+            | Job::MatchingPostCall { meeting_id } => meeting_id,
             // The one job about a notification: its id stands in (a valid
             // id, so `decode` checks it the same way).
             Job::SendEmail { notification_id } => notification_id,
@@ -322,6 +328,7 @@ mod tests {
             Job::GeneratePrecall { meeting_id: id() },
             Job::EmbedProfile { user_id: id() },
             Job::EmbedMeeting { meeting_id: id() },
+            Job::MatchingPostCall { meeting_id: id() },
         ];
         let mut keys: Vec<String> = jobs.iter().map(Job::idempotency_key).collect();
         keys.sort();

@@ -5,32 +5,40 @@
 //! from the same snapshot and applied interleaved never put a user in two
 //! proposals; a declined pair is not proposed again inside the cooldown.
 
-use std::fs;
-use std::path::Path;
+#[path = "vector_suite/sqlite.rs"]
+mod sqlite_rows;
+
+use sqlite_rows::{bind, migrated, SqliteRows};
 
 use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, CycleRun, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
+use connvo_shared::matching::embedder::SourceType;
+use connvo_shared::matching::local_embedder::LocalEmbedder;
 use connvo_shared::matching::local_embedder::LOCAL_EMBEDDER_MODEL;
 use connvo_shared::matching::profile_vector::plan_profile_embedding;
+use connvo_shared::matching::profile_vector::StoredVector;
 use connvo_shared::matching::proposal_plan::{plan_settle, ProposalRow};
 use connvo_shared::matching::queue::{shard_of, QueueStatus};
 use connvo_shared::matching::queue_plan::{MatchingConfig, QueueRow};
+use connvo_shared::matching::ready::now_or_never;
 use connvo_shared::matching::scoring::Weights;
 use connvo_shared::matching::vector_candidates::{
-    merge_candidates, vector_candidates, PoolRow, VECTOR_POOL_LIMIT,
+    hit_user_ids_json, join_waiting, merge_candidates, nearest,
 };
+use connvo_shared::matching::vector_sql::SqlExactIndex;
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
 use connvo_shared::sql::embeddings::ConsentProcessingAmong;
+use connvo_shared::sql::embeddings::EmbeddingListForSources;
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalGet, MatchingQueueGet, MatchingQueueInsert, MatchingQueueListWaiting,
-    MatchingVectorPool,
+    MatchingQueueWaitingAmong,
 };
-use connvo_shared::sql::{SqlValue, Statement};
-use rusqlite::types::{Value, ValueRef};
+use connvo_shared::sql::Statement;
+use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 
@@ -38,33 +46,9 @@ const NOW: i64 = 1_800_000_000_000;
 const HOUR: i64 = 3_600_000;
 
 fn db() -> Connection {
-    let conn = Connection::open_in_memory().unwrap();
+    let conn = migrated();
     conn.pragma_update(None, "foreign_keys", "ON").unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../d1-migrations");
-    let mut files: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-        .collect();
-    files.sort();
-    for f in files {
-        conn.execute_batch(&fs::read_to_string(&f).unwrap())
-            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-    }
     conn
-}
-
-fn bind(s: &Statement) -> Vec<Value> {
-    s.params
-        .iter()
-        .map(|v| match v {
-            SqlValue::Null => Value::Null,
-            SqlValue::Integer(i) => Value::Integer(*i),
-            SqlValue::Real(r) => Value::Real(*r),
-            SqlValue::Text(t) => Value::Text(t.clone()),
-            SqlValue::Blob(b) => Value::Blob(b.clone()),
-        })
-        .collect()
 }
 
 /// Rows as JSON objects, decoded like the D1 executor does.
@@ -171,15 +155,28 @@ fn plan(conn: &Connection, now: i64) -> CycleRun {
             per_interest: cfg.candidate_fan_out,
         },
     );
-    let pool: Vec<PoolRow> = all(
+    // M30 through the exact index over these rows (M32), as the worker.
+    let index = SqlExactIndex::new(SqliteRows(conn), LocalEmbedder::model_info(), now);
+    let vectors: Vec<StoredVector> = all(
         conn,
-        MatchingVectorPool {
+        EmbeddingListForSources {
             model: LOCAL_EMBEDDER_MODEL,
-            now_ms: now,
-            limit: VECTOR_POOL_LIMIT,
+            source_type: SourceType::Profile.as_str(),
+            source_ids: &seed_ids,
         },
     );
-    let near = vector_candidates(&seeds, &pool, cfg.cycle.max_candidates_per_entry);
+    let hits = now_or_never(nearest(&index, &seeds, &vectors))
+        .unwrap()
+        .unwrap();
+    let waiting: Vec<WaitingRow> = all(
+        conn,
+        MatchingQueueWaitingAmong {
+            user_ids: &hit_user_ids_json(&hits),
+            now_ms: now,
+            limit: 2_000,
+        },
+    );
+    let near = join_waiting(&hits, &waiting, cfg.cycle.max_candidates_per_entry);
     let candidates = merge_candidates(candidates, near);
     let ids = user_ids_json(&seeds, &candidates);
     let input = CycleInput {
@@ -403,7 +400,9 @@ fn m30_alike_profiles_without_a_shared_interest_meet_through_the_vector_index() 
         ),
         ("cat", "sourdough bread, pastry and laminated doughs"),
     ] {
-        let st = plan_profile_embedding(user, None, bio, &format!("emb_{user}"), NOW).unwrap();
+        let st = plan_profile_embedding(user, None, bio, &format!("emb_{user}"), NOW)
+            .unwrap()
+            .statement;
         run(&conn, &st);
     }
     let r = plan(&conn, NOW);
@@ -449,4 +448,68 @@ fn m31_sweep_progress_adds_up_and_a_stale_cursor_records_nothing() {
         (1, SWEEP_PAGE + 3, 2, 1)
     );
     assert_eq!(row.last_pass_at, Some(3));
+}
+
+#[test]
+fn m35_post_call_signals_teach_once_even_when_the_job_runs_again() {
+    use connvo_shared::matching::feedback::LearningConfig;
+    use connvo_shared::matching::post_call::{plan_signals, Signal};
+    use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
+    use connvo_shared::sql::matching::MatchingWeightsGet;
+    let conn = db();
+    person(&conn, "ann", &["ai-ml"]);
+    person(&conn, "bob", &["ai-ml"]);
+    let p = ProposalRow {
+        id: "match_1".into(),
+        a_entry_id: "mq_ann".into(),
+        a_user_id: "ann".into(),
+        b_entry_id: "mq_bob".into(),
+        b_user_id: "bob".into(),
+        score: 0.7,
+        detail: r#"{"features": {"interests": 1.0, "skills": 0.0, "org": 0.5, "history": 0.5, "vector": null}}"#.into(),
+        starts_at: NOW,
+        respond_by: NOW,
+        status: "matched".into(),
+        meeting_id: None,
+        created_at: NOW,
+        updated_at: NOW,
+    };
+    let weights = |conn: &Connection| {
+        let row: Option<WeightsRow> = all::<WeightsRow>(conn, MatchingWeightsGet {}).pop();
+        current_weights(row.as_ref(), &Weights::default())
+    };
+    let learning = LearningConfig::default();
+    // The job: met and the insights, from an empty weights table.
+    let (w0, n0) = weights(&conn);
+    assert_eq!(n0, -1);
+    let signals = [Signal::Met, Signal::Insights { a: 1.0, b: 0.5 }];
+    let changes = batch(
+        &conn,
+        &plan_signals(&p, &signals, (&w0, n0), &learning, NOW),
+    );
+    assert_eq!(changes, [1, 1, 1, 1, 1, 1], "both puts and four rows");
+    let (w1, n1) = weights(&conn);
+    assert_eq!(n1, 2);
+    assert!(w1.interests > w0.interests, "{w1:?}");
+    // The same job again (a retry): nothing changes.
+    let again = batch(
+        &conn,
+        &plan_signals(&p, &signals, (&w1, n1), &learning, NOW),
+    );
+    assert_eq!(again, [0, 0, 0, 0, 0, 0]);
+    assert_eq!(weights(&conn), (w1, n1));
+    // A connection: a third update; a stale count writes the rows only.
+    let stale = batch(
+        &conn,
+        &plan_signals(&p, &[Signal::Connected], (&w0, 0), &learning, NOW),
+    );
+    assert_eq!(stale, [0, 1, 1]);
+    assert_eq!(weights(&conn).1, 2);
+    let history = all::<HistoryRow>(
+        &conn,
+        MatchHistoryForUsers {
+            user_ids: r#"["ann"]"#,
+        },
+    );
+    assert_eq!((history[0].proposals, history[0].completed), (1, 1));
 }

@@ -285,6 +285,38 @@ async fn m25_overlapping_people_are_proposed_told_live_and_meet() {
     // The accepted answers are in the analytics.
     let rows = w.d1(&format!("SELECT count(*) AS n FROM matching_analytics WHERE match_id = '{id}' AND outcome = 'accepted'"));
     assert_eq!(rows[0]["n"], 2);
+
+    // M35: the matched pair connects; the matcher learns it once.
+    let updates = |w: &World| w.d1("SELECT updates FROM matching_weights")[0]["updates"].clone();
+    let before = updates(&w);
+    let c = expect(
+        &w,
+        "POST",
+        "/v1/connections",
+        ANN,
+        Some(&json!({"user_id": BOB})),
+        201,
+    )
+    .await;
+    let conn = c.body["id"].as_str().unwrap().to_owned();
+    expect(
+        &w,
+        "POST",
+        &format!("/v1/connections/{conn}/accept"),
+        BOB,
+        None,
+        200,
+    )
+    .await;
+    let rows = w.d1(&format!(
+        "SELECT user_id FROM matching_analytics WHERE match_id = '{id}' AND outcome = 'connected' ORDER BY user_id"
+    ));
+    assert_eq!(rows, [json!({"user_id": ANN}), json!({"user_id": BOB})]);
+    assert_eq!(
+        updates(&w).as_i64().unwrap(),
+        before.as_i64().unwrap() + 1,
+        "one weight update for the connection"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -473,4 +505,63 @@ async fn m18_connections_request_answer_list_and_block() {
         .call("DELETE", &format!("/v1/users/{BOB}/block"), Some(ANN), None)
         .await;
     assert_eq!(a.status, 204);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m8_blocked_and_deleted_people_are_never_proposed_and_oversize_profiles_are_refused() {
+    const CAR: &str = "user_01MATCHCAR";
+    const ZED: &str = "user_01MATCHZED";
+    // Zed deleted their account while waiting with the same interests.
+    let zed = format!(
+        "INSERT INTO users (id, org_id, org_role, display_name, is_active, deleted_at, created_at, updated_at) \
+           VALUES ('{ZED}', '{org}', 'member', 'Zed', 0, 1, 1, 1); \
+         INSERT INTO profiles (user_id, display_name, goals, skills, languages, created_at, updated_at) \
+           VALUES ('{ZED}', 'Zed', 'learn pricing for developer tools', '[\"websockets\"]', '[\"en\"]', 1, 1); \
+         INSERT INTO user_interests (user_id, interest_key, created_at) \
+           VALUES ('{ZED}', 'realtime', 1), ('{ZED}', 'developer-tools', 1); \
+         INSERT INTO matching_queue (id, user_id, org_id, shard, available_from, available_to, constraints, \
+           status, version, created_at, updated_at) \
+           VALUES ('mq_zed', '{ZED}', '{org}', 0, CAST(strftime('%s', 'now') AS INTEGER) * 1000, \
+             (CAST(strftime('%s', 'now') AS INTEGER) + 10800) * 1000, '{{}}', 'waiting', 1, 1, 1)",
+        org = connvo_e2e::meet::ORG
+    );
+    let w = World::start_with(&[ANN, BOB, CAR], flag_on().seed_sql(zed)).await;
+    profiles(&w).await;
+    let car = profile(
+        "Car",
+        "hire engineers who know websockets",
+        &["pricing"],
+        &["realtime", "developer-tools"],
+    );
+    expect(&w, "PUT", "/v1/me/profile", CAR, Some(&car), 200).await;
+
+    // Oversize text is refused with the field named, and nothing is written.
+    let big = json!({"display_name": "Car", "bio": "x".repeat(2001)});
+    let a = expect(&w, "PUT", "/v1/me/profile", CAR, Some(&big), 400).await;
+    assert_eq!(a.body["error"]["code"], "VALIDATION_ERROR");
+    assert_eq!(a.body["error"]["details"]["field"], "bio", "{}", a.body);
+    let rows = w.d1(&format!("SELECT bio FROM profiles WHERE user_id = '{CAR}'"));
+    assert_eq!(rows[0]["bio"], Value::Null);
+
+    // Ann blocks Bob: the best pair by profile is never proposed.
+    expect(&w, "PUT", &format!("/v1/users/{BOB}/block"), ANN, None, 201).await;
+    enter(&w, ANN).await;
+    enter(&w, BOB).await;
+    assert!(cycle(&w).await.is_empty(), "blocked or deleted proposed");
+    // Car enters: proposed with one of them, never with Zed.
+    enter(&w, CAR).await;
+    let claimed = cycle(&w).await;
+    assert_eq!(claimed.len(), 1, "{claimed:?}");
+    let rows = w.d1("SELECT a_user_id, b_user_id FROM matching_proposals");
+    assert_eq!(rows.len(), 1);
+    let pair = [
+        rows[0]["a_user_id"].as_str().unwrap(),
+        rows[0]["b_user_id"].as_str().unwrap(),
+    ];
+    assert!(pair.contains(&CAR), "{pair:?}");
+    assert!(!pair.contains(&ZED), "{pair:?}");
+    let zed = w.d1(&format!(
+        "SELECT status FROM matching_queue WHERE user_id = '{ZED}'"
+    ));
+    assert_eq!(zed[0]["status"], "waiting");
 }

@@ -32,6 +32,7 @@ use super::embedder::{content_hash, drift, Drift, ModelInfo, Provenance, SourceT
 use super::local_embedder::LOCAL_EMBEDDER_MODEL;
 use super::text::words;
 use super::vector_codec::encode_blob;
+use super::vector_index::{VectorKey, VectorRecord};
 use crate::sql::embeddings::{
     EmbeddingDeleteForSource, EmbeddingDeleteForSourceModel, EmbeddingUpsert,
 };
@@ -44,6 +45,23 @@ pub struct EmbedTarget<'a> {
     pub source_id: &'a str,
     pub org_id: Option<&'a str>,
     pub language: Option<&'a str>,
+}
+
+impl EmbedTarget<'_> {
+    /// The source's key in the vector index (M32–M34).
+    pub fn key(&self) -> VectorKey {
+        VectorKey::new(self.source_type, self.source_id)
+    }
+
+    /// `vector` as this source's record for the vector index.
+    pub fn record(&self, vector: Vec<f32>) -> VectorRecord {
+        VectorRecord {
+            key: self.key(),
+            org_id: self.org_id.map(str::to_owned),
+            language: self.language.map(str::to_owned),
+            vector,
+        }
+    }
 }
 
 /// A row of `EMBEDDING_STATE_FOR_SOURCE`.

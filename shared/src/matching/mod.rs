@@ -5,7 +5,9 @@
 //!   lexical default, the wire formats of the remote providers, and the
 //!   D1 storage encoding.
 //! - [`vector_index`]: the [`vector_index::VectorIndex`] trait and the exact
-//!   cosine ranking the D1-backed shell mirrors.
+//!   cosine ranking; [`vector_sql`]: the exact index over stored rows (D1,
+//!   M32); [`vectorize`]: the Cloudflare Vectorize index (M33);
+//!   [`vector_backend`]: which one serves a model (M34).
 //! - [`scoring`], [`feedback`]: how compatible two people are, in a number
 //!   and in words, and how accept/decline outcomes move the weights.
 //! - [`queue`], [`cycle`]: the queue entry state machine, enter-request
@@ -32,6 +34,7 @@ pub mod embedder;
 pub mod feedback;
 pub mod hashing;
 pub mod local_embedder;
+pub mod post_call;
 pub mod profile_vector;
 pub mod proposal_plan;
 pub mod proposal_retry;
@@ -41,6 +44,9 @@ pub mod ready;
 pub mod remote_embedder;
 pub mod scoring;
 pub mod text;
+pub mod vector_backend;
 pub mod vector_candidates;
 pub mod vector_codec;
 pub mod vector_index;
+pub mod vector_sql;
+pub mod vectorize;

@@ -23,7 +23,7 @@ use super::embed_plan::{store, EmbedTarget};
 use super::embedder::{Provenance, SourceType};
 use super::local_embedder::LocalEmbedder;
 use super::vector_codec::decode_blob;
-use super::vector_index::cosine;
+use super::vector_index::{cosine, VectorRecord};
 use crate::profiles::{InterestRow, ProfileRow};
 use crate::sql::Statement;
 
@@ -51,6 +51,14 @@ pub fn profile_text(profile: Option<&ProfileRow>, interests: &[InterestRow]) -> 
     lines.join("\n")
 }
 
+/// M26: a profile's local vector, as the row to store and the record for
+/// the vector index (M32–M34).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileEmbedding {
+    pub statement: Statement,
+    pub record: VectorRecord,
+}
+
 /// M26: the upsert of `user_id`'s profile vector, or `None` when the text
 /// has no word (the zero vector would say nothing).
 pub fn plan_profile_embedding(
@@ -59,7 +67,7 @@ pub fn plan_profile_embedding(
     text: &str,
     new_id: &str,
     now_ms: i64,
-) -> Option<Statement> {
+) -> Option<ProfileEmbedding> {
     let vector = LocalEmbedder.embed_one(text);
     if vector.iter().all(|x| *x == 0.0) {
         return None;
@@ -71,9 +79,13 @@ pub fn plan_profile_embedding(
         language: None,
     };
     let provenance = Provenance::direct(LocalEmbedder::model_info());
-    store(&target, text, &vector, &provenance, new_id, now_ms)
+    let statement = store(&target, text, &vector, &provenance, new_id, now_ms)
         .into_iter()
-        .next()
+        .next()?;
+    Some(ProfileEmbedding {
+        statement,
+        record: target.record(vector),
+    })
 }
 
 /// A row of `EMBEDDING_LIST_FOR_SOURCES`.
@@ -163,7 +175,9 @@ mod tests {
     #[test]
     fn m26_an_empty_profile_gets_no_vector_and_a_corrupt_row_is_skipped() {
         assert!(plan_profile_embedding("ann", None, "  ", "emb_1", 1).is_none());
-        let st = plan_profile_embedding("ann", None, "rust", "emb_1", 1).unwrap();
+        let st = plan_profile_embedding("ann", None, "rust", "emb_1", 1)
+            .unwrap()
+            .statement;
         assert_eq!(st.name, "EMBEDDING_UPSERT");
         let mut bad = stored("ann", "rust");
         bad.vector_hex.pop();

@@ -3,121 +3,121 @@
 //!
 //! **M30 — vector candidates.** Besides the candidates sharing an interest,
 //! each seed gets up to `per_seed` waiting people whose profiles read most
-//! alike. A cycle reads one bounded pool per run: the waiting entries
-//! that have a profile vector of the configured model, soonest to finish
-//! first (`MATCHING_VECTOR_POOL`, index `matching_queue_expiry`, at most
-//! [`VECTOR_POOL_LIMIT`] rows whatever the queue's size). The pool goes
-//! into an [`ExactIndex`] (the `VectorIndex` contract, M6), and each seed
-//! in the pool queries it for its top `per_seed` by cosine, itself
-//! excluded, pre-filtered to its org when it asked for `same_org`;
-//! hits below [`MIN_VECTOR_SIMILARITY`] are dropped. The hits join the
+//! alike, found by the model's `VectorIndex` (the backend of M34: the
+//! exact index over D1, M32, or Vectorize, M33). Each seed with a profile
+//! vector of the configured model asks the index for its
+//! [`VECTOR_HITS_PER_SEED`] nearest profiles, itself excluded,
+//! pre-filtered to its org when it asked for `same_org`; hits below
+//! [`MIN_VECTOR_SIMILARITY`] are dropped. The index holds everyone's
+//! profile, so the hits are joined with the waiting entries of those users
+//! (`MATCHING_QUEUE_WAITING_AMONG`, one read per cycle), in the order of
+//! similarity, and each seed keeps the first `per_seed`. They join the
 //! interest candidates (a pair found both ways once) and are scored and
 //! planned like them (M7–M8, M15), so eligibility, blocks, declines and
-//! consent still apply. A seed without a vector, or outside the pool, only
-//! gets interest candidates.
+//! consent still apply. A seed without a vector only gets interest
+//! candidates; an index that fails leaves the cycle with its interest
+//! candidates (the shell logs it).
 
-use std::collections::BTreeSet;
-
-use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::cycle_run::WaitingRow;
 use super::embedder::SourceType;
 use super::profile_vector::StoredVector;
-use super::ready::now_or_never;
 use super::scoring::{Constraints, OrgConstraint};
-use super::vector_index::{ExactIndex, VectorFilter, VectorIndex, VectorKey, VectorRecord};
+use super::vector_index::{VectorFilter, VectorIndex, VectorIndexError, VectorKey, MAX_TOP_K};
 
-/// The most pool rows a cycle reads.
-pub const VECTOR_POOL_LIMIT: i64 = 2_000;
+/// Hits asked per seed: the most one query returns, since many of the
+/// nearest profiles are not waiting.
+pub const VECTOR_HITS_PER_SEED: usize = MAX_TOP_K;
 /// Hits less alike than this are not candidates.
 pub const MIN_VECTOR_SIMILARITY: f32 = 0.1;
-
-/// A row of `MATCHING_VECTOR_POOL`: a waiting entry and its profile vector.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PoolRow {
-    #[serde(flatten)]
-    pub entry: WaitingRow,
-    pub dim: i64,
-    pub vector_hex: String,
-}
-
-impl PoolRow {
-    fn waiting(&self, seed: Option<&str>) -> WaitingRow {
-        WaitingRow {
-            seed_user_id: seed.map(str::to_owned),
-            ..self.entry.clone()
-        }
-    }
-
-    fn vector(&self) -> Option<Vec<f32>> {
-        StoredVector {
-            source_id: self.entry.user_id.clone(),
-            dim: self.dim,
-            version: String::new(),
-            vector_hex: self.vector_hex.clone(),
-        }
-        .decode()
-    }
-}
 
 fn key(user_id: &str) -> VectorKey {
     VectorKey::new(SourceType::Profile, user_id)
 }
 
-/// M30: each seed's nearest waiting people in `pool`, as candidate rows
-/// (with `seed_user_id`), at most `per_seed` each.
-pub fn vector_candidates(
-    seeds: &[WaitingRow],
-    pool: &[PoolRow],
-    per_seed: usize,
-) -> Vec<WaitingRow> {
-    let decoded: Vec<(&PoolRow, Vec<f32>)> = pool
-        .iter()
-        .filter_map(|row| Some((row, row.vector()?)))
-        .collect();
-    let Some(dim) = decoded.first().map(|(_, v)| v.len()) else {
-        return Vec::new();
-    };
-    let mut index = ExactIndex::new(dim);
-    let records: Vec<VectorRecord> = decoded
-        .iter()
-        .filter(|(_, v)| v.len() == dim)
-        .map(|(row, v)| VectorRecord {
-            key: key(&row.entry.user_id),
-            org_id: row.entry.org_id.clone(),
-            language: None,
-            vector: v.clone(),
-        })
-        .collect();
-    if now_or_never(index.upsert(records)).is_none_or(|r| r.is_err()) {
-        return Vec::new();
+/// The index query of one seed: profiles only, not itself, its org only
+/// when it asked for `same_org`.
+pub fn seed_filter(seed: &WaitingRow) -> VectorFilter {
+    let constraints: Constraints = serde_json::from_str(&seed.constraints).unwrap_or_default();
+    VectorFilter {
+        org_id: (constraints.org == OrgConstraint::SameOrg)
+            .then(|| seed.org_id.clone())
+            .flatten(),
+        source_types: vec![SourceType::Profile],
+        exclude: vec![key(&seed.user_id)],
+        ..VectorFilter::default()
     }
-    let by_user: std::collections::BTreeMap<&str, &PoolRow> =
-        pool.iter().map(|r| (r.entry.user_id.as_str(), r)).collect();
+}
+
+/// One seed's nearest users, most alike first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedHits {
+    pub seed_user_id: String,
+    pub users: Vec<String>,
+}
+
+/// M30: each seed's nearest profiles (by its stored vector in `vectors`),
+/// at or above the similarity floor.
+pub async fn nearest<I: VectorIndex>(
+    index: &I,
+    seeds: &[WaitingRow],
+    vectors: &[StoredVector],
+) -> Result<Vec<SeedHits>, VectorIndexError> {
+    let by_user: BTreeMap<&str, &StoredVector> =
+        vectors.iter().map(|v| (v.source_id.as_str(), v)).collect();
     let mut out = Vec::new();
     for seed in seeds {
-        let Some((_, vector)) = decoded
-            .iter()
-            .find(|(row, v)| row.entry.user_id == seed.user_id && v.len() == dim)
+        let Some(vector) = by_user
+            .get(seed.user_id.as_str())
+            .and_then(|v| v.decode())
+            .filter(|v| v.len() == index.dim())
         else {
             continue;
         };
-        let constraints: Constraints = serde_json::from_str(&seed.constraints).unwrap_or_default();
-        let filter = VectorFilter {
-            org_id: (constraints.org == OrgConstraint::SameOrg)
-                .then(|| seed.org_id.clone())
-                .flatten(),
-            exclude: vec![key(&seed.user_id)],
-            ..VectorFilter::default()
-        };
-        let Some(Ok(hits)) = now_or_never(index.query(vector, per_seed, &filter)) else {
-            continue;
-        };
-        out.extend(
-            hits.into_iter()
+        let hits = index
+            .query(&vector, VECTOR_HITS_PER_SEED, &seed_filter(seed))
+            .await?;
+        out.push(SeedHits {
+            seed_user_id: seed.user_id.clone(),
+            users: hits
+                .into_iter()
                 .filter(|h| h.score >= MIN_VECTOR_SIMILARITY)
-                .filter_map(|h| by_user.get(h.key.source_id.as_str()))
-                .map(|row| row.waiting(Some(&seed.user_id))),
+                .filter(|h| h.key.source_type == SourceType::Profile)
+                .map(|h| h.key.source_id)
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Every user the seeds' hits name, as the JSON array
+/// `MATCHING_QUEUE_WAITING_AMONG` takes.
+pub fn hit_user_ids_json(hits: &[SeedHits]) -> String {
+    let ids: BTreeSet<&str> = hits
+        .iter()
+        .flat_map(|h| h.users.iter().map(String::as_str))
+        .collect();
+    serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
+}
+
+/// M30: the hits that are waiting, as candidate rows of their seed (with
+/// `seed_user_id`), most alike first, at most `per_seed` each.
+pub fn join_waiting(hits: &[SeedHits], waiting: &[WaitingRow], per_seed: usize) -> Vec<WaitingRow> {
+    let by_user: BTreeMap<&str, &WaitingRow> =
+        waiting.iter().map(|w| (w.user_id.as_str(), w)).collect();
+    let mut out = Vec::new();
+    for seed in hits {
+        out.extend(
+            seed.users
+                .iter()
+                .filter(|u| **u != seed.seed_user_id)
+                .filter_map(|u| by_user.get(u.as_str()))
+                .take(per_seed)
+                .map(|row| WaitingRow {
+                    seed_user_id: Some(seed.seed_user_id.clone()),
+                    ..(*row).clone()
+                }),
         );
     }
     out
@@ -143,47 +143,86 @@ pub fn merge_candidates(interest: Vec<WaitingRow>, vector: Vec<WaitingRow>) -> V
 mod tests {
     use super::*;
     use crate::matching::local_embedder::LocalEmbedder;
+    use crate::matching::ready::now_or_never;
     use crate::matching::vector_codec::encode_blob;
+    use crate::matching::vector_index::{ExactIndex, VectorRecord};
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02X}")).collect()
     }
 
-    fn pooled(user: &str, org: &str, bio: &str) -> PoolRow {
-        PoolRow {
-            entry: WaitingRow {
-                seed_user_id: None,
-                id: format!("mq_{user}"),
-                user_id: user.into(),
-                org_id: Some(org.into()),
-                available_from: 0,
-                available_to: 10,
-                constraints: "{}".into(),
-                version: 1,
-            },
-            dim: 384,
-            vector_hex: hex(&encode_blob(&LocalEmbedder.embed_one(bio))),
+    fn waiting(user: &str, org: &str) -> WaitingRow {
+        WaitingRow {
+            seed_user_id: None,
+            id: format!("mq_{user}"),
+            user_id: user.into(),
+            org_id: Some(org.into()),
+            available_from: 0,
+            available_to: 10,
+            constraints: "{}".into(),
+            version: 1,
         }
     }
 
-    fn pool() -> Vec<PoolRow> {
-        vec![
-            pooled("ann", "o1", "realtime websocket servers in rust"),
-            pooled(
-                "bob",
-                "o2",
-                "rust engineer building realtime websocket servers",
-            ),
-            pooled("cat", "o1", "sourdough bread and laminated pastry"),
-            pooled("dan", "o1", "websocket servers for realtime apps"),
-        ]
+    const PEOPLE: [(&str, &str, &str); 5] = [
+        ("ann", "o1", "realtime websocket servers in rust"),
+        (
+            "bob",
+            "o2",
+            "rust engineer building realtime websocket servers",
+        ),
+        ("cat", "o1", "sourdough bread and laminated pastry"),
+        ("dan", "o1", "websocket servers for realtime apps"),
+        ("eve", "o1", "realtime websocket servers and rust services"),
+    ];
+
+    /// Everyone's profile in the index and as stored vectors.
+    fn world() -> (ExactIndex, Vec<StoredVector>) {
+        let mut index = ExactIndex::new(384);
+        let mut stored = Vec::new();
+        let mut records = Vec::new();
+        for (user, org, bio) in PEOPLE {
+            let v = LocalEmbedder.embed_one(bio);
+            stored.push(StoredVector {
+                source_id: user.into(),
+                dim: 384,
+                version: "1".into(),
+                vector_hex: hex(&encode_blob(&v)),
+            });
+            records.push(VectorRecord {
+                key: key(user),
+                org_id: Some(org.into()),
+                language: None,
+                vector: v,
+            });
+        }
+        now_or_never(index.upsert(records)).unwrap().unwrap();
+        (index, stored)
     }
 
     #[test]
     fn m30_seeds_get_their_nearest_waiting_people_not_themselves() {
-        let pool = pool();
-        let seeds = vec![pool[0].waiting(None)];
-        let found = vector_candidates(&seeds, &pool, 2);
+        let (index, stored) = world();
+        let seeds = vec![waiting("ann", "o1")];
+        let hits = now_or_never(nearest(&index, &seeds, &stored))
+            .unwrap()
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        // The pastry chef reads nothing alike: below the similarity floor.
+        assert!(!hits[0].users.contains(&"cat".to_owned()));
+        assert!(!hits[0].users.contains(&"ann".to_owned()));
+        assert_eq!(
+            hit_user_ids_json(&hits),
+            serde_json::to_string(&{
+                let mut u = hits[0].users.clone();
+                u.sort();
+                u
+            })
+            .unwrap()
+        );
+        // Eve is alike but not waiting: the join keeps waiting people only.
+        let queue = vec![waiting("bob", "o2"), waiting("dan", "o1")];
+        let found = join_waiting(&hits, &queue, 5);
         let users: Vec<&str> = found.iter().map(|c| c.user_id.as_str()).collect();
         assert_eq!(users.len(), 2);
         assert!(
@@ -193,33 +232,33 @@ mod tests {
         assert!(found
             .iter()
             .all(|c| c.seed_user_id.as_deref() == Some("ann")));
-        // The pastry chef reads nothing alike: below the similarity floor.
-        let all = vector_candidates(&seeds, &pool, 10);
-        assert!(all.iter().all(|c| c.user_id != "cat" && c.user_id != "ann"));
+        assert_eq!(join_waiting(&hits, &queue, 1).len(), 1);
     }
 
     #[test]
     fn m30_same_org_seeds_are_pre_filtered_and_vectorless_seeds_get_none() {
-        let mut pool = pool();
-        pool[0].entry.constraints = r#"{"org_constraints":"same_org"}"#.into();
-        let seeds = vec![pool[0].waiting(None)];
-        let found = vector_candidates(&seeds, &pool, 5);
-        assert!(found.iter().all(|c| c.org_id.as_deref() == Some("o1")));
-        assert!(found.iter().any(|c| c.user_id == "dan"));
-        let stranger = WaitingRow {
-            user_id: "zed".into(),
-            ..pool[1].waiting(None)
-        };
-        assert!(vector_candidates(&[stranger], &pool, 5).is_empty());
-        assert!(vector_candidates(&seeds, &[], 5).is_empty());
+        let (index, stored) = world();
+        let mut ann = waiting("ann", "o1");
+        ann.constraints = r#"{"org_constraints":"same_org"}"#.into();
+        let hits = now_or_never(nearest(&index, &[ann], &stored))
+            .unwrap()
+            .unwrap();
+        assert!(!hits[0].users.contains(&"bob".to_owned()));
+        assert!(hits[0].users.contains(&"dan".to_owned()));
+        let zed = waiting("zed", "o1");
+        let none = now_or_never(nearest(&index, &[zed], &stored))
+            .unwrap()
+            .unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]
     fn m30_a_pair_found_both_ways_is_kept_once() {
-        let pool = pool();
-        let interest = vec![pool[1].waiting(Some("ann"))];
-        let vector = vec![pool[1].waiting(Some("ann")), pool[3].waiting(Some("ann"))];
-        let merged = merge_candidates(interest, vector);
+        let row = |user: &str| WaitingRow {
+            seed_user_id: Some("ann".into()),
+            ..waiting(user, "o1")
+        };
+        let merged = merge_candidates(vec![row("bob")], vec![row("bob"), row("dan")]);
         let users: Vec<&str> = merged.iter().map(|c| c.user_id.as_str()).collect();
         assert_eq!(users, ["bob", "dan"]);
     }

@@ -161,7 +161,8 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     ((dot / (na.sqrt() * nb.sqrt())) as f32).clamp(-1.0, 1.0)
 }
 
-fn check_vector(vector: &[f32], dim: usize) -> Result<(), VectorIndexError> {
+/// A vector every backend accepts: `dim` components, all finite.
+pub fn check_vector(vector: &[f32], dim: usize) -> Result<(), VectorIndexError> {
     if vector.len() != dim {
         return Err(VectorIndexError::DimensionMismatch {
             expected: dim,

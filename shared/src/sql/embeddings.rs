@@ -252,3 +252,61 @@ params! {
     /// Parameters of [`EMBEDDING_SWEEP_PROFILES`], `?1..?2` in order.
     EMBEDDING_SWEEP_PROFILES => EmbeddingSweepProfiles<'a> { after_user_id: &'a str, limit: i64 }
 }
+
+/// The exact index's candidates (M32): the newest-computed vectors of one
+/// model and source type, any org, optionally of one language, at most
+/// `?4` (index `embeddings_recent`, migration 0013; the language is a
+/// residual filter on that walk).
+///
+/// Params: ?1 model, ?2 source_type, ?3 language (NULL = any), ?4 limit.
+pub const EMBEDDING_INDEX_CANDIDATES: &str = "\
+SELECT source_type, source_id, org_id, language, dim, hex(vector) AS vector_hex, last_computed_at
+FROM embeddings
+WHERE model = ?1 AND source_type = ?2 AND (?3 IS NULL OR language = ?3)
+ORDER BY last_computed_at DESC
+LIMIT ?4";
+params! {
+    /// Parameters of [`EMBEDDING_INDEX_CANDIDATES`], `?1..?4` in order.
+    EMBEDDING_INDEX_CANDIDATES => EmbeddingIndexCandidates<'a> { model: &'a str, source_type: &'a str, language: Option<&'a str>, limit: i64 }
+}
+
+/// The exact index's candidates within one org (M32), newest-computed
+/// first (index `embeddings_org_recent`, migration 0013).
+///
+/// Params: ?1 model, ?2 source_type, ?3 org_id, ?4 language (NULL = any), ?5 limit.
+pub const EMBEDDING_INDEX_CANDIDATES_IN_ORG: &str = "\
+SELECT source_type, source_id, org_id, language, dim, hex(vector) AS vector_hex, last_computed_at
+FROM embeddings
+WHERE model = ?1 AND source_type = ?2 AND org_id = ?3 AND (?4 IS NULL OR language = ?4)
+ORDER BY last_computed_at DESC
+LIMIT ?5";
+params! {
+    /// Parameters of [`EMBEDDING_INDEX_CANDIDATES_IN_ORG`], `?1..?5` in order.
+    EMBEDDING_INDEX_CANDIDATES_IN_ORG => EmbeddingIndexCandidatesInOrg<'a> { model: &'a str, source_type: &'a str, org_id: &'a str, language: Option<&'a str>, limit: i64 }
+}
+
+/// The exact index's upsert (M32): a vector under its key for a model.
+/// The embed job's `EMBEDDING_UPSERT` already wrote the row with its
+/// provenance, so for it this changes nothing; a vector upserted without
+/// a text (no content hash) is inserted with `content_hash = ''`, which
+/// the drift rule (M5) reads as changed text: the sweep re-embeds it.
+/// Only the vector and its filter attributes are replaced.
+///
+/// Params: ?1 id (new rows), ?2 source_type, ?3 source_id, ?4 org_id, ?5 language, ?6 model,
+/// ?7 dim, ?8 version (new rows), ?9 vector (BLOB), ?10 now_ms.
+pub const EMBEDDING_INDEX_UPSERT: &str = "\
+INSERT INTO embeddings (id, source_type, source_id, org_id, language, model, dim, version, vector,
+                        content_hash, metadata, last_computed_at, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '', '{}', ?10, ?10, ?10)
+ON CONFLICT (source_type, source_id, model) DO UPDATE SET
+  org_id = excluded.org_id,
+  language = excluded.language,
+  dim = excluded.dim,
+  vector = excluded.vector,
+  updated_at = excluded.updated_at
+WHERE embeddings.vector IS NOT excluded.vector OR embeddings.org_id IS NOT excluded.org_id
+   OR embeddings.language IS NOT excluded.language";
+params! {
+    /// Parameters of [`EMBEDDING_INDEX_UPSERT`], `?1..?10` in order.
+    EMBEDDING_INDEX_UPSERT => EmbeddingIndexUpsert<'a> { id: &'a str, source_type: &'a str, source_id: &'a str, org_id: Option<&'a str>, language: Option<&'a str>, model: &'a str, dim: i64, version: &'a str, vector: &'a [u8], now_ms: i64 }
+}

@@ -464,22 +464,97 @@ params! {
     MATCHING_PROPOSAL_LEASE_SCHEDULE => MatchingProposalLeaseSchedule<'a> { id: &'a str, read_updated_at: i64, now_ms: i64 }
 }
 
-/// The pool of vector candidates of one cycle (M30): waiting entries whose
-/// window is still open and that have a profile vector of the model, the
-/// soonest to finish first (index `matching_queue_expiry`), bounded. The
-/// vector as hex, as `EMBEDDING_LIST_FOR_SOURCES` reads it.
+/// The waiting entries of a set of users whose window is still open
+/// (M30: the people the vector index found for a cycle's seeds), at most
+/// one per user (index `matching_queue_one_active`).
 ///
-/// Params: ?1 model, ?2 now_ms, ?3 limit.
-pub const MATCHING_VECTOR_POOL: &str = "\
-SELECT q.id, q.user_id, q.org_id, q.available_from, q.available_to, q.constraints, q.version,
-       e.dim, hex(e.vector) AS vector_hex
-FROM matching_queue AS q
-JOIN embeddings AS e
-  ON e.source_type = 'profile' AND e.source_id = q.user_id AND e.model = ?1
-WHERE q.status = 'waiting' AND q.available_to > ?2
-ORDER BY q.available_to
+/// Params: ?1 user ids (JSON array), ?2 now_ms, ?3 limit.
+pub const MATCHING_QUEUE_WAITING_AMONG: &str = "\
+SELECT id, user_id, org_id, available_from, available_to, constraints, version
+FROM matching_queue
+WHERE status = 'waiting' AND user_id IN (SELECT value FROM json_each(?1)) AND available_to > ?2
 LIMIT ?3";
 params! {
-    /// Parameters of [`MATCHING_VECTOR_POOL`], `?1..?3` in order.
-    MATCHING_VECTOR_POOL => MatchingVectorPool<'a> { model: &'a str, now_ms: i64, limit: i64 }
+    /// Parameters of [`MATCHING_QUEUE_WAITING_AMONG`], `?1..?3` in order.
+    MATCHING_QUEUE_WAITING_AMONG => MatchingQueueWaitingAmong<'a> { user_ids: &'a str, now_ms: i64, limit: i64 }
+}
+
+/// The matched proposal whose meeting this is (M35: post-call signals).
+///
+/// Params: ?1 meeting_id.
+pub const MATCHING_PROPOSAL_BY_MEETING: &str = "\
+SELECT id, a_entry_id, a_user_id, b_entry_id, b_user_id, score, detail, starts_at, respond_by,
+       status, meeting_id, created_at, updated_at
+FROM matching_proposals WHERE meeting_id = ?1 AND status = 'matched'
+LIMIT 1";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_BY_MEETING`], `?1..?1` in order.
+    MATCHING_PROPOSAL_BY_MEETING => MatchingProposalByMeeting<'a> { meeting_id: &'a str }
+}
+
+/// The newest matched proposal between two users, either way round (M35:
+/// a connection accepted between a matched pair).
+///
+/// Params: ?1 one user, ?2 the other.
+pub const MATCHING_PROPOSAL_MATCHED_BETWEEN: &str = "\
+SELECT id, a_entry_id, a_user_id, b_entry_id, b_user_id, score, detail, starts_at, respond_by,
+       status, meeting_id, created_at, updated_at
+FROM (
+  SELECT * FROM matching_proposals WHERE a_user_id = ?1 AND b_user_id = ?2 AND status = 'matched'
+  UNION ALL
+  SELECT * FROM matching_proposals WHERE a_user_id = ?2 AND b_user_id = ?1 AND status = 'matched'
+)
+ORDER BY created_at DESC
+LIMIT 1";
+params! {
+    /// Parameters of [`MATCHING_PROPOSAL_MATCHED_BETWEEN`], `?1..?2` in order.
+    MATCHING_PROPOSAL_MATCHED_BETWEEN => MatchingProposalMatchedBetween<'a> { user_id: &'a str, peer_user_id: &'a str }
+}
+
+/// The insights job's matching signal rows (I35) of a meeting between two
+/// users: each one's recommendation of the other (M35).
+///
+/// Params: ?1 "meeting:<meeting>:<b>" (a's row), ?2 "meeting:<meeting>:<a>" (b's row).
+pub const MATCH_INSIGHT_SIGNALS_FOR_PAIR: &str = "\
+SELECT user_id, peer_user_id, score, features
+FROM matching_analytics
+WHERE match_id IN (?1, ?2) AND outcome = 'completed'
+LIMIT 4";
+params! {
+    /// Parameters of [`MATCH_INSIGHT_SIGNALS_FOR_PAIR`], `?1..?2` in order.
+    MATCH_INSIGHT_SIGNALS_FOR_PAIR => MatchInsightSignalsForPair<'a> { a_match_id: &'a str, b_match_id: &'a str }
+}
+
+/// One post-call signal of a match for one user (M35: `met`,
+/// `connected`, or `completed` from the insights), with the features and
+/// weights the match was scored with. A signal is recorded once.
+///
+/// Params: ?1 id, ?2 match_id, ?3 user_id, ?4 peer_user_id, ?5 meeting_id, ?6 outcome,
+/// ?7 score, ?8 rating, ?9 feedback (JSON), ?10 features (JSON), ?11 weights (JSON), ?12 now_ms.
+pub const MATCH_SIGNAL_RECORD: &str = "\
+INSERT INTO matching_analytics (id, match_id, user_id, peer_user_id, meeting_id, outcome, score, rating,
+                                feedback, features, weights, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+ON CONFLICT DO NOTHING";
+params! {
+    /// Parameters of [`MATCH_SIGNAL_RECORD`], `?1..?12` in order.
+    MATCH_SIGNAL_RECORD => MatchSignalRecord<'a> { id: &'a str, match_id: &'a str, user_id: &'a str, peer_user_id: &'a str, meeting_id: Option<&'a str>, outcome: &'a str, score: f64, rating: Option<i64>, feedback: &'a str, features: &'a str, weights: &'a str, now_ms: i64 }
+}
+
+/// Store learned weights for a post-call signal (M35): only if that
+/// signal of that match is not recorded yet (put this before the signal's
+/// rows in the same batch, so a retried job learns nothing twice), and
+/// guarded by the update count read, as `MATCHING_WEIGHTS_PUT`.
+///
+/// Params: ?1 weights (JSON), ?2 now_ms, ?3 expected updates, ?4 match_id, ?5 outcome.
+pub const MATCHING_WEIGHTS_PUT_FOR_SIGNAL: &str = "\
+INSERT INTO matching_weights (id, weights, updates, updated_at)
+SELECT 1, ?1, 1, ?2
+WHERE NOT EXISTS (SELECT 1 FROM matching_analytics WHERE match_id = ?4 AND outcome = ?5)
+ON CONFLICT (id) DO UPDATE SET weights = excluded.weights, updates = matching_weights.updates + 1,
+  updated_at = excluded.updated_at
+WHERE matching_weights.updates = ?3";
+params! {
+    /// Parameters of [`MATCHING_WEIGHTS_PUT_FOR_SIGNAL`], `?1..?5` in order.
+    MATCHING_WEIGHTS_PUT_FOR_SIGNAL => MatchingWeightsPutForSignal<'a> { weights: &'a str, now_ms: i64, expected_updates: i64, match_id: &'a str, outcome: &'a str }
 }

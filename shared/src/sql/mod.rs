@@ -271,7 +271,12 @@ pub const ALL: &[(&str, &str)] = registry![
     matching::MATCHING_PROPOSAL_SET_MEETING,
     matching::MATCHING_PROPOSAL_LIST_UNSCHEDULED,
     matching::MATCHING_PROPOSAL_LEASE_SCHEDULE,
-    matching::MATCHING_VECTOR_POOL,
+    matching::MATCHING_QUEUE_WAITING_AMONG,
+    matching::MATCHING_PROPOSAL_BY_MEETING,
+    matching::MATCHING_PROPOSAL_MATCHED_BETWEEN,
+    matching::MATCH_INSIGHT_SIGNALS_FOR_PAIR,
+    matching::MATCH_SIGNAL_RECORD,
+    matching::MATCHING_WEIGHTS_PUT_FOR_SIGNAL,
     embeddings::EMBEDDING_LIST_FOR_SOURCES,
     // embeddings, vector backends
     embeddings::EMBEDDING_UPSERT,
@@ -290,6 +295,9 @@ pub const ALL: &[(&str, &str)] = registry![
     embeddings::EMBEDDING_PROGRESS_LIST,
     embeddings::EMBEDDING_PROGRESS_ADVANCE,
     embeddings::EMBEDDING_SWEEP_PROFILES,
+    embeddings::EMBEDDING_INDEX_CANDIDATES,
+    embeddings::EMBEDDING_INDEX_CANDIDATES_IN_ORG,
+    embeddings::EMBEDDING_INDEX_UPSERT,
     // audit
     audit::AUDIT_INSERT,
     audit::AUDIT_GET,
@@ -630,6 +638,18 @@ mod tests {
                 embeddings::EMBEDDING_SWEEP_PROFILES,
                 embeddings::EmbeddingSweepProfiles::FIELDS,
             ),
+            (
+                embeddings::EMBEDDING_INDEX_CANDIDATES,
+                embeddings::EmbeddingIndexCandidates::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_INDEX_CANDIDATES_IN_ORG,
+                embeddings::EmbeddingIndexCandidatesInOrg::FIELDS,
+            ),
+            (
+                embeddings::EMBEDDING_INDEX_UPSERT,
+                embeddings::EmbeddingIndexUpsert::FIELDS,
+            ),
             (flags::FLAG_GET, flags::FlagGet::FIELDS),
             (flags::FLAG_LIST_FOR_ENV, flags::FlagListForEnv::FIELDS),
             (flags::FLAG_UPSERT, flags::FlagUpsert::FIELDS),
@@ -797,8 +817,28 @@ mod tests {
                 matching::MatchingProposalLeaseSchedule::FIELDS,
             ),
             (
-                matching::MATCHING_VECTOR_POOL,
-                matching::MatchingVectorPool::FIELDS,
+                matching::MATCHING_QUEUE_WAITING_AMONG,
+                matching::MatchingQueueWaitingAmong::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_BY_MEETING,
+                matching::MatchingProposalByMeeting::FIELDS,
+            ),
+            (
+                matching::MATCHING_PROPOSAL_MATCHED_BETWEEN,
+                matching::MatchingProposalMatchedBetween::FIELDS,
+            ),
+            (
+                matching::MATCH_INSIGHT_SIGNALS_FOR_PAIR,
+                matching::MatchInsightSignalsForPair::FIELDS,
+            ),
+            (
+                matching::MATCH_SIGNAL_RECORD,
+                matching::MatchSignalRecord::FIELDS,
+            ),
+            (
+                matching::MATCHING_WEIGHTS_PUT_FOR_SIGNAL,
+                matching::MatchingWeightsPutForSignal::FIELDS,
             ),
             (
                 embeddings::EMBEDDING_LIST_FOR_SOURCES,

@@ -9,4 +9,5 @@ pub mod resend;
 pub mod sdk;
 pub mod slack;
 pub mod stream;
+pub mod vectorize;
 pub mod workos;

@@ -101,6 +101,8 @@ pub async fn act(
     let resp = execute(&db, plan, actor).await?;
     if let Some(c) = stored.filter(|_| action == ConnectionAction::Accept) {
         crate::notifications::producers::connection_changed(env, actor, &c.requester_id).await;
+        // M35: a connection between a matched pair teaches the matcher.
+        crate::matching::post_call::connected(env, actor, &c.requester_id, "connection").await;
     }
     Ok(resp)
 }

@@ -14,6 +14,7 @@ use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::embed_plan::{decide, store, EmbedStep, EmbedTarget, EmbeddingState};
 use connvo_shared::matching::embedder::{ModelInfo, SourceType};
 use connvo_shared::matching::profile_vector::{profile_text, EMBEDDING_PREFIX};
+use connvo_shared::matching::vector_index::{VectorKey, VectorRecord};
 use connvo_shared::meeting::ids::new_id;
 use connvo_shared::profiles::{InterestRow, ProfileRow};
 use connvo_shared::sql::embeddings::{ConsentProcessingAmong, EmbeddingStateForSource};
@@ -26,7 +27,7 @@ use connvo_shared::ApiError;
 use serde::Deserialize;
 use worker::Env;
 
-use super::Configured;
+use super::{vector, Configured};
 use crate::clock::now_ms;
 use crate::entropy::{random, random_u32};
 use crate::jobs::{failed, log, records, JobCtx};
@@ -196,6 +197,7 @@ async fn embed_sources(env: &Env, db: &D1, sources: &[Source<'_>]) -> Result<Cou
     let model = embedder.model();
     let mut counts = Counts::default();
     let mut writes: Vec<Statement> = Vec::new();
+    let mut forget: Vec<VectorKey> = Vec::new();
     let mut to_embed: Vec<(&EmbedTarget<'_>, String)> = Vec::new();
     for s in sources {
         let stored = state(db, &s.target, &model).await?;
@@ -209,22 +211,33 @@ async fn embed_sources(env: &Env, db: &D1, sources: &[Source<'_>]) -> Result<Cou
             EmbedStep::Delete(st) => {
                 counts.deleted += 1;
                 writes.push(st);
+                forget.push(s.target.key());
             }
             EmbedStep::UpToDate => counts.current += 1,
             EmbedStep::Embed { text } => to_embed.push((&s.target, text)),
         }
     }
+    let now = now_ms();
+    let mut records: Vec<VectorRecord> = Vec::new();
     if !to_embed.is_empty() {
         let texts: Vec<String> = to_embed.iter().map(|(_, t)| t.clone()).collect();
         let embedded = embedder.embed(&texts).await?;
         counts.fallback = embedded.provenance.fallback_from.is_some();
-        let now = now_ms();
         for ((target, text), vector) in to_embed.iter().zip(&embedded.vectors) {
             let id = new_id(EMBEDDING_PREFIX, now, random::<10>()?);
             writes.extend(store(target, text, vector, &embedded.provenance, &id, now));
+            // Only the configured model's vectors belong in its index; a
+            // local fallback (another model, M3) stays in D1 until redone.
+            if embedded.provenance.model.name == model.name {
+                records.push(target.record(vector.clone()));
+            }
             counts.embedded += 1;
         }
     }
+    // The index first (M32–M34): if it fails, the job retries before D1
+    // says the source is current, so the index is never left behind.
+    vector::forget(env, &model, &forget, now).await?;
+    vector::upsert(env, &model, records, now).await?;
     for chunk in writes.chunks(BATCH) {
         db.batch(chunk).await?;
     }

@@ -16,6 +16,7 @@
 pub mod job;
 mod remote;
 pub mod sweep;
+pub mod vector;
 
 use connvo_shared::matching::embedder::{EmbedError, ModelInfo, Provenance};
 use connvo_shared::matching::local_embedder::LocalEmbedder;

@@ -74,54 +74,62 @@ impl Remote {
 
     async fn embed_batch(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let body = self.config.request_body(texts)?;
-        let unavailable = |e: String| EmbedError::Unavailable(e);
-        let headers = Headers::new();
-        let mut set = vec![
+        let mut headers = vec![
             ("content-type", "application/json".to_owned()),
             ("accept", "application/json".to_owned()),
         ];
         if let Some(key) = &self.api_key {
-            set.push(("authorization", format!("Bearer {key}")));
+            headers.push(("authorization", format!("Bearer {key}")));
         }
-        for (name, value) in &set {
-            headers
-                .set(name, value)
-                .map_err(|e| unavailable(e.to_string()))?;
-        }
-        let request = Request::new_with_init(
-            &self.url,
-            RequestInit::new()
-                .with_method(Method::Post)
-                .with_headers(headers)
-                .with_body(Some(body.to_string().into())),
-        )
-        .map_err(|e| unavailable(e.to_string()))?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let exchange = Box::pin(async move {
-            let mut resp = Fetch::Request(request)
-                .send_with_signal(&signal)
-                .await
-                .map_err(|e| format!("request failed: {e}"))?;
-            let status = resp.status_code();
-            // Read to the end whatever the status (an unread body keeps a
-            // queue batch open).
-            let bytes = resp
-                .bytes()
-                .await
-                .map_err(|e| format!("reading the body: {e}"))?;
-            Ok::<_, String>((status, bytes))
-        });
-        let timeout = Box::pin(Delay::from(Duration::from_millis(self.timeout_ms)));
-        match select(exchange, timeout).await {
-            Either::Left((Ok((status, bytes)), _)) => {
-                Ok(self.config.parse_response(status, &bytes, texts.len())?)
-            }
-            Either::Left((Err(e), _)) => Err(unavailable(e)),
-            Either::Right(_) => {
-                controller.abort();
-                Err(unavailable("timed out".to_owned()))
-            }
+        let (status, bytes) = post(&self.url, &headers, body.to_string(), self.timeout_ms)
+            .await
+            .map_err(EmbedError::Unavailable)?;
+        Ok(self.config.parse_response(status, &bytes, texts.len())?)
+    }
+}
+
+/// One POST racing `timeout_ms` (a stalled body is a timeout like no
+/// answer): the status and the whole body, or why there is none. The
+/// body is read to the end whatever the status (an unread body keeps a
+/// queue batch open). Shared by the embedders and the Vectorize index.
+pub async fn post(
+    url: &str,
+    headers: &[(&str, String)],
+    body: String,
+    timeout_ms: u64,
+) -> Result<(u16, Vec<u8>), String> {
+    let set = Headers::new();
+    for (name, value) in headers {
+        set.set(name, value).map_err(|e| e.to_string())?;
+    }
+    let request = Request::new_with_init(
+        url,
+        RequestInit::new()
+            .with_method(Method::Post)
+            .with_headers(set)
+            .with_body(Some(body.into())),
+    )
+    .map_err(|e| e.to_string())?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let exchange = Box::pin(async move {
+        let mut resp = Fetch::Request(request)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        let status = resp.status_code();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| format!("reading the body: {e}"))?;
+        Ok::<_, String>((status, bytes))
+    });
+    let timeout = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
+    match select(exchange, timeout).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => {
+            controller.abort();
+            Err("timed out".to_owned())
         }
     }
 }

@@ -90,6 +90,9 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
             announcement_id,
             batch_no,
         } => crate::notifications::announce::run(env, msg, announcement_id, *batch_no, jc).await,
+        Job::MatchingPostCall { meeting_id } => {
+            crate::matching::post_call::run(env, msg, meeting_id, jc).await
+        }
     }
 }
 

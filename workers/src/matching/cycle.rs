@@ -15,7 +15,7 @@ use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
-use connvo_shared::matching::embedder::SourceType;
+use connvo_shared::matching::embedder::{ModelInfo, SourceType};
 use connvo_shared::matching::profile_vector::{similarities, StoredVector};
 use connvo_shared::matching::proposal_plan::ProposalRow;
 use connvo_shared::matching::proposal_plan::{current_weights, WeightsRow};
@@ -24,7 +24,7 @@ use connvo_shared::matching::proposal_retry::{
 };
 use connvo_shared::matching::queue_plan::MatchingConfig;
 use connvo_shared::matching::vector_candidates::{
-    merge_candidates, vector_candidates, PoolRow, VECTOR_POOL_LIMIT,
+    hit_user_ids_json, join_waiting, merge_candidates, nearest, SeedHits,
 };
 use connvo_shared::meeting::access::Caller;
 use connvo_shared::route::RouteClass;
@@ -33,7 +33,7 @@ use connvo_shared::sql::embeddings::{ConsentProcessingAmong, EmbeddingListForSou
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
     MatchingProposalListDue, MatchingProposalListUnscheduled, MatchingQueueExpire,
-    MatchingQueueListWaiting, MatchingVectorPool, MatchingWeightsGet,
+    MatchingQueueListWaiting, MatchingQueueWaitingAmong, MatchingWeightsGet,
 };
 use connvo_shared::sql::users::UserGetForAuth;
 use connvo_shared::validation::FlatObject;
@@ -43,7 +43,7 @@ use worker::{Env, Response};
 
 use super::config;
 use crate::clock::now_ms;
-use crate::embeddings::Configured;
+use crate::embeddings::{vector, Configured};
 use crate::logging;
 use crate::pipeline::Call;
 use crate::request::RequestCtx;
@@ -52,6 +52,50 @@ use crate::respond;
 /// Consent events read per cycle (M27): a handful per user, at most
 /// a few thousand users per cycle.
 const CONSENT_ROWS_LIMIT: i64 = 20_000;
+
+/// Waiting entries read for the vector index's hits (at most
+/// `VECTOR_HITS_PER_SEED` per seed, fewer distinct users).
+const WAITING_AMONG_LIMIT: i64 = 10_000;
+
+/// M30: the seeds' nearest profiles through the vector index. An index
+/// that fails (Vectorize down, a misconfigured `vector_index_meta` row)
+/// is logged and leaves the cycle with its interest candidates.
+async fn vector_hits(
+    env: &Env,
+    db: &D1,
+    model: &ModelInfo,
+    seeds: &[WaitingRow],
+    seed_ids: &str,
+    now: i64,
+) -> Result<Vec<SeedHits>, ApiError> {
+    let vectors = db
+        .all::<StoredVector>(EmbeddingListForSources {
+            model: &model.name,
+            source_type: SourceType::Profile.as_str(),
+            source_ids: seed_ids,
+        })
+        .await?;
+    if vectors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let failed = |code: &str, error: String| {
+        logging::emit(
+            &LogLine::new(Level::Warn, "vector index query failed", "cycle")
+                .field("code", code)
+                .field("error", error.as_str()),
+            Level::Warn,
+        );
+        Vec::new()
+    };
+    let index = match vector::open(env, model, now).await {
+        Ok(index) => index,
+        Err(err) => return Ok(failed("VECTOR_INDEX_MISCONFIGURED", err.message)),
+    };
+    Ok(match nearest(&index, seeds, &vectors).await {
+        Ok(hits) => hits,
+        Err(err) => failed(err.code(), err.to_string()),
+    })
+}
 
 /// What one shard's run did (the dev route answers with these; cron logs them).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -102,16 +146,21 @@ pub async fn run_shard(
         })
         .await?;
     // M30: and the seeds' nearest waiting people by profile vector (the
-    // configured embedding model's, M26, M28).
+    // configured embedding model's, M26, M28), through the model's vector
+    // index (M32–M34).
     let model = Configured::from_env(env)?.model();
-    let pool = db
-        .all::<PoolRow>(MatchingVectorPool {
-            model: &model.name,
+    let hits = vector_hits(env, db, &model, &seeds, &seed_ids, now).await?;
+    let waiting = if hits.iter().all(|h| h.users.is_empty()) {
+        Vec::new()
+    } else {
+        db.all::<WaitingRow>(MatchingQueueWaitingAmong {
+            user_ids: &hit_user_ids_json(&hits),
             now_ms: now,
-            limit: VECTOR_POOL_LIMIT,
+            limit: WAITING_AMONG_LIMIT,
         })
-        .await?;
-    let near = vector_candidates(&seeds, &pool, cfg.cycle.max_candidates_per_entry);
+        .await?
+    };
+    let near = join_waiting(&hits, &waiting, cfg.cycle.max_candidates_per_entry);
     let candidates = merge_candidates(candidates, near);
     report.candidates = candidates.len();
     let ids = user_ids_json(&seeds, &candidates);

@@ -7,6 +7,7 @@
 
 pub mod cycle;
 pub mod notify;
+pub mod post_call;
 pub mod proposals;
 pub mod queue;
 

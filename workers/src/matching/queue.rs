@@ -6,6 +6,7 @@
 
 use connvo_rooms::d1::D1;
 use connvo_shared::jobs::Job;
+use connvo_shared::log::{Level, LogLine};
 use connvo_shared::matching::connection_plan::concurrent_change;
 use connvo_shared::matching::profile_vector::{
     plan_profile_embedding, profile_text, EMBEDDING_PREFIX,
@@ -25,9 +26,10 @@ use worker::{Env, Response};
 
 use super::{config, gate};
 use crate::clock::now_ms;
-use crate::embeddings::Configured;
+use crate::embeddings::{vector, Configured};
 use crate::entropy::random;
 use crate::jobs::send::enqueue;
+use crate::logging;
 use crate::pipeline::Call;
 use crate::request::RequestCtx;
 use crate::respond;
@@ -77,6 +79,7 @@ pub async fn enter(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response,
     // job (M28) computes it.
     let embedder = Configured::from_env(env)?;
     let mut batch = vec![plan.statement];
+    let mut record = None;
     if embedder.is_local() {
         let profile = db.first::<ProfileRow>(ProfileGet { user_id }).await?;
         let interests = db
@@ -84,17 +87,29 @@ pub async fn enter(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response,
             .await?;
         let text = profile_text(profile.as_ref(), &interests);
         let vector_id = new_id(EMBEDDING_PREFIX, now, random::<10>()?);
-        batch.extend(plan_profile_embedding(
-            user_id,
-            authed.org_id.as_deref(),
-            &text,
-            &vector_id,
-            now,
-        ));
+        if let Some(p) =
+            plan_profile_embedding(user_id, authed.org_id.as_deref(), &text, &vector_id, now)
+        {
+            batch.push(p.statement);
+            record = Some(p.record);
+        }
     }
     let outcomes = db.batch(&batch).await?;
     if outcomes.first().map_or(0, |o| o.changes) != 1 {
         return Err(enter_raced());
+    }
+    // The vector index of the model learns the vector too (M32–M34; for
+    // the exact index over D1 the row just written is the index and this
+    // writes nothing). A failure leaves the entry in the queue with
+    // interest candidates; the next embed of the profile retries.
+    if let Some(record) = record {
+        if let Err(err) = vector::upsert(env, &embedder.model(), vec![record], now).await {
+            logging::emit(
+                &LogLine::new(Level::Warn, "vector index upsert failed", &ctx.request_id)
+                    .field("error", err.message.as_str()),
+                Level::Warn,
+            );
+        }
     }
     if !embedder.is_local() {
         let job = Job::EmbedProfile {

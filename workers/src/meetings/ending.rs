@@ -80,6 +80,10 @@ pub async fn enqueue_post_call(env: &Env, meeting_id: &str, request_id: &str) {
         Job::EmbedMeeting {
             meeting_id: meeting_id.to_owned(),
         },
+        // M35: a matched pair's meeting teaches the matcher.
+        Job::MatchingPostCall {
+            meeting_id: meeting_id.to_owned(),
+        },
     ] {
         enqueue(env, job, request_id).await;
     }
