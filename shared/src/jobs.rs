@@ -75,6 +75,20 @@ pub enum Job {
     /// Embed a meeting's notes and transcript segments (M28), once its
     /// transcript is aggregated (it waits like the insights job).
     EmbedMeeting { meeting_id: String },
+    /// A user's privacy export (docs/privacy.md P22–P24): bounded runs
+    /// over the data sets, each recording its progress; the job continues
+    /// by asking for a retry, and the cron sweep re-queues an export whose
+    /// message ran out of deliveries. Its id is the export request's.
+    PrivacyExport { export_id: String },
+    /// Erase a user (P6–P10, P28): bounded runs of the erasure plan, waiting
+    /// under a legal hold; continued like the export. Its id is the
+    /// deletion request's; `session_id` is the session that asked, revoked
+    /// once the erasure starts (absent when the cron re-queued it).
+    EraseUser {
+        request_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+    },
 }
 
 impl Job {
@@ -90,6 +104,8 @@ impl Job {
             Job::SendEmail { .. } => "send_email",
             Job::EmbedProfile { .. } => "embed_profile",
             Job::EmbedMeeting { .. } => "embed_meeting",
+            Job::PrivacyExport { .. } => "privacy_export",
+            Job::EraseUser { .. } => "erase_user",
         }
     }
 
@@ -108,6 +124,9 @@ impl Job {
             // The one job about a notification: its id stands in (a valid
             // id, so `decode` checks it the same way).
             Job::SendEmail { notification_id } => notification_id,
+            // The privacy jobs are about a request: its id stands in.
+            Job::PrivacyExport { export_id } => export_id,
+            Job::EraseUser { request_id, .. } => request_id,
         }
     }
 
@@ -308,6 +327,11 @@ mod tests {
             Job::GeneratePrecall { meeting_id: id() },
             Job::EmbedProfile { user_id: id() },
             Job::EmbedMeeting { meeting_id: id() },
+            Job::PrivacyExport { export_id: id() },
+            Job::EraseUser {
+                request_id: id(),
+                session_id: Some("sess".into()),
+            },
         ];
         let mut keys: Vec<String> = jobs.iter().map(Job::idempotency_key).collect();
         keys.sort();

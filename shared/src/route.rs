@@ -147,6 +147,14 @@ pub enum Route {
     /// `POST /v1/dev/embeddings/sweep`: one page of the embeddings sweep now
     /// (dev auth only).
     DevEmbeddingsSweep,
+    /// `POST /v1/privacy/export`: queue an export of the caller's data (P25).
+    RequestExport,
+    /// `GET /v1/privacy/export/{id}`: its status, progress and signed URL (P25).
+    ExportStatus { export_id: String },
+    /// `POST /v1/privacy/delete-account`: queue the caller's erasure (P26).
+    RequestErasure,
+    /// `GET /v1/privacy/delete-account/{id}`: its status (P27).
+    ErasureStatus { request_id: String },
 }
 
 /// The route's class, for body limits and rate limits.
@@ -788,6 +796,42 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |_| Route::DevEmbeddingsSweep,
     },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/privacy/export",
+        name: "privacy.export.request",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::RequestExport,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/privacy/export/{export_id}",
+        name: "privacy.export.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ExportStatus {
+            export_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/privacy/delete-account",
+        name: "privacy.erasure.request",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::RequestErasure,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/privacy/delete-account/{request_id}",
+        name: "privacy.erasure.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ErasureStatus {
+            request_id: path_id(p, 0),
+        },
+    },
 ];
 
 /// Every row of the route table.
@@ -940,6 +984,13 @@ mod tests {
         "search.suggest",
         // The caller's own flag decisions (L2).
         "migration.read_switches",
+        // The caller's own export and erasure requests: every statement
+        // binds the caller (or, for a finished erasure, their pseudonym),
+        // anyone else's id is 404 (P25–P27).
+        "privacy.export.request",
+        "privacy.export.get",
+        "privacy.erasure.request",
+        "privacy.erasure.get",
     ];
 
     #[test]

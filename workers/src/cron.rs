@@ -15,4 +15,5 @@ pub async fn run(event: ScheduledEvent, env: Env) {
     crate::notifications::producers::meetings_starting(&env).await;
     crate::retention::run::tick(&env).await;
     crate::embeddings::sweep::tick(&env).await;
+    crate::privacy::sweep::tick(&env).await;
 }

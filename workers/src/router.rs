@@ -214,6 +214,14 @@ async fn dispatch(
         Route::DevRetentionRun => crate::retention::run::dev(&call, env).await,
         Route::AdminEmbeddings => crate::embeddings::sweep::admin(&call, env).await,
         Route::DevEmbeddingsSweep => crate::embeddings::sweep::dev(env).await,
+        Route::RequestExport => crate::privacy::export::request(ctx, &call, env).await,
+        Route::ExportStatus { export_id } => {
+            crate::privacy::export::status(&call, &req, env, &export_id).await
+        }
+        Route::RequestErasure => crate::privacy::erasure::request(ctx, &call, env).await,
+        Route::ErasureStatus { request_id } => {
+            crate::privacy::erasure::status(&call, env, &request_id).await
+        }
     }
 }
 
