@@ -1,5 +1,5 @@
 -- 0015: progress of the privacy export and erasure jobs (issue 14,
--- docs/privacy.md P22–P27). Both jobs work in bounded runs and resume from
+-- docs/privacy.md P30–P36). Both jobs work in bounded runs and resume from
 -- what they recorded here; the cron sweep re-queues open requests whose
 -- job went quiet.
 

@@ -75,12 +75,12 @@ pub enum Job {
     /// Embed a meeting's notes and transcript segments (M28), once its
     /// transcript is aggregated (it waits like the insights job).
     EmbedMeeting { meeting_id: String },
-    /// A user's privacy export (docs/privacy.md P22–P24): bounded runs
+    /// A user's privacy export (docs/privacy.md P30–P32): bounded runs
     /// over the data sets, each recording its progress; the job continues
     /// by asking for a retry, and the cron sweep re-queues an export whose
     /// message ran out of deliveries. Its id is the export request's.
     PrivacyExport { export_id: String },
-    /// Erase a user (P6–P10, P28): bounded runs of the erasure plan, waiting
+    /// Erase a user (P6–P10, P36): bounded runs of the erasure plan, waiting
     /// under a legal hold; continued like the export. Its id is the
     /// deletion request's; `session_id` is the session that asked, revoked
     /// once the erasure starts (absent when the cron re-queued it).

@@ -147,13 +147,13 @@ pub enum Route {
     /// `POST /v1/dev/embeddings/sweep`: one page of the embeddings sweep now
     /// (dev auth only).
     DevEmbeddingsSweep,
-    /// `POST /v1/privacy/export`: queue an export of the caller's data (P25).
+    /// `POST /v1/privacy/export`: queue an export of the caller's data (P33).
     RequestExport,
-    /// `GET /v1/privacy/export/{id}`: its status, progress and signed URL (P25).
+    /// `GET /v1/privacy/export/{id}`: its status, progress and signed URL (P33).
     ExportStatus { export_id: String },
-    /// `POST /v1/privacy/delete-account`: queue the caller's erasure (P26).
+    /// `POST /v1/privacy/delete-account`: queue the caller's erasure (P34).
     RequestErasure,
-    /// `GET /v1/privacy/delete-account/{id}`: its status (P27).
+    /// `GET /v1/privacy/delete-account/{id}`: its status (P35).
     ErasureStatus { request_id: String },
 }
 
@@ -986,7 +986,7 @@ mod tests {
         "migration.read_switches",
         // The caller's own export and erasure requests: every statement
         // binds the caller (or, for a finished erasure, their pseudonym),
-        // anyone else's id is 404 (P25–P27).
+        // anyone else's id is 404 (P33–P35).
         "privacy.export.request",
         "privacy.export.get",
         "privacy.erasure.request",

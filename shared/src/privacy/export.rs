@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn p11_every_data_set_has_its_own_key_and_the_url_lasts_30_days() {
         // That every set's statement binds the user is
-        // `export_run::tests::p22_every_read_binds_the_user_and_walks_every_set`.
+        // `export_run::tests::p30_every_read_binds_the_user_and_walks_every_set`.
         let keys: std::collections::BTreeSet<_> = DataSet::ALL.iter().map(|s| s.key()).collect();
         assert_eq!(keys.len(), DataSet::ALL.len());
         assert_eq!(EXPORT_URL_TTL_MS, crate::recordings::signed_url::MAX_TTL_MS);

@@ -1,4 +1,4 @@
-//! The export job's pure steps (rules P22–P24 of `docs/privacy.md`): where
+//! The export job's pure steps (rules P30–P32 of `docs/privacy.md`): where
 //! a run starts, which keyset page it reads next, where the page leaves the
 //! cursor, and how the parts the runs wrote become one JSON document.
 //!
@@ -395,7 +395,7 @@ mod tests {
     }
 
     #[test]
-    fn p22_every_read_binds_the_user_and_walks_every_set() {
+    fn p30_every_read_binds_the_user_and_walks_every_set() {
         // Drive a user with no rows at all through every set: each set is
         // read once (the transcript set asks for a meeting and finds none).
         let mut p = ExportProgress::default();
@@ -424,7 +424,7 @@ mod tests {
     }
 
     #[test]
-    fn p22_a_full_page_moves_the_keyset_cursor_and_a_short_one_ends_the_set() {
+    fn p30_a_full_page_moves_the_keyset_cursor_and_a_short_one_ends_the_set() {
         let messages = ExportProgress::at(4);
         assert_eq!(messages.data_set(), Some(DataSet::Messages));
         let rows = vec![
@@ -458,7 +458,7 @@ mod tests {
     }
 
     #[test]
-    fn p22_transcript_lines_are_read_meeting_by_meeting() {
+    fn p30_transcript_lines_are_read_meeting_by_meeting() {
         let start = ExportProgress::at(6);
         assert_eq!(start.data_set(), Some(DataSet::TranscriptLines));
         assert!(matches!(start.next_read("u", 2), Read::NextMeeting(_)));
@@ -479,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn p23_parts_merge_into_one_document_with_every_set() {
+    fn p31_parts_merge_into_one_document_with_every_set() {
         let p1 = part(&[
             (DataSet::Account, vec![json!({"id": "u"})]),
             (DataSet::Messages, vec![json!({"id": "m1"})]),
@@ -517,7 +517,7 @@ mod tests {
     }
 
     #[test]
-    fn p22_progress_round_trips_as_json() {
+    fn p30_progress_round_trips_as_json() {
         let p = ExportProgress {
             set: 6,
             num: 4,

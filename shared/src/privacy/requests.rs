@@ -1,4 +1,4 @@
-//! The privacy request routes' pure parts (rules P25–P27 of
+//! The privacy request routes' pure parts (rules P33–P35 of
 //! `docs/privacy.md`): asking for an export or for erasure, and what the
 //! status routes show.
 //!
@@ -157,7 +157,7 @@ pub enum DeletionPlan {
     Existing(String),
 }
 
-/// P26: one open deletion request per user.
+/// P34: one open deletion request per user.
 pub fn plan_deletion(
     open: Option<&OpenRequest>,
     id: &str,
@@ -197,7 +197,7 @@ pub struct DeletionRow {
 }
 
 impl DeletionRow {
-    /// P27: the caller owns the request: it names them, or (completed, the
+    /// P35: the caller owns the request: it names them, or (completed, the
     /// user id gone) its pseudonym is theirs.
     pub fn owned_by(&self, caller_id: &str, caller_pseudonym: Option<&str>) -> bool {
         match &self.user_id {
@@ -236,7 +236,7 @@ mod tests {
     }
 
     #[test]
-    fn p25_an_export_is_refused_while_one_or_a_deletion_is_open() {
+    fn p33_an_export_is_refused_while_one_or_a_deletion_is_open() {
         let err = plan_export(false, Some(&open("exp_1")), "exp_2", "u", 5).unwrap_err();
         assert_eq!(err.code, ErrorCode::Conflict);
         let details = err.details.unwrap();
@@ -266,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn p25_a_download_url_lives_until_the_export_expires() {
+    fn p33_a_download_url_lives_until_the_export_expires() {
         let ready = row("ready", Some(1_000));
         assert_eq!(ready.download_ttl_ms(400), Some(600));
         assert_eq!(ready.status_at(1_000), "expired");
@@ -281,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn p26_one_open_deletion_per_user_and_p27_its_owner_sees_it() {
+    fn p34_one_open_deletion_per_user_and_p35_its_owner_sees_it() {
         assert_eq!(
             plan_deletion(Some(&open("del_1")), "del_2", "u", "erased_x", 1),
             DeletionPlan::Existing("del_1".into())

@@ -1,4 +1,4 @@
-//! Erasure (docs/privacy.md P6–P10, P26–P28): `POST
+//! Erasure (docs/privacy.md P6–P10, P34–P36): `POST
 //! /v1/privacy/delete-account`, `GET /v1/privacy/delete-account/{id}`, and
 //! the `erase_user` job that runs the erasure plan
 //! (`connvo_shared::privacy::erasure`).
@@ -71,7 +71,7 @@ async fn load(db: &D1, id: &str) -> Result<Option<DeletionRow>, ApiError> {
     Ok(db.first(DeletionRequestGet { id }).await?)
 }
 
-/// `POST /v1/privacy/delete-account` (P26): 202 with a new request, or 200
+/// `POST /v1/privacy/delete-account` (P34): 202 with a new request, or 200
 /// with the open one; either way its job is queued.
 pub async fn request(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
     let authed = call.user()?;
@@ -128,7 +128,7 @@ pub async fn request(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Respons
     ))
 }
 
-/// `GET /v1/privacy/delete-account/{id}` (P27): the owner's request; 404
+/// `GET /v1/privacy/delete-account/{id}` (P35): the owner's request; 404
 /// for anyone else.
 pub async fn status(call: &Call, env: &Env, request_id: &str) -> Result<Response, ApiError> {
     let user_id = call.user()?.user_id();

@@ -1,4 +1,4 @@
-//! The privacy export (docs/privacy.md P11, P12, P22–P25): the routes
+//! The privacy export (docs/privacy.md P11, P12, P30–P33): the routes
 //! `POST /v1/privacy/export` and `GET /v1/privacy/export/{id}`, the
 //! `privacy_export` job, and the download its signed URL points at.
 //!
@@ -75,7 +75,7 @@ fn signed_path(env: &Env, row: &ExportRow, now: i64, ttl_ms: i64) -> Result<Stri
     .map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// `POST /v1/privacy/export` (P25): 202 with the new request, or 409 while
+/// `POST /v1/privacy/export` (P33): 202 with the new request, or 409 while
 /// an export or an erasure of the caller is open (P12).
 pub async fn request(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Response, ApiError> {
     let authed = call.user()?;
@@ -112,7 +112,7 @@ pub async fn request(ctx: &RequestCtx, call: &Call, env: &Env) -> Result<Respons
     Ok(respond::json(202, &export_view(&row, now, None)))
 }
 
-/// `GET /v1/privacy/export/{id}` (P25): the owner's request with its
+/// `GET /v1/privacy/export/{id}` (P33): the owner's request with its
 /// progress and, once ready, a signed URL that lasts until the export
 /// expires; anyone else's id is 404.
 pub async fn status(
@@ -142,7 +142,7 @@ pub async fn status(
     Ok(respond::json(200, &export_view(&row, now, url.as_deref())))
 }
 
-/// The file behind a verified privacy-export URL (P24): the document from
+/// The file behind a verified privacy-export URL (P32): the document from
 /// R2, as an attachment, never cached. The grant names the owner, so the
 /// row is looked up as theirs.
 pub async fn download(env: &Env, grant: &Grant) -> Result<Response, ApiError> {
@@ -230,7 +230,7 @@ pub async fn run(env: &Env, msg: &JobMessage, export_id: &str, jc: &JobCtx) -> J
     }
 }
 
-/// Continue a long job (P22): the same message again after a second, while
+/// Continue a long job (P30): the same message again after a second, while
 /// it has deliveries left; after its last one the cron sweep re-queues the
 /// request (`privacy::sweep`), which then looks stale.
 pub fn continue_later(env: &Env, jc: &JobCtx) -> JobResult {
@@ -356,7 +356,7 @@ async fn step(env: &Env, export_id: &str, jc: &JobCtx) -> Result<Ran, ApiError> 
     Ok(Ran::Ready)
 }
 
-/// P23: the parts merged into the document, stored, the request marked ready.
+/// P31: the parts merged into the document, stored, the request marked ready.
 async fn write_document(env: &Env, db: &D1, row: &ExportRow, parts: i64) -> Result<(), ApiError> {
     let files = bucket(env)?;
     let mut read = Vec::new();

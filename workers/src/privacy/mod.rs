@@ -1,5 +1,5 @@
 //! Privacy routes and jobs (docs/privacy.md): the caller's consents (P19),
-//! the privacy export (P22–P25) and erasure (P26–P28) with their jobs and
+//! the privacy export (P30–P33) and erasure (P34–P36) with their jobs and
 //! cron sweep. The decisions are the pure core's (`connvo_shared::privacy`).
 
 pub mod consents;

@@ -1,4 +1,4 @@
-//! The cron safety net of the privacy jobs (P22, P28): an open export or
+//! The cron safety net of the privacy jobs (P30, P36): an open export or
 //! erasure whose job went quiet (its message ran out of deliveries while
 //! continuing, the queue refused it, or it waits for a legal hold) is
 //! queued again. The jobs resume from their recorded progress and are

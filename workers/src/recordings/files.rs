@@ -192,7 +192,7 @@ pub async fn file(req: &Request, env: &Env, file_id: &str) -> Result<Response, A
         };
         err.with_details(json!({ "reason": reason }))
     };
-    // A privacy export is served by the privacy module, from R2 (P24).
+    // A privacy export is served by the privacy module, from R2 (P32).
     if params.purpose == Some(Purpose::PrivacyExport.as_str()) {
         let grant = verify(
             &secret(env)?,
