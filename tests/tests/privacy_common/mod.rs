@@ -56,7 +56,7 @@ pub fn seed() -> BackendOptions {
                 ('ins_b', '{BOB}', 'mtg_shared', 'bob-secret-insight', 1, 1);"
     ));
     o = o.var("PRIVACY_EXPORT_PAGE_ROWS", "2");
-    o.var("PRIVACY_EXPORT_PAGES_PER_RUN", "2")
+    o.var("PRIVACY_EXPORT_PAGES_PER_RUN", "6")
 }
 
 /// Polls `GET path` as `user` until `done` holds for the body.
