@@ -36,10 +36,15 @@ fn r2_keys(state: &Path) -> Vec<String> {
                     rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
                 )
                 .unwrap();
-                if let Ok(mut stmt) = conn.prepare("SELECT key FROM _mf_objects") {
-                    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-                    keys.extend(rows.flatten());
-                }
+                let Ok(mut stmt) = conn.prepare("SELECT key FROM _mf_objects") else {
+                    continue;
+                };
+                let rows: Vec<String> = stmt
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .unwrap()
+                    .flatten()
+                    .collect();
+                keys.extend(rows);
             }
         }
     }
@@ -49,12 +54,10 @@ fn r2_keys(state: &Path) -> Vec<String> {
 /// Every (table, row) outside the audit log whose text holds one of
 /// `needles`. FTS shadow tables are checked through their index instead.
 fn leftovers(w: &World, needles: &[&str]) -> Vec<String> {
-    let tables = w.d1(
-        "SELECT name FROM sqlite_master WHERE type = 'table'
-           AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'
-           AND name NOT LIKE '%_fts%' AND name NOT LIKE '%_vocab'
-           AND name <> 'audit_logs'",
-    );
+    let tables = w.d1("SELECT name FROM sqlite_master WHERE type = 'table'
+           AND name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'
+           AND name NOT GLOB '*_fts' AND name NOT GLOB '*_fts_*' AND name NOT GLOB '*_vocab'
+           AND name <> 'audit_logs'");
     let mut found = Vec::new();
     for t in tables {
         let name = t["name"].as_str().unwrap();
@@ -129,11 +132,30 @@ async fn p10_p36_an_erased_user_leaves_no_personal_data_outside_the_audit_log() 
     })
     .await;
     assert_eq!(view["deletion"]["status"], "pending");
-    assert_eq!(w.d1(&format!("SELECT id FROM users WHERE id = '{ADA}'")).len(), 1);
     assert_eq!(
-        w.d1(&format!("SELECT id FROM messages WHERE user_id = '{ADA}'")).len(),
+        w.d1(&format!("SELECT id FROM users WHERE id = '{ADA}'"))
+            .len(),
+        1
+    );
+    assert_eq!(
+        w.d1(&format!("SELECT id FROM messages WHERE user_id = '{ADA}'"))
+            .len(),
         3
     );
+    // The scan below finds her everywhere before the erasure.
+    let before = leftovers(&w, &[ADA, ADA_EMAIL, ADA_NAME]);
+    for table in [
+        "users:",
+        "profiles:",
+        "messages:",
+        "meeting_participants:",
+        "data_export_requests:",
+    ] {
+        assert!(
+            before.iter().any(|row| row.starts_with(table)),
+            "{table} {before:?}"
+        );
+    }
     // Only she sees it; an open erasure blocks a new export (P12).
     let other = w.call("GET", &path, Some(BOB), None).await;
     assert_eq!(other.status, 404, "{}", other.body);
@@ -188,8 +210,10 @@ async fn p10_p36_an_erased_user_leaves_no_personal_data_outside_the_audit_log() 
         vec![json!({"email": null, "display_name": null, "is_active": 0})]
     );
     assert_eq!(
-        w.d1(&format!("SELECT id FROM messages WHERE user_id = '{alias}'"))
-            .len(),
+        w.d1(&format!(
+            "SELECT id FROM messages WHERE user_id = '{alias}'"
+        ))
+        .len(),
         3
     );
     assert_eq!(

@@ -48,7 +48,10 @@ async fn p30_p33_an_export_holds_the_users_data_and_nobody_elses() {
     // P12: one open export at a time.
     let again = w.call("POST", "/v1/privacy/export", Some(ADA), None).await;
     if again.status == 409 {
-        assert_eq!(again.body["error"]["details"]["reason"], "EXPORT_IN_PROGRESS");
+        assert_eq!(
+            again.body["error"]["details"]["reason"],
+            "EXPORT_IN_PROGRESS"
+        );
         assert_eq!(again.body["error"]["details"]["export_id"], id.as_str());
     } else {
         panic!(
@@ -114,7 +117,10 @@ async fn p30_p33_an_export_holds_the_users_data_and_nobody_elses() {
     let last = url.chars().last().unwrap();
     let flipped = if last == '0' { '1' } else { '0' };
     let tampered = format!("{}{flipped}", &url[..url.len() - 1]);
-    assert_eq!(reqwest::get(&tampered).await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        reqwest::get(&tampered).await.unwrap().status().as_u16(),
+        403
+    );
     let moved = url.replace("purpose=privacy_export", "purpose=recording");
     assert_eq!(reqwest::get(&moved).await.unwrap().status().as_u16(), 403);
     let exp = url.split("exp=").nth(1).unwrap().split('&').next().unwrap();
