@@ -222,9 +222,7 @@ async fn p10_p36_an_erased_user_leaves_no_personal_data_outside_the_audit_log() 
         2
     );
     assert_eq!(
-        w.d1(&format!(
-            "SELECT organizer_id FROM meetings WHERE id = 'mtg_shared'"
-        ))[0]["organizer_id"],
+        w.d1("SELECT organizer_id FROM meetings WHERE id = 'mtg_shared'")[0]["organizer_id"],
         alias.as_str()
     );
     assert_eq!(
