@@ -8,6 +8,7 @@ use connvo_rooms::d1::D1;
 use connvo_shared::jobs::Job;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::sql::privacy::{DeletionRequestStale, ExportRequestStale};
+use connvo_shared::sql::Statement;
 use connvo_shared::ApiError;
 use serde::Deserialize;
 use worker::Env;
@@ -37,23 +38,25 @@ pub async fn tick(env: &Env) {
     }
 }
 
+/// The ids a stale-request query found.
+async fn ids(db: &D1, statement: Statement) -> Result<Vec<String>, ApiError> {
+    let rows: Vec<Stale> = db.all(statement).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 async fn sweep(env: &Env) -> Result<(), ApiError> {
     let db = D1::from_env(env)?;
     let now = now_ms();
     let mut jobs = Vec::new();
     for status in ["pending", "processing"] {
-        let exports: Vec<Stale> = db
-            .all(ExportRequestStale {
-                status,
-                updated_before_ms: now - STALE_MS,
-                limit: BATCH,
-            })
-            .await?;
-        jobs.extend(
-            exports
-                .into_iter()
-                .map(|r| Job::PrivacyExport { export_id: r.id }),
-        );
+        let exports = ExportRequestStale {
+            status,
+            updated_before_ms: now - STALE_MS,
+            limit: BATCH,
+        };
+        for export_id in ids(&db, exports.statement()).await? {
+            jobs.push(Job::PrivacyExport { export_id });
+        }
         // A pending erasure is usually one waiting for a legal hold, which
         // touches its row each time it looks: the longer cutoff spaces
         // those checks (a lost pending one is found as late).
@@ -62,17 +65,17 @@ async fn sweep(env: &Env) -> Result<(), ApiError> {
         } else {
             STALE_MS
         };
-        let erasures: Vec<Stale> = db
-            .all(DeletionRequestStale {
-                status,
-                updated_before_ms: now - cutoff,
-                limit: BATCH,
-            })
-            .await?;
-        jobs.extend(erasures.into_iter().map(|r| Job::EraseUser {
-            request_id: r.id,
-            session_id: None,
-        }));
+        let erasures = DeletionRequestStale {
+            status,
+            updated_before_ms: now - cutoff,
+            limit: BATCH,
+        };
+        for request_id in ids(&db, erasures.statement()).await? {
+            jobs.push(Job::EraseUser {
+                request_id,
+                session_id: None,
+            });
+        }
     }
     let count = jobs.len();
     for job in jobs {
