@@ -26,6 +26,10 @@ CREATE INDEX data_export_requests_stale ON data_export_requests (status, updated
 CREATE INDEX data_deletion_requests_stale ON data_deletion_requests (status, updated_at)
   WHERE status IN ('pending', 'processing');
 
+-- Ready exports past their 30 days: the sweep deletes their files.
+CREATE INDEX data_export_requests_expiry ON data_export_requests (expires_at)
+  WHERE status = 'ready';
+
 -- Erasure renames a user's released holds (the hold stays, with the
 -- pseudonym as its subject); `legal_holds_active` covers only active ones.
 CREATE INDEX legal_holds_subject ON legal_holds (scope, subject_id);

@@ -394,6 +394,8 @@ pub const ALL: &[(&str, &str)] = registry![
     privacy::EXPORT_PROMPT_FEEDBACK_BY_USER,
     privacy::EXPORT_MATCH_OUTCOMES_BY_USER,
     privacy::ERASURE_RENAME_RELEASED_HOLDS,
+    privacy::EXPORT_REQUEST_EXPIRED,
+    privacy::EXPORT_REQUEST_EXPIRE,
 ];
 
 /// The registered SQL for a constant name, if any.
@@ -1518,6 +1520,14 @@ mod tests {
             (
                 privacy::ERASURE_RENAME_RELEASED_HOLDS,
                 privacy::ErasureRenameReleasedHolds::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_EXPIRED,
+                privacy::ExportRequestExpired::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_EXPIRE,
+                privacy::ExportRequestExpire::FIELDS,
             ),
         ];
         assert_eq!(

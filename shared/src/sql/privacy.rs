@@ -196,6 +196,28 @@ params! {
     EXPORT_REQUEST_STALE => ExportRequestStale<'a> { status: &'a str, updated_before_ms: i64, limit: i64 }
 }
 
+/// Ready exports whose 30 days are over (the sweep deletes their files).
+/// Params: ?1 now_ms, ?2 limit.
+pub const EXPORT_REQUEST_EXPIRED: &str = "\
+SELECT id FROM data_export_requests
+WHERE status = 'ready' AND expires_at <= ?1
+ORDER BY expires_at
+LIMIT ?2";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_EXPIRED`], `?1..?2` in order.
+    EXPORT_REQUEST_EXPIRED => ExportRequestExpired { now_ms: i64, limit: i64 }
+}
+
+/// An expired export, its files deleted: the row stays without its key.
+/// Params: ?1 id, ?2 now_ms.
+pub const EXPORT_REQUEST_EXPIRE: &str = "\
+UPDATE data_export_requests SET status = 'expired', object_key = NULL, updated_at = ?2
+WHERE id = ?1 AND status = 'ready'";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_EXPIRE`], `?1..?2` in order.
+    EXPORT_REQUEST_EXPIRE => ExportRequestExpire<'a> { id: &'a str, now_ms: i64 }
+}
+
 /// One deletion request (the job's load, and the status route's, which
 /// checks the owner itself: a completed request keeps only the pseudonym).
 /// Params: ?1 id.

@@ -7,12 +7,16 @@
 use connvo_rooms::d1::D1;
 use connvo_shared::jobs::Job;
 use connvo_shared::log::{Level, LogLine};
-use connvo_shared::sql::privacy::{DeletionRequestStale, ExportRequestStale};
+use connvo_shared::privacy::export_run::document_key;
+use connvo_shared::sql::privacy::{
+    DeletionRequestStale, ExportRequestExpire, ExportRequestExpired, ExportRequestStale,
+};
 use connvo_shared::sql::Statement;
 use connvo_shared::ApiError;
 use serde::Deserialize;
 use worker::Env;
 
+use super::files::{bucket, r2_error};
 use crate::clock::now_ms;
 use crate::jobs::send::enqueue;
 use crate::logging;
@@ -76,6 +80,27 @@ async fn sweep(env: &Env) -> Result<(), ApiError> {
                 session_id: None,
             });
         }
+    }
+    let expired = ids(
+        &db,
+        ExportRequestExpired {
+            now_ms: now,
+            limit: BATCH,
+        }
+        .statement(),
+    )
+    .await?;
+    if !expired.is_empty() {
+        let files = bucket(env)?;
+        for id in &expired {
+            files.delete(document_key(id)).await.map_err(r2_error)?;
+            db.run(ExportRequestExpire { id, now_ms: now }).await?;
+        }
+        logging::emit(
+            &LogLine::new(Level::Info, "expired exports deleted", "cron")
+                .field("count", expired.len()),
+            Level::Info,
+        );
     }
     let count = jobs.len();
     for job in jobs {
