@@ -86,6 +86,20 @@ pub enum Job {
     /// `matching::post_call`): met, and the insights' recommendations,
     /// once the insights job is recorded (it waits like that job).
     MatchingPostCall { meeting_id: String },
+    /// A user's privacy export (docs/privacy.md P30–P32): bounded runs
+    /// over the data sets, each recording its progress; the job continues
+    /// by asking for a retry, and the cron sweep re-queues an export whose
+    /// message ran out of deliveries. Its id is the export request's.
+    PrivacyExport { export_id: String },
+    /// Erase a user (P6–P10, P36): bounded runs of the erasure plan, waiting
+    /// under a legal hold; continued like the export. Its id is the
+    /// deletion request's; `session_id` is the session that asked, revoked
+    /// once the erasure starts (absent when the cron re-queued it).
+    EraseUser {
+        request_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+    },
 }
 
 impl Job {
@@ -103,6 +117,8 @@ impl Job {
             Job::EmbedMeeting { .. } => "embed_meeting",
             Job::AnnounceBatch { .. } => "announce_batch",
             Job::MatchingPostCall { .. } => "matching_post_call",
+            Job::PrivacyExport { .. } => "privacy_export",
+            Job::EraseUser { .. } => "erase_user",
         }
     }
 
@@ -125,6 +141,9 @@ impl Job {
             Job::AnnounceBatch {
                 announcement_id, ..
             } => announcement_id,
+            // The privacy jobs are about a request: its id stands in.
+            Job::PrivacyExport { export_id } => export_id,
+            Job::EraseUser { request_id, .. } => request_id,
         }
     }
 
@@ -329,6 +348,11 @@ mod tests {
             Job::EmbedProfile { user_id: id() },
             Job::EmbedMeeting { meeting_id: id() },
             Job::MatchingPostCall { meeting_id: id() },
+            Job::PrivacyExport { export_id: id() },
+            Job::EraseUser {
+                request_id: id(),
+                session_id: Some("sess".into()),
+            },
         ];
         let mut keys: Vec<String> = jobs.iter().map(Job::idempotency_key).collect();
         keys.sort();

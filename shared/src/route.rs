@@ -175,6 +175,14 @@ pub enum Route {
     AdminRateLimits,
     /// `PUT /v1/admin/rate-limits`: change them at run time (operators, audited).
     AdminSetRateLimits,
+    /// `POST /v1/privacy/export`: queue an export of the caller's data (P33).
+    RequestExport,
+    /// `GET /v1/privacy/export/{id}`: its status, progress and signed URL (P33).
+    ExportStatus { export_id: String },
+    /// `POST /v1/privacy/delete-account`: queue the caller's erasure (P34).
+    RequestErasure,
+    /// `GET /v1/privacy/delete-account/{id}`: its status (P35).
+    ErasureStatus { request_id: String },
 }
 
 /// The route's class, for body limits and rate limits.
@@ -920,6 +928,42 @@ pub static ROUTES: &[RouteSpec] = &[
         class: RouteClass::Default,
         build: |_| Route::AdminSetRateLimits,
     },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/privacy/export",
+        name: "privacy.export.request",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::RequestExport,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/privacy/export/{export_id}",
+        name: "privacy.export.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ExportStatus {
+            export_id: path_id(p, 0),
+        },
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/v1/privacy/delete-account",
+        name: "privacy.erasure.request",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |_| Route::RequestErasure,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/privacy/delete-account/{request_id}",
+        name: "privacy.erasure.get",
+        access: RouteAccess::User,
+        class: RouteClass::Default,
+        build: |p| Route::ErasureStatus {
+            request_id: path_id(p, 0),
+        },
+    },
 ];
 
 /// Every row of the route table.
@@ -1079,6 +1123,13 @@ mod tests {
         "search.suggest",
         // The caller's own flag decisions (L2).
         "migration.read_switches",
+        // The caller's own export and erasure requests: every statement
+        // binds the caller (or, for a finished erasure, their pseudonym),
+        // anyone else's id is 404 (P33–P35).
+        "privacy.export.request",
+        "privacy.export.get",
+        "privacy.erasure.request",
+        "privacy.erasure.get",
     ];
 
     #[test]

@@ -16,4 +16,5 @@ pub async fn run(event: ScheduledEvent, env: Env) {
     crate::retention::run::tick(&env).await;
     crate::embeddings::sweep::tick(&env).await;
     crate::metrics::alerts::tick(&env).await;
+    crate::privacy::sweep::tick(&env).await;
 }

@@ -245,6 +245,14 @@ async fn dispatch(
         Route::DevAlertsRun => metrics::alerts::dev(env).await,
         Route::AdminRateLimits => crate::rate_limit::admin::get(&call, env).await,
         Route::AdminSetRateLimits => crate::rate_limit::admin::set(ctx, &call, env).await,
+        Route::RequestExport => crate::privacy::export::request(ctx, &call, env).await,
+        Route::ExportStatus { export_id } => {
+            crate::privacy::export::status(&call, &req, env, &export_id).await
+        }
+        Route::RequestErasure => crate::privacy::erasure::request(ctx, &call, env).await,
+        Route::ErasureStatus { request_id } => {
+            crate::privacy::erasure::status(&call, env, &request_id).await
+        }
     }
 }
 

@@ -17,14 +17,15 @@
 //!   the meetings of the user id *and* of the pseudonym).
 //! - A user under a legal hold is not erased (P10); the job waits.
 
+use crate::matching::embed_plan::delete_source_embeddings;
+use crate::matching::embedder::SourceType;
 use crate::signature::{hmac_sha256, to_hex};
-use crate::sql::embeddings::EmbeddingDeleteForSource;
 use crate::sql::privacy::{
     DeletionRequestComplete, ErasureDeleteInsights, ErasureDeleteNotifications,
     ErasureDeletePromptFeedback, ErasureDeleteQueueEntries, ErasureRenameInvitedBy,
     ErasureRenameMessages, ErasureRenameNoteOps, ErasureRenameNotesAuthor, ErasureRenameOrganizer,
-    ErasureRenameParticipants, ErasureRenameSegmentSpeaker, ErasureRenameTranscriptSpeaker,
-    ErasureTombstoneInsert,
+    ErasureRenameParticipants, ErasureRenameReleasedHolds, ErasureRenameSegmentSpeaker,
+    ErasureRenameTranscriptSpeaker, ErasureTombstoneInsert,
 };
 use crate::sql::users::UserDelete;
 use crate::sql::Statement;
@@ -202,17 +203,12 @@ pub fn plan(input: &ErasureInput<'_>) -> Result<Vec<Step>, ErasureError> {
             }
             .statement(),
         ),
+        once(delete_source_embeddings(SourceType::User, user)),
+        once(delete_source_embeddings(SourceType::Profile, user)),
         once(
-            EmbeddingDeleteForSource {
-                source_type: "user",
-                source_id: user,
-            }
-            .statement(),
-        ),
-        once(
-            EmbeddingDeleteForSource {
-                source_type: "profile",
-                source_id: user,
+            ErasureRenameReleasedHolds {
+                user_id: user,
+                pseudonym: alias,
             }
             .statement(),
         ),
@@ -234,6 +230,25 @@ pub fn plan(input: &ErasureInput<'_>) -> Result<Vec<Step>, ErasureError> {
         ),
     ]);
     Ok(steps)
+}
+
+/// Where a run resumes (P9): after the steps the last run recorded, when
+/// the plan still has the length it had then; otherwise from the start
+/// (every step is idempotent, so repeating one costs a no-op statement).
+pub fn resume_at(steps_done: i64, steps_total: i64, plan_len: usize) -> usize {
+    match (usize::try_from(steps_done), usize::try_from(steps_total)) {
+        (Ok(done), Ok(total)) if total == plan_len && done <= plan_len => done,
+        _ => 0,
+    }
+}
+
+/// The step after `index` ran and changed `changes` rows: the same one
+/// again while a bounded step fills its batch, else the next.
+pub fn next_step(step: &Step, index: usize, changes: usize) -> usize {
+    match step.repeat_limit {
+        Some(limit) if i64::try_from(changes).unwrap_or(i64::MAX) >= limit => index,
+        _ => index + 1,
+    }
 }
 
 #[cfg(test)]
@@ -290,6 +305,30 @@ mod tests {
             .find(|s| s.statement.name == "ERASURE_RENAME_MESSAGES")
             .unwrap();
         assert_eq!(bounded.repeat_limit, Some(100));
+    }
+
+    #[test]
+    fn p9_a_run_resumes_where_the_last_one_stopped() {
+        assert_eq!(resume_at(5, 20, 20), 5);
+        assert_eq!(resume_at(5, 20, 23), 0, "the plan changed: from the start");
+        assert_eq!(resume_at(0, 0, 20), 0);
+        assert_eq!(resume_at(-1, 20, 20), 0);
+        let steps = plan(&input(&["m1"])).unwrap();
+        let bounded = steps.iter().position(|s| s.repeat_limit.is_some()).unwrap();
+        assert_eq!(next_step(&steps[bounded], bounded, 100), bounded);
+        assert_eq!(next_step(&steps[bounded], bounded, 99), bounded + 1);
+        assert_eq!(next_step(&steps[0], 0, 1), 1);
+        let holds = steps
+            .iter()
+            .position(|s| s.statement.name == "ERASURE_RENAME_RELEASED_HOLDS")
+            .unwrap();
+        assert!(
+            holds
+                < steps
+                    .iter()
+                    .position(|s| s.statement.name == "USER_DELETE")
+                    .unwrap()
+        );
     }
 
     #[test]

@@ -426,6 +426,21 @@ pub const ALL: &[(&str, &str)] = registry![
     operations::USERS_ORG_ADMINS,
     operations::OPERATOR_LIMITS_GET,
     operations::OPERATOR_LIMITS_PUT,
+    privacy::EXPORT_REQUEST_OPEN_FOR_USER,
+    privacy::EXPORT_REQUEST_LOAD,
+    privacy::EXPORT_REQUEST_ADVANCE,
+    privacy::EXPORT_REQUEST_FAIL,
+    privacy::EXPORT_REQUEST_IDS_FOR_USER,
+    privacy::EXPORT_REQUEST_STALE,
+    privacy::DELETION_REQUEST_GET,
+    privacy::DELETION_REQUEST_ADVANCE,
+    privacy::DELETION_REQUEST_WAIT,
+    privacy::DELETION_REQUEST_STALE,
+    privacy::EXPORT_PROMPT_FEEDBACK_BY_USER,
+    privacy::EXPORT_MATCH_OUTCOMES_BY_USER,
+    privacy::ERASURE_RENAME_RELEASED_HOLDS,
+    privacy::EXPORT_REQUEST_EXPIRED,
+    privacy::EXPORT_REQUEST_EXPIRE,
 ];
 
 /// The registered SQL for a constant name, if any.
@@ -1662,6 +1677,66 @@ mod tests {
             (
                 operations::OPERATOR_LIMITS_PUT,
                 operations::OperatorLimitsPut::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_OPEN_FOR_USER,
+                privacy::ExportRequestOpenForUser::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_LOAD,
+                privacy::ExportRequestLoad::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_ADVANCE,
+                privacy::ExportRequestAdvance::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_FAIL,
+                privacy::ExportRequestFail::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_IDS_FOR_USER,
+                privacy::ExportRequestIdsForUser::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_STALE,
+                privacy::ExportRequestStale::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_GET,
+                privacy::DeletionRequestGet::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_ADVANCE,
+                privacy::DeletionRequestAdvance::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_WAIT,
+                privacy::DeletionRequestWait::FIELDS,
+            ),
+            (
+                privacy::DELETION_REQUEST_STALE,
+                privacy::DeletionRequestStale::FIELDS,
+            ),
+            (
+                privacy::EXPORT_PROMPT_FEEDBACK_BY_USER,
+                privacy::ExportPromptFeedbackByUser::FIELDS,
+            ),
+            (
+                privacy::EXPORT_MATCH_OUTCOMES_BY_USER,
+                privacy::ExportMatchOutcomesByUser::FIELDS,
+            ),
+            (
+                privacy::ERASURE_RENAME_RELEASED_HOLDS,
+                privacy::ErasureRenameReleasedHolds::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_EXPIRED,
+                privacy::ExportRequestExpired::FIELDS,
+            ),
+            (
+                privacy::EXPORT_REQUEST_EXPIRE,
+                privacy::ExportRequestExpire::FIELDS,
             ),
         ];
         assert_eq!(

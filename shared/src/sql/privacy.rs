@@ -107,9 +107,11 @@ params! {
     EXPORT_REQUEST_CREATE => ExportRequestCreate<'a> { id: &'a str, user_id: &'a str, now_ms: i64 }
 }
 
-/// One of the user's exports (owner-scoped). Params: ?1 id, ?2 user_id.
+/// One of the user's exports (owner-scoped), with its progress counters.
+/// Params: ?1 id, ?2 user_id.
 pub const EXPORT_REQUEST_GET: &str = "\
-SELECT id, user_id, status, object_key, error, requested_at, completed_at, expires_at
+SELECT id, user_id, status, object_key, error, requested_at, completed_at, expires_at,
+       progress, rows_exported, parts, sets_done
 FROM data_export_requests WHERE id = ?1 AND user_id = ?2";
 params! {
     /// Parameters of [`EXPORT_REQUEST_GET`], `?1..?2` in order.
@@ -124,6 +126,144 @@ WHERE id = ?1 AND status IN ('pending', 'processing')";
 params! {
     /// Parameters of [`EXPORT_REQUEST_READY`], `?1..?4` in order.
     EXPORT_REQUEST_READY => ExportRequestReady<'a> { id: &'a str, object_key: &'a str, expires_at: i64, now_ms: i64 }
+}
+
+/// The user's open export, if any (P12: one at a time). Params: ?1 user_id.
+pub const EXPORT_REQUEST_OPEN_FOR_USER: &str = "\
+SELECT id, status, requested_at
+FROM data_export_requests
+WHERE user_id = ?1 AND status IN ('pending', 'processing')
+LIMIT 1";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_OPEN_FOR_USER`], `?1..?1` in order.
+    EXPORT_REQUEST_OPEN_FOR_USER => ExportRequestOpenForUser<'a> { user_id: &'a str }
+}
+
+/// An export as its job loads it (by id alone: the job is not a caller).
+/// Params: ?1 id.
+pub const EXPORT_REQUEST_LOAD: &str = "\
+SELECT id, user_id, status, object_key, error, requested_at, completed_at, expires_at,
+       progress, rows_exported, parts, sets_done
+FROM data_export_requests WHERE id = ?1";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_LOAD`], `?1..?1` in order.
+    EXPORT_REQUEST_LOAD => ExportRequestLoad<'a> { id: &'a str }
+}
+
+/// Record one run's progress, compare-and-set on the progress the run
+/// started from (`changes() == 0`: another delivery moved on first, and
+/// this run's part is discarded). Params: ?1 id, ?2 progress before (NULL
+/// on the first run), ?3 progress after, ?4 rows this run, ?5 parts written,
+/// ?6 sets done, ?7 now_ms.
+pub const EXPORT_REQUEST_ADVANCE: &str = "\
+UPDATE data_export_requests
+SET status = 'processing', progress = ?3, rows_exported = rows_exported + ?4, parts = ?5,
+    sets_done = ?6, updated_at = ?7
+WHERE id = ?1 AND status IN ('pending', 'processing') AND progress IS ?2";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_ADVANCE`], `?1..?7` in order.
+    EXPORT_REQUEST_ADVANCE => ExportRequestAdvance<'a> { id: &'a str, progress_before: Option<&'a str>, progress_after: &'a str, rows: i64, parts: i64, sets_done: i64, now_ms: i64 }
+}
+
+/// Give up on an export (its job ran out of attempts on an error); the user
+/// may ask again. Params: ?1 id, ?2 error, ?3 now_ms.
+pub const EXPORT_REQUEST_FAIL: &str = "\
+UPDATE data_export_requests SET status = 'failed', error = ?2, updated_at = ?3
+WHERE id = ?1 AND status IN ('pending', 'processing')";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_FAIL`], `?1..?3` in order.
+    EXPORT_REQUEST_FAIL => ExportRequestFail<'a> { id: &'a str, error: &'a str, now_ms: i64 }
+}
+
+/// The ids of a user's exports, oldest first: erasure deletes their files.
+/// Params: ?1 user_id, ?2 limit.
+pub const EXPORT_REQUEST_IDS_FOR_USER: &str = "\
+SELECT id FROM data_export_requests WHERE user_id = ?1 ORDER BY created_at, id LIMIT ?2";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_IDS_FOR_USER`], `?1..?2` in order.
+    EXPORT_REQUEST_IDS_FOR_USER => ExportRequestIdsForUser<'a> { user_id: &'a str, limit: i64 }
+}
+
+/// Open exports in `status` untouched since ?2 (the cron sweep re-queues
+/// them). Params: ?1 status, ?2 updated before (ms), ?3 limit.
+pub const EXPORT_REQUEST_STALE: &str = "\
+SELECT id FROM data_export_requests
+WHERE status = ?1 AND status IN ('pending', 'processing') AND updated_at < ?2
+ORDER BY updated_at
+LIMIT ?3";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_STALE`], `?1..?3` in order.
+    EXPORT_REQUEST_STALE => ExportRequestStale<'a> { status: &'a str, updated_before_ms: i64, limit: i64 }
+}
+
+/// Ready exports whose 30 days are over (the sweep deletes their files).
+/// Params: ?1 now_ms, ?2 limit.
+pub const EXPORT_REQUEST_EXPIRED: &str = "\
+SELECT id FROM data_export_requests
+WHERE status = 'ready' AND expires_at <= ?1
+ORDER BY expires_at
+LIMIT ?2";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_EXPIRED`], `?1..?2` in order.
+    EXPORT_REQUEST_EXPIRED => ExportRequestExpired { now_ms: i64, limit: i64 }
+}
+
+/// An expired export, its files deleted: the row stays without its key.
+/// Params: ?1 id, ?2 now_ms.
+pub const EXPORT_REQUEST_EXPIRE: &str = "\
+UPDATE data_export_requests SET status = 'expired', object_key = NULL, updated_at = ?2
+WHERE id = ?1 AND status = 'ready'";
+params! {
+    /// Parameters of [`EXPORT_REQUEST_EXPIRE`], `?1..?2` in order.
+    EXPORT_REQUEST_EXPIRE => ExportRequestExpire<'a> { id: &'a str, now_ms: i64 }
+}
+
+/// One deletion request (the job's load, and the status route's, which
+/// checks the owner itself: a completed request keeps only the pseudonym).
+/// Params: ?1 id.
+pub const DELETION_REQUEST_GET: &str = "\
+SELECT id, user_id, pseudonym, status, error, waiting_for, steps_done, steps_total,
+       rows_changed, requested_at, processed_at, updated_at
+FROM data_deletion_requests WHERE id = ?1";
+params! {
+    /// Parameters of [`DELETION_REQUEST_GET`], `?1..?1` in order.
+    DELETION_REQUEST_GET => DeletionRequestGet<'a> { id: &'a str }
+}
+
+/// Record one erasure run's progress (steps finished of the plan's total,
+/// rows changed), clearing any wait. Params: ?1 id, ?2 steps_done,
+/// ?3 steps_total, ?4 rows this run, ?5 now_ms.
+pub const DELETION_REQUEST_ADVANCE: &str = "\
+UPDATE data_deletion_requests
+SET status = 'processing', waiting_for = NULL, error = NULL, steps_done = ?2, steps_total = ?3,
+    rows_changed = rows_changed + ?4, updated_at = ?5
+WHERE id = ?1 AND status IN ('pending', 'processing')";
+params! {
+    /// Parameters of [`DELETION_REQUEST_ADVANCE`], `?1..?5` in order.
+    DELETION_REQUEST_ADVANCE => DeletionRequestAdvance<'a> { id: &'a str, steps_done: i64, steps_total: i64, rows: i64, now_ms: i64 }
+}
+
+/// The request waits (P10: a legal hold), and says why.
+/// Params: ?1 id, ?2 waiting_for, ?3 now_ms.
+pub const DELETION_REQUEST_WAIT: &str = "\
+UPDATE data_deletion_requests SET waiting_for = ?2, updated_at = ?3
+WHERE id = ?1 AND status IN ('pending', 'processing')";
+params! {
+    /// Parameters of [`DELETION_REQUEST_WAIT`], `?1..?3` in order.
+    DELETION_REQUEST_WAIT => DeletionRequestWait<'a> { id: &'a str, waiting_for: &'a str, now_ms: i64 }
+}
+
+/// Open deletion requests in `status` untouched since ?2 (the cron sweep
+/// re-queues them, so a held one is looked at again).
+/// Params: ?1 status, ?2 updated before (ms), ?3 limit.
+pub const DELETION_REQUEST_STALE: &str = "\
+SELECT id FROM data_deletion_requests
+WHERE status = ?1 AND status IN ('pending', 'processing') AND updated_at < ?2
+ORDER BY updated_at
+LIMIT ?3";
+params! {
+    /// Parameters of [`DELETION_REQUEST_STALE`], `?1..?3` in order.
+    DELETION_REQUEST_STALE => DeletionRequestStale<'a> { status: &'a str, updated_before_ms: i64, limit: i64 }
 }
 
 // --- erasure ----------------------------------------------------------------
@@ -305,4 +445,43 @@ LIMIT ?3";
 params! {
     /// Parameters of [`EXPORT_MEMBERSHIPS`], `?1..?3` in order.
     EXPORT_MEMBERSHIPS => ExportMemberships<'a> { user_id: &'a str, after_meeting_id: &'a str, limit: i64 }
+}
+
+/// The user's prompt reactions, keyset on rowid; first page ?2 = 0.
+/// Params: ?1 user_id, ?2 after rowid, ?3 limit.
+pub const EXPORT_PROMPT_FEEDBACK_BY_USER: &str = "\
+SELECT pf.rowid AS cursor, pf.prompt_id, pf.feedback, pf.created_at, p.meeting_id, p.type
+FROM prompt_feedback pf
+JOIN prompts p ON p.id = pf.prompt_id
+WHERE pf.user_id = ?1 AND pf.rowid > ?2
+ORDER BY pf.rowid
+LIMIT ?3";
+params! {
+    /// Parameters of [`EXPORT_PROMPT_FEEDBACK_BY_USER`], `?1..?3` in order.
+    EXPORT_PROMPT_FEEDBACK_BY_USER => ExportPromptFeedbackByUser<'a> { user_id: &'a str, after_rowid: i64, limit: i64 }
+}
+
+/// The user's matching outcomes, keyset on rowid; first page ?2 = 0.
+/// Params: ?1 user_id, ?2 after rowid, ?3 limit.
+pub const EXPORT_MATCH_OUTCOMES_BY_USER: &str = "\
+SELECT rowid AS cursor, id, match_id, peer_user_id, meeting_id, outcome, score, rating, feedback,
+       created_at
+FROM matching_analytics
+WHERE user_id = ?1 AND rowid > ?2
+ORDER BY rowid
+LIMIT ?3";
+params! {
+    /// Parameters of [`EXPORT_MATCH_OUTCOMES_BY_USER`], `?1..?3` in order.
+    EXPORT_MATCH_OUTCOMES_BY_USER => ExportMatchOutcomesByUser<'a> { user_id: &'a str, after_rowid: i64, limit: i64 }
+}
+
+/// Released user holds keep their record with the pseudonym as subject
+/// (an active hold stops the erasure before this runs, P10).
+/// Params: ?1 user_id, ?2 pseudonym.
+pub const ERASURE_RENAME_RELEASED_HOLDS: &str = "\
+UPDATE legal_holds SET subject_id = ?2
+WHERE scope = 'user' AND subject_id = ?1 AND released_at IS NOT NULL";
+params! {
+    /// Parameters of [`ERASURE_RENAME_RELEASED_HOLDS`], `?1..?2` in order.
+    ERASURE_RENAME_RELEASED_HOLDS => ErasureRenameReleasedHolds<'a> { user_id: &'a str, pseudonym: &'a str }
 }

@@ -93,6 +93,13 @@ async fn run(env: &Env, msg: &JobMessage, jc: &JobCtx) -> JobResult {
         Job::MatchingPostCall { meeting_id } => {
             crate::matching::post_call::run(env, msg, meeting_id, jc).await
         }
+        Job::PrivacyExport { export_id } => {
+            crate::privacy::export::run(env, msg, export_id, jc).await
+        }
+        Job::EraseUser {
+            request_id,
+            session_id,
+        } => crate::privacy::erasure::run(env, msg, request_id, session_id.as_deref(), jc).await,
     }
 }
 

@@ -1,5 +1,9 @@
-//! Privacy routes (docs/privacy.md): the caller's consents (P19). The
-//! export and erasure jobs are not wired yet (their pure plans are in
-//! `connvo_shared::privacy`).
+//! Privacy routes and jobs (docs/privacy.md): the caller's consents (P19),
+//! the privacy export (P30–P33) and erasure (P34–P36) with their jobs and
+//! cron sweep. The decisions are the pure core's (`connvo_shared::privacy`).
 
 pub mod consents;
+pub mod erasure;
+pub mod export;
+mod files;
+pub mod sweep;

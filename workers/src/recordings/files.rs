@@ -31,7 +31,7 @@ const LIST_LIMIT: i64 = 100;
 
 /// The file-URL secret: `FILE_URL_SECRET`, else `WS_TICKET_SECRET` (the
 /// signed message carries its own domain, so the two never collide).
-fn secret(env: &Env) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn secret(env: &Env) -> Result<Vec<u8>, ApiError> {
     var(env, "FILE_URL_SECRET")
         .or_else(|| var(env, "WS_TICKET_SECRET"))
         .map(String::into_bytes)
@@ -236,8 +236,20 @@ pub async fn file(req: &Request, env: &Env, file_id: &str) -> Result<Response, A
         };
         err.with_details(json!({ "reason": reason }))
     };
-    // Only recordings are served here so far; another purpose is refused
-    // like a bad signature.
+    // A privacy export is served by the privacy module, from R2 (P32).
+    if params.purpose == Some(Purpose::PrivacyExport.as_str()) {
+        let grant = verify(
+            &secret(env)?,
+            file_id,
+            Purpose::PrivacyExport,
+            params,
+            now_ms(),
+        )
+        .map_err(refused)?;
+        return crate::privacy::export::download(env, &grant).await;
+    }
+    // Otherwise only recordings are served here so far; another purpose is
+    // refused like a bad signature.
     verify(&secret(env)?, file_id, Purpose::Recording, params, now_ms()).map_err(refused)?;
     let db = D1::from_env(env)?;
     let row: Option<Value> = db.first(RecordingGet { id: file_id }).await?;

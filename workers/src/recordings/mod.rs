@@ -12,5 +12,7 @@ mod size;
 
 pub use control::{auto_start, start, stop};
 pub use export::transcript;
+/// The signed-URL secret, for the other modules that issue file URLs (privacy exports).
+pub(crate) use files::secret as file_url_secret;
 pub use files::{file, get, list};
 pub use size::probe as probe_size;

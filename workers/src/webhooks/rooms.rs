@@ -27,7 +27,9 @@ pub fn revoke_later(ctx: &RequestCtx, env: &Env, revocation: Revocation) {
     }
 }
 
-async fn revoke(env: &Env, request_id: &str, r: &Revocation) {
+/// Closes the user's hub channel and their sockets in every active meeting
+/// (also the erasure job's, `privacy::erasure`).
+pub(crate) async fn revoke(env: &Env, request_id: &str, r: &Revocation) {
     // The user's own channel first (N14): their hub sockets and streams.
     if let Err(e) = crate::notifications::hub::close(env, &r.user_id).await {
         log(
