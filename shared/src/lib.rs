@@ -26,6 +26,7 @@ pub mod meeting;
 pub mod metrics;
 pub mod migration_reads;
 pub mod notifications;
+pub mod openapi;
 pub mod ot;
 pub mod page;
 pub mod privacy;

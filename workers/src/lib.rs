@@ -26,6 +26,7 @@ mod matching;
 mod meetings;
 mod migration_reads;
 mod notifications;
+mod openapi;
 mod pipeline;
 mod privacy;
 mod profiles;
