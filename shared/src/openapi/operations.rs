@@ -187,7 +187,7 @@ fn obj(what: &'static str) -> Payload {
 
 /// Every route's operation, in the route table's order.
 pub fn operations() -> Vec<Op> {
-    use ErrorCode::{Conflict, MeetingNotActive, ProviderError};
+    use ErrorCode::{Conflict, Forbidden, MeetingNotActive, NotFound, ProviderError, Unauthorized};
     use Kind::{Bool, Int, Str};
     vec![
         // System
@@ -278,12 +278,15 @@ pub fn operations() -> Vec<Op> {
             .empty(204),
         // Matching
         op("matching.queue.get", "Matching", "The caller's active queue entry (M21)")
-            .ok(200, obj("`{entry}`")),
+            .ok(200, obj("`{entry}`"))
+            .errors(&[NotFound]),
         op("matching.queue.enter", "Matching", "Enter the matching queue (M12)")
             .body(obj("`{available_from, available_to, constraints?}`"))
-            .ok(201, obj("the entry")).errors(&[Conflict]),
+            .ok(201, obj("the entry"))
+            .errors(&[Conflict, NotFound, Forbidden]),
         op("matching.queue.leave", "Matching", "Leave the queue")
-            .empty(204),
+            .empty(204)
+            .errors(&[NotFound]),
         op("matching.proposals.get", "Matching", "A proposal, to its two users (M24)")
             .ok(200, obj("the proposal")),
         op("matching.proposals.accept", "Matching", "Accept a proposal (M22)")
@@ -295,6 +298,7 @@ pub fn operations() -> Vec<Op> {
         op("me.ws", "Notifications", "The caller's real-time channel (WebSocket upgrade)")
             .q_required("ticket", Str, "a single-use ticket from `POST /v1/me/ws-ticket`")
             .empty(101)
+            .errors(&[Unauthorized])
             .notes("A WebSocket upgrade: send `Upgrade: websocket`; without it the answer is 400."),
         op("dev.matching_cycle", "Development", "Run matching cycles now (dev auth only)")
             .body(obj("`{shard?}`"))
@@ -323,6 +327,7 @@ pub fn operations() -> Vec<Op> {
             .q_required("ticket", Str, "a single-use ticket")
             .q("after", Int, "resume after this sequence number")
             .empty(101)
+            .errors(&[Unauthorized])
             .notes("A WebSocket upgrade: send `Upgrade: websocket`; without it the answer is 400."),
         op("notifications.stream", "Notifications", "The hub as Server-Sent Events")
             .q("after", Int, "resume after this sequence number (or `Last-Event-ID`)")

@@ -266,7 +266,7 @@ pub struct Meeting {
 /// `GET /v1/meetings`: a page, keyset-paginated.
 #[derive(ToSchema)]
 pub struct MeetingPage {
-    pub items: Vec<Meeting>,
+    pub meetings: Vec<Meeting>,
     /// Pass back as `cursor` until it is `null`.
     pub next_cursor: Option<String>,
 }
