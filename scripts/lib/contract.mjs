@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { Backend, ROOT } from "../../clients/ts/test/backend.mjs";
 
 const EXCLUDED = ["notifications_stream", "dev_bench_verify"];
-const maxExamples = process.env.CONNVO_CONTRACT_EXAMPLES ?? "5";
+const maxExamples = process.env.CONNVO_CONTRACT_EXAMPLES ?? "3";
 // One loopback address and one user send everything: lift the API's rate
 // limits, as the benchmark does, so answers are the routes' own.
 const lifted = { per_user: { limit: 1000000, window_secs: 60 }, per_ip: { limit: 1000000, window_secs: 60 } };
@@ -80,7 +80,16 @@ try {
   });
   if (!minted.ok) throw new Error(`dev token: ${minted.status} ${await minted.text()}`);
   const { access_token } = await minted.json();
-  await (await fetch(`${backend.url}/v1/me`, { headers: { authorization: `Bearer ${access_token}` } })).text();
+  const auth = { authorization: `Bearer ${access_token}`, "content-type": "application/json" };
+  await (await fetch(`${backend.url}/v1/me`, { headers: auth })).text();
+  // Matching is off by default (its routes answer 404): turn it on so they
+  // are probed past the flag.
+  const flag = await fetch(`${backend.url}/v1/admin/flags`, {
+    method: "PUT",
+    headers: auth,
+    body: JSON.stringify({ key: "matching", enabled: true, reason: "contract tests" }),
+  });
+  if (!flag.ok) throw new Error(`turning matching on: ${flag.status} ${await flag.text()}`);
 
   const args = [
     "--config-file",

@@ -26,8 +26,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: ErrorCodeName,
     pub message: String,
-    /// Structured details, or `null`.
-    #[schema(value_type = Option<Object>)]
+    /// Structured details (for `VALIDATION_ERROR`, `{field, reason}`), or `null`.
     pub details: Option<serde_json::Value>,
 }
 
@@ -212,8 +211,8 @@ pub struct MeetingVideo {
     pub call_cid: Option<String>,
     pub attempts: i64,
     pub provisioned_at: Option<i64>,
-    /// Why provisioning waits or failed.
-    #[schema(value_type = Option<Object>)]
+    /// Why provisioning waits or failed: Stream's `{status, code, message}`,
+    /// or the stored text when it was not JSON.
     pub error: Option<serde_json::Value>,
 }
 

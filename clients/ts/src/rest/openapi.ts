@@ -1643,8 +1643,8 @@ export interface components {
          */
         ErrorDetail: {
             code: components["schemas"]["ErrorCodeName"];
-            /** @description Structured details, or `null`. */
-            details?: Record<string, never> | null;
+            /** @description Structured details (for `VALIDATION_ERROR`, `{field, reason}`), or `null`. */
+            details?: unknown;
             message: string;
         };
         /** @description `GET /v1/health`: 200 when every check passed, 503 (same body) otherwise. */
@@ -1757,8 +1757,11 @@ export interface components {
             call_cid?: string | null;
             call_id?: string | null;
             call_type?: string | null;
-            /** @description Why provisioning waits or failed. */
-            error?: Record<string, never> | null;
+            /**
+             * @description Why provisioning waits or failed: Stream's `{status, code, message}`,
+             *     or the stored text when it was not JSON.
+             */
+            error?: unknown;
             /** @example stream */
             provider: string;
             /** Format: int64 */
