@@ -224,9 +224,10 @@ describe("RoomClient against wrangler dev", () => {
       path: { meeting_id: meetingId },
     });
     assert.deepEqual(participants.map((p) => p.user_id).sort(), ["user_client_alice", "user_client_bob"]);
+    // A meeting the caller is not in (here: none) is refused, not revealed.
     await assert.rejects(
       alice.call("meetings_get", { path: { meeting_id: "mtg_does_not_exist" } }),
-      (e) => e instanceof ApiError && e.status === 404 && e.code === "NOT_FOUND",
+      (e) => e instanceof ApiError && e.status === 403 && e.code === "FORBIDDEN",
     );
     await assert.rejects(
       alice.call("meetings_create", { body: { title: "" } }),
