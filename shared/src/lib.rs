@@ -26,6 +26,7 @@ pub mod meeting;
 pub mod metrics;
 pub mod migration_reads;
 pub mod notifications;
+pub mod openapi;
 pub mod operator_limits;
 pub mod ot;
 pub mod page;

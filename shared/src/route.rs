@@ -24,6 +24,8 @@ pub enum Route {
     Health,
     /// `GET /v1/version`: the build's version, without touching any binding.
     Version,
+    /// `GET /v1/openapi.json`: the OpenAPI 3.1 document (`crate::openapi`).
+    OpenApi,
     /// Everything under `/v1/meetings` (see `meeting::routes`).
     Meeting(crate::meeting::routes::MeetingRoute),
     /// `POST /v1/webhooks/stream`: GetStream Video events (signed, not user-authenticated).
@@ -303,6 +305,14 @@ pub static ROUTES: &[RouteSpec] = &[
         access: RouteAccess::Public,
         class: RouteClass::Default,
         build: |_| Route::Version,
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/v1/openapi.json",
+        name: "openapi",
+        access: RouteAccess::Public,
+        class: RouteClass::Default,
+        build: |_| Route::OpenApi,
     },
     RouteSpec {
         method: "POST",
@@ -1040,6 +1050,8 @@ mod tests {
     const UNAUTHENTICATED: &[&str] = &[
         "health",
         "version",
+        // The API's public description (no data).
+        "openapi",
         "webhooks.stream",
         "workos_webhook",
         "dev_token",

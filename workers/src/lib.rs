@@ -27,6 +27,7 @@ mod meetings;
 mod metrics;
 mod migration_reads;
 mod notifications;
+mod openapi;
 mod pipeline;
 mod privacy;
 mod profiles;

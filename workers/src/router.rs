@@ -140,6 +140,7 @@ async fn dispatch(
             200,
             &serde_json::json!({ "version": connvo_shared::VERSION }),
         )),
+        Route::OpenApi => Ok(crate::openapi::serve()),
         Route::Me => users::me(&call),
         Route::DevToken => auth::dev::mint(&call),
         Route::DevBenchVerify => bench::verify(&req).await,

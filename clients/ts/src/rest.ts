@@ -1,68 +1,69 @@
-// The few REST calls a room client needs (docs/api.md): a dev token, the
-// caller's profile (whose first call creates the user), creating and
-// starting a meeting, and the WebSocket ticket.
-//
-// Hand-written for now, and kept small on purpose: issue 15 item 1 serves
-// an OpenAPI spec generated from the Rust types, and the REST types and
-// calls are to be generated from it. When that spec lands, replace this
-// file with the generated client; the room client depends only on the
-// `TicketSource` function type below, so nothing else has to change.
+// The REST layer, on types generated from the API's OpenAPI document
+// (`GET /v1/openapi.json`, built from the Rust route table and wire types):
+// `rest/openapi.ts` (openapi-typescript) and `rest/operations.ts` (each
+// operation's method and path), both written by `clients/ts/scripts/gen-rest`
+// (scripts/test fails when they are stale). Nothing here restates a wire
+// type: `RestClient.call` sends any operation by its operationId with typed
+// path, query and body, and answers its typed success body; the named
+// methods below are shorthands for what a room client needs.
+
+import type { components, operations } from "./rest/openapi.js";
+import { OPERATIONS, type OperationId } from "./rest/operations.js";
+
+export { OPERATIONS, type OperationId };
+export type { components, operations, paths } from "./rest/openapi.js";
+
+/** Every named schema of the document (`Schemas["Meeting"]`, …). */
+export type Schemas = components["schemas"];
+export type DevTokenRequest = Schemas["DevTokenRequest"];
+export type DevTokenResponse = Schemas["DevTokenResponse"];
+export type CreateMeetingRequest = Schemas["CreateMeetingRequest"];
+export type Meeting = Schemas["Meeting"];
+export type MeetingRoleName = Schemas["MeetingRoleName"];
+export type WsTicket = Schemas["WsTicket"];
+export type Me = Schemas["Me"];
+export type ErrorBody = Schemas["ErrorBody"];
+export type ErrorCodeName = Schemas["ErrorCodeName"];
+
+type Op<O extends OperationId> = operations[O];
+/** An operation's path parameters (`never` when it has none). */
+export type PathParams<O extends OperationId> =
+  Op<O> extends { parameters: { path: infer P } } ? P : never;
+/** An operation's query parameters. */
+export type QueryParams<O extends OperationId> =
+  Op<O> extends { parameters: { query?: infer Q } } ? Q : never;
+/** An operation's JSON request body (`never` when it takes none). */
+export type RequestBody<O extends OperationId> =
+  Op<O> extends { requestBody: { content: { "application/json": infer B } } } ? B : never;
+type OkStatus = 200 | 201 | 202 | 204;
+/** What an operation answers on success (`undefined` for 204). */
+export type Success<O extends OperationId> = {
+  [S in keyof Op<O>["responses"] & OkStatus]: Op<O>["responses"][S] extends {
+    content: { "application/json": infer J };
+  }
+    ? J
+    : undefined;
+}[keyof Op<O>["responses"] & OkStatus];
+
+/** What `call` sends besides the operation. */
+export interface CallArgs<O extends OperationId> {
+  path?: PathParams<O>;
+  query?: QueryParams<O>;
+  body?: RequestBody<O>;
+  headers?: Record<string, string>;
+}
 
 /** The API's one error body: `{"error": {code, message, details}}`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCodeName | "HTTP_ERROR",
     message: string,
     readonly details: unknown,
   ) {
     super(`${status} ${code}: ${message}`);
     this.name = "ApiError";
   }
-}
-
-/** `POST /v1/dev/token` (local development only). */
-export interface DevTokenRequest {
-  user_id: string;
-  org_id?: string;
-  role?: string;
-  email?: string;
-  ttl_secs?: number;
-}
-
-export interface DevTokenResponse {
-  access_token: string;
-  token_type: "Bearer";
-  expires_in: number;
-  expires_at: number;
-  claims: Record<string, unknown>;
-}
-
-export type MeetingRoleName = "host" | "cohost" | "participant" | "observer";
-
-/** `POST /v1/meetings`. */
-export interface CreateMeetingRequest {
-  title: string;
-  description?: string;
-  scheduled_at?: number;
-  duration_ms?: number;
-  recording_enabled?: boolean;
-  transcription_enabled?: boolean;
-  participants?: { user_id: string; role?: Exclude<MeetingRoleName, "host"> }[];
-}
-
-/** The meeting object (only the fields a client of the room needs are typed). */
-export interface Meeting {
-  id: string;
-  title: string;
-  organizer_id: string;
-  state: "scheduled" | "active" | "concluded" | "cancelled";
-  [field: string]: unknown;
-}
-
-export interface WsTicket {
-  ticket: string;
-  expires_at: number;
 }
 
 /** Where the room client gets a fresh single-use ticket for each connection. */
@@ -88,8 +89,35 @@ export class RestClient {
     return new RestClient(this.baseUrl, token, this.fetchImpl);
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {};
+  /**
+   * Any operation of the spec by its operationId, e.g.
+   * `call("meetings_get", { path: { meeting_id } })`. Throws `ApiError`
+   * on a non-2xx answer.
+   */
+  async call<O extends OperationId>(op: O, args: CallArgs<O> = {}): Promise<Success<O>> {
+    const { method, path } = OPERATIONS[op];
+    const params = (args.path ?? {}) as Record<string, string>;
+    let url = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = params[name];
+      if (value === undefined) throw new TypeError(`${op}: path parameter ${name} is missing`);
+      return encodeURIComponent(value);
+    });
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries((args.query ?? {}) as Record<string, unknown>)) {
+      if (value !== undefined && value !== null) query.set(name, String(value));
+    }
+    if ([...query].length > 0) url += `?${query}`;
+    return this.request<Success<O>>(method, url, args.body, args.headers);
+  }
+
+  /** A raw request (`path` with its query); prefer `call`. */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
@@ -105,8 +133,7 @@ export class RestClient {
       json = null;
     }
     if (!response.ok) {
-      const error = (json as { error?: { code?: string; message?: string; details?: unknown } })
-        ?.error;
+      const error = (json as Partial<ErrorBody> | null)?.error;
       throw new ApiError(
         response.status,
         error?.code ?? "HTTP_ERROR",
@@ -114,35 +141,33 @@ export class RestClient {
         error?.details ?? null,
       );
     }
-    return json as T;
+    return (json ?? undefined) as T;
   }
 
+  /** `POST /v1/dev/token` (local development only). */
   devToken(body: DevTokenRequest): Promise<DevTokenResponse> {
-    return this.request("POST", "/v1/dev/token", body);
+    return this.call("dev_token", { body });
   }
 
   /** `GET /v1/me`; the first signed-in call creates the user's row. */
-  me(): Promise<Record<string, unknown>> {
-    return this.request("GET", "/v1/me");
+  me(): Promise<Me> {
+    return this.call("me");
   }
 
-  async createMeeting(body: CreateMeetingRequest): Promise<Meeting> {
-    const created = await this.request<Meeting | { meeting: Meeting }>("POST", "/v1/meetings", body);
-    return "meeting" in created && typeof created.meeting === "object"
-      ? (created.meeting as Meeting)
-      : (created as Meeting);
+  createMeeting(body: CreateMeetingRequest): Promise<Meeting> {
+    return this.call("meetings_create", { body });
   }
 
   getMeeting(id: string): Promise<Meeting> {
-    return this.request("GET", `/v1/meetings/${encodeURIComponent(id)}`);
+    return this.call("meetings_get", { path: { meeting_id: id } });
   }
 
   startMeeting(id: string): Promise<Meeting> {
-    return this.request("POST", `/v1/meetings/${encodeURIComponent(id)}/start`, {});
+    return this.call("meetings_start", { path: { meeting_id: id } });
   }
 
   wsTicket(meetingId: string): Promise<WsTicket> {
-    return this.request("POST", `/v1/meetings/${encodeURIComponent(meetingId)}/ws-ticket`, {});
+    return this.call("meetings_ws_ticket", { path: { meeting_id: meetingId } });
   }
 
   /** A ticket source for `RoomClient`: a fresh ticket per connection. */
@@ -153,7 +178,8 @@ export class RestClient {
   /** The room's WebSocket URL for a ticket. */
   roomUrl(meetingId: string, ticket: string): string {
     const ws = this.baseUrl.replace(/^http/, "ws");
-    return `${ws}/v1/meetings/${encodeURIComponent(meetingId)}/ws?ticket=${encodeURIComponent(ticket)}`;
+    const path = OPERATIONS.meetings_ws.path.replace("{meeting_id}", encodeURIComponent(meetingId));
+    return `${ws}${path}?ticket=${encodeURIComponent(ticket)}`;
   }
 }
 

@@ -39,7 +39,8 @@ function toolEnv(extra = {}) {
 }
 
 export class Backend {
-  static async start() {
+  /** `vars`: extra worker variables (`wrangler dev --var NAME:VALUE`). */
+  static async start({ vars = {} } = {}) {
     const wrangler = join(ROOT, "node_modules/.bin/wrangler");
     if (!existsSync(join(ROOT, "workers/build/index.js")) || !existsSync(wrangler)) {
       throw new Error(
@@ -59,7 +60,7 @@ export class Backend {
       );
       if (applied.status !== 0) throw new Error("applying the D1 migrations failed");
     }
-    const backend = new Backend(scratch, state);
+    const backend = new Backend(scratch, state, vars);
     for (let tries = 0; tries < 3; tries++) {
       if (await backend.spawn(wrangler)) return backend;
     }
@@ -67,8 +68,9 @@ export class Backend {
     throw new Error("no free port for wrangler dev");
   }
 
-  constructor(scratch, state) {
+  constructor(scratch, state, vars = {}) {
     this.scratch = scratch;
+    this.vars = vars;
     this.state = state;
     this.logPath = join(scratch, "wrangler.log");
     this.child = null;
@@ -109,6 +111,7 @@ export class Backend {
         "--persist-to",
         this.state,
         "--show-interactive-dev-session=false",
+        ...Object.entries(this.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
       ],
       {
         cwd: ROOT,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { RoomClient, devSignIn } from "../dist/index.js";
+import { ApiError, OPERATIONS, RoomClient, devSignIn } from "../dist/index.js";
 import { Backend, waitFor } from "./backend.mjs";
 
 let backend;
@@ -213,5 +213,25 @@ describe("RoomClient against wrangler dev", () => {
     await waitFor("carol's client closed", () => c.status === "closed");
     // The ticket is refused: carol is not a member.
     assert.ok([403, 404].includes(c.closeReason.code), JSON.stringify(c.closeReason));
+  });
+
+  test("REST: any operation of the spec by its operationId; errors are ApiError with the stable code", async () => {
+    // The generated operation table names the routes the worker serves.
+    assert.deepEqual(OPERATIONS.meetings_get, { method: "GET", path: "/v1/meetings/{meeting_id}" });
+    const page = await alice.call("meetings_list", { query: { limit: 5 } });
+    assert.ok(page.meetings.some((m) => m.id === meetingId), JSON.stringify(page));
+    const { participants } = await alice.call("meetings_participants_list", {
+      path: { meeting_id: meetingId },
+    });
+    assert.deepEqual(participants.map((p) => p.user_id).sort(), ["user_client_alice", "user_client_bob"]);
+    // A meeting the caller is not in (here: none) is refused, not revealed.
+    await assert.rejects(
+      alice.call("meetings_get", { path: { meeting_id: "mtg_does_not_exist" } }),
+      (e) => e instanceof ApiError && e.status === 403 && e.code === "FORBIDDEN",
+    );
+    await assert.rejects(
+      alice.call("meetings_create", { body: { title: "" } }),
+      (e) => e instanceof ApiError && e.status === 400 && e.code === "VALIDATION_ERROR",
+    );
   });
 });
