@@ -323,22 +323,29 @@ async fn fanout(a: &Args) {
         // the others by queued jobs); every socket is read while the
         // announcement is still fanning out.
         let expected = sockets.len();
-        let waits = sockets.iter_mut().map(|ws| async move {
-            let deadline = Duration::from_secs(60);
-            match tokio::time::timeout(deadline, async {
-                while let Some(Ok(m)) = ws.next().await {
-                    if let Message::Text(text) = m {
-                        if text.contains("\"notification\"") {
-                            return Some(());
+        // This round's frame by its title: a frame a socket missed by the
+        // deadline in an earlier round still arrives later and must not
+        // count here.
+        let title = format!("\"round {round}\"");
+        let waits = sockets.iter_mut().map(|ws| {
+            let title = &title;
+            async move {
+                let deadline = Duration::from_secs(60);
+                match tokio::time::timeout(deadline, async {
+                    while let Some(Ok(m)) = ws.next().await {
+                        if let Message::Text(text) = m {
+                            if text.contains("\"notification\"") && text.contains(title.as_str()) {
+                                return Some(());
+                            }
                         }
                     }
+                    None
+                })
+                .await
+                {
+                    Ok(Some(())) => Some(Instant::now()),
+                    _ => None,
                 }
-                None
-            })
-            .await
-            {
-                Ok(Some(())) => Some(Instant::now()),
-                _ => None,
             }
         });
         let (batches, arrivals) = tokio::join!(post, futures::future::join_all(waits));
