@@ -13,11 +13,15 @@
 //! - `scale`: one matching cycle (the worker's own statements and
 //!   `plan_run`) over 10k/50k/100k queued users in SQLite with every D1
 //!   migration applied (the engine local D1 runs): time and SQLite VM steps
-//!   per statement, and the rows each read returned.
+//!   per statement, and the rows each read returned. Every user has a
+//!   profile vector (the local embedder's, stored with the statement
+//!   entering the queue writes, M26) and the cycle runs the vector path as
+//!   the worker does (M30: `nearest` over the exact D1 index, M32, then
+//!   `MATCHING_QUEUE_WAITING_AMONG`).
 //!
 //! `cargo run --release -p connvo-bench --bin matching -- quality|scale [...]`
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
 use std::time::Instant;
 
 use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
@@ -25,18 +29,25 @@ use connvo_shared::matching::cycle_run::{
     plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
     PersonRow, WaitingRow,
 };
+use connvo_shared::matching::embedder::SourceType;
 use connvo_shared::matching::local_embedder::LocalEmbedder;
+use connvo_shared::matching::profile_vector::{plan_profile_embedding, similarities, StoredVector};
 use connvo_shared::matching::queue::shard_of;
 use connvo_shared::matching::queue_plan::MatchingConfig;
+use connvo_shared::matching::ready::now_or_never;
 use connvo_shared::matching::scoring::{
     score_pair, MatchCandidate, PairSignals, ScoringConfig, Weights,
 };
+use connvo_shared::matching::vector_candidates::{
+    hit_user_ids_json, join_waiting, merge_candidates, nearest,
+};
 use connvo_shared::matching::vector_index::cosine;
+use connvo_shared::matching::vector_sql::{CandidateRow, SqlExactIndex, VectorRows};
 use connvo_shared::sql::connections::ConnectionBlocksAmong;
-use connvo_shared::sql::embeddings::ConsentProcessingAmong;
+use connvo_shared::sql::embeddings::{ConsentProcessingAmong, EmbeddingListForSources};
 use connvo_shared::sql::matching::{
     MatchDeclinesAmong, MatchHistoryForUsers, MatchingCandidatesByInterest, MatchingPeople,
-    MatchingQueueListWaiting,
+    MatchingQueueListWaiting, MatchingQueueWaitingAmong,
 };
 use connvo_shared::sql::{SqlValue, Statement};
 use rusqlite::types::{Value, ValueRef};
@@ -471,11 +482,14 @@ fn bind(s: &Statement) -> Vec<Value> {
         .collect()
 }
 
+/// One logged statement: name, ms, VM steps, rows.
+type Log = Vec<(String, f64, i64, usize)>;
+
 /// Runs a read; rows decoded, with (ms, VM steps, rows).
 fn read<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     s: impl Into<Statement>,
-    log: &mut Vec<(String, f64, i64, usize)>,
+    log: &mut Log,
 ) -> Vec<T> {
     let s = s.into();
     let started = Instant::now();
@@ -506,6 +520,27 @@ fn read<T: serde::de::DeserializeOwned>(
         out.len(),
     ));
     out
+}
+
+/// The exact index's row store (M32) over the benchmark's SQLite, logging
+/// its reads like the cycle's own. It never writes here.
+struct LoggedRows<'a> {
+    conn: &'a Connection,
+    log: RefCell<Log>,
+}
+
+impl VectorRows for &LoggedRows<'_> {
+    async fn candidates(&self, statements: &[Statement]) -> Result<Vec<CandidateRow>, String> {
+        let mut log = self.log.borrow_mut();
+        Ok(statements
+            .iter()
+            .flat_map(|s| read::<CandidateRow>(self.conn, s.clone(), &mut log))
+            .collect())
+    }
+
+    async fn write(&self, _: &[Statement]) -> Result<(), String> {
+        Err("the scale benchmark's index is read-only".into())
+    }
 }
 
 fn scale(args: &[String]) {
@@ -539,6 +574,7 @@ fn scale(args: &[String]) {
             .collect();
         let mut rng = Rng(42);
         conn.execute_batch("BEGIN").unwrap();
+        let step = i64::try_from(n).unwrap();
         for i in 0..n {
             let id = format!("u{i:06}");
             conn.execute("INSERT INTO users (id, org_id, display_name, created_at, updated_at) VALUES (?1, 'org', ?1, 0, 0)", [&id]).unwrap();
@@ -551,6 +587,21 @@ fn scale(args: &[String]) {
                 "INSERT INTO matching_queue (id, user_id, shard, available_from, available_to, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'waiting', ?4, ?4)",
                 rusqlite::params![format!("mq_{id}"), id, i64::from(shard_of(&id, cfg.shards)), NOW, NOW + 4 * 3_600_000],
             ).unwrap();
+            // M26: the profile vector entering the queue stores (a topic's
+            // bio, so neighbours differ), computed at distinct times.
+            let topic = rng.below(TOPICS.len());
+            let text = format!(
+                "{}\nfind a cofounder for pricing\npricing",
+                bio(&mut rng, topic)
+            );
+            let computed = NOW - step + i64::try_from(i).unwrap();
+            let e = plan_profile_embedding(&id, Some("org"), &text, &format!("emb_{id}"), computed)
+                .unwrap();
+            conn.execute(
+                e.statement.sql,
+                rusqlite::params_from_iter(bind(&e.statement)),
+            )
+            .unwrap();
         }
         conn.execute_batch("COMMIT; ANALYZE;").unwrap();
         let shard_size: i64 = conn
@@ -583,6 +634,49 @@ fn scale(args: &[String]) {
             },
             &mut log,
         );
+        // M30 as `workers/src/matching/cycle.rs` runs it: the seeds' vectors,
+        // their nearest profiles through the exact index (one candidate read
+        // shared by the seeds), then which of those are waiting.
+        let model = LocalEmbedder::model_info();
+        let vectors: Vec<StoredVector> = read(
+            &conn,
+            EmbeddingListForSources {
+                model: &model.name,
+                source_type: SourceType::Profile.as_str(),
+                source_ids: &seed_ids,
+            },
+            &mut log,
+        );
+        let rows = LoggedRows {
+            conn: &conn,
+            log: RefCell::new(Vec::new()),
+        };
+        let index = SqlExactIndex::new(&rows, model.clone(), NOW);
+        let queried = Instant::now();
+        let hits = now_or_never(nearest(&index, &seeds, &vectors))
+            .unwrap()
+            .unwrap();
+        let query_ms = queried.elapsed().as_secs_f64() * 1e3;
+        let index_reads = rows.log.take();
+        let read_ms: f64 = index_reads.iter().map(|r| r.1).sum();
+        log.extend(index_reads);
+        log.push((
+            format!("nearest: {} queries, ranking (pure)", hits.len()),
+            query_ms - read_ms,
+            0,
+            hits.iter().map(|h| h.users.len()).sum(),
+        ));
+        let waiting: Vec<WaitingRow> = read(
+            &conn,
+            MatchingQueueWaitingAmong {
+                user_ids: &hit_user_ids_json(&hits),
+                now_ms: NOW,
+                limit: 10_000,
+            },
+            &mut log,
+        );
+        let near = join_waiting(&hits, &waiting, cfg.cycle.max_candidates_per_entry);
+        let candidates = merge_candidates(candidates, near);
         let ids = user_ids_json(&seeds, &candidates);
         let input = CycleInput {
             people: read::<PersonRow>(&conn, MatchingPeople { user_ids: &ids }, &mut log),
@@ -604,9 +698,28 @@ fn scale(args: &[String]) {
                 },
                 &mut log,
             )),
+            similarity: {
+                let stored: Vec<StoredVector> = read(
+                    &conn,
+                    EmbeddingListForSources {
+                        model: &model.name,
+                        source_type: SourceType::Profile.as_str(),
+                        source_ids: &ids,
+                    },
+                    &mut log,
+                );
+                let paired = Instant::now();
+                let similarity = similarities(&stored);
+                log.push((
+                    "similarities (pure, every pair of the cycle's users)".into(),
+                    paired.elapsed().as_secs_f64() * 1e3,
+                    0,
+                    similarity.len(),
+                ));
+                similarity
+            },
             seeds,
             candidates,
-            similarity: BTreeMap::new(),
         };
         let planned = Instant::now();
         let run = plan_run(&input, &Weights::default(), &cfg, NOW);
