@@ -26,8 +26,8 @@ use std::time::Instant;
 
 use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
-    plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
-    PersonRow, WaitingRow,
+    plan_run, scored_pairs, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow,
+    HistoryRow, PersonRow, WaitingRow,
 };
 use connvo_shared::matching::embedder::SourceType;
 use connvo_shared::matching::local_embedder::LocalEmbedder;
@@ -709,9 +709,9 @@ fn scale(args: &[String]) {
                     &mut log,
                 );
                 let paired = Instant::now();
-                let similarity = similarities(&stored);
+                let similarity = similarities(&stored, &scored_pairs(&candidates));
                 log.push((
-                    "similarities (pure, every pair of the cycle's users)".into(),
+                    "similarities (pure, the seed–candidate pairs)".into(),
                     paired.elapsed().as_secs_f64() * 1e3,
                     0,
                     similarity.len(),

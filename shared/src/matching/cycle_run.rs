@@ -148,6 +148,15 @@ fn strings(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The (ordered) pairs a run scores: each candidate with the seed it was
+/// found for. The shell computes vector similarity for these only (M26).
+pub fn scored_pairs(candidates: &[WaitingRow]) -> BTreeSet<(String, String)> {
+    candidates
+        .iter()
+        .filter_map(|c| Some(pair(c.seed_user_id.as_deref()?, &c.user_id)))
+        .collect()
+}
+
 fn pair(a: &str, b: &str) -> (String, String) {
     if a <= b {
         (a.to_owned(), b.to_owned())

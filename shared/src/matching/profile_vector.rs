@@ -15,7 +15,7 @@
 //! embedder configured); the embed jobs (M28, [`super::embed_plan`]) write
 //! profile vectors of any configured model.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
@@ -115,29 +115,27 @@ impl StoredVector {
     }
 }
 
-/// M26: the similarity of every pair of users among `rows`, keyed by the
-/// ordered pair, clamped to [0, 1]. Quadratic in the users of one cycle
-/// (bounded by the cycle's seeds and their candidates).
-pub fn similarities(rows: &[StoredVector]) -> BTreeMap<(String, String), f32> {
-    let vectors: Vec<(&str, Vec<f32>)> = rows
+/// M26: the similarity of each `wanted` pair of users among `rows`, keyed
+/// by the ordered pair, clamped to [0, 1]; a pair without a decodable vector
+/// on both sides (or of different dimensions) is left out. A cycle asks for
+/// its seed–candidate pairs (`cycle_run::scored_pairs`), which grow with its
+/// seeds; every pair of its users would be quadratic (about 4 M pairs, seconds
+/// of CPU, for the ~2,800 users of a 100-seed cycle: docs/benchmarks.md).
+pub fn similarities(
+    rows: &[StoredVector],
+    wanted: &BTreeSet<(String, String)>,
+) -> BTreeMap<(String, String), f32> {
+    let vectors: BTreeMap<&str, Vec<f32>> = rows
         .iter()
         .filter_map(|r| Some((r.source_id.as_str(), r.decode()?)))
         .collect();
-    let mut out = BTreeMap::new();
-    for (i, (a, va)) in vectors.iter().enumerate() {
-        for (b, vb) in vectors.iter().skip(i + 1) {
-            if va.len() != vb.len() {
-                continue;
-            }
-            let key = if a <= b {
-                ((*a).to_owned(), (*b).to_owned())
-            } else {
-                ((*b).to_owned(), (*a).to_owned())
-            };
-            out.insert(key, cosine(va, vb).clamp(0.0, 1.0));
-        }
-    }
-    out
+    wanted
+        .iter()
+        .filter_map(|(a, b)| {
+            let (va, vb) = (vectors.get(a.as_str())?, vectors.get(b.as_str())?);
+            (va.len() == vb.len()).then(|| ((a.clone(), b.clone()), cosine(va, vb).clamp(0.0, 1.0)))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -165,11 +163,25 @@ mod tests {
             stored("bob", "rust engineer building realtime websocket servers"),
             stored("cat", "pastry chef, sourdough and laminated doughs"),
         ];
-        let sims = similarities(&rows);
+        let sims = similarities(&rows, &pairs(&[("ann", "bob"), ("ann", "cat")]));
         let ab = sims[&("ann".to_owned(), "bob".to_owned())];
         let ac = sims[&("ann".to_owned(), "cat".to_owned())];
         assert!(ab > ac + 0.2, "ab {ab} ac {ac}");
-        assert_eq!(sims.len(), 3);
+        assert_eq!(sims.len(), 2, "only the wanted pairs");
+    }
+
+    #[test]
+    fn m26_only_wanted_pairs_with_both_vectors_are_computed() {
+        let rows = [stored("ann", "rust"), stored("bob", "rust websockets")];
+        let sims = similarities(&rows, &pairs(&[("ann", "bob"), ("ann", "zed")]));
+        assert_eq!(sims.len(), 1);
+        assert!(sims.contains_key(&("ann".to_owned(), "bob".to_owned())));
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+        list.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -182,6 +194,6 @@ mod tests {
         let mut bad = stored("ann", "rust");
         bad.vector_hex.pop();
         assert!(bad.decode().is_none());
-        assert!(similarities(&[bad, stored("bob", "rust")]).is_empty());
+        assert!(similarities(&[bad, stored("bob", "rust")], &pairs(&[("ann", "bob")])).is_empty());
     }
 }

@@ -12,8 +12,8 @@ use connvo_shared::auth::membership::StoredUser;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::matching::consent_gate::{processing_withdrawn, ConsentRow};
 use connvo_shared::matching::cycle_run::{
-    plan_run, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow, HistoryRow,
-    PersonRow, WaitingRow,
+    plan_run, scored_pairs, seed_ids_json, user_ids_json, BlockRow, CycleInput, DeclineRow,
+    HistoryRow, PersonRow, WaitingRow,
 };
 use connvo_shared::matching::embedder::{ModelInfo, SourceType};
 use connvo_shared::matching::profile_vector::{similarities, StoredVector};
@@ -197,7 +197,10 @@ pub async fn run_shard(
         history: rows(1).decode::<HistoryRow>()?,
         declines: rows(2).decode::<DeclineRow>()?,
         blocks: rows(3).decode::<BlockRow>()?,
-        similarity: similarities(&rows(5).decode::<StoredVector>()?),
+        similarity: similarities(
+            &rows(5).decode::<StoredVector>()?,
+            &scored_pairs(&candidates),
+        ),
         withdrawn: processing_withdrawn(&rows(6).decode::<ConsentRow>()?),
         seeds,
         candidates,
