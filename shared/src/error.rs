@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A stable, machine-readable error code. The wire form is the
-/// SCREAMING_SNAKE_CASE name (`"VALIDATION_ERROR"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// SCREAMING_SNAKE_CASE name (`"VALIDATION_ERROR"`); the OpenAPI document's
+/// `ErrorCode` schema is derived from this enum, so the two never drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     Unauthorized,

@@ -23,7 +23,7 @@ export type MeetingRoleName = Schemas["MeetingRoleName"];
 export type WsTicket = Schemas["WsTicket"];
 export type Me = Schemas["Me"];
 export type ErrorBody = Schemas["ErrorBody"];
-export type ErrorCodeName = Schemas["ErrorCodeName"];
+export type ErrorCodeName = Schemas["ErrorCode"];
 
 type Op<O extends OperationId> = operations[O];
 /** An operation's path parameters (`never` when it has none). */

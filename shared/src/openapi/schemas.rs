@@ -13,6 +13,8 @@
 
 use utoipa::ToSchema;
 
+use crate::error::ErrorCode;
+
 /// The API's one error body.
 #[derive(ToSchema)]
 #[schema(example = json!({"error": {"code": "VALIDATION_ERROR", "message": "title must be 1 to 200 characters", "details": {"field": "title", "reason": "too_long"}}}))]
@@ -24,28 +26,10 @@ pub struct ErrorBody {
 /// `details` (for `VALIDATION_ERROR`, `{field, reason}`; otherwise often `null`).
 #[derive(ToSchema)]
 pub struct ErrorDetail {
-    pub code: ErrorCodeName,
+    pub code: ErrorCode,
     pub message: String,
     /// Structured details (for `VALIDATION_ERROR`, `{field, reason}`), or `null`.
     pub details: Option<serde_json::Value>,
-}
-
-/// The stable error codes (`connvo_shared::ErrorCode`).
-#[derive(ToSchema)]
-#[schema(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCodeName {
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    ValidationError,
-    PayloadTooLarge,
-    Conflict,
-    MeetingNotActive,
-    RateLimited,
-    ProviderError,
-    ReadsOnLegacy,
-    Internal,
 }
 
 /// `GET /v1/version`.

@@ -1905,16 +1905,18 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
         };
         /**
-         * @description The stable error codes (`connvo_shared::ErrorCode`).
+         * @description A stable, machine-readable error code. The wire form is the
+         *     SCREAMING_SNAKE_CASE name (`"VALIDATION_ERROR"`); the OpenAPI document's
+         *     `ErrorCode` schema is derived from this enum, so the two never drift.
          * @enum {string}
          */
-        ErrorCodeName: "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "VALIDATION_ERROR" | "PAYLOAD_TOO_LARGE" | "CONFLICT" | "MEETING_NOT_ACTIVE" | "RATE_LIMITED" | "PROVIDER_ERROR" | "READS_ON_LEGACY" | "INTERNAL";
+        ErrorCode: "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "VALIDATION_ERROR" | "PAYLOAD_TOO_LARGE" | "CONFLICT" | "MEETING_NOT_ACTIVE" | "RATE_LIMITED" | "PROVIDER_ERROR" | "READS_ON_LEGACY" | "INTERNAL";
         /**
          * @description What went wrong: a stable `code` to switch on, a message for people, and
          *     `details` (for `VALIDATION_ERROR`, `{field, reason}`; otherwise often `null`).
          */
         ErrorDetail: {
-            code: components["schemas"]["ErrorCodeName"];
+            code: components["schemas"]["ErrorCode"];
             /** @description Structured details (for `VALIDATION_ERROR`, `{field, reason}`), or `null`. */
             details?: unknown;
             message: string;
@@ -2126,7 +2128,7 @@ export type CreateMeetingRequest = components['schemas']['CreateMeetingRequest']
 export type DevTokenRequest = components['schemas']['DevTokenRequest'];
 export type DevTokenResponse = components['schemas']['DevTokenResponse'];
 export type ErrorBody = components['schemas']['ErrorBody'];
-export type ErrorCodeName = components['schemas']['ErrorCodeName'];
+export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
 export type Health = components['schemas']['Health'];
 export type HealthCheck = components['schemas']['HealthCheck'];
