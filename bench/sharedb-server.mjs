@@ -1,13 +1,21 @@
 // The ShareDB side of the benchmark (bench/, `loadgen`): a stock ShareDB
-// backend with its in-memory database and pubsub, the `ot-text-unicode` type
-// registered (the same text OT our notes speak), served over WebSockets with
-// `ws`. One process, one event loop: ShareDB's own single-node setup.
+// backend with the `ot-text-unicode` type registered (the same text OT our
+// notes speak), served over WebSockets with `ws`. One process, one event
+// loop: ShareDB's own single-node setup, with an in-memory pubsub.
 //
-//   node bench/sharedb-server.mjs [--port N]     (0, the default, picks a free port)
+//   node bench/sharedb-server.mjs [--port N] [--db postgres://…]
+//
+// --port: 0, the default, picks a free port.
+// --db:   store documents and ops in PostgreSQL with `sharedb-postgres`
+//         instead of ShareDB's in-memory database. The adapter's tables
+//         (`ops`, `snapshots`) are created from its own structure.sql when
+//         absent. The pool keeps POOL_SIZE connections open for the whole
+//         run, so the server's processes stay the same while it is measured.
 //
 // Prints one line, `listening <port>`, once it accepts connections, and
 // exits when its stdin closes, so it never outlives the generator that
 // started it.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 
@@ -18,10 +26,37 @@ const { WebSocketServer, WebSocket } = require('ws');
 
 ShareDB.types.register(textUnicode.type);
 
-const portArg = process.argv.indexOf('--port');
-const port = portArg >= 0 ? Number(process.argv[portArg + 1]) : 0;
+function option(name) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
-const backend = new ShareDB();
+const port = Number(option('--port') ?? 0);
+const dbUrl = option('--db');
+// node-postgres's own default pool size.
+const POOL_SIZE = 10;
+
+// sharedb-postgres on the database at `url`, its tables created if absent
+// and every pooled connection opened before the first client arrives.
+async function postgresDb(url) {
+  const pg = require('pg');
+  const PostgresDB = require('sharedb-postgres');
+  const setup = new pg.Client({ connectionString: url });
+  await setup.connect();
+  const { rows } = await setup.query("SELECT to_regclass('ops') IS NOT NULL AS present");
+  if (!rows[0].present) {
+    await setup.query(readFileSync(require.resolve('sharedb-postgres/structure.sql'), 'utf8'));
+  }
+  await setup.end();
+  const db = new PostgresDB({ connectionString: url, max: POOL_SIZE, idleTimeoutMillis: 0 });
+  // The adapter owns its pool (`_pool`); open all of it now.
+  const clients = await Promise.all(Array.from({ length: POOL_SIZE }, () => db._pool.connect()));
+  clients.forEach((client) => client.release());
+  return db;
+}
+
+const db = dbUrl ? await postgresDb(dbUrl) : undefined;
+const backend = new ShareDB(db ? { db } : {});
 
 // ShareDB's `backend.listen(stream)` wants an object-mode Duplex: it reads
 // one parsed message per 'data' event and writes one message object per

@@ -9,12 +9,18 @@ use crate::ramp::RampSettings;
 use crate::target::TargetKind;
 
 pub const USAGE: &str = "\
-loadgen: load and latency benchmark of Connvo Edge's meeting room, side by side with ShareDB.
+loadgen: load and latency benchmark of Connvo Edge's meeting room, side by side with its peers.
 A benchmark, not a test: it measures and reports, and asserts nothing.
 
 usage: loadgen [options]          (./scripts/bench builds everything and runs this)
 
-  --target both|connvo|sharedb  servers to measure (default both)
+  --target LIST                 servers to measure, comma-separated, or `all` (the default):
+                                  connvo            the worker under wrangler dev (workerd)
+                                  sharedb           ShareDB 7, in-memory database
+                                  sharedb-postgres  ShareDB 7 on sharedb-postgres, with a
+                                                    fresh local PostgreSQL per phase
+                                Every target runs the notes phase and its own ramp; ratios
+                                are against sharedb. Reports also get an SVG chart of the ramps.
   --meetings M                  concurrent meetings in the fixed-M phases (default 20)
   --participants P              participants per meeting (default 5)
   --transcript-rate R           transcript chunks/s per meeting, Connvo only (default 10)
@@ -62,6 +68,28 @@ fn seconds(flag: &str, raw: Option<String>) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(s))
 }
 
+/// `all`, or names from [`TargetKind::ALL`] separated by commas; in the
+/// order of `ALL` whatever order they are given in, so reports line up.
+fn target_list(raw: &str) -> Result<Vec<TargetKind>, String> {
+    if raw == "all" {
+        return Ok(TargetKind::ALL.to_vec());
+    }
+    let mut targets = Vec::new();
+    for slug in raw.split(',').map(str::trim) {
+        let kind = TargetKind::from_slug(slug).ok_or_else(|| {
+            let known: Vec<&str> = TargetKind::ALL.iter().map(|k| k.info().slug).collect();
+            format!(
+                "--target: {slug:?} is not all or one of {}",
+                known.join(", ")
+            )
+        })?;
+        targets.push(kind);
+    }
+    targets.sort_by_key(|k| TargetKind::ALL.iter().position(|a| a == k));
+    targets.dedup();
+    Ok(targets)
+}
+
 /// `Ok(None)` means help was asked for.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, String> {
     let mut load = Load {
@@ -84,7 +112,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
         budget: Duration::from_secs(75),
         slo_ms: 150.0,
     };
-    let mut targets = vec![TargetKind::Connvo, TargetKind::ShareDb];
+    let mut targets = TargetKind::ALL.to_vec();
     let mut do_ramp = true;
     let mut compare = true;
     let mut out = None;
@@ -94,16 +122,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
         let mut next = || args.next();
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
-            "--target" => {
-                targets = match next().as_deref() {
-                    Some("both") => vec![TargetKind::Connvo, TargetKind::ShareDb],
-                    Some("connvo") => vec![TargetKind::Connvo],
-                    Some("sharedb") => vec![TargetKind::ShareDb],
-                    other => {
-                        return Err(format!("--target: both, connvo or sharedb, not {other:?}"))
-                    }
-                }
-            }
+            "--target" => targets = target_list(&value::<String>(&flag, next())?)?,
             "--meetings" => load.meetings = value(&flag, next())?,
             "--participants" => load.participants = value(&flag, next())?,
             "--transcript-rate" => load.transcript_rate = value(&flag, next())?,
@@ -168,7 +187,7 @@ mod tests {
     #[test]
     fn defaults_and_flags() {
         let c = parse(args("")).unwrap().unwrap();
-        assert_eq!(c.targets.len(), 2);
+        assert_eq!(c.targets, TargetKind::ALL);
         assert_eq!((c.load.meetings, c.load.participants), (20, 5));
         assert!(c.ramp.is_some() && c.compare);
 
@@ -181,6 +200,21 @@ mod tests {
         assert_eq!(c.load.meetings, 7);
         assert_eq!(c.load.duration, Duration::from_millis(1500));
         assert!(c.ramp.is_none());
+
+        let c = parse(args("--target sharedb-postgres,connvo,sharedb-postgres"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c.targets,
+            vec![TargetKind::Connvo, TargetKind::ShareDbPostgres],
+            "in the order of ALL, once each"
+        );
+        assert_eq!(
+            parse(args("--target all")).unwrap().unwrap().targets,
+            TargetKind::ALL
+        );
+        assert!(parse(args("--target both")).is_err());
+        assert!(parse(args("--target sharedb,")).is_err());
 
         assert!(parse(args("--help")).unwrap().is_none());
         assert!(parse(args("--meetings")).is_err());

@@ -28,6 +28,10 @@ pub struct Versions {
     pub workerd: String,
     pub node: String,
     pub sharedb: String,
+    pub sharedb_postgres: String,
+    pub pg: String,
+    /// The PostgreSQL server under `sharedb-postgres`.
+    pub postgresql: String,
     pub ot_text_unicode: String,
     pub ws: String,
     pub rustc: String,
@@ -112,6 +116,9 @@ pub fn versions() -> Versions {
         workerd: npm_version(&root, "workerd"),
         node,
         sharedb: npm_version(&root, "sharedb"),
+        sharedb_postgres: npm_version(&root, "sharedb-postgres"),
+        pg: npm_version(&root, "pg"),
+        postgresql: crate::sharedb::Postgres::version(),
         ot_text_unicode: npm_version(&root, "ot-text-unicode"),
         ws: npm_version(&root, "ws"),
         rustc: command_output(Path::new("rustc"), &["--version"], &root)

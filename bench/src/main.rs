@@ -1,22 +1,25 @@
 //! `loadgen`: the load and latency benchmark of Connvo Edge's meeting
-//! room, run side by side with ShareDB (issue 6). A benchmark, not a test:
-//! it measures and reports; nothing asserts a timing.
+//! room, run side by side with its peers (issues 6 and 17). A benchmark,
+//! not a test: it measures and reports; nothing asserts a timing.
 //!
 //! One process holds every client, so one monotonic clock timestamps both
 //! the send (written into each message) and every receipt. M meetings × P
 //! participants join a fresh server; in each meeting a driver ticks at R
 //! transcript chunks/s and E notes edits/s, each from a random participant;
-//! every participant receives everything. Phases:
+//! every participant receives everything. Phases, for every target asked
+//! for (`--target`, default all of [`target::TargetKind::ALL`]):
 //!
-//! 1. the notes workload (no transcript) on Connvo and on ShareDB, at the
-//!    same M, for the side-by-side table and its ratios;
-//! 2. Connvo's full workload (transcript + notes) at the same M;
+//! 1. the notes workload (no transcript) at the same M, for the one table
+//!    with every target's column and its ratios to ShareDB in memory;
+//! 2. the full workload (transcript + notes) at the same M, on the targets
+//!    that carry a transcript (Connvo);
 //! 3. the ramp: the largest M meeting p95 delivery < 150 ms with no errors,
 //!    per target.
 //!
-//! Reports go to `bench-reports/<UTC time>.md` and `.json`; the markdown is
-//! also printed. Exit status: 0 when every phase ran, 1 when one could not,
-//! 2 when the Connvo side cannot run on this build at all, 64 for bad flags.
+//! Reports go to `bench-reports/<UTC time>.md`, `.json` and `-ramp.svg`
+//! (the chart); the markdown is also printed. Exit status: 0 when every
+//! phase ran, 1 when one could not, 2 when the Connvo side cannot run on
+//! this build at all, 64 for bad flags.
 
 mod cli;
 mod clock;
@@ -103,34 +106,31 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
     let mut comparison = Comparison::default();
     let mut ramps = Vec::new();
     let mut failures = Vec::new();
-    let wants = |kind| config.targets.contains(&kind);
 
     if config.compare {
-        if wants(TargetKind::Connvo) {
-            // Connvo first: when it cannot run on this build, say so before
-            // spending minutes on the rest.
-            match phase::run_fresh(TargetKind::Connvo, &notes_only(&config.load)).await {
-                Ok(result) => comparison.connvo_notes = Some(result),
-                Err(e) => return connvo_unavailable(&e),
+        // Connvo first (the order of `TargetKind::ALL`): when it cannot run
+        // on this build, say so before spending minutes on the rest.
+        for &kind in &config.targets {
+            match phase::run_fresh(kind, &notes_only(&config.load)).await {
+                Ok(result) => comparison.notes.push(result),
+                Err(e) if kind == TargetKind::Connvo => return connvo_unavailable(&e),
+                Err(e) => failures.push(format!("{}, notes workload: {e}", kind.name())),
             }
-            match phase::run_fresh(TargetKind::Connvo, &config.load).await {
-                Ok(result) => comparison.connvo_full = Some(result),
-                Err(e) => failures.push(format!("Connvo, full workload: {e}")),
-            }
-        }
-        if wants(TargetKind::ShareDb) {
-            match phase::run_fresh(TargetKind::ShareDb, &notes_only(&config.load)).await {
-                Ok(result) => comparison.sharedb_notes = Some(result),
-                Err(e) => failures.push(format!("ShareDB, notes workload: {e}")),
+            if kind.has_transcript() && config.load.transcript_rate > 0.0 {
+                match phase::run_fresh(kind, &config.load).await {
+                    Ok(result) => comparison.full.push(result),
+                    Err(e) => failures.push(format!("{}, full workload: {e}", kind.name())),
+                }
             }
         }
     }
     if let Some(settings) = &config.ramp {
         for &kind in &config.targets {
             // The comparison phase with the ramp's own load seeds the search.
-            let known = match kind {
-                TargetKind::Connvo => comparison.connvo_full.as_ref(),
-                TargetKind::ShareDb => comparison.sharedb_notes.as_ref(),
+            let known = if kind.has_transcript() && config.load.transcript_rate > 0.0 {
+                comparison.full_of(kind)
+            } else {
+                comparison.notes_of(kind)
             };
             match ramp::run(kind, &config.load, settings, known).await {
                 Ok(result) => ramps.push(result),
@@ -141,6 +141,7 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
     }
 
     machine.load_average_end = envinfo::load_average();
+    let stamp = started.compact();
     let report = Report {
         started_at: started.iso(),
         finished_at: Utc::now().iso(),
@@ -154,6 +155,7 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
             ramp: config.ramp.clone(),
         },
         comparison,
+        chart: (!ramps.is_empty()).then(|| Report::chart_name(&stamp)),
         ramps,
         failures,
     };
@@ -161,10 +163,17 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
         .out
         .clone()
         .unwrap_or_else(|| repo_root().join("bench-reports"));
-    match report.write(&dir, &started.compact()) {
+    match report.write(&dir, &stamp) {
         Ok(path) => {
             println!("{}", report.markdown());
-            eprintln!("[loadgen] report written to {} (and .json)", path.display());
+            eprintln!(
+                "[loadgen] report written to {} (and .json{})",
+                path.display(),
+                report
+                    .chart
+                    .as_ref()
+                    .map_or(String::new(), |c| format!(", {c}"))
+            );
         }
         Err(e) => {
             eprintln!("loadgen: {e}");

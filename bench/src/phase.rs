@@ -157,6 +157,29 @@ impl PhaseResult {
     }
 }
 
+#[cfg(test)]
+impl PhaseResult {
+    /// A notes phase of `kind` at the default load with nothing measured,
+    /// for the report's tests to fill in.
+    pub fn empty(kind: TargetKind) -> PhaseResult {
+        let load = crate::cli::parse(Vec::new())
+            .expect("defaults parse")
+            .expect("not help")
+            .load;
+        aggregate(
+            kind,
+            &load,
+            0.0,
+            0,
+            0.0,
+            BTreeMap::new(),
+            DriverStats::default(),
+            ProcResult::default(),
+            ProcResult::default(),
+        )
+    }
+}
+
 /// How an error from [`run_fresh`] starts when the server itself could not
 /// start (as opposed to a phase that started and then failed).
 pub const NOT_STARTED: &str = "server did not start: ";

@@ -1,6 +1,7 @@
-//! The human half of the report: the side-by-side notes table with
-//! Connvo ÷ ShareDB ratios, Connvo's full workload per stream, the ramp
-//! steps, and any errors with the first detail of each kind.
+//! The human half of the report: the notes table with a column per target
+//! and ratios to ShareDB in memory, the full workload per stream, each
+//! target's ramp (a summary, the chart, the steps), and any errors with the
+//! first detail of each kind.
 
 use std::fmt::Write;
 
@@ -8,6 +9,7 @@ use super::Report;
 use crate::phase::{PhaseResult, StreamResult};
 use crate::ramp::RampResult;
 use crate::stats::Summary;
+use crate::target::TargetKind;
 
 fn num(v: f64) -> String {
     if v >= 100.0 {
@@ -28,190 +30,195 @@ fn plain(v: f64) -> String {
     }
 }
 
-fn ratio(ours: f64, theirs: f64) -> String {
-    if ours > 0.0 && theirs > 0.0 {
-        format!("{:.2}×", ours / theirs)
-    } else {
-        "—".into()
+fn ratio(ours: f64, theirs: f64) -> Option<String> {
+    (ours > 0.0 && theirs > 0.0).then(|| format!("{:.2}×", ours / theirs))
+}
+
+/// The notes table's columns: one per target asked for (`None` when its
+/// phase could not run), and the baseline the ratios divide by.
+struct Columns<'a> {
+    targets: Vec<(TargetKind, Option<&'a PhaseResult>)>,
+    baseline: Option<&'a PhaseResult>,
+}
+
+impl Columns<'_> {
+    /// One row: a value per target, followed by its ratio to the baseline
+    /// when the row has ratios and the target is not the baseline.
+    fn row(
+        &self,
+        out: &mut String,
+        label: &str,
+        get: impl Fn(&PhaseResult) -> f64,
+        with_ratio: bool,
+    ) {
+        let _ = write!(out, "| {label} |");
+        for (kind, phase) in &self.targets {
+            let cell = match (phase, self.baseline) {
+                (None, _) => "not run".to_owned(),
+                (Some(p), Some(b)) if with_ratio && *kind != TargetKind::BASELINE => {
+                    match ratio(get(p), get(b)) {
+                        Some(r) => format!("{} ({r})", num(get(p))),
+                        None => num(get(p)),
+                    }
+                }
+                (Some(p), _) => num(get(p)),
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+
+    /// A row of counts (errors, losses): integers, no ratio.
+    fn count_row(&self, out: &mut String, label: &str, get: impl Fn(&PhaseResult) -> u64) {
+        let _ = write!(out, "| {label} |");
+        for (_, phase) in &self.targets {
+            let cell = phase.map_or_else(|| "not run".into(), |p| get(p).to_string());
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
     }
 }
 
-/// One row of the side-by-side table: a label and a value from each side,
-/// with their ratio when it means something.
-fn row(
-    out: &mut String,
-    label: &str,
-    ours: Option<&PhaseResult>,
-    theirs: Option<&PhaseResult>,
-    get: impl Fn(&PhaseResult) -> f64,
-    with_ratio: bool,
-) {
-    let cell = |p: Option<&PhaseResult>| p.map_or_else(|| "not run".into(), |p| num(get(p)));
-    let r = match (ours, theirs) {
-        (Some(a), Some(b)) if with_ratio => ratio(get(a), get(b)),
-        _ => "—".into(),
-    };
-    let _ = writeln!(out, "| {label} | {} | {} | {r} |", cell(ours), cell(theirs));
+/// Seconds of load the server's CPU and disk figures cover (warm-up and
+/// measurement).
+fn loaded_s(p: &PhaseResult) -> f64 {
+    (p.load.warmup + p.load.duration).as_secs_f64()
 }
 
-/// A row of counts (errors, losses): integers, no ratio.
-fn count_row(
-    out: &mut String,
-    label: &str,
-    ours: Option<&PhaseResult>,
-    theirs: Option<&PhaseResult>,
-    get: impl Fn(&PhaseResult) -> u64,
-) {
-    let cell = |p: Option<&PhaseResult>| p.map_or_else(|| "not run".into(), |p| get(p).to_string());
-    let _ = writeln!(out, "| {label} | {} | {} | — |", cell(ours), cell(theirs));
+/// Server CPU per delivered message, in µs: the CPU it took to get each
+/// message to each other participant.
+fn cpu_us_per_delivery(p: &PhaseResult) -> f64 {
+    let deliveries =
+        p.notes.deliveries_per_s + p.transcript.as_ref().map_or(0.0, |t| t.deliveries_per_s);
+    if deliveries > 0.0 {
+        p.server.cpu_pct / 100.0 * 1e6 / deliveries
+    } else {
+        0.0
+    }
 }
 
-fn side_by_side(out: &mut String, ours: Option<&PhaseResult>, theirs: Option<&PhaseResult>) {
-    let Some(any) = ours.or(theirs) else {
+/// Server disk writes per notes edit, in KB (1,000 bytes): the notes
+/// workload writes nothing else.
+fn disk_kb_per_edit(p: &PhaseResult) -> f64 {
+    let edits = p.notes.sent_per_s * loaded_s(p);
+    if edits > 0.0 {
+        p.server.disk_write_mib * 1024.0 * 1024.0 / 1000.0 / edits
+    } else {
+        0.0
+    }
+}
+
+fn notes_table(out: &mut String, report: &Report) {
+    let c = &report.comparison;
+    let Some(any) = c.notes.first() else {
         return;
+    };
+    let columns = Columns {
+        targets: report
+            .parameters
+            .targets
+            .iter()
+            .map(|&k| (k, c.notes_of(k)))
+            .collect(),
+        baseline: c.notes_of(TargetKind::BASELINE),
     };
     let l = &any.load;
     let _ = writeln!(
         out,
-        "## Notes workload, side by side\n\n\
+        "## Notes workload, every target\n\n\
          {} meetings × {} participants, {} notes edits/s per meeting, every participant \
          subscribed; {} s measured after {} s of warm-up. Same generator, same run, a fresh \
-         server for each side. Latencies in ms; a ratio under 1 favours Connvo for latencies \
-         and memory, over 1 for throughput.\n\n\
-         The two do different work per op. ShareDB runs with its in-memory database and \
-         pubsub: nothing is persisted, and each op is sent on as soon as it is committed. \
-         Connvo stores each op in the meeting's Durable Object SQLite before acknowledging \
-         it, and coalesces broadcasts of the hot streams (notes ops, transcript chunks) over \
-         a short window by design (`RoomConfig::coalesce_ms`), which puts a floor under its \
-         delivery latency.\n",
+         server for each target. Latencies in ms. In parentheses, the ratio to {} in the \
+         same run: under 1 favours the target for latencies, memory, CPU and disk, over 1 \
+         for throughput.\n\n\
+         The targets do different work per op:\n",
         l.meetings,
         l.participants,
         plain(l.edit_rate),
         plain(l.duration.as_secs_f64()),
         plain(l.warmup.as_secs_f64()),
+        TargetKind::BASELINE.name(),
     );
-    out.push_str("| notes | Connvo | ShareDB | Connvo ÷ ShareDB |\n|---|---:|---:|---:|\n");
-    let s = |p: &PhaseResult| p.notes.clone();
-    row(
-        out,
-        "delivery p50",
-        ours,
-        theirs,
-        |p| s(p).delivery.p50_ms,
-        true,
-    );
-    row(
-        out,
-        "delivery p95",
-        ours,
-        theirs,
-        |p| s(p).delivery.p95_ms,
-        true,
-    );
-    row(
-        out,
-        "delivery p99",
-        ours,
-        theirs,
-        |p| s(p).delivery.p99_ms,
-        true,
-    );
-    row(
-        out,
-        "delivery max",
-        ours,
-        theirs,
-        |p| s(p).delivery.max_ms,
-        true,
-    );
-    row(out, "ack p50", ours, theirs, |p| s(p).ack.p50_ms, true);
-    row(out, "ack p95", ours, theirs, |p| s(p).ack.p95_ms, true);
-    row(out, "ack p99", ours, theirs, |p| s(p).ack.p99_ms, true);
-    row(out, "edits/s", ours, theirs, |p| s(p).sent_per_s, true);
-    row(
-        out,
-        "deliveries/s",
-        ours,
-        theirs,
-        |p| s(p).deliveries_per_s,
-        true,
-    );
-    count_row(out, "errors", ours, theirs, |p| p.errors);
-    count_row(out, "lost", ours, theirs, |p| s(p).lost);
-    count_row(out, "out of order", ours, theirs, |p| s(p).out_of_order);
-    row(
+    for (kind, _) in &columns.targets {
+        let _ = writeln!(out, "- **{}**: {}.", kind.name(), kind.info().per_op);
+    }
+    out.push_str("\n| notes |");
+    for (kind, _) in &columns.targets {
+        let _ = write!(out, " {} |", kind.name());
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---:|".repeat(columns.targets.len()));
+    out.push('\n');
+    let n = |p: &PhaseResult| p.notes.clone();
+    let t = &columns;
+    t.row(out, "delivery p50", |p| n(p).delivery.p50_ms, true);
+    t.row(out, "delivery p95", |p| n(p).delivery.p95_ms, true);
+    t.row(out, "delivery p99", |p| n(p).delivery.p99_ms, true);
+    t.row(out, "delivery max", |p| n(p).delivery.max_ms, true);
+    t.row(out, "ack p50", |p| n(p).ack.p50_ms, true);
+    t.row(out, "ack p95", |p| n(p).ack.p95_ms, true);
+    t.row(out, "ack p99", |p| n(p).ack.p99_ms, true);
+    t.row(out, "edits/s", |p| n(p).sent_per_s, true);
+    t.row(out, "deliveries/s", |p| n(p).deliveries_per_s, true);
+    t.count_row(out, "errors", |p| p.errors);
+    t.count_row(out, "lost", |p| n(p).lost);
+    t.count_row(out, "out of order", |p| n(p).out_of_order);
+    t.row(
         out,
         "server peak RSS, MiB (sampled)",
-        ours,
-        theirs,
         |p| p.server.peak_rss_mib,
         true,
     );
-    row(
+    t.row(out, "server VmHWM, MiB", |p| p.server.hwm_mib, true);
+    t.row(out, "server CPU, % of a core", |p| p.server.cpu_pct, true);
+    t.row(
         out,
-        "server VmHWM, MiB",
-        ours,
-        theirs,
-        |p| p.server.hwm_mib,
+        "server CPU per delivery, µs",
+        cpu_us_per_delivery,
         true,
     );
-    row(
-        out,
-        "server CPU, % of a core",
-        ours,
-        theirs,
-        |p| p.server.cpu_pct,
-        true,
-    );
-    row(
+    t.row(
         out,
         "server disk writes, MiB",
-        ours,
-        theirs,
         |p| p.server.disk_write_mib,
         true,
     );
-    row(
+    t.row(
+        out,
+        "server disk writes per edit, KB",
+        disk_kb_per_edit,
+        true,
+    );
+    t.row(
         out,
         "generator CPU, % of a core",
-        ours,
-        theirs,
         |p| p.generator.cpu_pct,
         false,
     );
-    row(
+    t.row(
         out,
         "wrangler (node) CPU, % of a core",
-        ours,
-        theirs,
         |p| p.tooling.as_ref().map_or(0.0, |t| t.cpu_pct),
         false,
     );
-    row(
+    t.row(
         out,
         "other processes' CPU, % of a core",
-        ours,
-        theirs,
         |p| p.others_cpu_pct,
         false,
     );
-    row(
+    t.row(out, "generator lag p99", |p| p.generator_lag.p99_ms, false);
+    t.row(out, "setup (join all), s", |p| p.setup_s, false);
+    let servers: Vec<String> = c
+        .notes
+        .iter()
+        .map(|p| format!("{}: {}", p.target.name(), p.server.what))
+        .collect();
+    let _ = writeln!(
         out,
-        "generator lag p99",
-        ours,
-        theirs,
-        |p| p.generator_lag.p99_ms,
-        false,
+        "\nServer processes measured: {}.\n",
+        servers.join("; ")
     );
-    row(
-        out,
-        "setup (join all), s",
-        ours,
-        theirs,
-        |p| p.setup_s,
-        false,
-    );
-    out.push('\n');
 }
 
 fn stream_row(out: &mut String, name: &str, s: &StreamResult) {
@@ -236,11 +243,12 @@ fn full_workload(out: &mut String, p: &PhaseResult) {
     let l = &p.load;
     let _ = writeln!(
         out,
-        "## Connvo, full workload\n\n\
+        "## {}, full workload\n\n\
          {} meetings × {} participants; per meeting {} transcript chunks/s and {} notes \
          edits/s; {} s measured. Server: {} peak RSS {} MiB (VmHWM {} MiB), CPU {} % of a core, \
          {} MiB written to disk. Generator CPU {} %, lag p99 {} ms; wrangler (node) CPU {} %; other processes' CPU \
          {} % of a core. Errors: {}.\n",
+        p.target.name(),
         l.meetings,
         l.participants,
         plain(l.transcript_rate),
@@ -298,11 +306,7 @@ fn ramp(out: &mut String, r: &RampResult, slo_ms: f64) {
             Some(p) => {
                 let deliveries = p.notes.deliveries_per_s
                     + p.transcript.as_ref().map_or(0.0, |t| t.deliveries_per_s);
-                // Percentiles of the slowest stream, which is what the objective judges.
-                let worst = match &p.transcript {
-                    Some(t) if t.delivery.p95_ms > p.notes.delivery.p95_ms => &t.delivery,
-                    _ => &p.notes.delivery,
-                };
+                let worst = worst_delivery(p);
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {verdict} |",
@@ -330,14 +334,11 @@ fn ramp(out: &mut String, r: &RampResult, slo_ms: f64) {
 fn errors(out: &mut String, report: &Report) {
     let mut phases: Vec<(String, &PhaseResult)> = Vec::new();
     let c = &report.comparison;
-    for (name, p) in [
-        ("Connvo notes", &c.connvo_notes),
-        ("ShareDB notes", &c.sharedb_notes),
-        ("Connvo full", &c.connvo_full),
-    ] {
-        if let Some(p) = p {
-            phases.push((name.to_owned(), p));
-        }
+    for p in &c.notes {
+        phases.push((format!("{} notes", p.target.name()), p));
+    }
+    for p in &c.full {
+        phases.push((format!("{} full", p.target.name()), p));
     }
     for r in &report.ramps {
         for step in &r.steps {
@@ -362,6 +363,60 @@ fn errors(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
+/// The largest M of each target, and the chart of every ramp step.
+fn ramp_summary(out: &mut String, report: &Report) {
+    let slo = plain(report.parameters.slo_ms);
+    let _ = writeln!(
+        out,
+        "| target | workload | largest M with p95 < {slo} ms | its p50 / p95, ms | first failure | search stopped |\n\
+         |---|---|---:|---:|---:|---|"
+    );
+    for r in &report.ramps {
+        let best = r
+            .steps
+            .iter()
+            .filter(|s| s.pass && s.meetings == r.best_meetings)
+            .find_map(|s| s.result.as_ref())
+            .map(worst_delivery);
+        let _ = writeln!(
+            out,
+            "| {} | {} | **{}**{} | {} | {} | {} |",
+            r.target_name(),
+            r.workload,
+            r.best_meetings,
+            if r.stopped_by == "reached max" {
+                "+"
+            } else {
+                ""
+            },
+            best.map_or_else(
+                || "—".into(),
+                |d| format!("{} / {}", num(d.p50_ms), num(d.p95_ms))
+            ),
+            r.first_failure
+                .map_or_else(|| "none".into(), |m| m.to_string()),
+            r.stopped_by,
+        );
+    }
+    out.push('\n');
+    if let Some(chart) = &report.chart {
+        let _ = writeln!(
+            out,
+            "![Delivery latency p50 and p95 against concurrent meetings, per target]({chart})\n\n\
+             `{chart}`: every ramp step's delivery p50 (dashed) and p95 (solid) against M, \
+             both axes logarithmic; hollow markers are failed steps.\n"
+        );
+    }
+}
+
+/// The step's slowest stream, which is what the objective judges.
+fn worst_delivery(p: &PhaseResult) -> &Summary {
+    match &p.transcript {
+        Some(t) if t.delivery.p95_ms > p.notes.delivery.p95_ms => &t.delivery,
+        _ => &p.notes.delivery,
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let m = &report.machine;
@@ -373,9 +428,9 @@ pub fn render(report: &Report) -> String {
         "# Connvo Edge load benchmark, {}\n\n\
          - **Machine**: {} cores ({}), {} GiB, Linux {}; load average {} at start, {} at end\n\
          - **Versions**: connvo-edge {} (git {}), wrangler {}, workerd {}, node {}, sharedb {}, \
-         ot-text-unicode {}, ws {}, {}\n\
+         sharedb-postgres {}, pg {}, PostgreSQL {}, ot-text-unicode {}, ws {}, {}\n\
          - **Parameters**: M={} meetings × P={} participants, R={} transcript chunks/s \
-         (Connvo only) and E={} notes edits/s per meeting; {} s measured after {} s warm-up, \
+         (Connvo only) and E={} notes edits/s per meeting; targets {}; {} s measured after {} s warm-up, \
          {} s drain; objective p95 delivery < {} ms; seed {}\n\
          - **Command**: `{}`\n",
         report.started_at,
@@ -391,6 +446,9 @@ pub fn render(report: &Report) -> String {
         v.workerd,
         v.node,
         v.sharedb,
+        v.sharedb_postgres,
+        v.pg,
+        v.postgresql,
         v.ot_text_unicode,
         v.ws,
         v.rustc,
@@ -398,6 +456,11 @@ pub fn render(report: &Report) -> String {
         l.participants,
         plain(l.transcript_rate),
         plain(l.edit_rate),
+        p.targets
+            .iter()
+            .map(|k| k.info().slug)
+            .collect::<Vec<_>>()
+            .join(", "),
         plain(l.duration.as_secs_f64()),
         plain(l.warmup.as_secs_f64()),
         plain(l.drain.as_secs_f64()),
@@ -405,9 +468,8 @@ pub fn render(report: &Report) -> String {
         l.seed,
         report.command,
     );
-    let c = &report.comparison;
-    side_by_side(&mut out, c.connvo_notes.as_ref(), c.sharedb_notes.as_ref());
-    if let Some(full) = &c.connvo_full {
+    notes_table(&mut out, report);
+    for full in &report.comparison.full {
         full_workload(&mut out, full);
     }
     if !report.ramps.is_empty() {
@@ -418,11 +480,15 @@ pub fn render(report: &Report) -> String {
              Same P, R and E. Starting next to the comparison phase (or at M={} without one), M \
              doubles while steps pass (quadruples while p95 is under a quarter of the \
              objective; up to {}) or halves while they fail, then bisects. Each \
-             step runs {} s on a fresh server. Latencies are of the slowest stream.\n",
+             step runs {} s on a fresh server; each target's search has a {} s budget. \
+             Latencies are of the slowest stream. A + after the largest M: the search reached \
+             its cap, so the target may hold more.\n",
             r.map_or(0, |r| r.start),
             r.map_or(0, |r| r.max),
             plain(r.map_or(0.0, |r| r.step_duration.as_secs_f64())),
+            plain(r.map_or(0.0, |r| r.budget.as_secs_f64())),
         );
+        ramp_summary(&mut out, report);
         for r in &report.ramps {
             ramp(&mut out, r, p.slo_ms);
         }
@@ -431,7 +497,9 @@ pub fn render(report: &Report) -> String {
     out.push_str(
         "Delivery: a message's send time (carried in the message) to its receipt at each other \
          participant, on the generator's one clock. Ack: notes submit → ack, transcript send → \
-         own echo. Lost: receipts still missing when the drain ends (a second without any frame, \
+         own echo. Server: workerd for Connvo; the Node process for ShareDB; for ShareDB on \
+         PostgreSQL, the Node process and every PostgreSQL process (the postmaster, its \
+         background processes and the pool's connections), summed. Lost: receipts still missing when the drain ends (a second without any frame, \
          at most `drain_max` after the load stops). Generator lag: how late the \
          generator's own send ticks fired (if high, the generator was the bottleneck). Others' \
          CPU: the machine's busy CPU while load was offered, less the server's, the \

@@ -1,7 +1,9 @@
 //! The run's report: everything measured plus the facts needed to compare
 //! it with another run, written as `bench-reports/<UTC time>.json` (all of
-//! it) and `.md` (the tables a person reads).
+//! it), `.md` (the tables a person reads) and `-ramp.svg` (delivery latency
+//! against meetings, per target).
 
+mod chart;
 mod markdown;
 pub mod utc;
 
@@ -25,11 +27,22 @@ pub struct Parameters {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Comparison {
-    /// Connvo with notes only: the side of the comparison matching ShareDB's workload.
-    pub connvo_notes: Option<PhaseResult>,
-    pub sharedb_notes: Option<PhaseResult>,
-    /// Connvo with the full workload (transcript and notes).
-    pub connvo_full: Option<PhaseResult>,
+    /// The notes workload on every target, in the order of
+    /// [`TargetKind::ALL`]: the one table of the comparison.
+    pub notes: Vec<PhaseResult>,
+    /// The full workload (transcript and notes) on the targets that carry a
+    /// transcript.
+    pub full: Vec<PhaseResult>,
+}
+
+impl Comparison {
+    pub fn notes_of(&self, kind: TargetKind) -> Option<&PhaseResult> {
+        self.notes.iter().find(|p| p.target == kind)
+    }
+
+    pub fn full_of(&self, kind: TargetKind) -> Option<&PhaseResult> {
+        self.full.iter().find(|p| p.target == kind)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +55,8 @@ pub struct Report {
     pub parameters: Parameters,
     pub comparison: Comparison,
     pub ramps: Vec<RampResult>,
+    /// The ramp chart's file name, beside the report (when there are ramps).
+    pub chart: Option<String>,
     /// Phases that could not run, and why.
     pub failures: Vec<String>,
 }
@@ -51,7 +66,20 @@ impl Report {
         markdown::render(self)
     }
 
-    /// Writes `<dir>/<stamp>.json` and `.md`, returning the markdown path.
+    /// The ramp chart (SVG), if the run has ramps.
+    pub fn chart_svg(&self) -> Option<String> {
+        self.chart
+            .as_ref()
+            .map(|_| chart::ramp_svg(&self.ramps, self.parameters.slo_ms))
+    }
+
+    /// The chart's file name for a report written as `<stamp>.md`.
+    pub fn chart_name(stamp: &str) -> String {
+        format!("{stamp}-ramp.svg")
+    }
+
+    /// Writes `<dir>/<stamp>.json`, `.md` and the chart, returning the
+    /// markdown path.
     pub fn write(&self, dir: &Path, stamp: &str) -> Result<PathBuf, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
@@ -61,6 +89,10 @@ impl Report {
             .map_err(|e| format!("writing {}: {e}", json_path.display()))?;
         std::fs::write(&md_path, self.markdown())
             .map_err(|e| format!("writing {}: {e}", md_path.display()))?;
+        if let (Some(name), Some(svg)) = (&self.chart, self.chart_svg()) {
+            let path = dir.join(name);
+            std::fs::write(&path, svg).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
         Ok(md_path)
     }
 }

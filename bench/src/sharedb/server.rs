@@ -1,6 +1,7 @@
 //! The ShareDB server process: one Node process in its own process group,
 //! killed with the group when dropped, its output kept in a log file that
-//! failures quote.
+//! failures quote. With a database URL it runs on `sharedb-postgres`
+//! (see [`super::postgres`]).
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -22,29 +23,40 @@ pub fn node_binary() -> PathBuf {
 }
 
 impl ShareDbServer {
-    /// Starts a fresh server (empty database) on a free loopback port.
-    pub async fn start() -> Result<ShareDbServer, String> {
+    /// Starts a fresh server on a free loopback port: with its in-memory
+    /// database, or with `sharedb-postgres` on the (empty) PostgreSQL
+    /// database at `db`.
+    pub async fn start(db: Option<String>) -> Result<ShareDbServer, String> {
         // Spawning and waiting for the first line block; keep them off the runtime's workers.
-        tokio::task::spawn_blocking(Self::start_blocking)
+        tokio::task::spawn_blocking(move || Self::start_blocking(db.as_deref()))
             .await
             .map_err(|e| format!("starting ShareDB: {e}"))?
     }
 
-    fn start_blocking() -> Result<ShareDbServer, String> {
+    fn start_blocking(db: Option<&str>) -> Result<ShareDbServer, String> {
         let root = repo_root();
         let node = node_binary();
         let script = root.join("bench/sharedb-server.mjs");
-        if !node.exists() || !root.join("node_modules/sharedb").exists() {
+        let package = if db.is_some() {
+            "node_modules/sharedb-postgres"
+        } else {
+            "node_modules/sharedb"
+        };
+        if !node.exists() || !root.join(package).exists() {
             return Err(format!(
-                "{} or node_modules/sharedb is missing: run scripts/bootstrap first",
+                "{} or {package} is missing: run scripts/bootstrap first",
                 node.display()
             ));
         }
         let scratch = TempDir::new("connvo-bench-sharedb");
         let log_path = scratch.path().join("sharedb.log");
         let log = std::fs::File::create(&log_path).map_err(|e| format!("ShareDB log: {e}"))?;
-        let mut child = Command::new(&node)
-            .arg(&script)
+        let mut command = Command::new(&node);
+        command.arg(&script);
+        if let Some(url) = db {
+            command.args(["--db", url]);
+        }
+        let mut child = command
             .current_dir(&root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
