@@ -49,6 +49,18 @@ async function postgresDb(url) {
   }
   await setup.end();
   const db = new PostgresDB({ connectionString: url, max: POOL_SIZE, idleTimeoutMillis: 0 });
+  // sharedb-postgres 5.0.1 reads a snapshot's data as `row.data || undefined`,
+  // so an empty text (every meeting's notes when created) comes back as no
+  // data at all, and ShareDB then refuses the first op ("Invalid document
+  // snapshot"). A text-unicode document's data is always a string: restore it.
+  const getSnapshot = db.getSnapshot.bind(db);
+  db.getSnapshot = (collection, id, fields, options, callback) =>
+    getSnapshot(collection, id, fields, options, (err, snapshot) => {
+      if (!err && snapshot.type === textUnicode.type.uri && snapshot.data === undefined) {
+        snapshot.data = '';
+      }
+      callback(err, snapshot);
+    });
   // The adapter owns its pool (`_pool`); open all of it now.
   const clients = await Promise.all(Array.from({ length: POOL_SIZE }, () => db._pool.connect()));
   clients.forEach((client) => client.release());

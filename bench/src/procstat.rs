@@ -2,10 +2,11 @@
 //! and of the generator itself, read from `/proc` (Linux only, like the
 //! rest of the tooling).
 //!
-//! Peak memory is reported two ways: the sum of `VmHWM` (the kernel's own
-//! high-water mark per process, since it started, so it includes start-up)
-//! and the highest sum of `VmRSS` seen by sampling every 200 ms during the
-//! phase (what was resident at the same time across processes).
+//! Peak memory is reported three ways: the sum of `VmHWM` (the kernel's own
+//! high-water mark per process, since it started, so it includes start-up),
+//! the highest sum of `VmRSS` seen by sampling every 200 ms during the
+//! phase (what was resident at the same time across processes), and the
+//! highest sum of PSS sampled the same way (shared pages counted once).
 
 use std::time::Duration;
 
@@ -20,6 +21,20 @@ fn status_field_kb(pid: u32, field: &str) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix(field))?
         .trim_start_matches(':')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Proportional set size: the process's resident memory with each shared
+/// page divided among the processes sharing it, so sums over processes
+/// (PostgreSQL's, which share its buffers) count shared memory once.
+fn pss_kb(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
         .split_whitespace()
         .next()?
         .parse()
@@ -85,6 +100,18 @@ pub fn group_members(pgid: u32, name: &str) -> Vec<u32> {
         .collect()
 }
 
+/// The processes whose parent is `ppid` (PostgreSQL's postmaster runs
+/// each of its processes in a session of its own, so they share no group).
+pub fn children(ppid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| stat_fields(pid).and_then(|f| f.get(1)?.parse::<u32>().ok()) == Some(ppid))
+        .collect()
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ProcResult {
     /// What was measured, e.g. `workerd (2 processes)`.
@@ -93,6 +120,9 @@ pub struct ProcResult {
     pub hwm_mib: f64,
     /// Highest sampled sum of `VmRSS` during the phase.
     pub peak_rss_mib: f64,
+    /// Highest sampled sum of PSS: the same with shared pages counted once
+    /// across the processes (it differs from RSS for multi-process servers).
+    pub peak_pss_mib: f64,
     /// CPU time used while load was offered (warm-up and measurement).
     pub cpu_s: f64,
     /// `cpu_s` over that wall time: 100 is one core busy.
@@ -106,7 +136,8 @@ pub struct Sampler {
     what: String,
     pids: Vec<u32>,
     stop: oneshot::Sender<()>,
-    peak: tokio::task::JoinHandle<u64>,
+    /// Peak sums of (RSS, PSS), in KiB.
+    peak: tokio::task::JoinHandle<(u64, u64)>,
     cpu_start: Option<u64>,
     cpu_end: Option<u64>,
     written_start: u64,
@@ -119,13 +150,14 @@ impl Sampler {
         let (stop, mut stopped) = oneshot::channel();
         let sampled = pids.clone();
         let peak = tokio::spawn(async move {
-            let mut peak = 0;
+            let mut peak = (0, 0);
             let mut tick = tokio::time::interval(Duration::from_millis(200));
             loop {
                 tokio::select! {
                     _ = tick.tick() => {
                         let rss: u64 = sampled.iter().filter_map(|&p| status_field_kb(p, "VmRSS")).sum();
-                        peak = peak.max(rss);
+                        let pss: u64 = sampled.iter().filter_map(|&p| pss_kb(p)).sum();
+                        peak = (peak.0.max(rss), peak.1.max(pss));
                     }
                     _ = &mut stopped => break,
                 }
@@ -173,7 +205,7 @@ impl Sampler {
             .filter_map(|&p| status_field_kb(p, "VmHWM"))
             .sum();
         let _ = self.stop.send(());
-        let peak = self.peak.await.unwrap_or(0);
+        let (peak, peak_pss) = self.peak.await.unwrap_or((0, 0));
         let cpu_s = match (self.cpu_start, self.cpu_end) {
             (Some(a), Some(b)) => b.saturating_sub(a) as f64 / ticks_per_second(),
             _ => 0.0,
@@ -188,6 +220,7 @@ impl Sampler {
             ),
             hwm_mib: round3(hwm as f64 / 1024.0),
             peak_rss_mib: round3(peak as f64 / 1024.0),
+            peak_pss_mib: round3(peak_pss as f64 / 1024.0),
             cpu_s: round3(cpu_s),
             cpu_pct: if wall > 0.0 {
                 round3(100.0 * cpu_s / wall)
@@ -251,8 +284,14 @@ mod tests {
         let pgid = unsafe { libc::getpgrp() } as u32;
         let name = comm(me).unwrap();
         assert!(group_members(pgid, &name).contains(&me));
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() } as u32;
+        assert!(children(parent).contains(&me));
+        assert!(!children(me).contains(&me));
         assert!(status_field_kb(me, "VmRSS").unwrap() > 0);
         assert!(status_field_kb(me, "VmHWM").unwrap() > 0);
+        let pss = pss_kb(me).unwrap();
+        assert!(pss > 0 && pss <= status_field_kb(me, "VmRSS").unwrap() + 1024);
         assert!(cpu_ticks(me).is_some());
         assert!(write_bytes(me).is_some());
         let a = MachineCpu::now().unwrap();

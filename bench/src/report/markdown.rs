@@ -169,6 +169,12 @@ fn notes_table(out: &mut String, report: &Report) {
         |p| p.server.peak_rss_mib,
         true,
     );
+    t.row(
+        out,
+        "server peak PSS, MiB (sampled)",
+        |p| p.server.peak_pss_mib,
+        true,
+    );
     t.row(out, "server VmHWM, MiB", |p| p.server.hwm_mib, true);
     t.row(out, "server CPU, % of a core", |p| p.server.cpu_pct, true);
     t.row(
@@ -245,8 +251,8 @@ fn full_workload(out: &mut String, p: &PhaseResult) {
         out,
         "## {}, full workload\n\n\
          {} meetings × {} participants; per meeting {} transcript chunks/s and {} notes \
-         edits/s; {} s measured. Server: {} peak RSS {} MiB (VmHWM {} MiB), CPU {} % of a core, \
-         {} MiB written to disk. Generator CPU {} %, lag p99 {} ms; wrangler (node) CPU {} %; other processes' CPU \
+         edits/s; {} s measured. Server: {} peak RSS {} MiB (PSS {} MiB, VmHWM {} MiB), CPU {} % of \
+         a core ({} µs per delivery), {} MiB written to disk. Generator CPU {} %, lag p99 {} ms; wrangler (node) CPU {} %; other processes' CPU \
          {} % of a core. Errors: {}.\n",
         p.target.name(),
         l.meetings,
@@ -256,8 +262,10 @@ fn full_workload(out: &mut String, p: &PhaseResult) {
         plain(l.duration.as_secs_f64()),
         p.server.what,
         num(p.server.peak_rss_mib),
+        num(p.server.peak_pss_mib),
         num(p.server.hwm_mib),
         num(p.server.cpu_pct),
+        num(cpu_us_per_delivery(p)),
         num(p.server.disk_write_mib),
         num(p.generator.cpu_pct),
         num(p.generator_lag.p99_ms),
@@ -499,7 +507,9 @@ pub fn render(report: &Report) -> String {
          participant, on the generator's one clock. Ack: notes submit → ack, transcript send → \
          own echo. Server: workerd for Connvo; the Node process for ShareDB; for ShareDB on \
          PostgreSQL, the Node process and every PostgreSQL process (the postmaster, its \
-         background processes and the pool's connections), summed. Lost: receipts still missing when the drain ends (a second without any frame, \
+         background processes and the pool's connections), summed. Memory summed over several \
+         processes: RSS and VmHWM count a shared page once per process that maps it \
+         (PostgreSQL's shared buffers), PSS divides it among them. Lost: receipts still missing when the drain ends (a second without any frame, \
          at most `drain_max` after the load stops). Generator lag: how late the \
          generator's own send ticks fired (if high, the generator was the bottleneck). Others' \
          CPU: the machine's busy CPU while load was offered, less the server's, the \
@@ -508,4 +518,130 @@ pub fn render(report: &Report) -> String {
          measured CPU contention as much as the server.\n",
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envinfo::{Machine, Versions};
+    use crate::procstat::ProcResult;
+    use crate::ramp::{RampResult, RampStep};
+    use crate::report::{Comparison, Parameters};
+
+    fn notes(kind: TargetKind, p50: f64, rss: f64) -> PhaseResult {
+        let mut p = PhaseResult::empty(kind);
+        p.notes.delivery.count = 10;
+        p.notes.delivery.p50_ms = p50;
+        p.notes.sent_per_s = 40.0;
+        p.server = ProcResult {
+            what: format!("{} (1 process)", kind.name()),
+            peak_rss_mib: rss,
+            disk_write_mib: 1.0,
+            ..ProcResult::default()
+        };
+        p
+    }
+
+    fn report() -> Report {
+        let text = |s: &str| s.to_owned();
+        let parameters = {
+            let c = crate::cli::parse(Vec::new()).unwrap().unwrap();
+            Parameters {
+                targets: TargetKind::ALL.to_vec(),
+                load: c.load,
+                slo_ms: c.slo_ms,
+                ramp: c.ramp,
+            }
+        };
+        let best = RampStep {
+            meetings: 2048,
+            pass: true,
+            failure: None,
+            from_comparison: false,
+            result: Some(notes(TargetKind::ShareDb, 1.4, 225.0)),
+        };
+        Report {
+            started_at: text("2026-12-02T00:00:00Z"),
+            finished_at: text("2026-12-02T00:10:00Z"),
+            command: text("loadgen"),
+            machine: Machine {
+                cores: 2,
+                cpu: text("cpu"),
+                memory_gib: 1.0,
+                kernel: text("6"),
+                load_average_start: text("0 0 0"),
+                load_average_end: text("0 0 0"),
+            },
+            versions: Versions {
+                connvo: text("0"),
+                git: text("abc"),
+                wrangler: text("1"),
+                workerd: text("1"),
+                node: text("22"),
+                sharedb: text("7.0.0"),
+                sharedb_postgres: text("5.0.1"),
+                pg: text("8.23.1"),
+                postgresql: text("15.18"),
+                ot_text_unicode: text("4"),
+                ws: text("8"),
+                rustc: text("rustc"),
+            },
+            parameters,
+            // Connvo's notes phase ran, ShareDB on PostgreSQL's did not.
+            comparison: Comparison {
+                notes: vec![
+                    notes(TargetKind::Connvo, 3.0, 400.0),
+                    notes(TargetKind::ShareDb, 1.5, 80.0),
+                ],
+                full: Vec::new(),
+            },
+            ramps: vec![RampResult {
+                target: TargetKind::ShareDb,
+                workload: "notes",
+                best_meetings: 2048,
+                first_failure: None,
+                stopped_by: text("reached max"),
+                steps: vec![best],
+                elapsed_s: 60.0,
+            }],
+            chart: Some(text("20261202T000000Z-ramp.svg")),
+            failures: vec![text("ShareDB (PostgreSQL), notes workload: no server")],
+        }
+    }
+
+    #[test]
+    fn the_notes_table_has_a_column_per_target_with_ratios_to_the_baseline() {
+        let md = render(&report());
+        assert!(md.contains(
+            "| notes | Connvo | ShareDB (in memory) | ShareDB (PostgreSQL) |\n|---|---:|---:|---:|\n"
+        ));
+        assert!(
+            md.contains("| delivery p50 | 3.00 (2.00×) | 1.50 | not run |"),
+            "{md}"
+        );
+        assert!(md.contains("| server peak RSS, MiB (sampled) | 400 (5.00×) | 80.0 | not run |"));
+        // Counts have no ratio.
+        assert!(md.contains("| errors | 0 | 0 | not run |"));
+        // Disk per edit: 1 MiB over 40 edits/s × (2 s warm-up + 15 s).
+        assert!(md.contains("| server disk writes per edit, KB | 1.54 (1.00×) | 1.54 | not run |"));
+        for kind in TargetKind::ALL {
+            assert!(md.contains(&format!("- **{}**: ", kind.name())));
+        }
+        assert!(md.contains("- could not run: ShareDB (PostgreSQL), notes workload"));
+    }
+
+    #[test]
+    fn the_ramp_summary_lists_each_target_and_links_the_chart() {
+        let md = render(&report());
+        assert!(
+            md.contains(
+                "| ShareDB (in memory) | notes | **2048**+ | 1.40 / 0.00 | none | reached max |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("](20261202T000000Z-ramp.svg)"));
+        let mut no_chart = report();
+        no_chart.chart = None;
+        assert!(!render(&no_chart).contains(".svg"));
+    }
 }

@@ -85,8 +85,7 @@ fn free_port() -> Result<u16, String> {
 pub struct Postgres {
     bin: PathBuf,
     port: u16,
-    /// The postmaster, which leads the process group of all the server's
-    /// processes (`pg_ctl` starts it in a session of its own).
+    /// The postmaster, the parent of every other process of the server.
     postmaster: u32,
     dir: TempDir,
 }
@@ -161,7 +160,9 @@ impl Postgres {
     /// The postmaster and every process it runs now (its background workers
     /// and one backend per open connection).
     pub fn pids(&self) -> Vec<u32> {
-        procstat::group_members(self.postmaster, "postgres")
+        let mut pids = vec![self.postmaster];
+        pids.extend(procstat::children(self.postmaster));
+        pids
     }
 
     /// `postgres --version`'s number, e.g. `15.14`.
@@ -204,9 +205,10 @@ impl Drop for Postgres {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if run(pg_ctl, "pg_ctl stop").is_err() {
-            // SAFETY: kill(2) on the postmaster's own process group.
+            // Its processes exit when they see the postmaster gone.
+            // SAFETY: kill(2) on the postmaster, whose pid we read at start.
             unsafe {
-                libc::kill(-(self.postmaster as i32), libc::SIGKILL);
+                libc::kill(self.postmaster as i32, libc::SIGKILL);
             }
         }
         // The TempDir then deletes the cluster.
