@@ -14,10 +14,10 @@ use std::fmt::Write;
 use crate::ramp::RampResult;
 use crate::stats::Summary;
 
-const WIDTH: f64 = 760.0;
+const WIDTH: f64 = 780.0;
 const HEIGHT: f64 = 440.0;
 const LEFT: f64 = 64.0;
-const RIGHT: f64 = 210.0;
+const RIGHT: f64 = 230.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 52.0;
 const OBJECTIVE_COLOUR: &str = "#7f7f7f";
