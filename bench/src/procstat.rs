@@ -15,30 +15,28 @@ use tokio::sync::oneshot;
 
 use crate::stats::round3;
 
-fn status_field_kb(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
+/// The number after `key:` in `/proc/<pid>/<file>` (a `key: value [unit]`
+/// listing such as `status`, `io` or `smaps_rollup`).
+fn proc_number(pid: u32, file: &str, key: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .ok()?
         .lines()
-        .find_map(|l| l.strip_prefix(field))?
-        .trim_start_matches(':')
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))?
         .split_whitespace()
         .next()?
         .parse()
         .ok()
 }
 
+fn status_field_kb(pid: u32, field: &str) -> Option<u64> {
+    proc_number(pid, "status", field)
+}
+
 /// Proportional set size: the process's resident memory with each shared
 /// page divided among the processes sharing it, so sums over processes
 /// (PostgreSQL's, which share its buffers) count shared memory once.
 fn pss_kb(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("Pss:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    proc_number(pid, "smaps_rollup", "Pss")
 }
 
 /// The fields of `/proc/<pid>/stat` after the command name, which is in
@@ -59,13 +57,7 @@ fn comm(pid: u32) -> Option<String> {
 /// for a server that stores every write durably, disk traffic can bound
 /// latency when CPU does not.
 fn write_bytes(pid: u32) -> Option<u64> {
-    std::fs::read_to_string(format!("/proc/{pid}/io"))
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("write_bytes:"))?
-        .trim()
-        .parse()
-        .ok()
+    proc_number(pid, "io", "write_bytes")
 }
 
 /// User plus system CPU time, in clock ticks.
