@@ -382,14 +382,14 @@ impl MeetingRoom {
             return;
         }
         let now_metrics = room.metrics();
-        let meeting_id = room.meeting_id();
+        let meeting_id = room.meeting_id().to_owned();
         self.metrics_sent.set((now, now_metrics));
         let batch = Batch {
             at_ms: i64::try_from(now).unwrap_or(i64::MAX),
             events: room_events(&now_metrics, &last, room.take_fanout()),
             trace: None,
             room: Some(RoomLevel {
-                meeting_id: meeting_id.to_owned(),
+                meeting_id,
                 sessions: now_metrics.sessions as f64,
                 queued: now_metrics.queued as f64,
             }),

@@ -186,7 +186,9 @@ pub fn parse_minutes(body: &str) -> Result<Minutes, String> {
     for row in rows {
         let minute = num(row, "minute")? as i64;
         let (Some(kind), Some(name)) = (row["kind"].as_str(), row["name"].as_str()) else {
-            return Err(format!("Analytics Engine answer: a row lacks kind or name: {row}"));
+            return Err(format!(
+                "Analytics Engine answer: a row lacks kind or name: {row}"
+            ));
         };
         let m: &mut Minute = out.minutes.entry(minute).or_default();
         let fits = |len: usize, has: bool| has || len < MAX_NAMES_PER_MINUTE;
@@ -279,7 +281,10 @@ mod tests {
     fn o16_the_query_names_the_dataset_whole_minutes_and_the_sketch_buckets() {
         let q = minutes_query("connvo_metrics", 90_000, 200_000);
         assert!(q.contains("FROM connvo_metrics "), "{q}");
-        assert!(q.contains("toDateTime(60)") && q.contains("toDateTime(240)"), "{q}");
+        assert!(
+            q.contains("toDateTime(60)") && q.contains("toDateTime(240)"),
+            "{q}"
+        );
         assert!(q.contains("GROUP BY minute, kind, name, bucket"), "{q}");
         assert!(q.contains(&format!("{}", Sketch::ln_gamma())), "{q}");
         assert!(q.ends_with("FORMAT JSON"));
@@ -306,7 +311,8 @@ mod tests {
         let mut aggregator = Minutes::default();
         aggregator.apply(at, &events, at);
         // Group the data points as the query does.
-        let mut groups = std::collections::BTreeMap::<(String, String, i32), (f64, f64, f64)>::new();
+        let mut groups =
+            std::collections::BTreeMap::<(String, String, i32), (f64, f64, f64)>::new();
         for p in events.iter().flat_map(data_points) {
             let bucket = if p.kind == "latency" {
                 Sketch::bucket_of(p.value)
@@ -337,7 +343,11 @@ mod tests {
         assert_eq!(got.latency.len(), 2);
         for (g, w) in got.latency.iter().zip(&want.latency) {
             assert_eq!((g.name.as_str(), g.count), (w.name.as_str(), w.count));
-            for (a, b) in [(g.p50_ms, w.p50_ms), (g.p95_ms, w.p95_ms), (g.p99_ms, w.p99_ms)] {
+            for (a, b) in [
+                (g.p50_ms, w.p50_ms),
+                (g.p95_ms, w.p95_ms),
+                (g.p99_ms, w.p99_ms),
+            ] {
                 assert!((a - b).abs() <= b * 0.01 + 1e-9, "{}: {a} vs {b}", g.name);
             }
         }
@@ -354,6 +364,8 @@ mod tests {
         assert_eq!(m.minutes[&7].gauges["rooms.sockets"], 4.0);
         assert!(parse_minutes("not json").is_err());
         assert!(parse_minutes(r#"{"errors": ["x"]}"#).is_err());
-        assert!(parse_minutes(r#"{"data": [{"minute": "x", "kind": "count", "name": "a"}]}"#).is_err());
+        assert!(
+            parse_minutes(r#"{"data": [{"minute": "x", "kind": "count", "name": "a"}]}"#).is_err()
+        );
     }
 }

@@ -169,9 +169,7 @@ mod tests {
         }));
         // No fan-out measured: no histogram event.
         let quiet = room_events(&now, &last, Sketch::new());
-        assert!(!quiet
-            .iter()
-            .any(|e| matches!(e, Event::Histogram { .. })));
+        assert!(!quiet.iter().any(|e| matches!(e, Event::Histogram { .. })));
     }
 
     #[test]

@@ -324,7 +324,7 @@ mod tests {
             name: "room.fanout_ms".into(),
             sketch,
         };
-        merged.apply(now, &[event.clone()], now);
+        merged.apply(now, std::slice::from_ref(&event), now);
         assert_eq!(
             merged.summary(now - MIN, now + MIN),
             one_by_one.summary(now - MIN, now + MIN)

@@ -44,8 +44,7 @@ impl Fanout {
     /// Every waiting item went out at `now_ms`.
     pub(super) fn delivered(&mut self, now_ms: u64) {
         for (at, n) in self.pending.drain(..) {
-            self.measured
-                .record_n(now_ms.saturating_sub(at) as f64, n);
+            self.measured.record_n(now_ms.saturating_sub(at) as f64, n);
         }
     }
 
