@@ -39,8 +39,8 @@ try {
   const tryIt = op.locator("button.try-out__btn");
   if (await tryIt.isVisible().catch(() => false) && (await tryIt.textContent()).includes("Try")) await tryIt.click();
   await op.locator("button.execute").click();
-  await op.locator(".live-responses-table .response-col_status").first().waitFor({ timeout: 15000 });
-  const status = (await op.locator(".live-responses-table .response-col_status").first().textContent()).trim();
+  await op.locator(".live-responses-table tr.response .response-col_status").first().waitFor({ timeout: 15000 });
+  const status = (await op.locator(".live-responses-table tr.response .response-col_status").first().textContent()).trim();
   if (!status.startsWith("200")) throw new Error(`GET /v1/me answered ${status}`);
   // The page's header with the Authorize button, then the operation.
   await page.evaluate(() => window.scrollTo(0, 0));
