@@ -2,8 +2,10 @@
 // a running backend (./scripts/dev; CONNVO_API to point elsewhere), it
 // mints local tokens, opens a few live meetings with two sockets each,
 // sends a mixed load for LOAD_SECS (default 150; a spread of routes, some
-// 4xx) while the rooms stay busy, opens /admin/dashboard in Debian's Chromium (playwright-core,
-// as clients/demo's test does) and saves the page.
+// 4xx) while the rooms stay busy (each host edits the notes, so the rooms
+// report fan-out latency, and pings), opens /admin/dashboard in Debian's Chromium (playwright-core,
+// as clients/demo's test does) and saves the page. `scripts/shots.mjs`
+// runs this and docs-shot.mjs.
 //
 //   node scripts/dashboard-shot.mjs [out.png]
 import { chromium } from "playwright-core";
@@ -53,7 +55,7 @@ for (let m = 0; m < 3; m++) {
     await new Promise((ok, fail) => { ws.onopen = ok; ws.onerror = fail; });
     ws.send(JSON.stringify({ type: "hello", protocol: 1, client_id: `c_${client}_${m}`, resume: {},
       subscribe: ["notes", "transcript", "chat", "presence", "state", "prompts"] }));
-    sockets.push(ws);
+    sockets.push({ ws, host: client === "host", sent: 0 });
   }
 }
 
@@ -61,7 +63,15 @@ const paths = ["/v1/version", "/v1/health", "/v1/me", "/v1/meetings", "/v1/notif
 const until = Date.now() + Number(process.env.LOAD_SECS ?? 150) * 1000;
 while (Date.now() < until) {
   await Promise.all(paths.map((p) => fetch(API + p, { headers: auth }).then((r) => r.arrayBuffer())));
-  for (const ws of sockets) ws.send(JSON.stringify({ type: "ping" }));
+  for (const s of sockets) {
+    s.ws.send(JSON.stringify({ type: "ping" }));
+    // Only the host edits, one op at a time in order: each op's base is
+    // the version its previous ones made.
+    if (s.host) {
+      s.ws.send(JSON.stringify({ type: "notes.op", client_seq: s.sent + 1, base_version: s.sent, op: ["·"] }));
+      s.sent += 1;
+    }
+  }
   await new Promise((r) => setTimeout(r, 250));
 }
 await new Promise((r) => setTimeout(r, 1500));
@@ -72,5 +82,5 @@ await page.goto(`${API}/admin/dashboard#token=${token}`);
 await page.waitForFunction(() => document.querySelector("#routes tbody tr") !== null, null, { timeout: 15000 });
 await page.screenshot({ path: OUT, fullPage: true });
 await browser.close();
-for (const ws of sockets) ws.close();
+for (const s of sockets) s.ws.close();
 console.log(`saved ${OUT}`);

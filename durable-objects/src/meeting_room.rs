@@ -352,7 +352,7 @@ impl MeetingRoom {
                         ],
                     );
                 }
-                self.report_metrics(room.meeting_id(), room.metrics());
+                self.report_metrics(room);
                 let load = room.shed_counters();
                 if load.episodes > self.load_episodes_logged.get() {
                     self.load_episodes_logged.set(load.episodes);
@@ -375,19 +375,21 @@ impl MeetingRoom {
 
     /// Sends the room's metrics (O14) at most every `REPORT_EVERY_MS`, in
     /// the background: the room never waits for the sink.
-    fn report_metrics(&self, meeting_id: &str, now_metrics: RoomMetrics) {
+    fn report_metrics(&self, room: &mut Room) {
         let now = now_ms();
         let (sent_at, last) = self.metrics_sent.get();
         if now.saturating_sub(sent_at) < REPORT_EVERY_MS {
             return;
         }
+        let now_metrics = room.metrics();
+        let meeting_id = room.meeting_id().to_owned();
         self.metrics_sent.set((now, now_metrics));
         let batch = Batch {
             at_ms: i64::try_from(now).unwrap_or(i64::MAX),
-            events: room_events(&now_metrics, &last),
+            events: room_events(&now_metrics, &last, room.take_fanout()),
             trace: None,
             room: Some(RoomLevel {
-                meeting_id: meeting_id.to_owned(),
+                meeting_id,
                 sessions: now_metrics.sessions as f64,
                 queued: now_metrics.queued as f64,
             }),

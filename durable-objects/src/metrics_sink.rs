@@ -7,6 +7,7 @@
 //! `wait_until` (or after their reply), so nothing waits on it. A failure
 //! is logged, never surfaced: metrics must not fail a request.
 
+use connvo_shared::metrics::analytics_engine::data_points;
 use connvo_shared::metrics::report::parse_sinks;
 use connvo_shared::metrics::rooms::RoomLevel;
 use connvo_shared::metrics::Event;
@@ -91,10 +92,11 @@ pub async fn aggregator_fetch(
         .map_err(|e| e.to_string())
 }
 
-/// Workers Analytics Engine: one data point per event. Blobs: kind, name;
-/// doubles: value (ms, count or level); index: the name, so queries by
-/// series sample evenly. Analytics Engine's SQL API answers quantiles
-/// (`quantileWeighted`) over any window; nothing is folded here.
+/// Workers Analytics Engine: one data point per event, or per bucket of a
+/// histogram, in the layout of `connvo_shared::metrics::analytics_engine`
+/// (index: the name, so queries by series sample evenly; blobs: kind,
+/// name; doubles: value, weight). `METRICS_SOURCE = "analytics_engine"`
+/// reads them back with the SQL API; nothing is folded here.
 pub struct AnalyticsEngine<'a>(pub &'a Env);
 
 impl MetricsSink for AnalyticsEngine<'_> {
@@ -103,17 +105,13 @@ impl MetricsSink for AnalyticsEngine<'_> {
             .0
             .analytics_engine(AE_BINDING)
             .map_err(|e| e.to_string())?;
-        for event in &batch.events {
-            let (kind, name, value) = match event {
-                Event::Latency { name, ms } => ("latency", name, *ms),
-                Event::Count { name, n } => ("count", name, *n as f64),
-                Event::Gauge { name, value } => ("gauge", name, *value),
-            };
+        for p in batch.events.iter().flat_map(data_points) {
             let point = AnalyticsEngineDataPointBuilder::new()
-                .indexes([name.as_str()])
-                .add_blob(kind)
-                .add_blob(name.as_str())
-                .add_double(value)
+                .indexes([p.name.as_str()])
+                .add_blob(p.kind)
+                .add_blob(p.name.as_str())
+                .add_double(p.value)
+                .add_double(p.weight)
                 .build();
             dataset
                 .write_data_point(&point)

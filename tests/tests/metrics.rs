@@ -3,11 +3,14 @@
 //! generator's own measurements within the documented error (O1, O9); the
 //! Prometheus route refuses a missing or wrong token (O7); an induced SLO
 //! breach fires exactly one alert, to the Slack webhook and to the org
-//! admins, with a request id to trace (O4–O6, O10).
+//! admins, with a request id to trace (O4–O6, O10); a room reports its
+//! fan-out latency (O15); with `METRICS_SOURCE = "analytics_engine"` the
+//! routes read the Analytics Engine SQL API (O16, a fake of it).
 
 use std::time::{Duration, Instant};
 
 use connvo_e2e::api::{call, dev_token, get};
+use connvo_e2e::fakes::analytics_engine::{FakeAnalyticsEngine, SeedPoint};
 use connvo_e2e::fakes::slack::FakeSlack;
 use connvo_e2e::{Backend, BackendOptions};
 use serde_json::{json, Value};
@@ -256,9 +259,17 @@ async fn o14_a_live_room_reports_its_sessions_to_the_metrics() {
     a.hello("c_host", json!({})).await;
     let mut g = room::connect(&b, &guest, &id).await;
     g.hello("c_guest", json!({})).await;
+    // A short meeting: a few notes edits (hot items, O15), each seen by
+    // the guest.
+    for i in 0..3u64 {
+        a.send(json!({"type": "notes.op", "client_seq": i + 1, "base_version": i, "op": ["x"]}))
+            .await;
+        g.until(|f| f["type"] == "notes.op" || f["type"] == "notes.ops")
+            .await;
+    }
     // The room reports at once, then at most every 10 s; the aggregator
     // sums the rooms into the gauges.
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         // Keep the room busy so it drains (and reports) again.
         a.send(json!({"type": "ping"})).await;
@@ -266,7 +277,15 @@ async fn o14_a_live_room_reports_its_sessions_to_the_metrics() {
         assert_eq!(m.status, 200, "{}", m.text);
         let sockets = m.body["gauges"]["rooms.sockets"].as_f64().unwrap_or(0.0);
         let series = m.body["room"].as_array().unwrap();
-        if sockets >= 2.0 && series.iter().any(|s| s["name"] == "room.sessions") {
+        let fanout = series.iter().find(|s| s["name"] == "room.fanout_ms");
+        if sockets >= 2.0
+            && series.iter().any(|s| s["name"] == "room.sessions")
+            && fanout.is_some_and(|f| f["count"].as_u64() >= Some(3))
+        {
+            // Edits of an idle room go out in the event that commits them
+            // (R26): the runtime's clock reads 0 ms for them.
+            let f = fanout.unwrap();
+            assert!(f["p50_ms"].as_f64().unwrap() <= 1.0, "{f}");
             assert!(
                 m.body["gauges"]["rooms.active"].as_f64().unwrap() >= 1.0,
                 "{}",
@@ -282,4 +301,87 @@ async fn o14_a_live_room_reports_its_sessions_to_the_metrics() {
         assert!(Instant::now() < deadline, "no room metrics: {}", m.text);
         tokio::time::sleep(Duration::from_millis(1_000)).await;
     }
+}
+
+#[tokio::test]
+async fn o16_the_admin_route_reads_analytics_engine_when_configured() {
+    let ae = FakeAnalyticsEngine::start("acct0123", "ae-read-token", "connvo_metrics_test").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    // Points as the sink writes them: 100 requests of 1..=100 ms, 3 of them
+    // 5xx; a room's fan-out histogram bucket of 5 items at 40 ms; a
+    // sampled point standing for 10.
+    let at = now - 20_000;
+    ae.seed((1..=100).map(|ms| SeedPoint::latency("meetings.get", f64::from(ms), at)));
+    ae.seed([SeedPoint::count("http.5xx.meetings.get", 3.0, at)]);
+    ae.seed([SeedPoint {
+        double2: 5.0,
+        ..SeedPoint::latency("room.fanout_ms", 40.0, at)
+    }]);
+    ae.seed([SeedPoint {
+        sample_interval: 10.0,
+        ..SeedPoint::latency("search.query", 7.0, at)
+    }]);
+    // Outside the window: not read.
+    ae.seed([SeedPoint::latency(
+        "meetings.get",
+        5000.0,
+        now - 3 * 3_600_000,
+    )]);
+    let b = Backend::start_with(
+        BackendOptions::default()
+            .var("METRICS_TOKEN", TOKEN)
+            .var("METRICS_SOURCE", "analytics_engine")
+            .var("METRICS_AE_API_BASE", ae.api_base())
+            .var("METRICS_AE_ACCOUNT_ID", "acct0123")
+            .var("METRICS_AE_API_TOKEN", "ae-read-token")
+            .var("METRICS_AE_DATASET", "connvo_metrics_test"),
+    )
+    .await;
+    let admin = dev_token(
+        &b,
+        &json!({"user_id": "user_ae_admin", "org_id": "org_ae", "role": "admin"}),
+    )
+    .await;
+    let a = get(&b, "/v1/admin/metrics?window=15m", &admin).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let series = |list: &str, name: &str| {
+        a.body[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {list}: {}", a.text))
+            .clone()
+    };
+    let route = series("routes", "meetings.get");
+    assert_eq!(route["count"], 100, "{route}");
+    assert_eq!(route["errors_5xx"], 3, "{route}");
+    for (key, want) in [("p50_ms", 50.0), ("p95_ms", 95.0), ("p99_ms", 99.0)] {
+        let got = route[key].as_f64().unwrap();
+        assert!(close(got, want), "{key}: {got} vs {want}");
+    }
+    let fanout = series("room", "room.fanout_ms");
+    assert_eq!(fanout["count"], 5, "{fanout}");
+    assert!(close(fanout["p95_ms"].as_f64().unwrap(), 40.0), "{fanout}");
+    assert_eq!(series("routes", "search.query")["count"], 10, "sampling");
+    // The worker asked the SQL API for the window, by dataset.
+    let queries = ae.queries();
+    assert!(
+        queries
+            .iter()
+            .any(|q| q.contains("FROM connvo_metrics_test ")),
+        "{queries:?}"
+    );
+    // The Prometheus exposition reads the same source.
+    let p = call(&b, "GET", "/v1/metrics", Some(TOKEN), &[], None).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert!(
+        p.text
+            .contains("connvo_latency_ms_count{series=\"meetings.get\"} 100"),
+        "{}",
+        p.text
+    );
 }

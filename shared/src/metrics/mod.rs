@@ -4,10 +4,13 @@
 //! summaries (`window`), SLO rules, breach detection and alert
 //! deduplication with the Slack webhook body (`slo`), and the Prometheus
 //! text exposition (`prometheus`), exemplars to trace (`exemplar`) and
-//! the admin route's window and body (`report`). The worker records, an aggregator
+//! the admin route's window and body (`report`), the room's series
+//! (`rooms`) and the Analytics Engine layout and SQL read-back
+//! (`analytics_engine`). The worker records, an aggregator
 //! Durable Object folds, a cron evaluates; none of them decides anything
 //! these modules do not.
 
+pub mod analytics_engine;
 pub mod exemplar;
 pub mod prometheus;
 pub mod report;

@@ -2,7 +2,8 @@
 //! `window` query of `GET /v1/admin/metrics` (`15m`, `2h`, or minutes;
 //! 1 minute to the 24 h retention), the JSON body (the window's summary
 //! split into routes and room series, plus one point per minute for the
-//! dashboard's charts), and where recorded events go (`METRICS_SINK`).
+//! dashboard's charts, each with its routes and room series), and where
+//! recorded events go (`METRICS_SINK`).
 
 use serde_json::{json, Value};
 
@@ -67,6 +68,10 @@ pub fn admin_body(m: &Minutes, window_minutes: i64, now_ms: i64, environment: &s
                 "errors_5xx": errors_5xx,
                 "errors_4xx": errors_4xx,
                 "routes": one.latency.iter().filter(|l| !l.name.starts_with("room.")).map(|l| json!({
+                    "name": l.name, "count": l.count,
+                    "p50_ms": l.p50_ms, "p95_ms": l.p95_ms, "p99_ms": l.p99_ms,
+                })).collect::<Vec<_>>(),
+                "room": one.latency.iter().filter(|l| l.name.starts_with("room.")).map(|l| json!({
                     "name": l.name, "count": l.count,
                     "p50_ms": l.p50_ms, "p95_ms": l.p95_ms, "p99_ms": l.p99_ms,
                 })).collect::<Vec<_>>(),
@@ -157,6 +162,8 @@ mod tests {
         let points = body["points"].as_array().unwrap();
         assert_eq!(points.len(), 2);
         assert_eq!(points[1]["errors_5xx"], 1);
+        assert_eq!(points[1]["room"][0]["name"], "room.fanout_ms");
+        assert_eq!(points[1]["routes"].as_array().unwrap().len(), 1);
         assert_eq!(
             body["to_ms"].as_i64().unwrap() - body["from_ms"].as_i64().unwrap(),
             300_000

@@ -4,7 +4,8 @@
 //! gauges. A room reports its sessions and queued frames as samples of
 //! the `room.sessions` and `room.queue_depth` series (percentiles across
 //! rooms and reports) and what changed since its last report as counters
-//! (`room.dropped`, `room.resynced`, `room.shed.*`). The aggregator keeps
+//! (`room.dropped`, `room.resynced`, `room.shed.*`), and the fan-out
+//! latencies it measured since (`room.fanout_ms`, O15). The aggregator keeps
 //! each room's newest levels; the gauges `rooms.active`, `rooms.sockets`
 //! and `rooms.queue_depth` are over the rooms that reported within
 //! [`STALE_MS`].
@@ -14,10 +15,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::window::Event;
+use super::Sketch;
 use crate::room::RoomMetrics;
 
 /// A room reports at most this often.
 pub const REPORT_EVERY_MS: u64 = 10_000;
+/// The fan-out latency series (O15, `crate::room::RoomCore::take_fanout`).
+pub const FANOUT_SERIES: &str = "room.fanout_ms";
 /// A room that has not reported for this long no longer counts as active.
 pub const STALE_MS: i64 = 120_000;
 
@@ -29,8 +33,9 @@ pub struct RoomLevel {
     pub queued: f64,
 }
 
-/// The events of one report: levels now, counters since `last`.
-pub fn room_events(now: &RoomMetrics, last: &RoomMetrics) -> Vec<Event> {
+/// The events of one report: levels now, counters since `last`, and the
+/// fan-out latencies measured since `last` (`room.fanout_ms`, O15).
+pub fn room_events(now: &RoomMetrics, last: &RoomMetrics, fanout: Sketch) -> Vec<Event> {
     let mut out = vec![
         Event::Latency {
             name: "room.sessions".into(),
@@ -67,6 +72,12 @@ pub fn room_events(now: &RoomMetrics, last: &RoomMetrics) -> Vec<Event> {
                 n: a - b,
             });
         }
+    }
+    if fanout.count() > 0 {
+        out.push(Event::Histogram {
+            name: FANOUT_SERIES.into(),
+            sketch: fanout,
+        });
     }
     out
 }
@@ -137,7 +148,10 @@ mod tests {
         now.shed.held_items = 7;
         let mut last = now;
         last.observed.resynced = 1;
-        let events = room_events(&now, &last);
+        let mut fanout = Sketch::new();
+        fanout.record_n(0.0, 3);
+        fanout.record(40.0);
+        let events = room_events(&now, &last, fanout.clone());
         assert!(events.contains(&Event::Latency {
             name: "room.sessions".into(),
             ms: 4.0
@@ -149,6 +163,13 @@ mod tests {
         assert!(!events
             .iter()
             .any(|e| matches!(e, Event::Count { name, .. } if name == "room.shed.held_items")));
+        assert!(events.contains(&Event::Histogram {
+            name: FANOUT_SERIES.into(),
+            sketch: fanout
+        }));
+        // No fan-out measured: no histogram event.
+        let quiet = room_events(&now, &last, Sketch::new());
+        assert!(!quiet.iter().any(|e| matches!(e, Event::Histogram { .. })));
     }
 
     #[test]

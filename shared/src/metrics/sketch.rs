@@ -20,11 +20,26 @@ fn gamma() -> f64 {
     (1.0 + RELATIVE_ERROR) / (1.0 - RELATIVE_ERROR)
 }
 
+/// Reads the buckets with their keys as JSON writes them (strings). Serde's
+/// own integer-key parsing does not survive being buffered inside a tagged
+/// enum (`Event::Histogram`), so the keys are parsed here.
+fn bucket_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<i32, u64>, D::Error> {
+    let raw = BTreeMap::<String, u64>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(k, n)| {
+            k.parse::<i32>()
+                .map(|i| (i, n))
+                .map_err(|_| serde::de::Error::custom(format!("bucket key {k:?}")))
+        })
+        .collect()
+}
+
 /// A sketch of non-negative values (milliseconds).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sketch {
     /// Bucket index → count. Bucket `i` holds values in
     /// `(γ^(i-1), γ^i]` (× `MIN_VALUE`); 0 holds everything at or below `MIN_VALUE`.
+    #[serde(deserialize_with = "bucket_keys")]
     buckets: BTreeMap<i32, u64>,
     count: u64,
     sum: f64,
@@ -57,17 +72,33 @@ impl Sketch {
 
     /// Records one value. Negative and non-finite values count as 0.
     pub fn record(&mut self, value: f64) {
+        self.record_n(value, 1);
+    }
+
+    /// Records `n` occurrences of one value (as `n` calls of `record`).
+    pub fn record_n(&mut self, value: f64, n: u64) {
+        if n == 0 {
+            return;
+        }
         let v = if value.is_finite() && value > 0.0 {
             value
         } else {
             0.0
         };
-        *self.buckets.entry(Sketch::index(v)).or_insert(0) += 1;
-        self.count += 1;
-        self.sum += v;
+        *self.buckets.entry(Sketch::index(v)).or_insert(0) += n;
+        self.count += n;
+        self.sum += v * n as f64;
         if v > self.max {
             self.max = v;
         }
+    }
+
+    /// The non-empty buckets as (the value each stands for, count), in
+    /// increasing order: how a sketch is written to Analytics Engine.
+    pub fn buckets(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
+        self.buckets
+            .iter()
+            .map(|(i, n)| (Sketch::value_of(*i).min(self.max.max(MIN_VALUE)), *n))
     }
 
     /// Adds another sketch in (merging is exact: bucket counts add).
@@ -81,6 +112,35 @@ impl Sketch {
             self.max = other.max;
         }
     }
+
+    /// Adds `n` values of bucket `index` whose sum is `sum` and largest is
+    /// `max`: rebuilding a sketch from its buckets as stored elsewhere
+    /// (Analytics Engine, `analytics_engine.rs`). The result is the sketch
+    /// those values would have made.
+    pub fn add_bucket(&mut self, index: i32, n: u64, sum: f64, max: f64) {
+        if n == 0 {
+            return;
+        }
+        *self.buckets.entry(index.max(0)).or_insert(0) += n;
+        self.count += n;
+        self.sum += sum.max(0.0);
+        if max > self.max {
+            self.max = max;
+        }
+    }
+
+    /// The bucket a value falls in (what `add_bucket` takes).
+    pub fn bucket_of(value: f64) -> i32 {
+        Sketch::index(value)
+    }
+
+    /// ln γ, for computing bucket indexes elsewhere (an SQL query).
+    pub fn ln_gamma() -> f64 {
+        gamma().ln()
+    }
+
+    /// Values at or below this share bucket 0.
+    pub const MIN_VALUE: f64 = MIN_VALUE;
 
     pub fn count(&self) -> u64 {
         self.count

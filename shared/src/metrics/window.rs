@@ -27,6 +27,9 @@ pub enum Event {
     Count { name: String, n: u64 },
     /// A level; the newest value of the minute wins (sockets, queue depth).
     Gauge { name: String, value: f64 },
+    /// Many timings at once, already in a sketch (a room's fan-out
+    /// latencies since its last report, O15); merged like `Latency`.
+    Histogram { name: String, sketch: Sketch },
 }
 
 /// The HTTP events of one response (O3): its latency under the route's
@@ -72,6 +75,12 @@ impl Minute {
                     return false;
                 }
                 self.latency.entry(name.clone()).or_default().record(*ms);
+            }
+            Event::Histogram { name, sketch } => {
+                if !room(&self.latency, name) {
+                    return false;
+                }
+                self.latency.entry(name.clone()).or_default().merge(sketch);
             }
             Event::Count { name, n } => {
                 if !room(&self.counters, name) {
@@ -292,5 +301,36 @@ mod tests {
         m.apply(now - 3 * MIN, &g(5.0), now);
         m.apply(now - MIN, &g(7.0), now);
         assert_eq!(m.summary(now - 10 * MIN, now).gauges["rooms.sockets"], 7.0);
+    }
+
+    #[test]
+    fn o15_a_histogram_event_merges_like_that_many_timings() {
+        let now = 70 * MIN;
+        let mut one_by_one = Minutes::default();
+        let mut sketch = Sketch::new();
+        for ms in [0.0, 0.0, 12.0, 95.0] {
+            sketch.record(ms);
+            one_by_one.apply(
+                now,
+                &[Event::Latency {
+                    name: "room.fanout_ms".into(),
+                    ms,
+                }],
+                now,
+            );
+        }
+        let mut merged = Minutes::default();
+        let event = Event::Histogram {
+            name: "room.fanout_ms".into(),
+            sketch,
+        };
+        merged.apply(now, std::slice::from_ref(&event), now);
+        assert_eq!(
+            merged.summary(now - MIN, now + MIN),
+            one_by_one.summary(now - MIN, now + MIN)
+        );
+        // It survives the aggregator's JSON.
+        let back: Event = serde_json::from_str(&serde_json::to_string(&event).unwrap()).unwrap();
+        assert_eq!(back, event);
     }
 }

@@ -173,6 +173,8 @@ pub struct RoomCore<S: RoomStore> {
     pub(super) intel_saved_at: Option<u64>,
     /// Counted for metrics only (`observed.rs`, not persisted).
     pub(super) observed: super::observed::Observed,
+    /// Fan-out latency of the hot items (`fanout.rs`, O15; not persisted).
+    pub(super) fanout: super::fanout::Fanout,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -236,6 +238,7 @@ impl<S: RoomStore> RoomCore<S> {
             live_deadline: None,
             intel_saved_at: None,
             observed: Default::default(),
+            fanout: Default::default(),
         };
         room.restore_live()?;
         // Users in the video call are listed even without a connection:

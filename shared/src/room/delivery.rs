@@ -169,6 +169,7 @@ impl<S: RoomStore> RoomCore<S> {
     /// Counts a committed hot item and schedules its delivery (adaptive
     /// coalescing, R26, `coalesce.rs`).
     pub(super) fn mark_hot(&mut self, now_ms: u64) {
+        self.fanout.accepted(now_ms);
         let shedding = self.shedding();
         if shedding {
             self.load.counters.held_items += 1;
@@ -193,6 +194,7 @@ impl<S: RoomStore> RoomCore<S> {
     pub(super) fn deliver_hot(&mut self, now_ms: u64) {
         let state_dirty = self.hot.state_dirty;
         self.hot.delivered();
+        self.fanout.delivered(now_ms);
         self.deliver_notes_all();
         self.deliver_feed_all(Stream::Transcript);
         self.deliver_feed_all(Stream::Chat);

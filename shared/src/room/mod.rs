@@ -41,6 +41,7 @@ mod core;
 mod delivery;
 mod drain;
 mod error;
+mod fanout;
 mod flush_batch;
 mod flush_schedule;
 mod frames;

@@ -36,4 +36,10 @@ impl<S: RoomStore> RoomCore<S> {
             shed: self.load.counters,
         }
     }
+
+    /// The fan-out latencies measured since the last call (`room.fanout_ms`,
+    /// O15): the shell takes them when it reports.
+    pub fn take_fanout(&mut self) -> crate::metrics::Sketch {
+        self.fanout.take()
+    }
 }

@@ -2,6 +2,7 @@
 //! (docs/vendors.md). Each runs on its own loopback port inside the test
 //! process; the backend is pointed at it with `--var`s.
 
+pub mod analytics_engine;
 pub mod embeddings;
 pub mod http;
 pub mod openai;

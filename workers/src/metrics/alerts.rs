@@ -1,6 +1,7 @@
 //! The alert cron (requirement 14.5; rules O4–O6, O10 in
 //! docs/operations.md): every tick evaluates the SLO rules (`ALERT_RULES`,
-//! or the defaults) over the aggregator's minutes, hands the breaches to
+//! or the defaults) over the minutes of the configured source
+//! (`source.rs`: the aggregator or Analytics Engine), hands the breaches to
 //! the aggregator, which keeps the firing set and answers which breaches
 //! are new (one object: a breach fires exactly once however the ticks
 //! overlap), and for each new one posts Slack's incoming-webhook body to
@@ -11,18 +12,17 @@
 use connvo_rooms::d1::D1;
 use connvo_rooms::metrics_sink::aggregator_fetch;
 use connvo_shared::log::{Level, LogLine};
-use connvo_shared::metrics::report::parse_sinks;
 use connvo_shared::metrics::slo::{
     default_rules, evaluate_all, parse_rules, slack_message, Breach, SloMetric, Transitions,
 };
 use connvo_shared::notifications::{Category, Outgoing, Priority};
 use connvo_shared::sql::operations::UsersOrgAdmins;
-use connvo_shared::ApiError;
+use connvo_shared::{ApiError, ErrorCode};
 use serde::Deserialize;
 use serde_json::json;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response};
 
-use super::load;
+use super::source::{load, source};
 use crate::clock::now_ms;
 use crate::config::var;
 use crate::intelligence::flags::env_name;
@@ -71,10 +71,12 @@ pub async fn dev(env: &Env) -> Result<Response, ApiError> {
 }
 
 async fn run(env: &Env) -> Result<Tick, ApiError> {
-    let sinks = parse_sinks(var(env, "METRICS_SINK").as_deref()).map_err(ApiError::internal)?;
-    if !sinks.aggregator {
-        return Ok(Tick::default());
-    }
+    let source = match source(env) {
+        Ok(s) => s,
+        // Nothing to judge when the aggregator is read but not fed.
+        Err(e) if e.code == ErrorCode::ProviderError => return Ok(Tick::default()),
+        Err(e) => return Err(e),
+    };
     let rules = match var(env, "ALERT_RULES").filter(|r| !r.trim().is_empty()) {
         Some(text) => parse_rules(&text).map_err(ApiError::internal)?,
         None => default_rules(),
@@ -85,7 +87,7 @@ async fn run(env: &Env) -> Result<Tick, ApiError> {
         .map(|r| i64::from(r.window_minutes))
         .max()
         .unwrap_or(5);
-    let stored = load(env, now - (longest + 1) * 60_000, now + 60_000).await?;
+    let stored = load(env, &source, now - (longest + 1) * 60_000, now + 60_000).await?;
     let judged = evaluate_all(&rules, &stored.minutes, now);
     let breaches: Vec<Breach> = judged.iter().map(|(b, _, _)| b.clone()).collect();
     let transitions = apply(env, &breaches, now).await?;

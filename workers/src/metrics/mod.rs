@@ -1,19 +1,18 @@
 //! Metrics shells (docs/operations.md): recording each response
 //! ([`record_response`], called once by the router with the route's name),
 //! the read routes (`routes`: `GET /v1/admin/metrics`, the Prometheus
-//! exposition) and the alert cron (`alerts`). The decisions are the pure
+//! exposition), where they read (`source`: the aggregator or Analytics
+//! Engine, O16) and the alert cron (`alerts`). The decisions are the pure
 //! core's (`connvo_shared::metrics`); the sinks and the aggregator Durable
 //! Object are in `connvo_rooms` (`metrics_sink`, `MetricsAggregator`).
 
 pub mod alerts;
 pub mod routes;
+pub mod source;
 
-use connvo_rooms::metrics_sink::{aggregator_fetch, record, Batch, Trace};
-use connvo_shared::metrics::exemplar::Exemplars;
-use connvo_shared::metrics::{http_events, Minutes};
-use connvo_shared::ApiError;
-use serde::Deserialize;
-use worker::{Env, Method};
+use connvo_rooms::metrics_sink::{record, Batch, Trace};
+use connvo_shared::metrics::http_events;
+use worker::Env;
 
 use crate::request::RequestCtx;
 
@@ -45,28 +44,4 @@ pub fn record_response(
     };
     let env = env.clone();
     worker_ctx.wait_until(async move { record(&env, batch).await });
-}
-
-/// What the aggregator holds over a range.
-#[derive(Deserialize)]
-pub struct Stored {
-    pub minutes: Minutes,
-    pub exemplars: Exemplars,
-}
-
-/// Reads the aggregator's minutes in `[from_ms, to_ms)`.
-pub async fn load(env: &Env, from_ms: i64, to_ms: i64) -> Result<Stored, ApiError> {
-    let path = format!("/minutes?from_ms={from_ms}&to_ms={to_ms}");
-    let mut resp = aggregator_fetch(env, &path, Method::Get, None)
-        .await
-        .map_err(|e| ApiError::internal(format!("metrics aggregator unreachable: {e}")))?;
-    if resp.status_code() != 200 {
-        return Err(ApiError::internal(format!(
-            "metrics aggregator answered {}",
-            resp.status_code()
-        )));
-    }
-    resp.json::<Stored>()
-        .await
-        .map_err(|e| ApiError::internal(format!("metrics aggregator answer unreadable: {e}")))
 }

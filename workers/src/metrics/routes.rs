@@ -1,33 +1,19 @@
 //! `GET /v1/admin/metrics` (organisation admins; O9) and `GET /v1/metrics`
 //! (the Prometheus exposition, O7; the `METRICS_TOKEN` secret as a bearer).
-//! Both read the aggregator (`METRICS_SINK` must include it).
+//! Both read the configured source (`METRICS_SOURCE`, `source.rs`).
 
 use connvo_shared::metrics::prometheus::render;
-use connvo_shared::metrics::report::{admin_body, parse_sinks, parse_window, window_bounds};
+use connvo_shared::metrics::report::{admin_body, parse_window, window_bounds};
 use connvo_shared::signature::hmac::constant_time_eq;
-use connvo_shared::{ApiError, ErrorCode};
+use connvo_shared::ApiError;
 use serde_json::json;
 use worker::{Env, Headers, Request, Response};
 
-use super::load;
+use super::source::{load, source};
 use crate::clock::now_ms;
 use crate::config::var;
 use crate::intelligence::flags::env_name;
 use crate::respond;
-
-/// The admin route and the scrape read the aggregator; with only Analytics
-/// Engine configured there is nothing here to read (query it there).
-fn aggregator_on(env: &Env) -> Result<(), ApiError> {
-    let sinks = parse_sinks(var(env, "METRICS_SINK").as_deref()).map_err(ApiError::internal)?;
-    if sinks.aggregator {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        ErrorCode::ProviderError,
-        "metrics go to Analytics Engine only (METRICS_SINK); query them there",
-    )
-    .with_details(json!({ "reason": "METRICS_NOT_AGGREGATED" })))
-}
 
 /// `GET /v1/admin/metrics?window=15m`
 pub async fn admin(req: &Request, env: &Env) -> Result<Response, ApiError> {
@@ -39,10 +25,10 @@ pub async fn admin(req: &Request, env: &Env) -> Result<Response, ApiError> {
         .find(|(k, _)| k == "window")
         .map(|(_, v)| v.into_owned());
     let minutes = parse_window(window.as_deref())?;
-    aggregator_on(env)?;
+    let source = source(env)?;
     let now = now_ms();
     let (from, to) = window_bounds(minutes, now);
-    let stored = load(env, from, to).await?;
+    let stored = load(env, &source, from, to).await?;
     Ok(respond::json(
         200,
         &admin_body(&stored.minutes, minutes, now, env_name(env)),
@@ -81,9 +67,9 @@ pub async fn prometheus(req: &Request, env: &Env) -> Result<Response, ApiError> 
             .with_details(json!({ "reason": "METRICS_TOKEN_MISSING" })))
         }
     }
-    aggregator_on(env)?;
+    let source = source(env)?;
     let (from, to) = window_bounds(5, now_ms());
-    let stored = load(env, from, to).await?;
+    let stored = load(env, &source, from, to).await?;
     let text = render(&stored.minutes.summary(from, to));
     let headers = Headers::new();
     let _ = headers.set("content-type", "text/plain; version=0.0.4; charset=utf-8");

@@ -55,6 +55,13 @@ function render(m) {
     { name: "sockets", points: gauge("rooms.sockets") },
   ], "");
   chart($("queue"), $("q-legend"), [{ name: "frames waiting", points: gauge("rooms.queue_depth") }], "");
+  // room.fanout_ms (O15): items sent in the event that committed them read
+  // 0 ms (the runtime's clock does not move while it works); items held by
+  // coalescing or load shedding read their wait.
+  const fan = (key) => pts.flatMap((p) => (p.room || []).filter((r) => r.name === "room.fanout_ms").map((r) => [p.minute_ms, r[key]]));
+  chart($("fanout"), $("fan-legend"), ["p50_ms", "p95_ms", "p99_ms"].map((k) => ({ name: k.replace("_ms", ""), points: fan(k) })), "");
+  $("room").querySelector("tbody").innerHTML = m.room.map((r) =>
+    `<tr><td>${r.name}</td><td>${r.count}</td><td>${r.p50_ms.toFixed(1)}</td><td>${r.p95_ms.toFixed(1)}</td><td>${r.p99_ms.toFixed(1)}</td><td>${r.max_ms.toFixed(1)}</td></tr>`).join("");
   const rows = m.routes.slice().sort((a, b) => b.count - a.count).map((r) =>
     `<tr><td>${r.name}</td><td>${r.count}</td><td>${r.p50_ms.toFixed(1)}</td><td>${r.p95_ms.toFixed(1)}</td><td>${r.p99_ms.toFixed(1)}</td><td>${r.max_ms.toFixed(1)}</td><td>${r.errors_4xx}</td><td>${r.errors_5xx}</td></tr>`);
   $("routes").querySelector("tbody").innerHTML = rows.join("");
