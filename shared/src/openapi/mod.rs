@@ -12,6 +12,8 @@
 //! `READS_ON_LEGACY`. Each error status documents its codes, each with an
 //! example of the one error body.
 
+#[cfg(test)]
+mod conformance;
 pub mod operations;
 pub mod schemas;
 
