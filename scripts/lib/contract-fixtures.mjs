@@ -80,34 +80,52 @@ export async function create(url, admin, { orgId, adminId }) {
   await expect(url, admin, "PUT", "/v1/me/profile", profile("Contract Admin"));
   await expect(url, peer, "PUT", "/v1/me/profile", profile("Contract Peer"));
 
-  // A meeting with both, started and ended: its insights come from the
-  // queue (the local heuristic provider) while the other fixtures are made.
-  await attempt("meeting", async () => {
-    const now = Date.now();
+  // Two meetings with both, started and ended: their insights come from
+  // the queue (the local heuristic provider) while the other fixtures are
+  // made. The first is read; the second's insight is the one deleted.
+  const meeting = async () => {
     const m = await expect(url, admin, "POST", "/v1/meetings", {
       title: "Contract fixture",
-      scheduled_at: now,
+      scheduled_at: Date.now(),
       duration_ms: 1800000,
       participants: [{ user_id: PEER }],
     });
     await expect(url, admin, "POST", `/v1/meetings/${m.id}/start`);
     await expect(url, admin, "POST", `/v1/meetings/${m.id}/end`);
-    ids.meeting = m.id;
+    return m.id;
+  };
+  await attempt("meeting", async () => {
+    ids.meeting = await meeting();
+    ids.meeting_deleted_insight = await meeting();
   });
 
-  // The peer asks to connect: an incoming request for the admin (accept,
-  // decline), and a notification in the admin's inbox.
-  await attempt("connection", async () => {
-    const c = await expect(url, peer, "POST", "/v1/connections", { user_id: adminId, message: "hello" });
-    ids.connection = c.id;
+  // One connection per move, each with its own member (a pair has one
+  // row): requests to the admin to accept and to decline, the admin's own
+  // request to withdraw, and an accepted one to remove. The requests land
+  // in the admin's inbox: one notification to read, one to delete.
+  await attempt("connections", async () => {
+    const member = async (n) => {
+      const id = `${PEER}_${n}`;
+      const token = await devToken(url, { user_id: id, org_id: orgId, role: "member" });
+      await expect(url, token, "GET", "/v1/me");
+      return { id, token };
+    };
+    const [a, b, c, d] = await Promise.all([1, 2, 3, 4].map(member));
+    const ask = (from, to) => expect(url, from, "POST", "/v1/connections", { user_id: to, message: "hello" });
+    ids.connection_accept = (await ask(a.token, adminId)).id;
+    ids.connection_decline = (await ask(b.token, adminId)).id;
+    ids.connection_withdraw = (await ask(admin, c.id)).id;
+    ids.connection_remove = (await ask(d.token, adminId)).id;
+    await expect(url, admin, "POST", `/v1/connections/${ids.connection_remove}/accept`);
   });
-  await attempt("notification", async () => {
-    const id = await eventually(5000, async () => {
+  await attempt("notifications", async () => {
+    const items = await eventually(5000, async () => {
       const page = await expect(url, admin, "GET", "/v1/notifications");
-      return page.items?.[0]?.id;
+      return page.items?.length >= 2 ? page.items : null;
     });
-    if (!id) throw new Error("no notification reached the admin's inbox");
-    ids.notification = id;
+    if (!items) throw new Error("fewer than two notifications reached the admin's inbox");
+    ids.notification_read = items[0].id;
+    ids.notification_delete = items[1].id;
   });
   await attempt("announcement", async () => {
     const a = await expect(url, admin, "POST", "/v1/admin/announcements", { title: "Contract fixture" });
@@ -135,55 +153,59 @@ export async function create(url, admin, { orgId, adminId }) {
     });
     ids.legal_hold = h.hold.id;
   });
-  await attempt("storage_policy", async () => {
-    const p = await expect(url, admin, "POST", "/v1/admin/storage-policies", {
-      name: "Contract fixture",
-      scope: "messages",
-      retention_days: 90,
-      auto_delete: true,
-    });
-    ids.storage_policy = p.policy.id;
+  // One policy per scope (an organisation has one per scope): one to
+  // change, one to delete.
+  await attempt("storage_policies", async () => {
+    const policy = (scope, days) =>
+      expect(url, admin, "POST", "/v1/admin/storage-policies", {
+        name: `Contract fixture (${scope})`,
+        scope,
+        retention_days: days,
+        auto_delete: true,
+      });
+    ids.storage_policy_update = (await policy("messages", 90)).policy.id;
+    ids.storage_policy_delete = (await policy("recordings", 0)).policy.id;
   });
   await attempt("export", async () => {
     const e = await expect(url, admin, "POST", "/v1/privacy/export");
     ids.export = e.export.id;
   });
-  await attempt("insight", async () => {
+  await attempt("insights", async () => {
     if (!ids.meeting) throw new Error("no meeting");
-    const id = await eventually(20000, async () => {
+    const items = await eventually(20000, async () => {
       const page = await expect(url, admin, "GET", "/v1/insights");
-      return page.items?.[0]?.id;
+      return page.items?.length >= 2 ? page.items : null;
     });
-    if (!id) throw new Error("no insight within 20 s of the meeting's end");
-    ids.insight = id;
+    if (!items) throw new Error("fewer than two insights within 20 s of the meetings' end");
+    ids.insight = items.find((i) => i.meeting_id === ids.meeting_deleted_insight)?.id;
   });
   return { ids, skipped };
 }
 
 // Operation → { path parameter → fixture name }. Read-only meeting routes
-// get the ended fixture meeting; the moves that would consume a fixture
-// (accept, delete, release) get it too: the first case uses it up, later
-// ones get the documented 409/404, which is the point of probing them.
+// get the ended fixture meeting. A move that consumes its row (accept,
+// delete, release) has a row of its own where the others read one; its
+// first case uses it up and later ones get the documented 409/404.
 const BINDINGS = {
   users_profile: { id: "peer" },
   users_block: { id: "peer" },
   users_unblock: { id: "peer" },
   dev_hub_erase: { id: "peer" },
   insights_delete: { id: "insight" },
-  connections_accept: { id: "connection" },
-  connections_decline: { id: "connection" },
-  connections_withdraw: { id: "connection" },
-  connections_remove: { id: "connection" },
+  connections_accept: { id: "connection_accept" },
+  connections_decline: { id: "connection_decline" },
+  connections_withdraw: { id: "connection_withdraw" },
+  connections_remove: { id: "connection_remove" },
   matching_proposals_get: { id: "proposal" },
   matching_proposals_accept: { id: "proposal" },
   matching_proposals_decline: { id: "proposal" },
-  notifications_read: { id: "notification" },
-  notifications_delete: { id: "notification" },
+  notifications_read: { id: "notification_read" },
+  notifications_delete: { id: "notification_delete" },
   admin_announcements_progress: { id: "announcement" },
   admin_search_reindex: { id: "reindex_entity" },
   admin_legal_holds_release: { hold_id: "legal_hold" },
-  admin_storage_policies_update: { policy_id: "storage_policy" },
-  admin_storage_policies_delete: { policy_id: "storage_policy" },
+  admin_storage_policies_update: { policy_id: "storage_policy_update" },
+  admin_storage_policies_delete: { policy_id: "storage_policy_delete" },
   privacy_export_get: { export_id: "export" },
   meetings_get: { meeting_id: "meeting" },
   meetings_participants_list: { meeting_id: "meeting" },

@@ -264,19 +264,21 @@ pub fn operations() -> Vec<Op> {
             .body(Payload::of::<ConnectionRequest>())
             .ok(201, Payload::of::<Connection>())
             .ok(200, Payload::of::<Connection>())
-            .errors(&[Conflict]),
+            .errors(&[Conflict, Forbidden, NotFound]),
         op("connections.accept", "Connections", "Accept a connection request")
-            .ok(200, Payload::of::<Connection>()).errors(&[Conflict]),
+            .ok(200, Payload::of::<Connection>()).errors(&[Conflict, Forbidden]),
         op("connections.decline", "Connections", "Decline a connection request")
-            .ok(200, Payload::of::<Connection>()).errors(&[Conflict]),
+            .ok(200, Payload::of::<Connection>()).errors(&[Conflict, Forbidden]),
         op("connections.withdraw", "Connections", "Withdraw your request")
-            .ok(200, Payload::of::<Connection>()).errors(&[Conflict]),
+            .ok(200, Payload::of::<Connection>()).errors(&[Conflict, Forbidden]),
         op("connections.remove", "Connections", "Remove a connection")
-            .empty(204).errors(&[Conflict]),
+            .empty(204).errors(&[Conflict, Forbidden]),
         op("users.block", "Connections", "Block a member (never matched, M8)")
-            .ok(200, Payload::of::<Connection>()).empty(204),
+            .ok(200, Payload::of::<Connection>()).empty(204)
+            .errors(&[Conflict, Forbidden]),
         op("users.unblock", "Connections", "Lift the caller's block")
-            .empty(204),
+            .empty(204)
+            .errors(&[Conflict, Forbidden]),
         // Matching
         op("matching.queue.get", "Matching", "The caller's active queue entry (M21)")
             .ok(200, Payload::of::<QueueStatus>())
@@ -399,7 +401,8 @@ pub fn operations() -> Vec<Op> {
             .ok(201, Payload::of::<Consents>()),
         op("admin.legal_holds.place", "Admin", "Place a legal hold on a meeting or user (P20)")
             .body(Payload::of::<LegalHoldRequest>())
-            .ok(201, Payload::of::<LegalHoldBody>()),
+            .ok(201, Payload::of::<LegalHoldBody>())
+            .errors(&[NotFound]),
         op("admin.legal_holds.release", "Admin", "Release a legal hold (P20)")
             .ok(200, Payload::of::<LegalHoldBody>()),
         op("dev.retention_run", "Development", "One retention run now (dev auth only)")

@@ -44,7 +44,8 @@ pub struct EmbeddingPage {
 /// `GET /v1/admin/embeddings` (and `POST /v1/dev/embeddings/sweep`, with `page`).
 #[derive(ToSchema)]
 pub struct EmbeddingsStatus {
-    pub configured_model: String,
+    /// The model new vectors are made with.
+    pub configured_model: crate::matching::embedder::ModelInfo,
     pub progress: Vec<EmbeddingProgress>,
     /// `POST /v1/dev/embeddings/sweep` only: the page just run.
     pub page: Option<EmbeddingPage>,
