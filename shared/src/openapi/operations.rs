@@ -90,6 +90,8 @@ pub enum Kind {
     Str,
     Int,
     Bool,
+    /// One of these strings (the plan's parser refuses any other).
+    OneOf(&'static [&'static str]),
 }
 
 /// A query parameter (always optional unless `required`).
@@ -182,6 +184,9 @@ impl Op {
     }
 }
 
+/// A meeting's states, for the `state` filters.
+const MEETING_STATES: &[&str] = &["scheduled", "active", "concluded", "cancelled"];
+
 fn obj(what: &'static str) -> Payload {
     Payload::object(what)
 }
@@ -189,7 +194,7 @@ fn obj(what: &'static str) -> Payload {
 /// Every route's operation, in the route table's order.
 pub fn operations() -> Vec<Op> {
     use ErrorCode::{Conflict, Forbidden, MeetingNotActive, NotFound, ProviderError, Unauthorized};
-    use Kind::{Bool, Int, Str};
+    use Kind::{Bool, Int, OneOf, Str};
     vec![
         // System
         op("health", "System", "Health: the version and a real check of D1, KV and the Durable Objects")
@@ -257,7 +262,7 @@ pub fn operations() -> Vec<Op> {
             .ok(200, Payload::of::<FlagSet>()),
         // Connections
         op("connections.list", "Connections", "The caller's connections and requests (M20)")
-            .q("status", Str, "one status")
+            .q("status", OneOf(&["pending", "accepted", "declined", "blocked"]), "one status")
             .paged("1–100 (default 20)")
             .ok(200, Payload::of::<ConnectionPage>()),
         op("connections.request", "Connections", "Ask to connect (M18)")
@@ -348,18 +353,18 @@ pub fn operations() -> Vec<Op> {
         op("search", "Search", "Search every type, with counts and facets")
             .q_required("q", Str, "≤ 256 characters, 12 words")
             .q("language", Str, "a language tag (`en`, `pt-BR`)")
-            .q("scope", Str, "`mine` (default) or `org` (organisation admins: every meeting of the organisation)")
+            .q("scope", OneOf(&["mine", "org"]), "`mine` (default) or `org` (organisation admins: every meeting of the organisation)")
             .q("limit", Int, "1–50 (default 20)")
             .q("offset", Int, "≤ 200")
             .ok(200, Payload::of::<SearchAll>()),
         op("search.meetings", "Search", "Search meetings")
             .q_required("q", Str, "the query")
-            .q("state", Str, "a meeting state")
+            .q("state", OneOf(MEETING_STATES), "a meeting state")
             .q("host_id", Str, "the organizer")
             .q("from", Int, "unix ms")
             .q("to", Int, "unix ms")
             .q("language", Str, "a language tag")
-            .q("scope", Str, "`mine` (default) or `org` (organisation admins)")
+            .q("scope", OneOf(&["mine", "org"]), "`mine` (default) or `org` (organisation admins)")
             .q("limit", Int, "1–50 (default 20)")
             .q("offset", Int, "≤ 200")
             .ok(200, Payload::of::<MeetingHitPage>()),
@@ -368,7 +373,7 @@ pub fn operations() -> Vec<Op> {
             .q("meeting_id", Str, "one meeting")
             .q("speaker_id", Str, "one speaker")
             .q("language", Str, "a language tag")
-            .q("scope", Str, "`mine` (default) or `org` (organisation admins)")
+            .q("scope", OneOf(&["mine", "org"]), "`mine` (default) or `org` (organisation admins)")
             .q("limit", Int, "1–50 (default 20)")
             .q("offset", Int, "≤ 200")
             .ok(200, Payload::of::<TranscriptHitPage>()),
@@ -379,7 +384,7 @@ pub fn operations() -> Vec<Op> {
             .ok(200, Payload::of::<UserHitPage>()),
         op("search.suggest", "Search", "Suggestions as you type")
             .q_required("q", Str, "the prefix")
-            .q("type", Str, "`meetings` or `users`")
+            .q("type", OneOf(&["meetings", "users"]), "`meetings` or `users`")
             .q("limit", Int, "1–10")
             .ok(200, Payload::of::<Suggestions>()),
         op("admin.search.reindex", "Admin", "Rebuild one search index")
@@ -427,10 +432,10 @@ pub fn operations() -> Vec<Op> {
             .ok(200, Payload::of::<EmbeddingsStatus>()),
         // Meetings
         op("meetings.list", "Meetings", "The meetings you are a member of")
-            .q("state", Str, "`scheduled`, `active`, `concluded` or `cancelled`")
+            .q("state", OneOf(MEETING_STATES), "`scheduled`, `active`, `concluded` or `cancelled`")
             .q("from", Int, "planned start, unix ms, inclusive")
             .q("to", Int, "planned start, unix ms, exclusive")
-            .q("order", Str, "`asc` (default) or `desc`")
+            .q("order", OneOf(&["asc", "desc"]), "`asc` (default) or `desc`")
             .paged("1–100 (default 20)")
             .ok(200, Payload::of::<MeetingPage>()),
         op("meetings.create", "Meetings", "Create a meeting (the caller hosts)")
@@ -495,7 +500,7 @@ pub fn operations() -> Vec<Op> {
             .ok(200, Payload::of::<SegmentPage>())
             .errors(&[MeetingNotActive]),
         op("meetings.prompts", "Intelligence", "The meeting's prompts of one type")
-            .q("type", Str, "`precall` (default) or `incall`")
+            .q("type", OneOf(&["precall", "incall"]), "`precall` (default) or `incall`")
             .paged("1–100 (default 50)")
             .ok(200, Payload::of::<PromptPage>())
             .errors(&[MeetingNotActive]),
@@ -506,7 +511,7 @@ pub fn operations() -> Vec<Op> {
             .empty(204)
             .errors(&[Conflict, MeetingNotActive]),
         op("meetings.transcript.export", "Meetings", "The final transcript as a file")
-            .q("format", Str, "`txt`, `srt`, `vtt` or `json`")
+            .q("format", OneOf(&["txt", "srt", "vtt", "json"]), "`txt`, `srt`, `vtt` or `json`")
             .ok(200, Payload::text("text/plain", "the transcript file"))
             .errors(&[MeetingNotActive]),
         op("meetings.recordings", "Recordings", "The meeting's recordings and recording jobs")
