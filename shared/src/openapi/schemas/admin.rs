@@ -14,41 +14,15 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-/// One model's sweep counters (M31).
-#[derive(ToSchema)]
-pub struct EmbeddingProgress {
-    pub model: String,
-    pub cursor: String,
-    pub passes: i64,
-    pub scanned: i64,
-    pub embedded: i64,
-    pub deleted: i64,
-    pub current: i64,
-    pub fallback: i64,
-    #[schema(required = true)]
-    pub last_pass_at: Option<i64>,
-    pub updated_at: i64,
-}
-
-/// What one page of the sweep did.
-#[derive(ToSchema)]
-pub struct EmbeddingPage {
-    pub scanned: i64,
-    pub embedded: i64,
-    pub deleted: i64,
-    pub current: i64,
-    /// Embedded by the local fallback (M3).
-    pub fallback: i64,
-}
-
 /// `GET /v1/admin/embeddings` (and `POST /v1/dev/embeddings/sweep`, with `page`).
 #[derive(ToSchema)]
 pub struct EmbeddingsStatus {
     /// The model new vectors are made with.
     pub configured_model: crate::matching::embedder::ModelInfo,
-    pub progress: Vec<EmbeddingProgress>,
+    /// Every model's sweep counters (M31).
+    pub progress: Vec<crate::matching::embed_sweep::ProgressRow>,
     /// `POST /v1/dev/embeddings/sweep` only: the page just run.
-    pub page: Option<EmbeddingPage>,
+    pub page: Option<crate::matching::embed_sweep::PageCounts>,
 }
 
 /// A limit: `limit` requests per `window_secs`.

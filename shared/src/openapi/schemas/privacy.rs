@@ -62,25 +62,10 @@ pub struct LegalHoldRequest {
     pub reason: String,
 }
 
-/// A legal hold.
-#[derive(ToSchema)]
-pub struct LegalHold {
-    pub id: String,
-    /// `meeting` or `user`.
-    pub scope: String,
-    pub subject_id: String,
-    pub reason: String,
-    #[schema(required = true)]
-    pub placed_by: Option<String>,
-    #[schema(required = true)]
-    pub released_at: Option<i64>,
-    pub created_at: i64,
-}
-
 /// `{hold}`.
 #[derive(ToSchema)]
 pub struct LegalHoldBody {
-    pub hold: LegalHold,
+    pub hold: crate::retention::holds::HoldRow,
 }
 
 /// `POST /v1/dev/retention/run`: what one run deleted.
@@ -121,30 +106,10 @@ pub struct RetentionRuns {
     pub runs: Vec<RetentionRun>,
 }
 
-/// A storage policy (one data class of one organisation).
-#[derive(ToSchema)]
-pub struct StoragePolicy {
-    pub id: String,
-    pub org_id: String,
-    pub name: String,
-    /// `messages` or `recordings`.
-    pub scope: String,
-    /// 0: kept indefinitely.
-    pub retention_days: i64,
-    /// 1 or 0.
-    pub auto_delete: i64,
-    /// `hot`, `cool` or `archive`.
-    pub tier: String,
-    #[schema(required = true)]
-    pub created_by: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
 /// `{policy}`.
 #[derive(ToSchema)]
 pub struct StoragePolicyBody {
-    pub policy: StoragePolicy,
+    pub policy: crate::retention::storage_policy::StoragePolicyRow,
 }
 
 /// What applies to a class without a policy.
@@ -160,7 +125,7 @@ pub struct RetentionDefault {
 /// `GET /v1/admin/storage-policies`.
 #[derive(ToSchema)]
 pub struct StoragePolicies {
-    pub policies: Vec<StoragePolicy>,
+    pub policies: Vec<crate::retention::storage_policy::StoragePolicyRow>,
     /// Data class → the default schedule.
     pub defaults: BTreeMap<String, RetentionDefault>,
 }
