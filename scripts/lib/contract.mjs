@@ -14,7 +14,7 @@
 //   client leaves (schemathesis would wait for each response to end);
 // - dev_bench_verify: a timing tool that runs up to 20,000 RSA verifications
 //   per call on purpose.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -144,12 +144,16 @@ try {
   ];
   // Run in a scratch folder: hypothesis keeps its database in the working
   // directory, which must not be the checkout.
-  const run = spawnSync(join(ROOT, ".tools/venv/bin/schemathesis"), args, {
+  // Asynchronously: the fake Stream above answers from this process's event
+  // loop, which a synchronous spawn would block for the whole run (every
+  // call provisioning would then wait for its timeout).
+  const run = spawn(join(ROOT, ".tools/venv/bin/schemathesis"), args, {
     cwd: scratch,
     stdio: "inherit",
     env: { ...process.env, SCHEMATHESIS_HOOKS: "", NO_COLOR: "1" },
   });
-  status = run.status ?? 1;
+  const code = await new Promise((resolve) => run.on("close", (c) => resolve(c)));
+  status = code ?? 1;
   if (status !== 0) console.error(`wrangler dev's last lines:\n${backend.logTail(40)}`);
 } finally {
   await backend.cleanup();

@@ -274,12 +274,13 @@ pub fn operations() -> Vec<Op> {
             .ok(200, Payload::of::<Connection>()).errors(&[Conflict, Forbidden]),
         op("connections.decline", "Connections", "Decline a connection request")
             .ok(200, Payload::of::<Connection>()).errors(&[Conflict, Forbidden]),
-        op("connections.withdraw", "Connections", "Withdraw your request")
-            .ok(200, Payload::of::<Connection>()).errors(&[Conflict, Forbidden]),
+        op("connections.withdraw", "Connections", "Withdraw your request (the row is deleted)")
+            .empty(204).errors(&[Conflict, Forbidden]),
         op("connections.remove", "Connections", "Remove a connection")
             .empty(204).errors(&[Conflict, Forbidden]),
         op("users.block", "Connections", "Block a member (never matched, M8)")
-            .ok(200, Payload::of::<Connection>()).empty(204)
+            .ok(201, Payload::of::<Connection>())
+            .ok(200, Payload::of::<Connection>())
             .errors(&[Conflict, Forbidden]),
         op("users.unblock", "Connections", "Lift the caller's block")
             .empty(204)
