@@ -4,18 +4,23 @@
 // valid and invalid, signed in as an organisation admin with a dev token.
 // It fails on any 5xx and on any answer that does not match the operation's
 // documented statuses and schemas. Bounded: a few examples per operation.
+// Before the run, fixtures made through the API (a second member, a
+// meeting, a connection request, a proposal, a notification, a hold, a
+// storage policy, an export, an insight: contract-fixtures.mjs) give the
+// operations with ids in their path real rows to reach.
 //
 // Left out of the run, with why:
 // - notifications_stream: a Server-Sent Events stream stays open until the
 //   client leaves (schemathesis would wait for each response to end);
 // - dev_bench_verify: a timing tool that runs up to 20,000 RSA verifications
 //   per call on purpose.
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Backend, ROOT } from "../../clients/ts/test/backend.mjs";
+import * as fixtures from "./contract-fixtures.mjs";
 
 // Also left out: erasing the signed-in user (it would revoke the session
 // every later case uses) and changing the run-time rate limits (generated
@@ -99,9 +104,20 @@ try {
   });
   if (!flag.ok) throw new Error(`turning matching on: ${flag.status} ${await flag.text()}`);
 
+  // Real rows for the operations whose path names an id
+  // (scripts/lib/contract-fixtures.mjs), bound in the configuration.
+  const made = await fixtures.create(backend.url, access_token, { orgId: "org_contract", adminId: "user_contract" });
+  console.log(`contract fixtures: ${JSON.stringify(made.ids)}`);
+  for (const [name, why] of Object.entries(made.skipped)) console.log(`contract fixture ${name} skipped: ${why}`);
+  const configFile = join(scratch, "schemathesis.toml");
+  writeFileSync(
+    configFile,
+    `${readFileSync(join(ROOT, "scripts/lib/schemathesis.toml"), "utf8")}\n# The fixtures' ids (contract-fixtures.mjs).\n${fixtures.config(made.ids)}`,
+  );
+
   const args = [
     "--config-file",
-    join(ROOT, "scripts/lib/schemathesis.toml"),
+    configFile,
     "run",
     `${backend.url}/v1/openapi.json`,
     "--url",
@@ -128,12 +144,16 @@ try {
   ];
   // Run in a scratch folder: hypothesis keeps its database in the working
   // directory, which must not be the checkout.
-  const run = spawnSync(join(ROOT, ".tools/venv/bin/schemathesis"), args, {
+  // Asynchronously: the fake Stream above answers from this process's event
+  // loop, which a synchronous spawn would block for the whole run (every
+  // call provisioning would then wait for its timeout).
+  const run = spawn(join(ROOT, ".tools/venv/bin/schemathesis"), args, {
     cwd: scratch,
     stdio: "inherit",
     env: { ...process.env, SCHEMATHESIS_HOOKS: "", NO_COLOR: "1" },
   });
-  status = run.status ?? 1;
+  const code = await new Promise((resolve) => run.on("close", (c) => resolve(c)));
+  status = code ?? 1;
   if (status !== 0) console.error(`wrangler dev's last lines:\n${backend.logTail(40)}`);
 } finally {
   await backend.cleanup();

@@ -165,18 +165,26 @@ impl AuditEvent {
     }
 }
 
-/// An audit row as the admin API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An audit row as the admin API returns it (and as the OpenAPI document
+/// describes it: `ToSchema`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: String,
+    #[schema(required = true)]
     pub actor_user_id: Option<String>,
+    #[schema(required = true)]
     pub org_id: Option<String>,
     pub resource_type: String,
+    #[schema(required = true)]
     pub resource_id: Option<String>,
     pub action: String,
+    /// `allow`, `deny`, `success`, `failure` or `error`.
     pub outcome: String,
+    #[schema(required = true)]
     pub request_id: Option<String>,
+    #[schema(required = true)]
     pub ip: Option<String>,
+    #[schema(required = true)]
     pub user_agent: Option<String>,
     /// Stored as JSON text; decoded for the API.
     pub metadata: Value,

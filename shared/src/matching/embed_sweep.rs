@@ -27,8 +27,9 @@ use crate::sql::Statement;
 /// changed, one embedding).
 pub const SWEEP_PAGE: i64 = 25;
 
-/// A row of `EMBEDDING_PROGRESS_GET` / `_LIST`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A row of `EMBEDDING_PROGRESS_GET` / `_LIST`, as `GET /v1/admin/embeddings`
+/// answers it (M31; `ToSchema` for the OpenAPI document).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProgressRow {
     pub model: String,
     pub cursor: String,
@@ -38,12 +39,13 @@ pub struct ProgressRow {
     pub deleted: i64,
     pub current: i64,
     pub fallback: i64,
+    #[schema(required = true)]
     pub last_pass_at: Option<i64>,
     pub updated_at: i64,
 }
 
-/// What one page did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// What one page did (`POST /v1/dev/embeddings/sweep`'s `page`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PageCounts {
     pub scanned: i64,
     pub embedded: i64,

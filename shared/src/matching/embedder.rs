@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Which model made a vector: stored on every `embeddings` row (`model`,
-/// `version`, `dim`) and in `vector_index_meta`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// `version`, `dim`) and in `vector_index_meta`. `GET /v1/admin/embeddings`
+/// answers it as `configured_model` (hence `ToSchema`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ModelInfo {
     /// The provider family: `local`, `workers-ai` or `openai-compatible`.
     pub provider: String,

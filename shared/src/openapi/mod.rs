@@ -12,6 +12,8 @@
 //! `READS_ON_LEGACY`. Each error status documents its codes, each with an
 //! example of the one error body.
 
+#[cfg(test)]
+mod conformance;
 pub mod operations;
 pub mod schemas;
 
@@ -407,11 +409,14 @@ fn operation(spec: &RouteSpec, op: &Op) -> utoipa::openapi::path::Operation {
         }
     }
     for q in &op.query {
-        let t = match q.kind {
-            Kind::Str => Type::String,
+        let mut schema = ObjectBuilder::new().schema_type(match q.kind {
+            Kind::Str | Kind::OneOf(_) => Type::String,
             Kind::Int => Type::Integer,
             Kind::Bool => Type::Boolean,
-        };
+        });
+        if let Kind::OneOf(values) = q.kind {
+            schema = schema.enum_values(Some(values.iter().copied()));
+        }
         b = b.parameter(
             ParameterBuilder::new()
                 .name(q.name)
@@ -422,7 +427,7 @@ fn operation(spec: &RouteSpec, op: &Op) -> utoipa::openapi::path::Operation {
                     Required::False
                 })
                 .description(Some(q.description))
-                .schema(Some(ObjectBuilder::new().schema_type(t).build())),
+                .schema(Some(schema.build())),
         );
     }
     if let Some(body) = &op.body {

@@ -82,14 +82,18 @@ pub fn place<'a>(id: &'a str, hold: &'a PlaceHold, placed_by: &'a str, now_ms: i
     .statement()
 }
 
-/// One stored hold (`LEGAL_HOLD_GET`).
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+/// One stored hold (`LEGAL_HOLD_GET`), as the admin routes answer it
+/// (`{hold}`; `ToSchema` for the OpenAPI document).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct HoldRow {
     pub id: String,
+    /// `meeting` or `user`.
     pub scope: String,
     pub subject_id: String,
     pub reason: String,
+    #[schema(required = true)]
     pub placed_by: Option<String>,
+    #[schema(required = true)]
     pub released_at: Option<i64>,
     pub created_at: i64,
 }

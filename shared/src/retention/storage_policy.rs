@@ -181,16 +181,22 @@ pub fn runs_limit(pairs: &[(String, String)]) -> Result<i64, ApiError> {
     Ok(limit)
 }
 
-/// One stored policy (`STORAGE_POLICY_*`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One stored policy (`STORAGE_POLICY_*`), as the admin routes answer it
+/// (`{policy}`; `ToSchema` for the OpenAPI document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoragePolicyRow {
     pub id: String,
     pub org_id: String,
     pub name: String,
+    /// `messages` or `recordings`.
     pub scope: String,
+    /// 0: kept indefinitely.
     pub retention_days: i64,
+    /// 1 or 0.
     pub auto_delete: i64,
+    /// `hot`, `cool` or `archive`.
     pub tier: String,
+    #[schema(required = true)]
     pub created_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

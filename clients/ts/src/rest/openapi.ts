@@ -394,7 +394,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Withdraw your request
+         * Withdraw your request (the row is deleted)
          * @description Access: any signed-in user, acting on their own data. Rate-limit class `default`.
          */
         post: operations["connections_withdraw"];
@@ -1817,9 +1817,165 @@ export interface components {
             role?: components["schemas"]["MemberRoleName"] | null;
             user_id: string;
         };
+        /** @description `GET /v1/admin/announcements/{id}` (N16). */
+        AnnouncementProgress: {
+            /** Format: int64 */
+            batches_done: number;
+            /** Format: int64 */
+            batches_total: number;
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            priority: string;
+            /** Format: int64 */
+            recipients: number;
+            /** @description `sending` or `done`. */
+            status: string;
+            title: string;
+        };
+        /**
+         * @description `POST /v1/admin/announcements`: the first batch is delivered, the rest
+         *     queued (N16).
+         */
+        AnnouncementQueued: {
+            announcement_id: string;
+            /** Format: int64 */
+            batches: number;
+            /** Format: int64 */
+            queued: number;
+        };
+        /**
+         * @description `POST /v1/admin/announcements`.
+         * @example {
+         *       "priority": "high",
+         *       "title": "Maintenance tonight"
+         *     }
+         */
+        AnnouncementRequest: {
+            body?: string | null;
+            /** @description `low`, `medium` (default), `high` or `urgent`. */
+            priority?: string | null;
+            title: string;
+        };
+        /** @description `GET /v1/admin/audit`: newest first, keyset-paginated. */
+        AuditPage: {
+            items: components["schemas"]["AuditRecord"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @description An audit row as the admin API returns it (and as the OpenAPI document
+         *     describes it: `ToSchema`).
+         */
+        AuditRecord: {
+            action: string;
+            actor_user_id: string | null;
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            ip: string | null;
+            /** @description Stored as JSON text; decoded for the API. */
+            metadata: unknown;
+            org_id: string | null;
+            /** @description `allow`, `deny`, `success`, `failure` or `error`. */
+            outcome: string;
+            request_id: string | null;
+            resource_id: string | null;
+            resource_type: string;
+            user_agent: string | null;
+        };
         /** @description `PATCH /v1/meetings/{id}/participants/{user_id}`. */
         ChangeRoleRequest: {
             role: components["schemas"]["MemberRoleName"];
+        };
+        /** @description In-app and email switches for one type (or the default). */
+        Channels: {
+            email: boolean;
+            in_app: boolean;
+        };
+        /** @description One route class's limits. */
+        ClassLimits: {
+            per_ip: components["schemas"]["LimitView"];
+            per_user: components["schemas"]["LimitView"] | null;
+        };
+        /** @description A connection or a block, as one of its two members sees it (M20). */
+        Connection: {
+            addressee_id: string;
+            /** Format: int64 */
+            created_at: number;
+            /** @description `outgoing` (the caller asked) or `incoming`. */
+            direction: string;
+            id: string;
+            message: string | null;
+            /** @description The other member. */
+            peer_id: string;
+            requester_id: string;
+            /** Format: int64 */
+            responded_at: number | null;
+            /** @description `pending`, `accepted`, `declined` or `blocked`. */
+            status: string;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description `GET /v1/connections`: newest change first, keyset-paginated. */
+        ConnectionPage: {
+            items: components["schemas"]["Connection"][];
+            next_cursor: string | null;
+        };
+        /**
+         * @description `POST /v1/connections` (M18).
+         * @example {
+         *       "message": "Great talk!",
+         *       "user_id": "user_bob"
+         *     }
+         */
+        ConnectionRequest: {
+            message?: string | null;
+            user_id: string;
+        };
+        /**
+         * @description `POST /v1/me/consents`: grant or withdraw one consent.
+         * @example {
+         *       "consent_type": "recording",
+         *       "consented": true,
+         *       "version": "2026-01"
+         *     }
+         */
+        ConsentChange: {
+            /** @description `terms`, `privacy`, `recording` or `data_processing`. */
+            consent_type: string;
+            consented: boolean;
+            /** @description 1–50 of `A-Z a-z 0-9 . _ -`. */
+            version: string;
+        };
+        /** @description One consent event of the history. */
+        ConsentEventView: {
+            /** Format: int64 */
+            at_ms: number;
+            /** @description `terms`, `privacy`, `recording` or `data_processing`. */
+            consent_type: string;
+            /** @description `false` is a withdrawal. */
+            consented: boolean;
+            version: string;
+        };
+        /** @description One consent's effective state. */
+        ConsentStateView: {
+            /**
+             * Format: int64
+             * @description When it was answered (unix ms; not for `missing`).
+             */
+            at_ms?: number | null;
+            /** @description `missing`, `granted` or `withdrawn`. */
+            state: string;
+            /** @description The granted version (`granted` only). */
+            version?: string | null;
+        };
+        /** @description `GET /v1/me/consents`, and the answer of `POST` (P19). */
+        Consents: {
+            /** @description Each type → its effective state. */
+            consents: {
+                [key: string]: components["schemas"]["ConsentStateView"];
+            };
+            history: components["schemas"]["ConsentEventView"][];
         };
         /**
          * @description `POST /v1/meetings`. Times are unix ms.
@@ -1848,6 +2004,32 @@ export interface components {
             /** @description 1–200 characters. */
             title: string;
             transcription_enabled?: boolean | null;
+        };
+        /** @description An erasure request (P34–P36). */
+        Deletion: {
+            error: string | null;
+            id: string;
+            /** Format: int64 */
+            processed_at: number | null;
+            progress: components["schemas"]["DeletionProgress"];
+            /** Format: int64 */
+            requested_at: number;
+            status: string;
+            /** @description What it waits for (a legal hold, an export), if anything. */
+            waiting_for: string | null;
+        };
+        /** @description `{deletion}`. */
+        DeletionBody: {
+            deletion: components["schemas"]["Deletion"];
+        };
+        /** @description An erasure's progress. */
+        DeletionProgress: {
+            /** Format: int64 */
+            rows_changed: number;
+            /** Format: int64 */
+            steps_done: number;
+            /** Format: int64 */
+            steps_total: number;
         };
         /**
          * @description `POST /v1/dev/token` (local development only).
@@ -1888,6 +2070,33 @@ export interface components {
              */
             token_type: string;
         };
+        /** @description `GET /v1/admin/embeddings` (and `POST /v1/dev/embeddings/sweep`, with `page`). */
+        EmbeddingsStatus: {
+            /** @description The model new vectors are made with. */
+            configured_model: components["schemas"]["ModelInfo"];
+            page?: components["schemas"]["PageCounts"] | null;
+            /** @description Every model's sweep counters (M31). */
+            progress: components["schemas"]["ProgressRow"][];
+        };
+        /**
+         * @description `POST /v1/matching/queue` (M12). Times are unix ms.
+         * @example {
+         *       "available_from": 1767225600000,
+         *       "available_to": 1767229200000,
+         *       "constraints": {
+         *         "interests": [
+         *           "rust"
+         *         ]
+         *       }
+         *     }
+         */
+        EnterQueueRequest: {
+            /** Format: int64 */
+            available_from: number;
+            /** Format: int64 */
+            available_to: number;
+            constraints?: components["schemas"]["MatchConstraints"] | null;
+        };
         /**
          * @description The API's one error body.
          * @example {
@@ -1921,6 +2130,129 @@ export interface components {
             details?: unknown;
             message: string;
         };
+        /** @description A data export (P30–P33). */
+        Export: {
+            /** Format: int64 */
+            completed_at: number | null;
+            /** @description A signed URL once `ready`. */
+            download_url: string | null;
+            error: string | null;
+            /** Format: int64 */
+            expires_at: number | null;
+            id: string;
+            progress: components["schemas"]["ExportProgress"];
+            /** Format: int64 */
+            requested_at: number;
+            /** @description e.g. `pending`, `ready`, `failed`; a ready export past its expiry is `expired`. */
+            status: string;
+        };
+        /** @description `{export}`. */
+        ExportBody: {
+            export: components["schemas"]["Export"];
+        };
+        /** @description An export's progress. */
+        ExportProgress: {
+            /** Format: int64 */
+            parts: number;
+            /** Format: int64 */
+            rows_exported: number;
+            /** Format: int64 */
+            sets_done: number;
+            /** Format: int64 */
+            sets_total: number;
+        };
+        /** @description One feature flag of this environment, stored or default (I13, I30). */
+        FeatureFlag: {
+            /** @description `true` when nothing is stored (the default applies). */
+            default?: boolean | null;
+            /** @description Stored flags only. */
+            description?: string | null;
+            enabled: boolean;
+            /**
+             * @description `intelligence.precall`, `intelligence.incall`, `intelligence.insights`
+             *     or `matching`.
+             */
+            key: string;
+            /** @description What the flag answers for the caller's organisation (rollout ignored). */
+            on_for_my_org: boolean;
+            /** @description Per-organisation overrides: org id → on/off. */
+            orgs: {
+                [key: string]: boolean;
+            };
+            reason?: string | null;
+            /** Format: int64 */
+            rollout_percentage: number;
+            /** Format: int64 */
+            updated_at?: number | null;
+            updated_by?: string | null;
+            /** @description The stored value (`true`, or `{orgs}`). */
+            value: unknown;
+        };
+        /** @description The room's final flush after `end`. */
+        Finalization: {
+            /** @description Why it is retried. */
+            error?: string | null;
+            /** @description `done` (200) or `retrying` (202: the queue flushes it later). */
+            status: string;
+        };
+        /** @description `GET /v1/admin/flags`. */
+        FlagList: {
+            /**
+             * Format: int64
+             * @description How long an isolate caches the flags (ms).
+             */
+            cache_ttl_ms: number;
+            /** @description The environment's name. */
+            env: string;
+            items: components["schemas"]["FeatureFlag"][];
+        };
+        /** @description `PUT /v1/admin/flags`: the flag as stored. */
+        FlagSet: {
+            description: string | null;
+            enabled: boolean;
+            env: string;
+            key: string;
+            orgs: {
+                [key: string]: boolean;
+            };
+            reason: string | null;
+            /** Format: int64 */
+            rollout_percentage: number;
+            /**
+             * Format: int64
+             * @description Live rooms told about the change.
+             */
+            rooms_notified: number;
+            /** Format: int64 */
+            updated_at: number;
+            updated_by: string | null;
+            value: unknown;
+        };
+        /**
+         * @description `PUT /v1/admin/flags`: one flag's new state (audited).
+         * @example {
+         *       "enabled": true,
+         *       "key": "matching",
+         *       "reason": "launch"
+         *     }
+         */
+        FlagSetRequest: {
+            description?: string | null;
+            enabled: boolean;
+            /** @description `intelligence.precall`, `intelligence.incall`, `intelligence.insights` or `matching`. */
+            key: string;
+            /** @description Org id → on/off, at most 100. */
+            orgs?: {
+                [key: string]: boolean;
+            } | null;
+            /** @description Why (audited). */
+            reason: string;
+            /**
+             * Format: int64
+             * @description Default 100.
+             */
+            rollout_percentage?: number | null;
+        };
         /** @description `GET /v1/health`: 200 when every check passed, 503 (same body) otherwise. */
         Health: {
             checks: components["schemas"]["HealthChecks"];
@@ -1944,10 +2276,152 @@ export interface components {
             durable_objects: components["schemas"]["HealthCheck"];
             kv: components["schemas"]["HealthCheck"];
         };
+        /**
+         * @description One stored hold (`LEGAL_HOLD_GET`), as the admin routes answer it
+         *     (`{hold}`; `ToSchema` for the OpenAPI document).
+         */
+        HoldRow: {
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            placed_by: string | null;
+            reason: string;
+            /** Format: int64 */
+            released_at: number | null;
+            /** @description `meeting` or `user`. */
+            scope: string;
+            subject_id: string;
+        };
+        /** @description `POST /v1/meetings/{id}/transfer-host`. */
+        HostTransferred: {
+            /** @description The new host. */
+            host: string;
+            previous_host: components["schemas"]["PreviousHost"];
+        };
+        /** @description `POST /v1/dev/hubs/{user_id}/erase`. */
+        HubErased: {
+            erased: boolean;
+            user_id: string;
+        };
+        /**
+         * @description `GET /v1/meetings/{id}/insights/me`: the caller's insight of a concluded
+         *     meeting (docs/intelligence.md has the parts' shapes).
+         */
+        Insight: {
+            action_items: unknown;
+            /** Format: int64 */
+            created_at: number;
+            decisions: unknown;
+            /** @description The recommendations of kind `follow_up`. */
+            follow_ups: unknown[];
+            id: string;
+            links: unknown;
+            meeting_id: string;
+            /** @description Which provider and model wrote it. */
+            provenance: unknown;
+            /** @description The other recommendations (people to connect with). */
+            recommendations: unknown[];
+            summary: string;
+            topics: unknown;
+            /** Format: int64 */
+            updated_at: number;
+            user_id: string;
+            visibility: string;
+        };
+        /** @description `GET /v1/me/insights`: newest first, keyset-paginated. */
+        InsightPage: {
+            items: components["schemas"]["InsightSummary"][];
+            /** @description Pass back as `cursor` until it is `null`. */
+            next_cursor: string | null;
+        };
+        /** @description One insight in `GET /v1/me/insights` (the summary fields). */
+        InsightSummary: {
+            action_items: unknown;
+            /**
+             * Format: int64
+             * @description Unix ms.
+             */
+            created_at: number;
+            id: string;
+            meeting_id: string;
+            summary: string;
+            /** @description The generator's topics (JSON as stored). */
+            topics: unknown;
+            /** @description `private` (only the owner sees it). */
+            visibility: string;
+        };
+        /**
+         * @description One interest of the catalogue (`GET /v1/interests`) or of a profile.
+         * @example {
+         *       "category": "technology",
+         *       "key": "rust",
+         *       "label": "Rust"
+         *     }
+         */
+        Interest: {
+            category: string;
+            key: string;
+            label: string;
+        };
+        /** @description `GET /v1/interests`: the whole catalogue, sorted by key. */
+        InterestCatalogue: {
+            items: components["schemas"]["Interest"][];
+        };
         /** @description Someone invited with the meeting. */
         Invitee: {
             role?: components["schemas"]["MemberRoleName"] | null;
             user_id: string;
+        };
+        /** @description `{hold}`. */
+        LegalHoldBody: {
+            hold: components["schemas"]["HoldRow"];
+        };
+        /**
+         * @description `POST /v1/admin/legal-holds` (P20).
+         * @example {
+         *       "reason": "litigation",
+         *       "scope": "meeting",
+         *       "subject_id": "mtg_123"
+         *     }
+         */
+        LegalHoldRequest: {
+            reason: string;
+            /** @description `meeting` or `user`. */
+            scope: string;
+            subject_id: string;
+        };
+        /** @description A limit: `limit` requests per `window_secs`. */
+        LimitView: {
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            window_secs: number;
+        };
+        /** @description What a queue entry asks of a match. */
+        MatchConstraints: {
+            /** @description Interest keys of the catalogue. */
+            interests?: string[] | null;
+            /** @description `any` (default), `same_org` or `other_org`. */
+            org_constraints?: string | null;
+            /** @description Roles to meet (`founder`, `investor`, …). */
+            roles?: string[] | null;
+        };
+        /** @description `POST /v1/dev/matching/cycle`: what the cycles did. */
+        MatchingCycle: {
+            /**
+             * Format: int64
+             * @description Proposals settled by the sweep.
+             */
+            settled: number;
+            shards: components["schemas"]["ShardReport"][];
+        };
+        /** @description `POST /v1/dev/matching/cycle`. */
+        MatchingCycleRequest: {
+            /**
+             * Format: int64
+             * @description One shard only (default every shard).
+             */
+            shard?: number | null;
         };
         /** @description `GET /v1/me`: the caller, as the token and the database know them. */
         Me: {
@@ -2013,17 +2487,58 @@ export interface components {
             version: number;
             video: components["schemas"]["MeetingVideo"];
         };
+        /** @description `POST /v1/meetings/{id}/end`: the concluded meeting and the room's flush. */
+        MeetingEnded: components["schemas"]["Meeting"] & {
+            finalization: components["schemas"]["Finalization"];
+        };
+        /** @description A meeting hit. */
+        MeetingHit: {
+            description_snippet?: string | null;
+            host_highlight?: string | null;
+            id: string;
+            language: string | null;
+            organizer_id: string | null;
+            /** Format: int64 */
+            participant_count: number;
+            participants_snippet?: string | null;
+            /** Format: int64 */
+            scheduled_at: number;
+            state: string;
+            title: string;
+            title_highlight?: string | null;
+        };
+        /** @description `GET /v1/search/meetings`. */
+        MeetingHitPage: {
+            items: components["schemas"]["MeetingHit"][];
+            /**
+             * Format: int64
+             * @description The next page's `offset` (at most 200), or `null`.
+             */
+            next_offset: number | null;
+        };
         /** @description `GET /v1/meetings`: a page, keyset-paginated. */
         MeetingPage: {
             meetings: components["schemas"]["Meeting"][];
             /** @description Pass back as `cursor` until it is `null`. */
             next_cursor?: string | null;
         };
+        /** @description `GET /v1/meetings/{id}/recordings`. */
+        MeetingRecordings: {
+            /** @description Each job with its `tracks`. */
+            jobs: components["schemas"]["RecordingJob"][];
+            recordings: components["schemas"]["Recording"][];
+        };
         /**
          * @description A role in a meeting.
          * @enum {string}
          */
         MeetingRoleName: "host" | "cohost" | "participant" | "observer";
+        /** @description A meeting suggestion. */
+        MeetingSuggestion: {
+            highlight: string | null;
+            id: string;
+            title: string;
+        };
         /** @description The meeting's video call at GetStream. */
         MeetingVideo: {
             /** Format: int64 */
@@ -2048,6 +2563,170 @@ export interface components {
          * @enum {string}
          */
         MemberRoleName: "cohost" | "participant" | "observer";
+        /** @description A membership after an invitation or a role change. */
+        Membership: {
+            /** @description `invited`, `joined` or `left`. */
+            presence: string;
+            role: components["schemas"]["MeetingRoleName"];
+            user_id: string;
+        };
+        /**
+         * @description Which model made a vector: stored on every `embeddings` row (`model`,
+         *     `version`, `dim`) and in `vector_index_meta`. `GET /v1/admin/embeddings`
+         *     answers it as `configured_model` (hence `ToSchema`).
+         */
+        ModelInfo: {
+            /** @description Every vector this model returns has exactly this many components. */
+            dim: number;
+            /** @description The model name as stored in `embeddings.model`. */
+            name: string;
+            /** @description The provider family: `local`, `workers-ai` or `openai-compatible`. */
+            provider: string;
+            /** @description Bumped whenever the same name would produce different vectors. */
+            version: string;
+        };
+        /** @description One notification in the inbox. */
+        Notification: {
+            body: string | null;
+            category: string;
+            /**
+             * Format: int64
+             * @description How many similar ones this one groups (N11).
+             */
+            count: number;
+            /** Format: int64 */
+            created_at: number;
+            /** @description The type's own fields. */
+            data: unknown;
+            /** Format: int64 */
+            expires_at: number | null;
+            id: string;
+            meeting_id: string | null;
+            /** @description `low`, `medium`, `high` or `urgent`. */
+            priority: string;
+            read: boolean;
+            /** Format: int64 */
+            read_at: number | null;
+            title: string;
+            /** @description e.g. `meeting.invited`, `connection.requested`, `match.proposed`. */
+            type: string;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description `POST /v1/notifications/{id}/read`. */
+        NotificationMarked: {
+            id: string;
+            read: boolean;
+            /** Format: int64 */
+            unread: number;
+        };
+        /** @description `GET /v1/notifications`: newest first, keyset-paginated. */
+        NotificationPage: {
+            items: components["schemas"]["Notification"][];
+            next_cursor: string | null;
+            /**
+             * Format: int64
+             * @description The unread counter.
+             */
+            unread: number;
+        };
+        /**
+         * @description The notification preferences document (N7–N9): what `GET` returns and
+         *     `PUT` stores.
+         */
+        NotificationPreferences: {
+            /** @description `default` and any notification type → its channels. */
+            channels: {
+                [key: string]: components["schemas"]["Channels"];
+            };
+            group_similar: boolean;
+            /** Format: int64 */
+            max_per_hour: number | null;
+            quiet_hours: components["schemas"]["QuietHours"] | null;
+        };
+        /**
+         * @description `PUT /v1/notifications/preferences`: every field optional (absent ones
+         *     are the defaults); unknown fields are refused.
+         * @example {
+         *       "channels": {
+         *         "default": {
+         *           "email": false,
+         *           "in_app": true
+         *         }
+         *       },
+         *       "group_similar": true
+         *     }
+         */
+        NotificationPreferencesPut: {
+            channels?: {
+                [key: string]: components["schemas"]["Channels"];
+            } | null;
+            group_similar?: boolean | null;
+            /** Format: int64 */
+            max_per_hour?: number | null;
+            quiet_hours?: components["schemas"]["QuietHours"] | null;
+        };
+        /** @description `POST /v1/notifications/read-all`. */
+        NotificationsMarked: {
+            /**
+             * Format: int64
+             * @description How many were marked.
+             */
+            marked: number;
+            /** Format: int64 */
+            unread: number;
+        };
+        /**
+         * @description The OpenAPI document itself (`GET /v1/openapi.json`): its top level only,
+         *     the rest is OpenAPI 3.1's own schema.
+         */
+        OpenApiDocument: {
+            components?: unknown;
+            info: unknown;
+            /** @description `3.1.0`. */
+            openapi: string;
+            paths: unknown;
+        };
+        /** @description `GET /v1/dev/outbox`. */
+        Outbox: {
+            items: components["schemas"]["OutboxEmail"][];
+        };
+        /** @description One email of the local outbox. */
+        OutboxEmail: {
+            /** Format: int64 */
+            attempts: number;
+            body: string;
+            /** Format: int64 */
+            created_at: number;
+            last_error: string | null;
+            notification_id: string;
+            provider: string | null;
+            provider_id: string | null;
+            /** Format: int64 */
+            send_after: number;
+            /** Format: int64 */
+            sent_at: number | null;
+            status: string;
+            subject: string;
+            to: string;
+            user_id: string;
+        };
+        /** @description What one page did (`POST /v1/dev/embeddings/sweep`'s `page`). */
+        PageCounts: {
+            /** Format: int64 */
+            current: number;
+            /** Format: int64 */
+            deleted: number;
+            /** Format: int64 */
+            embedded: number;
+            /**
+             * Format: int64
+             * @description Sources embedded by the local fallback (M3) in this page.
+             */
+            fallback: number;
+            /** Format: int64 */
+            scanned: number;
+        };
         /** @description A member of a meeting. */
         Participant: {
             avatar_url?: string | null;
@@ -2065,9 +2744,597 @@ export interface components {
         ParticipantList: {
             participants: components["schemas"]["Participant"][];
         };
+        /** @description The previous host, now a co-host or participant. */
+        PreviousHost: {
+            role: components["schemas"]["MeetingRoleName"];
+            user_id: string;
+        };
+        /**
+         * @description A profile as the API shows it (`GET/PUT /v1/me/profile`, `GET
+         *     /v1/users/{id}/profile`). A user who never wrote one gets this shape with
+         *     empty fields (`display_name` from the account, `updated_at: null`).
+         */
+        Profile: {
+            bio: string | null;
+            display_name: string | null;
+            experience: string | null;
+            goals: string | null;
+            headline: string | null;
+            interests: components["schemas"]["Interest"][];
+            languages: string[];
+            skills: string[];
+            /**
+             * Format: int64
+             * @description Unix ms; `null` before the first write.
+             */
+            updated_at: number | null;
+            user_id: string;
+        };
+        /**
+         * @description `PUT /v1/me/profile`: the whole profile (an absent optional field clears it).
+         * @example {
+         *       "display_name": "Ada",
+         *       "headline": "CTO",
+         *       "interests": [
+         *         "rust"
+         *       ],
+         *       "skills": [
+         *         "rust"
+         *       ]
+         *     }
+         */
+        ProfilePut: {
+            bio?: string | null;
+            /** @description 1–100 characters. */
+            display_name: string;
+            experience?: string | null;
+            goals?: string | null;
+            headline?: string | null;
+            /** @description At most 30 distinct keys of the catalogue (`GET /v1/interests`). */
+            interests?: string[] | null;
+            /** @description At most 10 distinct strings of ≤ 40 characters. */
+            languages?: string[] | null;
+            /** @description At most 30 distinct strings of ≤ 60 characters. */
+            skills?: string[] | null;
+        };
+        /**
+         * @description A row of `EMBEDDING_PROGRESS_GET` / `_LIST`, as `GET /v1/admin/embeddings`
+         *     answers it (M31; `ToSchema` for the OpenAPI document).
+         */
+        ProgressRow: {
+            /** Format: int64 */
+            current: number;
+            cursor: string;
+            /** Format: int64 */
+            deleted: number;
+            /** Format: int64 */
+            embedded: number;
+            /** Format: int64 */
+            fallback: number;
+            /** Format: int64 */
+            last_pass_at: number | null;
+            model: string;
+            /** Format: int64 */
+            passes: number;
+            /** Format: int64 */
+            scanned: number;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description A pre-call idea or an in-call prompt. */
+        Prompt: {
+            content: string;
+            /** Format: int64 */
+            created_at: number;
+            feedback: string | null;
+            /** Format: int64 */
+            feedback_at: number | null;
+            id: string;
+            /** Format: double */
+            relevance: number;
+            source: string;
+            source_prompt_id: string | null;
+            tags: unknown;
+            trigger_reason: string | null;
+            /** @description `precall` or `incall`. */
+            type: string;
+            /** Format: int64 */
+            used_at: number | null;
+        };
+        /** @description `GET /v1/meetings/{id}/prompts`: oldest first, keyset-paginated. */
+        PromptPage: {
+            items: components["schemas"]["Prompt"][];
+            next_cursor: string | null;
+        };
+        /** @description A matching proposal, as one of its two users sees it (M24). */
+        Proposal: {
+            /** Format: int64 */
+            created_at: number;
+            /** @description The score's factors (docs/matching.md). */
+            factors: unknown;
+            id: string;
+            /** @description The meeting created once both accepted. */
+            meeting_id: string | null;
+            /**
+             * @description `pending`, `accepted`, `declined` or `closed`; `null` when the
+             *     caller's entry moved on.
+             */
+            my_answer: string | null;
+            peer_user_id: string;
+            /** Format: int64 */
+            respond_by: number;
+            /** Format: double */
+            score: number;
+            /** Format: int64 */
+            starts_at: number;
+            /** @description `proposed`, `matched`, `declined` or `expired`. */
+            status: string;
+        };
+        /** @description A matching queue entry. */
+        QueueEntry: {
+            /** Format: int64 */
+            available_from: number;
+            /** Format: int64 */
+            available_to: number;
+            /** @description As entered (`{interests, roles, org_constraints}`). */
+            constraints: unknown;
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            /** @description The proposal it is in, if any. */
+            proposal_id: string | null;
+            /** @description `waiting`, `proposed`, `accepted`, `declined`, `expired` or `cancelled`. */
+            status: string;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description `GET /v1/matching/queue` (M21). */
+        QueueStatus: {
+            entry: components["schemas"]["QueueEntry"] | null;
+        };
+        /**
+         * @description Quiet hours: local `HH:MM` times in an IANA zone (N8).
+         * @example {
+         *       "end": "07:00",
+         *       "start": "22:00",
+         *       "time_zone": "Europe/Paris"
+         *     }
+         */
+        QuietHours: {
+            end: string;
+            start: string;
+            time_zone: string;
+        };
+        /**
+         * @description `PUT /v1/admin/rate-limits`: the run-time settings (docs/security.md)
+         *     and why (audited). Operators only.
+         * @example {
+         *       "reason": "incident 42",
+         *       "tiers": {
+         *         "anonymous": 50
+         *       }
+         *     }
+         */
+        RateLimitSet: {
+            /** @description CIDR blocks that bypass the limits. */
+            allow_ips?: string[] | null;
+            /** @description Route class → `{per_user?, per_ip?}` overrides. */
+            classes?: {
+                [key: string]: unknown;
+            } | null;
+            reason: string;
+            /** @description Caller tier → percent. */
+            tiers?: {
+                [key: string]: number;
+            } | null;
+        };
+        /** @description `GET`/`PUT /v1/admin/rate-limits`: what is in force (docs/security.md). */
+        RateLimitSettings: {
+            /** @description Addresses (CIDR) that bypass the limits. */
+            allow_ips: string[];
+            /** @description Route class → its limits. */
+            classes: {
+                [key: string]: components["schemas"]["ClassLimits"];
+            };
+            env: string;
+            reason: string | null;
+            /** @description The stored run-time settings, or `null` when only the configuration applies. */
+            stored: unknown;
+            /** @description Caller tier → percent of the class's limit. */
+            tiers: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            updated_at: number | null;
+            updated_by: string | null;
+        };
+        /** @description One module's read switch (L2): where the caller's reads go. */
+        ReadSwitch: {
+            /**
+             * Format: int64
+             * @description With `reason: rollout`: the caller's bucket.
+             */
+            bucket?: number | null;
+            /** @description The feature flag that moves it. */
+            flag: string;
+            /** @description `profiles`, `connections` or `meetings`. */
+            module: string;
+            /** @description The flag's decision for the caller. */
+            on: boolean;
+            /**
+             * Format: int64
+             * @description With `reason: rollout`: the flag's percentage.
+             */
+            percentage?: number | null;
+            /** @description `default`, `disabled`, `org_override` or `rollout`. */
+            reason: string;
+            /** @description `d1` or `legacy`. */
+            source: string;
+        };
+        /** @description `GET /v1/migration/read-switches`. */
+        ReadSwitches: {
+            switches: components["schemas"]["ReadSwitch"][];
+        };
+        /** @description A recording or transcription file (one track of a job). */
+        Recording: {
+            call_cid?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            download_expires_at: number;
+            /** @description A signed URL of this API (`GET /v1/files/{id}`), valid until `download_expires_at`. */
+            download_url: string;
+            /** Format: int64 */
+            duration_ms?: number | null;
+            egress_id?: string | null;
+            /** Format: int64 */
+            end_time?: number | null;
+            filename?: string | null;
+            id: string;
+            /** @description The recording job it belongs to. */
+            job_id?: string | null;
+            /** @description `recording` or `transcription`. */
+            kind: string;
+            meeting_id: string;
+            recording_type?: string | null;
+            session_id?: string | null;
+            /** Format: int64 */
+            size_bytes?: number | null;
+            /**
+             * Format: int64
+             * @description Unix ms.
+             */
+            start_time?: number | null;
+            track?: string | null;
+        };
+        /** @description `GET /v1/recordings/{id}`: the file, its job and all of that job's tracks. */
+        RecordingDetail: {
+            job: components["schemas"]["RecordingJob"] | null;
+            recording: components["schemas"]["Recording"];
+            tracks: components["schemas"]["Recording"][];
+        };
+        /** @description A recording job (`recording_jobs`). */
+        RecordingJob: {
+            call_cid: string;
+            /** Format: int64 */
+            completed_at: number | null;
+            /** Format: int64 */
+            created_at: number;
+            error: string | null;
+            id: string;
+            meeting_id: string;
+            recording_type: string;
+            /** Format: int64 */
+            started_at: number | null;
+            started_by: string | null;
+            /** @description The job's state (docs/recordings: e.g. `recording`, `processing`, `completed`, `failed`). */
+            status: string;
+            /** Format: int64 */
+            stopped_at: number | null;
+            /** @description In listings: the job's files. */
+            tracks?: components["schemas"]["Recording"][] | null;
+        };
+        /** @description `POST /v1/meetings/{id}/recording/start|stop`: the job as stored. */
+        RecordingJobBody: {
+            job: components["schemas"]["RecordingJob"] | null;
+        };
+        /** @description `POST /v1/admin/search/{entity}/reindex` (S9). */
+        ReindexRun: {
+            /** @description `meetings`, `transcripts`, `notes` or `users`. */
+            entity: string;
+            /** Format: int64 */
+            finished_at: number;
+            id: string;
+            /** @description `done`. */
+            status: string;
+        };
+        /** @description What applies to a class without a policy. */
+        RetentionDefault: {
+            /**
+             * Format: int64
+             * @description `null`: kept indefinitely.
+             */
+            days: number | null;
+            /** @description Whether an organisation may set its own policy for it. */
+            per_org: boolean;
+        };
+        /** @description `POST /v1/dev/retention/run`: what one run deleted. */
+        RetentionReport: {
+            /** @description `false` when the budget ran out; the next run carries on (P18). */
+            complete: boolean;
+            /** @description Data class → rows deleted. */
+            deleted: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            statements_run: number;
+        };
+        /** @description One recorded retention run. */
+        RetentionRun: {
+            complete: boolean;
+            /** @description Data class → rows deleted. */
+            deleted: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            finished_at: number;
+            id: string;
+            /**
+             * Format: int64
+             * @description Stored policies that could not be applied.
+             */
+            skipped_policies: number;
+            /** Format: int64 */
+            started_at: number;
+            /** Format: int64 */
+            statements: number;
+            /** @description `cron` or `dev`. */
+            trigger: string;
+        };
+        /** @description `{report}`. */
+        RetentionRunBody: {
+            report: components["schemas"]["RetentionReport"];
+        };
+        /** @description `GET /v1/admin/retention/runs`. */
+        RetentionRuns: {
+            runs: components["schemas"]["RetentionRun"][];
+        };
+        /** @description `GET /v1/search`: the first page of every type. */
+        SearchAll: {
+            counts: components["schemas"]["SearchCounts"];
+            facets: components["schemas"]["SearchFacets"];
+            meetings: components["schemas"]["MeetingHit"][];
+            transcripts: components["schemas"]["TranscriptHit"][];
+            users: components["schemas"]["UserHit"][];
+        };
+        /** @description Hits per type. */
+        SearchCounts: {
+            /** Format: int64 */
+            meetings: number;
+            /** Format: int64 */
+            notes: number;
+            /** Format: int64 */
+            transcripts: number;
+            /** Format: int64 */
+            users: number;
+        };
+        /** @description The facets of the meeting hits. */
+        SearchFacets: {
+            /** @description Meeting state → hits. */
+            meeting_state: {
+                [key: string]: number;
+            };
+        };
+        /** @description A speaker-turn segment, aggregated after the meeting. */
+        Segment: {
+            /** Format: int64 */
+            end_ms: number;
+            id: string;
+            meeting_id: string;
+            prompt_ids: string[];
+            /** Format: double */
+            sentiment: number | null;
+            /** @description The main speaker (`""` when unknown). */
+            speaker_id: string;
+            /** @description Everyone who spoke in the window. */
+            speakers: string[];
+            /** Format: int64 */
+            start_ms: number;
+            text: string;
+            topics: unknown;
+        };
+        /** @description Where the next page of segments starts. */
+        SegmentCursor: {
+            after_speaker: string;
+            /** Format: int64 */
+            after_start_ms: number;
+        };
+        /** @description `GET /v1/meetings/{id}/segments`. */
+        SegmentPage: {
+            next: components["schemas"]["SegmentCursor"] | null;
+            segments: components["schemas"]["Segment"][];
+        };
+        /** @description One shard's cycle. */
+        ShardReport: {
+            /** Format: int64 */
+            candidates: number;
+            /** Format: int64 */
+            claimed: number;
+            /** Format: int64 */
+            pairs_scored: number;
+            /** Format: int64 */
+            planned: number;
+            proposals: string[];
+            /** Format: int64 */
+            seeds: number;
+            /** Format: int64 */
+            shard: number;
+        };
+        /** @description `GET /v1/admin/storage-policies`. */
+        StoragePolicies: {
+            /** @description Data class → the default schedule. */
+            defaults: {
+                [key: string]: components["schemas"]["RetentionDefault"];
+            };
+            policies: components["schemas"]["StoragePolicyRow"][];
+        };
+        /** @description `{policy}`. */
+        StoragePolicyBody: {
+            policy: components["schemas"]["StoragePolicyRow"];
+        };
+        /**
+         * @description `POST /v1/admin/storage-policies` (P23).
+         * @example {
+         *       "auto_delete": true,
+         *       "name": "Chat 90 days",
+         *       "retention_days": 90,
+         *       "scope": "messages"
+         *     }
+         */
+        StoragePolicyCreate: {
+            auto_delete: boolean;
+            name: string;
+            /**
+             * Format: int64
+             * @description 0 (indefinitely) or within the class's bounds.
+             */
+            retention_days: number;
+            /** @description `messages` or `recordings`. */
+            scope: string;
+            /** @description `hot` (default), `cool` or `archive`. */
+            tier?: string | null;
+        };
+        /**
+         * @description One stored policy (`STORAGE_POLICY_*`), as the admin routes answer it
+         *     (`{policy}`; `ToSchema` for the OpenAPI document).
+         */
+        StoragePolicyRow: {
+            /**
+             * Format: int64
+             * @description 1 or 0.
+             */
+            auto_delete: number;
+            /** Format: int64 */
+            created_at: number;
+            created_by: string | null;
+            id: string;
+            name: string;
+            org_id: string;
+            /**
+             * Format: int64
+             * @description 0: kept indefinitely.
+             */
+            retention_days: number;
+            /** @description `messages` or `recordings`. */
+            scope: string;
+            /** @description `hot`, `cool` or `archive`. */
+            tier: string;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /**
+         * @description `PUT /v1/admin/storage-policies/{id}`: the whole policy but its scope.
+         * @example {
+         *       "auto_delete": true,
+         *       "name": "Chat 30 days",
+         *       "retention_days": 30
+         *     }
+         */
+        StoragePolicyUpdate: {
+            auto_delete: boolean;
+            name: string;
+            /** Format: int64 */
+            retention_days: number;
+            tier?: string | null;
+        };
+        /**
+         * @description A GetStream Video event (`call.session_participant_joined`,
+         *     `call.recording_ready`, …). Signed with `X-Signature`.
+         * @example {
+         *       "call_cid": "default:mtg_1",
+         *       "created_at": "2026-01-01T10:00:00Z",
+         *       "session_id": "s1",
+         *       "type": "call.session_started"
+         *     }
+         */
+        StreamEvent: {
+            /** @description `<type>:<id>`. */
+            call_cid?: string | null;
+            /** @description RFC 3339 time (or unix ms). */
+            created_at: unknown;
+            /** @description The event type (≤ 128 characters). */
+            type: string;
+        };
+        /** @description `POST /v1/webhooks/stream`: what became of the event. */
+        StreamEventAck: {
+            /** @description The event's type. */
+            event: string;
+            /** @description `applied`, `ignored` or `duplicate` (a redelivery, nothing done). */
+            status: string;
+        };
+        /** @description `GET /v1/search/suggest` (S3). */
+        Suggestions: {
+            meetings: components["schemas"]["MeetingSuggestion"][];
+            users: components["schemas"]["UserSuggestion"][];
+        };
+        /**
+         * @description A transcript hit: a speaker-turn segment (with `id`) after the meeting,
+         *     or a live chunk (with `seq`) before segments exist.
+         */
+        TranscriptHit: {
+            /** @description The whole text of the segment or chunk. */
+            context: string;
+            /** Format: int64 */
+            end_ms: number;
+            /** @description The segment's id (segments only). */
+            id?: string | null;
+            language: string | null;
+            meeting_id: string;
+            meeting_title: string;
+            /**
+             * Format: int64
+             * @description Where to jump to in the recording (the transcript clock).
+             */
+            offset_ms: number;
+            /**
+             * Format: int64
+             * @description The chunk's sequence number (live chunks only).
+             */
+            seq?: number | null;
+            snippet?: string | null;
+            /** @description `segment` or `live`. */
+            source: string;
+            speaker_id: string | null;
+            /** Format: int64 */
+            start_ms: number;
+        };
+        /** @description `GET /v1/search/transcripts`. */
+        TranscriptHitPage: {
+            items: components["schemas"]["TranscriptHit"][];
+            /** Format: int64 */
+            next_offset: number | null;
+        };
+        /** @description `GET /v1/meetings/{id}/transcript`: the room's live chunks. */
+        TranscriptPage: {
+            /**
+             * @description Transcript chunks as the room protocol carries them (docs/protocol.md:
+             *     `seq`, `speaker_id`, `text`, `start_ms`, `end_ms`, …).
+             */
+            chunks: unknown[];
+            /**
+             * Format: int64
+             * @description Pass back as `after_seq` for the next chunks; `null` when none came.
+             */
+            next_after_seq: number | null;
+        };
         /** @description `POST /v1/meetings/{id}/transfer-host`. */
         TransferHostRequest: {
             user_id: string;
+        };
+        /** @description `GET /v1/notifications/unread-count` (N10). */
+        UnreadCount: {
+            /** Format: int64 */
+            unread: number;
         };
         /** @description `PATCH /v1/meetings/{id}`: any of the details, with the version read. */
         UpdateMeetingRequest: {
@@ -2079,6 +3346,50 @@ export interface components {
             scheduled_at?: number | null;
             title?: string | null;
             transcription_enabled?: boolean | null;
+        };
+        /** @description A member hit (the caller's organisation; admins also see `email`). */
+        UserHit: {
+            display_name: string | null;
+            /** @description Organisation admins only. */
+            email?: string | null;
+            headline: string | null;
+            /** @description Profile matches only (not matches by email). */
+            name_highlight?: string | null;
+            snippet?: string | null;
+            user_id: string;
+        };
+        /** @description `GET /v1/search/users`. */
+        UserHitPage: {
+            items: components["schemas"]["UserHit"][];
+            /** Format: int64 */
+            next_offset: number | null;
+        };
+        /** @description A member suggestion. */
+        UserSuggestion: {
+            display_name: string | null;
+            highlight: string | null;
+            user_id: string;
+        };
+        /**
+         * @description `GET /v1/dev/bench/verify` (dev auth only): token verification timings
+         *     (docs/benchmarks.md has every field).
+         */
+        VerifyTimings: {
+            /** Format: int64 */
+            batch_size: number;
+            /** Format: int64 */
+            batches: number;
+            /** Format: double */
+            mean_ms_per_token: number;
+            /**
+             * Format: int64
+             * @description Verifications timed.
+             */
+            n: number;
+            /** Format: double */
+            total_ms: number;
+            /** @description The same through WebCrypto. */
+            webcrypto: unknown;
         };
         /**
          * @description `GET /v1/version`.
@@ -2103,6 +3414,33 @@ export interface components {
             token: string;
             user_id: string;
         };
+        /** @description `POST /v1/webhooks/workos`: what became of the event. */
+        WorkosEventAck: {
+            /** @description The event's id. */
+            id: string;
+            /** @description e.g. `applied`, `ignored`, `stale` or `duplicate`. */
+            status: string;
+        };
+        /**
+         * @description A WorkOS event envelope (`user.created`, `organization_membership.updated`,
+         *     …). Signed with `WorkOS-Signature`.
+         * @example {
+         *       "created_at": "2026-01-01T10:00:00Z",
+         *       "data": {
+         *         "email": "ada@example.com",
+         *         "id": "user_01"
+         *       },
+         *       "event": "user.updated",
+         *       "id": "event_01"
+         *     }
+         */
+        WorkosEventEnvelope: {
+            created_at?: string | null;
+            /** @description The event's object. */
+            data?: unknown;
+            event: string;
+            id: string;
+        };
         /**
          * @description `POST /v1/meetings/{id}/ws-ticket` (and the hub's): a single-use ticket,
          *     the credential of the WebSocket upgrade (`?ticket=`).
@@ -2123,29 +3461,136 @@ export interface components {
     pathItems: never;
 }
 export type AddParticipantRequest = components['schemas']['AddParticipantRequest'];
+export type AnnouncementProgress = components['schemas']['AnnouncementProgress'];
+export type AnnouncementQueued = components['schemas']['AnnouncementQueued'];
+export type AnnouncementRequest = components['schemas']['AnnouncementRequest'];
+export type AuditPage = components['schemas']['AuditPage'];
+export type AuditRecord = components['schemas']['AuditRecord'];
 export type ChangeRoleRequest = components['schemas']['ChangeRoleRequest'];
+export type Channels = components['schemas']['Channels'];
+export type ClassLimits = components['schemas']['ClassLimits'];
+export type Connection = components['schemas']['Connection'];
+export type ConnectionPage = components['schemas']['ConnectionPage'];
+export type ConnectionRequest = components['schemas']['ConnectionRequest'];
+export type ConsentChange = components['schemas']['ConsentChange'];
+export type ConsentEventView = components['schemas']['ConsentEventView'];
+export type ConsentStateView = components['schemas']['ConsentStateView'];
+export type Consents = components['schemas']['Consents'];
 export type CreateMeetingRequest = components['schemas']['CreateMeetingRequest'];
+export type Deletion = components['schemas']['Deletion'];
+export type DeletionBody = components['schemas']['DeletionBody'];
+export type DeletionProgress = components['schemas']['DeletionProgress'];
 export type DevTokenRequest = components['schemas']['DevTokenRequest'];
 export type DevTokenResponse = components['schemas']['DevTokenResponse'];
+export type EmbeddingsStatus = components['schemas']['EmbeddingsStatus'];
+export type EnterQueueRequest = components['schemas']['EnterQueueRequest'];
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
+export type Export = components['schemas']['Export'];
+export type ExportBody = components['schemas']['ExportBody'];
+export type ExportProgress = components['schemas']['ExportProgress'];
+export type FeatureFlag = components['schemas']['FeatureFlag'];
+export type Finalization = components['schemas']['Finalization'];
+export type FlagList = components['schemas']['FlagList'];
+export type FlagSet = components['schemas']['FlagSet'];
+export type FlagSetRequest = components['schemas']['FlagSetRequest'];
 export type Health = components['schemas']['Health'];
 export type HealthCheck = components['schemas']['HealthCheck'];
 export type HealthChecks = components['schemas']['HealthChecks'];
+export type HoldRow = components['schemas']['HoldRow'];
+export type HostTransferred = components['schemas']['HostTransferred'];
+export type HubErased = components['schemas']['HubErased'];
+export type Insight = components['schemas']['Insight'];
+export type InsightPage = components['schemas']['InsightPage'];
+export type InsightSummary = components['schemas']['InsightSummary'];
+export type Interest = components['schemas']['Interest'];
+export type InterestCatalogue = components['schemas']['InterestCatalogue'];
 export type Invitee = components['schemas']['Invitee'];
+export type LegalHoldBody = components['schemas']['LegalHoldBody'];
+export type LegalHoldRequest = components['schemas']['LegalHoldRequest'];
+export type LimitView = components['schemas']['LimitView'];
+export type MatchConstraints = components['schemas']['MatchConstraints'];
+export type MatchingCycle = components['schemas']['MatchingCycle'];
+export type MatchingCycleRequest = components['schemas']['MatchingCycleRequest'];
 export type Me = components['schemas']['Me'];
 export type Meeting = components['schemas']['Meeting'];
+export type MeetingEnded = components['schemas']['MeetingEnded'];
+export type MeetingHit = components['schemas']['MeetingHit'];
+export type MeetingHitPage = components['schemas']['MeetingHitPage'];
 export type MeetingPage = components['schemas']['MeetingPage'];
+export type MeetingRecordings = components['schemas']['MeetingRecordings'];
 export type MeetingRoleName = components['schemas']['MeetingRoleName'];
+export type MeetingSuggestion = components['schemas']['MeetingSuggestion'];
 export type MeetingVideo = components['schemas']['MeetingVideo'];
 export type MemberRoleName = components['schemas']['MemberRoleName'];
+export type Membership = components['schemas']['Membership'];
+export type ModelInfo = components['schemas']['ModelInfo'];
+export type Notification = components['schemas']['Notification'];
+export type NotificationMarked = components['schemas']['NotificationMarked'];
+export type NotificationPage = components['schemas']['NotificationPage'];
+export type NotificationPreferences = components['schemas']['NotificationPreferences'];
+export type NotificationPreferencesPut = components['schemas']['NotificationPreferencesPut'];
+export type NotificationsMarked = components['schemas']['NotificationsMarked'];
+export type OpenApiDocument = components['schemas']['OpenApiDocument'];
+export type Outbox = components['schemas']['Outbox'];
+export type OutboxEmail = components['schemas']['OutboxEmail'];
+export type PageCounts = components['schemas']['PageCounts'];
 export type Participant = components['schemas']['Participant'];
 export type ParticipantList = components['schemas']['ParticipantList'];
+export type PreviousHost = components['schemas']['PreviousHost'];
+export type Profile = components['schemas']['Profile'];
+export type ProfilePut = components['schemas']['ProfilePut'];
+export type ProgressRow = components['schemas']['ProgressRow'];
+export type Prompt = components['schemas']['Prompt'];
+export type PromptPage = components['schemas']['PromptPage'];
+export type Proposal = components['schemas']['Proposal'];
+export type QueueEntry = components['schemas']['QueueEntry'];
+export type QueueStatus = components['schemas']['QueueStatus'];
+export type QuietHours = components['schemas']['QuietHours'];
+export type RateLimitSet = components['schemas']['RateLimitSet'];
+export type RateLimitSettings = components['schemas']['RateLimitSettings'];
+export type ReadSwitch = components['schemas']['ReadSwitch'];
+export type ReadSwitches = components['schemas']['ReadSwitches'];
+export type Recording = components['schemas']['Recording'];
+export type RecordingDetail = components['schemas']['RecordingDetail'];
+export type RecordingJob = components['schemas']['RecordingJob'];
+export type RecordingJobBody = components['schemas']['RecordingJobBody'];
+export type ReindexRun = components['schemas']['ReindexRun'];
+export type RetentionDefault = components['schemas']['RetentionDefault'];
+export type RetentionReport = components['schemas']['RetentionReport'];
+export type RetentionRun = components['schemas']['RetentionRun'];
+export type RetentionRunBody = components['schemas']['RetentionRunBody'];
+export type RetentionRuns = components['schemas']['RetentionRuns'];
+export type SearchAll = components['schemas']['SearchAll'];
+export type SearchCounts = components['schemas']['SearchCounts'];
+export type SearchFacets = components['schemas']['SearchFacets'];
+export type Segment = components['schemas']['Segment'];
+export type SegmentCursor = components['schemas']['SegmentCursor'];
+export type SegmentPage = components['schemas']['SegmentPage'];
+export type ShardReport = components['schemas']['ShardReport'];
+export type StoragePolicies = components['schemas']['StoragePolicies'];
+export type StoragePolicyBody = components['schemas']['StoragePolicyBody'];
+export type StoragePolicyCreate = components['schemas']['StoragePolicyCreate'];
+export type StoragePolicyRow = components['schemas']['StoragePolicyRow'];
+export type StoragePolicyUpdate = components['schemas']['StoragePolicyUpdate'];
+export type StreamEvent = components['schemas']['StreamEvent'];
+export type StreamEventAck = components['schemas']['StreamEventAck'];
+export type Suggestions = components['schemas']['Suggestions'];
+export type TranscriptHit = components['schemas']['TranscriptHit'];
+export type TranscriptHitPage = components['schemas']['TranscriptHitPage'];
+export type TranscriptPage = components['schemas']['TranscriptPage'];
 export type TransferHostRequest = components['schemas']['TransferHostRequest'];
+export type UnreadCount = components['schemas']['UnreadCount'];
 export type UpdateMeetingRequest = components['schemas']['UpdateMeetingRequest'];
+export type UserHit = components['schemas']['UserHit'];
+export type UserHitPage = components['schemas']['UserHitPage'];
+export type UserSuggestion = components['schemas']['UserSuggestion'];
+export type VerifyTimings = components['schemas']['VerifyTimings'];
 export type Version = components['schemas']['Version'];
 export type VideoToken = components['schemas']['VideoToken'];
+export type WorkosEventAck = components['schemas']['WorkosEventAck'];
+export type WorkosEventEnvelope = components['schemas']['WorkosEventEnvelope'];
 export type WsTicket = components['schemas']['WsTicket'];
 export type $defs = Record<string, never>;
 export interface operations {
@@ -2158,7 +3603,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["AnnouncementRequest"];
             };
         };
         responses: {
@@ -2176,7 +3621,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["AnnouncementQueued"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -2345,7 +3790,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["AnnouncementProgress"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -2526,7 +3971,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["AuditPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -2839,7 +4284,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EmbeddingsStatus"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -2988,7 +4433,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["FlagList"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -3123,7 +4568,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["FlagSetRequest"];
             };
         };
         responses: {
@@ -3141,7 +4586,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["FlagSet"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -3293,7 +4738,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["LegalHoldRequest"];
             };
         };
         responses: {
@@ -3311,7 +4756,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["LegalHoldBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -3350,6 +4795,23 @@ export interface operations {
             };
             /** @description Error: `FORBIDDEN`. */
             403: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `NOT_FOUND`. */
+            404: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -3480,7 +4942,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["LegalHoldBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -3798,7 +5260,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RateLimitSettings"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -3933,7 +5395,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["RateLimitSet"];
             };
         };
         responses: {
@@ -3951,7 +5413,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RateLimitSettings"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -4120,7 +5582,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RetentionRuns"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -4272,7 +5734,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ReindexRun"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -4455,7 +5917,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoragePolicies"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -4590,7 +6052,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["StoragePolicyCreate"];
             };
         };
         responses: {
@@ -4608,7 +6070,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoragePolicyBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -4780,7 +6242,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["StoragePolicyUpdate"];
             };
         };
         responses: {
@@ -4798,7 +6260,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoragePolicyBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -4984,7 +6446,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StoragePolicyBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -5131,7 +6593,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description one status */
-                status?: string;
+                status?: "pending" | "accepted" | "declined" | "blocked";
                 /** @description 1–100 (default 20) */
                 limit?: number;
                 /** @description the previous page's `next_cursor` */
@@ -5157,7 +6619,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ConnectionPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -5292,7 +6754,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["ConnectionRequest"];
             };
         };
         responses: {
@@ -5310,7 +6772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
             /** @description Success. */
@@ -5327,7 +6789,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -5349,6 +6811,40 @@ export interface operations {
             };
             /** @description Error: `UNAUTHORIZED`. */
             401: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `NOT_FOUND`. */
+            404: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -5531,6 +7027,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Error: `NOT_FOUND`. */
             404: {
                 headers: {
@@ -5663,7 +7176,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -5685,6 +7198,23 @@ export interface operations {
             };
             /** @description Error: `UNAUTHORIZED`. */
             401: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -5849,7 +7379,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -5871,6 +7401,23 @@ export interface operations {
             };
             /** @description Error: `UNAUTHORIZED`. */
             401: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -6021,8 +7568,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success. */
-            200: {
+            /** @description Done; no body. */
+            204: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -6034,9 +7581,7 @@ export interface operations {
                     "x-request-id"?: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": Record<string, never>;
-                };
+                content?: never;
             };
             /** @description Error: `VALIDATION_ERROR`. */
             400: {
@@ -6057,6 +7602,23 @@ export interface operations {
             };
             /** @description Error: `UNAUTHORIZED`. */
             401: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -6336,7 +7898,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["VerifyTimings"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -6451,7 +8013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["EmbeddingsStatus"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -6552,7 +8114,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["MatchingCycleRequest"];
             };
         };
         responses: {
@@ -6570,7 +8132,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["MatchingCycle"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -6685,7 +8247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Outbox"];
                 };
             };
             /** @description Error: `NOT_FOUND`. */
@@ -6766,7 +8328,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RetentionRunBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -7003,7 +8565,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["HubErased"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -7314,7 +8876,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InsightPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -7596,7 +9158,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["InterestCatalogue"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -7748,7 +9310,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Proposal"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -7900,7 +9462,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Proposal"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -8086,7 +9648,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Proposal"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -8269,7 +9831,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["QueueStatus"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -8404,7 +9966,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["EnterQueueRequest"];
             };
         };
         responses: {
@@ -8422,7 +9984,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["QueueEntry"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -8901,7 +10463,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Consents"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -9019,7 +10581,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["ConsentChange"];
             };
         };
         responses: {
@@ -9037,7 +10599,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Consents"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -9186,7 +10748,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Profile"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -9321,7 +10883,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["ProfilePut"];
             };
         };
         responses: {
@@ -9339,7 +10901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Profile"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -9709,13 +11271,13 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `scheduled`, `active`, `concluded` or `cancelled` */
-                state?: string;
+                state?: "scheduled" | "active" | "concluded" | "cancelled";
                 /** @description planned start, unix ms, inclusive */
                 from?: number;
                 /** @description planned start, unix ms, exclusive */
                 to?: number;
                 /** @description `asc` (default) or `desc` */
-                order?: string;
+                order?: "asc" | "desc";
                 /** @description 1–100 (default 20) */
                 limit?: number;
                 /** @description the previous page's `next_cursor` */
@@ -10063,7 +11625,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Insight"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -10411,7 +11973,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `precall` (default) or `incall` */
-                type?: string;
+                type?: "precall" | "incall";
                 /** @description 1–100 (default 50) */
                 limit?: number;
                 /** @description the previous page's `next_cursor` */
@@ -10440,7 +12002,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["PromptPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -11222,7 +12784,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["MeetingEnded"];
                 };
             };
             /** @description Success. */
@@ -11239,7 +12801,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["MeetingEnded"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -11632,7 +13194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Membership"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -12027,7 +13589,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Membership"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -12230,7 +13792,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RecordingJobBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -12433,7 +13995,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RecordingJobBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -12639,7 +14201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["MeetingRecordings"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -12832,7 +14394,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["SegmentPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -13230,7 +14792,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TranscriptPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -13394,7 +14956,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `txt`, `srt`, `vtt` or `json` */
-                format?: string;
+                format?: "txt" | "srt" | "vtt" | "json";
             };
             header?: never;
             path: {
@@ -13609,7 +15171,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["HostTransferred"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -14509,7 +16071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ReadSwitches"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -14648,7 +16210,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["NotificationPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -14780,7 +16342,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["NotificationPreferences"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -14898,7 +16460,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["NotificationPreferencesPut"];
             };
         };
         responses: {
@@ -14916,7 +16478,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["NotificationPreferences"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -15065,7 +16627,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["NotificationsMarked"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -15349,7 +16911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["UnreadCount"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -15876,7 +17438,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["NotificationMarked"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -16042,7 +17604,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["OpenApiDocument"];
                 };
             };
             /** @description Error: `RATE_LIMITED`. */
@@ -16106,7 +17668,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DeletionBody"];
                 };
             };
             /** @description Success. */
@@ -16123,7 +17685,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DeletionBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -16292,7 +17854,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DeletionBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -16441,7 +18003,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ExportBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -16610,7 +18172,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ExportBody"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -16765,7 +18327,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["RecordingDetail"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -16896,6 +18458,14 @@ export interface operations {
             query: {
                 /** @description ≤ 256 characters, 12 words */
                 q: string;
+                /** @description a language tag (`en`, `pt-BR`) */
+                language?: string;
+                /** @description `mine` (default) or `org` (organisation admins: every meeting of the organisation) */
+                scope?: "mine" | "org";
+                /** @description 1–50 (default 20) */
+                limit?: number;
+                /** @description ≤ 200 */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -16917,7 +18487,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["SearchAll"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -17032,13 +18602,17 @@ export interface operations {
                 /** @description the query */
                 q: string;
                 /** @description a meeting state */
-                state?: string;
+                state?: "scheduled" | "active" | "concluded" | "cancelled";
                 /** @description the organizer */
                 host_id?: string;
                 /** @description unix ms */
                 from?: number;
                 /** @description unix ms */
                 to?: number;
+                /** @description a language tag */
+                language?: string;
+                /** @description `mine` (default) or `org` (organisation admins) */
+                scope?: "mine" | "org";
                 /** @description 1–50 (default 20) */
                 limit?: number;
                 /** @description ≤ 200 */
@@ -17064,7 +18638,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["MeetingHitPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -17179,7 +18753,9 @@ export interface operations {
                 /** @description the prefix */
                 q: string;
                 /** @description `meetings` or `users` */
-                type?: string;
+                type?: "meetings" | "users";
+                /** @description 1–10 */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -17201,7 +18777,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Suggestions"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -17319,6 +18895,10 @@ export interface operations {
                 meeting_id?: string;
                 /** @description one speaker */
                 speaker_id?: string;
+                /** @description a language tag */
+                language?: string;
+                /** @description `mine` (default) or `org` (organisation admins) */
+                scope?: "mine" | "org";
                 /** @description 1–50 (default 20) */
                 limit?: number;
                 /** @description ≤ 200 */
@@ -17344,7 +18924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TranscriptHitPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -17483,7 +19063,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["UserHitPage"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -17618,11 +19198,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Connection"];
                 };
             };
-            /** @description Done; no body. */
-            204: {
+            /** @description Success. */
+            201: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -17634,7 +19214,9 @@ export interface operations {
                     "x-request-id"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
             };
             /** @description Error: `VALIDATION_ERROR`. */
             400: {
@@ -17670,8 +19252,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Error: `NOT_FOUND`. */
             404: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `CONFLICT`. */
+            409: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -17837,8 +19453,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Error: `FORBIDDEN`. */
+            403: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Error: `NOT_FOUND`. */
             404: {
+                headers: {
+                    /** @description The tightest rate limit that applied to this request. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description Seconds until the window resets. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The request's id (yours, echoed, when valid). */
+                    "x-request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Error: `CONFLICT`. */
+            409: {
                 headers: {
                     /** @description The tightest rate limit that applied to this request. */
                     "X-RateLimit-Limit"?: string;
@@ -17952,7 +19602,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Profile"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -18168,7 +19818,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["StreamEvent"];
             };
         };
         responses: {
@@ -18186,7 +19836,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["StreamEventAck"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -18287,7 +19937,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never>;
+                "application/json": components["schemas"]["WorkosEventEnvelope"];
             };
         };
         responses: {
@@ -18305,7 +19955,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["WorkosEventAck"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */

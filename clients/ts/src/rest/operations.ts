@@ -48,7 +48,7 @@ export const OPERATIONS = {
   connections_remove: { method: "DELETE", path: "/v1/connections/{id}" },
   /** Ask to connect (M18) */
   connections_request: { method: "POST", path: "/v1/connections" },
-  /** Withdraw your request */
+  /** Withdraw your request (the row is deleted) */
   connections_withdraw: { method: "POST", path: "/v1/connections/{id}/withdraw" },
   /** One alert evaluation now (dev auth only) */
   dev_alerts_run: { method: "POST", path: "/v1/dev/alerts/run" },

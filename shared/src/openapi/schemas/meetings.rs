@@ -1,15 +1,5 @@
-//! The wire shapes the spec names, as Rust types with `ToSchema` derived
-//! (utoipa). They describe what the handlers put on the wire; a field added
-//! to a response goes here too, or the schemathesis run in `scripts/test`
-//! (responses checked against their schemas) points at it.
-//!
-//! Routes whose bodies are not typed here yet are documented as
-//! [`super::operations::Payload::object`]: any JSON object, described in
-//! words and in docs/api.md.
-
-// The derive reads doc comments as descriptions; these types are never
-// constructed in Rust.
-#![allow(dead_code)]
+//! The system's and the meetings' bodies: errors, health, version, tokens,
+//! the caller, meetings and their members.
 
 use utoipa::ToSchema;
 
@@ -301,4 +291,101 @@ pub struct VideoToken {
     pub call_cid: String,
     /// Unix ms.
     pub expires_at: i64,
+}
+
+/// A membership after an invitation or a role change.
+#[derive(ToSchema)]
+pub struct Membership {
+    pub user_id: String,
+    pub role: MeetingRoleName,
+    /// `invited`, `joined` or `left`.
+    pub presence: String,
+}
+
+/// The previous host, now a co-host or participant.
+#[derive(ToSchema)]
+pub struct PreviousHost {
+    pub user_id: String,
+    pub role: MeetingRoleName,
+}
+
+/// `POST /v1/meetings/{id}/transfer-host`.
+#[derive(ToSchema)]
+pub struct HostTransferred {
+    /// The new host.
+    pub host: String,
+    pub previous_host: PreviousHost,
+}
+
+/// The room's final flush after `end`.
+#[derive(ToSchema)]
+pub struct Finalization {
+    /// `done` (200) or `retrying` (202: the queue flushes it later).
+    pub status: String,
+    /// Why it is retried.
+    pub error: Option<String>,
+}
+
+/// `POST /v1/meetings/{id}/end`: the concluded meeting and the room's flush.
+#[derive(ToSchema)]
+pub struct MeetingEnded {
+    #[serde(flatten)]
+    pub meeting: Meeting,
+    pub finalization: Finalization,
+}
+
+/// `GET /v1/meetings/{id}/transcript`: the room's live chunks.
+#[derive(ToSchema)]
+pub struct TranscriptPage {
+    /// Transcript chunks as the room protocol carries them (docs/protocol.md:
+    /// `seq`, `speaker_id`, `text`, `start_ms`, `end_ms`, …).
+    pub chunks: Vec<serde_json::Value>,
+    /// Pass back as `after_seq` for the next chunks; `null` when none came.
+    #[schema(required = true)]
+    pub next_after_seq: Option<i64>,
+}
+
+/// A speaker-turn segment, aggregated after the meeting.
+#[derive(ToSchema)]
+pub struct Segment {
+    pub id: String,
+    pub meeting_id: String,
+    /// The main speaker (`""` when unknown).
+    pub speaker_id: String,
+    /// Everyone who spoke in the window.
+    pub speakers: Vec<String>,
+    pub text: String,
+    pub topics: serde_json::Value,
+    #[schema(required = true)]
+    pub sentiment: Option<f64>,
+    pub prompt_ids: Vec<String>,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// Where the next page of segments starts.
+#[derive(ToSchema)]
+pub struct SegmentCursor {
+    pub after_start_ms: i64,
+    pub after_speaker: String,
+}
+
+/// `GET /v1/meetings/{id}/segments`.
+#[derive(ToSchema)]
+pub struct SegmentPage {
+    pub segments: Vec<Segment>,
+    /// `null` on the last page.
+    #[schema(required = true)]
+    pub next: Option<SegmentCursor>,
+}
+
+/// The OpenAPI document itself (`GET /v1/openapi.json`): its top level only,
+/// the rest is OpenAPI 3.1's own schema.
+#[derive(ToSchema)]
+pub struct OpenApiDocument {
+    /// `3.1.0`.
+    pub openapi: String,
+    pub info: serde_json::Value,
+    pub paths: serde_json::Value,
+    pub components: Option<serde_json::Value>,
 }
