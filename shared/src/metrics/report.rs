@@ -5,9 +5,12 @@
 //! dashboard's charts, each with its routes and room series), and where
 //! recorded events go (`METRICS_SINK`).
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
-use super::window::{minute_of, Minutes, RETENTION_MINUTES};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::window::{minute_of, LatencySummary, Minutes, RETENTION_MINUTES};
 use crate::validation::invalid;
 use crate::ApiError;
 
@@ -43,13 +46,79 @@ pub fn window_bounds(minutes: i64, now_ms: i64) -> (i64, i64) {
     (to - minutes * 60_000, to)
 }
 
+/// The body of `GET /v1/admin/metrics` (the spec's schema is derived
+/// from this type, so it cannot drift from what the route answers).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AdminMetrics {
+    /// The environment the figures come from (`local`, `staging`, …).
+    pub environment: String,
+    pub window_minutes: i64,
+    /// The window `[from_ms, to_ms)`, whole minutes.
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// The sketches' relative error bound on every quantile.
+    pub relative_error: f64,
+    /// One series per route (by route name).
+    pub routes: Vec<LatencySummary>,
+    /// The rooms' series (`room.*`, e.g. `room.fanout_ms`).
+    pub room: Vec<LatencySummary>,
+    pub counters: BTreeMap<String, u64>,
+    pub gauges: BTreeMap<String, f64>,
+    /// Events the aggregator could not keep (over its limits).
+    pub dropped_events: u64,
+    /// One point per minute of the window that has data, oldest first.
+    pub points: Vec<MetricsPoint>,
+}
+
+/// One minute of [`AdminMetrics`], for the dashboard's charts.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MetricsPoint {
+    pub minute_ms: i64,
+    pub requests: u64,
+    pub errors_5xx: u64,
+    pub errors_4xx: u64,
+    pub routes: Vec<PointSeries>,
+    pub room: Vec<PointSeries>,
+    pub gauges: BTreeMap<String, f64>,
+}
+
+/// One series within a minute.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PointSeries {
+    pub name: String,
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl From<&LatencySummary> for PointSeries {
+    fn from(l: &LatencySummary) -> Self {
+        PointSeries {
+            name: l.name.clone(),
+            count: l.count,
+            p50_ms: l.p50_ms,
+            p95_ms: l.p95_ms,
+            p99_ms: l.p99_ms,
+        }
+    }
+}
+
+fn is_room(l: &LatencySummary) -> bool {
+    l.name.starts_with("room.")
+}
+
 /// The body of `GET /v1/admin/metrics`.
-pub fn admin_body(m: &Minutes, window_minutes: i64, now_ms: i64, environment: &str) -> Value {
+pub fn admin_body(
+    m: &Minutes,
+    window_minutes: i64,
+    now_ms: i64,
+    environment: &str,
+) -> AdminMetrics {
     let (from, to) = window_bounds(window_minutes, now_ms);
     let s = m.summary(from, to);
-    let (room, routes): (Vec<_>, Vec<_>) =
-        s.latency.iter().partition(|l| l.name.starts_with("room."));
-    let points: Vec<Value> = m
+    let (room, routes): (Vec<_>, Vec<_>) = s.latency.into_iter().partition(is_room);
+    let points = m
         .minutes
         .range(minute_of(from)..minute_of(to))
         .map(|(minute, _)| {
@@ -58,40 +127,44 @@ pub fn admin_body(m: &Minutes, window_minutes: i64, now_ms: i64, environment: &s
             let (requests, errors_5xx, errors_4xx) = one
                 .latency
                 .iter()
-                .filter(|l| !l.name.starts_with("room."))
+                .filter(|l| !is_room(l))
                 .fold((0, 0, 0), |(n, e5, e4), l| {
                     (n + l.count, e5 + l.errors_5xx, e4 + l.errors_4xx)
                 });
-            json!({
-                "minute_ms": at,
-                "requests": requests,
-                "errors_5xx": errors_5xx,
-                "errors_4xx": errors_4xx,
-                "routes": one.latency.iter().filter(|l| !l.name.starts_with("room.")).map(|l| json!({
-                    "name": l.name, "count": l.count,
-                    "p50_ms": l.p50_ms, "p95_ms": l.p95_ms, "p99_ms": l.p99_ms,
-                })).collect::<Vec<_>>(),
-                "room": one.latency.iter().filter(|l| l.name.starts_with("room.")).map(|l| json!({
-                    "name": l.name, "count": l.count,
-                    "p50_ms": l.p50_ms, "p95_ms": l.p95_ms, "p99_ms": l.p99_ms,
-                })).collect::<Vec<_>>(),
-                "gauges": one.gauges,
-            })
+            MetricsPoint {
+                minute_ms: at,
+                requests,
+                errors_5xx,
+                errors_4xx,
+                routes: one
+                    .latency
+                    .iter()
+                    .filter(|l| !is_room(l))
+                    .map(PointSeries::from)
+                    .collect(),
+                room: one
+                    .latency
+                    .iter()
+                    .filter(|l| is_room(l))
+                    .map(PointSeries::from)
+                    .collect(),
+                gauges: one.gauges,
+            }
         })
         .collect();
-    json!({
-        "environment": environment,
-        "window_minutes": window_minutes,
-        "from_ms": from,
-        "to_ms": to,
-        "relative_error": super::sketch::RELATIVE_ERROR,
-        "routes": routes,
-        "room": room,
-        "counters": s.counters,
-        "gauges": s.gauges,
-        "dropped_events": m.dropped,
-        "points": points,
-    })
+    AdminMetrics {
+        environment: environment.to_owned(),
+        window_minutes,
+        from_ms: from,
+        to_ms: to,
+        relative_error: super::sketch::RELATIVE_ERROR,
+        routes,
+        room,
+        counters: s.counters,
+        gauges: s.gauges,
+        dropped_events: m.dropped,
+        points,
+    }
 }
 
 /// Where the worker and the rooms send their events (`METRICS_SINK`).
@@ -155,7 +228,7 @@ mod tests {
             }],
             now,
         );
-        let body = admin_body(&m, 5, now, "local");
+        let body = serde_json::to_value(admin_body(&m, 5, now, "local")).unwrap();
         assert_eq!(body["routes"].as_array().unwrap().len(), 1);
         assert_eq!(body["routes"][0]["count"], 2);
         assert_eq!(body["room"][0]["name"], "room.fanout_ms");

@@ -188,6 +188,22 @@ pub struct Transitions {
     pub resolved: Vec<String>,
 }
 
+/// What one evaluation of the rules did (the alert cron logs it;
+/// `POST /v1/dev/alerts/run` answers it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AlertTick {
+    /// Breaches found in this evaluation, firing or not.
+    pub breaching: usize,
+    /// Keys of the breaches that started now (one alert each).
+    pub fired: Vec<String>,
+    /// Keys that stopped breaching.
+    pub resolved: Vec<String>,
+    /// Slack-format webhook posts that succeeded.
+    pub webhook_sent: usize,
+    /// Org admins told by notification.
+    pub admins_notified: usize,
+}
+
 /// O5: an alert fires when a breach starts, not again while it lasts, and
 /// again only after it cleared.
 pub fn transitions(state: &mut AlertState, breaches: &[Breach], now_ms: i64) -> Transitions {

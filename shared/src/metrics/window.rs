@@ -185,7 +185,7 @@ impl Minutes {
 }
 
 /// One latency series over a window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LatencySummary {
     pub name: String,
     pub count: u64,

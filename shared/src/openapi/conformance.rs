@@ -297,4 +297,32 @@ mod tests {
         }));
         conforms(&doc, "DeletionBody", &deletion_view(&deletion));
     }
+
+    #[test]
+    fn metrics_bodies_match_their_schemas() {
+        use crate::metrics::report::admin_body;
+        use crate::metrics::window::Minutes;
+        use crate::metrics::Event;
+        let doc = doc();
+        let mut m = Minutes::default();
+        let events = [
+            Event::Latency {
+                name: "room.fanout_ms".into(),
+                ms: 4.0,
+            },
+            Event::Latency {
+                name: "meetings.get".into(),
+                ms: 12.0,
+            },
+        ];
+        m.apply(NOW, &events, NOW);
+        let body = serde_json::to_value(admin_body(&m, 15, NOW, "local")).unwrap();
+        assert_eq!(body["points"].as_array().map(Vec::len), Some(1));
+        conforms(&doc, "AdminMetrics", &body);
+        let tick = crate::metrics::slo::AlertTick {
+            fired: vec!["p95:meetings.get".into()],
+            ..Default::default()
+        };
+        conforms(&doc, "AlertTick", &serde_json::to_value(tick).unwrap());
+    }
 }

@@ -25,6 +25,8 @@ use utoipa::ToSchema;
 
 use super::schemas::*;
 use crate::error::ErrorCode;
+use crate::metrics::report::AdminMetrics;
+use crate::metrics::slo::AlertTick;
 
 /// A body: a named component (a `ToSchema` type) or an inline schema.
 #[derive(Clone)]
@@ -186,10 +188,6 @@ impl Op {
 
 /// A meeting's states, for the `state` filters.
 const MEETING_STATES: &[&str] = &["scheduled", "active", "concluded", "cancelled"];
-
-fn obj(what: &'static str) -> Payload {
-    Payload::object(what)
-}
 
 /// Every route's operation, in the route table's order.
 pub fn operations() -> Vec<Op> {
@@ -528,16 +526,13 @@ pub fn operations() -> Vec<Op> {
         // Operations (docs/operations.md, docs/security.md)
         op("admin.metrics", "Operations", "Per-route and per-room p50/p95/p99 over a window (O9)")
             .q("window", Str, "e.g. `15m`, `1h` (docs/operations.md)")
-            // Left free-form: the metrics' shape is being reworked (issue 15's
-            // metrics part); docs/operations.md describes it.
-            .ok(200, obj("`{window, routes, rooms, …}` (docs/operations.md)"))
+            .ok(200, Payload::of::<AdminMetrics>())
             .errors(&[ProviderError]),
         op("metrics.prometheus", "Operations", "Prometheus text exposition (the `METRICS_TOKEN` bearer)")
             .ok(200, Payload::text("text/plain", "Prometheus exposition format 0.0.4"))
             .errors(&[Unauthorized, NotFound, ProviderError]),
         op("dev.alerts_run", "Development", "One alert evaluation now (dev auth only)")
-            // Free-form like `admin.metrics` (the alerts' evaluation, docs/operations.md).
-            .ok(200, obj("the evaluation's transitions")),
+            .ok(200, Payload::of::<AlertTick>()),
         op("admin.rate_limits.get", "Operations", "The effective rate limits, tiers and IP allow-list")
             .ok(200, Payload::of::<RateLimitSettings>()),
         op("admin.rate_limits.put", "Operations", "Change the rate limits at run time (operators, audited)")

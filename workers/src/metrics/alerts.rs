@@ -13,7 +13,8 @@ use connvo_rooms::d1::D1;
 use connvo_rooms::metrics_sink::aggregator_fetch;
 use connvo_shared::log::{Level, LogLine};
 use connvo_shared::metrics::slo::{
-    default_rules, evaluate_all, parse_rules, slack_message, Breach, SloMetric, Transitions,
+    default_rules, evaluate_all, parse_rules, slack_message, AlertTick, Breach, SloMetric,
+    Transitions,
 };
 use connvo_shared::notifications::{Category, Outgoing, Priority};
 use connvo_shared::sql::operations::UsersOrgAdmins;
@@ -34,16 +35,6 @@ const MAX_ADMINS_NOTIFIED: i64 = 200;
 #[derive(Deserialize)]
 struct AdminRow {
     id: String,
-}
-
-/// What one tick did.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct Tick {
-    pub breaching: usize,
-    pub fired: Vec<String>,
-    pub resolved: Vec<String>,
-    pub webhook_sent: usize,
-    pub admins_notified: usize,
 }
 
 /// The cron's entry: logs what happened, never fails the cron.
@@ -70,11 +61,11 @@ pub async fn dev(env: &Env) -> Result<Response, ApiError> {
     Ok(respond::json(200, &t))
 }
 
-async fn run(env: &Env) -> Result<Tick, ApiError> {
+async fn run(env: &Env) -> Result<AlertTick, ApiError> {
     let source = match source(env) {
         Ok(s) => s,
         // Nothing to judge when the aggregator is read but not fed.
-        Err(e) if e.code == ErrorCode::ProviderError => return Ok(Tick::default()),
+        Err(e) if e.code == ErrorCode::ProviderError => return Ok(AlertTick::default()),
         Err(e) => return Err(e),
     };
     let rules = match var(env, "ALERT_RULES").filter(|r| !r.trim().is_empty()) {
@@ -91,10 +82,10 @@ async fn run(env: &Env) -> Result<Tick, ApiError> {
     let judged = evaluate_all(&rules, &stored.minutes, now);
     let breaches: Vec<Breach> = judged.iter().map(|(b, _, _)| b.clone()).collect();
     let transitions = apply(env, &breaches, now).await?;
-    let mut tick = Tick {
+    let mut tick = AlertTick {
         breaching: breaches.len(),
         resolved: transitions.resolved.clone(),
-        ..Tick::default()
+        ..AlertTick::default()
     };
     for fired in &transitions.fire {
         let window = judged.iter().find(|(b, _, _)| b.key() == fired.key());
