@@ -6,21 +6,30 @@
 // glue, and the runtime's own JS. Native work outside the isolate (workerd's
 // C++ for sockets and SQLite) shows as "(program)".
 //
-//   node scripts/profile-workerd.mjs record [--port N | --next] [--delay S] [--seconds S] [--out F]
+//   node scripts/profile-workerd.mjs record [--port N | --next] [--wait-log F [--phase K]] [--delay S] [--seconds S] [--out F]
 //   node scripts/profile-workerd.mjs summary F.cpuprofile [--top N]
+//   node scripts/profile-workerd.mjs files [--next] [--wait-log F [--phase K]] [--delay S] [--seconds S]
 //
 // `record --next` waits for the next `wrangler dev` started after it (the
 // benchmark starts a fresh one per phase), finds its `--inspector-port` from
 // its command line, waits `--delay` seconds (default 8: the phase's set-up),
 // samples for `--seconds` (default 10) and writes the .cpuprofile (default
-// /tmp/workerd-<time>.cpuprofile), then prints the summary. For example:
+// /tmp/workerd-<time>.cpuprofile), then prints the summary. With
+// `--wait-log F` the delay starts when the benchmark's log F says it offers
+// load for the K-th time (`--phase K`, default 1), so joining is left out
+// however long it takes on a loaded machine. For example:
 //
-//   node scripts/profile-workerd.mjs record --next --delay 9 --seconds 10 &
-//   ./scripts/bench --target connvo --no-ramp --duration 15
+//   ./scripts/bench --target connvo --no-ramp --duration 20 2>&1 | tee /tmp/bench.log &
+//   node scripts/profile-workerd.mjs record --next --wait-log /tmp/bench.log --delay 4 --seconds 12
+//
+// `files` lists the files under that wrangler's state folder (`--persist-to`)
+// that changed while it watched: size before and after, and how much the
+// workerd processes wrote in that time (/proc/<pid>/io): the Durable
+// Objects' SQLite and WAL files, local D1's, the KV and cache stores.
 //
 // The summary is self time by function (top N, default 20) and by kind:
 // wasm, JS glue (wasm-bindgen's imports and exports), other JS, GC, native.
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket from "ws";
 
@@ -29,7 +38,7 @@ function flag(args, name, fallback) {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 }
 
-/** `wrangler dev` processes now running: pid → inspector port. */
+/** `wrangler dev` processes now running: pid → {port, state, pid}. */
 function wranglers() {
   const found = new Map();
   for (const entry of readdirSync("/proc")) {
@@ -43,18 +52,74 @@ function wranglers() {
     if (!argv.some((a) => a.endsWith("wrangler") || a.includes("wrangler-dist"))) continue;
     if (!argv.includes("dev")) continue;
     const i = argv.indexOf("--inspector-port");
-    if (i >= 0) found.set(Number(entry), Number(argv[i + 1]));
+    const s = argv.indexOf("--persist-to");
+    if (i >= 0) found.set(Number(entry), { pid: Number(entry), port: Number(argv[i + 1]), state: s >= 0 ? argv[s + 1] : null });
   }
   return found;
 }
 
-async function nextWranglerPort() {
+async function nextWrangler() {
   const before = new Set(wranglers().keys());
   for (;;) {
-    for (const [pid, port] of wranglers()) {
-      if (!before.has(pid)) return port;
+    for (const [pid, w] of wranglers()) {
+      if (!before.has(pid)) return w;
     }
     await sleep(200);
+  }
+}
+
+/** Every file under `dir` with its size. */
+function sizes(dir, out = new Map()) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) sizes(path, out);
+    else if (entry.isFile()) {
+      try {
+        out.set(path, statSync(path).size);
+      } catch {
+        // gone
+      }
+    }
+  }
+  return out;
+}
+
+/** Bytes the workerd processes in `pgid` wrote to storage so far. */
+function workerdWrites(pgid) {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const pg = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      if (pg !== pgid || readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== "workerd") continue;
+      total += Number(/write_bytes:\s*(\d+)/.exec(readFileSync(`/proc/${entry}/io`, "utf8"))[1]);
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+async function files(args) {
+  const w = args.includes("--next") ? await nextWrangler() : [...wranglers().values()].pop();
+  if (!w?.state) throw new Error("no wrangler dev with --persist-to found");
+  const log = flag(args, "--wait-log", null);
+  if (log) await offeringLoad(log, Number(flag(args, "--phase", "1")));
+  await sleep(Number(flag(args, "--delay", "8")) * 1000);
+  const stat = readFileSync(`/proc/${w.pid}/stat`, "utf8");
+  const pgid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+  const before = sizes(w.state);
+  const wroteBefore = workerdWrites(pgid);
+  await sleep(Number(flag(args, "--seconds", "10")) * 1000);
+  const after = sizes(w.state);
+  const wrote = workerdWrites(pgid) - wroteBefore;
+  console.log(`workerd wrote ${(wrote / 1048576).toFixed(1)} MiB in ${flag(args, "--seconds", "10")} s (/proc/<pid>/io write_bytes)\n`);
+  console.log("| file (under the state folder) | size before | size after |\n|---|---:|---:|");
+  const changed = [...after].filter(([path, size]) => before.get(path) !== size);
+  changed.sort((a, b) => b[1] - (before.get(b[0]) ?? 0) - (a[1] - (before.get(a[0]) ?? 0)));
+  for (const [path, size] of changed.slice(0, 25)) {
+    console.log(`| ${path.slice(w.state.length + 1)} | ${before.get(path) ?? "new"} | ${size} |`);
   }
 }
 
@@ -101,12 +166,28 @@ function cdp(url) {
   };
 }
 
+/** Waits until `file` says "offering load" `count` times. */
+async function offeringLoad(file, count) {
+  for (;;) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      // not there yet
+    }
+    if ((text.match(/offering load/g) ?? []).length >= count) return;
+    await sleep(100);
+  }
+}
+
 async function record(args) {
-  const port = args.includes("--next") ? await nextWranglerPort() : Number(flag(args, "--port", "9229"));
+  const port = args.includes("--next") ? (await nextWrangler()).port : Number(flag(args, "--port", "9229"));
   const delay = Number(flag(args, "--delay", "8"));
   const seconds = Number(flag(args, "--seconds", "10"));
   const out = flag(args, "--out", `/tmp/workerd-${Date.now()}.cpuprofile`);
   const url = await targetUrl(port);
+  const log = flag(args, "--wait-log", null);
+  if (log) await offeringLoad(log, Number(flag(args, "--phase", "1")));
   const started = Date.now();
   const session = cdp(url);
   await session.open;
@@ -218,9 +299,11 @@ function summary(profile, top = 20) {
 const [cmd, ...args] = process.argv.slice(2);
 if (cmd === "record") {
   await record(args);
+} else if (cmd === "files") {
+  await files(args);
 } else if (cmd === "summary" && args[0]) {
   summary(JSON.parse(readFileSync(args[0], "utf8")), Number(flag(args, "--top", "20")));
 } else {
-  console.error("usage: profile-workerd.mjs record [--port N | --next] [--delay S] [--seconds S] [--out F]\n       profile-workerd.mjs summary F.cpuprofile [--top N]");
+  console.error("usage: profile-workerd.mjs record [--port N | --next] [--delay S] [--seconds S] [--out F]\n       profile-workerd.mjs summary F.cpuprofile [--top N]\n       profile-workerd.mjs files [--next] [--delay S] [--seconds S]");
   process.exit(2);
 }
