@@ -23,7 +23,7 @@ use super::core::RoomCore;
 use super::identity::SessionId;
 use super::output::Output;
 use super::protocol::Heads;
-use super::session::{Phase, SessionState, Sub};
+use super::session::{LiveState, Phase, SessionState, Sub};
 use super::store::RoomStore;
 use super::stream::Stream;
 
@@ -59,19 +59,60 @@ fn head_of(heads: &Heads, stream: Stream) -> u64 {
     }
 }
 
+/// A subscription as saved: a cursor at the head becomes [`Sub::Head`].
+fn saved_sub(stream: Stream, sub: Sub, heads: &Heads) -> Sub {
+    match sub {
+        Sub::Live { cursor } if cursor == head_of(heads, stream) => Sub::Head,
+        other => other,
+    }
+}
+
 /// `state` as its attachment: cursors at the heads become [`Sub::Head`].
 pub(super) fn saved_form(state: &SessionState, heads: &Heads) -> SessionState {
     let mut saved = state.clone();
     if let Phase::Live(live) = &mut saved.phase {
         for (stream, sub) in live.subs.iter_mut() {
-            if let Sub::Live { cursor } = *sub {
-                if cursor == head_of(heads, *stream) {
-                    *sub = Sub::Head;
-                }
-            }
+            *sub = saved_sub(*stream, *sub, heads);
         }
     }
     saved
+}
+
+/// Whether `saved_form(state, heads) == *saved`, without building it: this
+/// runs for every connection after every op. The destructuring is
+/// exhaustive, so a field added to the state cannot be left out.
+fn saves_as(state: &SessionState, heads: &Heads, saved: &SessionState) -> bool {
+    let SessionState {
+        v,
+        identity,
+        connected_at_ms,
+        phase,
+    } = state;
+    let same_phase = match (phase, &saved.phase) {
+        (Phase::AwaitingHello, Phase::AwaitingHello) => true,
+        (Phase::Live(live), Phase::Live(old)) => {
+            let LiveState {
+                client_id,
+                live_since_ms,
+                subs,
+                speaking,
+                notes_reset_version,
+            } = live;
+            *live_since_ms == old.live_since_ms
+                && *speaking == old.speaking
+                && *notes_reset_version == old.notes_reset_version
+                && subs.len() == old.subs.len()
+                && subs.iter().zip(&old.subs).all(|((stream, sub), (s, o))| {
+                    stream == s && saved_sub(*stream, *sub, heads) == *o
+                })
+                && *client_id == old.client_id
+        }
+        _ => false,
+    };
+    same_phase
+        && *v == saved.v
+        && *connected_at_ms == saved.connected_at_ms
+        && *identity == saved.identity
 }
 
 /// A restored attachment as live state: [`Sub::Head`] is the stream's
@@ -103,9 +144,13 @@ impl<S: RoomStore> RoomCore<S> {
             if !all && !changed.contains(sid) {
                 continue;
             }
-            let form = saved_form(&session.state, &heads);
-            if self.attachments.saved.get(sid) != Some(&form) {
-                saves.push((sid.clone(), form));
+            let unchanged = self
+                .attachments
+                .saved
+                .get(sid)
+                .is_some_and(|saved| saves_as(&session.state, &heads, saved));
+            if !unchanged {
+                saves.push((sid.clone(), saved_form(&session.state, &heads)));
             }
         }
         let count = saves.len();
@@ -124,7 +169,6 @@ impl<S: RoomStore> RoomCore<S> {
 mod tests {
     use super::*;
     use crate::room::identity::SessionIdentity;
-    use crate::room::session::LiveState;
 
     fn live(subs: &[(Stream, Sub)]) -> SessionState {
         let mut state = SessionState::new(SessionIdentity::new("u", None), 1);
@@ -160,7 +204,32 @@ mod tests {
         assert_eq!(subs[&Stream::Transcript], Sub::Live { cursor: 38 });
         assert_eq!(subs[&Stream::Chat], Sub::Resync);
         assert_eq!(subs[&Stream::Prompts], Sub::Head);
-        assert_eq!(live_form(saved, &heads), state);
+        assert!(saves_as(&state, &heads, &saved));
+        assert_eq!(live_form(saved.clone(), &heads), state);
+        // Any difference saves again: a cursor, a subscription, the rest.
+        let moved = Heads {
+            transcript_seq: 41,
+            ..heads
+        };
+        assert!(saves_as(&state, &moved, &saved), "38 is still behind");
+        let caught_up = Heads {
+            transcript_seq: 38,
+            ..heads
+        };
+        assert!(!saves_as(&state, &caught_up, &saved));
+        let mut other = state.clone();
+        if let Phase::Live(live) = &mut other.phase {
+            live.subs.remove(&Stream::Chat);
+        }
+        assert!(!saves_as(&other, &heads, &saved));
+        let mut other = state.clone();
+        if let Phase::Live(live) = &mut other.phase {
+            live.speaking = true;
+        }
+        assert!(!saves_as(&other, &heads, &saved));
+        let mut other = state.clone();
+        other.identity.role = Some(crate::acl::MeetingRole::Observer);
+        assert!(!saves_as(&other, &heads, &saved));
     }
 
     #[test]
