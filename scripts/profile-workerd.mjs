@@ -225,8 +225,8 @@ function kind(node) {
  */
 const WHAT = [
   [/get_websockets_with_tag|getWebSockets|get_tags|getTags/, "socket lookup (tags)"],
-  [/serialize_attachment|serializeAttachment|deserialize_attachment|deserializeAttachment/, "attachment save / read"],
-  [/send_with_str|WebSocket::send|sendJs|send_js/, "WebSocket send"],
+  [/serialize_attachment|serializeAttachment|deserialize_attachment|deserializeAttachment|Sockets>::save/, "attachment save / read"],
+  [/send_with_str|WebSocket::send|sendJs|send_js|Sockets>::send/, "WebSocket send"],
   [/SqlStorage::exec|SqlCursor|DoSql|sql_exec/, "SQLite (DO storage)"],
   [/console::log|logging::emit/, "logging"],
   [/metrics_sink|metrics_aggregator|MetricsAggregator/, "metrics report"],
