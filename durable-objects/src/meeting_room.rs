@@ -26,7 +26,7 @@ use worker::{
 };
 
 use crate::metrics_sink::{self, Batch};
-use crate::sockets::DoSockets;
+use crate::sockets::{DoSockets, SocketMap};
 use crate::sql_exec::DoSql;
 use crate::{d1_sink, internal, jobs_sink, logging, sockets};
 use worker::wasm_bindgen_futures;
@@ -44,6 +44,8 @@ pub struct MeetingRoom {
     /// The core, loaded lazily from storage on the first event after the
     /// object starts or wakes from hibernation.
     room: RefCell<Option<Room>>,
+    /// The open sockets by session, filled with the room (`sockets.rs`).
+    sockets: RefCell<SocketMap>,
     /// The alarm we last set, so we only touch storage when it moves earlier.
     alarm_at: Cell<Option<u64>>,
     /// The prompt gate's shed count last logged (`RoomCore::prompt_counters`).
@@ -83,6 +85,7 @@ impl DurableObject for MeetingRoom {
             state,
             env,
             room: RefCell::new(None),
+            sockets: RefCell::new(SocketMap::default()),
             alarm_at: Cell::new(None),
             shed_logged: Cell::new(0),
             load_episodes_logged: Cell::new(0),
@@ -239,10 +242,13 @@ impl MeetingRoom {
         }
         let mut room = RoomCore::load(store, config, &id).map_err(|e| e.to_string())?;
         self.shed_logged.set(room.prompt_counters().shed);
+        let mut map = self.sockets.borrow_mut();
+        map.clear();
         for (ws, session, attachment) in sockets::all(&self.state) {
             match session {
                 // A socket the core refuses to restore gets its goodbye via outputs.
                 Some(session) => {
+                    map.insert(session.clone(), ws);
                     let _ = room.restore_session(session, attachment);
                 }
                 None => sockets::close(&ws, CloseReason::UnknownSession),
@@ -273,6 +279,7 @@ impl MeetingRoom {
         let Some(session) = sockets::session_of(&self.state, ws) else {
             return;
         };
+        self.sockets.borrow_mut().remove(&session);
         let now = now_ms();
         self.input("websocket_close", |room| {
             room.handle_disconnect(now, &session);
@@ -302,6 +309,7 @@ impl MeetingRoom {
             Ok(Ok(())) => {
                 self.state
                     .accept_websocket_with_tags(&pair.server, &[session.as_str()]);
+                self.sockets.borrow_mut().insert(session, pair.server);
                 self.settle("accept").await;
                 Response::from_websocket(pair.client)
             }
@@ -337,7 +345,7 @@ impl MeetingRoom {
     fn drain(&self) -> Drained {
         match self.room.borrow_mut().as_mut() {
             Some(room) => {
-                let drained = room.drain(now_ms(), &mut DoSockets(&self.state));
+                let drained = room.drain(now_ms(), &mut self.do_sockets());
                 let counters = room.prompt_counters();
                 if counters.shed > self.shed_logged.get() {
                     self.shed_logged.set(counters.shed);
@@ -419,9 +427,17 @@ impl MeetingRoom {
         }
     }
 
+    fn do_sockets(&self) -> DoSockets<'_> {
+        DoSockets {
+            state: &self.state,
+            map: self.sockets.borrow_mut(),
+        }
+    }
+
     /// After an input: drains the outputs, writes the audit rows and
-    /// flushes they ask for (the only awaits), reports each flush, and
-    /// waits for the next deadline as `Drained::wake` says.
+    /// flushes they ask for (the only awaits), reports each flush, waits
+    /// for the next deadline as `Drained::wake` says, and ends the event
+    /// with a checkpoint of the attachments (R28).
     pub(crate) async fn settle(&self, what: &str) {
         let mut inline_waits = 0;
         loop {
@@ -447,6 +463,19 @@ impl MeetingRoom {
                         break;
                     }
                 }
+            }
+        }
+        self.checkpoint();
+    }
+
+    /// Saves the attachments that changed (R28). Last in every event: the
+    /// runtime hibernates the object only between events, and an event
+    /// that ran while this one awaited ended with its own checkpoint.
+    fn checkpoint(&self) {
+        if let Some(room) = self.room.borrow_mut().as_mut() {
+            if room.checkpoint_sessions() > 0 {
+                // Only saves are queued: nothing else to carry out.
+                room.drain(now_ms(), &mut self.do_sockets());
             }
         }
     }

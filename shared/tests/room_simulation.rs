@@ -435,6 +435,10 @@ impl Sim {
     fn hibernate(&mut self) {
         self.log("** hibernate".into());
         self.stats.hibernations += 1;
+        // The object sleeps only between events, each of which ends with a
+        // checkpoint of the attachments (R28).
+        self.room.checkpoint_sessions();
+        self.drain();
         let store = self.room.store().clone();
         self.room = RoomCore::load(store, self.config.clone(), MEETING).unwrap();
         for peer in &self.peers {

@@ -155,8 +155,11 @@ pub struct RoomCore<S: RoomStore> {
     pub(super) load: Load,
     pub(super) flush: FlushClock,
     pub(super) next_nonce_expiry: Option<u64>,
-    /// Sessions whose attachment must be saved at the end of this input.
+    /// Sessions whose state changed since the last checkpoint: with the
+    /// heads, what `checkpoint_sessions` looks at (R28, `attachment.rs`).
     pub(super) dirty: BTreeSet<SessionId>,
+    /// What each session's attachment holds (R28).
+    pub(super) attachments: super::attachment::Attachments,
     /// Sessions whose paced delivery stopped at a full queue: delivery
     /// resumes once the shell has taken their queued frames.
     pub(super) behind: BTreeSet<SessionId>,
@@ -231,6 +234,7 @@ impl<S: RoomStore> RoomCore<S> {
             flush: FlushClock::default(),
             next_nonce_expiry,
             dirty: BTreeSet::new(),
+            attachments: Default::default(),
             behind: BTreeSet::new(),
             intel,
             prompt_head,
@@ -449,6 +453,8 @@ impl<S: RoomStore> RoomCore<S> {
         }
         let user = state.identity.user_id.clone();
         let now = state.connected_at_ms;
+        self.attachments.restored(session.clone(), state.clone());
+        let state = super::attachment::live_form(state, &self.heads());
         let restored = Session::new(state, self.config.rate_per_sec, self.config.rate_burst, now);
         self.sessions.insert(session, restored);
         // Presence is rebuilt silently: the other connections saw it before.
@@ -464,6 +470,7 @@ impl<S: RoomStore> RoomCore<S> {
     pub fn handle_disconnect(&mut self, now_ms: u64, session: &SessionId) {
         self.outbox.drop_session(session);
         self.dirty.remove(session);
+        self.attachments.forget(session);
         self.behind.remove(session);
         if let Some(gone) = self.sessions.remove(session) {
             if gone.state.live().is_some() {
@@ -651,8 +658,8 @@ impl<S: RoomStore> RoomCore<S> {
     }
 
     /// Runs at the end of every input: delivers the hot streams when their
-    /// window closed or filled, schedules or emits a flush, and saves the
-    /// attachments of sessions that changed.
+    /// window closed or filled, and schedules or emits a flush. Attachments
+    /// are saved at the end of the event (`checkpoint_sessions`, R28).
     pub(super) fn after_input(&mut self, now_ms: u64) {
         let due = self.hot.deadline.is_some_and(|at| at <= now_ms)
             || self.hot.pending >= self.config.coalesce_max;
@@ -663,14 +670,6 @@ impl<S: RoomStore> RoomCore<S> {
         // shell drained this input's frames, it would always look deep.
         self.load.update(now_ms, self.config.shed_lag_ms, false);
         self.schedule_flush(now_ms);
-        for sid in std::mem::take(&mut self.dirty) {
-            if let Some(session) = self.sessions.get(&sid) {
-                self.outbox.push(Output::SaveSession {
-                    session: sid,
-                    state: session.state.clone(),
-                });
-            }
-        }
     }
 
     // --- access control ---------------------------------------------------
@@ -789,6 +788,7 @@ impl<S: RoomStore> RoomCore<S> {
             self.observed.dropped += 1;
         }
         self.dirty.remove(sid);
+        self.attachments.forget(sid);
         self.behind.remove(sid);
         let Some(gone) = self.sessions.remove(sid) else {
             return;

@@ -19,6 +19,9 @@
 //!    rows to write and the next deadline ([`Drained::wake`]: wait in
 //!    memory, or set an alarm). The native tests and simulations drive
 //!    the same loop.
+//! 4. Last in every runtime event, [`RoomCore::checkpoint_sessions`] and
+//!    a drain: the attachments that changed are saved (R28,
+//!    `attachment.rs`). The object can hibernate only between events.
 //!
 //! The protocol it speaks is specified in `docs/protocol.md`.
 //!
@@ -27,12 +30,13 @@
 //! - A write is stored before anything about it is sent (acks, broadcasts).
 //! - Each connection gets every item of each sequenced stream it follows
 //!   exactly once and in order, across reconnects (resume cursors) and
-//!   hibernation (cursors in the attachment), or an explicit `resync` /
+//!   hibernation (cursors in the attachment, R28), or an explicit `resync` /
 //!   snapshot / `truncated` marker instead.
 //! - Nothing is sent to a connection before its hello is handled.
 //! - Bad input from one connection is answered to that connection only,
 //!   and never panics.
 
+mod attachment;
 mod chat;
 mod close;
 mod coalesce;

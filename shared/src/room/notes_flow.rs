@@ -226,8 +226,8 @@ impl<S: RoomStore> RoomCore<S> {
             match self.sessions.get(sid).and_then(|s| s.sub(Stream::Notes)) {
                 None => self.send_control(sid, &ServerMsg::error(err, None)),
                 // In resync: the client resubmits after catching up, and
-                // gets its answer then.
-                Some(Sub::Resync) => {}
+                // gets its answer then. (`Head` is only in saved attachments.)
+                Some(Sub::Resync | Sub::Head) => {}
                 // The ops before the reject do not fit the queue now, and
                 // the reject cannot wait for them: resync the stream.
                 Some(Sub::Live { .. }) => {

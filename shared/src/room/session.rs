@@ -5,9 +5,11 @@
 //! [`SessionState`] is the part that survives hibernation: the shell stores
 //! it as the socket's attachment (at most 16 KiB on Cloudflare; ours stays
 //! around 1 KiB, because every string in it is capped) and hands it back
-//! through `restore_session`. The cursors in it are exact: they are saved
-//! after every delivery, so a restored room sends each connection precisely
-//! what it had not yet been given.
+//! through `restore_session`. The cursors in it are exact as of the end of
+//! the last event, the only time the object can hibernate: a cursor at its
+//! stream's head is saved as [`Sub::Head`] and read back as the head the
+//! store holds (R28, `attachment.rs`), so a restored room sends each
+//! connection precisely what it had not yet been given.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +31,10 @@ pub enum Sub {
     /// Messages were dropped (backpressure); nothing more is sent on this
     /// stream until the client subscribes again with its own cursor.
     Resync,
+    /// Only in a saved attachment: delivering, and the cursor was the
+    /// stream's head when saved (R28). Restoring turns it back into
+    /// `Live` at the head the store holds; a live session never has it.
+    Head,
 }
 
 /// A connection after its hello.
@@ -180,7 +186,7 @@ impl Session {
     pub(crate) fn cursor(&self, stream: Stream) -> Option<u64> {
         match self.sub(stream)? {
             Sub::Live { cursor } => Some(cursor),
-            Sub::Resync => None,
+            Sub::Resync | Sub::Head => None,
         }
     }
 

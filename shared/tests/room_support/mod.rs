@@ -188,7 +188,10 @@ impl<S: RoomStore> Shell<S> {
     where
         S: Clone,
     {
-        // A real shell always drains before the object can sleep.
+        // A real shell always drains before the object can sleep, and
+        // ends every event with a checkpoint of the attachments (R28).
+        self.drain();
+        self.room.checkpoint_sessions();
         self.drain();
         let store = self.room.store().clone();
         let config = self.room.config().clone();
