@@ -173,6 +173,10 @@ pub struct RoomCore<S: RoomStore> {
     pub(super) intel_saved_at: Option<u64>,
     /// Counted for metrics only (`observed.rs`, not persisted).
     pub(super) observed: super::observed::Observed,
+    /// The newest transcript chunks and chat messages, for live delivery
+    /// without a store read (`recent.rs`, not persisted).
+    pub(super) recent_transcript: super::recent::RecentTail<super::transcript::TranscriptChunk>,
+    pub(super) recent_chat: super::recent::RecentTail<super::chat::ChatMessage>,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -236,6 +240,8 @@ impl<S: RoomStore> RoomCore<S> {
             live_deadline: None,
             intel_saved_at: None,
             observed: Default::default(),
+            recent_transcript: Default::default(),
+            recent_chat: Default::default(),
         };
         room.restore_live()?;
         // Users in the video call are listed even without a connection:

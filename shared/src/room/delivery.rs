@@ -267,20 +267,32 @@ impl<S: RoomStore> RoomCore<S> {
                 })
                 .collect()
         }
+        // Live delivery reads the in-memory tail (`recent.rs`); older
+        // cursors read the store.
         let frames = match stream {
             Stream::Transcript => encode(
-                batches(self.store.transcript_after(from, count)?, per_frame, |c| {
-                    c.text.len()
-                }),
+                batches(
+                    match self.recent_transcript.after(from, count, head) {
+                        Some(chunks) => chunks,
+                        None => self.store.transcript_after(from, count)?,
+                    },
+                    per_frame,
+                    |c| c.text.len(),
+                ),
                 cursor,
                 truncated,
                 |c| c.seq,
                 |chunks, truncated| ServerMsg::TranscriptChunks { chunks, truncated },
             ),
             Stream::Chat => encode(
-                batches(self.store.chat_after(from, count)?, per_frame, |m| {
-                    m.text.len()
-                }),
+                batches(
+                    match self.recent_chat.after(from, count, head) {
+                        Some(messages) => messages,
+                        None => self.store.chat_after(from, count)?,
+                    },
+                    per_frame,
+                    |m| m.text.len(),
+                ),
                 cursor,
                 truncated,
                 |m| m.seq,
