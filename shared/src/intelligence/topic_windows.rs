@@ -135,14 +135,12 @@ impl Windows {
         if to <= self.at {
             return;
         }
-        while self.next_prev < chunks.len() && chunks[self.next_prev].end.saturating_add(w) <= to
-        {
+        while self.next_prev < chunks.len() && chunks[self.next_prev].end.saturating_add(w) <= to {
             self.replace(chunks, self.next_prev, to, w);
             self.next_prev += 1;
         }
         let w2 = w.saturating_mul(2);
-        while self.next_gone < chunks.len() && chunks[self.next_gone].end.saturating_add(w2) <= to
-        {
+        while self.next_gone < chunks.len() && chunks[self.next_gone].end.saturating_add(w2) <= to {
             self.replace(chunks, self.next_gone, to, w);
             self.next_gone += 1;
         }
@@ -163,6 +161,8 @@ impl Windows {
 pub(super) struct TopicWindows {
     window_ms: u64,
     vocab: BTreeMap<String, usize>,
+    /// Each term id's stem.
+    stems: Vec<String>,
     chunks: VecDeque<IndexedChunk>,
     /// (term id, count) pairs over all chunks: how much of `vocab` is live.
     entries: usize,
@@ -180,6 +180,7 @@ impl TopicWindows {
         let mut windows = TopicWindows {
             window_ms,
             vocab: BTreeMap::new(),
+            stems: Vec::new(),
             chunks: VecDeque::new(),
             entries: 0,
             live: Windows {
@@ -228,6 +229,7 @@ impl TopicWindows {
                     Some(id) => *id,
                     None => {
                         self.vocab.insert(stem.to_owned(), next);
+                        self.stems.push(stem.to_owned());
                         next
                     }
                 };
@@ -258,6 +260,29 @@ impl TopicWindows {
         self.live.reseek(&self.chunks, self.window_ms);
     }
 
+    /// The `k` most frequent stems of the current window at `t` (at or
+    /// after the live instant) with their counts, ties broken by stem: what
+    /// [`TermCounts::top`] gives for the merged window, without merging.
+    pub(super) fn current_top(&self, t: u64, k: usize) -> Vec<(&str, i64)> {
+        let mut windows;
+        let live = if t > self.live.at {
+            windows = self.live.clone();
+            windows.advance(&self.chunks, self.window_ms, t);
+            &windows
+        } else {
+            &self.live
+        };
+        let mut ranked: Vec<(&str, i64)> = live.sweep.counts[1]
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(id, n)| (self.stems[id].as_str(), *n))
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        ranked.truncate(k);
+        ranked
+    }
+
     /// The live windows (for a check at the live instant).
     pub(super) fn sweep(&self) -> &Sweep {
         &self.live.sweep
@@ -286,7 +311,8 @@ impl TopicWindows {
                 .chunks
                 .partition_point(|c| c.end.saturating_add(edge) < now);
             let to = limit.map_or(self.chunks.len(), |l| {
-                self.chunks.partition_point(|c| c.end.saturating_add(edge) < l)
+                self.chunks
+                    .partition_point(|c| c.end.saturating_add(edge) < l)
             });
             candidates.extend(
                 self.chunks
