@@ -272,10 +272,9 @@ impl<S: RoomStore> RoomCore<S> {
         let frames = match stream {
             Stream::Transcript => encode(
                 batches(
-                    match self.recent_transcript.after(from, count, head) {
-                        Some(chunks) => chunks,
-                        None => self.store.transcript_after(from, count)?,
-                    },
+                    self.recent_transcript.or_read(from, count, head, || {
+                        self.store.transcript_after(from, count)
+                    })?,
                     per_frame,
                     |c| c.text.len(),
                 ),
@@ -286,10 +285,8 @@ impl<S: RoomStore> RoomCore<S> {
             ),
             Stream::Chat => encode(
                 batches(
-                    match self.recent_chat.after(from, count, head) {
-                        Some(messages) => messages,
-                        None => self.store.chat_after(from, count)?,
-                    },
+                    self.recent_chat
+                        .or_read(from, count, head, || self.store.chat_after(from, count))?,
                     per_frame,
                     |m| m.text.len(),
                 ),

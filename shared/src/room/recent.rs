@@ -58,6 +58,20 @@ impl<T: Clone> RecentTail<T> {
                 .collect(),
         )
     }
+
+    /// [`RecentTail::after`], or else `read` (the store).
+    pub(super) fn or_read<E>(
+        &self,
+        from: u64,
+        count: usize,
+        head: u64,
+        read: impl FnOnce() -> Result<Vec<T>, E>,
+    ) -> Result<Vec<T>, E> {
+        match self.after(from, count, head) {
+            Some(items) => Ok(items),
+            None => read(),
+        }
+    }
 }
 
 #[cfg(test)]
