@@ -415,6 +415,11 @@ impl TermCounts {
         self.terms.contains_key(stem)
     }
 
+    /// Each stem with its count, in stem order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
+        self.terms.iter().map(|(stem, (n, _))| (stem.as_str(), *n))
+    }
+
     /// The first surface form seen for `stem`.
     pub fn surface(&self, stem: &str) -> Option<&str> {
         self.terms.get(stem).map(|e| e.1.as_str())

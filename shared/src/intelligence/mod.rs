@@ -29,6 +29,7 @@ pub mod lull;
 pub mod openai_compatible;
 pub mod profile;
 pub mod topic_shift;
+mod topic_windows;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,13 +10,16 @@
 //! [`TopicShiftDetector::poll`]; [`TopicShiftDetector::poll_timeout`] is the
 //! next time a shift would be reported if no chunk arrives (windows change as
 //! chunks age out). [`TopicShiftDetector::current_topics`] is what the room
-//! writes to `meeting_state.topics`.
+//! writes to `meeting_state.topics`. The windows are kept live as chunks
+//! arrive and time passes (`topic_windows.rs`), so a check and a wake-up cost
+//! the chunks that cross a window edge, not every chunk of both windows.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
 use super::keywords::TermCounts;
+use super::topic_windows::{place, Sweep, TopicWindows};
 use super::Utterance;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -59,11 +62,12 @@ pub struct TopicShiftDetector {
     hold_until_ms: u64,
     latest_ms: u64,
     shifts: u64,
-    /// Each chunk's (stem, count) list, for the wake-up sweep; kept in step
-    /// with `chunks` while awake, rebuilt from them after a restore. Not
-    /// state: never serialised or compared.
+    /// The live windows at `latest_ms`, kept in step with `chunks`; `None`
+    /// after a restore (rebuilt by the next change) or while the chunks are
+    /// out of order (the from-scratch sweep then). Not state: never
+    /// serialised or compared.
     #[serde(skip)]
-    term_lists: VecDeque<Vec<(String, i64)>>,
+    windows: Option<TopicWindows>,
 }
 
 impl PartialEq for TopicShiftDetector {
@@ -76,13 +80,6 @@ impl PartialEq for TopicShiftDetector {
     }
 }
 
-fn term_list(t: &TermCounts) -> Vec<(String, i64)> {
-    t.top(usize::MAX)
-        .into_iter()
-        .map(|k| (k.stem, i64::from(k.count)))
-        .collect()
-}
-
 impl TopicShiftDetector {
     pub fn new(config: TopicShiftConfig) -> TopicShiftDetector {
         TopicShiftDetector {
@@ -91,7 +88,7 @@ impl TopicShiftDetector {
             hold_until_ms: 0,
             latest_ms: 0,
             shifts: 0,
-            term_lists: VecDeque::new(),
+            windows: None,
         }
     }
 
@@ -101,6 +98,26 @@ impl TopicShiftDetector {
 
     pub fn set_config(&mut self, config: TopicShiftConfig) {
         self.config = config;
+        self.rebuild_windows();
+    }
+
+    /// Builds the live windows from the chunks (after a restore, a
+    /// configuration change, or to drop the ids of terms gone by).
+    fn rebuild_windows(&mut self) {
+        self.windows = TopicWindows::build(
+            self.config.window_ms,
+            self.latest_ms,
+            self.chunks.iter().map(|(end, t)| (*end, t)),
+        );
+    }
+
+    /// Moves time to `at` (if later), and the live windows with it.
+    fn advance(&mut self, at: u64) {
+        self.latest_ms = self.latest_ms.max(at);
+        match self.windows.as_mut() {
+            Some(w) => w.advance(self.latest_ms),
+            None => self.rebuild_windows(),
+        }
     }
 
     pub fn shift_count(&self) -> u64 {
@@ -109,13 +126,14 @@ impl TopicShiftDetector {
 
     pub fn observe(&mut self, u: &Utterance) {
         let terms = TermCounts::from_text(&u.text);
-        self.latest_ms = self.latest_ms.max(u.end_ms);
-        if self.term_lists.len() != self.chunks.len() {
-            // Restored from storage: rebuild the lists once.
-            self.term_lists = self.chunks.iter().map(|(_, t)| term_list(t)).collect();
-        }
+        self.advance(u.end_ms);
         if terms.total() > 0 {
-            self.term_lists.push_back(term_list(&terms));
+            if let Some(w) = self.windows.as_mut() {
+                if !w.push(u.end_ms, &terms) {
+                    // Out of order: the from-scratch sweep until rebuilt.
+                    self.windows = None;
+                }
+            }
             self.chunks.push_back((u.end_ms, terms));
         }
         let from = self
@@ -123,7 +141,16 @@ impl TopicShiftDetector {
             .saturating_sub(self.config.window_ms.saturating_mul(2));
         while self.chunks.front().is_some_and(|(end, _)| *end <= from) {
             self.chunks.pop_front();
-            self.term_lists.pop_front();
+            if let Some(w) = self.windows.as_mut() {
+                w.pop_front();
+            }
+        }
+        if self
+            .windows
+            .as_ref()
+            .is_some_and(TopicWindows::wants_compaction)
+        {
+            self.rebuild_windows();
         }
     }
 
@@ -158,8 +185,44 @@ impl TopicShiftDetector {
 
     /// The top keywords of the current window (`meeting_state.topics`).
     pub fn current_topics(&self, now_ms: u64) -> Vec<String> {
+        match self.windows.as_ref().filter(|w| now_ms >= w.at()) {
+            Some(live) => self.surfaces(now_ms, &live.current_top(now_ms, self.config.top_k)),
+            None => self.current_topics_from_scratch(now_ms),
+        }
+    }
+
+    fn current_topics_from_scratch(&self, now_ms: u64) -> Vec<String> {
         let (_, cur) = self.windows(now_ms);
         self.topics(&cur)
+    }
+
+    /// The surface forms of `stems` in the current window at `now_ms`: a
+    /// merge keeps the first seen, so the earliest chunk in the window that
+    /// has the stem gives it (the most frequent stems are found early).
+    fn surfaces(&self, now_ms: u64, stems: &[(&str, i64)]) -> Vec<String> {
+        let mid = now_ms.saturating_sub(self.config.window_ms);
+        let mut out: Vec<Option<String>> = vec![None; stems.len()];
+        let mut missing = stems.len();
+        // The chunks are in order of their ends while the windows are live.
+        let from = self.chunks.partition_point(|(end, _)| *end <= mid);
+        for (_, t) in self
+            .chunks
+            .range(from..)
+            .take_while(|(end, _)| *end <= now_ms)
+        {
+            for (slot, (stem, _)) in out.iter_mut().zip(stems) {
+                if slot.is_none() {
+                    if let Some(surface) = t.surface(stem) {
+                        *slot = Some(surface.to_owned());
+                        missing -= 1;
+                    }
+                }
+            }
+            if missing == 0 {
+                break;
+            }
+        }
+        out.into_iter().flatten().collect()
     }
 
     /// Words in the chunks ending in `(from, to]`, without merging terms.
@@ -172,6 +235,17 @@ impl TopicShiftDetector {
     }
 
     fn check(&self, now_ms: u64) -> Option<TopicShift> {
+        if now_ms < self.hold_until_ms {
+            return None;
+        }
+        if let Some(live) = self.windows.as_ref().filter(|w| w.at() == now_ms) {
+            return self.check_live(now_ms, live.sweep());
+        }
+        self.check_from_scratch(now_ms)
+    }
+
+    /// [`Self::check`] by merging the windows' chunks.
+    fn check_from_scratch(&self, now_ms: u64) -> Option<TopicShift> {
         if now_ms < self.hold_until_ms {
             return None;
         }
@@ -195,9 +269,30 @@ impl TopicShiftDetector {
         })
     }
 
+    /// [`Self::check`] at the live windows' instant: their word counts and
+    /// cosine are already there; the windows are merged only for a shift's
+    /// topics.
+    fn check_live(&self, now_ms: u64, live: &Sweep) -> Option<TopicShift> {
+        let min = u64::from(self.config.min_words);
+        if live.words[1] < min || live.words[2] < min {
+            return None;
+        }
+        let similarity = live.cosine();
+        if similarity >= self.config.threshold {
+            return None;
+        }
+        let (prev, cur) = self.windows(now_ms);
+        Some(TopicShift {
+            at_ms: now_ms,
+            similarity,
+            previous_topics: self.topics(&prev),
+            current_topics: self.topics(&cur),
+        })
+    }
+
     /// Checks for a shift at `now_ms`.
     pub fn poll(&mut self, now_ms: u64) -> Option<TopicShift> {
-        self.latest_ms = self.latest_ms.max(now_ms);
+        self.advance(now_ms);
         let shift = self.check(now_ms)?;
         self.hold_until_ms = now_ms.saturating_add(self.config.window_ms);
         self.shifts += 1;
@@ -216,6 +311,20 @@ impl TopicShiftDetector {
     /// wake-up) polls then and needs no later candidate. Each candidate
     /// costs a window check, so this keeps a busy room's deadline cheap.
     pub fn poll_timeout_before(&self, limit: Option<u64>) -> Option<u64> {
+        match self.windows.as_ref().filter(|w| w.at() == self.latest_ms) {
+            Some(live) => live.first_shift(
+                limit,
+                self.hold_until_ms,
+                u64::from(self.config.min_words),
+                self.config.threshold,
+            ),
+            None => self.poll_timeout_from_scratch(limit),
+        }
+    }
+
+    /// [`Self::poll_timeout_before`] without the live windows: every
+    /// candidate instant, one sweep over dense vectors built for this call.
+    fn poll_timeout_from_scratch(&self, limit: Option<u64>) -> Option<u64> {
         let w = self.config.window_ms;
         let now = self.latest_ms;
         let mut candidates: Vec<u64> = vec![now, self.hold_until_ms];
@@ -230,32 +339,24 @@ impl TopicShiftDetector {
     }
 
     /// The first of `candidates` (ascending) at which [`Self::check`]
-    /// would report a shift, found in one sweep: the two windows are kept
-    /// as dense term vectors with their dot product and squared norms, and
-    /// each candidate only moves the chunks that crossed a window edge, so
-    /// the cosine at every candidate is exact (integer sums) and costs no
-    /// merge.
+    /// would report a shift, found in one sweep: the two windows as dense
+    /// term vectors with their dot product and squared norms (exact integer
+    /// sums), every chunk re-placed at each candidate. The reference the
+    /// live windows are tested against, and the path for chunks out of
+    /// order.
     fn first_shift(&self, candidates: &[u64]) -> Option<u64> {
         let w = self.config.window_ms;
         let min = u64::from(self.config.min_words);
-        let rebuilt: Vec<Vec<(String, i64)>>;
-        let lists: Vec<&Vec<(String, i64)>> = if self.term_lists.len() == self.chunks.len() {
-            self.term_lists.iter().collect()
-        } else {
-            rebuilt = self.chunks.iter().map(|(_, t)| term_list(t)).collect();
-            rebuilt.iter().collect()
-        };
         let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
         let chunks: Vec<SweepChunk> = self
             .chunks
             .iter()
-            .zip(lists)
-            .map(|((end, t), list)| {
-                let terms = list
+            .map(|(end, t)| {
+                let terms = t
                     .iter()
                     .map(|(stem, n)| {
                         let next = ids.len();
-                        (*ids.entry(stem.as_str()).or_insert(next), *n)
+                        (*ids.entry(stem).or_insert(next), i64::from(n))
                     })
                     .collect();
                 (*end, terms, u64::from(t.total()))
@@ -263,22 +364,14 @@ impl TopicShiftDetector {
             .collect();
         let mut sweep = Sweep::new(ids.len());
         // 0: in neither window, 1: current, 2: previous.
-        let mut place = vec![0u8; chunks.len()];
+        let mut placed = vec![0u8; chunks.len()];
         for &t in candidates {
-            let mid = t.saturating_sub(w);
-            let lo = mid.saturating_sub(w);
             for (i, (end, terms, words)) in chunks.iter().enumerate() {
-                let want = if *end > mid && *end <= t {
-                    1
-                } else if *end > lo && *end <= mid {
-                    2
-                } else {
-                    0
-                };
-                if want != place[i] {
-                    sweep.shift(place[i], terms, *words, -1);
+                let want = place(*end, t, w);
+                if want != placed[i] {
+                    sweep.shift(placed[i], terms, *words, -1);
                     sweep.shift(want, terms, *words, 1);
-                    place[i] = want;
+                    placed[i] = want;
                 }
             }
             if t < self.hold_until_ms || sweep.words[1] < min || sweep.words[2] < min {
@@ -294,57 +387,6 @@ impl TopicShiftDetector {
 
 /// A chunk in the sweep: its end, its (term id, count) pairs, its words.
 type SweepChunk = (u64, Vec<(usize, i64)>, u64);
-
-/// The two windows of [`TopicShiftDetector::first_shift`]: index 1 is the
-/// current window, 2 the previous one (0 is unused).
-struct Sweep {
-    counts: [Vec<i64>; 3],
-    words: [u64; 3],
-    dot: i64,
-    norm2: [i64; 3],
-}
-
-impl Sweep {
-    fn new(terms: usize) -> Sweep {
-        Sweep {
-            counts: [Vec::new(), vec![0; terms], vec![0; terms]],
-            words: [0; 3],
-            dot: 0,
-            norm2: [0; 3],
-        }
-    }
-
-    /// Adds (`sign` 1) or removes (−1) a chunk's terms to window `which`.
-    fn shift(&mut self, which: u8, terms: &[(usize, i64)], words: u64, sign: i64) {
-        let (this, other) = match which {
-            1 => (1, 2),
-            2 => (2, 1),
-            _ => return,
-        };
-        for (id, n) in terms {
-            let d = sign * n;
-            let before = self.counts[this][*id];
-            self.dot += d * self.counts[other][*id];
-            self.norm2[this] += 2 * before * d + d * d;
-            self.counts[this][*id] = before + d;
-        }
-        self.words[this] = if sign > 0 {
-            self.words[this] + words
-        } else {
-            self.words[this].saturating_sub(words)
-        };
-    }
-
-    /// [`TermCounts::cosine`] of the two windows (the same value: every sum
-    /// is of integers).
-    fn cosine(&self) -> f64 {
-        let (a, b) = (self.norm2[1] as f64, self.norm2[2] as f64);
-        if a == 0.0 || b == 0.0 {
-            return 0.0;
-        }
-        (self.dot as f64 / (b.sqrt() * a.sqrt())).clamp(0.0, 1.0)
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -482,5 +524,123 @@ mod tests {
         assert_eq!(d.poll_timeout_before(Some(t + 1)), full);
         assert_eq!(d.poll_timeout_before(Some(t)), None);
         assert_eq!(d.poll_timeout_before(None), full);
+    }
+
+    /// One step of random talk for the property test below.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// A chunk ending `gap` ms after the latest time (or `gap` ms
+        /// before it when `late`), of words drawn from the pools.
+        Chunk {
+            gap: u64,
+            late: bool,
+            words: Vec<usize>,
+        },
+        /// A poll `gap` ms after the latest time.
+        Poll { gap: u64 },
+        /// The state through JSON (the live windows are rebuilt).
+        Restore,
+        /// A new window length.
+        Window { ms: u64 },
+    }
+
+    const POOL: &[&str] = &[
+        "pricing",
+        "starter",
+        "tier",
+        "discounts",
+        "enterprise",
+        "margins",
+        "annual",
+        "hiring",
+        "engineers",
+        "berlin",
+        "interview",
+        "salaries",
+        "recruiters",
+        "backend",
+        "roadmap",
+        "launch",
+        // Other surfaces of stems above: a merged window keeps the first seen.
+        "engineer",
+        "discount",
+    ];
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            6 => (0u64..6_000, proptest::bool::weighted(0.05), proptest::collection::vec(
+                prop_oneof![0usize..8, 7usize..16, 0usize..18], 0..7))
+                .prop_map(|(gap, late, words)| Step::Chunk { gap, late, words }),
+            2 => (0u64..25_000).prop_map(|gap| Step::Poll { gap }),
+            1 => Just(Step::Restore),
+            1 => (4_000u64..20_000).prop_map(|ms| Step::Window { ms }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// The live windows (a check at the latest time, the wake-up with
+        /// and without a limit, the current topics) give exactly what the from-scratch sweep and
+        /// window merges give, on random talk: topic changes, silences
+        /// longer than both windows, chunks out of order, restores, and
+        /// window changes.
+        #[test]
+        fn i7_live_windows_agree_with_the_from_scratch_sweep_on_random_talk(
+            steps in proptest::collection::vec(step(), 1..120),
+        ) {
+            let mut d = TopicShiftDetector::new(TopicShiftConfig {
+                window_ms: 10_000,
+                min_words: 4,
+                threshold: 0.3,
+                top_k: 3,
+            });
+            for s in steps {
+                match s {
+                    Step::Chunk { gap, late, words } => {
+                        let end = if late {
+                            d.latest_ms.saturating_sub(gap)
+                        } else {
+                            d.latest_ms + gap
+                        };
+                        let text: Vec<&str> = words.iter().map(|i| POOL[*i]).collect();
+                        d.observe(&Utterance::new("a", &text.join(" "), end.saturating_sub(1_000), end));
+                    }
+                    Step::Poll { gap } => {
+                        let now = d.latest_ms + gap;
+                        let mut reference = d.clone();
+                        reference.latest_ms = now;
+                        let expected = reference.check_from_scratch(now);
+                        let got = d.poll(now);
+                        proptest::prop_assert_eq!(got, expected);
+                    }
+                    Step::Restore => {
+                        d = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+                    }
+                    Step::Window { ms } => d.set_config(TopicShiftConfig {
+                        window_ms: ms,
+                        ..d.config
+                    }),
+                }
+                let at = d.latest_ms;
+                for limit in [None, Some(at), Some(at + 1), Some(at + 7_500), Some(at + 40_000)] {
+                    proptest::prop_assert_eq!(
+                        d.poll_timeout_before(limit),
+                        d.poll_timeout_from_scratch(limit),
+                        "limit {:?}", limit
+                    );
+                }
+                if d.windows.is_some() {
+                    proptest::prop_assert_eq!(d.check(at), d.check_from_scratch(at));
+                }
+                for t in [at, at + 3_000, at + 12_000] {
+                    proptest::prop_assert_eq!(
+                        d.current_topics(t),
+                        d.current_topics_from_scratch(t),
+                        "topics at {}", t
+                    );
+                }
+            }
+        }
     }
 }

@@ -178,6 +178,10 @@ pub struct RoomCore<S: RoomStore> {
     pub(super) observed: super::observed::Observed,
     /// Fan-out latency of the hot items (`fanout.rs`, O15; not persisted).
     pub(super) fanout: super::fanout::Fanout,
+    /// The newest transcript chunks and chat messages, for live delivery
+    /// without a store read (`recent.rs`, not persisted).
+    pub(super) recent_transcript: super::recent::RecentTail<super::transcript::TranscriptChunk>,
+    pub(super) recent_chat: super::recent::RecentTail<super::chat::ChatMessage>,
 }
 
 impl<S: RoomStore> std::fmt::Debug for RoomCore<S> {
@@ -243,6 +247,8 @@ impl<S: RoomStore> RoomCore<S> {
             intel_saved_at: None,
             observed: Default::default(),
             fanout: Default::default(),
+            recent_transcript: Default::default(),
+            recent_chat: Default::default(),
         };
         room.restore_live()?;
         // Users in the video call are listed even without a connection:

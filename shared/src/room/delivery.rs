@@ -269,20 +269,29 @@ impl<S: RoomStore> RoomCore<S> {
                 })
                 .collect()
         }
+        // Live delivery reads the in-memory tail (`recent.rs`); older
+        // cursors read the store.
         let frames = match stream {
             Stream::Transcript => encode(
-                batches(self.store.transcript_after(from, count)?, per_frame, |c| {
-                    c.text.len()
-                }),
+                batches(
+                    self.recent_transcript.or_read(from, count, head, || {
+                        self.store.transcript_after(from, count)
+                    })?,
+                    per_frame,
+                    |c| c.text.len(),
+                ),
                 cursor,
                 truncated,
                 |c| c.seq,
                 |chunks, truncated| ServerMsg::TranscriptChunks { chunks, truncated },
             ),
             Stream::Chat => encode(
-                batches(self.store.chat_after(from, count)?, per_frame, |m| {
-                    m.text.len()
-                }),
+                batches(
+                    self.recent_chat
+                        .or_read(from, count, head, || self.store.chat_after(from, count))?,
+                    per_frame,
+                    |m| m.text.len(),
+                ),
                 cursor,
                 truncated,
                 |m| m.seq,

@@ -250,6 +250,7 @@ impl<S: RoomStore> RoomCore<S> {
         // after each one (docs/intelligence.md, "The room's pipeline").
         self.observe_chunk(&chunk);
         self.poll_live(now_ms);
+        self.recent_transcript.push(seq, chunk);
         Ok(seq)
     }
 
@@ -274,6 +275,7 @@ impl<S: RoomStore> RoomCore<S> {
         let message = ChatMessage::new(seq, &user_id, chat, now_ms);
         self.store.append_chat(&message)?;
         self.chat_head = seq;
+        self.recent_chat.push(seq, message.clone());
         self.meta.last_activity_ms = Some(now_ms);
         // Chat is not coalesced: it is low-rate and people wait for it.
         self.deliver_feed_all(Stream::Chat);

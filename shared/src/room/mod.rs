@@ -59,6 +59,7 @@ mod output;
 mod presence;
 mod prompts;
 pub mod protocol;
+mod recent;
 mod server_commands;
 mod session;
 pub mod store;

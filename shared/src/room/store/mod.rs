@@ -26,7 +26,6 @@ pub mod queries;
 mod schema;
 mod sql;
 mod sql_codec;
-mod tail;
 
 pub use memory::MemoryStore;
 pub use schema::{ROOM_SCHEMA, ROOM_SCHEMA_VERSION};

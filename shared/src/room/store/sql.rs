@@ -13,7 +13,6 @@ use crate::room::transcript::{TranscriptChunk, TranscriptSource};
 use super::queries as q;
 use super::schema::{ROOM_SCHEMA, ROOM_SCHEMA_VERSION};
 use super::sql_codec::{Cols, Row, SqlValue};
-use super::tail::Tail;
 use super::{NotesHead, NotesSnapshot, RoomStore, StoreError};
 
 /// The one thing a host must provide to run the room's SQL store.
@@ -47,9 +46,6 @@ pub struct SqlRoomStore<E: SqlExec> {
     /// transcript chunk (the speaking stats), the call presence changes
     /// only with Stream's call events, so an unchanged one is not rewritten.
     call_presence_written: Written,
-    /// The newest transcript chunks appended: a delivery reads them from
-    /// here, not back from the table (`tail.rs`).
-    transcript_tail: Tail<TranscriptChunk>,
 }
 
 /// A value this store instance wrote. Forgotten by a clone, which may not
@@ -72,7 +68,6 @@ impl<E: SqlExec> SqlRoomStore<E> {
         Ok(SqlRoomStore {
             exec,
             call_presence_written: Written::default(),
-            transcript_tail: Tail::default(),
         })
     }
 
@@ -389,14 +384,10 @@ impl<E: SqlExec> RoomStore for SqlRoomStore<E> {
             self.query(q::TRANSCRIPT_APPEND, &params)?,
             "transcript chunk",
         )?;
-        self.transcript_tail.push(chunk.seq, chunk.clone());
         Ok(())
     }
 
     fn transcript_after(&self, seq: u64, limit: usize) -> Result<Vec<TranscriptChunk>, StoreError> {
-        if let Some(chunks) = self.transcript_tail.after(seq, limit) {
-            return Ok(chunks);
-        }
         let params = [SqlValue::uint(seq, "seq")?, SqlValue::count(limit)];
         self.query(q::TRANSCRIPT_AFTER, &params)?
             .iter()
