@@ -14,7 +14,9 @@ A benchmark, not a test: it measures and reports, and asserts nothing.
 
 usage: loadgen [options]          (./scripts/bench builds everything and runs this)
 
-  --target both|connvo|sharedb  servers to measure (default both)
+  --target both|connvo|sharedb|y-partyserver|all
+                                servers to measure (default both: Connvo and ShareDB;
+                                all adds y-partyserver)
   --meetings M                  concurrent meetings in the fixed-M phases (default 20)
   --participants P              participants per meeting (default 5)
   --transcript-rate R           transcript chunks/s per meeting, Connvo only (default 10)
@@ -99,8 +101,16 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Option<Config>, S
                     Some("both") => vec![TargetKind::Connvo, TargetKind::ShareDb],
                     Some("connvo") => vec![TargetKind::Connvo],
                     Some("sharedb") => vec![TargetKind::ShareDb],
+                    Some("y-partyserver") => vec![TargetKind::YPartyServer],
+                    Some("all") => vec![
+                        TargetKind::Connvo,
+                        TargetKind::ShareDb,
+                        TargetKind::YPartyServer,
+                    ],
                     other => {
-                        return Err(format!("--target: both, connvo or sharedb, not {other:?}"))
+                        return Err(format!(
+                            "--target: both, connvo, sharedb, y-partyserver or all, not {other:?}"
+                        ))
                     }
                 }
             }
@@ -181,6 +191,13 @@ mod tests {
         assert_eq!(c.load.meetings, 7);
         assert_eq!(c.load.duration, Duration::from_millis(1500));
         assert!(c.ramp.is_none());
+
+        let c = parse(args("--target y-partyserver")).unwrap().unwrap();
+        assert_eq!(c.targets, vec![TargetKind::YPartyServer]);
+        assert_eq!(
+            parse(args("--target all")).unwrap().unwrap().targets.len(),
+            3
+        );
 
         assert!(parse(args("--help")).unwrap().is_none());
         assert!(parse(args("--meetings")).is_err());

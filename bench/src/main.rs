@@ -34,6 +34,7 @@ mod stats;
 mod tag;
 mod target;
 mod wire;
+mod ypartyserver;
 
 use std::process::ExitCode;
 
@@ -124,6 +125,12 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
                 Err(e) => failures.push(format!("ShareDB, notes workload: {e}")),
             }
         }
+        if wants(TargetKind::YPartyServer) {
+            match phase::run_fresh(TargetKind::YPartyServer, &notes_only(&config.load)).await {
+                Ok(result) => comparison.ypartyserver_notes = Some(result),
+                Err(e) => failures.push(format!("y-partyserver, notes workload: {e}")),
+            }
+        }
     }
     if let Some(settings) = &config.ramp {
         for &kind in &config.targets {
@@ -131,6 +138,7 @@ async fn run(config: cli::Config, args: Vec<String>) -> ExitCode {
             let known = match kind {
                 TargetKind::Connvo => comparison.connvo_full.as_ref(),
                 TargetKind::ShareDb => comparison.sharedb_notes.as_ref(),
+                TargetKind::YPartyServer => comparison.ypartyserver_notes.as_ref(),
             };
             match ramp::run(kind, &config.load, settings, known).await {
                 Ok(result) => ramps.push(result),

@@ -7,13 +7,17 @@ use serde::Serialize;
 use crate::connvo::ConnvoServer;
 use crate::procstat;
 use crate::sharedb::ShareDbServer;
-use crate::wire::Joined;
+use crate::wire::{Joined, Replica};
+use crate::ypartyserver::YPartyServer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TargetKind {
     Connvo,
     ShareDb,
+    /// Yjs rooms on Durable Objects, on the same local workerd as Connvo.
+    #[serde(rename = "y-partyserver")]
+    YPartyServer,
 }
 
 impl TargetKind {
@@ -21,14 +25,15 @@ impl TargetKind {
         match self {
             TargetKind::Connvo => "Connvo",
             TargetKind::ShareDb => "ShareDB",
+            TargetKind::YPartyServer => "y-partyserver",
         }
     }
 
-    /// ShareDB has no transcript: its side of the comparison is notes only.
+    /// Only Connvo has a transcript: the peers' side of the comparison is notes only.
     pub fn has_transcript(self) -> bool {
         match self {
             TargetKind::Connvo => true,
-            TargetKind::ShareDb => false,
+            TargetKind::ShareDb | TargetKind::YPartyServer => false,
         }
     }
 }
@@ -37,6 +42,7 @@ pub enum Server {
     // Boxed: one server lives per phase, and the variants differ in size.
     Connvo(Box<ConnvoServer>),
     ShareDb(ShareDbServer),
+    YPartyServer(YPartyServer),
 }
 
 impl Server {
@@ -45,6 +51,7 @@ impl Server {
         Ok(match kind {
             TargetKind::Connvo => Server::Connvo(Box::new(ConnvoServer::start().await?)),
             TargetKind::ShareDb => Server::ShareDb(ShareDbServer::start().await?),
+            TargetKind::YPartyServer => Server::YPartyServer(YPartyServer::start().await?),
         })
     }
 
@@ -52,6 +59,7 @@ impl Server {
         match self {
             Server::Connvo(_) => TargetKind::Connvo,
             Server::ShareDb(_) => TargetKind::ShareDb,
+            Server::YPartyServer(_) => TargetKind::YPartyServer,
         }
     }
 
@@ -65,6 +73,17 @@ impl Server {
             Server::ShareDb(s) => {
                 crate::sharedb::join_meeting(&s.url(), meeting, participants).await
             }
+            Server::YPartyServer(s) => {
+                let joined =
+                    crate::ypartyserver::join_meeting(&s.ws_base(), meeting, participants).await?;
+                Ok(joined
+                    .into_iter()
+                    .map(|(ws, doc)| Joined {
+                        ws,
+                        replica: Replica::Yjs(Box::new(doc)),
+                    })
+                    .collect())
+            }
         }
     }
 
@@ -73,6 +92,7 @@ impl Server {
         match self {
             Server::Connvo(s) => ("workerd".into(), s.workerd_pids()),
             Server::ShareDb(s) => ("ShareDB node".into(), s.pid().into_iter().collect()),
+            Server::YPartyServer(s) => ("workerd (y-partyserver)".into(), s.workerd_pids()),
         }
     }
 
@@ -82,6 +102,7 @@ impl Server {
         match self {
             Server::Connvo(s) => Some(("wrangler (node)".into(), s.wrangler_pids())),
             Server::ShareDb(_) => None,
+            Server::YPartyServer(s) => Some(("wrangler (node)".into(), s.wrangler_pids())),
         }
     }
 
@@ -90,6 +111,7 @@ impl Server {
         match self {
             Server::Connvo(s) => s.log_tail(),
             Server::ShareDb(s) => s.log_tail(),
+            Server::YPartyServer(s) => s.log_tail(),
         }
     }
 }

@@ -232,11 +232,12 @@ fn stream_row(out: &mut String, name: &str, s: &StreamResult) {
     );
 }
 
-fn full_workload(out: &mut String, p: &PhaseResult) {
+/// One phase's streams in a table, under `title`, with its processes' figures.
+fn full_workload(out: &mut String, title: &str, p: &PhaseResult) {
     let l = &p.load;
     let _ = writeln!(
         out,
-        "## Connvo, full workload\n\n\
+        "## {title}\n\n\
          {} meetings × {} participants; per meeting {} transcript chunks/s and {} notes \
          edits/s; {} s measured. Server: {} peak RSS {} MiB (VmHWM {} MiB), CPU {} % of a core, \
          {} MiB written to disk. Generator CPU {} %, lag p99 {} ms; wrangler (node) CPU {} %; other processes' CPU \
@@ -334,6 +335,7 @@ fn errors(out: &mut String, report: &Report) {
         ("Connvo notes", &c.connvo_notes),
         ("ShareDB notes", &c.sharedb_notes),
         ("Connvo full", &c.connvo_full),
+        ("y-partyserver notes", &c.ypartyserver_notes),
     ] {
         if let Some(p) = p {
             phases.push((name.to_owned(), p));
@@ -408,7 +410,17 @@ pub fn render(report: &Report) -> String {
     let c = &report.comparison;
     side_by_side(&mut out, c.connvo_notes.as_ref(), c.sharedb_notes.as_ref());
     if let Some(full) = &c.connvo_full {
-        full_workload(&mut out, full);
+        full_workload(&mut out, "Connvo, full workload", full);
+    }
+    if let Some(peer) = &c.ypartyserver_notes {
+        // Until the side-by-side table takes any number of targets.
+        full_workload(&mut out, "y-partyserver, notes workload", peer);
+        out.push_str(
+            "y-partyserver: Yjs rooms on Durable Objects (`bench/peers/y-partyserver/`) on the \
+             same local workerd as Connvo. Its ack is the server's echo of the sender's own \
+             update (Yjs has no acknowledgement): applied and broadcast, not yet stored; the \
+             document is saved to the object's SQLite 2 s after the last update (at most 10 s).\n\n",
+        );
     }
     if !report.ramps.is_empty() {
         let r = p.ramp.as_ref();

@@ -30,6 +30,8 @@ pub struct Comparison {
     pub sharedb_notes: Option<PhaseResult>,
     /// Connvo with the full workload (transcript and notes).
     pub connvo_full: Option<PhaseResult>,
+    /// y-partyserver (Yjs on the same workerd) with the notes workload.
+    pub ypartyserver_notes: Option<PhaseResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
