@@ -30,6 +30,10 @@ pub struct Versions {
     pub sharedb: String,
     pub ot_text_unicode: String,
     pub ws: String,
+    /// The y-partyserver peer's packages (its generator side is `yrs`, in Cargo.lock).
+    pub y_partyserver: String,
+    pub partyserver: String,
+    pub yjs: String,
     pub rustc: String,
 }
 
@@ -114,6 +118,9 @@ pub fn versions() -> Versions {
         sharedb: npm_version(&root, "sharedb"),
         ot_text_unicode: npm_version(&root, "ot-text-unicode"),
         ws: npm_version(&root, "ws"),
+        y_partyserver: npm_version(&root, "y-partyserver"),
+        partyserver: npm_version(&root, "partyserver"),
+        yjs: npm_version(&root, "yjs"),
         rustc: command_output(Path::new("rustc"), &["--version"], &root)
             .unwrap_or_else(|| "unknown".into()),
     }

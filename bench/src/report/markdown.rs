@@ -375,7 +375,7 @@ pub fn render(report: &Report) -> String {
         "# Connvo Edge load benchmark, {}\n\n\
          - **Machine**: {} cores ({}), {} GiB, Linux {}; load average {} at start, {} at end\n\
          - **Versions**: connvo-edge {} (git {}), wrangler {}, workerd {}, node {}, sharedb {}, \
-         ot-text-unicode {}, ws {}, {}\n\
+         ot-text-unicode {}, ws {}, y-partyserver {}, partyserver {}, yjs {}, {}\n\
          - **Parameters**: M={} meetings × P={} participants, R={} transcript chunks/s \
          (Connvo only) and E={} notes edits/s per meeting; {} s measured after {} s warm-up, \
          {} s drain; objective p95 delivery < {} ms; seed {}\n\
@@ -395,6 +395,9 @@ pub fn render(report: &Report) -> String {
         v.sharedb,
         v.ot_text_unicode,
         v.ws,
+        v.y_partyserver,
+        v.partyserver,
+        v.yjs,
         v.rustc,
         l.meetings,
         l.participants,
