@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use connvo_e2e::backend::{free_port, repo_root, TempDir};
+use connvo_e2e::backend::{free_port, repo_root, stop_process_group, TempDir};
 
 use crate::procstat;
 
@@ -163,28 +163,11 @@ impl YPartyServer {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
-    /// SIGTERM to the group, then SIGKILL for anything still there.
+    /// Stops wrangler and workerd together.
     fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let pgid = child.id() as i32;
-        // SAFETY: kill(2) on the process group this server was started in.
-        unsafe {
-            libc::kill(-pgid, libc::SIGTERM);
+        if let Some(child) = self.child.take() {
+            stop_process_group(child);
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // SAFETY: as above; also reaps workerd if it outlived wrangler.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-        let _ = child.wait();
     }
 }
 
