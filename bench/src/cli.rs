@@ -19,6 +19,8 @@ usage: loadgen [options]          (./scripts/bench builds everything and runs th
                                   sharedb           ShareDB 7, in-memory database
                                   sharedb-postgres  ShareDB 7 on sharedb-postgres, with a
                                                     fresh local PostgreSQL per phase
+                                  y-partyserver     Yjs rooms on Durable Objects, on the
+                                                    same wrangler dev (workerd)
                                 Every target runs the notes phase and its own ramp; ratios
                                 are against sharedb. Reports also get an SVG chart of the ramps.
   --meetings M                  concurrent meetings in the fixed-M phases (default 20)

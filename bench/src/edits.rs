@@ -10,9 +10,51 @@
 //! only deleted while this client has nothing unacknowledged, so the line is
 //! committed, and everyone else has received or will receive the op that
 //! inserted it whatever happens to it afterwards.
+//!
+//! The rule works on any replica of the notes ([`NotesText`]): the OT
+//! client the Connvo and ShareDB participants hold, and the Yjs document the
+//! y-partyserver participants hold, so every target gets the same edits.
+
+use std::borrow::Cow;
+use std::fmt::Display;
 
 use connvo_shared::ot::gen::below;
 use connvo_shared::ot::{NotesClient, Op, OtError};
+
+/// What the edit rule needs from a participant's copy of the notes.
+pub trait NotesText {
+    type Error: Display;
+    fn content(&self) -> Cow<'_, str>;
+    fn char_len(&self) -> usize;
+    /// Whether an own edit is still waiting for the server's acknowledgement.
+    fn has_unacked(&self) -> bool;
+    fn insert(&mut self, at: usize, text: &str) -> Result<(), Self::Error>;
+    fn delete(&mut self, at: usize, len: usize) -> Result<(), Self::Error>;
+}
+
+impl NotesText for NotesClient {
+    type Error = OtError;
+
+    fn content(&self) -> Cow<'_, str> {
+        Cow::Borrowed(NotesClient::content(self))
+    }
+
+    fn char_len(&self) -> usize {
+        NotesClient::char_len(self)
+    }
+
+    fn has_unacked(&self) -> bool {
+        NotesClient::has_unacked(self)
+    }
+
+    fn insert(&mut self, at: usize, text: &str) -> Result<(), OtError> {
+        self.edit(Op::insert_at(at, text))
+    }
+
+    fn delete(&mut self, at: usize, len: usize) -> Result<(), OtError> {
+        self.edit(Op::delete_at(at, len))
+    }
+}
 
 /// Char positions where the lines of `text` start, plus the end when the
 /// text is empty or ends with a newline (inserting there appends a line).
@@ -31,19 +73,19 @@ fn line_starts(text: &str) -> Vec<usize> {
 /// Makes one local edit on `client`: inserts `line` (which must end with a
 /// newline) at a random line start, then trims one other whole line when
 /// the document is over `cap_chars`.
-pub fn edit(
-    client: &mut NotesClient,
+pub fn edit<N: NotesText>(
+    client: &mut N,
     line: &str,
     rng: &mut u64,
     cap_chars: usize,
-) -> Result<(), OtError> {
+) -> Result<(), N::Error> {
     let may_trim = !client.has_unacked();
-    let starts = line_starts(client.content());
+    let starts = line_starts(&client.content());
     let at = starts[below(rng, starts.len() as u64) as usize];
-    client.edit(Op::insert_at(at, line))?;
+    client.insert(at, line)?;
 
     if may_trim && client.char_len() > cap_chars {
-        let starts = line_starts(client.content());
+        let starts = line_starts(&client.content());
         // Whole lines are [starts[i], starts[i + 1]); the last start is the end.
         let lines: Vec<(usize, usize)> = starts
             .windows(2)
@@ -52,7 +94,7 @@ pub fn edit(
             .collect();
         if !lines.is_empty() {
             let (start, len) = lines[below(rng, lines.len() as u64) as usize];
-            client.edit(Op::delete_at(start, len))?;
+            client.delete(start, len)?;
         }
     }
     Ok(())

@@ -34,6 +34,10 @@ pub struct Versions {
     pub postgresql: String,
     pub ot_text_unicode: String,
     pub ws: String,
+    /// The y-partyserver peer's packages (its generator side is `yrs`, in Cargo.lock).
+    pub y_partyserver: String,
+    pub partyserver: String,
+    pub yjs: String,
     pub rustc: String,
 }
 
@@ -121,6 +125,9 @@ pub fn versions() -> Versions {
         postgresql: crate::sharedb::Postgres::version(),
         ot_text_unicode: npm_version(&root, "ot-text-unicode"),
         ws: npm_version(&root, "ws"),
+        y_partyserver: npm_version(&root, "y-partyserver"),
+        partyserver: npm_version(&root, "partyserver"),
+        yjs: npm_version(&root, "yjs"),
         rustc: command_output(Path::new("rustc"), &["--version"], &root)
             .unwrap_or_else(|| "unknown".into()),
     }

@@ -37,6 +37,7 @@ mod stats;
 mod tag;
 mod target;
 mod wire;
+mod ypartyserver;
 
 use std::process::ExitCode;
 

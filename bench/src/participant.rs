@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use connvo_shared::ot::{CommittedOp, Component, NotesClient, Op};
+use connvo_shared::ot::{CommittedOp, Component, Op};
 use futures::stream::{SplitSink, StreamExt};
 use futures::SinkExt;
 use tokio::sync::mpsc;
@@ -22,7 +22,7 @@ use crate::clock::now_us;
 use crate::edits;
 use crate::stats::ClientStats;
 use crate::tag::{Stream, Tag};
-use crate::wire::{Inbound, Joined, Wire, Ws};
+use crate::wire::{Inbound, Joined, Replica, Ws};
 
 /// What the meeting's driver tells a participant to do.
 #[derive(Debug, Clone, Copy)]
@@ -63,9 +63,8 @@ struct InflightOp {
 
 struct Client {
     spec: Spec,
-    wire: Box<dyn Wire>,
     sink: SplitSink<Ws, Message>,
-    notes: NotesClient,
+    replica: Replica,
     rng: u64,
     next_seq: [u64; 2],
     pending_tags: u64,
@@ -90,9 +89,8 @@ pub async fn run(
     let (sink, mut frames) = joined.ws.split();
     let mut client = Client {
         spec,
-        wire: joined.wire,
         sink,
-        notes: joined.notes,
+        replica: joined.replica,
         rng: spec.seed,
         next_seq: [0; 2],
         pending_tags: 0,
@@ -109,6 +107,10 @@ pub async fn run(
                 Some(Ok(Message::Text(text))) => {
                     activity.fetch_add(1, Ordering::Relaxed);
                     client.on_frame(text.as_str()).await;
+                }
+                Some(Ok(Message::Binary(data))) => {
+                    activity.fetch_add(1, Ordering::Relaxed);
+                    client.on_binary(&data).await;
                 }
                 Some(Ok(Message::Close(close))) => {
                     client.stats.error("closed_by_server", || format!("{close:?}"));
@@ -136,10 +138,14 @@ pub async fn run(
 
 impl Client {
     async fn send(&mut self, frame: String) {
+        self.send_message(Message::Text(frame.into())).await;
+    }
+
+    async fn send_message(&mut self, message: Message) {
         if self.dead {
             return;
         }
-        if let Err(e) = self.sink.send(Message::Text(frame.into())).await {
+        if let Err(e) = self.sink.send(message).await {
             self.stats.error("send", || e.to_string());
             self.dead = true;
         }
@@ -148,24 +154,39 @@ impl Client {
     async fn edit(&mut self) {
         let tag = self.next_tag(Stream::Notes);
         let line = format!("{tag}\n");
-        match edits::edit(
-            &mut self.notes,
-            &line,
-            &mut self.rng,
-            self.spec.doc_cap_chars,
-        ) {
-            Ok(()) => {
-                self.count_sent(tag);
-                self.pending_tags += 1;
+        let cap = self.spec.doc_cap_chars;
+        match &mut self.replica {
+            Replica::Ot { notes, .. } => match edits::edit(notes, &line, &mut self.rng, cap) {
+                Ok(()) => {
+                    self.count_sent(tag);
+                    self.pending_tags += 1;
+                }
+                Err(e) => self.stats.error("local_edit", || e.to_string()),
+            },
+            // A Yjs client sends every change at once: nothing waits for an ack.
+            Replica::Yjs(doc) => {
+                let made = edits::edit(doc.as_mut(), &line, &mut self.rng, cap)
+                    .and_then(|()| doc.take_edit(now_us()));
+                match made {
+                    Ok(frame) => {
+                        self.count_sent(tag);
+                        if let Some(frame) = frame {
+                            self.send_message(Message::Binary(frame.into())).await;
+                        }
+                    }
+                    Err(e) => self.stats.error("local_edit", || e),
+                }
             }
-            Err(e) => self.stats.error("local_edit", || e.to_string()),
         }
         self.flush_submit().await;
     }
 
     async fn transcript(&mut self) {
         let tag = self.next_tag(Stream::Transcript);
-        let Some(frame) = self.wire.transcript(&format!("{tag} {TRANSCRIPT_WORDS}")) else {
+        let Replica::Ot { wire, .. } = &self.replica else {
+            return;
+        };
+        let Some(frame) = wire.transcript(&format!("{tag} {TRANSCRIPT_WORDS}")) else {
             return;
         };
         self.count_sent(tag);
@@ -197,7 +218,10 @@ impl Client {
         if self.dead {
             return;
         }
-        let Some(submission) = self.notes.poll_submit() else {
+        let Replica::Ot { notes, wire } = &mut self.replica else {
+            return;
+        };
+        let Some(submission) = notes.poll_submit() else {
             return;
         };
         self.inflight = Some(InflightOp {
@@ -205,15 +229,38 @@ impl Client {
             sent_us: now_us(),
             tags: std::mem::take(&mut self.pending_tags),
         });
-        let frame = self.wire.submit(&submission);
+        let frame = wire.submit(&submission);
         self.send(frame).await;
     }
 
     async fn on_frame(&mut self, frame: &str) {
         let mut events = std::mem::take(&mut self.events);
-        if let Err(e) = self.wire.decode(frame, &mut events) {
+        // y-partyserver's text frames are its custom messages: none are measured.
+        if let Replica::Ot { wire, .. } = &self.replica {
+            if let Err(e) = wire.decode(frame, &mut events) {
+                self.stats.error("bad_frame", || e);
+            }
+        }
+        self.on_events(events).await;
+    }
+
+    /// Binary frames are y-protocols messages (the OT targets send none).
+    async fn on_binary(&mut self, data: &[u8]) {
+        let Replica::Yjs(doc) = &mut self.replica else {
+            return;
+        };
+        let mut events = std::mem::take(&mut self.events);
+        let mut replies = Vec::new();
+        if let Err(e) = doc.receive(data, &mut events, &mut replies) {
             self.stats.error("bad_frame", || e);
         }
+        for reply in replies {
+            self.send_message(Message::Binary(reply.into())).await;
+        }
+        self.on_events(events).await;
+    }
+
+    async fn on_events(&mut self, mut events: Vec<Inbound>) {
         for event in events.drain(..) {
             match event {
                 Inbound::Ack {
@@ -230,16 +277,23 @@ impl Client {
                     self.stats.error(&format!("rejected:{code}"), || {
                         format!("op {client_seq} refused with {code}")
                     });
-                    if self
-                        .notes
-                        .handle_reject(client_seq, content, version)
-                        .is_some()
-                    {
+                    let Replica::Ot { notes, .. } = &mut self.replica else {
+                        continue;
+                    };
+                    if notes.handle_reject(client_seq, content, version).is_some() {
                         self.inflight = None;
                         self.pending_tags = 0;
                     }
                 }
                 Inbound::Transcript { seq, text } => self.on_transcript(seq, &text),
+                Inbound::Inserted(text) => self.record_inserted([text.as_str()]),
+                Inbound::EditAcked { sent_us } => {
+                    self.stats.acked[Stream::Notes.index()] += 1;
+                    if self.spec.in_window(sent_us) {
+                        self.stats.ack[Stream::Notes.index()]
+                            .push_us(now_us().saturating_sub(sent_us));
+                    }
+                }
                 Inbound::Error { code, message } => {
                     self.stats.error(&format!("server:{code}"), || message);
                 }
@@ -258,7 +312,10 @@ impl Client {
             // A repeated ack of an older op: nothing to do.
             return;
         }
-        if let Err(e) = self.notes.handle_ack(client_seq, version) {
+        let Replica::Ot { notes, .. } = &mut self.replica else {
+            return;
+        };
+        if let Err(e) = notes.handle_ack(client_seq, version) {
             self.stats.error("ack_gap", || e.to_string());
             return;
         }
@@ -272,8 +329,16 @@ impl Client {
         self.drain_reorder();
     }
 
+    /// The OT notes client's version (0 for a CRDT replica, which has none).
+    fn version(&self) -> u64 {
+        match &self.replica {
+            Replica::Ot { notes, .. } => notes.version(),
+            Replica::Yjs(_) => 0,
+        }
+    }
+
     fn on_op(&mut self, op: CommittedOp) {
-        if op.version > self.notes.version() + 1 {
+        if op.version > self.version() + 1 {
             self.stats.server_reordered += 1;
             self.reorder.insert(op.version, op);
             return;
@@ -283,11 +348,15 @@ impl Client {
     }
 
     fn drain_reorder(&mut self) {
-        while let Some(entry) = self.reorder.first_entry() {
+        loop {
+            let current = self.version();
+            let Some(entry) = self.reorder.first_entry() else {
+                break;
+            };
             let version = *entry.key();
-            if version <= self.notes.version() {
+            if version <= current {
                 entry.remove();
-            } else if version == self.notes.version() + 1 {
+            } else if version == current + 1 {
                 let op = entry.remove();
                 self.apply_op(op);
             } else {
@@ -297,31 +366,38 @@ impl Client {
     }
 
     fn apply_op(&mut self, op: CommittedOp) {
+        let Replica::Ot { notes, .. } = &mut self.replica else {
+            return;
+        };
         let own = self
             .inflight
             .as_ref()
             .is_some_and(|i| i.client_seq == op.client_seq)
-            && op.client_id == self.notes.client_id();
-        if own && op.version == self.notes.version() + 1 {
+            && op.client_id == notes.client_id();
+        if own && op.version == notes.version() + 1 {
             // Our own op coming back (a catch-up after a lost ack) is the ack.
             self.on_ack(op.client_seq, op.version);
             return;
         }
-        match self.notes.handle_op(&op) {
+        match notes.handle_op(&op) {
             Ok(Some(_)) => self.record_notes(&op.op),
             Ok(None) => {}
             Err(e) => self.stats.error("notes_apply", || e.to_string()),
         }
     }
 
-    /// Every tagged line an op inserts is one delivered edit.
     fn record_notes(&mut self, op: &Op) {
+        self.record_inserted(op.components().iter().filter_map(|c| match c {
+            Component::Insert(text) => Some(text.as_str()),
+            _ => None,
+        }));
+    }
+
+    /// Every tagged line inserted is one delivered edit.
+    fn record_inserted<'a>(&mut self, inserted: impl IntoIterator<Item = &'a str>) {
         let now = now_us();
         let mut tags = Vec::new();
-        for component in op.components() {
-            let Component::Insert(text) = component else {
-                continue;
-            };
+        for text in inserted {
             for line in text.split('\n').filter(|l| !l.is_empty()) {
                 match Tag::parse(line) {
                     Some(tag) if tag.stream == Stream::Notes => tags.push(tag),

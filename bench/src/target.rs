@@ -12,7 +12,8 @@ use serde::{Serialize, Serializer};
 use crate::connvo::ConnvoServer;
 use crate::procstat;
 use crate::sharedb::{ShareDbOnPostgres, ShareDbServer};
-use crate::wire::Joined;
+use crate::wire::{Joined, Replica};
+use crate::ypartyserver::YPartyServer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetKind {
@@ -20,6 +21,8 @@ pub enum TargetKind {
     /// ShareDB with its in-memory database: the baseline of every ratio.
     ShareDb,
     ShareDbPostgres,
+    /// y-partyserver (Yjs on Durable Objects) on the same workerd as Connvo.
+    YPartyServer,
 }
 
 /// What the report says about a target.
@@ -68,12 +71,24 @@ const SHAREDB_POSTGRES: TargetInfo = TargetInfo {
              `full_page_writes` on) and autovacuum off; a pool of 10 connections",
 };
 
+const Y_PARTYSERVER: TargetInfo = TargetInfo {
+    slug: "y-partyserver",
+    name: "y-partyserver (Yjs)",
+    transcript: false,
+    colour: "#9467bd",
+    per_op: "y-partyserver 2 (Yjs on Durable Objects, `bench/peers/y-partyserver/`) on the \
+             same workerd: each update is applied in memory and sent to every connection, \
+             the sender included (that echo is its ack); the whole document is saved to \
+             the object's SQLite 2 s after the last update, at most 10 s",
+};
+
 impl TargetKind {
     /// Every target, in the order phases run and reports list them.
     pub const ALL: &'static [TargetKind] = &[
         TargetKind::Connvo,
         TargetKind::ShareDb,
         TargetKind::ShareDbPostgres,
+        TargetKind::YPartyServer,
     ];
 
     /// The target every other is compared with: the fastest common setup.
@@ -84,6 +99,7 @@ impl TargetKind {
             TargetKind::Connvo => &CONNVO,
             TargetKind::ShareDb => &SHAREDB,
             TargetKind::ShareDbPostgres => &SHAREDB_POSTGRES,
+            TargetKind::YPartyServer => &Y_PARTYSERVER,
         }
     }
 
@@ -112,6 +128,7 @@ pub enum Server {
     Connvo(Box<ConnvoServer>),
     ShareDb(ShareDbServer),
     ShareDbPostgres(Box<ShareDbOnPostgres>),
+    YPartyServer(YPartyServer),
 }
 
 impl Server {
@@ -123,6 +140,7 @@ impl Server {
             TargetKind::ShareDbPostgres => {
                 Server::ShareDbPostgres(Box::new(ShareDbOnPostgres::start().await?))
             }
+            TargetKind::YPartyServer => Server::YPartyServer(YPartyServer::start().await?),
         })
     }
 
@@ -131,6 +149,7 @@ impl Server {
             Server::Connvo(_) => TargetKind::Connvo,
             Server::ShareDb(_) => TargetKind::ShareDb,
             Server::ShareDbPostgres(_) => TargetKind::ShareDbPostgres,
+            Server::YPartyServer(_) => TargetKind::YPartyServer,
         }
     }
 
@@ -147,6 +166,17 @@ impl Server {
             Server::ShareDbPostgres(s) => {
                 crate::sharedb::join_meeting(&s.sharedb.url(), meeting, participants).await
             }
+            Server::YPartyServer(s) => {
+                let joined =
+                    crate::ypartyserver::join_meeting(&s.ws_base(), meeting, participants).await?;
+                Ok(joined
+                    .into_iter()
+                    .map(|(ws, doc)| Joined {
+                        ws,
+                        replica: Replica::Yjs(Box::new(doc)),
+                    })
+                    .collect())
+            }
         }
     }
 
@@ -157,6 +187,7 @@ impl Server {
             Server::Connvo(s) => ("workerd".into(), s.workerd_pids()),
             Server::ShareDb(s) => ("ShareDB node".into(), s.pid().into_iter().collect()),
             Server::ShareDbPostgres(s) => ("ShareDB node + postgres".into(), s.pids()),
+            Server::YPartyServer(s) => ("workerd (y-partyserver)".into(), s.workerd_pids()),
         }
     }
 
@@ -165,6 +196,7 @@ impl Server {
     pub fn tooling(&self) -> Option<(String, Vec<u32>)> {
         match self {
             Server::Connvo(s) => Some(("wrangler (node)".into(), s.wrangler_pids())),
+            Server::YPartyServer(s) => Some(("wrangler (node)".into(), s.wrangler_pids())),
             Server::ShareDb(_) | Server::ShareDbPostgres(_) => None,
         }
     }
@@ -175,6 +207,7 @@ impl Server {
             Server::Connvo(s) => s.log_tail(),
             Server::ShareDb(s) => s.log_tail(),
             Server::ShareDbPostgres(s) => s.log_tail(),
+            Server::YPartyServer(s) => s.log_tail(),
         }
     }
 }

@@ -3,7 +3,9 @@
 //! and decode a frame into events. Everything target-specific (ShareDB's
 //! JSON messages, the Connvo room protocol) lives behind this trait in its
 //! own module, so the participant loop, the metrics and the workload are the
-//! same code for both targets.
+//! same code for every OT target. The CRDT target (y-partyserver) keeps a
+//! Yjs document instead of the OT notes client ([`Replica::Yjs`]) and
+//! decodes into the same events.
 
 use connvo_shared::ot::{CommittedOp, OpSubmission};
 use tokio::net::TcpStream;
@@ -28,6 +30,11 @@ pub enum Inbound {
     /// A transcript chunk (ours echoed back, or someone else's), with the
     /// server's position in the meeting's transcript stream when it has one.
     Transcript { seq: Option<u64>, text: String },
+    /// Text someone else inserted, already merged into a CRDT replica.
+    Inserted(String),
+    /// One of our CRDT edits came back from the server (the echo Yjs has
+    /// in place of an ack), sent at `sent_us`.
+    EditAcked { sent_us: u64 },
     /// An error the server reported, as its stable code and message.
     Error { code: String, message: String },
     /// Anything the benchmark does not measure (presence, pongs, …).
@@ -46,12 +53,30 @@ pub trait Wire: Send + Sync {
 }
 
 /// A joined connection: the socket, past any handshake and subscription,
-/// the notes client holding the document as the server sent it, and the
-/// protocol for this connection.
+/// and the participant's copy of the notes as the server sent it.
 pub struct Joined {
     pub ws: Ws,
-    pub notes: connvo_shared::ot::NotesClient,
-    pub wire: Box<dyn Wire>,
+    pub replica: Replica,
+}
+
+/// A participant's copy of the notes and the protocol that keeps it.
+pub enum Replica {
+    /// An OT server: the notes client and the server's protocol.
+    Ot {
+        notes: connvo_shared::ot::NotesClient,
+        wire: Box<dyn Wire>,
+    },
+    /// A Yjs server: the document speaks y-protocols itself.
+    Yjs(Box<crate::ypartyserver::YjsReplica>),
+}
+
+impl Joined {
+    pub fn ot(ws: Ws, notes: connvo_shared::ot::NotesClient, wire: Box<dyn Wire>) -> Joined {
+        Joined {
+            ws,
+            replica: Replica::Ot { notes, wire },
+        }
+    }
 }
 
 /// Opens a WebSocket with Nagle's algorithm off: small frames must leave at

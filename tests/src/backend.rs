@@ -274,27 +274,33 @@ impl Backend {
 
     /// Kills the whole process group: SIGTERM, then SIGKILL if it lingers.
     fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let pgid = child.id() as i32;
-        // SAFETY: kill(2) with a negative pid signals the process group we created.
-        unsafe {
-            libc::kill(-pgid, libc::SIGTERM);
+        if let Some(child) = self.child.take() {
+            stop_process_group(child);
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // SAFETY: as above; also reaps any straggler (workerd) in the group.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
-        let _ = child.wait();
     }
+}
+
+/// Stops a child started as the leader of its own process group (as
+/// `wrangler dev` is here and in the load generator): SIGTERM to the group,
+/// SIGKILL to whatever is left after 5 s, then reaps the child.
+pub fn stop_process_group(mut child: Child) {
+    let pgid = child.id() as i32;
+    // SAFETY: kill(2) with a negative pid signals the process group we created.
+    unsafe {
+        libc::kill(-pgid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: as above; also reaps any straggler (workerd) in the group.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    }
+    let _ = child.wait();
 }
 
 impl Drop for Backend {

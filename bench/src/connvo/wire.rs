@@ -185,11 +185,7 @@ pub async fn join(url: &str, client_id: &str) -> Result<Joined, String> {
         .map_err(|_| format!("no welcome and notes snapshot within {HELLO_TIMEOUT:?}"))??;
     let mut notes = NotesClient::new(client_id, content, version);
     notes.connect();
-    Ok(Joined {
-        ws,
-        notes,
-        wire: Box::new(ConnvoWire),
-    })
+    Ok(Joined::ot(ws, notes, Box::new(ConnvoWire)))
 }
 
 #[cfg(test)]

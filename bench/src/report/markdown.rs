@@ -436,7 +436,8 @@ pub fn render(report: &Report) -> String {
         "# Connvo Edge load benchmark, {}\n\n\
          - **Machine**: {} cores ({}), {} GiB, Linux {}; load average {} at start, {} at end\n\
          - **Versions**: connvo-edge {} (git {}), wrangler {}, workerd {}, node {}, sharedb {}, \
-         sharedb-postgres {}, pg {}, PostgreSQL {}, ot-text-unicode {}, ws {}, {}\n\
+         sharedb-postgres {}, pg {}, PostgreSQL {}, y-partyserver {}, partyserver {}, yjs {}, \
+         ot-text-unicode {}, ws {}, {}\n\
          - **Parameters**: M={} meetings × P={} participants, R={} transcript chunks/s \
          (Connvo only) and E={} notes edits/s per meeting; targets {}; {} s measured after {} s warm-up, \
          {} s drain; objective p95 delivery < {} ms; seed {}\n\
@@ -457,6 +458,9 @@ pub fn render(report: &Report) -> String {
         v.sharedb_postgres,
         v.pg,
         v.postgresql,
+        v.y_partyserver,
+        v.partyserver,
+        v.yjs,
         v.ot_text_unicode,
         v.ws,
         v.rustc,
@@ -547,7 +551,11 @@ mod tests {
         let parameters = {
             let c = crate::cli::parse(Vec::new()).unwrap().unwrap();
             Parameters {
-                targets: TargetKind::ALL.to_vec(),
+                targets: vec![
+                    TargetKind::Connvo,
+                    TargetKind::ShareDb,
+                    TargetKind::ShareDbPostgres,
+                ],
                 load: c.load,
                 slo_ms: c.slo_ms,
                 ramp: c.ramp,
@@ -582,6 +590,9 @@ mod tests {
                 sharedb_postgres: text("5.0.1"),
                 pg: text("8.23.1"),
                 postgresql: text("15.18"),
+                y_partyserver: text("2.2.0"),
+                partyserver: text("0.5.10"),
+                yjs: text("13.6.33"),
                 ot_text_unicode: text("4"),
                 ws: text("8"),
                 rustc: text("rustc"),
@@ -624,7 +635,11 @@ mod tests {
         assert!(md.contains("| errors | 0 | 0 | not run |"));
         // Disk per edit: 1 MiB over 40 edits/s × (2 s warm-up + 15 s).
         assert!(md.contains("| server disk writes per edit, KB | 1.54 (1.00×) | 1.54 | not run |"));
-        for kind in TargetKind::ALL {
+        for kind in [
+            TargetKind::Connvo,
+            TargetKind::ShareDb,
+            TargetKind::ShareDbPostgres,
+        ] {
             assert!(md.contains(&format!("- **{}**: ", kind.name())));
         }
         assert!(md.contains("- could not run: ShareDB (PostgreSQL), notes workload"));

@@ -223,7 +223,7 @@ pub async fn join_meeting(
             doc: doc.clone(),
             src,
         });
-        joined.push(Joined { ws, notes, wire });
+        joined.push(Joined::ot(ws, notes, wire));
     }
     Ok(joined)
 }
