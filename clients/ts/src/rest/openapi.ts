@@ -1817,6 +1817,61 @@ export interface components {
             role?: components["schemas"]["MemberRoleName"] | null;
             user_id: string;
         };
+        /**
+         * @description The body of `GET /v1/admin/metrics` (the spec's schema is derived
+         *     from this type, so it cannot drift from what the route answers).
+         */
+        AdminMetrics: {
+            counters: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description Events the aggregator could not keep (over its limits).
+             */
+            dropped_events: number;
+            /** @description The environment the figures come from (`local`, `staging`, …). */
+            environment: string;
+            /**
+             * Format: int64
+             * @description The window `[from_ms, to_ms)`, whole minutes.
+             */
+            from_ms: number;
+            gauges: {
+                [key: string]: number;
+            };
+            /** @description One point per minute of the window that has data, oldest first. */
+            points: components["schemas"]["MetricsPoint"][];
+            /**
+             * Format: double
+             * @description The sketches' relative error bound on every quantile.
+             */
+            relative_error: number;
+            /** @description The rooms' series (`room.*`, e.g. `room.fanout_ms`). */
+            room: components["schemas"]["LatencySummary"][];
+            /** @description One series per route (by route name). */
+            routes: components["schemas"]["LatencySummary"][];
+            /** Format: int64 */
+            to_ms: number;
+            /** Format: int64 */
+            window_minutes: number;
+        };
+        /**
+         * @description What one evaluation of the rules did (the alert cron logs it;
+         *     `POST /v1/dev/alerts/run` answers it).
+         */
+        AlertTick: {
+            /** @description Org admins told by notification. */
+            admins_notified: number;
+            /** @description Breaches found in this evaluation, firing or not. */
+            breaching: number;
+            /** @description Keys of the breaches that started now (one alert each). */
+            fired: string[];
+            /** @description Keys that stopped breaching. */
+            resolved: string[];
+            /** @description Slack-format webhook posts that succeeded. */
+            webhook_sent: number;
+        };
         /** @description `GET /v1/admin/announcements/{id}` (N16). */
         AnnouncementProgress: {
             /** Format: int64 */
@@ -2372,6 +2427,29 @@ export interface components {
             role?: components["schemas"]["MemberRoleName"] | null;
             user_id: string;
         };
+        /** @description One latency series over a window. */
+        LatencySummary: {
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: int64
+             * @description Responses of this route by class (0 for non-HTTP series).
+             */
+            errors_4xx: number;
+            /** Format: int64 */
+            errors_5xx: number;
+            /** Format: double */
+            max_ms: number;
+            name: string;
+            /** Format: double */
+            p50_ms: number;
+            /** Format: double */
+            p95_ms: number;
+            /** Format: double */
+            p99_ms: number;
+            /** Format: double */
+            sum_ms: number;
+        };
         /** @description `{hold}`. */
         LegalHoldBody: {
             hold: components["schemas"]["HoldRow"];
@@ -2570,6 +2648,22 @@ export interface components {
             role: components["schemas"]["MeetingRoleName"];
             user_id: string;
         };
+        /** @description One minute of [`AdminMetrics`], for the dashboard's charts. */
+        MetricsPoint: {
+            /** Format: int64 */
+            errors_4xx: number;
+            /** Format: int64 */
+            errors_5xx: number;
+            gauges: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            minute_ms: number;
+            /** Format: int64 */
+            requests: number;
+            room: components["schemas"]["PointSeries"][];
+            routes: components["schemas"]["PointSeries"][];
+        };
         /**
          * @description Which model made a vector: stored on every `embeddings` row (`model`,
          *     `version`, `dim`) and in `vector_index_meta`. `GET /v1/admin/embeddings`
@@ -2743,6 +2837,18 @@ export interface components {
         /** @description `GET /v1/meetings/{id}/participants`. */
         ParticipantList: {
             participants: components["schemas"]["Participant"][];
+        };
+        /** @description One series within a minute. */
+        PointSeries: {
+            /** Format: int64 */
+            count: number;
+            name: string;
+            /** Format: double */
+            p50_ms: number;
+            /** Format: double */
+            p95_ms: number;
+            /** Format: double */
+            p99_ms: number;
         };
         /** @description The previous host, now a co-host or participant. */
         PreviousHost: {
@@ -3461,6 +3567,8 @@ export interface components {
     pathItems: never;
 }
 export type AddParticipantRequest = components['schemas']['AddParticipantRequest'];
+export type AdminMetrics = components['schemas']['AdminMetrics'];
+export type AlertTick = components['schemas']['AlertTick'];
 export type AnnouncementProgress = components['schemas']['AnnouncementProgress'];
 export type AnnouncementQueued = components['schemas']['AnnouncementQueued'];
 export type AnnouncementRequest = components['schemas']['AnnouncementRequest'];
@@ -3507,6 +3615,7 @@ export type InsightSummary = components['schemas']['InsightSummary'];
 export type Interest = components['schemas']['Interest'];
 export type InterestCatalogue = components['schemas']['InterestCatalogue'];
 export type Invitee = components['schemas']['Invitee'];
+export type LatencySummary = components['schemas']['LatencySummary'];
 export type LegalHoldBody = components['schemas']['LegalHoldBody'];
 export type LegalHoldRequest = components['schemas']['LegalHoldRequest'];
 export type LimitView = components['schemas']['LimitView'];
@@ -3525,6 +3634,7 @@ export type MeetingSuggestion = components['schemas']['MeetingSuggestion'];
 export type MeetingVideo = components['schemas']['MeetingVideo'];
 export type MemberRoleName = components['schemas']['MemberRoleName'];
 export type Membership = components['schemas']['Membership'];
+export type MetricsPoint = components['schemas']['MetricsPoint'];
 export type ModelInfo = components['schemas']['ModelInfo'];
 export type Notification = components['schemas']['Notification'];
 export type NotificationMarked = components['schemas']['NotificationMarked'];
@@ -3538,6 +3648,7 @@ export type OutboxEmail = components['schemas']['OutboxEmail'];
 export type PageCounts = components['schemas']['PageCounts'];
 export type Participant = components['schemas']['Participant'];
 export type ParticipantList = components['schemas']['ParticipantList'];
+export type PointSeries = components['schemas']['PointSeries'];
 export type PreviousHost = components['schemas']['PreviousHost'];
 export type Profile = components['schemas']['Profile'];
 export type ProfilePut = components['schemas']['ProfilePut'];
@@ -5111,7 +5222,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["AdminMetrics"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
@@ -7780,7 +7891,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["AlertTick"];
                 };
             };
             /** @description Error: `VALIDATION_ERROR`. */
