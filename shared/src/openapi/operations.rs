@@ -53,23 +53,6 @@ impl Payload {
         }
     }
 
-    /// Any JSON object; `what` says what it holds (docs/api.md has the
-    /// fields). Only for bodies that are free-form on purpose (every other
-    /// body is a `ToSchema` type of `super::schemas`).
-    pub fn object(what: &'static str) -> Payload {
-        Payload {
-            name: None,
-            schema: RefOr::T(Schema::Object(
-                ObjectBuilder::new()
-                    .schema_type(Type::Object)
-                    .description(Some(what))
-                    .build(),
-            )),
-            refs: Vec::new(),
-            media: "application/json",
-        }
-    }
-
     /// A non-JSON body (a file, an event stream).
     pub fn text(media: &'static str, what: &'static str) -> Payload {
         Payload {
