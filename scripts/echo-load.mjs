@@ -92,7 +92,9 @@ async function startWrangler(config, extraEnv = {}) {
       cwd: ROOT,
       detached: true,
       stdio: "ignore",
-      env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false", WRANGLER_REGISTRY_PATH: join(state, "registry"), ...extraEnv },
+      env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false",
+        // As for Connvo (tests/src/backend.rs): no local trace store or explorer.
+        X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false", WRANGLER_REGISTRY_PATH: join(state, "registry"), ...extraEnv },
     },
   );
   for (let i = 0; i < 450; i++) {

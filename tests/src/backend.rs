@@ -214,6 +214,13 @@ impl Backend {
         cmd.env("PATH", path)
             .env("CONNVO_SKIP_BUILD", "1")
             .env("WRANGLER_SEND_METRICS", "false")
+            // wrangler dev's local observability (every runtime event traced
+            // into a SQLite trace store inside the same workerd) and its
+            // local explorer: dev tooling that production runs outside the
+            // isolate. Left on, it is about a fifth of workerd's CPU and
+            // most of its disk writes under load (docs/benchmarks.md).
+            .env("X_LOCAL_OBSERVABILITY", "false")
+            .env("X_LOCAL_EXPLORER", "false")
             // A dev registry of its own: with the shared one, every other
             // `wrangler dev` starting or stopping on the machine reloads
             // this runtime ("Connection status updated"), which drops the

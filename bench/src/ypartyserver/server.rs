@@ -82,6 +82,9 @@ impl YPartyServer {
             .arg("--show-interactive-dev-session=false")
             .env("PATH", path)
             .env("WRANGLER_SEND_METRICS", "false")
+            // As for Connvo (tests/src/backend.rs): no local trace store.
+            .env("X_LOCAL_OBSERVABILITY", "false")
+            .env("X_LOCAL_EXPLORER", "false")
             // Its own dev registry, so other `wrangler dev`s on the machine
             // starting and stopping do not reload this one.
             .env(
