@@ -168,6 +168,9 @@ impl RoomConfig {
         ms("INCALL_LULL_WINDOW_MS", &mut c.live.lull.window_ms);
         ms("INCALL_TOPIC_WINDOW_MS", &mut c.live.topic.window_ms);
         ms("INCALL_MIN_INTERVAL_MS", &mut c.live.gate.min_interval_ms);
+        // How long the room's D1 mirror lags at most while a call runs
+        // (R17); the end of the meeting still flushes at once.
+        ms("ROOM_FLUSH_INTERVAL_MS", &mut c.flush_interval_ms);
         let mut words = 0u64;
         ms("INCALL_TOPIC_MIN_WORDS", &mut words);
         if words > 0 {
@@ -213,6 +216,7 @@ mod tests {
             "INCALL_TOPIC_MIN_WORDS" => Some("6".to_owned()),
             "INCALL_MIN_INTERVAL_MS" => Some("soon".to_owned()),
             "INCALL_LULL_MIN_WPM" => Some("-1".to_owned()),
+            "ROOM_FLUSH_INTERVAL_MS" => Some("15000".to_owned()),
             _ => None,
         };
         let (c, bad) = RoomConfig::with_vars(vars);
@@ -221,6 +225,7 @@ mod tests {
         assert_eq!(c.live.topic.min_words, 6);
         assert_eq!(c.live.gate.min_interval_ms, 60_000);
         assert_eq!(c.live.lull.min_words_per_min, 40.0);
+        assert_eq!(c.flush_interval_ms, 15_000);
         assert_eq!(bad, ["INCALL_MIN_INTERVAL_MS", "INCALL_LULL_MIN_WPM"]);
         let (d, none) = RoomConfig::with_vars(|_| None);
         assert_eq!(d, RoomConfig::default());
