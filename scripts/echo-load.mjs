@@ -93,7 +93,7 @@ async function startWrangler(config, extraEnv = {}) {
       detached: true,
       stdio: "ignore",
       env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false",
-        // As for Connvo (tests/src/backend.rs): no local trace store or explorer.
+        // As for Connvo (WRANGLER_ENV in tests/src/backend.rs): no local trace store or explorer.
         X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false", WRANGLER_REGISTRY_PATH: join(state, "registry"), ...extraEnv },
     },
   );

@@ -229,7 +229,8 @@ impl MeetingRoom {
             (None, Some(id)) => id.to_owned(),
             (None, None) => return Err("this room has never been opened for a meeting".into()),
         };
-        // The in-call detectors' settings come from this environment's vars.
+        // The in-call detectors' settings and the D1 flush interval come from
+        // this environment's vars.
         let (config, bad) =
             RoomConfig::with_vars(|name| self.env.var(name).ok().map(|v| v.to_string()));
         if !bad.is_empty() {

@@ -8,6 +8,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// The environment every `wrangler dev` this repository measures or tests
+/// starts with (Connvo here, the y-partyserver peer in the benchmark), so
+/// the workerd targets run alike: no usage metrics sent, and wrangler dev's
+/// local observability (every runtime event traced into a SQLite trace
+/// store inside the same workerd) and local explorer off. Those are dev
+/// tooling that production runs outside the isolate; left on, the trace
+/// store was 16 % of workerd's CPU in the benchmark's notes phase and
+/// ~60 % of its disk writes (docs/benchmarks.md, "Below the isolate").
+pub const WRANGLER_ENV: [(&str, &str); 3] = [
+    ("WRANGLER_SEND_METRICS", "false"),
+    ("X_LOCAL_OBSERVABILITY", "false"),
+    ("X_LOCAL_EXPLORER", "false"),
+];
+
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -213,14 +227,7 @@ impl Backend {
         }
         cmd.env("PATH", path)
             .env("CONNVO_SKIP_BUILD", "1")
-            .env("WRANGLER_SEND_METRICS", "false")
-            // wrangler dev's local observability (every runtime event traced
-            // into a SQLite trace store inside the same workerd) and its
-            // local explorer: dev tooling that production runs outside the
-            // isolate. Left on, it is about a fifth of workerd's CPU and
-            // most of its disk writes under load (docs/benchmarks.md).
-            .env("X_LOCAL_OBSERVABILITY", "false")
-            .env("X_LOCAL_EXPLORER", "false")
+            .envs(WRANGLER_ENV)
             // A dev registry of its own: with the shared one, every other
             // `wrangler dev` starting or stopping on the machine reloads
             // this runtime ("Connection status updated"), which drops the

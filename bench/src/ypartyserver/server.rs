@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use connvo_e2e::backend::{free_port, repo_root, stop_process_group, TempDir};
+use connvo_e2e::backend::{free_port, repo_root, stop_process_group, TempDir, WRANGLER_ENV};
 
 use crate::procstat;
 
@@ -81,10 +81,8 @@ impl YPartyServer {
             .arg(&state)
             .arg("--show-interactive-dev-session=false")
             .env("PATH", path)
-            .env("WRANGLER_SEND_METRICS", "false")
-            // As for Connvo (tests/src/backend.rs): no local trace store.
-            .env("X_LOCAL_OBSERVABILITY", "false")
-            .env("X_LOCAL_EXPLORER", "false")
+            // As for Connvo: no metrics sent, no local trace store.
+            .envs(WRANGLER_ENV)
             // Its own dev registry, so other `wrangler dev`s on the machine
             // starting and stopping do not reload this one.
             .env(

@@ -150,7 +150,8 @@ pub const INCALL_VARS: [&str; 9] = [
 ];
 
 impl RoomConfig {
-    /// The defaults with the `INCALL_*` vars `var` returns applied. A var
+    /// The defaults with the `INCALL_*` vars and `ROOM_FLUSH_INTERVAL_MS`
+    /// that `var` returns applied. A var
     /// that does not parse (or is out of range) keeps its default and is
     /// named in the second value, for the shell to log.
     pub fn with_vars(var: impl Fn(&str) -> Option<String>) -> (RoomConfig, Vec<&'static str>) {
